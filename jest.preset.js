@@ -1,0 +1,17 @@
+// Shared Jest settings for every workspace package. Tests are TypeScript compiled by ts-jest
+// in transpile-only mode (tsconfig has isolatedModules), so `tsc` stays the single type check.
+const path = require('node:path');
+
+module.exports = (dir) => ({
+  rootDir: dir,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json', 'mjs', 'cjs'],
+  testTimeout: 60_000,
+  // Sockets, timers and child processes are closed by each suite's afterAll; a leak is a bug
+  // that --detectOpenHandles finds, not something to paper over with forceExit.
+  verbose: false,
+});

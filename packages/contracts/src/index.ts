@@ -1,0 +1,13 @@
+export { ErrorBodyDto, ErrorEnvelopeDto } from './error-envelope.dto';
+export { SEND_MODES, type SendMode, OUTBOX_STATUSES, type OutboxStatus, SendResultDto } from './send-result.dto';
+export { ListEnvelopeDto, type ListResult, ApiListResponse } from './list.dto';
+export { RPC, type RpcPattern, type RunnerPingPayload, type RunnerPingResult, type RpcErrorPayload } from './rpc';
+export {
+  RUNNER_QUEUE_GROUP,
+  type RunnerTransport,
+  DEFAULT_RUNNER_URL,
+  DEFAULT_NATS_URL,
+  runnerTransportFromEnv,
+  runnerClientOptions,
+  runnerServerOptions,
+} from './transport';

@@ -1,0 +1,36 @@
+export { newId, isId, idTime } from './ids';
+export {
+  CAPABILITIES,
+  type Capability,
+  isCapability,
+  type RoleCapabilityMap,
+  DEFAULT_ROLE_CAPABILITIES,
+  capabilitiesForRole,
+  parseRoleCapabilityMap,
+} from './capabilities';
+export { ERROR_STATUS, type ErrorCode, type ErrorDetails, isErrorCode, AppError, notFound } from './errors';
+export {
+  type JidServer,
+  type ParsedJid,
+  parseJid,
+  isJid,
+  normalizeJid,
+  isGroupJid,
+  isLidJid,
+  isPhoneJid,
+  isPhoneNumber,
+  normalizePhoneNumber,
+  phoneToJid,
+} from './jid';
+export {
+  ConfigError,
+  type Env,
+  envString,
+  envOptional,
+  envInt,
+  envBool,
+  envEnum,
+  envUrl,
+  type DatabaseTarget,
+  parseDatabaseUrl,
+} from './config';
