@@ -11,3 +11,5 @@ export {
   runnerClientOptions,
   runnerServerOptions,
 } from './transport';
+export { REDACTED_PATHS, createRootLogger, requestContext, currentRequestId, PinoNestLogger } from './logging';
+export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema } from './database';

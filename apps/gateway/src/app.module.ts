@@ -1,0 +1,16 @@
+import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import type { GatewayConfig } from './config/gateway.config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { RunnerModule } from './runner/runner.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, RunnerModule, HealthModule, ...extra],
+    };
+  }
+}

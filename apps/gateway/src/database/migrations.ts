@@ -1,0 +1,4 @@
+import { ApiKeys1764000000000 } from './migrations/1764000000000-api-keys';
+
+/** Every gateway migration, oldest first. Production never uses `synchronize`. */
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000];

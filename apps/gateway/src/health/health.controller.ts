@@ -1,0 +1,45 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorEnvelopeDto, RPC, type RunnerPingResult } from '@wa/contracts';
+import { AppError } from '@wa/domain';
+import { DataSource } from 'typeorm';
+import { RunnerClient } from '../runner/runner-client';
+import { HealthDto, ReadinessDto } from './health.dto';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly db: DataSource,
+    private readonly runner: RunnerClient,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
+  @ApiOkResponse({ type: HealthDto })
+  live(): HealthDto {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and a session runner answers over the transport' })
+  @ApiOkResponse({ type: ReadinessDto })
+  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with the failing checks in `details.checks`' })
+  async ready(): Promise<ReadinessDto> {
+    const [database, runner] = await Promise.all([
+      this.db.query('SELECT 1').then(
+        () => 'ok',
+        (err: Error) => `failed: ${err.message}`,
+      ),
+      this.runner.call<RunnerPingResult>(RPC.runnerPing, {}, 2000).then(
+        () => 'ok',
+        (err: AppError) => `failed: ${err.message}`,
+      ),
+    ]);
+    const checks = { database, runner };
+    if (database !== 'ok' || runner !== 'ok') {
+      throw new AppError('service_unavailable', 'not ready', { checks });
+    }
+    return { status: 'ok', checks };
+  }
+}

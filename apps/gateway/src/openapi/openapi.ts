@@ -1,0 +1,41 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+export const API_TITLE = 'WhatsApp Gateway API';
+export const API_VERSION = '1.0.0';
+
+/**
+ * Builds the OpenAPI document from the running app's routes. `operationId` is the handler's
+ * method name, so ids stay stable across refactors that do not rename handlers.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(API_TITLE)
+    .setVersion(API_VERSION)
+    .setDescription(
+      'Link WhatsApp accounts and drive them over REST. Every call takes `Authorization: Bearer <token>`: ' +
+        'a login JWT minted by your frontend (verified against its JWKS) or an API key. ' +
+        'Errors always use `{"error": {"code", "message", "details"}}`.',
+    )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A login JWT from the frontend identity provider.' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`wag_...`) sent as a bearer token.' }, 'apiKey')
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
+  });
+}
+
+/** JSON with object keys sorted at every level, so the committed document diffs cleanly. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}

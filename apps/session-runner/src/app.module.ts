@@ -1,0 +1,16 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import type { RunnerConfig } from './config/runner.config';
+import { DatabaseModule } from './database/database.module';
+import { PingController } from './health/ping.controller';
+
+@Module({})
+export class RunnerAppModule {
+  static forRoot(config: RunnerConfig): DynamicModule {
+    return {
+      module: RunnerAppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule],
+      controllers: [PingController],
+    };
+  }
+}

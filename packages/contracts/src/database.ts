@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DatabaseTarget } from '@wa/domain';
+import { Client } from 'pg';
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+
+type Constructor = new (...args: never[]) => unknown;
+// eslint-disable-next-line @typescript-eslint/ban-types
+type EntityList = MixedList<Function | string | EntitySchema>;
+
+export interface DatabaseOptionsInput {
+  target: DatabaseTarget;
+  entities: EntityList;
+  migrations: Constructor[];
+  /** Name of the table that records applied migrations; each app keeps its own. */
+  migrationsTableName: string;
+  poolSize?: number;
+}
+
+/**
+ * TypeORM options shared by both apps: migrations run at start (never `synchronize`), SQLite in
+ * WAL mode with `synchronous=NORMAL` (durable across process crashes, fast enough for the hot
+ * path), PostgreSQL with an optional schema so that apps and test runs can share one database.
+ */
+export function buildDataSourceOptions(input: DatabaseOptionsInput): DataSourceOptions {
+  const common = {
+    entities: input.entities,
+    migrations: input.migrations,
+    migrationsTableName: input.migrationsTableName,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: false,
+  };
+  const t = input.target;
+  if (t.kind === 'sqlite') {
+    if (t.path !== ':memory:') mkdirSync(dirname(t.path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: t.path,
+      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('busy_timeout = 5000');
+        db.pragma('foreign_keys = ON');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: t.url,
+    schema: t.schema,
+    extra: { max: input.poolSize ?? 10, ...(t.schema ? { options: `-c search_path=${t.schema}` } : {}) },
+  };
+}
+
+/** Creates the PostgreSQL schema named in DATABASE_URL, if any, before TypeORM connects. */
+export async function ensureDatabaseSchema(target: DatabaseTarget): Promise<void> {
+  if (target.kind !== 'postgres' || !target.schema) return;
+  const client = new Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${target.schema}"`);
+  } finally {
+    await client.end();
+  }
+}
