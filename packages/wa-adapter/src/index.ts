@@ -1,0 +1,6 @@
+export { loadBaileys, type BaileysModule } from './baileys.loader';
+export { installStrictCurveVerify, strictCurveVerify, trustRootPublicKey, parseRootPublicKey } from './curve.security';
+export { WaAuthCredsEntity } from './wa-auth-creds.entity';
+export { WaAuthKeyEntity } from './wa-auth-key.entity';
+export { WaAuthState1764000000000 } from './wa-auth-state.migration';
+export { SqlAuthStateStore, type SqlAuthState, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';

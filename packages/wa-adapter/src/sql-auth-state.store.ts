@@ -1,0 +1,169 @@
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  SignalDataSet,
+  SignalDataTypeMap,
+} from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
+import { type DataSource, type EntityManager, In } from 'typeorm';
+
+import { loadBaileys } from './baileys.loader';
+import { WaAuthCredsEntity } from './wa-auth-creds.entity';
+import { WaAuthKeyEntity } from './wa-auth-key.entity';
+
+export interface SqlAuthState {
+  state: AuthenticationState;
+  saveCreds: () => Promise<void>;
+}
+
+type KeyType = keyof SignalDataTypeMap;
+
+/**
+ * Keeps bound parameters per statement well under SQLite's and PostgreSQL's limits: a pre-key
+ * upload writes hundreds of keys in one batch.
+ */
+const ROWS_PER_STATEMENT = 200;
+
+/**
+ * Shared across store instances of the same DataSource so that two `useSqlAuthState` calls for
+ * one session still queue behind each other.
+ */
+const queuesByDataSource = new WeakMap<DataSource, Map<string, Promise<unknown>>>();
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Baileys' auth state in SQL. Every read and write of a session runs after the previous one has
+ * settled, so a key batch is never interleaved with another batch or with a creds save, and
+ * reads see every write issued before them. A failed operation rejects its own promise and does
+ * not block the ones queued after it.
+ */
+export class SqlAuthStateStore {
+  private readonly queues: Map<string, Promise<unknown>>;
+
+  constructor(private readonly dataSource: DataSource) {
+    let queues = queuesByDataSource.get(dataSource);
+    if (!queues) {
+      queues = new Map();
+      queuesByDataSource.set(dataSource, queues);
+    }
+    this.queues = queues;
+  }
+
+  /** Loads (or initialises) the session's creds and returns Baileys' `{state, saveCreds}`. */
+  async use(sessionId: string): Promise<SqlAuthState> {
+    const { BufferJSON, initAuthCreds, proto } = await loadBaileys();
+    const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+    const decode = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
+
+    const row = await this.serialize(sessionId, () =>
+      this.dataSource.getRepository(WaAuthCredsEntity).findOneBy({ sessionId }),
+    );
+    const creds: AuthenticationCreds = row ? (decode(row.creds) as AuthenticationCreds) : initAuthCreds();
+
+    const get = async <T extends KeyType>(type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> => {
+      const rows = await this.serialize(sessionId, async () => {
+        const repo = this.dataSource.getRepository(WaAuthKeyEntity);
+        const found: WaAuthKeyEntity[] = [];
+        for (const part of chunk(ids, ROWS_PER_STATEMENT)) {
+          found.push(...(await repo.findBy({ sessionId, type, keyId: In(part) })));
+        }
+        return found;
+      });
+      const result: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const r of rows) {
+        let value = decode(r.value);
+        // Baileys' own file store does the same: sync keys must be protobuf objects, not plain JSON.
+        if (type === 'app-state-sync-key') {
+          value = proto.Message.AppStateSyncKeyData.fromObject(value as Record<string, unknown>);
+        }
+        result[r.keyId] = value as SignalDataTypeMap[T];
+      }
+      return result;
+    };
+
+    const set = async (data: SignalDataSet): Promise<void> => {
+      const upserts: WaAuthKeyEntity[] = [];
+      const deletes = new Map<string, string[]>();
+      for (const type of Object.keys(data) as KeyType[]) {
+        const entries = data[type];
+        if (!entries) continue;
+        for (const [keyId, value] of Object.entries(entries)) {
+          if (value === null || value === undefined) {
+            deletes.set(type, [...(deletes.get(type) ?? []), keyId]);
+          } else {
+            upserts.push(Object.assign(new WaAuthKeyEntity(), { sessionId, type, keyId, value: encode(value) }));
+          }
+        }
+      }
+      if (upserts.length === 0 && deletes.size === 0) return;
+      await this.serialize(sessionId, () =>
+        this.dataSource.transaction(async (manager: EntityManager) => {
+          for (const part of chunk(upserts, ROWS_PER_STATEMENT)) {
+            await manager.upsert(WaAuthKeyEntity, part, ['sessionId', 'type', 'keyId']);
+          }
+          for (const [type, keyIds] of deletes) {
+            for (const part of chunk(keyIds, ROWS_PER_STATEMENT)) {
+              await manager.delete(WaAuthKeyEntity, { sessionId, type, keyId: In(part) });
+            }
+          }
+        }),
+      );
+    };
+
+    const saveCreds = (): Promise<void> =>
+      this.serialize(sessionId, async () => {
+        await this.dataSource
+          .getRepository(WaAuthCredsEntity)
+          .upsert({ sessionId, creds: encode(creds) }, ['sessionId']);
+      });
+
+    return { state: { creds, keys: { get, set } }, saveCreds };
+  }
+
+  /** Wipes creds and keys: after a logout, or when a pairing was abandoned. */
+  clear(sessionId: string): Promise<void> {
+    return this.serialize(sessionId, () =>
+      this.dataSource.transaction(async (manager: EntityManager) => {
+        await manager.delete(WaAuthKeyEntity, { sessionId });
+        await manager.delete(WaAuthCredsEntity, { sessionId });
+      }),
+    );
+  }
+
+  /** "Logged in" means a completed pairing: `me.id` and the signed `account`, not `registered`. */
+  async isLoggedIn(sessionId: string): Promise<boolean> {
+    const { BufferJSON } = await loadBaileys();
+    const row = await this.serialize(sessionId, () =>
+      this.dataSource.getRepository(WaAuthCredsEntity).findOneBy({ sessionId }),
+    );
+    if (!row) return false;
+    return isLoggedInCreds(JSON.parse(row.creds, BufferJSON.reviver) as AuthenticationCreds);
+  }
+
+  private serialize<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(sessionId) ?? Promise.resolve();
+    const run = previous.then(task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.queues.get(sessionId) === settled) this.queues.delete(sessionId);
+    });
+    return run;
+  }
+}
+
+export function isLoggedInCreds(creds: Pick<AuthenticationCreds, 'me' | 'account'>): boolean {
+  return Boolean(creds.me?.id && creds.account);
+}
+
+/** Shorthand for a one-off `new SqlAuthStateStore(dataSource).use(sessionId)`. */
+export function useSqlAuthState(dataSource: DataSource, sessionId: string): Promise<SqlAuthState> {
+  return new SqlAuthStateStore(dataSource).use(sessionId);
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+
+import type { SignalDataSet } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
+import {
+  SqlAuthStateStore,
+  WaAuthCredsEntity,
+  WaAuthKeyEntity,
+  WaAuthState1764000000000,
+  loadBaileys,
+  useSqlAuthState,
+} from '../src';
+
+const pgSchema = `wa_adapter_${randomBytes(4).toString('hex')}`;
+
+const databases: Array<[string, () => DataSourceOptions]> = [
+  ['sqlite', () => ({ type: 'better-sqlite3', database: ':memory:' })],
+  [
+    'postgres',
+    () => ({ type: 'postgres', host: '127.0.0.1', port: 5432, username: 'root', database: 'test', schema: pgSchema }),
+  ],
+];
+
+describe.each(databases)(`${SqlAuthStateStore.name} on %s`, (driver, options) => {
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    if (driver === 'postgres') {
+      const admin = new DataSource({ ...(options() as DataSourceOptions), schema: undefined } as DataSourceOptions);
+      await admin.initialize();
+      await admin.query(`CREATE SCHEMA "${pgSchema}"`);
+      await admin.destroy();
+    }
+    dataSource = new DataSource({
+      ...options(),
+      entities: [WaAuthCredsEntity, WaAuthKeyEntity],
+      migrations: [WaAuthState1764000000000],
+    } as DataSourceOptions);
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+  });
+
+  afterAll(async () => {
+    if (driver === 'postgres') await dataSource.query(`DROP SCHEMA "${pgSchema}" CASCADE`);
+    await dataSource.destroy();
+  });
+
+  it('starts a new session with fresh creds that are not logged in', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const { state } = await store.use('fresh');
+    expect(state.creds.noiseKey.public).toHaveLength(32);
+    await expect(store.isLoggedIn('fresh')).resolves.toBe(false);
+  });
+
+  it('round-trips creds with Buffers and reports a completed pairing as logged in', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const { state, saveCreds } = await store.use('creds');
+    state.creds.me = { id: '491701234567:3@s.whatsapp.net', lid: '1234567890:3@lid', name: 'Ana' };
+    state.creds.account = {
+      details: randomBytes(40),
+      accountSignature: randomBytes(64),
+      accountSignatureKey: randomBytes(32),
+      deviceSignature: randomBytes(64),
+    };
+    state.creds.routingInfo = randomBytes(12);
+    await saveCreds();
+
+    const reloaded = await store.use('creds');
+    expect(Buffer.from(reloaded.state.creds.noiseKey.private)).toEqual(Buffer.from(state.creds.noiseKey.private));
+    expect(Buffer.from(reloaded.state.creds.account!.details!)).toEqual(Buffer.from(state.creds.account.details!));
+    expect(reloaded.state.creds.routingInfo).toEqual(state.creds.routingInfo);
+    expect(reloaded.state.creds.me).toEqual(state.creds.me);
+    expect(reloaded.state.creds.registrationId).toBe(state.creds.registrationId);
+    await expect(store.isLoggedIn('creds')).resolves.toBe(true);
+  });
+
+  it('round-trips every key type Baileys writes', async () => {
+    const { Curve, proto } = await loadBaileys();
+    const { state } = await useSqlAuthState(dataSource, 'keys');
+    const preKey = Curve.generateKeyPair();
+    const data = {
+      'pre-key': { '1': preKey },
+      session: { '491701234567.0': randomBytes(300) },
+      'sender-key': { '123@g.us::491701234567::0': randomBytes(100) },
+      'sender-key-memory': { '123@g.us': { '491701234567:0@s.whatsapp.net': true } },
+      'app-state-sync-key': {
+        AAAAAJ7X: { keyData: randomBytes(32), fingerprint: { rawId: 7, currentIndex: 1, deviceIndexes: [0, 1] }, timestamp: 1700000000 },
+      },
+      'app-state-sync-version': {
+        regular_high: { version: 4, hash: randomBytes(128), indexValueMap: { abc: { valueMac: randomBytes(32) } } },
+      },
+      'lid-mapping': { '491701234567': '1234567890', '1234567890_reverse': '491701234567' },
+      'device-list': { '491701234567': ['0', '3'] },
+      tctoken: { '1234567890@lid': { token: randomBytes(20), timestamp: '1700000000', senderTimestamp: 1700000001 } },
+      'identity-key': { '491701234567.0': randomBytes(33) },
+    } satisfies SignalDataSet;
+    await state.keys.set(data);
+
+    const reloaded = (await useSqlAuthState(dataSource, 'keys')).state.keys;
+    for (const [type, entries] of Object.entries(data) as Array<[keyof typeof data, Record<string, unknown>]>) {
+      const got = await reloaded.get(type, [...Object.keys(entries), 'missing']);
+      expect(Object.keys(got).sort()).toEqual(Object.keys(entries).sort());
+      for (const [id, value] of Object.entries(entries)) {
+        if (type === 'app-state-sync-key') continue;
+        expect(toComparable(got[id])).toEqual(toComparable(value));
+      }
+    }
+    const syncKey = (await reloaded.get('app-state-sync-key', ['AAAAAJ7X']))['AAAAAJ7X'];
+    expect(syncKey).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
+    expect(Buffer.from(syncKey.keyData!)).toEqual(data['app-state-sync-key'].AAAAAJ7X.keyData);
+    expect(syncKey.fingerprint?.rawId).toBe(7);
+  });
+
+  it('deletes keys set to null and overwrites existing ones in the same batch', async () => {
+    const { state } = await useSqlAuthState(dataSource, 'delete');
+    await state.keys.set({ session: { a: Buffer.from('1'), b: Buffer.from('2') } });
+    await state.keys.set({ session: { a: null, b: Buffer.from('3') } });
+    const got = await state.keys.get('session', ['a', 'b']);
+    expect(Object.keys(got)).toEqual(['b']);
+    expect(Buffer.from(got.b)).toEqual(Buffer.from('3'));
+  });
+
+  it('writes large batches (a pre-key upload) in one go', async () => {
+    const { Curve } = await loadBaileys();
+    const { state } = await useSqlAuthState(dataSource, 'bulk');
+    const preKeys = Object.fromEntries(Array.from({ length: 812 }, (_, i) => [String(i + 1), Curve.generateKeyPair()]));
+    await state.keys.set({ 'pre-key': preKeys });
+    const got = await state.keys.get('pre-key', Object.keys(preKeys));
+    expect(Object.keys(got)).toHaveLength(812);
+  });
+
+  it('applies concurrent batches of one session in call order', async () => {
+    const { state } = await useSqlAuthState(dataSource, 'concurrent');
+    const { state: other } = await useSqlAuthState(dataSource, 'concurrent');
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 ? other : state).keys.set({ session: { shared: Buffer.from(String(i)), [`own-${i}`]: Buffer.from('x') } }),
+    );
+    await Promise.all(writes);
+    const got = await state.keys.get('session', ['shared']);
+    expect(Buffer.from(got.shared).toString()).toBe('19');
+    const own = await state.keys.get('session', Array.from({ length: 20 }, (_, i) => `own-${i}`));
+    expect(Object.keys(own)).toHaveLength(20);
+  });
+
+  it('clears creds and keys of one session only', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const a = await store.use('clear-a');
+    const b = await store.use('clear-b');
+    await a.saveCreds();
+    await b.saveCreds();
+    await a.state.keys.set({ session: { x: Buffer.from('a') } });
+    await b.state.keys.set({ session: { x: Buffer.from('b') } });
+    await store.clear('clear-a');
+
+    await expect(dataSource.getRepository(WaAuthCredsEntity).countBy({ sessionId: 'clear-a' })).resolves.toBe(0);
+    await expect(a.state.keys.get('session', ['x'])).resolves.toEqual({});
+    await expect(dataSource.getRepository(WaAuthCredsEntity).countBy({ sessionId: 'clear-b' })).resolves.toBe(1);
+    const kept = await b.state.keys.get('session', ['x']);
+    expect(Buffer.from(kept.x).toString()).toBe('b');
+  });
+
+  it('rejects a failed write, rolls the whole batch back, and keeps serving later operations', async () => {
+    const { state } = await useSqlAuthState(dataSource, 'failing');
+    await state.keys.set({ session: { poison: Buffer.from('0') } });
+    await refuseDeletingKey(dataSource, driver, 'poison');
+
+    await expect(state.keys.set({ session: { good: Buffer.from('1'), poison: null } })).rejects.toThrow(/poison/);
+    await expect(state.keys.get('session', ['good', 'poison'])).resolves.toEqual({ poison: Buffer.from('0') });
+
+    await state.keys.set({ session: { after: Buffer.from('ok') } });
+    await expect(state.keys.get('session', ['after'])).resolves.toEqual({ after: Buffer.from('ok') });
+  });
+});
+
+function toComparable(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
+}
+
+/** Makes the database itself fail the delete of one key, the way a constraint or outage would. */
+async function refuseDeletingKey(dataSource: DataSource, driver: string, keyId: string): Promise<void> {
+  if (driver === 'sqlite') {
+    await dataSource.query(
+      `CREATE TRIGGER refuse_delete BEFORE DELETE ON wa_auth_keys WHEN OLD.key_id = '${keyId}' BEGIN SELECT RAISE(ABORT, 'poison refused'); END`,
+    );
+    return;
+  }
+  await dataSource.query(
+    `CREATE FUNCTION "${pgSchema}".refuse_delete() RETURNS trigger AS $$ BEGIN IF OLD.key_id = '${keyId}' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN OLD; END $$ LANGUAGE plpgsql`,
+  );
+  await dataSource.query(
+    `CREATE TRIGGER refuse_delete BEFORE DELETE ON "${pgSchema}".wa_auth_keys FOR EACH ROW EXECUTE FUNCTION "${pgSchema}".refuse_delete()`,
+  );
+}
