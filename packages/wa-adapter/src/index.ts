@@ -4,3 +4,15 @@ export { WaAuthCredsEntity } from './wa-auth-creds.entity';
 export { WaAuthKeyEntity } from './wa-auth-key.entity';
 export { WaAuthState1764000000000 } from './wa-auth-state.migration';
 export { SqlAuthStateStore, type SqlAuthState, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';
+export {
+  type PollVoteAddressing,
+  type EncryptedPollVote,
+  type PollUpdateInput,
+  type IncomingPollVoteContext,
+  type DecryptedPollVote,
+  pollOptionHash,
+  mapPollOptionHashes,
+  encryptPollVote,
+  buildPollUpdateMessage,
+  decryptIncomingPollVote,
+} from './poll-vote.crypto';
