@@ -2,12 +2,16 @@
 // in transpile-only mode (tsconfig has isolatedModules), so `tsc` stays the single type check.
 const path = require('node:path');
 
+
 module.exports = (dir) => ({
   rootDir: dir,
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }],
+  },
+  moduleNameMapper: {
+    '^content-disposition$': path.join(__dirname, 'scripts/jest/content-disposition.cjs'),
   },
   moduleFileExtensions: ['ts', 'js', 'json', 'mjs', 'cjs'],
   testTimeout: 60_000,

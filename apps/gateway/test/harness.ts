@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ModuleMetadata } from '@nestjs/common';
+import { Client } from 'pg';
+import { createGatewayApp } from '../src/app.factory';
+import { loadGatewayConfig } from '../src/config/gateway.config';
+
+/**
+ * Real parts for e2e tests: the session runner as its own process (its built dist), the
+ * gateway in-process listening on a loopback port, and a database of the configuration under
+ * test (SQLite file by default; a fresh PostgreSQL schema when DATABASE_URL is postgres://).
+ */
+const RUNNER_MAIN = join(__dirname, '../../session-runner/dist/main.js');
+const createdSchemas: string[] = [];
+const tempDir = mkdtempSync(join(tmpdir(), 'wa-gw-test-'));
+
+export const scaleOut = (process.env.DATABASE_URL ?? '').startsWith('postgres');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A database URL that no other suite uses. */
+export function testDatabaseUrl(label: string): string {
+  const suffix = `${label}_${randomBytes(4).toString('hex')}`;
+  if (scaleOut) {
+    const url = new URL(process.env.DATABASE_URL as string);
+    const schema = `t_${suffix}`.toLowerCase();
+    createdSchemas.push(`${url.toString()}|${schema}`);
+    url.searchParams.set('schema', schema);
+    return url.toString();
+  }
+  return `sqlite:${join(tempDir, `${suffix}.db`)}`;
+}
+
+export async function dropTestSchemas(): Promise<void> {
+  for (const entry of createdSchemas.splice(0)) {
+    const [conn, schema] = entry.split('|');
+    const client = new Client({ connectionString: conn });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
+export interface TransportEnv {
+  TRANSPORT: string;
+  RUNNER_URL?: string;
+  NATS_URL?: string;
+}
+
+export async function transportEnv(): Promise<TransportEnv> {
+  if (process.env.TRANSPORT === 'nats') return { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' };
+  return { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}` };
+}
+
+export interface RunnerProcess {
+  child: ChildProcess;
+  output: () => string;
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+export async function startRunner(transport: TransportEnv, extraEnv: Record<string, string> = {}): Promise<RunnerProcess> {
+  const child = spawn(process.execPath, [RUNNER_MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...transport, DATABASE_URL: testDatabaseUrl('runner'), LOG_LEVEL: 'info', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${out}`)), 20_000);
+    const check = (): void => {
+      if (out.includes('successfully started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runner exited with ${code}:\n${out}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export interface GatewayHandle {
+  app: NestFastifyApplication;
+  url: string;
+  close: () => Promise<void>;
+}
+
+export async function startGateway(
+  transport: TransportEnv,
+  env: Record<string, string> = {},
+  imports: ModuleMetadata['imports'] = [],
+): Promise<GatewayHandle> {
+  const config = loadGatewayConfig({ ...transport, DATABASE_URL: testDatabaseUrl('gateway'), LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env });
+  const app = await createGatewayApp(config, { imports });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseTarget } from '@wa/domain';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions, ensureDatabaseSchema } from './database';
+
+/** The PostgreSQL server the test suites use; CI and developer machines run one there. */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+/** A fresh, empty database of each supported kind: a SQLite file and a PostgreSQL schema. */
+export function freshDatabaseTargets(label: string): { sqlite: DatabaseTarget; postgres: DatabaseTarget & { kind: 'postgres' } } {
+  const suffix = `${label}_${randomBytes(4).toString('hex')}`.toLowerCase();
+  return {
+    sqlite: { kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'wa-db-')), `${suffix}.db`) },
+    postgres: { kind: 'postgres', url: TEST_POSTGRES_URL, schema: `t_${suffix}` },
+  };
+}
+
+export async function dropPostgresSchema(target: DatabaseTarget): Promise<void> {
+  if (target.kind !== 'postgres' || !target.schema) return;
+  const client = new Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${target.schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface MigrationRoundTrip {
+  afterUp: string[];
+  afterDown: string[];
+  afterUpAgain: string[];
+}
+
+/**
+ * Applies every migration, reverts them all, and applies them again, listing the tables seen
+ * after each step: migrations must run on both dialects and be reversible.
+ */
+export async function migrationRoundTrip(
+  target: DatabaseTarget,
+  migrations: (new () => unknown)[],
+  migrationsTableName: string,
+): Promise<MigrationRoundTrip> {
+  await ensureDatabaseSchema(target);
+  const ds = new DataSource({ ...buildDataSourceOptions({ target, entities: [], migrations, migrationsTableName }), migrationsRun: false });
+  await ds.initialize();
+  const tables = async (): Promise<string[]> => {
+    const rows: { name: string }[] =
+      target.kind === 'sqlite'
+        ? await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+        : await ds.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1`, [target.schema ?? 'public']);
+    return rows.map((r) => r.name).filter((n) => n !== migrationsTableName).sort();
+  };
+  try {
+    await ds.runMigrations({ transaction: 'each' });
+    const afterUp = await tables();
+    for (let i = 0; i < migrations.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+    const afterDown = await tables();
+    await ds.runMigrations({ transaction: 'each' });
+    return { afterUp, afterDown, afterUpAgain: await tables() };
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,21 @@
+import { Transport } from '@nestjs/microservices';
+import { runnerClientOptions, runnerServerOptions, runnerTransportFromEnv, RUNNER_QUEUE_GROUP } from './transport';
+
+describe('runner transport', () => {
+  it('defaults to TCP on a loopback port', () => {
+    expect(runnerTransportFromEnv({})).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 4010 });
+  });
+
+  it('puts every NATS runner in one queue group so each request reaches exactly one', () => {
+    const t = runnerTransportFromEnv({ TRANSPORT: 'nats', NATS_URL: 'nats://a:4222, nats://b:4222' });
+    expect(t).toEqual({ kind: 'nats', servers: ['nats://a:4222', 'nats://b:4222'] });
+    expect(runnerServerOptions(t)).toMatchObject({ transport: Transport.NATS, options: { queue: RUNNER_QUEUE_GROUP } });
+    expect(runnerClientOptions(t)).toMatchObject({ transport: Transport.NATS, options: { servers: ['nats://a:4222', 'nats://b:4222'] } });
+  });
+
+  it('names the variable when the address is wrong', () => {
+    expect(() => runnerTransportFromEnv({ RUNNER_URL: 'tcp://localhost' })).toThrow(/RUNNER_URL/);
+    expect(() => runnerTransportFromEnv({ TRANSPORT: 'nats', NATS_URL: 'http://x' })).toThrow(/NATS_URL/);
+    expect(() => runnerTransportFromEnv({ TRANSPORT: 'amqp' })).toThrow(/TRANSPORT must be one of tcp, nats/);
+  });
+});
