@@ -37,9 +37,12 @@ export class TokenBucketLimiter {
   consume(key: string): RateDecision {
     const now = this.now();
     const bucket = this.current(key, now);
+    this.evict(now);
     if (bucket.tokens < 1) return this.denied(bucket);
     bucket.tokens -= 1;
-    this.store(key, bucket, now);
+    // Re-inserting moves the key to the end, keeping the Map ordered by last use.
+    this.buckets.delete(key);
+    this.buckets.set(key, bucket);
     return ALLOWED;
   }
 
@@ -69,19 +72,13 @@ export class TokenBucketLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
   }
 
-  private store(key: string, bucket: Bucket, now: number): void {
-    this.buckets.delete(key);
-    this.evict(now);
-    this.buckets.set(key, bucket);
-  }
-
   private evict(now: number): void {
     for (let i = 0; i < 2; i++) {
       const oldest = this.buckets.entries().next();
       if (oldest.done || now - oldest.value[1].updatedAt < this.fullAfterMs) break;
       this.buckets.delete(oldest.value[0]);
     }
-    if (this.buckets.size >= this.maxKeys) {
+    while (this.buckets.size >= this.maxKeys) {
       const oldest = this.buckets.keys().next();
       if (!oldest.done) this.buckets.delete(oldest.value);
     }
