@@ -1,0 +1,44 @@
+// Shared pieces of the benchmarks: start a server process, load it with autocannon from this
+// process, and print figures next to a baseline measured in the same run.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+
+export function parseArgs(defaults) {
+  const args = { ...defaults };
+  for (let i = 2; i < process.argv.length; i++) {
+    const m = /^--([a-z-]+)$/.exec(process.argv[i]);
+    if (m && process.argv[i + 1] !== undefined) args[m[1]] = Number.isNaN(Number(process.argv[i + 1])) ? process.argv[++i] : Number(process.argv[++i]);
+  }
+  return args;
+}
+
+/** Spawns `node file` and resolves once it prints `LISTENING <port>`. */
+export function startServer(file, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
+    });
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
+  });
+}
+
+export async function load({ url, connections, duration, method = 'GET', body, headers = {}, title }) {
+  process.stderr.write(`  measuring ${title} for ${duration}s at ${connections} connections...\n`);
+  const r = await autocannon({ url, connections, duration, method, body, headers, setupClient: undefined });
+  const non2xx = r.non2xx + r.errors;
+  return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx };
+}
+
+export function printTable(rows, baseline) {
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}ratio`);
+  for (const r of rows) {
+    console.log(
+      `${pad(r.title, 44)}${pad(Math.round(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.non2xx, 8)}${((r.rps / baseline.rps) * 100).toFixed(1)}%`,
+    );
+  }
+}
