@@ -1,5 +1,15 @@
 import 'reflect-metadata';
-import { Catch, Controller, Get, Module, Post, type ArgumentsHost, type ExceptionFilter, type INestApplication } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Get,
+  Module,
+  Post,
+  type ArgumentsHost,
+  type DynamicModule,
+  type ExceptionFilter,
+  type INestApplication,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -79,9 +89,10 @@ class MemoryKeys implements ApiKeyLookup {
   }
 }
 
-async function startApp(options: AuthModuleOptions, keys: MemoryKeys): Promise<NestFastifyApplication> {
+async function startApp(options: AuthModuleOptions | DynamicModule, keys?: MemoryKeys): Promise<NestFastifyApplication> {
+  const auth = 'module' in options ? options : AuthModule.forRoot({ ...options, apiKeyLookup: { useValue: keys! } });
   @Module({
-    imports: [AuthModule.forRoot({ ...options, apiKeyLookup: { useValue: keys } })],
+    imports: [auth],
     controllers: [ThingsController, LegacyController],
     providers: [
       { provide: APP_GUARD, useExisting: AuthGuard },
@@ -264,6 +275,33 @@ describe(AuthGuard.name, () => {
       expect(withKey.status).toBe(200);
     } finally {
       await keysOnly.close();
+    }
+  });
+
+  it('wires through forRootAsync with configuration and a lookup exported by another module', async () => {
+    const CONFIG = Symbol('CONFIG');
+    @Module({
+      providers: [
+        { provide: MemoryKeys, useValue: keys },
+        { provide: CONFIG, useValue: { jwt: { jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE } } },
+      ],
+      exports: [MemoryKeys, CONFIG],
+    })
+    class InfraModule {}
+    const wired = await startApp(
+      AuthModule.forRootAsync({
+        imports: [InfraModule],
+        inject: [CONFIG],
+        useFactory: (config: AuthModuleOptions) => config,
+        apiKeyLookup: { useExisting: MemoryKeys },
+      }),
+    );
+    try {
+      expect((await request(wired, 'POST', '/things/send', { authorization: `Bearer ${keys.add(['send'])}` })).status).toBe(201);
+      const member = mintJwt(rsa, claims({ role: 'member' }));
+      expect((await request(wired, 'POST', '/things/manage', { authorization: `Bearer ${member}` })).status).toBe(403);
+    } finally {
+      await wired.close();
     }
   });
 
