@@ -60,7 +60,6 @@ export const Public = (): MethodDecorator & ClassDecorator =>
  * The requirement a route declares, the method's own winning over its controller's, exactly
  * as `AuthGuard` reads it; undefined when the route declares none.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function routeAuthRequirement(handler: Function, controller: Function): AuthRequirement | undefined {
   return (Reflect.getMetadata(AUTH_REQUIREMENT, handler) ?? Reflect.getMetadata(AUTH_REQUIREMENT, controller)) as
     | AuthRequirement
