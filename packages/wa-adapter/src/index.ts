@@ -16,3 +16,36 @@ export {
   buildPollUpdateMessage,
   decryptIncomingPollVote,
 } from './poll-vote.crypto';
+export type {
+  WaMessageKey,
+  WaMe,
+  WaFailureReason,
+  WaStatus,
+  WaMessageType,
+  WaIncomingMessage,
+  WaDeliveryStatus,
+  WaMessageStatusUpdate,
+  WaReaction,
+  WaEdit,
+  WaRevoke,
+  WaPollVote,
+  WaLidMapping,
+  WaConnectionEvents,
+  WaMedia,
+  WaOutgoingContent,
+  WaSendOptions,
+  WaSendResult,
+  WaPresence,
+  WaContactCheck,
+  WaGroupParticipant,
+  WaGroupMetadata,
+  WaParticipantResult,
+  WaConnection,
+  WaMessageLookup,
+  WaEngine,
+} from './wa-engine.port';
+export { BaileysEngine, type BaileysEngineOptions, parseWaVersion } from './baileys.engine';
+export { classifyDisconnect, backoffDelay, type DisconnectAction, type BackoffOptions } from './disconnect.policy';
+export { generateMessageId } from './message-id';
+export { renderQrPng } from './qr.render';
+export { type WaLogger, silentLogger } from './silent.logger';

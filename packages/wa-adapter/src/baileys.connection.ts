@@ -1,0 +1,662 @@
+import { EventEmitter } from 'node:events';
+
+import { AppError, isGroupJid, isLidJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
+import type {
+  AnyMessageContent,
+  BaileysEventMap,
+  CacheStore,
+  GroupMetadata,
+  WAMessage,
+  WAMessageKey,
+  proto,
+} from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
+
+import {
+  authorOf,
+  decodeWebMessage,
+  deliveryStatus,
+  encodeWebMessage,
+  pollCreationOf,
+  pollOptionTexts,
+  toIncomingMessage,
+  toMillis,
+  toProtoKey,
+  toWaKey,
+} from './baileys-message.mapper';
+import { type BaileysModule, loadBaileys } from './baileys.loader';
+import { backoffDelay, classifyDisconnect, type BackoffOptions } from './disconnect.policy';
+import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
+import { SessionCaches } from './session.caches';
+import type { WaLogger } from './silent.logger';
+import { isLoggedInCreds, type SqlAuthState, type SqlAuthStateStore } from './sql-auth-state.store';
+import type {
+  WaConnection,
+  WaConnectionEvents,
+  WaContactCheck,
+  WaGroupMetadata,
+  WaMe,
+  WaMessageKey,
+  WaMessageLookup,
+  WaOutgoingContent,
+  WaParticipantResult,
+  WaPresence,
+  WaSendOptions,
+  WaSendResult,
+  WaStatus,
+} from './wa-engine.port';
+
+type Socket = ReturnType<BaileysModule['makeWASocket']>;
+
+export interface BaileysConnectionConfig {
+  authStore: SqlAuthStateStore;
+  messages: WaMessageLookup;
+  logger: WaLogger;
+  version: [number, number, number];
+  wsUrl?: string;
+  browser?: [string, string, string];
+  syncHistory: boolean;
+  maxConsecutiveFailures: number;
+  backoff: BackoffOptions;
+  pairingTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+interface LiveSocket {
+  sock: Socket;
+  auth: SqlAuthState;
+  detach: () => void;
+  closed: Promise<void>;
+  markClosed: () => void;
+}
+
+/** Ids we sent ourselves are kept briefly so their own upsert echo is not reported as a new message. */
+const SENT_IDS_KEPT = 1000;
+
+/**
+ * One WhatsApp session across any number of sockets. Every socket end is answered with a new
+ * socket and new listeners (Baileys' event emitter dies with its socket); the caches outlive them.
+ */
+export class BaileysConnection implements WaConnection {
+  private readonly events = new EventEmitter();
+  private readonly caches = new SessionCaches();
+  private live: LiveSocket | undefined;
+  private wanted: 'running' | 'stopped' = 'stopped';
+  private disposed = false;
+  private failures = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pairingTimer: NodeJS.Timeout | undefined;
+  private pairingCode: string | undefined;
+  private currentStatus: WaStatus = { state: 'stopped' };
+  private latestQr: string | undefined;
+  private readonly sentIds = new Set<string>();
+  private readonly knownMappings = new Set<string>();
+
+  constructor(
+    readonly sessionId: string,
+    private readonly config: BaileysConnectionConfig,
+    private readonly beforeFirstSocket: () => Promise<void>,
+    private readonly onDisposed: () => void,
+  ) {}
+
+  get status(): WaStatus {
+    return this.currentStatus;
+  }
+
+  get qr(): string | undefined {
+    return this.latestQr;
+  }
+
+  on<E extends keyof WaConnectionEvents>(event: E, listener: WaConnectionEvents[E]): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.disposed) throw new AppError('session_unavailable', 'this connection was disposed');
+    if (this.wanted === 'running') return;
+    this.wanted = 'running';
+    this.failures = 0;
+    await this.beforeFirstSocket();
+    this.setStatus({ state: 'starting' });
+    await this.openSocket();
+  }
+
+  async stop(): Promise<void> {
+    this.wanted = 'stopped';
+    this.clearTimers();
+    const live = this.live;
+    await this.closeSocket();
+    // A half-done pairing leaves keys the phone never confirmed; the next start must offer a fresh QR.
+    if (live && !isLoggedInCreds(live.auth.state.creds)) await this.config.authStore.clear(this.sessionId);
+    this.pairingCode = undefined;
+    this.latestQr = undefined;
+    if (this.currentStatus.state !== 'failed' && this.currentStatus.state !== 'logged_out') {
+      this.setStatus({ state: 'stopped' });
+    }
+  }
+
+  async logout(): Promise<void> {
+    this.wanted = 'stopped';
+    this.clearTimers();
+    const live = this.live;
+    if (live && this.currentStatus.state === 'connected') {
+      // Tells WhatsApp to drop the linked device; the socket then ends with 401.
+      await live.sock.logout().catch((error: unknown) => this.reportError(error));
+    }
+    await this.closeSocket();
+    await this.wipe();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.stop();
+    this.disposed = true;
+    this.caches.close();
+    this.events.removeAllListeners();
+    this.onDisposed();
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const phone = normalizePhoneNumber(phoneNumber);
+    if (!phone) throw new AppError('validation_error', 'phoneNumber must be an international number (E.164)', { phoneNumber });
+    const live = this.live;
+    if (!live) throw new AppError('session_not_connected', 'start the session before requesting a pairing code');
+    if (isLoggedInCreds(live.auth.state.creds)) throw new AppError('conflict', 'the session is already linked to a phone');
+    if (this.currentStatus.state !== 'qr' && this.currentStatus.state !== 'pairing') await this.waitForStatus('qr', 30_000);
+    const code = await this.live!.sock.requestPairingCode(phone);
+    this.pairingCode = code;
+    this.setStatus({ state: 'pairing', code });
+    clearTimeout(this.pairingTimer);
+    this.pairingTimer = setTimeout(() => void this.abandonPairing(), this.config.pairingTimeoutMs);
+    return code;
+  }
+
+  async sendMessage(chatJid: string, content: WaOutgoingContent, options: WaSendOptions): Promise<WaSendResult> {
+    const quoted = options.quoted ? await this.findMessage(options.quoted) : undefined;
+    if (options.quoted && !quoted) throw new AppError('not_found', 'quoted message not found', { id: options.quoted.id });
+    return this.send(chatJid, toAnyContent(content), options.messageId, quoted);
+  }
+
+  react(target: WaMessageKey, emoji: string, options: WaSendOptions): Promise<WaSendResult> {
+    return this.send(target.chatJid, { react: { text: emoji, key: toProtoKey(target) } }, options.messageId);
+  }
+
+  edit(target: WaMessageKey, text: string, options: WaSendOptions): Promise<WaSendResult> {
+    if (!target.fromMe) throw new AppError('validation_error', 'only own messages can be edited');
+    return this.send(target.chatJid, { text, edit: toProtoKey(target) }, options.messageId);
+  }
+
+  revoke(target: WaMessageKey, options: WaSendOptions): Promise<WaSendResult> {
+    return this.send(target.chatJid, { delete: toProtoKey(target) }, options.messageId);
+  }
+
+  async vote(poll: WaMessageKey, selectedOptions: string[], options: WaSendOptions): Promise<WaSendResult> {
+    const { sock } = this.connected();
+    const b = await loadBaileys();
+    const stored = await this.findMessage(poll);
+    if (!stored) throw new AppError('not_found', 'poll not found', { id: poll.id });
+    const creation = pollCreationOf(b.normalizeMessageContent(stored.message) ?? undefined);
+    const secret = stored.message?.messageContextInfo?.messageSecret;
+    if (!creation || !secret) throw new AppError('validation_error', 'the message is not a poll that can be voted on', { id: poll.id });
+    const texts = pollOptionTexts(creation);
+    const unknown = selectedOptions.filter((o) => !texts.includes(o));
+    if (unknown.length) throw new AppError('validation_error', 'unknown poll options', { unknown, options: texts });
+    const selectable = creation.selectableOptionsCount ?? 0;
+    if (selectable > 0 && selectedOptions.length > selectable) {
+      throw new AppError('validation_error', `this poll allows at most ${selectable} selected options`, { selectableCount: selectable });
+    }
+
+    const me = this.me(sock);
+    const useLid = await this.pollUsesLid(sock, stored.key);
+    const ownJid = useLid && me.lid ? me.lid : me.jid;
+    const creatorJid = stored.key.fromMe ? ownJid : authorOf(stored.key, [])[0];
+    const content = await buildPollUpdateMessage({
+      pollKey: toProtoKey(poll),
+      messageSecret: secret,
+      selectedOptions,
+      pollCreatorJid: creatorJid,
+      voterJid: ownJid,
+    });
+    const full = b.generateWAMessageFromContent(poll.chatJid, content, { userJid: sock.user?.id ?? me.jid, messageId: options.messageId });
+    this.rememberSent(options.messageId);
+    // Baileys' sendMessage has no vote content; relayMessage picks stanza type "poll" for a
+    // pollUpdateMessage, and the meta node is what WhatsApp expects on a vote.
+    await sock.relayMessage(poll.chatJid, full.message!, {
+      messageId: options.messageId,
+      additionalNodes: [{ tag: 'meta', attrs: { polltype: 'vote' } }],
+    });
+    return this.result(b, full);
+  }
+
+  async read(keys: WaMessageKey[]): Promise<void> {
+    await this.connected().sock.readMessages(keys.map(toProtoKey));
+  }
+
+  async sendPresence(presence: WaPresence, chatJid?: string): Promise<void> {
+    await this.connected().sock.sendPresenceUpdate(presence, chatJid);
+  }
+
+  async onWhatsApp(phoneNumber: string): Promise<WaContactCheck> {
+    const phone = normalizePhoneNumber(phoneNumber);
+    if (!phone) throw new AppError('validation_error', 'phoneNumber must be an international number (E.164)', { phoneNumber });
+    const { sock } = this.connected();
+    const [hit] = (await sock.onWhatsApp(phone)) ?? [];
+    if (!hit?.exists) return { exists: false };
+    const jid = normalizeJid(hit.jid);
+    const lid = await sock.signalRepository.lidMapping.getLIDForPN(jid).catch(() => null);
+    return { exists: true, jid, ...(lid ? { lid: normalizeJid(lid) } : {}) };
+  }
+
+  async createGroup(subject: string, participants: string[]): Promise<WaGroupMetadata> {
+    const metadata = await this.connected().sock.groupCreate(subject, participants);
+    await this.caches.groupMetadata.set(metadata.id, metadata);
+    return toWaGroup(metadata);
+  }
+
+  async groupMetadata(groupJid: string): Promise<WaGroupMetadata> {
+    const metadata = await this.connected().sock.groupMetadata(groupJid);
+    await this.caches.groupMetadata.set(metadata.id, metadata);
+    return toWaGroup(metadata);
+  }
+
+  async updateGroupParticipants(groupJid: string, participants: string[], action: 'add' | 'remove'): Promise<WaParticipantResult[]> {
+    const results = await this.connected().sock.groupParticipantsUpdate(groupJid, participants, action);
+    await this.caches.groupMetadata.del(groupJid);
+    return results.map((r) => ({ jid: r.jid ?? '', status: r.status }));
+  }
+
+  private async openSocket(): Promise<void> {
+    const b = await loadBaileys();
+    const auth = await this.config.authStore.use(this.sessionId);
+    const logger = this.config.logger.child({ sessionId: this.sessionId });
+    const sock = b.makeWASocket({
+      ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
+      version: this.config.version,
+      ...(this.config.browser ? { browser: this.config.browser } : {}),
+      logger,
+      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys, logger, this.caches.signalKeys) },
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      shouldSyncHistoryMessage: () => this.config.syncHistory,
+      generateHighQualityLinkPreview: false,
+      getMessage: async (key) => (await this.findMessage(toWaKey(key)))?.message ?? undefined,
+      cachedGroupMetadata: async (jid) => this.caches.groupMetadata.get(jid),
+      msgRetryCounterCache: this.caches.msgRetryCounter,
+      // Typed as the plain CacheStore: NodeCache's synchronous mget/mset work where Baileys awaits
+      // them, but do not match the Promise-returning signatures of PossiblyExtendedCacheStore.
+      userDevicesCache: this.caches.userDevices as CacheStore,
+      callOfferCache: this.caches.callOffer,
+      placeholderResendCache: this.caches.placeholderResend,
+    });
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const live: LiveSocket = { sock, auth, closed, markClosed, detach: () => undefined };
+    live.detach = sock.ev.process((events) => this.handleEvents(b, live, events));
+    this.live = live;
+  }
+
+  private async handleEvents(b: BaileysModule, live: LiveSocket, events: Partial<BaileysEventMap>): Promise<void> {
+    if (events['creds.update']) {
+      Object.assign(live.auth.state.creds, events['creds.update']);
+      await live.auth.saveCreds().catch((error: unknown) => this.reportError(error));
+    }
+    if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
+    if (this.live !== live) return;
+    if (events['lid-mapping.update']) this.emitMapping(events['lid-mapping.update'].lid, events['lid-mapping.update'].pn);
+    for (const mapping of events['messaging-history.set']?.lidPnMappings ?? []) this.emitMapping(mapping.lid, mapping.pn);
+    for (const message of events['messages.upsert']?.messages ?? []) {
+      await this.onUpsert(b, live, message).catch((error: unknown) => this.reportError(error));
+    }
+    for (const { key, update } of events['messages.update'] ?? []) {
+      const status = deliveryStatus(update.status);
+      if (status) this.emit('messageStatus', { key: toWaKey(key), status, timestampMs: Date.now() });
+    }
+    for (const { key, receipt } of events['message-receipt.update'] ?? []) {
+      const [status, at] = receipt.playedTimestamp
+        ? (['played', receipt.playedTimestamp] as const)
+        : receipt.readTimestamp
+          ? (['read', receipt.readTimestamp] as const)
+          : (['delivered', receipt.receiptTimestamp] as const);
+      this.emit('messageStatus', { key: toWaKey(key), status, ...(receipt.userJid ? { recipient: receipt.userJid } : {}), timestampMs: toMillis(at) });
+    }
+    for (const group of events['groups.update'] ?? []) if (group.id) await this.caches.groupMetadata.del(group.id);
+    if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
+  }
+
+  private async onConnectionUpdate(live: LiveSocket, update: BaileysEventMap['connection.update']): Promise<void> {
+    if (this.live !== live) return;
+    if (update.qr) {
+      this.latestQr = update.qr;
+      // Once a pairing code is shown, the phone is typing it: a QR status would hide the code.
+      if (!this.pairingCode) this.setStatus({ state: 'qr', qr: update.qr });
+    }
+    if (update.connection === 'open') {
+      this.failures = 0;
+      this.pairingCode = undefined;
+      this.latestQr = undefined;
+      clearTimeout(this.pairingTimer);
+      this.setStatus({ state: 'connected', me: this.me(live.sock) });
+    }
+    if (update.connection === 'close') {
+      live.markClosed();
+      live.detach();
+      this.live = undefined;
+      const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+      if (this.wanted === 'running') await this.afterUnexpectedClose(code, update.lastDisconnect?.error?.message);
+    }
+  }
+
+  private async afterUnexpectedClose(code: number | undefined, message: string | undefined): Promise<void> {
+    const action = classifyDisconnect(code);
+    this.config.logger.info({ sessionId: this.sessionId, code, message, action: action.kind }, 'whatsapp socket closed');
+    if (action.kind === 'logged_out') {
+      this.wanted = 'stopped';
+      this.clearTimers();
+      await this.wipe();
+      return;
+    }
+    if (action.kind === 'fail') {
+      this.wanted = 'stopped';
+      this.clearTimers();
+      this.setStatus({ state: 'failed', reason: action.reason, message: action.message });
+      return;
+    }
+    this.failures += 1;
+    if (this.failures > this.config.maxConsecutiveFailures) {
+      this.wanted = 'stopped';
+      this.clearTimers();
+      this.setStatus({
+        state: 'failed',
+        reason: 'too_many_restarts',
+        message: `gave up after ${this.config.maxConsecutiveFailures} consecutive failed connections (last code ${code ?? 'none'})`,
+      });
+      return;
+    }
+    const delayMs = action.kind === 'restart' ? 0 : backoffDelay(this.failures, this.config.backoff);
+    this.setStatus({ state: 'reconnecting', attempt: this.failures, delayMs, ...(code ? { code } : {}) });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.wanted === 'running') this.openSocket().catch((error: unknown) => this.reportError(error));
+    }, delayMs);
+  }
+
+  /** The phone never confirmed the code in time: start over with fresh keys and a new QR. */
+  private async abandonPairing(): Promise<void> {
+    if (this.wanted !== 'running' || !this.live || isLoggedInCreds(this.live.auth.state.creds)) return;
+    this.pairingCode = undefined;
+    await this.closeSocket();
+    await this.config.authStore.clear(this.sessionId);
+    if (this.wanted !== 'running') return;
+    this.setStatus({ state: 'starting' });
+    await this.openSocket().catch((error: unknown) => this.reportError(error));
+  }
+
+  private async closeSocket(): Promise<void> {
+    const live = this.live;
+    if (!live) return;
+    this.live = undefined;
+    live.sock.end(undefined);
+    await Promise.race([live.closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    live.detach();
+  }
+
+  private async wipe(): Promise<void> {
+    await this.config.authStore.clear(this.sessionId);
+    this.caches.flush();
+    this.pairingCode = undefined;
+    this.latestQr = undefined;
+    this.setStatus({ state: 'logged_out' });
+  }
+
+  private async onUpsert(b: BaileysModule, live: LiveSocket, message: WAMessage): Promise<void> {
+    const key = message.key;
+    if (key.remoteJidAlt) this.emitMapping(key.remoteJid ?? '', key.remoteJidAlt);
+    if (key.participantAlt) this.emitMapping(key.participant ?? '', key.participantAlt);
+    if (key.fromMe) {
+      // A receipt that lands while events are buffered is folded into the upsert itself.
+      const status = deliveryStatus(message.status);
+      if (status && status !== 'pending') this.emit('messageStatus', { key: toWaKey(key), status, timestampMs: Date.now() });
+      if (key.id && this.sentIds.has(key.id)) return;
+    }
+    const content = b.normalizeMessageContent(message.message);
+    if (!content) return;
+    const timestampMs = toMillis(message.messageTimestamp);
+    const protocol = content.protocolMessage;
+    if (protocol) {
+      const target = protocol.key ? this.targetOf(message, protocol.key) : undefined;
+      if (!target) return;
+      if (protocol.type === b.proto.Message.ProtocolMessage.Type.REVOKE) {
+        this.emit('revoke', { key: toWaKey(key), target, timestampMs });
+      } else if (protocol.type === b.proto.Message.ProtocolMessage.Type.MESSAGE_EDIT) {
+        const edited = b.normalizeMessageContent(protocol.editedMessage);
+        const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption;
+        this.emit('edit', { key: toWaKey(key), target, ...(text ? { text } : {}), timestampMs, raw: encodeWebMessage(b, message) });
+      }
+      return;
+    }
+    if (content.reactionMessage) {
+      const reaction = content.reactionMessage;
+      if (reaction.key) {
+        this.emit('reaction', { key: toWaKey(key), target: toWaKey(reaction.key), emoji: reaction.text ?? '', timestampMs });
+      }
+      return;
+    }
+    if (content.pollUpdateMessage) {
+      await this.onPollUpdate(b, live, message, content.pollUpdateMessage);
+      return;
+    }
+    if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return;
+    this.emit('message', toIncomingMessage(b, message, content));
+  }
+
+  private async onPollUpdate(
+    b: BaileysModule,
+    live: LiveSocket,
+    message: WAMessage,
+    update: proto.Message.IPollUpdateMessage,
+  ): Promise<void> {
+    const pollKey = update.pollCreationMessageKey;
+    if (!pollKey?.id || !update.vote) return;
+    const stored = await this.findMessage(toWaKey(pollKey));
+    if (!stored) throw new Error(`vote ${message.key.id} refers to poll ${pollKey.id}, which is not in the message store`);
+    const creation = pollCreationOf(b.normalizeMessageContent(stored.message) ?? undefined);
+    const secret = stored.message?.messageContextInfo?.messageSecret;
+    if (!creation || !secret) throw new Error(`message ${pollKey.id} is not a poll with a message secret`);
+    const me = this.me(live.sock);
+    const ownJids = [me.jid, me.lid].filter((j): j is string => Boolean(j));
+    const creators = await this.withAlternates(live.sock, authorOf(stored.key, ownJids));
+    const voters = await this.withAlternates(live.sock, authorOf(message.key, ownJids));
+    const vote = await decryptIncomingPollVote(update.vote, {
+      pollMsgId: pollKey.id,
+      messageSecret: secret,
+      pollCreatorJids: creators,
+      voterJids: voters,
+      optionTexts: pollOptionTexts(creation),
+    });
+    this.emit('pollVote', {
+      key: toWaKey(message.key),
+      poll: toWaKey(stored.key),
+      voterJid: vote.voterJid,
+      selectedOptions: vote.selectedOptions,
+      timestampMs: update.senderTimestampMs ? Number(update.senderTimestampMs) : toMillis(message.messageTimestamp),
+    });
+  }
+
+  /** Adds the LID twin of phone jids and the phone twin of LIDs, as far as Baileys knows them. */
+  private async withAlternates(sock: Socket, jids: string[]): Promise<string[]> {
+    const out = new Set(jids);
+    for (const jid of jids) {
+      const alt = isLidJid(jid)
+        ? await sock.signalRepository.lidMapping.getPNForLID(jid).catch(() => null)
+        : await sock.signalRepository.lidMapping.getLIDForPN(jid).catch(() => null);
+      if (alt) out.add(normalizeJid(alt));
+    }
+    return [...out];
+  }
+
+  /** Edits and revokes carry the key as the sender saw it; turn it into our point of view. */
+  private targetOf(message: WAMessage, key: proto.IMessageKey): WaMessageKey | undefined {
+    if (!key.id) return undefined;
+    const chatJid = message.key.remoteJid ?? key.remoteJid ?? '';
+    const participant = key.participant ?? (isGroupJid(chatJid) && !message.key.fromMe ? message.key.participant : undefined);
+    return {
+      chatJid,
+      id: key.id,
+      fromMe: Boolean(message.key.fromMe && key.fromMe),
+      ...(participant ? { participant } : {}),
+    };
+  }
+
+  /** In an `@lid` chat (or a LID-addressed group) votes use LIDs on both sides, as whatsmeow does. */
+  private async pollUsesLid(sock: Socket, pollKey: WAMessageKey): Promise<boolean> {
+    const chat = pollKey.remoteJid ?? '';
+    if (isLidJid(chat)) return true;
+    if (!isGroupJid(chat)) return false;
+    if (!pollKey.fromMe && pollKey.participant) return isLidJid(pollKey.participant);
+    const metadata = (await this.caches.groupMetadata.get(chat)) ?? (await sock.groupMetadata(chat));
+    return metadata.addressingMode === 'lid';
+  }
+
+  private async send(chatJid: string, content: AnyMessageContent, messageId: string, quoted?: WAMessage): Promise<WaSendResult> {
+    const { sock } = this.connected();
+    const b = await loadBaileys();
+    this.rememberSent(messageId);
+    const sent = await sock.sendMessage(chatJid, content, { messageId, ...(quoted ? { quoted } : {}) });
+    if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the send');
+    return this.result(b, sent);
+  }
+
+  private result(b: BaileysModule, message: WAMessage): WaSendResult {
+    return { key: toWaKey(message.key), timestampMs: toMillis(message.messageTimestamp), raw: encodeWebMessage(b, message) };
+  }
+
+  private rememberSent(id: string): void {
+    this.sentIds.add(id);
+    if (this.sentIds.size > SENT_IDS_KEPT) this.sentIds.delete(this.sentIds.values().next().value as string);
+  }
+
+  private async findMessage(key: WaMessageKey): Promise<WAMessage | undefined> {
+    const raw = await this.config.messages.findRaw(this.sessionId, key);
+    return raw ? decodeWebMessage(await loadBaileys(), raw) : undefined;
+  }
+
+  private connected(): LiveSocket {
+    if (!this.live || this.currentStatus.state !== 'connected') {
+      throw new AppError('session_not_connected', 'the WhatsApp session is not connected', { status: this.currentStatus.state });
+    }
+    return this.live;
+  }
+
+  private me(sock: Socket): WaMe {
+    const user = sock.user ?? this.live?.auth.state.creds.me;
+    return {
+      jid: user?.id ? normalizeJid(user.id) : '',
+      ...(user?.lid ? { lid: normalizeJid(user.lid) } : {}),
+      ...(user?.name || user?.notify ? { pushName: user.name ?? user.notify } : {}),
+    };
+  }
+
+  private emitMapping(a: string, b: string): void {
+    const [lid, pn] = isLidJid(a) ? [a, b] : [b, a];
+    if (!isLidJid(lid) || isLidJid(pn) || !pn) return;
+    const mapping = { lid: normalizeJid(lid), pn: normalizeJid(pn) };
+    const id = `${mapping.lid}|${mapping.pn}`;
+    if (this.knownMappings.has(id)) return;
+    this.knownMappings.add(id);
+    this.emit('lidMapping', mapping);
+  }
+
+  private waitForStatus(state: WaStatus['state'], timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new AppError('session_unavailable', `the session did not reach "${state}" in time`));
+      }, timeoutMs);
+      const off = this.on('status', (s) => {
+        if (s.state !== state) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private setStatus(status: WaStatus): void {
+    this.currentStatus = status;
+    this.emit('status', status);
+  }
+
+  private emit<E extends keyof WaConnectionEvents>(event: E, ...args: Parameters<WaConnectionEvents[E]>): void {
+    this.events.emit(event, ...args);
+  }
+
+  private reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.config.logger.error({ sessionId: this.sessionId, err }, 'whatsapp connection error');
+    if (this.events.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.pairingTimer);
+    this.reconnectTimer = undefined;
+    this.pairingTimer = undefined;
+  }
+}
+
+function media(m: { data: Uint8Array } | { url: string }): Buffer | { url: string } {
+  return 'data' in m ? Buffer.from(m.data) : { url: m.url };
+}
+
+function toAnyContent(content: WaOutgoingContent): AnyMessageContent {
+  switch (content.type) {
+    case 'text':
+      return { text: content.text, ...(content.mentions ? { mentions: content.mentions } : {}) };
+    case 'image':
+      return { image: media(content.media), ...(content.caption ? { caption: content.caption } : {}), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+    case 'video':
+      return { video: media(content.media), ...(content.caption ? { caption: content.caption } : {}), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+    case 'audio':
+      return { audio: media(content.media), ptt: Boolean(content.voiceNote), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+    case 'document':
+      return {
+        document: media(content.media),
+        mimetype: content.mimetype,
+        ...(content.fileName ? { fileName: content.fileName } : {}),
+        ...(content.caption ? { caption: content.caption } : {}),
+      };
+    case 'sticker':
+      return { sticker: media(content.media) };
+    case 'location':
+      return {
+        location: {
+          degreesLatitude: content.latitude,
+          degreesLongitude: content.longitude,
+          ...(content.name ? { name: content.name } : {}),
+          ...(content.address ? { address: content.address } : {}),
+        },
+      };
+    case 'contact':
+      return { contacts: { displayName: content.displayName, contacts: [{ displayName: content.displayName, vcard: content.vcard }] } };
+    case 'poll':
+      return { poll: { name: content.name, values: content.options, selectableCount: content.selectableCount } };
+  }
+}
+
+function toWaGroup(metadata: GroupMetadata): WaGroupMetadata {
+  return {
+    jid: metadata.id,
+    subject: metadata.subject,
+    ...(metadata.owner ? { owner: metadata.owner } : {}),
+    ...(metadata.desc ? { description: metadata.desc } : {}),
+    ...(metadata.creation ? { createdAtMs: metadata.creation * 1000 } : {}),
+    ...(metadata.addressingMode ? { addressingMode: metadata.addressingMode as 'lid' | 'pn' } : {}),
+    participants: metadata.participants.map((p) => ({
+      jid: p.id,
+      ...(p.phoneNumber ? { phoneJid: p.phoneNumber } : {}),
+      ...(p.admin ? { admin: p.admin } : {}),
+    })),
+  };
+}
+

@@ -1,0 +1,20 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+import { parseJid } from '@wa/domain';
+
+/**
+ * Same layout as Baileys' `generateMessageIDV2` (`3EB0` + 18 bytes of SHA-256 over time, own
+ * user and randomness), available synchronously so the outbox can mint ids at insert time
+ * without loading the ESM engine.
+ */
+export function generateMessageId(ownJid?: string): string {
+  const data = Buffer.alloc(8 + 20 + 16);
+  data.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)));
+  const user = ownJid ? parseJid(ownJid)?.user : undefined;
+  if (user) {
+    data.write(user, 8);
+    data.write('@c.us', 8 + user.length);
+  }
+  randomBytes(16).copy(data, 28);
+  return '3EB0' + createHash('sha256').update(data).digest().toString('hex').toUpperCase().substring(0, 18);
+}
