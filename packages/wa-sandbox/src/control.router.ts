@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FAULT_KINDS, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState } from './sandbox.types';
+import type { WaSandbox } from './wa-sandbox.server';
+
+type Body = Record<string, unknown>;
+type Route = { method: string; pattern: RegExp; handle: (sandbox: WaSandbox, params: string[], body: Body) => Promise<unknown> | unknown };
+
+const text = (body: Body, key: string): string => {
+  const value = body[key];
+  if (typeof value !== 'string' || value === '') throw new SandboxError(400, `"${key}" must be a non-empty string`);
+  return value;
+};
+
+const MESSAGE_TYPES = new Set(['text', 'location', 'contact', 'poll', 'vote', 'reaction', 'edit', 'revoke']);
+const PRESENCE_STATES = new Set(['composing', 'paused', 'recording', 'available', 'unavailable']);
+
+function outgoing(body: Body): OutgoingMessage {
+  const message = body.message;
+  if (!message || typeof message !== 'object' || !MESSAGE_TYPES.has(String((message as Body).type))) {
+    throw new SandboxError(400, `"message.type" must be one of ${[...MESSAGE_TYPES].join(', ')}`);
+  }
+  return message as OutgoingMessage;
+}
+
+const routes: Route[] = [
+  { method: 'GET', pattern: /^\/health$/, handle: (sandbox) => ({ ok: true, wsUrl: sandbox.wsUrl, rootPublicKey: sandbox.rootPublicKey }) },
+  { method: 'GET', pattern: /^\/phones$/, handle: (sandbox) => sandbox.listPhones() },
+  {
+    method: 'POST',
+    pattern: /^\/phones$/,
+    handle: (sandbox, _params, body) => sandbox.createPhone(text(body, 'phone'), typeof body.name === 'string' ? body.name : undefined),
+  },
+  { method: 'POST', pattern: /^\/phones\/(\d+)\/scan$/, handle: (sandbox, [phone = ''], body) => sandbox.scanQr(phone, text(body, 'qr')) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/pairing-code$/,
+    handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/presences$/, handle: (sandbox, [phone = '']) => sandbox.presences(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/messages$/,
+    handle: (sandbox, [phone = ''], body) => sandbox.sendMessage(phone, text(body, 'to'), outgoing(body)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/receipts$/,
+    handle: async (sandbox, [phone = ''], body) => {
+      const ids = body.ids;
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new SandboxError(400, '"ids" must be an array of strings');
+      const type = body.type === 'delivered' ? 'delivered' : body.type === 'read' ? 'read' : undefined;
+      if (!type) throw new SandboxError(400, '"type" must be "delivered" or "read"');
+      await sandbox.sendReceipt(phone, text(body, 'to'), ids as string[], type);
+      return { sent: ids.length };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/presence$/,
+    handle: async (sandbox, [phone = ''], body) => {
+      const state = text(body, 'state');
+      if (!PRESENCE_STATES.has(state)) throw new SandboxError(400, `"state" must be one of ${[...PRESENCE_STATES].join(', ')}`);
+      await sandbox.sendPresence(phone, text(body, 'to'), state as PresenceState);
+      return { sent: true };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/groups$/,
+    handle: (sandbox, [phone = ''], body) => {
+      const participants = Array.isArray(body.participants) ? body.participants.map(String) : [];
+      return sandbox.createGroup(phone, text(body, 'subject'), participants);
+    },
+  },
+  { method: 'GET', pattern: /^\/devices$/, handle: (sandbox) => sandbox.listDevices() },
+  { method: 'GET', pattern: /^\/devices\/logged-out$/, handle: (sandbox) => sandbox.listLoggedOut() },
+  {
+    method: 'POST',
+    pattern: /^\/devices\/([^/]+)\/fault$/,
+    handle: async (sandbox, [jid = ''], body) => {
+      const kind = text(body, 'kind');
+      if (!FAULT_KINDS.includes(kind as FaultKind)) throw new SandboxError(400, `"kind" must be one of ${FAULT_KINDS.join(', ')}`);
+      await sandbox.fault(decodeURIComponent(jid), kind as FaultKind);
+      return { applied: kind };
+    },
+  },
+];
+
+async function readBody(request: IncomingMessage): Promise<Body> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  if (!chunks.length) return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Body;
+  } catch {
+    throw new SandboxError(400, 'body must be a JSON object');
+  }
+}
+
+function respond(response: ServerResponse, status: number, payload: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(payload));
+}
+
+/** The control API: plain node:http, JSON in and out, loopback only (the sandbox has no auth). */
+export async function handleControlRequest(sandbox: WaSandbox, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  const route = routes.find((candidate) => candidate.method === request.method && candidate.pattern.test(path));
+  try {
+    if (!route) throw new SandboxError(404, `no route ${request.method} ${path}`);
+    const params = route.pattern.exec(path)?.slice(1) ?? [];
+    const body = request.method === 'POST' ? await readBody(request) : {};
+    respond(response, request.method === 'POST' ? 201 : 200, await route.handle(sandbox, params, body));
+  } catch (error) {
+    if (error instanceof SandboxError) respond(response, error.status, { error: error.message });
+    else respond(response, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,22 @@
+export { WaSandbox } from './wa-sandbox.server';
+export { loadBaileys } from './baileys.loader';
+export { installStrictCurveVerify, verifySignatureStrict } from './strict-verify.util';
+export { encryptPollVote, hashPollOption } from './message.codec';
+export { silentLogger } from './silent.logger';
+export {
+  FAULT_KINDS,
+  SandboxError,
+  type DeviceInfo,
+  type FaultKind,
+  type GroupInfo,
+  type LoggedOutDevice,
+  type OutgoingMessage,
+  type PhoneInfo,
+  type PresenceState,
+  type ReceiptType,
+  type ReceivedKind,
+  type ReceivedMessage,
+  type ReceivedPresence,
+  type SandboxOptions,
+  type StartOptions,
+} from './sandbox.types';

@@ -1,0 +1,130 @@
+/** JSON shapes shared by the `WaSandbox` methods and the HTTP control API. */
+
+export interface SandboxOptions {
+  /** How many QR refs the server hands out per pairing attempt (the client ends with 408 after). */
+  qrRefCount?: number;
+  /** Delay before a virtual phone's automatic delivery receipt, so it lands as `messages.update`. */
+  deliveryReceiptDelayMs?: number;
+  /** Whether virtual phones send delivery receipts by themselves. */
+  autoDeliveryReceipts?: boolean;
+  /** Pre-keys each virtual phone generates for others to start Signal sessions with it. */
+  phonePreKeyCount?: number;
+}
+
+export interface StartOptions {
+  port?: number;
+  /** Only loopback is accepted: the sandbox has no authentication. */
+  host?: '127.0.0.1';
+}
+
+export interface PhoneInfo {
+  phone: string;
+  jid: string;
+  lid: string;
+  name: string;
+}
+
+export type OutgoingMessage =
+  | { type: 'text'; text: string }
+  | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
+  | { type: 'contact'; displayName: string; vcard: string }
+  | { type: 'poll'; name: string; options: string[]; selectableCount?: number }
+  | { type: 'vote'; pollId: string; options: string[] }
+  | { type: 'reaction'; targetId: string; emoji: string }
+  | { type: 'edit'; targetId: string; text: string }
+  | { type: 'revoke'; targetId: string };
+
+export type ReceivedKind =
+  | 'text'
+  | 'location'
+  | 'contact'
+  | 'poll'
+  | 'vote'
+  | 'reaction'
+  | 'edit'
+  | 'revoke'
+  | 'protocol'
+  | 'other';
+
+export interface ReceivedMessage {
+  id: string;
+  kind: ReceivedKind;
+  /** Sender device jid as routed (LID form). */
+  from: string;
+  /** Sender account in both addressings. */
+  fromPn: string;
+  fromLid: string;
+  /** Chat the message belongs to from the phone's point of view (a user jid or a group jid). */
+  chat: string;
+  /** True when one of the phone's own companions sent it to someone else (device-sent copy). */
+  fromOwnDevice: boolean;
+  timestamp: number;
+  text?: string;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contact?: { displayName: string; vcard: string };
+  poll?: { name: string; options: string[]; selectableCount: number };
+  vote?: { pollId: string; selectedOptions: string[] };
+  reaction?: { targetId: string; emoji: string; removed: boolean };
+  edit?: { targetId: string; text: string };
+  revoke?: { targetId: string };
+}
+
+export type ReceiptType = 'delivered' | 'read';
+
+export type PresenceState = 'composing' | 'paused' | 'recording' | 'available' | 'unavailable';
+
+export interface ReceivedPresence {
+  from: string;
+  state: PresenceState;
+  at: number;
+}
+
+export type FaultKind =
+  | 'device_removed'
+  | 'replaced'
+  | 'restart_required'
+  | 'timed_out'
+  | 'connection_closed'
+  | 'service_unavailable'
+  | 'drop';
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'device_removed',
+  'replaced',
+  'restart_required',
+  'timed_out',
+  'connection_closed',
+  'service_unavailable',
+  'drop',
+];
+
+export interface DeviceInfo {
+  jid: string;
+  lid: string;
+  phone: string;
+  platform: string;
+  connected: boolean;
+}
+
+export interface LoggedOutDevice {
+  jid: string;
+  lid: string;
+  phone: string;
+  reason: 'user_initiated' | 'device_removed';
+  at: number;
+}
+
+export interface GroupInfo {
+  jid: string;
+  subject: string;
+  participants: string[];
+}
+
+export class SandboxError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,1228 @@
+import { createDecipheriv, createCipheriv, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
+import { createCertificateChain } from './certificate.chain';
+import { handleControlRequest } from './control.router';
+import { DeviceConnection, type ClientPayload } from './device.connection';
+import { decryptVote, describeMessage, encryptPollVote, stanzaTypeOf, type PollRecord } from './message.codec';
+import {
+  SandboxError,
+  type DeviceInfo,
+  type FaultKind,
+  type GroupInfo,
+  type LoggedOutDevice,
+  type OutgoingMessage,
+  type PhoneInfo,
+  type PresenceState,
+  type ReceiptType,
+  type ReceivedMessage,
+  type SandboxOptions,
+  type StartOptions,
+} from './sandbox.types';
+import { verifySignatureStrict } from './strict-verify.util';
+import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
+
+const SERVER_JID = 's.whatsapp.net';
+const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
+const LINK_CODE_ITERATIONS = 2 << 16;
+
+interface Companion {
+  account: Account;
+  deviceId: number;
+  platform: string;
+  registrationId: number;
+  identityKey: Buffer;
+  signedPreKey: { keyId: number; publicKey: Buffer; signature: Buffer };
+  preKeys: Map<number, Buffer>;
+  connection?: DeviceConnection;
+  queue: BinaryNode[];
+  initialSyncSent: boolean;
+}
+
+interface Account {
+  phone: VirtualPhone;
+  companions: Map<number, Companion>;
+  nextDeviceId: number;
+}
+
+interface Registration {
+  connection: DeviceConnection;
+  noiseKey: Buffer;
+  registrationId: number;
+  identityKey: Buffer;
+  signedPreKey: { keyId: number; publicKey: Buffer; signature: Buffer };
+  platform: string;
+  refs: string[];
+  /** Set once a phone has sent pair-success; completed by the client's pair-device-sign. */
+  linking?: { account: Account; deviceId: number; resolve: (jid: string) => void; reject: (error: Error) => void };
+  linkCode?: {
+    account: Account;
+    ref: string;
+    wrappedCompanionEphemeral: Buffer;
+    primaryEphemeral?: KeyPair;
+    companionEphemeral?: Buffer;
+  };
+}
+
+interface Group {
+  jid: string;
+  subject: string;
+  creator: Account;
+  participants: Account[];
+  createdAt: number;
+}
+
+type DeviceRef = { kind: 'phone'; account: Account } | { kind: 'companion'; companion: Companion };
+
+interface Waiter {
+  phone: string;
+  predicate: (message: ReceivedMessage) => boolean;
+  resolve: (message: ReceivedMessage) => void;
+}
+
+const child = (node: BinaryNode | undefined, tag: string): BinaryNode | undefined =>
+  Array.isArray(node?.content) ? node.content.find((item) => item.tag === tag) : undefined;
+const children = (node: BinaryNode | undefined, tag: string): BinaryNode[] =>
+  Array.isArray(node?.content) ? node.content.filter((item) => item.tag === tag) : [];
+const bytes = (node: BinaryNode | undefined): Buffer | undefined =>
+  node?.content instanceof Uint8Array ? Buffer.from(node.content) : typeof node?.content === 'string' ? Buffer.from(node.content) : undefined;
+const unixNow = (): string => String(Math.floor(Date.now() / 1000));
+
+/**
+ * A local WhatsApp web server for the real Baileys client: Noise with its own certificate chain,
+ * QR and pairing-code linking signed by virtual phones, login, Signal message routing between
+ * devices, receipts and faults on demand. State is in memory and lives as long as the instance.
+ */
+export class WaSandbox {
+  readonly rootKeyPair: KeyPair;
+  private readonly noiseStatic: KeyPair;
+  private readonly certificateChain: Uint8Array;
+  private readonly accounts = new Map<string, Account>();
+  private readonly accountsByLid = new Map<string, Account>();
+  private readonly registrations = new Set<Registration>();
+  private readonly groups = new Map<string, Group>();
+  private readonly loggedOut: LoggedOutDevice[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly waiters = new Set<Waiter>();
+  private readonly options: Required<SandboxOptions>;
+  private http?: Server;
+  private wss?: WebSocketServer;
+  private messageCounter = 0;
+
+  private constructor(
+    private readonly baileys: Baileys,
+    options: SandboxOptions,
+  ) {
+    this.options = {
+      qrRefCount: options.qrRefCount ?? 6,
+      deliveryReceiptDelayMs: options.deliveryReceiptDelayMs ?? 300,
+      autoDeliveryReceipts: options.autoDeliveryReceipts ?? true,
+      phonePreKeyCount: options.phonePreKeyCount ?? 50,
+    };
+    this.rootKeyPair = baileys.Curve.generateKeyPair();
+    this.noiseStatic = baileys.Curve.generateKeyPair();
+    this.certificateChain = createCertificateChain(baileys, this.rootKeyPair, this.noiseStatic);
+  }
+
+  static async create(options: SandboxOptions = {}): Promise<WaSandbox> {
+    return new WaSandbox(await loadBaileys(), options);
+  }
+
+  /** Base64 of the 32-byte root public key a client must trust (`WA_CERT_DETAILS.PUBLIC_KEY`). */
+  get rootPublicKey(): string {
+    return Buffer.from(this.rootKeyPair.public).toString('base64');
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws/chat`;
+  }
+
+  get controlUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private get port(): number {
+    const address = this.http?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('sandbox is not started');
+    return address.port;
+  }
+
+  async start({ port = 0, host = '127.0.0.1' }: StartOptions = {}): Promise<this> {
+    if (host !== '127.0.0.1') throw new Error('the sandbox only listens on 127.0.0.1');
+    const http = createServer((request, response) => {
+      void handleControlRequest(this, request, response);
+    });
+    const wss = new WebSocketServer({ server: http, path: '/ws/chat' });
+    wss.on('connection', (ws) => {
+      new DeviceConnection(this.baileys, ws, this.noiseStatic, this.certificateChain, {
+        onAuthenticated: (connection, payload, clientStatic) => this.onAuthenticated(connection, payload, clientStatic),
+        onNode: (connection, node) => this.onNode(connection, node),
+        onClosed: (connection) => this.onClosed(connection),
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => resolve());
+    });
+    this.http = http;
+    this.wss = wss;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const client of this.wss?.clients ?? []) client.terminate();
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.http = undefined;
+    this.wss = undefined;
+  }
+
+  // ---- virtual phones --------------------------------------------------------------------
+
+  async createPhone(phone: string, name?: string): Promise<PhoneInfo> {
+    if (!/^\d{6,15}$/.test(phone)) throw new SandboxError(400, 'phone must be 6 to 15 digits');
+    const existing = this.accounts.get(phone);
+    if (existing) return existing.phone.info;
+    let lidUser: string;
+    do lidUser = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
+    while (this.accountsByLid.has(lidUser));
+    const info: PhoneInfo = { phone, jid: `${phone}@${SERVER_JID}`, lid: `${lidUser}@lid`, name: name ?? `Phone ${phone}` };
+    const account: Account = {
+      phone: await VirtualPhone.create(this.baileys, info, lidUser, this.options.phonePreKeyCount),
+      companions: new Map(),
+      nextDeviceId: 1,
+    };
+    this.accounts.set(phone, account);
+    this.accountsByLid.set(lidUser, account);
+    return info;
+  }
+
+  listPhones(): PhoneInfo[] {
+    return [...this.accounts.values()].map((account) => account.phone.info);
+  }
+
+  received(phone: string): ReceivedMessage[] {
+    return [...this.account(phone).phone.received];
+  }
+
+  presences(phone: string) {
+    return [...this.account(phone).phone.presences];
+  }
+
+  /** Resolves with the first message (already received or future) the predicate accepts. */
+  waitForReceived(phone: string, predicate: (message: ReceivedMessage) => boolean, timeoutMs = 10_000): Promise<ReceivedMessage> {
+    const found = this.account(phone).phone.received.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        phone,
+        predicate,
+        resolve: (message) => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          this.waiters.delete(waiter);
+          resolve(message);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.waiters.delete(waiter);
+        reject(new Error(`phone ${phone} received no matching message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.timers.add(timer);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** The phone scans a QR shown by a client: `ref,noisePub,identityPub,advSecret[,platform]`. */
+  async scanQr(phone: string, qr: string): Promise<{ deviceJid: string }> {
+    const account = this.account(phone);
+    const [ref, noiseKey, identityKey, advSecret] = qr.replace(QR_PREFIX, '').split(',');
+    if (!ref || !noiseKey || !identityKey || !advSecret) throw new SandboxError(400, 'not a WhatsApp linking QR');
+    const registration = [...this.registrations].find((candidate) => candidate.refs.includes(ref));
+    if (!registration || !registration.connection.isOpen) throw new SandboxError(404, 'QR expired or unknown');
+    if (!registration.noiseKey.equals(Buffer.from(noiseKey, 'base64')) || !registration.identityKey.equals(Buffer.from(identityKey, 'base64'))) {
+      throw new SandboxError(400, 'QR keys do not match the connection that showed it');
+    }
+    const deviceJid = await this.sendPairSuccess(registration, account, Buffer.from(advSecret, 'base64'));
+    return { deviceJid };
+  }
+
+  /** The phone's user types the 8-character code the client displayed. */
+  async enterPairingCode(phone: string, code: string): Promise<{ deviceJid: string }> {
+    const account = this.account(phone);
+    const registration = [...this.registrations].find((candidate) => candidate.linkCode?.account === account && candidate.connection.isOpen);
+    const linkCode = registration?.linkCode;
+    if (!registration || !linkCode) throw new SandboxError(404, 'no client is waiting for a pairing code for this phone');
+    const { Curve } = this.baileys;
+    const wrapped = linkCode.wrappedCompanionEphemeral;
+    const key = pbkdf2Sync(code.toUpperCase(), wrapped.subarray(0, 32), LINK_CODE_ITERATIONS, 32, 'sha256');
+    const decipher = createDecipheriv('aes-256-ctr', key, wrapped.subarray(32, 48));
+    linkCode.companionEphemeral = Buffer.concat([decipher.update(wrapped.subarray(48, 80)), decipher.final()]);
+    linkCode.primaryEphemeral = Curve.generateKeyPair();
+    const salt = randomBytes(32);
+    const iv = randomBytes(16);
+    const primaryKey = pbkdf2Sync(code.toUpperCase(), salt, LINK_CODE_ITERATIONS, 32, 'sha256');
+    const cipher = createCipheriv('aes-256-ctr', primaryKey, iv);
+    const wrappedPrimary = Buffer.concat([salt, iv, cipher.update(linkCode.primaryEphemeral.public), cipher.final()]);
+    const linked = new Promise<string>((resolve, reject) => {
+      registration.linking = { account, deviceId: 0, resolve, reject };
+    });
+    await registration.connection.send({
+      tag: 'notification',
+      attrs: { from: SERVER_JID, type: 'link_code_companion_reg', id: this.nextId(), t: unixNow() },
+      content: [
+        {
+          tag: 'link_code_companion_reg',
+          attrs: {},
+          content: [
+            { tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(linkCode.ref) },
+            { tag: 'primary_identity_pub', attrs: {}, content: account.phone.identityPublicKey },
+            { tag: 'link_code_pairing_wrapped_primary_ephemeral_pub', attrs: {}, content: wrappedPrimary },
+          ],
+        },
+      ],
+    });
+    return { deviceJid: await this.withTimeout(linked, 15_000, 'the client did not finish code pairing') };
+  }
+
+  async sendMessage(phone: string, to: string, message: OutgoingMessage): Promise<{ id: string }> {
+    const account = this.account(phone);
+    const id = this.nextId();
+    const proto = this.buildMessage(account, to, message);
+    await this.sendFromPhone(account, to, id, proto);
+    return { id };
+  }
+
+  async sendReceipt(phone: string, to: string, ids: string[], type: ReceiptType): Promise<void> {
+    const account = this.account(phone);
+    const target = this.accountFor(to);
+    if (!target || ids.length === 0) throw new SandboxError(400, 'unknown recipient or no ids');
+    this.receiptToAccount(account, target, ids, type);
+  }
+
+  async sendPresence(phone: string, to: string, state: PresenceState): Promise<void> {
+    const account = this.account(phone);
+    const target = this.accountFor(to);
+    if (!target) throw new SandboxError(404, 'unknown recipient');
+    const node: BinaryNode =
+      state === 'available' || state === 'unavailable'
+        ? { tag: 'presence', attrs: { from: account.phone.info.lid, type: state } }
+        : {
+            tag: 'chatstate',
+            attrs: { from: account.phone.info.lid },
+            content: [{ tag: state === 'recording' ? 'composing' : state, attrs: state === 'recording' ? { media: 'audio' } : {} }],
+          };
+    for (const companion of this.activeCompanions(target)) this.deliverNode(companion, node);
+  }
+
+  async createGroup(phone: string, subject: string, participantPhones: string[]): Promise<GroupInfo> {
+    const creator = this.account(phone);
+    const participants = [creator, ...participantPhones.map((p) => this.account(p)).filter((a) => a !== creator)];
+    return this.describeGroup(this.registerGroup(creator, subject, participants));
+  }
+
+  listDevices(): DeviceInfo[] {
+    return [...this.accounts.values()].flatMap((account) =>
+      [...account.companions.values()].map((companion) => ({
+        jid: this.pn(account, companion.deviceId),
+        lid: this.lid(account, companion.deviceId),
+        phone: account.phone.info.phone,
+        platform: companion.platform,
+        connected: !!companion.connection?.isOpen,
+      })),
+    );
+  }
+
+  listLoggedOut(): LoggedOutDevice[] {
+    return [...this.loggedOut];
+  }
+
+  /** Ends a connected device's stream the way WhatsApp does for each failure. */
+  async fault(deviceJid: string, kind: FaultKind): Promise<void> {
+    const companion = this.companionFor(deviceJid);
+    const connection = companion?.connection;
+    if (!companion || !connection?.isOpen) throw new SandboxError(404, 'device is not connected');
+    switch (kind) {
+      case 'device_removed':
+        this.logOut(companion, 'device_removed');
+        return connection.streamError('401', { tag: 'conflict', attrs: { type: 'device_removed' } });
+      case 'replaced':
+        return connection.streamError(undefined, { tag: 'conflict', attrs: { type: 'replaced' } });
+      case 'restart_required':
+        return connection.streamError('515');
+      case 'timed_out':
+        return connection.streamError('408');
+      case 'connection_closed':
+        return connection.streamError('428');
+      case 'service_unavailable':
+        return connection.streamError('503');
+      case 'drop':
+        return connection.drop();
+    }
+  }
+
+  // ---- connection lifecycle --------------------------------------------------------------
+
+  private async onAuthenticated(connection: DeviceConnection, payload: ClientPayload, clientStatic: Buffer): Promise<void> {
+    const pairing = payload.devicePairingData;
+    if (pairing) {
+      const { proto } = this.baileys;
+      const props = pairing.deviceProps ? proto.DeviceProps.decode(pairing.deviceProps) : undefined;
+      const registration: Registration = {
+        connection,
+        noiseKey: clientStatic,
+        registrationId: Buffer.from(pairing.eRegid ?? []).readUInt32BE(0),
+        identityKey: Buffer.from(pairing.eIdent ?? []),
+        signedPreKey: {
+          keyId: Buffer.from(pairing.eSkeyId ?? []).readUIntBE(0, 3),
+          publicKey: Buffer.from(pairing.eSkeyVal ?? []),
+          signature: Buffer.from(pairing.eSkeySig ?? []),
+        },
+        platform: props?.os ?? 'unknown',
+        refs: Array.from({ length: this.options.qrRefCount }, () => randomBytes(16).toString('base64url')),
+      };
+      this.registrations.add(registration);
+      await connection.send({
+        tag: 'iq',
+        attrs: { from: SERVER_JID, type: 'set', id: this.nextId(), xmlns: 'md' },
+        content: [
+          {
+            tag: 'pair-device',
+            attrs: {},
+            content: registration.refs.map((ref) => ({ tag: 'ref', attrs: {}, content: Buffer.from(ref) })),
+          },
+        ],
+      });
+      return;
+    }
+    const account = this.accounts.get(String(payload.username ?? ''));
+    const companion = account?.companions.get(payload.device ?? 0);
+    if (!account || !companion) {
+      await connection.failure('401');
+      return;
+    }
+    const previous = companion.connection;
+    companion.connection = connection;
+    if (previous?.isOpen) {
+      await previous.streamError(undefined, { tag: 'conflict', attrs: { type: 'replaced' } });
+    }
+    await connection.send({
+      tag: 'success',
+      attrs: {
+        t: unixNow(),
+        props: '1',
+        abprops: '1',
+        location: 'sandbox',
+        lid: this.lid(account, companion.deviceId),
+        creation: unixNow(),
+      },
+    });
+  }
+
+  private onClosed(connection: DeviceConnection): void {
+    for (const registration of this.registrations) {
+      if (registration.connection === connection) {
+        this.registrations.delete(registration);
+        registration.linking?.reject(new Error('the client disconnected before pairing completed'));
+      }
+    }
+    for (const account of this.accounts.values()) {
+      for (const companion of account.companions.values()) {
+        if (companion.connection === connection) companion.connection = undefined;
+      }
+    }
+  }
+
+  private async onNode(connection: DeviceConnection, node: BinaryNode): Promise<void> {
+    const companion = this.companionOf(connection);
+    if (node.tag === 'iq') return this.onIq(connection, companion, node);
+    if (!companion) return;
+    switch (node.tag) {
+      case 'message':
+        return this.onCompanionMessage(companion, node);
+      case 'receipt':
+        return this.onCompanionReceipt(companion, node);
+      case 'chatstate':
+        return this.onCompanionChatstate(companion, node);
+      default:
+        return;
+    }
+  }
+
+  private async onIq(connection: DeviceConnection, companion: Companion | undefined, node: BinaryNode): Promise<void> {
+    const { xmlns, type, id } = node.attrs;
+    const first = Array.isArray(node.content) ? node.content[0] : undefined;
+    const reply = (content?: BinaryNode[]) =>
+      connection.send({ tag: 'iq', attrs: { from: SERVER_JID, type: 'result', id: id ?? '' }, ...(content ? { content } : {}) });
+
+    if (xmlns === 'md' || first?.tag === 'pair-device-sign') {
+      return this.onMdIq(connection, companion, node, first, reply);
+    }
+    if (type === 'result' || !companion) return;
+    switch (xmlns) {
+      case 'encrypt':
+        return this.onEncryptIq(companion, node, first, reply);
+      case 'passive':
+        await reply();
+        return this.afterPassive(companion);
+      case 'usync':
+        return reply([this.usyncResult(child(node, 'usync'))]);
+      case 'w:sync:app:state':
+        return reply([
+          {
+            tag: 'sync',
+            attrs: {},
+            content: children(child(node, 'sync'), 'collection').map((collection) => ({
+              tag: 'collection',
+              attrs: { name: collection.attrs.name ?? '', version: collection.attrs.version ?? '0' },
+            })),
+          },
+        ]);
+      case 'privacy':
+        return reply([
+          {
+            tag: 'privacy',
+            attrs: {},
+            content: ['readreceipts', 'last', 'online', 'profile', 'status', 'groupadd', 'calladd'].map((name) => ({
+              tag: 'category',
+              attrs: { name, value: name === 'readreceipts' ? 'all' : 'contacts' },
+            })),
+          },
+        ]);
+      case 'blocklist':
+        return reply([{ tag: 'list', attrs: {} }]);
+      case 'w:g2':
+        return this.onGroupIq(companion, node, first, reply);
+      default:
+        return reply();
+    }
+  }
+
+  private async onMdIq(
+    connection: DeviceConnection,
+    companion: Companion | undefined,
+    node: BinaryNode,
+    first: BinaryNode | undefined,
+    reply: (content?: BinaryNode[]) => Promise<void>,
+  ): Promise<void> {
+    const registration = [...this.registrations].find((candidate) => candidate.connection === connection);
+    if (first?.tag === 'pair-device-sign' && registration?.linking) {
+      return this.completePairing(registration, child(first, 'device-identity'));
+    }
+    if (first?.tag === 'remove-companion-device' && companion) {
+      this.logOut(companion, 'user_initiated');
+      return reply();
+    }
+    if (first?.tag === 'link_code_companion_reg' && registration) {
+      if (first.attrs.stage === 'companion_hello') {
+        const account = this.accountFor(first.attrs.jid ?? '');
+        const wrapped = bytes(child(first, 'link_code_pairing_wrapped_companion_ephemeral_pub'));
+        if (!account || !wrapped || wrapped.length !== 80) {
+          return connection.send({ tag: 'iq', attrs: { from: SERVER_JID, type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: '400', text: 'bad-request' } }] });
+        }
+        const ref = randomBytes(16).toString('base64url');
+        registration.linkCode = { account, ref, wrappedCompanionEphemeral: wrapped };
+        return reply([{ tag: 'link_code_companion_reg', attrs: {}, content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(ref) }] }]);
+      }
+      if (first.attrs.stage === 'companion_finish') {
+        await reply();
+        return this.finishCodePairing(registration, first);
+      }
+    }
+    if (node.attrs.type !== 'result') return reply();
+  }
+
+  // ---- pairing ---------------------------------------------------------------------------
+
+  private async sendPairSuccess(registration: Registration, account: Account, advSecret: Buffer): Promise<string> {
+    const deviceId = account.nextDeviceId++;
+    const linked = new Promise<string>((resolve, reject) => {
+      registration.linking = { account, deviceId, resolve, reject };
+    });
+    await registration.connection.send({
+      tag: 'iq',
+      attrs: { from: SERVER_JID, type: 'set', id: this.nextId(), xmlns: 'md', t: unixNow() },
+      content: [
+        {
+          tag: 'pair-success',
+          attrs: {},
+          content: [
+            { tag: 'device-identity', attrs: {}, content: account.phone.signCompanion(registration.identityKey, advSecret, deviceId) },
+            { tag: 'platform', attrs: { name: 'smba' } },
+            { tag: 'device', attrs: { jid: this.pn(account, deviceId), lid: this.lid(account, deviceId) } },
+          ],
+        },
+      ],
+    });
+    return this.withTimeout(linked, 15_000, 'the client did not answer pair-success');
+  }
+
+  private async finishCodePairing(registration: Registration, node: BinaryNode): Promise<void> {
+    const linkCode = registration.linkCode;
+    const linking = registration.linking;
+    if (!linkCode?.primaryEphemeral || !linkCode.companionEphemeral || !linking) return;
+    const { Curve, hkdf } = this.baileys;
+    try {
+      const bundle = bytes(child(node, 'link_code_pairing_wrapped_key_bundle'));
+      const companionIdentity = bytes(child(node, 'companion_identity_public'));
+      if (!bundle || !companionIdentity) throw new Error('incomplete companion_finish');
+      const companionShared = Curve.sharedKey(linkCode.primaryEphemeral.private, linkCode.companionEphemeral);
+      const key = Buffer.from(hkdf(companionShared, 32, { salt: bundle.subarray(0, 32), info: 'link_code_pairing_key_bundle_encryption_key' }));
+      const decipher = createDecipheriv('aes-256-gcm', key, bundle.subarray(32, 44));
+      decipher.setAuthTag(bundle.subarray(bundle.length - 16));
+      const plaintext = Buffer.concat([decipher.update(bundle.subarray(44, bundle.length - 16)), decipher.final()]);
+      if (!plaintext.subarray(0, 32).equals(registration.identityKey) || !plaintext.subarray(32, 64).equals(linkCode.account.phone.identityPublicKey)) {
+        throw new Error('key bundle identities do not match');
+      }
+      const identityShared = Curve.sharedKey(linkCode.account.phone.signedIdentityPrivateKey, companionIdentity);
+      const advSecret = Buffer.from(hkdf(Buffer.concat([companionShared, identityShared, plaintext.subarray(64)]), 32, { info: 'adv_secret' }));
+      linking.resolve(await this.sendPairSuccess(registration, linkCode.account, advSecret));
+    } catch {
+      // A wrong code only shows here: the key bundle does not decrypt.
+      linking.reject(new SandboxError(400, 'pairing code does not match'));
+    }
+  }
+
+  private async completePairing(registration: Registration, deviceIdentity: BinaryNode | undefined): Promise<void> {
+    const linking = registration.linking;
+    if (!linking) return;
+    const { account, deviceId } = linking;
+    const { proto, WA_ADV_DEVICE_SIG_PREFIX } = this.baileys;
+    const signed = bytes(deviceIdentity);
+    const identity = signed ? proto.ADVSignedDeviceIdentity.decode(signed) : undefined;
+    const deviceSignatureValid =
+      !!identity?.details &&
+      !!identity.deviceSignature &&
+      verifySignatureStrict(
+        this.baileys,
+        registration.identityKey,
+        Buffer.concat([WA_ADV_DEVICE_SIG_PREFIX, identity.details, registration.identityKey, account.phone.identityPublicKey]),
+        identity.deviceSignature,
+      );
+    if (!deviceSignatureValid) {
+      linking.reject(new SandboxError(400, 'the client did not sign the device identity'));
+      await registration.connection.failure('401');
+      return;
+    }
+    account.companions.set(deviceId, {
+      account,
+      deviceId,
+      platform: registration.platform,
+      registrationId: registration.registrationId,
+      identityKey: registration.identityKey,
+      signedPreKey: registration.signedPreKey,
+      preKeys: new Map(),
+      queue: [],
+      initialSyncSent: false,
+    });
+    this.registrations.delete(registration);
+    linking.resolve(this.pn(account, deviceId));
+    // Exactly what WhatsApp does after linking: the client must reconnect and log in.
+    await registration.connection.streamError('515');
+  }
+
+  private logOut(companion: Companion, reason: LoggedOutDevice['reason']): void {
+    const { account, deviceId } = companion;
+    if (!account.companions.delete(deviceId)) return;
+    this.loggedOut.push({
+      jid: this.pn(account, deviceId),
+      lid: this.lid(account, deviceId),
+      phone: account.phone.info.phone,
+      reason,
+      at: Date.now(),
+    });
+  }
+
+  // ---- login-time queries ------------------------------------------------------------------
+
+  private async onEncryptIq(companion: Companion, node: BinaryNode, first: BinaryNode | undefined, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
+    const { encodeBigEndian, KEY_BUNDLE_TYPE } = this.baileys;
+    if (node.attrs.type === 'get' && first?.tag === 'count') {
+      return reply([{ tag: 'count', attrs: { value: String(companion.preKeys.size) } }]);
+    }
+    if (node.attrs.type === 'get' && first?.tag === 'digest') {
+      return reply([{ tag: 'digest', attrs: {}, content: [{ tag: 'type', attrs: {}, content: KEY_BUNDLE_TYPE }] }]);
+    }
+    if (node.attrs.type === 'get' && first?.tag === 'key') {
+      const users = await Promise.all(children(first, 'user').map(async (user): Promise<BinaryNode> => {
+        const jid = user.attrs.jid ?? '';
+        const bundle = await this.takeBundle(jid);
+        if (!bundle) return { tag: 'user', attrs: { jid }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] };
+        const content: BinaryNode[] = [
+          { tag: 'registration', attrs: {}, content: encodeBigEndian(bundle.registrationId) },
+          { tag: 'type', attrs: {}, content: KEY_BUNDLE_TYPE },
+          { tag: 'identity', attrs: {}, content: bundle.identityKey },
+          {
+            tag: 'skey',
+            attrs: {},
+            content: [
+              { tag: 'id', attrs: {}, content: encodeBigEndian(bundle.signedPreKey.keyId, 3) },
+              { tag: 'value', attrs: {}, content: bundle.signedPreKey.publicKey },
+              { tag: 'signature', attrs: {}, content: bundle.signedPreKey.signature },
+            ],
+          },
+        ];
+        if (bundle.preKey) {
+          content.push({
+            tag: 'key',
+            attrs: {},
+            content: [
+              { tag: 'id', attrs: {}, content: encodeBigEndian(bundle.preKey.keyId, 3) },
+              { tag: 'value', attrs: {}, content: bundle.preKey.publicKey },
+            ],
+          });
+        }
+        return { tag: 'user', attrs: { jid }, content };
+      }));
+      return reply([{ tag: 'list', attrs: {}, content: users }]);
+    }
+    if (node.attrs.type === 'set') {
+      for (const key of children(child(node, 'list'), 'key')) {
+        const keyId = bytes(child(key, 'id'));
+        const value = bytes(child(key, 'value'));
+        if (keyId && value) companion.preKeys.set(keyId.readUIntBE(0, keyId.length), value);
+      }
+      const skey = child(node, 'skey') ?? child(child(node, 'rotate'), 'skey');
+      const skeyId = bytes(child(skey, 'id'));
+      const skeyValue = bytes(child(skey, 'value'));
+      const skeySignature = bytes(child(skey, 'signature'));
+      if (skeyId && skeyValue && skeySignature) {
+        companion.signedPreKey = { keyId: skeyId.readUIntBE(0, skeyId.length), publicKey: skeyValue, signature: skeySignature };
+      }
+      return reply();
+    }
+    return reply();
+  }
+
+  /** After `passive`, the client waits for the end of offline delivery before going online. */
+  private async afterPassive(companion: Companion): Promise<void> {
+    const connection = companion.connection;
+    if (!connection) return;
+    await connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: '0' } }] });
+    const queued = companion.queue.splice(0);
+    for (const node of queued) await connection.send(node);
+    if (!companion.initialSyncSent) {
+      companion.initialSyncSent = true;
+      await this.sendInitialSync(companion);
+    }
+  }
+
+  /**
+   * A real phone sends app-state keys and a history-sync notification right after linking;
+   * Baileys holds its events back for 20 s until the notification arrives.
+   */
+  private async sendInitialSync(companion: Companion): Promise<void> {
+    const { proto } = this.baileys;
+    const account = companion.account;
+    const { deflateSync } = await import('node:zlib');
+    const history = proto.HistorySync.encode({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations: [] }).finish();
+    const keyShare: ProtoMessage = {
+      protocolMessage: {
+        type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
+        appStateSyncKeyShare: {
+          keys: [
+            {
+              keyId: { keyId: randomBytes(6) },
+              keyData: {
+                keyData: randomBytes(32),
+                fingerprint: { rawId: randomInt(1, 2 ** 31), currentIndex: 0, deviceIndexes: [0, companion.deviceId] },
+                timestamp: Date.now(),
+              },
+            },
+          ],
+        },
+      },
+    };
+    const historyNotification: ProtoMessage = {
+      protocolMessage: {
+        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+        historySyncNotification: {
+          syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+          initialHistBootstrapInlinePayload: deflateSync(history),
+          chunkOrder: 0,
+          progress: 100,
+        },
+      },
+    };
+    for (const message of [keyShare, historyNotification]) {
+      await this.deliverFromPhone(account, { kind: 'companion', companion }, this.nextId(), message, { category: 'peer', type: 'text' });
+    }
+  }
+
+  private usyncResult(usync: BinaryNode | undefined): BinaryNode {
+    const protocols = new Set((child(usync, 'query')?.content as BinaryNode[] | undefined)?.map((p) => p.tag) ?? []);
+    const users = children(child(usync, 'list'), 'user').map((user): BinaryNode => {
+      const phoneNumber = bytes(child(user, 'contact'))?.toString().replace(/^\+/, '');
+      const jid = user.attrs.jid ?? (phoneNumber ? `${phoneNumber}@${SERVER_JID}` : '');
+      const account = this.accountFor(jid);
+      const content: BinaryNode[] = [];
+      if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: account ? 'in' : 'out' } });
+      if (protocols.has('devices')) {
+        const devices: BinaryNode[] = account
+          ? [{ tag: 'device', attrs: { id: '0' } }, ...[...account.companions.keys()].map((id) => ({ tag: 'device', attrs: { id: String(id), 'key-index': String(id) } }))]
+          : [];
+        content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
+      }
+      if (protocols.has('lid') && account && !jid.endsWith('@lid')) content.push({ tag: 'lid', attrs: { val: account.phone.info.lid } });
+      return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
+    });
+    return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
+  }
+
+  // ---- groups ------------------------------------------------------------------------------
+
+  private registerGroup(creator: Account, subject: string, participants: Account[]): Group {
+    const group: Group = {
+      jid: `120363${randomInt(100_000_000, 999_999_999)}${randomInt(100_000, 999_999)}@g.us`,
+      subject,
+      creator,
+      participants,
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    this.groups.set(group.jid, group);
+    return group;
+  }
+
+  private describeGroup(group: Group): GroupInfo {
+    return { jid: group.jid, subject: group.subject, participants: group.participants.map((a) => a.phone.info.lid) };
+  }
+
+  private groupNode(group: Group): BinaryNode {
+    return {
+      tag: 'group',
+      attrs: {
+        id: group.jid.split('@')[0] ?? group.jid,
+        subject: group.subject,
+        s_t: String(group.createdAt),
+        s_o: group.creator.phone.info.lid,
+        creation: String(group.createdAt),
+        creator: group.creator.phone.info.lid,
+        creator_pn: group.creator.phone.info.jid,
+        addressing_mode: 'lid',
+        size: String(group.participants.length),
+      },
+      content: group.participants.map((participant) => ({
+        tag: 'participant',
+        attrs: {
+          jid: participant.phone.info.lid,
+          phone_number: participant.phone.info.jid,
+          ...(participant === group.creator ? { type: 'superadmin' } : {}),
+        },
+      })),
+    };
+  }
+
+  private async onGroupIq(companion: Companion, node: BinaryNode, first: BinaryNode | undefined, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
+    if (first?.tag === 'create') {
+      const participants = [companion.account, ...children(first, 'participant').map((p) => this.accountFor(p.attrs.jid ?? '')).filter((a): a is Account => !!a && a !== companion.account)];
+      const group = this.registerGroup(companion.account, first.attrs.subject ?? '', participants);
+      return reply([this.groupNode(group)]);
+    }
+    const group = this.groups.get(node.attrs.to ?? '');
+    if (first?.tag === 'query' && group) return reply([this.groupNode(group)]);
+    if (first?.tag === 'participating') {
+      const mine = [...this.groups.values()].filter((g) => g.participants.includes(companion.account));
+      return reply([{ tag: 'groups', attrs: {}, content: mine.map((g) => this.groupNode(g)) }]);
+    }
+    return reply([{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }]);
+  }
+
+  // ---- message routing ---------------------------------------------------------------------
+
+  private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
+    const { id = '', to = '', type = 'text' } = node.attrs;
+    await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } });
+    const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
+    const deviceIdentity = child(node, 'device-identity');
+    const perDevice = new Map<string, BinaryNode>();
+    for (const target of children(child(node, 'participants'), 'to')) {
+      const enc = child(target, 'enc');
+      if (enc && target.attrs.jid) perDevice.set(this.canonicalDevice(target.attrs.jid), enc);
+    }
+    const senderLid = this.lid(sender.account, sender.deviceId);
+    const senderPn = this.pn(sender.account, sender.deviceId);
+    const base = { id, type, t: unixNow(), notify: sender.account.phone.info.name };
+    if (group) {
+      const groupEnc = child(node, 'enc');
+      for (const account of group.participants) {
+        for (const device of this.devicesOf(account)) {
+          const deviceLid = this.deviceLid(device);
+          if (deviceLid === senderLid) continue;
+          const encs = [perDevice.get(deviceLid), groupEnc].filter((enc): enc is BinaryNode => !!enc);
+          if (!encs.length) continue;
+          await this.deliverStanza(device, {
+            tag: 'message',
+            attrs: { ...base, from: group.jid, participant: senderLid, participant_pn: senderPn, addressing_mode: 'lid' },
+            content: deviceIdentity ? [...encs, deviceIdentity] : encs,
+          }, { author: senderLid, sender: sender.account, group: group.jid });
+        }
+      }
+      return;
+    }
+    for (const [deviceLid, enc] of perDevice) {
+      const device = this.deviceFor(deviceLid);
+      if (!device) continue;
+      const ownDevice = this.accountOfDevice(device) === sender.account;
+      await this.deliverStanza(device, {
+        tag: 'message',
+        attrs: {
+          ...base,
+          from: senderLid,
+          sender_pn: this.pn(sender.account, 0),
+          ...(ownDevice ? { recipient: this.lidForm(to) } : {}),
+        },
+        content: deviceIdentity ? [enc, deviceIdentity] : [enc],
+      }, { author: senderLid, sender: sender.account });
+    }
+  }
+
+  private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    const target = this.accountFor(node.attrs.to ?? '');
+    if (!target || target === companion.account) return;
+    const ids = [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean);
+    const type = node.attrs.type;
+    if (type !== undefined && type !== 'read') return;
+    for (const device of this.activeCompanions(target)) {
+      this.deliverNode(device, {
+        tag: 'receipt',
+        attrs: { id: ids[0] ?? '', from: companion.account.phone.info.lid, t: unixNow(), ...(type ? { type } : {}) },
+        ...(ids.length > 1 ? { content: [{ tag: 'list', attrs: {}, content: ids.slice(1).map((item) => ({ tag: 'item', attrs: { id: item } })) }] } : {}),
+      });
+    }
+  }
+
+  private onCompanionChatstate(companion: Companion, node: BinaryNode): void {
+    const target = this.accountFor(node.attrs.to ?? '');
+    const first = Array.isArray(node.content) ? node.content[0] : undefined;
+    if (!target || !first) return;
+    const state: PresenceState = first.attrs.media === 'audio' ? 'recording' : first.tag === 'paused' ? 'paused' : 'composing';
+    target.phone.presences.push({ from: companion.account.phone.info.lid, state, at: Date.now() });
+    for (const device of this.activeCompanions(target)) {
+      this.deliverNode(device, { tag: 'chatstate', attrs: { from: companion.account.phone.info.lid }, content: [first] });
+    }
+  }
+
+  /** Delivers one per-device stanza: over the wire to a companion, or into a virtual phone. */
+  private async deliverStanza(device: DeviceRef, stanza: BinaryNode, origin: { author: string; sender: Account; group?: string }): Promise<void> {
+    if (device.kind === 'companion') {
+      this.deliverNode(device.companion, stanza);
+      return;
+    }
+    await this.receiveOnPhone(device.account, stanza, origin);
+  }
+
+  private deliverNode(companion: Companion, node: BinaryNode): void {
+    if (companion.connection?.isOpen) void companion.connection.send(node);
+    else if (node.tag === 'message' || node.tag === 'receipt') companion.queue.push(node);
+  }
+
+  private async receiveOnPhone(account: Account, stanza: BinaryNode, origin: { author: string; sender: Account; group?: string }): Promise<void> {
+    const phone = account.phone;
+    let message: ProtoMessage | undefined;
+    for (const enc of children(stanza, 'enc')) {
+      const ciphertext = bytes(enc);
+      if (!ciphertext) continue;
+      const encType = enc.attrs.type;
+      const decoded =
+        encType === 'skmsg' && origin.group
+          ? await phone.decryptGroup(origin.group, origin.author, ciphertext)
+          : encType === 'pkmsg' || encType === 'msg'
+            ? await phone.decrypt(origin.author, encType, ciphertext)
+            : undefined;
+      if (!decoded) continue;
+      await phone.acceptSenderKey(origin.author, decoded);
+      message = { ...(message ?? {}), ...decoded };
+    }
+    if (!message) return;
+    const fromOwnDevice = origin.sender === account;
+    const destination = message.deviceSentMessage?.destinationJid ?? undefined;
+    const content = message.deviceSentMessage?.message ?? message;
+    const described = describeMessage(content);
+    if (described.kind === 'other' && message.senderKeyDistributionMessage && !origin.group) return;
+    const senderInfo = origin.sender.phone.info;
+    const id = stanza.attrs.id ?? '';
+    const chat = origin.group ?? (fromOwnDevice ? this.lidForm(destination ?? stanza.attrs.recipient ?? '') : senderInfo.lid);
+    const { pollSecret, voteCiphertext, ...visible } = described;
+    if (visible.kind === 'poll' && pollSecret && visible.poll) {
+      phone.polls.set(id, { id, creatorLid: senderInfo.lid, creatorPn: senderInfo.jid, secret: pollSecret, options: visible.poll.options });
+    }
+    if (visible.kind === 'vote' && visible.vote && voteCiphertext) {
+      const poll = phone.polls.get(visible.vote.pollId);
+      const selected = poll ? decryptVote(this.baileys, voteCiphertext, poll, [senderInfo.lid, senderInfo.jid]) : undefined;
+      visible.vote = { ...visible.vote, selectedOptions: selected ?? [] };
+    }
+    const record: ReceivedMessage = {
+      ...visible,
+      id,
+      from: origin.author,
+      fromPn: senderInfo.jid,
+      fromLid: senderInfo.lid,
+      chat,
+      fromOwnDevice,
+      timestamp: Number(stanza.attrs.t ?? unixNow()),
+    };
+    if (visible.kind === 'protocol') return;
+    phone.received.push(record);
+    for (const waiter of this.waiters) {
+      if (waiter.phone === phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
+    }
+    if (!fromOwnDevice && this.options.autoDeliveryReceipts) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.receiptToAccount(account, origin.sender, [id], 'delivered', origin.group);
+      }, this.options.deliveryReceiptDelayMs);
+      this.timers.add(timer);
+    }
+  }
+
+  private receiptToAccount(from: Account, to: Account, ids: string[], type: ReceiptType, group?: string): void {
+    for (const companion of this.activeCompanions(to)) {
+      this.deliverNode(companion, {
+        tag: 'receipt',
+        attrs: {
+          id: ids[0] ?? '',
+          t: unixNow(),
+          ...(group ? { from: group, participant: from.phone.info.lid } : { from: from.phone.info.lid }),
+          ...(type === 'read' ? { type: 'read' } : {}),
+        },
+        ...(ids.length > 1 ? { content: [{ tag: 'list', attrs: {}, content: ids.slice(1).map((id) => ({ tag: 'item', attrs: { id } })) }] } : {}),
+      });
+    }
+  }
+
+  private async sendFromPhone(account: Account, to: string, id: string, message: ProtoMessage): Promise<void> {
+    const phone = account.phone;
+    const type = stanzaTypeOf(message);
+    const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
+    if (to.endsWith('@g.us')) {
+      if (!group || !group.participants.includes(account)) throw new SandboxError(404, 'unknown group or not a participant');
+      const { ciphertext, senderKeyDistributionMessage } = await phone.encryptGroup(group.jid, message);
+      const distribution: ProtoMessage = {
+        senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage },
+      };
+      for (const member of group.participants) {
+        for (const device of this.devicesOf(member)) {
+          if (device.kind === 'phone' && device.account === account) continue;
+          const deviceJid = this.deviceLid(device);
+          if (!(await phone.ensureSession(deviceJid, () => this.takeBundle(deviceJid)))) continue;
+          const pk = await phone.encrypt(deviceJid, distribution);
+          await this.deliverStanza(device, {
+            tag: 'message',
+            attrs: { id, type, t: unixNow(), from: group.jid, participant: phone.info.lid, participant_pn: phone.info.jid, addressing_mode: 'lid', notify: phone.info.name },
+            content: [
+              { tag: 'enc', attrs: { v: '2', type: pk.type }, content: pk.ciphertext },
+              { tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: ciphertext },
+            ],
+          }, { author: phone.info.lid, sender: account, group: group.jid });
+        }
+      }
+    } else {
+      const target = this.accountFor(to);
+      if (!target) throw new SandboxError(404, 'unknown recipient');
+      const chat = target.phone.info.lid;
+      for (const device of this.devicesOf(target)) {
+        await this.deliverFromPhone(account, device, id, message, { type });
+      }
+      if (target !== account) {
+        for (const companion of this.activeCompanions(account)) {
+          await this.deliverFromPhone(account, { kind: 'companion', companion }, id, { deviceSentMessage: { destinationJid: chat, message } }, { type, recipient: chat });
+        }
+      }
+    }
+    phone.sent.set(id, { id, chat: group?.jid ?? this.lidForm(to), message });
+    const poll = message.pollCreationMessageV3 ?? message.pollCreationMessage;
+    const secret = message.messageContextInfo?.messageSecret;
+    if (poll && secret) {
+      phone.polls.set(id, { id, creatorLid: phone.info.lid, creatorPn: phone.info.jid, secret: Buffer.from(secret), options: (poll.options ?? []).map((o) => o.optionName ?? '') });
+    }
+  }
+
+  private async deliverFromPhone(account: Account, device: DeviceRef, id: string, message: ProtoMessage, attrs: { type: string; category?: string; recipient?: string }): Promise<void> {
+    const phone = account.phone;
+    const deviceJid = this.deviceLid(device);
+    if (!(await phone.ensureSession(deviceJid, () => this.takeBundle(deviceJid)))) return;
+    const { type, ciphertext } = await phone.encrypt(deviceJid, message);
+    await this.deliverStanza(device, {
+      tag: 'message',
+      attrs: {
+        id,
+        from: phone.info.lid,
+        sender_pn: phone.info.jid,
+        t: unixNow(),
+        notify: phone.info.name,
+        type: attrs.type,
+        ...(attrs.category ? { category: attrs.category } : {}),
+        ...(attrs.recipient ? { recipient: attrs.recipient } : {}),
+      },
+      content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    }, { author: phone.info.lid, sender: account });
+  }
+
+  private buildMessage(account: Account, to: string, message: OutgoingMessage): ProtoMessage {
+    const phone = account.phone;
+    const keyFor = (targetId: string) => {
+      const sent = phone.sent.get(targetId);
+      if (sent) return { remoteJid: sent.chat, fromMe: true, id: targetId };
+      const received = phone.received.find((item) => item.id === targetId);
+      if (!received) throw new SandboxError(404, `phone ${phone.info.phone} knows no message ${targetId}`);
+      return received.chat.endsWith('@g.us')
+        ? { remoteJid: received.chat, fromMe: false, id: targetId, participant: received.fromLid }
+        : { remoteJid: received.fromLid, fromMe: false, id: targetId };
+    };
+    switch (message.type) {
+      case 'text':
+        return { conversation: message.text };
+      case 'location':
+        return { locationMessage: { degreesLatitude: message.latitude, degreesLongitude: message.longitude, name: message.name, address: message.address } };
+      case 'contact':
+        return { contactMessage: { displayName: message.displayName, vcard: message.vcard } };
+      case 'poll':
+        return {
+          pollCreationMessageV3: { name: message.name, options: message.options.map((optionName) => ({ optionName })), selectableOptionsCount: message.selectableCount ?? 1 },
+          messageContextInfo: { messageSecret: randomBytes(32) },
+        };
+      case 'vote': {
+        const poll = phone.polls.get(message.pollId);
+        if (!poll) throw new SandboxError(404, `phone ${phone.info.phone} knows no poll ${message.pollId}`);
+        const key = keyFor(message.pollId);
+        const vote = encryptPollVote(this.baileys, message.options, {
+          secret: poll.secret,
+          pollId: poll.id,
+          creatorJid: poll.creatorLid,
+          voterJid: phone.info.lid,
+        });
+        return { pollUpdateMessage: { pollCreationMessageKey: key, vote, senderTimestampMs: Date.now() } };
+      }
+      case 'reaction':
+        return { reactionMessage: { key: keyFor(message.targetId), text: message.emoji, senderTimestampMs: Date.now() } };
+      case 'edit':
+        return {
+          protocolMessage: {
+            key: keyFor(message.targetId),
+            type: this.baileys.proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+            editedMessage: { conversation: message.text },
+            timestampMs: Date.now(),
+          },
+        };
+      case 'revoke':
+        return { protocolMessage: { key: keyFor(message.targetId), type: this.baileys.proto.Message.ProtocolMessage.Type.REVOKE } };
+      default:
+        throw new SandboxError(400, `unsupported message type for ${to}`);
+    }
+  }
+
+  // ---- addressing ----------------------------------------------------------------------------
+
+  private account(phone: string): Account {
+    const account = this.accounts.get(phone.replace(/^\+/, '').split('@')[0] ?? '');
+    if (!account) throw new SandboxError(404, `no virtual phone ${phone}`);
+    return account;
+  }
+
+  private accountFor(jid: string): Account | undefined {
+    const decoded = this.baileys.jidDecode(jid);
+    if (!decoded) return undefined;
+    return decoded.server === 'lid' ? this.accountsByLid.get(decoded.user) : this.accounts.get(decoded.user);
+  }
+
+  private companionFor(jid: string): Companion | undefined {
+    const device = this.baileys.jidDecode(jid)?.device;
+    return device ? this.accountFor(jid)?.companions.get(device) : undefined;
+  }
+
+  private deviceFor(jid: string): DeviceRef | undefined {
+    const account = this.accountFor(jid);
+    if (!account) return undefined;
+    const device = this.baileys.jidDecode(jid)?.device ?? 0;
+    if (device === 0) return { kind: 'phone', account };
+    const companion = account.companions.get(device);
+    return companion ? { kind: 'companion', companion } : undefined;
+  }
+
+  private devicesOf(account: Account): DeviceRef[] {
+    return [{ kind: 'phone', account }, ...[...account.companions.values()].map((companion) => ({ kind: 'companion' as const, companion }))];
+  }
+
+  private activeCompanions(account: Account): Companion[] {
+    return [...account.companions.values()];
+  }
+
+  private accountOfDevice(device: DeviceRef): Account {
+    return device.kind === 'phone' ? device.account : device.companion.account;
+  }
+
+  private deviceLid(device: DeviceRef): string {
+    return device.kind === 'phone' ? device.account.phone.info.lid : this.lid(device.companion.account, device.companion.deviceId);
+  }
+
+  private canonicalDevice(jid: string): string {
+    const account = this.accountFor(jid);
+    const device = this.baileys.jidDecode(jid)?.device ?? 0;
+    return account ? this.lid(account, device) : jid;
+  }
+
+  private lidForm(jid: string): string {
+    const account = this.accountFor(jid);
+    return account ? account.phone.info.lid : jid;
+  }
+
+  private pn(account: Account, device: number): string {
+    return this.baileys.jidEncode(account.phone.info.phone, SERVER_JID, device || undefined);
+  }
+
+  private lid(account: Account, device: number): string {
+    return this.baileys.jidEncode(account.phone.lidUser, 'lid', device || undefined);
+  }
+
+  private companionOf(connection: DeviceConnection): Companion | undefined {
+    for (const account of this.accounts.values()) {
+      for (const companion of account.companions.values()) {
+        if (companion.connection === connection) return companion;
+      }
+    }
+    return undefined;
+  }
+
+  private async takeBundle(jid: string): Promise<PreKeyBundle | undefined> {
+    const device = this.deviceFor(jid);
+    if (!device) return undefined;
+    if (device.kind === 'phone') return device.account.phone.takeBundle();
+    const { companion } = device;
+    const next = companion.preKeys.entries().next();
+    if (!next.done) companion.preKeys.delete(next.value[0]);
+    return {
+      registrationId: companion.registrationId,
+      identityKey: companion.identityKey,
+      signedPreKey: companion.signedPreKey,
+      ...(next.done ? {} : { preKey: { keyId: next.value[0], publicKey: next.value[1] } }),
+    };
+  }
+
+  private nextId(): string {
+    this.messageCounter += 1;
+    return `3EB0${randomBytes(6).toString('hex').toUpperCase()}${this.messageCounter.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+
+  private async withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        promise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new SandboxError(409, message)), ms);
+          this.timers.add(timer);
+        }),
+      ]);
+    } finally {
+      if (timer) {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      }
+    }
+  }
+}
