@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway.config';
+import { GatewayAuthModule } from './auth/gateway-auth.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RunnerModule } from './runner/runner.module';
@@ -10,7 +11,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RunnerModule, HealthModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, ...extra],
     };
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { IsEmail, IsInt, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
+import { Public } from '@wa/auth';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 
 class ProbeAddressDto {
@@ -25,6 +26,7 @@ class ProbeDto {
 }
 
 /** Routes that exist only in this test, to reach the pipe and the filter through real HTTP. */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post()

@@ -30,7 +30,7 @@ import {
   type AuthModuleOptions,
   type Principal,
 } from '../src/index';
-import { AUDIENCE, ISSUER, JwksServer, claims, makeSigningKey, mintJwt } from './jwks.fixture';
+import { AUDIENCE, ISSUER, JwksServer, claims, makeSigningKey, mintJwt } from '../src/testing';
 
 @Controller('things')
 class ThingsController {

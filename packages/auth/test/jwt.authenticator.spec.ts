@@ -15,7 +15,7 @@ import {
   mintJwt,
   mintUnsigned,
   type SigningKey,
-} from './jwks.fixture';
+} from '../src/testing';
 
 const rsa = makeSigningKey('rsa-1', 'RS256');
 const ec = makeSigningKey('ec-1', 'ES256');

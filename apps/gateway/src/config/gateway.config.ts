@@ -18,6 +18,17 @@ import {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export interface RateLimitSetting {
+  limit: number;
+  windowSec: number;
+}
+
+export interface RateLimitsConfig {
+  perApiKey?: RateLimitSetting;
+  perOrg?: RateLimitSetting;
+  failedAuthPerAddress: RateLimitSetting | null;
+}
+
 export interface JwtAuthConfig {
   jwksUrl: string;
   issuer: string;
@@ -43,6 +54,7 @@ export class GatewayConfig {
   readonly shutdownGraceMs!: number;
   readonly jwt!: JwtAuthConfig | undefined;
   readonly bootstrapOrg!: string | undefined;
+  readonly rateLimits!: RateLimitsConfig;
 
   constructor(values: GatewayConfig) {
     Object.assign(this, values);
@@ -71,6 +83,16 @@ function readJwtConfig(env: Env): JwtAuthConfig | undefined {
   };
 }
 
+/** `600/60` = 600 requests per 60 s (a token bucket of 600); `off` disables the limit. */
+function envRateLimit(env: Env, name: string, fallback: RateLimitSetting | null): RateLimitSetting | null {
+  const raw = envOptional(env, name);
+  if (raw === undefined) return fallback;
+  if (raw.trim().toLowerCase() === 'off') return null;
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(name, `must be <requests>/<seconds> like 600/60, or off (got "${raw}")`);
+  return { limit: Number(m[1]), windowSec: Number(m[2]) };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   return new GatewayConfig({
@@ -85,5 +107,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     jwt: readJwtConfig(env),
     bootstrapOrg: envOptional(env, 'BOOTSTRAP_ORG'),
+    rateLimits: {
+      perApiKey: envRateLimit(env, 'RATE_LIMIT_PER_API_KEY', { limit: 6000, windowSec: 60 }) ?? undefined,
+      perOrg: envRateLimit(env, 'RATE_LIMIT_PER_ORG', { limit: 12000, windowSec: 60 }) ?? undefined,
+      failedAuthPerAddress: envRateLimit(env, 'RATE_LIMIT_FAILED_AUTH', { limit: 20, windowSec: 60 }),
+    },
   });
 }

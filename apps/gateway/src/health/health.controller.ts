@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '@wa/auth';
 import { ErrorEnvelopeDto, RPC, type RunnerPingResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import { DataSource } from 'typeorm';
@@ -7,6 +8,7 @@ import { RunnerClient } from '../runner/runner-client';
 import { HealthDto, ReadinessDto } from './health.dto';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { addAuthSecuritySchemes } from '@wa/auth';
 
 export const API_TITLE = 'WhatsApp Gateway API';
 export const API_VERSION = '1.0.0';
@@ -9,7 +10,7 @@ export const API_VERSION = '1.0.0';
  * method name, so ids stay stable across refactors that do not rename handlers.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle(API_TITLE)
     .setVersion(API_VERSION)
     .setDescription(
@@ -17,10 +18,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'a login JWT minted by your frontend (verified against its JWKS) or an API key. ' +
         'Errors always use `{"error": {"code", "message", "details"}}`.',
     )
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A login JWT from the frontend identity provider.' }, 'bearer')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`wag_...`) sent as a bearer token.' }, 'apiKey')
-    .build();
-  return SwaggerModule.createDocument(app, config, {
+  return SwaggerModule.createDocument(app, addAuthSecuritySchemes(builder).build(), {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
 }

@@ -1,3 +1,5 @@
+// Test helpers for services that accept login JWTs: signing keys, token minting (including
+// the classic attacks) and a real JWKS endpoint on loopback. Shipped as `@wa/auth/testing`.
 import { createHmac, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
