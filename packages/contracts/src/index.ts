@@ -13,3 +13,24 @@ export {
 } from './transport';
 export { REDACTED_PATHS, createRootLogger, requestContext, currentRequestId, PinoNestLogger } from './logging';
 export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema } from './database';
+export {
+  EVENT_TYPES,
+  type EventType,
+  SESSION_STATUSES,
+  type SessionStatus,
+  SESSION_FAILURE_REASONS,
+  type SessionFailureReason,
+  type JidPair,
+  type SessionStatusEventData,
+  type SessionQrEventData,
+  type MessageEventBase,
+  type MessageReceivedEventData,
+  type MessageStatusEventData,
+  type MessageReactionEventData,
+  type MessageEditedEventData,
+  type MessageDeletedEventData,
+  type PollVoteEventData,
+  type EventDataByType,
+  type EventInput,
+  type EventEnvelope,
+} from './events';

@@ -1,0 +1,130 @@
+/**
+ * Events the gateway records and delivers (webhooks, the SSE stream). Producers (the sessions
+ * and messaging features, the runner through `RPC.gatewayEvents`) hand them to the gateway's
+ * events feature, which stores them before any delivery and numbers them per session.
+ * Type names are public API: never rename one.
+ */
+export const EVENT_TYPES = [
+  'message.received',
+  'message.status',
+  'message.reaction',
+  'message.edited',
+  'message.deleted',
+  'poll.vote',
+  'session.status',
+  'session.qr',
+  'webhook.disabled',
+  'webhook.ping',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const SESSION_STATUSES = ['stopped', 'starting', 'qr', 'pairing', 'connected', 'reconnecting', 'logged_out', 'failed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const SESSION_FAILURE_REASONS = ['banned', 'version_rejected', 'replaced', 'too_many_restarts'] as const;
+export type SessionFailureReason = (typeof SESSION_FAILURE_REASONS)[number];
+
+/** A JID in both of its forms where known: phone-number (`...@s.whatsapp.net`) and LID (`...@lid`). */
+export interface JidPair {
+  jid: string;
+  pn?: string;
+  lid?: string;
+}
+
+export interface SessionStatusEventData {
+  status: SessionStatus;
+  reason?: SessionFailureReason | string;
+  me?: { jid: string; lid?: string; pushName?: string };
+}
+
+export interface SessionQrEventData {
+  qr: string;
+  expiresAt: number;
+}
+
+export interface MessageEventBase {
+  messageId: string;
+  chat: JidPair;
+  sender: JidPair;
+  fromMe: boolean;
+  timestamp: number;
+}
+
+export interface MessageReceivedEventData extends MessageEventBase {
+  type: string;
+  /** The message content normalised for API consumers (text, caption, poll, location, ...). */
+  content: Record<string, unknown>;
+}
+
+export interface MessageStatusEventData {
+  messageId: string;
+  chat: JidPair;
+  outboxId?: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  /** For `failed`: WhatsApp's error code or our reason. */
+  error?: string;
+  recipient?: JidPair;
+}
+
+export interface MessageReactionEventData extends MessageEventBase {
+  targetMessageId: string;
+  /** Empty when the reaction was removed. */
+  emoji: string;
+}
+
+export interface MessageEditedEventData extends MessageEventBase {
+  targetMessageId: string;
+  content: Record<string, unknown>;
+}
+
+export interface MessageDeletedEventData extends MessageEventBase {
+  targetMessageId: string;
+}
+
+export interface PollVoteEventData extends MessageEventBase {
+  pollMessageId: string;
+  voter: JidPair;
+  /** The complete current selection of this voter; empty when the vote was cleared. */
+  selectedOptions: string[];
+}
+
+export interface EventDataByType {
+  'message.received': MessageReceivedEventData;
+  'message.status': MessageStatusEventData;
+  'message.reaction': MessageReactionEventData;
+  'message.edited': MessageEditedEventData;
+  'message.deleted': MessageDeletedEventData;
+  'poll.vote': PollVoteEventData;
+  'session.status': SessionStatusEventData;
+  'session.qr': SessionQrEventData;
+  'webhook.disabled': { webhookId: string; reason: string };
+  'webhook.ping': { webhookId: string };
+}
+
+/** What a producer hands to the events feature. */
+export interface EventInput<T extends EventType = EventType> {
+  orgId: string;
+  /** Null for org-level events (`webhook.*`). */
+  sessionId: string | null;
+  type: T;
+  data: EventDataByType[T];
+  /** Unix ms when it happened (not when it was recorded). */
+  occurredAt: number;
+  /**
+   * The producer's own id for this event (e.g. the runner's event row id); recording the same
+   * source id twice records one event, so producers may retry freely.
+   */
+  sourceId?: string;
+}
+
+/** What receivers get: the body of a webhook delivery and of an SSE `data:` line. */
+export interface EventEnvelope<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  timestamp: number;
+  orgId: string;
+  sessionId: string | null;
+  /** Per-session sequence number, gap-free, starting at 1; 0 for org-level events. */
+  sequence: number;
+  data: EventDataByType[T];
+}
