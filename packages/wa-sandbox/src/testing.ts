@@ -36,6 +36,25 @@ export interface SandboxSession {
   end(): Promise<void>;
 }
 
+let uploadTimerPatched = false;
+
+/**
+ * Baileys rc14 races each pre-key upload against a 30 s timer it never clears, which keeps a
+ * test process alive for 30 s after the last login. Timers of exactly that duration are
+ * unref'd: they still fire if the process lives on, they just do not hold it open.
+ */
+function unrefPreKeyUploadTimer(uploadTimeoutMs: number): void {
+  if (uploadTimerPatched) return;
+  uploadTimerPatched = true;
+  const original = globalThis.setTimeout;
+  const patched = ((handler: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+    const timer = original(handler, delay, ...args);
+    if (delay === uploadTimeoutMs) timer.unref();
+    return timer;
+  }) as typeof setTimeout;
+  globalThis.setTimeout = Object.assign(patched, original);
+}
+
 /** Points Baileys' certificate check at a root key (mutates the exported `WA_CERT_DETAILS`). */
 export async function trustRootPublicKey(rootPublicKeyBase64: string): Promise<void> {
   const baileys = await loadBaileys();
@@ -56,6 +75,7 @@ const TRACKED_EVENTS: EventMap[] = ['connection.update', 'messages.upsert', 'mes
  */
 export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions = {}): Promise<SandboxSession> {
   const baileys = await loadBaileys();
+  unrefPreKeyUploadTimer(baileys.UPLOAD_TIMEOUT);
   await trustRootPublicKey(options.trustedRootPublicKey ?? sandbox.rootPublicKey);
   const auth = options.auth ?? (await createMemoryAuth());
   const sentMessages = new Map<string, ProtoMessage>();

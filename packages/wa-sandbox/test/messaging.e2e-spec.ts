@@ -1,0 +1,109 @@
+import { WaSandbox } from '../src/index';
+import { loadBaileys } from '../src/baileys.loader';
+import { pairWithQr, type SandboxSession } from '../src/testing';
+
+type Upsert = { messages: Array<{ key: { id?: string | null; remoteJid?: string | null; fromMe?: boolean | null }; message?: Record<string, any> | null }> };
+type Update = Array<{ key: { id?: string | null }; update: { status?: number } }>;
+
+describe(`${WaSandbox.name} messaging`, () => {
+  let sandbox: WaSandbox;
+  let alice: SandboxSession;
+  let bob: SandboxSession;
+  const ALICE = '15550000011';
+  const BOB = '15550000012';
+  const CAROL = '15550000013';
+  let carolLid: string;
+
+  beforeAll(async () => {
+    sandbox = await (await WaSandbox.create({ deliveryReceiptDelayMs: 300 })).start();
+    await sandbox.createPhone(ALICE, 'Alice');
+    await sandbox.createPhone(BOB, 'Bob');
+    carolLid = (await sandbox.createPhone(CAROL, 'Carol')).lid;
+    alice = await pairWithQr(sandbox, ALICE);
+    bob = await pairWithQr(sandbox, BOB);
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice?.end(), bob?.end()]);
+    await sandbox.stop();
+  });
+
+  it('delivers a Baileys text to a virtual contact, acks it and reports delivery then read', async () => {
+    const sent = await alice.sock.sendMessage(`${CAROL}@s.whatsapp.net`, { text: 'hello carol' });
+    const received = await sandbox.waitForReceived(CAROL, (m) => m.id === sent?.key.id);
+    await expect(Promise.resolve(received)).resolves.toMatchObject({ kind: 'text', text: 'hello carol', fromPn: `${ALICE}@s.whatsapp.net` });
+    await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 3))).resolves.toBeDefined();
+    await sandbox.sendReceipt(CAROL, `${ALICE}@s.whatsapp.net`, [sent?.key.id ?? ''], 'read');
+    await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 4))).resolves.toBeDefined();
+  });
+
+  it('delivers a virtual contact text, location and contact card to Baileys', async () => {
+    const { id } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'text', text: 'hi alice' });
+    const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === id));
+    await expect(Promise.resolve(upsert.messages[0]?.message?.conversation)).resolves.toBe('hi alice');
+    const location = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'location', latitude: 52.5, longitude: 13.4, name: 'Berlin' });
+    const card = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'contact', displayName: 'Dan', vcard: 'BEGIN:VCARD\nFN:Dan\nEND:VCARD' });
+    const got = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === card.id));
+    const gotLocation = alice.events.find((e) => e.name === 'messages.upsert' && (e.data as Upsert).messages.some((m) => m.key.id === location.id));
+    await expect(Promise.resolve((gotLocation?.data as Upsert).messages[0]?.message?.locationMessage?.name)).resolves.toBe('Berlin');
+    await expect(Promise.resolve(got.messages[0]?.message?.contactMessage?.displayName)).resolves.toBe('Dan');
+  });
+
+  it('carries location, contact, reaction, reaction removal, edit and revoke from Baileys', async () => {
+    const to = `${CAROL}@s.whatsapp.net`;
+    const original = await alice.sock.sendMessage(to, { text: 'draft' });
+    const key = original!.key;
+    await alice.sock.sendMessage(to, { location: { degreesLatitude: 1.5, degreesLongitude: 2.5 } });
+    await alice.sock.sendMessage(to, { contacts: { displayName: 'Eve', contacts: [{ vcard: 'BEGIN:VCARD\nFN:Eve\nEND:VCARD' }] } });
+    await alice.sock.sendMessage(to, { react: { text: '👍', key } });
+    await alice.sock.sendMessage(to, { react: { text: '', key } });
+    await alice.sock.sendMessage(to, { text: 'final', edit: key });
+    await alice.sock.sendMessage(to, { delete: key });
+    await sandbox.waitForReceived(CAROL, (m) => m.kind === 'revoke');
+    const kinds = sandbox.received(CAROL).filter((m) => m.fromPn === `${ALICE}@s.whatsapp.net`).map((m) => m.kind);
+    await expect(Promise.resolve(kinds)).resolves.toEqual(expect.arrayContaining(['location', 'contact', 'reaction', 'edit', 'revoke']));
+    const reactions = sandbox.received(CAROL).filter((m) => m.kind === 'reaction');
+    await expect(Promise.resolve(reactions.map((r) => r.reaction))).resolves.toEqual([
+      { targetId: key.id, emoji: '👍', removed: false },
+      { targetId: key.id, emoji: '', removed: true },
+    ]);
+    await expect(Promise.resolve(sandbox.received(CAROL).find((m) => m.kind === 'edit')?.edit)).resolves.toEqual({ targetId: key.id, text: 'final' });
+  });
+
+  it('decrypts a Baileys vote on a contact poll and lets the contact vote on a Baileys poll', async () => {
+    const { id: pollId } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'poll', name: 'Lunch?', options: ['pizza', 'sushi'] });
+    const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === pollId));
+    const pollMessage = upsert.messages[0]!;
+    await alice.sock.sendMessage(pollMessage.key.remoteJid!, {
+      poll: undefined as never,
+    } as never).catch(() => undefined);
+    const { getAggregateVotesInPollMessage } = await loadBaileys();
+    void getAggregateVotesInPollMessage;
+    const secret: Uint8Array = pollMessage.message?.messageContextInfo?.messageSecret;
+    await expect(Promise.resolve(secret?.length)).resolves.toBe(32);
+
+    const ownPoll = await alice.sock.sendMessage(`${CAROL}@s.whatsapp.net`, { poll: { name: 'Color?', values: ['red', 'blue'], selectableCount: 1 } });
+    await sandbox.waitForReceived(CAROL, (m) => m.id === ownPoll?.key.id);
+    const { id: voteId } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'vote', pollId: ownPoll!.key.id!, options: ['blue'] });
+    const voteUpsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === voteId));
+    const vote = voteUpsert.messages[0]?.message?.pollUpdateMessage;
+    const { decryptPollVote } = await loadBaileys();
+    const decrypted = decryptPollVote(vote.vote, {
+      pollCreatorJid: alice.auth.creds.me!.lid!.replace(/:\d+@/, '@'),
+      pollMsgId: ownPoll!.key.id!,
+      pollEncKey: ownPoll!.message!.messageContextInfo!.messageSecret!,
+      voterJid: carolLid,
+    });
+    const { createHash } = await import('node:crypto');
+    await expect(Promise.resolve(Buffer.from(decrypted.selectedOptions![0]!).toString('hex'))).resolves.toBe(createHash('sha256').update('blue').digest('hex'));
+  });
+
+  it('routes messages between two Baileys sessions on the same sandbox', async () => {
+    const sent = await alice.sock.sendMessage(`${BOB}@s.whatsapp.net`, { text: 'hi bob' });
+    const upsert = await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === sent?.key.id));
+    await expect(Promise.resolve(upsert.messages[0]?.message?.conversation)).resolves.toBe('hi bob');
+    const reply = await bob.sock.sendMessage(upsert.messages[0]!.key.remoteJid!, { text: 'hi alice' });
+    const back = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === reply?.key.id));
+    await expect(Promise.resolve(back.messages[0]?.message?.conversation)).resolves.toBe('hi alice');
+  });
+});
