@@ -1,4 +1,4 @@
-import { WaSandbox } from '../src/index';
+import { encryptPollVote, WaSandbox } from '../src/index';
 import { loadBaileys } from '../src/baileys.loader';
 import { pairWithQr, type SandboxSession } from '../src/testing';
 
@@ -74,21 +74,20 @@ describe(`${WaSandbox.name} messaging`, () => {
     const { id: pollId } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'poll', name: 'Lunch?', options: ['pizza', 'sushi'] });
     const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === pollId));
     const pollMessage = upsert.messages[0]!;
-    await alice.sock.sendMessage(pollMessage.key.remoteJid!, {
-      poll: undefined as never,
-    } as never).catch(() => undefined);
-    const { getAggregateVotesInPollMessage } = await loadBaileys();
-    void getAggregateVotesInPollMessage;
-    const secret: Uint8Array = pollMessage.message?.messageContextInfo?.messageSecret;
-    await expect(Promise.resolve(secret?.length)).resolves.toBe(32);
+    const secret = Buffer.from(pollMessage.message?.messageContextInfo?.messageSecret);
+    const aliceLid = alice.auth.creds.me!.lid!.replace(/:\d+@/, '@');
+    const vote = encryptPollVote(await loadBaileys(), ['sushi'], { secret, pollId, creatorJid: carolLid, voterJid: aliceLid });
+    await alice.sock.relayMessage(pollMessage.key.remoteJid!, { pollUpdateMessage: { pollCreationMessageKey: pollMessage.key, vote, senderTimestampMs: Date.now() } }, {});
+    const received = await sandbox.waitForReceived(CAROL, (m) => m.kind === 'vote' && m.vote?.pollId === pollId);
+    await expect(Promise.resolve(received.vote?.selectedOptions)).resolves.toEqual(['sushi']);
 
     const ownPoll = await alice.sock.sendMessage(`${CAROL}@s.whatsapp.net`, { poll: { name: 'Color?', values: ['red', 'blue'], selectableCount: 1 } });
     await sandbox.waitForReceived(CAROL, (m) => m.id === ownPoll?.key.id);
     const { id: voteId } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'vote', pollId: ownPoll!.key.id!, options: ['blue'] });
     const voteUpsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === voteId));
-    const vote = voteUpsert.messages[0]?.message?.pollUpdateMessage;
+    const castVote = voteUpsert.messages[0]?.message?.pollUpdateMessage;
     const { decryptPollVote } = await loadBaileys();
-    const decrypted = decryptPollVote(vote.vote, {
+    const decrypted = decryptPollVote(castVote.vote, {
       pollCreatorJid: alice.auth.creds.me!.lid!.replace(/:\d+@/, '@'),
       pollMsgId: ownPoll!.key.id!,
       pollEncKey: ownPoll!.message!.messageContextInfo!.messageSecret!,
@@ -98,12 +97,19 @@ describe(`${WaSandbox.name} messaging`, () => {
     await expect(Promise.resolve(Buffer.from(decrypted.selectedOptions![0]!).toString('hex'))).resolves.toBe(createHash('sha256').update('blue').digest('hex'));
   });
 
+  it('shows chat states in both directions', async () => {
+    await alice.sock.sendPresenceUpdate('composing', `${CAROL}@s.whatsapp.net`);
+    await sandbox.sendPresence(CAROL, `${ALICE}@s.whatsapp.net`, 'composing');
+    await expect(alice.waitFor<{ presences: Record<string, { lastKnownPresence: string }> }>('presence.update', (p) => Object.values(p.presences).some((x) => x.lastKnownPresence === 'composing'))).resolves.toBeDefined();
+    await expect(Promise.resolve(sandbox.presences(CAROL).map((p) => p.state))).resolves.toContain('composing');
+  });
+
   it('routes messages between two Baileys sessions on the same sandbox', async () => {
     const sent = await alice.sock.sendMessage(`${BOB}@s.whatsapp.net`, { text: 'hi bob' });
     const upsert = await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === sent?.key.id));
-    await expect(Promise.resolve(upsert.messages[0]?.message?.conversation)).resolves.toBe('hi bob');
+    await expect(Promise.resolve(upsert.messages[0]?.message?.extendedTextMessage?.text)).resolves.toBe('hi bob');
     const reply = await bob.sock.sendMessage(upsert.messages[0]!.key.remoteJid!, { text: 'hi alice' });
     const back = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === reply?.key.id));
-    await expect(Promise.resolve(back.messages[0]?.message?.conversation)).resolves.toBe('hi alice');
+    await expect(Promise.resolve(back.messages[0]?.message?.extendedTextMessage?.text)).resolves.toBe('hi alice');
   });
 });
