@@ -255,7 +255,11 @@ export class WaSandbox {
   /** The phone's user types the 8-character code the client displayed. */
   async enterPairingCode(phone: string, code: string): Promise<{ deviceJid: string }> {
     const account = this.account(phone);
-    const registration = [...this.registrations].find((candidate) => candidate.linkCode?.account === account && candidate.connection.isOpen);
+    const findRegistration = () => [...this.registrations].find((candidate) => candidate.linkCode?.account === account && candidate.connection.isOpen);
+    // Baileys writes companion_hello without awaiting an answer, so the code can be shown to
+    // the user a moment before the server has processed it.
+    for (let attempt = 0; attempt < 50 && !findRegistration(); attempt++) await this.sleep(20);
+    const registration = findRegistration();
     const linkCode = registration?.linkCode;
     if (!registration || !linkCode) throw new SandboxError(404, 'no client is waiting for a pairing code for this phone');
     const { Curve } = this.baileys;
@@ -531,7 +535,10 @@ export class WaSandbox {
       }
       if (first.attrs.stage === 'companion_finish') {
         await reply();
-        return this.finishCodePairing(registration, first);
+        // Not awaited: pairing completes with the client's next stanza, which this
+        // connection can only read once the current one is handled.
+        void this.finishCodePairing(registration, first);
+        return;
       }
     }
     if (node.attrs.type !== 'result') return reply();
@@ -1201,6 +1208,16 @@ export class WaSandbox {
       signedPreKey: companion.signedPreKey,
       ...(next.done ? {} : { preKey: { keyId: next.value[0], publicKey: next.value[1] } }),
     };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
   }
 
   private nextId(): string {
