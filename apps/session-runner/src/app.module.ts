@@ -3,13 +3,14 @@ import { ConfigModule } from './config/config.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule],
       controllers: [PingController],
     };
   }

@@ -1,7 +1,21 @@
 export { ErrorBodyDto, ErrorEnvelopeDto } from './error-envelope.dto';
 export { SEND_MODES, type SendMode, OUTBOX_STATUSES, type OutboxStatus, SendResultDto } from './send-result.dto';
 export { ListEnvelopeDto, type ListResult, ApiListResponse } from './list.dto';
-export { RPC, type RpcPattern, type RunnerPingPayload, type RunnerPingResult, type RpcErrorPayload } from './rpc';
+export {
+  RPC,
+  type RpcPattern,
+  type RunnerPingPayload,
+  type RunnerPingResult,
+  type RpcErrorPayload,
+  type SessionRef,
+  type SessionPairingCodePayload,
+  type SessionStateResult,
+  type SessionQrResult,
+  type SessionPairingCodeResult,
+  type RunnerEvent,
+  type GatewayEventsPayload,
+  type GatewayEventsResult,
+} from './rpc';
 export {
   RUNNER_QUEUE_GROUP,
   type RunnerTransport,
@@ -10,6 +24,12 @@ export {
   runnerTransportFromEnv,
   runnerClientOptions,
   runnerServerOptions,
+  GATEWAY_QUEUE_GROUP,
+  DEFAULT_GATEWAY_EVENTS_URL,
+  type GatewayEventsTransport,
+  gatewayEventsTransportFromEnv,
+  gatewayEventsClientOptions,
+  gatewayEventsServerOptions,
 } from './transport';
 export { REDACTED_PATHS, createRootLogger, requestContext, currentRequestId, PinoNestLogger } from './logging';
 export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema } from './database';
@@ -34,3 +54,13 @@ export {
   type EventInput,
   type EventEnvelope,
 } from './events';
+export {
+  SessionCreateDto,
+  SessionStartDto,
+  SessionMeDto,
+  SessionResponseDto,
+  SessionQrDto,
+  SessionPairingCodeRequestDto,
+  SessionPairingCodeDto,
+} from './session.dto';
+export { PageQueryDto } from './pagination.dto';

@@ -6,6 +6,22 @@
 export const RPC = {
   /** Liveness of a runner; the gateway's readiness check uses it. */
   runnerPing: 'runner.ping',
+  /** Gateway -> runner: open (or keep open) a session's connection. */
+  sessionStart: 'sessions.start',
+  /** Gateway -> runner: close the connection, keep the credentials. */
+  sessionStop: 'sessions.stop',
+  /** Gateway -> runner: unlink the device at WhatsApp and wipe the credentials. */
+  sessionLogout: 'sessions.logout',
+  /** Gateway -> runner: logout when linked, then forget everything the runner holds for it. */
+  sessionDelete: 'sessions.delete',
+  /** Gateway -> runner: the pending QR code, if any. */
+  sessionQr: 'sessions.qr',
+  /** Gateway -> runner: link by phone number instead of QR. */
+  sessionPairingCode: 'sessions.pairing-code',
+  /** Gateway -> runner: the live state of a session's connection. */
+  sessionState: 'sessions.state',
+  /** Runner -> gateway: a batch of durable runner events, acknowledged once recorded. */
+  gatewayEvents: 'gateway.events',
 } as const;
 
 export type RpcPattern = (typeof RPC)[keyof typeof RPC];
@@ -25,4 +41,50 @@ export interface RpcErrorPayload {
   code: string;
   message: string;
   details?: Record<string, unknown>;
+}
+
+/** Every session command names the org too: the runner refuses a session of another org. */
+export interface SessionRef {
+  orgId: string;
+  sessionId: string;
+}
+
+export interface SessionPairingCodePayload extends SessionRef {
+  phoneNumber: string;
+}
+
+export interface SessionStateResult {
+  sessionId: string;
+  status: import('./events').SessionStatus;
+  reason?: string;
+  me?: { jid: string; lid?: string; pushName?: string };
+  /** Whether stored credentials are a completed login, i.e. starting needs no QR. */
+  linked: boolean;
+}
+
+export interface SessionQrResult {
+  qr: string;
+}
+
+export interface SessionPairingCodeResult {
+  code: string;
+}
+
+/** One event as the runner stored it; `id` is the runner's row id, used as `sourceId`. */
+export interface RunnerEvent {
+  id: string;
+  orgId: string;
+  sessionId: string;
+  type: import('./events').EventType;
+  data: unknown;
+  occurredAt: number;
+}
+
+export interface GatewayEventsPayload {
+  runnerId: string;
+  events: RunnerEvent[];
+}
+
+export interface GatewayEventsResult {
+  recorded: number;
 }

@@ -42,3 +42,33 @@ export function runnerServerOptions(t: RunnerTransport): MicroserviceOptions {
   }
   return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
 }
+
+/** NATS queue group shared by all gateways: each runner event batch is recorded by one of them. */
+export const GATEWAY_QUEUE_GROUP = 'wa-gateways';
+export const DEFAULT_GATEWAY_EVENTS_URL = 'tcp://127.0.0.1:4011';
+
+export type GatewayEventsTransport = { kind: 'tcp'; host: string; port: number } | { kind: 'nats'; servers: string[] };
+
+/**
+ * Where gateways listen for runner events: over NATS the same servers as the runner transport;
+ * over TCP its own address, `GATEWAY_EVENTS_URL`.
+ */
+export function gatewayEventsTransportFromEnv(env: Env, runner: RunnerTransport): GatewayEventsTransport {
+  if (runner.kind === 'nats') return runner;
+  const url = new URL(envUrl(env, 'GATEWAY_EVENTS_URL', ['tcp:'], DEFAULT_GATEWAY_EVENTS_URL));
+  const port = Number(url.port);
+  if (!url.port || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('GATEWAY_EVENTS_URL', `must name a port, like ${DEFAULT_GATEWAY_EVENTS_URL}`);
+  }
+  return { kind: 'tcp', host: url.hostname, port };
+}
+
+export function gatewayEventsClientOptions(t: GatewayEventsTransport): ClientOptions {
+  if (t.kind === 'nats') return { transport: Transport.NATS, options: { servers: t.servers, name: 'wa-session-runner-events' } };
+  return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
+}
+
+export function gatewayEventsServerOptions(t: GatewayEventsTransport): MicroserviceOptions {
+  if (t.kind === 'nats') return { transport: Transport.NATS, options: { servers: t.servers, queue: GATEWAY_QUEUE_GROUP, name: 'wa-gateway-events' } };
+  return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
+}

@@ -1,29 +1,88 @@
-import { runnerTransportFromEnv, type RunnerTransport } from '@wa/contracts';
-import { envEnum, envString, parseDatabaseUrl, type DatabaseTarget, type Env } from '@wa/domain';
+import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
+import {
+  ConfigError,
+  envBool,
+  envEnum,
+  envInt,
+  envOptional,
+  envString,
+  envUrl,
+  newId,
+  parseDatabaseUrl,
+  type DatabaseTarget,
+  type Env,
+} from '@wa/domain';
 import { hostname } from 'node:os';
-import { newId } from '@wa/domain';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface WhatsAppConfig {
+  /** `WA_WS_URL`: another WhatsApp web socket (the sandbox); unset = WhatsApp's own. */
+  wsUrl?: string;
+  /** `WA_ROOT_PUBLIC_KEY`: base64 Curve25519 key trusted as noise certificate root instead of WhatsApp's. */
+  rootPublicKey?: string;
+  /** `WA_VERSION` as `2.3000.1043857760`; unset = the version this Baileys release ships with. */
+  version?: [number, number, number];
+  syncHistory: boolean;
+  maxConsecutiveFailures: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
 
 /** The runner's environment, validated once at start. */
 export class RunnerConfig {
   readonly runnerId!: string;
   readonly database!: DatabaseTarget;
   readonly transport!: RunnerTransport;
+  readonly gatewayEvents!: GatewayEventsTransport;
   readonly logLevel!: (typeof LOG_LEVELS)[number];
+  readonly leaseTtlMs!: number;
+  readonly whatsapp!: WhatsAppConfig;
 
   constructor(values: RunnerConfig) {
     Object.assign(this, values);
   }
 }
 
+function readVersion(env: Env): [number, number, number] | undefined {
+  const raw = envOptional(env, 'WA_VERSION');
+  if (raw === undefined) return undefined;
+  const parts = raw.trim().split('.').map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isSafeInteger(p) || p < 0)) {
+    throw new ConfigError('WA_VERSION', `must look like 2.3000.1043857760 (got "${raw}")`);
+  }
+  return [parts[0], parts[1], parts[2]];
+}
+
+function readRootKey(env: Env): string | undefined {
+  const raw = envOptional(env, 'WA_ROOT_PUBLIC_KEY');
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length !== 32) {
+    throw new ConfigError('WA_ROOT_PUBLIC_KEY', 'must be the base64 of a 32-byte Curve25519 public key');
+  }
+  return raw;
+}
+
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
+  const transport = runnerTransportFromEnv(env);
+  const wsUrl = envOptional(env, 'WA_WS_URL');
   return new RunnerConfig({
     // A fresh id per process: a restarted runner must never be mistaken for its previous life
     // when leases are compared.
     runnerId: envString(env, 'RUNNER_ID', `${hostname()}-${newId()}`),
     database: parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', 'sqlite:./data/session-runner.db')),
-    transport: runnerTransportFromEnv(env),
+    transport,
+    gatewayEvents: gatewayEventsTransportFromEnv(env, transport),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    leaseTtlMs: envInt(env, 'LEASE_TTL_MS', 30_000, 3_000, 600_000),
+    whatsapp: {
+      wsUrl: wsUrl === undefined ? undefined : envUrl(env, 'WA_WS_URL', ['ws:', 'wss:']),
+      rootPublicKey: readRootKey(env),
+      version: readVersion(env),
+      syncHistory: envBool(env, 'WA_SYNC_HISTORY', false),
+      maxConsecutiveFailures: envInt(env, 'WA_MAX_RECONNECTS', 10, 1, 1000),
+      backoffBaseMs: envInt(env, 'WA_RECONNECT_BASE_MS', 1_000, 10, 600_000),
+      backoffMaxMs: envInt(env, 'WA_RECONNECT_MAX_MS', 60_000, 100, 3_600_000),
+    },
   });
 }

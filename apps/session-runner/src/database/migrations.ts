@@ -1,4 +1,6 @@
+import { WaAuthState1764000000000 } from '@wa/wa-adapter';
 import { SessionLeases1764000000000 } from './migrations/1764000000000-session-leases';
+import { SessionsMessagesEvents1764000100000 } from './migrations/1764000100000-sessions-messages-events';
 
-/** Every runner migration, oldest first. */
-export const RUNNER_MIGRATIONS = [SessionLeases1764000000000];
+/** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
+export const RUNNER_MIGRATIONS = [SessionLeases1764000000000, WaAuthState1764000000000, SessionsMessagesEvents1764000100000];

@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintMs } from '../database/bigint.transformer';
+
+/** Every message a session sent or received, keyed as WhatsApp keys it (chat, id, fromMe). */
+@Entity({ name: 'wa_messages' })
+export class WaMessageEntity {
+  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 26 })
+  sessionId!: string;
+
+  @PrimaryColumn({ name: 'chat_jid', type: 'varchar', length: 128 })
+  chatJid!: string;
+
+  @PrimaryColumn({ name: 'message_id', type: 'varchar', length: 128 })
+  messageId!: string;
+
+  @PrimaryColumn({ name: 'from_me', type: 'boolean' })
+  fromMe!: boolean;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  participant!: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  type!: string;
+
+  @Column({ name: 'timestamp_ms', type: 'bigint', transformer: bigintMs })
+  timestampMs!: number;
+
+  /** Base64 of the `proto.WebMessageInfo` bytes (text keeps the column portable). */
+  @Column({ type: 'text' })
+  raw!: string;
+}

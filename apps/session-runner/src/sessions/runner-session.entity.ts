@@ -1,0 +1,20 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintMs } from '../database/bigint.transformer';
+
+export type DesiredState = 'running' | 'stopped';
+
+/** What the gateway last asked for; after a restart, `running` sessions reconnect by themselves. */
+@Entity({ name: 'runner_sessions' })
+export class RunnerSessionEntity {
+  @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 26 })
+  sessionId!: string;
+
+  @Column({ name: 'org_id', type: 'varchar', length: 128 })
+  orgId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  desired!: DesiredState;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: bigintMs })
+  updatedAt!: number;
+}

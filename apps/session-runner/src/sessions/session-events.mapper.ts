@@ -1,0 +1,44 @@
+import type { JidPair, SessionStatusEventData } from '@wa/contracts';
+import type { WaDeliveryStatus, WaStatus } from '@wa/wa-adapter';
+
+/** The public status of a connection state. */
+export function toSessionStatus(status: WaStatus): SessionStatusEventData {
+  switch (status.state) {
+    case 'connected':
+      return { status: 'connected', me: status.me };
+    case 'failed':
+      return { status: 'failed', reason: status.reason };
+    case 'reconnecting':
+      return { status: 'reconnecting', ...(status.code !== undefined ? { reason: `disconnected (${status.code})` } : {}) };
+    default:
+      return { status: status.state };
+  }
+}
+
+/** Both forms of an address: `pn` for phone-number jids, `lid` for linked identities. */
+export function jidPair(jid: string, alternate?: string): JidPair {
+  const pair: JidPair = { jid };
+  for (const j of [jid, alternate]) {
+    if (!j) continue;
+    if (j.endsWith('@lid')) pair.lid = j;
+    else if (j.endsWith('@s.whatsapp.net')) pair.pn = j;
+  }
+  return pair;
+}
+
+/** WhatsApp's ack levels as the API names them; `pending` is not news to anyone. */
+export function toPublicDeliveryStatus(status: WaDeliveryStatus): 'sent' | 'delivered' | 'read' | 'failed' | undefined {
+  switch (status) {
+    case 'server_ack':
+      return 'sent';
+    case 'delivered':
+      return 'delivered';
+    case 'read':
+    case 'played':
+      return 'read';
+    case 'error':
+      return 'failed';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { SessionLeaseEntity } from './session-lease.entity';
+
+export interface Lease {
+  sessionId: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+/**
+ * Exclusive ownership of a session, so that two runners never open two sockets on one account
+ * (WhatsApp answers 440 and may log the account out). Every change is one conditional UPDATE or
+ * an INSERT that the primary key makes exclusive, so it is atomic on SQLite and PostgreSQL alike.
+ * `epoch` grows whenever the owner changes: a runner that held epoch N and sees N+1 has lost it.
+ */
+@Injectable()
+export class SessionLeaseRepository {
+  constructor(@InjectRepository(SessionLeaseEntity) private readonly repo: Repository<SessionLeaseEntity>) {}
+
+  /** Takes a free or expired lease, or renews our own; undefined when another live owner holds it. */
+  async acquire(sessionId: string, ownerId: string, ttlMs: number, now = Date.now()): Promise<Lease | undefined> {
+    const expiresAt = now + ttlMs;
+    const renewed = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ expiresAt })
+      .where('session_id = :sessionId AND owner_id = :ownerId', { sessionId, ownerId })
+      .execute();
+    if (renewed.affected) return this.current(sessionId, ownerId);
+
+    const taken = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ ownerId, expiresAt, epoch: () => 'epoch + 1' })
+      .where('session_id = :sessionId AND expires_at < :now', { sessionId, now })
+      .execute();
+    if (taken.affected) return this.current(sessionId, ownerId);
+
+    try {
+      await this.repo.insert({ sessionId, ownerId, epoch: 1, expiresAt });
+      return { sessionId, epoch: 1, expiresAt };
+    } catch {
+      // Someone inserted first: the primary key made that race exclusive.
+      return undefined;
+    }
+  }
+
+  /** Extends our lease if it is still ours at this epoch; false means it was lost (fenced out). */
+  async renew(lease: Lease, ownerId: string, ttlMs: number, now = Date.now()): Promise<boolean> {
+    const r = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ expiresAt: now + ttlMs })
+      .where('session_id = :sessionId AND owner_id = :ownerId AND epoch = :epoch', { sessionId: lease.sessionId, ownerId, epoch: lease.epoch })
+      .execute();
+    if (r.affected) lease.expiresAt = now + ttlMs;
+    return Boolean(r.affected);
+  }
+
+  /** Lets another runner take over at once instead of waiting for expiry. */
+  async release(sessionId: string, ownerId: string): Promise<void> {
+    await this.repo.createQueryBuilder().update().set({ expiresAt: 0 }).where('session_id = :sessionId AND owner_id = :ownerId', { sessionId, ownerId }).execute();
+  }
+
+  async remove(sessionId: string): Promise<void> {
+    await this.repo.delete({ sessionId });
+  }
+
+  private async current(sessionId: string, ownerId: string): Promise<Lease | undefined> {
+    const row = await this.repo.findOneBy({ sessionId, ownerId });
+    return row ? { sessionId, epoch: row.epoch, expiresAt: row.expiresAt } : undefined;
+  }
+}

@@ -1,0 +1,376 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { SessionRef, SessionStateResult } from '@wa/contracts';
+import { AppError } from '@wa/domain';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaStatus } from '@wa/wa-adapter';
+import { Repository } from 'typeorm';
+import { RunnerConfig } from '../config/runner.config';
+import { EventOutbox } from '../events/event-outbox';
+import { MessageStore } from '../messages/message-store';
+import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
+import { SessionLeaseRepository, type Lease } from './session-lease.repository';
+import { jidPair, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
+import { AUTH_STATE_STORE, WA_ENGINE } from './wa-engine.provider';
+
+interface OwnedSession {
+  orgId: string;
+  lease: Lease;
+  connection: WaConnection;
+  unsubscribe: () => void;
+}
+
+const QR_LIFETIME_MS = 20_000;
+
+/**
+ * Owns this runner's WhatsApp connections. A connection is opened only while this runner holds
+ * the session's lease; a lost lease closes it at once (without touching the credentials), so
+ * two runners never run one account. Sessions the gateway asked to run are resumed after a
+ * restart, and ones whose owner died are taken over once its lease expires.
+ */
+@Injectable()
+export class SessionManager implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionManager.name);
+  private readonly owned = new Map<string, OwnedSession>();
+  /** Serializes commands per session, so that start/stop/delete never interleave. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(WA_ENGINE) private readonly engine: WaEngine,
+    @Inject(AUTH_STATE_STORE) private readonly authStore: SqlAuthStateStore,
+    @InjectRepository(RunnerSessionEntity) private readonly sessions: Repository<RunnerSessionEntity>,
+    private readonly leases: SessionLeaseRepository,
+    private readonly messages: MessageStore,
+    private readonly events: EventOutbox,
+    private readonly config: RunnerConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.maintainLeases();
+    this.leaseTimer = setInterval(() => void this.maintainLeases(), Math.floor(this.config.leaseTtlMs / 3));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.leaseTimer);
+    // Close sockets but keep `desired`: whichever runner starts next resumes these sessions.
+    await Promise.all(
+      [...this.owned.keys()].map((sessionId) =>
+        this.exclusive(sessionId, async () => {
+          const owned = this.owned.get(sessionId);
+          if (!owned) return;
+          owned.unsubscribe();
+          await owned.connection.dispose();
+          this.owned.delete(sessionId);
+          await this.leases.release(sessionId, this.config.runnerId);
+        }),
+      ),
+    );
+  }
+
+  /** Starting an unlinked session offers a QR; a linked one logs in with its stored credentials. */
+  start(ref: SessionRef): Promise<SessionStateResult> {
+    return this.exclusive(ref.sessionId, async () => {
+      await this.checkOrg(ref);
+      await this.setDesired(ref, 'running');
+      const owned = await this.own(ref);
+      await owned.connection.start();
+      return this.stateOf(ref.sessionId);
+    });
+  }
+
+  stop(ref: SessionRef): Promise<SessionStateResult> {
+    return this.exclusive(ref.sessionId, async () => {
+      await this.checkOrg(ref);
+      await this.setDesired(ref, 'stopped');
+      const owned = this.owned.get(ref.sessionId);
+      if (owned) {
+        await owned.connection.stop();
+        await this.disown(ref.sessionId, owned);
+      }
+      return this.stateOf(ref.sessionId);
+    });
+  }
+
+  logout(ref: SessionRef): Promise<SessionStateResult> {
+    return this.exclusive(ref.sessionId, async () => {
+      await this.checkOrg(ref);
+      await this.setDesired(ref, 'stopped');
+      const owned = this.owned.get(ref.sessionId);
+      if (owned) {
+        await owned.connection.logout();
+        await this.disown(ref.sessionId, owned);
+      } else {
+        await this.authStore.clear(ref.sessionId);
+      }
+      await this.events.record(ref.orgId, ref.sessionId, 'session.status', { status: 'logged_out' });
+      return this.stateOf(ref.sessionId);
+    });
+  }
+
+  /** Unlinks the device when it is linked, then forgets the session entirely. */
+  delete(ref: SessionRef): Promise<void> {
+    return this.exclusive(ref.sessionId, async () => {
+      await this.checkOrg(ref);
+      let owned = this.owned.get(ref.sessionId);
+      if (!owned && (await this.engine.isLoggedIn(ref.sessionId))) {
+        // Logging out needs an open socket: open one just for that, under our lease.
+        owned = await this.own(ref);
+        await owned.connection.start();
+        await this.waitFor(owned.connection, ['connected', 'logged_out', 'failed'], 15_000);
+      }
+      if (owned) {
+        await owned.connection.logout();
+        owned.unsubscribe();
+        await owned.connection.dispose();
+        this.owned.delete(ref.sessionId);
+      }
+      await this.authStore.clear(ref.sessionId);
+      await this.messages.forgetSession(ref.sessionId);
+      await this.sessions.delete({ sessionId: ref.sessionId });
+      await this.leases.remove(ref.sessionId);
+    });
+  }
+
+  async qr(ref: SessionRef): Promise<string> {
+    await this.checkOrg(ref);
+    const qr = this.owned.get(ref.sessionId)?.connection.qr;
+    if (!qr) throw new AppError('not_found', 'no QR code is pending for this session', { reason: 'no_qr_pending', sessionId: ref.sessionId });
+    return qr;
+  }
+
+  pairingCode(ref: SessionRef, phoneNumber: string): Promise<string> {
+    return this.exclusive(ref.sessionId, async () => {
+      await this.checkOrg(ref);
+      if (await this.engine.isLoggedIn(ref.sessionId)) throw new AppError('conflict', 'the session is already linked to a phone');
+      await this.setDesired(ref, 'running');
+      const owned = await this.own(ref);
+      await owned.connection.start();
+      return owned.connection.requestPairingCode(phoneNumber);
+    });
+  }
+
+  async state(ref: SessionRef): Promise<SessionStateResult> {
+    await this.checkOrg(ref);
+    return this.stateOf(ref.sessionId);
+  }
+
+  /** The open connection of a session this runner owns, for sending. */
+  connected(ref: SessionRef): WaConnection {
+    const owned = this.owned.get(ref.sessionId);
+    if (!owned || owned.orgId !== ref.orgId) throw new AppError('session_not_connected', 'the session is not running on this runner', { sessionId: ref.sessionId });
+    if (owned.connection.status.state !== 'connected') {
+      throw new AppError('session_not_connected', `the session is ${toSessionStatus(owned.connection.status).status}`, { sessionId: ref.sessionId });
+    }
+    return owned.connection;
+  }
+
+  private async stateOf(sessionId: string): Promise<SessionStateResult> {
+    const linked = await this.engine.isLoggedIn(sessionId);
+    const owned = this.owned.get(sessionId);
+    if (!owned) return { sessionId, status: 'stopped', linked };
+    const s = toSessionStatus(owned.connection.status);
+    return { sessionId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(s.me ? { me: s.me } : {}), linked };
+  }
+
+  /** A session id belongs to one org for its whole life; another org naming it gets "not found". */
+  private async checkOrg(ref: SessionRef): Promise<void> {
+    const row = await this.sessions.findOneBy({ sessionId: ref.sessionId });
+    if (row && row.orgId !== ref.orgId) throw new AppError('not_found', 'session not found');
+  }
+
+  private async setDesired(ref: SessionRef, desired: DesiredState): Promise<void> {
+    await this.sessions.upsert({ sessionId: ref.sessionId, orgId: ref.orgId, desired, updatedAt: Date.now() }, ['sessionId']);
+  }
+
+  private async own(ref: SessionRef): Promise<OwnedSession> {
+    const owned = await this.tryOwn(ref);
+    if (!owned) throw new AppError('session_unavailable', 'another session runner owns this session right now', { sessionId: ref.sessionId });
+    return owned;
+  }
+
+  private async tryOwn(ref: SessionRef): Promise<OwnedSession | undefined> {
+    const existing = this.owned.get(ref.sessionId);
+    if (existing) return existing;
+    const lease = await this.leases.acquire(ref.sessionId, this.config.runnerId, this.config.leaseTtlMs);
+    if (!lease) return undefined;
+    const connection = this.engine.connection(ref.sessionId);
+    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined };
+    owned.unsubscribe = this.subscribe(ref, connection);
+    this.owned.set(ref.sessionId, owned);
+    return owned;
+  }
+
+  private async disown(sessionId: string, owned: OwnedSession): Promise<void> {
+    owned.unsubscribe();
+    await owned.connection.dispose();
+    this.owned.delete(sessionId);
+    await this.leases.release(sessionId, this.config.runnerId);
+  }
+
+  /** Renews our leases (closing any we lost) and picks up running sessions nobody holds. */
+  private async maintainLeases(): Promise<void> {
+    if (this.shuttingDown) return;
+    try {
+      for (const [sessionId, owned] of this.owned) {
+        if (!(await this.leases.renew(owned.lease, this.config.runnerId, this.config.leaseTtlMs))) {
+          this.logger.error({ msg: 'lost the lease of a session; closing its connection', sessionId });
+          await this.exclusive(sessionId, async () => {
+            owned.unsubscribe();
+            await owned.connection.dispose();
+            this.owned.delete(sessionId);
+          });
+        }
+      }
+      const wanted = await this.sessions.findBy({ desired: 'running' });
+      for (const row of wanted) {
+        if (this.owned.has(row.sessionId) || this.shuttingDown) continue;
+        await this.exclusive(row.sessionId, async () => {
+          if (this.owned.has(row.sessionId)) return;
+          const owned = await this.tryOwn({ orgId: row.orgId, sessionId: row.sessionId });
+          if (!owned) return;
+          this.logger.log({ msg: 'resuming session', sessionId: row.sessionId });
+          await owned.connection.start();
+        }).catch((err: unknown) => this.logger.warn({ msg: 'could not resume session', sessionId: row.sessionId, error: (err as Error).message }));
+      }
+    } catch (err) {
+      this.logger.error({ msg: 'lease maintenance failed', error: (err as Error).message });
+    }
+  }
+
+  private subscribe(ref: SessionRef, connection: WaConnection): () => void {
+    const { orgId, sessionId } = ref;
+    const record = (work: () => Promise<void>): void => {
+      work().catch((err: unknown) => this.logger.error({ msg: 'failed to record a session event', sessionId, error: (err as Error).message }));
+    };
+    const offs = [
+      connection.on('status', (status: WaStatus) =>
+        record(async () => {
+          await this.events.record(orgId, sessionId, 'session.status', toSessionStatus(status));
+          if (status.state === 'qr') await this.events.record(orgId, sessionId, 'session.qr', { qr: status.qr, expiresAt: Date.now() + QR_LIFETIME_MS });
+          // Logged out from the phone or failed for good: do not resume it after a restart.
+          if (status.state === 'logged_out' || status.state === 'failed') await this.setDesired(ref, 'stopped');
+        }),
+      ),
+      connection.on('message', (m) =>
+        record(async () => {
+          await this.messages.save({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw });
+          const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
+          const sender = m.key.participant ?? m.key.chatJid;
+          await this.events.record(orgId, sessionId, 'message.received', {
+            messageId: m.key.id,
+            chat: jidPair(m.key.chatJid, chatAlt),
+            sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
+            fromMe: m.key.fromMe,
+            timestamp: m.timestampMs,
+            type: m.type,
+            content: {
+              ...(m.text !== undefined ? { text: m.text } : {}),
+              ...(m.pollOptions ? { pollOptions: m.pollOptions } : {}),
+              ...(m.quotedId ? { quotedMessageId: m.quotedId } : {}),
+              ...(m.pushName ? { pushName: m.pushName } : {}),
+            },
+          });
+        }),
+      ),
+      connection.on('messageStatus', (u) =>
+        record(async () => {
+          const status = toPublicDeliveryStatus(u.status);
+          if (!status) return;
+          await this.events.record(orgId, sessionId, 'message.status', {
+            messageId: u.key.id,
+            chat: jidPair(u.key.chatJid, await this.messages.alternateJid(sessionId, u.key.chatJid)),
+            status,
+            ...(u.recipient ? { recipient: jidPair(u.recipient) } : {}),
+          });
+        }),
+      ),
+      connection.on('reaction', (r) =>
+        record(() =>
+          this.events.record(orgId, sessionId, 'message.reaction', {
+            messageId: r.key.id,
+            chat: jidPair(r.key.chatJid),
+            sender: jidPair(r.key.participant ?? r.key.chatJid),
+            fromMe: r.key.fromMe,
+            timestamp: r.timestampMs,
+            targetMessageId: r.target.id,
+            emoji: r.emoji,
+          }),
+        ),
+      ),
+      connection.on('edit', (e) =>
+        record(() =>
+          this.events.record(orgId, sessionId, 'message.edited', {
+            messageId: e.key.id,
+            chat: jidPair(e.key.chatJid),
+            sender: jidPair(e.key.participant ?? e.key.chatJid),
+            fromMe: e.key.fromMe,
+            timestamp: e.timestampMs,
+            targetMessageId: e.target.id,
+            content: e.text !== undefined ? { text: e.text } : {},
+          }),
+        ),
+      ),
+      connection.on('revoke', (r) =>
+        record(() =>
+          this.events.record(orgId, sessionId, 'message.deleted', {
+            messageId: r.key.id,
+            chat: jidPair(r.key.chatJid),
+            sender: jidPair(r.key.participant ?? r.key.chatJid),
+            fromMe: r.key.fromMe,
+            timestamp: r.timestampMs,
+            targetMessageId: r.target.id,
+          }),
+        ),
+      ),
+      connection.on('pollVote', (v) =>
+        record(async () =>
+          this.events.record(orgId, sessionId, 'poll.vote', {
+            messageId: v.key.id,
+            chat: jidPair(v.key.chatJid),
+            sender: jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid)),
+            fromMe: v.key.fromMe,
+            timestamp: v.timestampMs,
+            pollMessageId: v.poll.id,
+            voter: jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid)),
+            selectedOptions: v.selectedOptions,
+          }),
+        ),
+      ),
+      connection.on('lidMapping', (m) => record(() => this.messages.saveLidMapping(sessionId, m))),
+      connection.on('error', (err) => this.logger.warn({ msg: 'connection error', sessionId, error: err.message })),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private waitFor(connection: WaConnection, states: WaStatus['state'][], timeoutMs: number): Promise<void> {
+    if (states.includes(connection.status.state)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new AppError('session_unavailable', 'the session did not connect in time', { status: connection.status.state }));
+      }, timeoutMs);
+      const off = connection.on('status', (s) => {
+        if (!states.includes(s.state)) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private exclusive<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(sessionId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.queues.get(sessionId) === settled) this.queues.delete(sessionId);
+    });
+    return next;
+  }
+}

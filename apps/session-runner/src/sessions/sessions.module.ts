@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { ClientProxyFactory } from '@nestjs/microservices';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { gatewayEventsClientOptions } from '@wa/contracts';
+import { RunnerConfig } from '../config/runner.config';
+import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';
+import { RunnerEventEntity } from '../events/runner-event.entity';
+import { MessageStore } from '../messages/message-store';
+import { WaLidMappingEntity } from '../messages/wa-lid-mapping.entity';
+import { WaMessageEntity } from '../messages/wa-message.entity';
+import { RunnerSessionEntity } from './runner-session.entity';
+import { SessionLeaseEntity } from './session-lease.entity';
+import { SessionLeaseRepository } from './session-lease.repository';
+import { SessionManager } from './session-manager';
+import { SessionsController } from './sessions.controller';
+import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
+import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([
+      RunnerSessionEntity,
+      SessionLeaseEntity,
+      WaMessageEntity,
+      WaLidMappingEntity,
+      RunnerEventEntity,
+      WaAuthCredsEntity,
+      WaAuthKeyEntity,
+    ]),
+  ],
+  controllers: [SessionsController],
+  providers: [
+    {
+      provide: GATEWAY_EVENTS_CLIENT,
+      inject: [RunnerConfig],
+      useFactory: (config: RunnerConfig) => ClientProxyFactory.create(gatewayEventsClientOptions(config.gatewayEvents)),
+    },
+    EventOutbox,
+    MessageStore,
+    SessionLeaseRepository,
+    authStateStoreProvider,
+    waEngineProvider,
+    SessionManager,
+  ],
+  exports: [SessionManager, MessageStore, EventOutbox],
+})
+export class SessionsModule {}

@@ -1,0 +1,37 @@
+import type { Provider } from '@nestjs/common';
+import { createRootLogger } from '@wa/contracts';
+import { BaileysEngine, loadBaileys, SqlAuthStateStore, type WaEngine, type WaLogger } from '@wa/wa-adapter';
+import { DataSource } from 'typeorm';
+import { RunnerConfig } from '../config/runner.config';
+import { MessageStore } from '../messages/message-store';
+
+export const WA_ENGINE = Symbol('WA_ENGINE');
+export const AUTH_STATE_STORE = Symbol('AUTH_STATE_STORE');
+
+export const authStateStoreProvider: Provider = {
+  provide: AUTH_STATE_STORE,
+  inject: [DataSource],
+  useFactory: (ds: DataSource) => new SqlAuthStateStore(ds),
+};
+
+/** The Baileys engine, configured once; the WhatsApp web version is never fetched at start. */
+export const waEngineProvider: Provider = {
+  provide: WA_ENGINE,
+  inject: [RunnerConfig, AUTH_STATE_STORE, MessageStore],
+  useFactory: async (config: RunnerConfig, authStore: SqlAuthStateStore, messages: MessageStore): Promise<WaEngine> => {
+    const wa = config.whatsapp;
+    const version = wa.version ?? ((await loadBaileys()).DEFAULT_CONNECTION_CONFIG.version as [number, number, number]);
+    const logger = createRootLogger('baileys', config.logLevel === 'debug' || config.logLevel === 'trace' ? 'warn' : 'error') as unknown as WaLogger;
+    return new BaileysEngine({
+      authStore,
+      messages,
+      version,
+      wsUrl: wa.wsUrl,
+      rootPublicKey: wa.rootPublicKey,
+      syncHistory: wa.syncHistory,
+      maxConsecutiveFailures: wa.maxConsecutiveFailures,
+      backoff: { baseMs: wa.backoffBaseMs, maxMs: wa.backoffMaxMs },
+      logger,
+    });
+  },
+};

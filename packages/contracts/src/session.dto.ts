@@ -1,0 +1,88 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { SESSION_FAILURE_REASONS, SESSION_STATUSES, type SessionStatus } from './events';
+
+export class SessionCreateDto {
+  @ApiProperty({ example: 'support line', minLength: 1, maxLength: 100, description: 'Your name for this WhatsApp account.' })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'support' }, description: 'Free-form JSON object stored with the session (at most 4 KB).' })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class SessionStartDto {
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Required to start a session that was logged out from the phone: it is then linked anew (a new QR code or pairing code).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  relink?: boolean;
+}
+
+export class SessionMeDto {
+  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: 'The account phone-number JID.' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: '123456789012345@lid', description: "The account's linked identity, when known." })
+  lid?: string;
+
+  @ApiPropertyOptional({ example: 'Support', description: 'The push name shown to contacts.' })
+  pushName?: string;
+}
+
+export class SessionResponseDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
+  id!: string;
+
+  @ApiProperty({ example: 'support line' })
+  name!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
+  metadata!: Record<string, unknown>;
+
+  @ApiProperty({
+    enum: SESSION_STATUSES,
+    description:
+      '`stopped`, `starting`, `qr` (waiting for a scan), `pairing` (pairing code issued), `connected`, `reconnecting`, `logged_out` (unlinked from the phone), `failed` (see `statusReason`).',
+  })
+  status!: SessionStatus;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: `Why the session is \`failed\` (${SESSION_FAILURE_REASONS.join(', ')}) or reconnecting; null otherwise.`,
+  })
+  statusReason!: string | null;
+
+  @ApiProperty({ type: SessionMeDto, nullable: true, description: 'The linked account; null until the first connection.' })
+  me!: SessionMeDto | null;
+
+  @ApiProperty({ example: '2026-11-24T15:00:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ example: '2026-11-24T15:00:00.000Z' })
+  updatedAt!: string;
+}
+
+export class SessionQrDto {
+  @ApiProperty({ example: '2@abc...,def...,ghi...,jkl...', description: 'The raw QR string; render it as a QR code to scan with the phone.' })
+  qr!: string;
+}
+
+export class SessionPairingCodeRequestDto {
+  @ApiProperty({ example: '491701234567', description: 'The phone number of the WhatsApp account, in international format, digits only (E.164 without +).' })
+  @IsString()
+  @Matches(/^[1-9]\d{6,14}$/, { message: 'phoneNumber must be E.164 digits without + (7 to 15 digits, e.g. 491701234567)' })
+  phoneNumber!: string;
+}
+
+export class SessionPairingCodeDto {
+  @ApiProperty({ example: 'ABCD1234', description: 'Type this 8-character code on the phone under Linked devices > Link with phone number.' })
+  code!: string;
+}
