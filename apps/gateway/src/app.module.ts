@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
@@ -11,7 +12,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, ApiKeysModule, ...extra],
     };
   }
 }

@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiKeyCreatedDto,
+  ApiKeyCreateDto,
+  ApiKeyListQueryDto,
+  ApiKeyResponseDto,
+  ApiListResponse,
+  ErrorEnvelopeDto,
+  type ListResult,
+} from '@wa/contracts';
+import { ApiKeysService } from './api-keys.service';
+
+const ID_PARAM = { name: 'id', description: 'The key id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+const NOT_FOUND = { type: ErrorEnvelopeDto, description: '`not_found`: no such key in your organization.' };
+
+@ApiTags('api-keys')
+@RequireCapability('manage')
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(private readonly service: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create an API key',
+    description:
+      'Returns the key once in `token`; it is stored hashed and cannot be shown again. A key never carries a capability its creator lacks (403 `forbidden`).',
+  })
+  @ApiCreatedResponse({ type: ApiKeyCreatedDto })
+  @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`' })
+  createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: ApiKeyCreateDto): Promise<ApiKeyCreatedDto> {
+    return this.service.create(principal, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List your organization's API keys", description: 'Oldest first, in cursor pages. Never includes a secret.' })
+  @ApiListResponse(ApiKeyResponseDto)
+  @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: bad `limit` or `cursor`.' })
+  listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: ApiKeyListQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
+    return this.service.list(principal.orgId, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get an API key' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: ApiKeyResponseDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  getApiKey(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ApiKeyResponseDto> {
+    return this.service.get(principal.orgId, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Revoke an API key',
+    description: 'Effective at once on the gateway that answers, within 5 s on every other replica. Revoking a revoked key is a no-op.',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiNotFoundResponse(NOT_FOUND)
+  async revokeApiKey(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.service.revoke(principal.orgId, id);
+  }
+}
