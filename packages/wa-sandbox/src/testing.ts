@@ -83,7 +83,7 @@ export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions
     waWebSocketUrl: sandbox.wsUrl,
     auth,
     version: SANDBOX_WA_VERSION,
-    logger: process.env.SANDBOX_DEBUG ? { ...silentLogger, level: 'debug', error: (o: unknown, m?: string) => console.error(m, o), warn: (o: unknown, m?: string) => console.error(m, o) } : silentLogger,
+    logger: silentLogger,
     markOnlineOnConnect: false,
     qrTimeout: options.qrTimeoutMs,
     connectTimeoutMs: 10_000,

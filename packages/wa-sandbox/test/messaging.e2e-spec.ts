@@ -104,6 +104,17 @@ describe(`${WaSandbox.name} messaging`, () => {
     await expect(Promise.resolve(sandbox.presences(CAROL).map((p) => p.state))).resolves.toContain('composing');
   });
 
+  it('carries group text with sender keys between Baileys sessions and a virtual contact', async () => {
+    const group = await alice.sock.groupCreate('Team', [`${BOB}@s.whatsapp.net`, `${CAROL}@s.whatsapp.net`]);
+    const sent = await alice.sock.sendMessage(group.id, { text: 'hello team' });
+    await expect(sandbox.waitForReceived(CAROL, (m) => m.id === sent?.key.id)).resolves.toMatchObject({ chat: group.id, text: 'hello team' });
+    const atBob = await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === sent?.key.id));
+    await expect(Promise.resolve(atBob.messages[0]?.message?.extendedTextMessage?.text ?? atBob.messages[0]?.message?.conversation)).resolves.toBe('hello team');
+    const { id } = await sandbox.sendMessage(CAROL, group.id, { type: 'text', text: 'hi all' });
+    const atAlice = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === id));
+    await expect(Promise.resolve(atAlice.messages[0]?.message?.conversation)).resolves.toBe('hi all');
+  });
+
   it('routes messages between two Baileys sessions on the same sandbox', async () => {
     const sent = await alice.sock.sendMessage(`${BOB}@s.whatsapp.net`, { text: 'hi bob' });
     const upsert = await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === sent?.key.id));
