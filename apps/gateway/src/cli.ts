@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApiKeyListQueryDto } from '@wa/contracts';
+import { PageQueryDto } from '@wa/contracts';
 import { AppError, CAPABILITIES, ConfigError, isCapability, type Capability } from '@wa/domain';
 import { parseArgs } from 'node:util';
 import { ApiKeysPersistenceModule } from './api-keys/api-keys-persistence.module';
@@ -125,7 +125,7 @@ async function run(app: INestApplicationContext, command: Command): Promise<void
       out(['id', 'name', 'capabilities', 'createdAt', 'lastUsedAt', 'expiresAt', 'revokedAt'].join('\t'));
       let cursor: string | undefined;
       do {
-        const query: ApiKeyListQueryDto = { limit: 100, cursor };
+        const query: PageQueryDto = { limit: 100, cursor };
         const page = await keys.list(command.org, query);
         for (const k of page.data) {
           out([k.id, k.name, k.capabilities.join(','), k.createdAt, k.lastUsedAt ?? '-', k.expiresAt ?? '-', k.revokedAt ?? '-'].join('\t'));

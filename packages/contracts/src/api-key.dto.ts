@@ -1,25 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsIn,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
-  Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
 import { CAPABILITIES, type Capability } from '@wa/domain';
-
-const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** A key that expires before it could be used is a mistake the caller wants to hear about. */
 function IsFutureInstant(options?: ValidationOptions): PropertyDecorator {
@@ -64,21 +57,6 @@ export class ApiKeyCreateDto {
   @IsISO8601({ strict: true })
   @IsFutureInstant()
   expiresAt?: string;
-}
-
-export class ApiKeyListQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50, description: 'Page size.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.' })
-  @IsOptional()
-  @Matches(ULID_PATTERN, { message: 'cursor must be a nextCursor returned by this endpoint' })
-  cursor?: string;
 }
 
 /** A stored key as its organization sees it: never the secret, never its hash. */

@@ -64,4 +64,4 @@ export {
   SessionPairingCodeDto,
 } from './session.dto';
 export { PageQueryDto } from './pagination.dto';
-export { ApiKeyCreateDto, ApiKeyListQueryDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';
+export { ApiKeyCreateDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';

@@ -13,7 +13,7 @@ import { CurrentPrincipal, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiKeyCreatedDto,
   ApiKeyCreateDto,
-  ApiKeyListQueryDto,
+  PageQueryDto,
   ApiKeyResponseDto,
   ApiListResponse,
   ErrorEnvelopeDto,
@@ -46,7 +46,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: "List your organization's API keys", description: 'Oldest first, in cursor pages. Never includes a secret.' })
   @ApiListResponse(ApiKeyResponseDto)
   @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: bad `limit` or `cursor`.' })
-  listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: ApiKeyListQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
+  listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
     return this.service.list(principal.orgId, query);
   }
 

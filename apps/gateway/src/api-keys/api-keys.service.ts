@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { ApiKeyAuthenticator, generateApiKey, hasCapability, type Principal } from '@wa/auth';
-import type { ApiKeyCreatedDto, ApiKeyCreateDto, ApiKeyListQueryDto, ApiKeyResponseDto, ListResult } from '@wa/contracts';
+import type { ApiKeyCreatedDto, ApiKeyCreateDto, PageQueryDto, ApiKeyResponseDto, ListResult } from '@wa/contracts';
 import { AppError, isId, type Capability } from '@wa/domain';
 import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -23,6 +23,18 @@ export interface ApiKeyIssue {
  */
 function keyNotFound(): AppError {
   return new AppError('not_found', 'API key not found');
+}
+
+/** Opaque to clients (base64url of the page's last id) so that the ordering key can change later. */
+function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!isId(id)) throw new AppError('validation_error', 'cursor is not one this API returned', { fields: [{ field: 'cursor', problems: ['invalid cursor'] }] });
+  return id;
 }
 
 function iso(ms: number | null): string | null {
@@ -88,12 +100,12 @@ export class ApiKeysService {
     return { ...toApiKeyResponse(row), token: key.token };
   }
 
-  async list(orgId: string, query: ApiKeyListQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
+  async list(orgId: string, query: PageQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     // One extra row tells whether another page exists without a second query.
-    const rows = await this.repository.listForOrg(orgId, limit + 1, query.cursor);
+    const rows = await this.repository.listForOrg(orgId, limit + 1, decodeCursor(query.cursor));
     const page = rows.slice(0, limit);
-    return { data: page.map(toApiKeyResponse), nextCursor: rows.length > limit ? page[page.length - 1].id : '' };
+    return { data: page.map(toApiKeyResponse), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : '' };
   }
 
   async get(orgId: string, id: string): Promise<ApiKeyResponseDto> {
