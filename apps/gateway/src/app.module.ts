@@ -4,15 +4,17 @@ import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { RunnerModule } from './runner/runner.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, ApiKeysModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, ...extra],
     };
   }
 }

@@ -65,3 +65,36 @@ export {
 } from './session.dto';
 export { PageQueryDto } from './pagination.dto';
 export { ApiKeyCreateDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';
+export {
+  JidPairDto,
+  EventSessionMeDto,
+  SessionStatusEventDataDto,
+  SessionQrEventDataDto,
+  MessageEventBaseDto,
+  MessageReceivedEventDataDto,
+  MessageStatusEventDataDto,
+  MessageReactionEventDataDto,
+  MessageEditedEventDataDto,
+  MessageDeletedEventDataDto,
+  PollVoteEventDataDto,
+  WebhookDisabledEventDataDto,
+  WebhookPingEventDataDto,
+  EVENT_ENVELOPE_DTOS,
+} from './event.dto';
+export {
+  WEBHOOK_EVENT_FILTERS,
+  WEBHOOK_STATUSES,
+  type WebhookStatus,
+  WEBHOOK_DELIVERY_STATUSES,
+  type WebhookDeliveryStatus,
+  WebhookCreateDto,
+  WebhookUpdateDto,
+  WebhookResponseDto,
+  WebhookCreatedDto,
+  WebhookSecretDto,
+  WebhookAttemptDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryListQueryDto,
+  EventStreamQueryDto,
+} from './webhook.dto';
+export { ApiKeyCreateDto, ApiKeyListQueryDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';

@@ -1,4 +1,5 @@
 import { runnerTransportFromEnv, type RunnerTransport } from '@wa/contracts';
+import { isIP } from 'node:net';
 import {
   ConfigError,
   envBool,
@@ -29,6 +30,26 @@ export interface RateLimitsConfig {
   failedAuthPerAddress: RateLimitSetting | null;
 }
 
+/** Webhook delivery: who may be called, how hard we try, how much runs at once. */
+export interface WebhooksConfig {
+  allowPrivateNetworks: boolean;
+  /** CIDRs that are called even though they are private (an internal receiver), when private networks are refused. */
+  allowedCidrs: string[];
+  timeoutMs: number;
+  /** Delay before each attempt; the first is normally 0; its length is the number of attempts before the endpoint is disabled. */
+  retryScheduleMs: number[];
+  concurrency: number;
+  pollIntervalMs: number;
+  /** False on replicas that should only serve the API. */
+  workerEnabled: boolean;
+}
+
+export interface EventsConfig {
+  retentionDays: number;
+  sseHeartbeatMs: number;
+  ssePollIntervalMs: number;
+}
+
 export interface JwtAuthConfig {
   jwksUrl: string;
   issuer: string;
@@ -55,6 +76,8 @@ export class GatewayConfig {
   readonly jwt!: JwtAuthConfig | undefined;
   readonly bootstrapOrg!: string | undefined;
   readonly rateLimits!: RateLimitsConfig;
+  readonly webhooks!: WebhooksConfig;
+  readonly events!: EventsConfig;
 
   constructor(values: GatewayConfig) {
     Object.assign(this, values);
@@ -93,6 +116,33 @@ function envRateLimit(env: Env, name: string, fallback: RateLimitSetting | null)
   return { limit: Number(m[1]), windowSec: Number(m[2]) };
 }
 
+const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+function envMsList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = envOptional(env, name);
+  if (raw === undefined) return fallback;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.length > 50 || parts.some((p) => !/^\d{1,10}$/.test(p))) {
+    throw new ConfigError(name, `must be a comma-separated list of 1-50 millisecond delays like 0,5000,300000 (got "${raw}")`);
+  }
+  return parts.map(Number);
+}
+
+function envCidrList(env: Env, name: string): string[] {
+  const raw = envOptional(env, name);
+  if (raw === undefined) return [];
+  const cidrs = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const cidr of cidrs) {
+    const [address, bits, extra] = cidr.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError(name, `must be comma-separated IP addresses or CIDRs like 10.1.0.0/16 (got "${cidr}")`);
+    }
+  }
+  return cidrs;
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   return new GatewayConfig({
@@ -111,6 +161,20 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       perApiKey: envRateLimit(env, 'RATE_LIMIT_PER_API_KEY', { limit: 6000, windowSec: 60 }) ?? undefined,
       perOrg: envRateLimit(env, 'RATE_LIMIT_PER_ORG', { limit: 12000, windowSec: 60 }) ?? undefined,
       failedAuthPerAddress: envRateLimit(env, 'RATE_LIMIT_FAILED_AUTH', { limit: 20, windowSec: 60 }),
+    },
+    webhooks: {
+      allowPrivateNetworks: envBool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+      allowedCidrs: envCidrList(env, 'WEBHOOK_ALLOWED_CIDRS'),
+      timeoutMs: envInt(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+      retryScheduleMs: envMsList(env, 'WEBHOOK_RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS),
+      concurrency: envInt(env, 'WEBHOOK_CONCURRENCY', 128, 1, 10_000),
+      pollIntervalMs: envInt(env, 'WEBHOOK_POLL_INTERVAL_MS', 500, 10, 60_000),
+      workerEnabled: envBool(env, 'WEBHOOK_WORKER', true),
+    },
+    events: {
+      retentionDays: envInt(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
+      sseHeartbeatMs: envInt(env, 'EVENTS_SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
+      ssePollIntervalMs: envInt(env, 'EVENTS_SSE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     },
   });
 }

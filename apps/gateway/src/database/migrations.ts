@@ -1,4 +1,5 @@
 import { ApiKeys1764000000000 } from './migrations/1764000000000-api-keys';
+import { EventsWebhooks1764000100000 } from './migrations/1764000100000-events-webhooks';
 
 /** Every gateway migration, oldest first. Production never uses `synchronize`. */
-export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000];
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000];

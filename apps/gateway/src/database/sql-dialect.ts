@@ -1,0 +1,99 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+export type SqlRunner = DataSource | EntityManager;
+
+/**
+ * Hand-written SQL for the hot paths (event fan-out, delivery claims) that runs unchanged on
+ * SQLite and PostgreSQL: statements are written with `$1` placeholders, rewritten to `?` for
+ * SQLite, and results are normalised (pg answers UPDATE/DELETE with `[rows, count]` and BIGINT
+ * as strings).
+ */
+export class SqlDialect {
+  /**
+   * SQLite allows one writer per file. Two connections to one file in one process (replicas in
+   * a test, a CLI beside the app) would otherwise interleave transactions at their awaits, and
+   * the loser's busy wait would block the very thread the winner needs to commit.
+   */
+  private static readonly writers = new Map<unknown, Promise<unknown>>();
+
+  private constructor(
+    readonly kind: 'sqlite' | 'postgres',
+    private readonly writerKey: unknown,
+  ) {}
+
+  static of(ds: DataSource): SqlDialect {
+    if (ds.options.type === 'postgres') return new SqlDialect('postgres', ds);
+    const path = String(ds.options.database);
+    return new SqlDialect('sqlite', path === ':memory:' ? ds : path);
+  }
+
+  transaction<T>(ds: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.kind === 'sqlite' ? this.exclusive(() => ds.transaction(work)) : ds.transaction(work);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const previous = SqlDialect.writers.get(this.writerKey) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    SqlDialect.writers.set(this.writerKey, tail);
+    void tail.then(() => {
+      if (SqlDialect.writers.get(this.writerKey) === tail) SqlDialect.writers.delete(this.writerKey);
+    });
+    return run;
+  }
+
+  async query<T = Record<string, unknown>>(runner: SqlRunner, sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    // Outside a transaction, a SQLite write takes its turn with the transactions of this process.
+    if (this.kind === 'sqlite' && this.isDataSource(runner) && !/^\s*SELECT/i.test(sql)) {
+      return this.exclusive(() => this.run<T>(runner, sql, params));
+    }
+    return this.run<T>(runner, sql, params);
+  }
+
+  private isDataSource(runner: SqlRunner): boolean {
+    return typeof (runner as DataSource).createQueryRunner === 'function' && typeof (runner as DataSource).initialize === 'function';
+  }
+
+  private async run<T>(runner: SqlRunner, sql: string, params: readonly unknown[]): Promise<T[]> {
+    let text = sql;
+    let values: unknown[] = params as unknown[];
+    if (this.kind === 'sqlite') {
+      values = [];
+      text = sql.replace(/\$(\d+)/g, (_m, n: string) => {
+        values.push(params[Number(n) - 1]);
+        return '?';
+      });
+    }
+    const raw: unknown = await runner.query(text, values);
+    if (!Array.isArray(raw)) return [];
+    if (this.kind === 'postgres' && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
+    return raw as T[];
+  }
+
+  /** Row locks that let concurrent claimers pass each other by (PostgreSQL); SQLite serialises writers anyway. */
+  skipLocked(alias: string): string {
+    return this.kind === 'postgres' ? `FOR UPDATE OF ${alias} SKIP LOCKED` : '';
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    const e = err as { driverError?: { code?: string }; code?: string };
+    const code = e?.driverError?.code ?? e?.code;
+    return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  }
+}
+
+/** `($1, $2, $3), ($4, $5, $6)` for multi-row inserts. */
+export function valuesList(rows: number, columns: number, offset = 0): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cells: string[] = [];
+    for (let c = 0; c < columns; c++) cells.push(`$${offset + r * columns + c + 1}`);
+    out.push(`(${cells.join(', ')})`);
+  }
+  return out.join(', ');
+}
+
+/** `$1, $2, $3` for IN lists. */
+export function placeholders(count: number, offset = 0): string {
+  return Array.from({ length: count }, (_, i) => `$${offset + i + 1}`).join(', ');
+}

@@ -1,0 +1,138 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { AddressPolicy } from './address-policy';
+
+export interface WebhookResponse {
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The first 1 KB of the body, as text. */
+  body: string | null;
+  /** Seconds from `Retry-After`, when given. */
+  retryAfterSec: number | null;
+}
+
+const EXCERPT_BYTES = 1024;
+// Bodies up to this size are drained so the keep-alive socket can be reused; larger ones close it.
+const DRAIN_LIMIT = 64 * 1024;
+
+export class RefusedAddressError extends Error {
+  readonly code = 'EWEBHOOKADDRESS';
+}
+
+function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return null;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * POSTs webhook bodies over keep-alive connections. Every address a host name resolves to is
+ * checked in the agent's `lookup`, before the socket connects, and literal IPs before the
+ * request is made; a refused target never sees a connection. Redirects are not followed.
+ */
+export class WebhookHttpClient {
+  private readonly http: HttpAgent;
+  private readonly https: HttpsAgent;
+
+  constructor(
+    private readonly policy: AddressPolicy,
+    maxSockets: number,
+  ) {
+    const lookup = this.checkedLookup();
+    const options = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const, lookup };
+    this.http = new HttpAgent(options);
+    this.https = new HttpsAgent(options);
+  }
+
+  async post(target: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse> {
+    const started = Date.now();
+    const fail = (error: string): WebhookResponse => ({ statusCode: null, latencyMs: Date.now() - started, error, body: null, retryAfterSec: null });
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      return fail('invalid url');
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !this.policy.isAllowed(host)) return fail(`refused: ${host} is not an allowed address`);
+    const isHttps = url.protocol === 'https:';
+    if (!isHttps && url.protocol !== 'http:') return fail('refused: only http and https are allowed');
+
+    return new Promise<WebhookResponse>((resolve) => {
+      let settled = false;
+      const finish = (r: WebhookResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const req = (isHttps ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: 'POST',
+          agent: isHttps ? this.https : this.http,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (res: IncomingMessage) => this.readResponse(res, started, finish),
+      );
+      const timer = setTimeout(() => {
+        req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      req.on('error', (err: Error & { code?: string }) => {
+        finish(fail(err instanceof RefusedAddressError || err.code === 'EWEBHOOKADDRESS' ? `refused: ${err.message}` : err.message || String(err.code)));
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
+
+  private readResponse(res: IncomingMessage, started: number, finish: (r: WebhookResponse) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      const excerpt = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
+      finish({
+        statusCode: res.statusCode ?? null,
+        latencyMs: Date.now() - started,
+        error: null,
+        body: excerpt,
+        retryAfterSec: parseRetryAfter(res.headers['retry-after'], Date.now()),
+      });
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (size < EXCERPT_BYTES) chunks.push(chunk);
+      size += chunk.length;
+      if (size > DRAIN_LIMIT) {
+        done();
+        res.destroy();
+      }
+    });
+    res.on('end', done);
+    res.on('error', done);
+    res.on('aborted', done);
+  }
+
+  private checkedLookup(): LookupFunction {
+    const policy = this.policy;
+    return ((hostname: string, options: LookupOneOptions | LookupAllOptions, callback: (...args: unknown[]) => void) => {
+      dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+        if (err) return callback(err);
+        const refused = addresses.find((a) => !policy.isAllowed(a.address));
+        if (refused || addresses.length === 0) {
+          return callback(new RefusedAddressError(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not an allowed address`));
+        }
+        if ((options as LookupAllOptions).all) return callback(null, addresses);
+        return callback(null, addresses[0].address, addresses[0].family);
+      });
+    }) as LookupFunction;
+  }
+}

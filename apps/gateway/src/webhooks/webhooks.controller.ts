@@ -1,0 +1,115 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiBadRequestResponse } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiListResponse,
+  ErrorEnvelopeDto,
+  WebhookCreateDto,
+  WebhookCreatedDto,
+  WebhookDeliveryDto,
+  WebhookDeliveryListQueryDto,
+  WebhookResponseDto,
+  WebhookSecretDto,
+  WebhookUpdateDto,
+  type ListResult,
+} from '@wa/contracts';
+import { WebhooksService } from './webhooks.service';
+
+const DELIVERY_DOC =
+  'Each delivery is a `POST` with the event envelope as JSON (schemas: `GET /api/v1/events`) signed per the Standard Webhooks ' +
+  'spec: `webhook-id` (the event id, the same on every retry), `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`; ' +
+  'verify with any Standard Webhooks library. Answer 2xx within 15 s. Failures are retried with jittered backoff over about a day ' +
+  '(`Retry-After` on 429/503 is honoured, redirects are not followed); 410 disables the endpoint at once, and so does an exhausted ' +
+  'schedule, with a `webhook.disabled` event. Deliveries of one session arrive in `sequence` order.';
+
+@ApiTags('webhooks')
+@RequireCapability('manage')
+@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: no such webhook in your organization.' })
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a webhook endpoint', description: `Returns the signing secret once. ${DELIVERY_DOC}` })
+  @ApiCreatedResponse({ type: WebhookCreatedDto })
+  @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: bad URL (not http(s), or a refused address), unknown event type.' })
+  create(@CurrentPrincipal() p: Principal, @Body() dto: WebhookCreateDto): Promise<WebhookCreatedDto> {
+    return this.webhooks.create(p.orgId, dto);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List webhooks',
+    description:
+      "The caller's organization's webhook endpoints, all in one page (`nextCursor` is empty); no pagination parameters. Secrets are never included.",
+  })
+  @ApiListResponse(WebhookResponseDto)
+  list(@CurrentPrincipal() p: Principal): Promise<ListResult<WebhookResponseDto>> {
+    return this.webhooks.list(p.orgId);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a webhook' })
+  @ApiOkResponse({ type: WebhookResponseDto })
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+    return this.webhooks.get(p.orgId, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a webhook (url, events, session filter, description)' })
+  @ApiOkResponse({ type: WebhookResponseDto })
+  @ApiBadRequestResponse({ type: ErrorEnvelopeDto })
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: WebhookUpdateDto): Promise<WebhookResponseDto> {
+    return this.webhooks.update(p.orgId, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a webhook and its delivery log' })
+  @ApiNoContentResponse()
+  remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+    return this.webhooks.remove(p.orgId, id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Rotate the signing secret',
+    description: 'Returns the new secret once. For 24 hours deliveries carry two signatures (new and old secret), so receivers can switch without losing any.',
+  })
+  @ApiOkResponse({ type: WebhookSecretDto })
+  rotateSecret(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookSecretDto> {
+    return this.webhooks.rotateSecret(p.orgId, id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Re-enable a disabled webhook', description: 'Its waiting deliveries resume at once, in order, with a fresh retry schedule.' })
+  @ApiOkResponse({ type: WebhookResponseDto })
+  enable(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookResponseDto> {
+    return this.webhooks.enable(p.orgId, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a test event', description: 'Publishes a `webhook.ping` event that only this endpoint receives; returns its delivery.' })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
+  test(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<WebhookDeliveryDto> {
+    return this.webhooks.test(p.orgId, id);
+  }
+
+  @Get(':id/deliveries')
+  @ApiOperation({ summary: "A webhook's delivery log", description: 'Newest first, with every attempt (status, latency, error, first 1 KB of the answer). Cursor pages.' })
+  @ApiListResponse(WebhookDeliveryDto)
+  deliveries(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: WebhookDeliveryListQueryDto): Promise<ListResult<WebhookDeliveryDto>> {
+    return this.webhooks.deliveries(p.orgId, id, q.cursor, q.limit);
+  }
+
+  @Post(':id/deliveries/:deliveryId/replay')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Deliver an event again', description: 'Queues a new delivery of the same event (same `webhook-id`).' })
+  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
+  replay(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<WebhookDeliveryDto> {
+    return this.webhooks.replay(p.orgId, id, deliveryId);
+  }
+}

@@ -1,0 +1,405 @@
+import { Injectable } from '@nestjs/common';
+import type { WebhookDeliveryStatus, WebhookStatus } from '@wa/contracts';
+import { newId } from '@wa/domain';
+import { DataSource, type EntityManager } from 'typeorm';
+import { placeholders, SqlDialect, valuesList } from '../database/sql-dialect';
+import type { StoredEvent } from '../events/events.repository';
+
+export interface WebhookRecord {
+  id: string;
+  orgId: string;
+  url: string;
+  events: string[];
+  sessionIds: string[];
+  description: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  status: WebhookStatus;
+  disabledReason: string | null;
+  disabledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeliveryJob {
+  id: string;
+  webhookId: string;
+  sessionKey: string;
+  attemptCount: number;
+  claimToken: string;
+  event: StoredEvent;
+  url: string;
+  secrets: string[];
+}
+
+export interface AttemptRecord {
+  id: string;
+  attemptedAt: number;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  eventType: string;
+  sessionId: string | null;
+  sequence: number;
+  status: WebhookDeliveryStatus;
+  nextAttemptAt: number;
+  createdAt: number;
+  deliveredAt: number | null;
+  attempts: AttemptRecord[];
+}
+
+export type DeliveryResult = 'delivered' | 'retry' | 'gone' | 'exhausted';
+
+export interface DeliveryOutcome {
+  job: DeliveryJob;
+  attempt: AttemptRecord;
+  result: DeliveryResult;
+  /** For `retry`: when to try again. */
+  nextAttemptAt: number;
+}
+
+export interface DisabledWebhook {
+  id: string;
+  orgId: string;
+  reason: string;
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const CHUNK = 200;
+
+function toWebhook(r: Row): WebhookRecord {
+  return {
+    id: r.id as string,
+    orgId: r.org_id as string,
+    url: r.url as string,
+    events: JSON.parse(r.events as string) as string[],
+    sessionIds: JSON.parse(r.session_ids as string) as string[],
+    description: r.description as string,
+    secret: r.secret as string,
+    previousSecret: (r.previous_secret as string | null) ?? null,
+    previousSecretExpiresAt: numOrNull(r.previous_secret_expires_at),
+    status: r.status as WebhookStatus,
+    disabledReason: (r.disabled_reason as string | null) ?? null,
+    disabledAt: numOrNull(r.disabled_at),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function toAttempt(r: Row): AttemptRecord {
+  return {
+    id: r.id as string,
+    attemptedAt: num(r.attempted_at),
+    statusCode: numOrNull(r.status_code),
+    latencyMs: num(r.latency_ms),
+    error: (r.error as string | null) ?? null,
+    responseBody: (r.response_body as string | null) ?? null,
+  };
+}
+
+/**
+ * The only place that touches the webhooks, webhook_deliveries and webhook_attempts tables.
+ * Every method serving an API caller takes the org; the worker's methods work across orgs by
+ * nature (a delivery carries its own org).
+ */
+@Injectable()
+export class WebhooksRepository {
+  private readonly sql: SqlDialect;
+
+  constructor(private readonly ds: DataSource) {
+    this.sql = SqlDialect.of(ds);
+  }
+
+  async insert(w: WebhookRecord): Promise<void> {
+    await this.sql.query(
+      this.ds,
+      `INSERT INTO webhooks (id, org_id, url, events, session_ids, description, secret, previous_secret, previous_secret_expires_at,
+         status, disabled_reason, disabled_at, created_at, updated_at) VALUES ${valuesList(1, 14)}`,
+      [w.id, w.orgId, w.url, JSON.stringify(w.events), JSON.stringify(w.sessionIds), w.description, w.secret, w.previousSecret,
+        w.previousSecretExpiresAt, w.status, w.disabledReason, w.disabledAt, w.createdAt, w.updatedAt],
+    );
+  }
+
+  async listForOrg(orgId: string): Promise<WebhookRecord[]> {
+    return (await this.sql.query(this.ds, 'SELECT * FROM webhooks WHERE org_id = $1 ORDER BY id', [orgId])).map(toWebhook);
+  }
+
+  async findForOrg(orgId: string, id: string): Promise<WebhookRecord | undefined> {
+    const [row] = await this.sql.query(this.ds, 'SELECT * FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
+    return row ? toWebhook(row) : undefined;
+  }
+
+  async update(orgId: string, id: string, patch: Pick<WebhookRecord, 'url' | 'events' | 'sessionIds' | 'description' | 'updatedAt'>): Promise<void> {
+    await this.sql.query(
+      this.ds,
+      'UPDATE webhooks SET url = $1, events = $2, session_ids = $3, description = $4, updated_at = $5 WHERE org_id = $6 AND id = $7',
+      [patch.url, JSON.stringify(patch.events), JSON.stringify(patch.sessionIds), patch.description, patch.updatedAt, orgId, id],
+    );
+  }
+
+  async rotateSecret(orgId: string, id: string, secret: string, previous: string, previousExpiresAt: number, now: number): Promise<void> {
+    await this.sql.query(
+      this.ds,
+      'UPDATE webhooks SET secret = $1, previous_secret = $2, previous_secret_expires_at = $3, updated_at = $4 WHERE org_id = $5 AND id = $6',
+      [secret, previous, previousExpiresAt, now, orgId, id],
+    );
+  }
+
+  /** Deliveries and attempts go with it (foreign keys cascade). */
+  async delete(orgId: string, id: string): Promise<boolean> {
+    const rows = await this.sql.query(this.ds, 'DELETE FROM webhooks WHERE org_id = $1 AND id = $2 RETURNING id', [orgId, id]);
+    return rows.length > 0;
+  }
+
+  /** Enables the endpoint and gives its waiting deliveries a fresh retry schedule, due now. */
+  async enable(orgId: string, id: string, now: number): Promise<void> {
+    await this.sql.transaction(this.ds, async (tx) => {
+      await this.sql.query(
+        tx,
+        "UPDATE webhooks SET status = 'enabled', disabled_reason = NULL, disabled_at = NULL, updated_at = $1 WHERE org_id = $2 AND id = $3",
+        [now, orgId, id],
+      );
+      await this.sql.query(
+        tx,
+        "UPDATE webhook_deliveries SET attempt_count = 0, next_attempt_at = $1 WHERE org_id = $2 AND webhook_id = $3 AND status = 'pending'",
+        [now, orgId, id],
+      );
+    });
+  }
+
+  /** Returns whether this call disabled it (false when it already was). */
+  async disable(id: string, reason: string, now: number, tx: EntityManager | DataSource = this.ds): Promise<DisabledWebhook | undefined> {
+    const [row] = await this.sql.query<{ id: string; org_id: string }>(
+      tx,
+      "UPDATE webhooks SET status = 'disabled', disabled_reason = $1, disabled_at = $2, updated_at = $2 WHERE id = $3 AND status = 'enabled' RETURNING id, org_id",
+      [reason, now, id],
+    );
+    return row ? { id: row.id, orgId: row.org_id, reason } : undefined;
+  }
+
+  /** Fan-out inside the publishing transaction: one pending delivery per matching endpoint. */
+  async createDeliveries(tx: EntityManager, events: StoredEvent[], onlyWebhookId: string | undefined, now: number): Promise<number> {
+    const orgIds = [...new Set(events.map((e) => e.orgId))];
+    const hooks = onlyWebhookId
+      ? (await this.sql.query(tx, `SELECT * FROM webhooks WHERE id = $1 AND org_id IN (${placeholders(orgIds.length, 1)})`, [onlyWebhookId, ...orgIds])).map(toWebhook)
+      : (await this.sql.query(tx, `SELECT * FROM webhooks WHERE status = 'enabled' AND org_id IN (${placeholders(orgIds.length)})`, orgIds)).map(toWebhook);
+    if (hooks.length === 0) return 0;
+    const params: unknown[] = [];
+    let rows = 0;
+    const flush = async (): Promise<void> => {
+      if (rows === 0) return;
+      await this.sql.query(
+        tx,
+        `INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, session_key, sequence, status, attempt_count, next_attempt_at, created_at)
+         VALUES ${valuesList(rows, 10)}`,
+        params.splice(0),
+      );
+      rows = 0;
+    };
+    let created = 0;
+    for (const event of events) {
+      for (const hook of hooks) {
+        if (hook.orgId !== event.orgId) continue;
+        if (!onlyWebhookId) {
+          if (event.type === 'webhook.ping') continue;
+          if (!hook.events.includes('*') && !hook.events.includes(event.type)) continue;
+          if (event.sessionId !== null && hook.sessionIds.length > 0 && !hook.sessionIds.includes(event.sessionId)) continue;
+        }
+        params.push(newId(), event.orgId, hook.id, event.id, event.sessionId ?? '', event.sequence, 'pending', 0, now, now);
+        rows++;
+        created++;
+        if (rows === CHUNK) await flush();
+      }
+    }
+    await flush();
+    return created;
+  }
+
+  /**
+   * Claims up to `limit` due deliveries for this worker. Only the head of each (endpoint,
+   * session) queue is eligible (no earlier undelivered delivery in it), so a queue never has
+   * two deliveries in flight and goes out in sequence order. The conditional UPDATE makes the
+   * claim exclusive across replicas: a row someone else claimed first no longer matches.
+   */
+  async claim(token: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJob[]> {
+    const claimed = await this.sql.query<{ id: string }>(
+      this.ds,
+      `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
+       WHERE id IN (
+         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND (d.claimed_by IS NULL OR d.claim_expires_at < $3)
+           AND w.status = 'enabled'
+           AND NOT EXISTS (
+             SELECT 1 FROM webhook_deliveries p
+             WHERE p.webhook_id = d.webhook_id AND p.session_key = d.session_key AND p.status = 'pending'
+               AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.id < d.id)))
+         ORDER BY d.next_attempt_at, d.id
+         LIMIT $4 ${this.sql.skipLocked('d')})
+       AND status = 'pending' AND (claimed_by IS NULL OR claim_expires_at < $3)
+       RETURNING id`,
+      [token, now + leaseMs, now, limit],
+    );
+    if (claimed.length === 0) return [];
+    const ids = claimed.map((r) => r.id);
+    const rows = await this.sql.query(
+      this.ds,
+      `SELECT d.id, d.webhook_id, d.session_key, d.attempt_count, e.id AS event_id, e.org_id, e.session_id, e.type, e.data, e.occurred_at,
+              e.recorded_at, e.sequence, e.position, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
+       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+       WHERE d.id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    return rows.map((r) => {
+      const secrets = [r.secret as string];
+      if (r.previous_secret && num(r.previous_secret_expires_at) > now) secrets.push(r.previous_secret as string);
+      return {
+        id: r.id as string,
+        webhookId: r.webhook_id as string,
+        sessionKey: r.session_key as string,
+        attemptCount: num(r.attempt_count),
+        claimToken: token,
+        url: r.url as string,
+        secrets,
+        event: {
+          id: r.event_id as string,
+          orgId: r.org_id as string,
+          sessionId: (r.session_id as string | null) ?? null,
+          type: r.type as StoredEvent['type'],
+          data: r.data as string,
+          occurredAt: num(r.occurred_at),
+          recordedAt: num(r.recorded_at),
+          sequence: num(r.sequence),
+          position: num(r.position),
+        },
+      };
+    });
+  }
+
+  /** Writes a batch of attempt results in one transaction; returns the endpoints this disabled. */
+  async record(outcomes: DeliveryOutcome[], now: number): Promise<DisabledWebhook[]> {
+    return this.sql.transaction(this.ds, async (tx) => {
+      const disabled: DisabledWebhook[] = [];
+      for (let i = 0; i < outcomes.length; i += CHUNK) {
+        const chunk = outcomes.slice(i, i + CHUNK);
+        const params: unknown[] = [];
+        for (const o of chunk) {
+          const a = o.attempt;
+          params.push(a.id, o.job.id, a.attemptedAt, a.statusCode, a.latencyMs, a.error, a.responseBody);
+        }
+        await this.sql.query(
+          tx,
+          `INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, latency_ms, error, response_body) VALUES ${valuesList(chunk.length, 7)}`,
+          params,
+        );
+      }
+      const delivered = outcomes.filter((o) => o.result === 'delivered');
+      for (let i = 0; i < delivered.length; i += CHUNK) {
+        const chunk = delivered.slice(i, i + CHUNK);
+        // One statement per batch: every row of a worker's batch carries the same claim token.
+        await this.sql.query(
+          tx,
+          `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $1, attempt_count = attempt_count + 1, claimed_by = NULL, claim_expires_at = NULL
+           WHERE claimed_by = $2 AND id IN (${placeholders(chunk.length, 2)})`,
+          [now, chunk[0].job.claimToken, ...chunk.map((o) => o.job.id)],
+        );
+      }
+      for (const o of outcomes) {
+        if (o.result === 'delivered') continue;
+        const next = o.result === 'retry' ? o.nextAttemptAt : now;
+        await this.sql.query(
+          tx,
+          'UPDATE webhook_deliveries SET attempt_count = attempt_count + 1, next_attempt_at = $1, claimed_by = NULL, claim_expires_at = NULL WHERE id = $2 AND claimed_by = $3',
+          [next, o.job.id, o.job.claimToken],
+        );
+        if (o.result === 'retry') {
+          // The rest of the queue waits behind its head; moving it out of the due range keeps claim scans short.
+          await this.sql.query(
+            tx,
+            `UPDATE webhook_deliveries SET next_attempt_at = $1
+             WHERE webhook_id = $2 AND session_key = $3 AND status = 'pending' AND next_attempt_at < $1 AND claimed_by IS NULL`,
+            [next, o.job.webhookId, o.job.sessionKey],
+          );
+        } else {
+          const off = await this.disable(o.job.webhookId, o.result === 'gone' ? 'gone' : 'failing', now, tx);
+          if (off) disabled.push(off);
+        }
+      }
+      return disabled;
+    });
+  }
+
+  async listDeliveries(orgId: string, webhookId: string, limit: number, beforeId?: string): Promise<DeliveryRecord[]> {
+    const params: unknown[] = [orgId, webhookId, limit];
+    const rows = await this.sql.query(
+      this.ds,
+      `SELECT d.id, d.event_id, d.sequence, d.status, d.next_attempt_at, d.created_at, d.delivered_at, e.type, e.session_id
+       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.org_id = $1 AND d.webhook_id = $2 ${beforeId ? 'AND d.id < $4' : ''}
+       ORDER BY d.id DESC LIMIT $3`,
+      beforeId ? [...params, beforeId] : params,
+    );
+    return this.withAttempts(rows);
+  }
+
+  async findDelivery(orgId: string, webhookId: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
+    const rows = await this.sql.query(
+      this.ds,
+      `SELECT d.id, d.event_id, d.sequence, d.status, d.next_attempt_at, d.created_at, d.delivered_at, e.type, e.session_id
+       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.org_id = $1 AND d.webhook_id = $2 AND d.id = $3`,
+      [orgId, webhookId, deliveryId],
+    );
+    return (await this.withAttempts(rows))[0];
+  }
+
+  /** A replay is a new delivery of the same event (same `webhook-id`), queued in its sequence place. */
+  async replay(orgId: string, webhookId: string, deliveryId: string, now: number): Promise<string | undefined> {
+    const id = newId();
+    const rows = await this.sql.query(
+      this.ds,
+      `INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, session_key, sequence, status, attempt_count, next_attempt_at, created_at)
+       SELECT $1, org_id, webhook_id, event_id, session_key, sequence, 'pending', 0, $2, $2 FROM webhook_deliveries
+       WHERE org_id = $3 AND webhook_id = $4 AND id = $5
+       RETURNING id`,
+      [id, now, orgId, webhookId, deliveryId],
+    );
+    return rows.length ? id : undefined;
+  }
+
+  private async withAttempts(rows: Row[]): Promise<DeliveryRecord[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id as string);
+    const attempts = await this.sql.query(
+      this.ds,
+      `SELECT * FROM webhook_attempts WHERE delivery_id IN (${placeholders(ids.length)}) ORDER BY id`,
+      ids,
+    );
+    const byDelivery = new Map<string, AttemptRecord[]>();
+    for (const a of attempts) {
+      const list = byDelivery.get(a.delivery_id as string) ?? [];
+      list.push(toAttempt(a));
+      byDelivery.set(a.delivery_id as string, list);
+    }
+    return rows.map((r) => ({
+      id: r.id as string,
+      eventId: r.event_id as string,
+      eventType: r.type as string,
+      sessionId: (r.session_id as string | null) ?? null,
+      sequence: num(r.sequence),
+      status: r.status as WebhookDeliveryStatus,
+      nextAttemptAt: num(r.next_attempt_at),
+      createdAt: num(r.created_at),
+      deliveredAt: numOrNull(r.delivered_at),
+      attempts: byDelivery.get(r.id as string) ?? [],
+    }));
+  }
+}

@@ -1,0 +1,189 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EVENT_TYPES, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+
+/**
+ * OpenAPI schemas of the event model in `events.ts`: the body of every webhook delivery and of
+ * every SSE `data:` line. The interfaces stay the producers' contract; these classes exist so
+ * the document describes each event type's payload exactly.
+ */
+
+export class JidPairDto {
+  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: 'The JID as WhatsApp addressed it (phone-number or LID form).' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: '491701234567@s.whatsapp.net', description: 'Phone-number form, when known.' })
+  pn?: string;
+
+  @ApiPropertyOptional({ example: '123456789012345@lid', description: 'LID form, when known.' })
+  lid?: string;
+}
+
+export class EventSessionMeDto {
+  @ApiProperty({ example: '491701234567@s.whatsapp.net' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: '123456789012345@lid' })
+  lid?: string;
+
+  @ApiPropertyOptional({ example: 'Support desk' })
+  pushName?: string;
+}
+
+export class SessionStatusEventDataDto {
+  @ApiProperty({ enum: SESSION_STATUSES })
+  status!: SessionStatus;
+
+  @ApiPropertyOptional({ description: `Why the session stopped or failed (${SESSION_FAILURE_REASONS.join(', ')}, or a free-form reason).`, example: 'banned' })
+  reason?: string;
+
+  @ApiPropertyOptional({ type: EventSessionMeDto, description: 'The linked account, once known.' })
+  me?: EventSessionMeDto;
+}
+
+export class SessionQrEventDataDto {
+  @ApiProperty({ description: 'The raw QR string to render; scan it with WhatsApp > Linked devices.' })
+  qr!: string;
+
+  @ApiProperty({ example: 1767225620000, description: 'Unix ms after which this QR is no longer accepted.' })
+  expiresAt!: number;
+}
+
+export class MessageEventBaseDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A', description: 'WhatsApp message id.' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiProperty({ type: JidPairDto })
+  sender!: JidPairDto;
+
+  @ApiProperty({ description: 'True when the message was sent by this session.' })
+  fromMe!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms of the message.' })
+  timestamp!: number;
+}
+
+export class MessageReceivedEventDataDto extends MessageEventBaseDto {
+  @ApiProperty({ example: 'text', description: 'Kind of message: text, image, video, audio, document, sticker, location, contact, poll, ...' })
+  type!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { text: 'hello' }, description: 'The message content normalised for API consumers.' })
+  content!: Record<string, unknown>;
+}
+
+export class MessageStatusEventDataDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiPropertyOptional({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', description: 'The outbox entry that sent the message, when it was sent through this API.' })
+  outboxId?: string;
+
+  @ApiProperty({ enum: ['sent', 'delivered', 'read', 'failed'] })
+  status!: 'sent' | 'delivered' | 'read' | 'failed';
+
+  @ApiPropertyOptional({ description: "For `failed`: WhatsApp's error code or the gateway's reason." })
+  error?: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'In groups: the member whose receipt this is.' })
+  recipient?: JidPairDto;
+}
+
+export class MessageReactionEventDataDto extends MessageEventBaseDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07B', description: 'The message reacted to.' })
+  targetMessageId!: string;
+
+  @ApiProperty({ example: '👍', description: 'Empty when the reaction was removed.' })
+  emoji!: string;
+}
+
+export class MessageEditedEventDataDto extends MessageEventBaseDto {
+  @ApiProperty({ description: 'The message that was edited.' })
+  targetMessageId!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { text: 'hello (edited)' }, description: 'The new content.' })
+  content!: Record<string, unknown>;
+}
+
+export class MessageDeletedEventDataDto extends MessageEventBaseDto {
+  @ApiProperty({ description: 'The message that was deleted for everyone.' })
+  targetMessageId!: string;
+}
+
+export class PollVoteEventDataDto extends MessageEventBaseDto {
+  @ApiProperty({ description: 'The poll message voted on.' })
+  pollMessageId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  voter!: JidPairDto;
+
+  @ApiProperty({ type: [String], example: ['Tuesday'], description: "The voter's complete current selection (decrypted); empty when the vote was cleared." })
+  selectedOptions!: string[];
+}
+
+export class WebhookDisabledEventDataDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
+  webhookId!: string;
+
+  @ApiProperty({ example: 'gone', description: '`gone` (the endpoint answered 410) or `failing` (the retry schedule was exhausted).' })
+  reason!: string;
+}
+
+export class WebhookPingEventDataDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
+  webhookId!: string;
+}
+
+type Constructor = new () => object;
+
+const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
+  'message.received': MessageReceivedEventDataDto,
+  'message.status': MessageStatusEventDataDto,
+  'message.reaction': MessageReactionEventDataDto,
+  'message.edited': MessageEditedEventDataDto,
+  'message.deleted': MessageDeletedEventDataDto,
+  'poll.vote': PollVoteEventDataDto,
+  'session.status': SessionStatusEventDataDto,
+  'session.qr': SessionQrEventDataDto,
+  'webhook.disabled': WebhookDisabledEventDataDto,
+  'webhook.ping': WebhookPingEventDataDto,
+};
+
+const ORG_LEVEL_TYPES: readonly EventType[] = ['webhook.disabled', 'webhook.ping'];
+
+/** `message.received` -> `MessageReceivedEventDto`. */
+function envelopeName(type: EventType): string {
+  return type.split(/[._]/).map((part) => part[0].toUpperCase() + part.slice(1)).join('') + 'EventDto';
+}
+
+/**
+ * One envelope class per event type, so each schema pins `type` to a single value and `data` to
+ * its payload: clients generated from the document get a discriminated union.
+ */
+function envelopeDto(type: EventType): Constructor {
+  const orgLevel = ORG_LEVEL_TYPES.includes(type);
+  const cls = class {};
+  Object.defineProperty(cls, 'name', { value: envelopeName(type) });
+  const prop = (name: string, options: Parameters<typeof ApiProperty>[0]): void => ApiProperty(options)(cls.prototype, name);
+  prop('id', { type: String, example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', description: 'Event id (ULID). Also the `webhook-id` header, the same on every retry: use it to drop duplicates.' });
+  prop('type', { type: String, enum: [type], example: type });
+  prop('timestamp', { type: Number, example: 1767225600000, description: 'Unix ms when it happened.' });
+  prop('orgId', { type: String, example: 'acme' });
+  prop('sessionId', orgLevel
+    ? { type: 'string', nullable: true, example: null, description: 'Always null: this is an organization-level event.' }
+    : { type: 'string', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J9', description: 'The session it happened on.' });
+  prop('sequence', orgLevel
+    ? { type: 'integer', example: 0, description: 'Always 0 for organization-level events.' }
+    : { type: 'integer', example: 42, description: 'Per-session sequence number, gap-free, starting at 1: a gap means a missed event.' });
+  prop('data', { type: () => EVENT_DATA_DTOS[type] });
+  return cls;
+}
+
+/** Envelope schemas by event type, in `EVENT_TYPES` order. */
+export const EVENT_ENVELOPE_DTOS: Record<EventType, Constructor> = Object.fromEntries(
+  EVENT_TYPES.map((type) => [type, envelopeDto(type)]),
+) as Record<EventType, Constructor>;

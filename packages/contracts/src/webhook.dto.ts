@@ -1,0 +1,201 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { EVENT_TYPES } from './events';
+
+/** `*` subscribes to every event type, including ones added later. */
+export const WEBHOOK_EVENT_FILTERS = [...EVENT_TYPES, '*'] as const;
+export const WEBHOOK_STATUSES = ['enabled', 'disabled'] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export class WebhookCreateDto {
+  @ApiProperty({ example: 'https://example.com/hooks/whatsapp', description: 'http(s) URL that receives a POST per event (stored in its normalised WHATWG form). Private, loopback and link-local addresses are refused unless the server allows them.' })
+  @IsString()
+  @MaxLength(2048)
+  url!: string;
+
+  @ApiProperty({ type: [String], enum: WEBHOOK_EVENT_FILTERS, example: ['message.received', 'message.status'], description: 'Event types to deliver; `["*"]` for all.' })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(WEBHOOK_EVENT_FILTERS.length)
+  @IsIn(WEBHOOK_EVENT_FILTERS, { each: true })
+  events!: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['01HZX3K9Q2T4W6Y8A0C2E4G6J9'], description: 'Only events of these sessions (organization-level `webhook.*` events always pass). Omit or send `[]` for every session.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(SESSION_ID, { each: true, message: 'each session id must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
+  sessionIds?: string[];
+
+  @ApiPropertyOptional({ example: 'CRM inbox', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+}
+
+export class WebhookUpdateDto {
+  @ApiPropertyOptional({ example: 'https://example.com/hooks/whatsapp' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ type: [String], enum: WEBHOOK_EVENT_FILTERS })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(WEBHOOK_EVENT_FILTERS.length)
+  @IsIn(WEBHOOK_EVENT_FILTERS, { each: true })
+  events?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: '`[]` removes the filter (every session).' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(SESSION_ID, { each: true, message: 'each session id must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
+  sessionIds?: string[];
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+}
+
+export class WebhookResponseDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
+  id!: string;
+
+  @ApiProperty({ example: 'https://example.com/hooks/whatsapp' })
+  url!: string;
+
+  @ApiProperty({ type: [String], enum: WEBHOOK_EVENT_FILTERS })
+  events!: string[];
+
+  @ApiProperty({ type: [String], description: 'Empty: every session.' })
+  sessionIds!: string[];
+
+  @ApiProperty({ example: 'CRM inbox' })
+  description!: string;
+
+  @ApiProperty({ enum: WEBHOOK_STATUSES, description: 'A disabled endpoint gets nothing; its pending deliveries wait until it is enabled again.' })
+  status!: WebhookStatus;
+
+  @ApiProperty({ type: 'string', nullable: true, example: null, description: '`gone` (410), `failing` (retries exhausted) or null.' })
+  disabledReason!: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'Unix ms.' })
+  disabledAt!: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'Unix ms until which the previous secret still signs (after a rotation).' })
+  previousSecretExpiresAt!: number | null;
+
+  @ApiProperty({ example: 1767225600000 })
+  createdAt!: number;
+
+  @ApiProperty({ example: 1767225600000 })
+  updatedAt!: number;
+}
+
+export class WebhookCreatedDto extends WebhookResponseDto {
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'Signing secret (Standard Webhooks). Shown only in this answer: store it now.' })
+  secret!: string;
+}
+
+export class WebhookSecretDto {
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'The new signing secret, shown only in this answer.' })
+  secret!: string;
+
+  @ApiProperty({ example: 1767312000000, description: 'Until this Unix ms, deliveries carry signatures by both the old and the new secret.' })
+  previousSecretExpiresAt!: number;
+}
+
+export class WebhookAttemptDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6JA' })
+  id!: string;
+
+  @ApiProperty({ example: 1767225600123, description: 'Unix ms when the request started.' })
+  attemptedAt!: number;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 200, description: 'HTTP status; null when no answer came (refused address, timeout, connection error).' })
+  statusCode!: number | null;
+
+  @ApiProperty({ example: 12, description: 'Milliseconds until the answer (or the failure).' })
+  latencyMs!: number;
+
+  @ApiProperty({ type: 'string', nullable: true, example: null })
+  error!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'ok', description: 'First 1 KB of the response body.' })
+  responseBody!: string | null;
+}
+
+export class WebhookDeliveryDto {
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6JB' })
+  id!: string;
+
+  @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', description: 'The event (and `webhook-id`).' })
+  eventId!: string;
+
+  @ApiProperty({ enum: EVENT_TYPES })
+  eventType!: string;
+
+  @ApiProperty({ type: 'string', nullable: true })
+  sessionId!: string | null;
+
+  @ApiProperty({ example: 42 })
+  sequence!: number;
+
+  @ApiProperty({ enum: WEBHOOK_DELIVERY_STATUSES })
+  status!: WebhookDeliveryStatus;
+
+  @ApiProperty({ example: 1 })
+  attemptCount!: number;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Unix ms of the next attempt; null once delivered.' })
+  nextAttemptAt!: number | null;
+
+  @ApiProperty({ example: 1767225600000 })
+  createdAt!: number;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  deliveredAt!: number | null;
+
+  @ApiProperty({ type: [WebhookAttemptDto], description: 'Every attempt, oldest first.' })
+  attempts!: WebhookAttemptDto[];
+}
+
+export class WebhookDeliveryListQueryDto {
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class EventStreamQueryDto {
+  @ApiPropertyOptional({ example: 'message.received,message.status', description: 'Comma-separated event types; default all.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  types?: string;
+
+  @ApiPropertyOptional({ description: 'Only events of this session (organization-level events are left out).' })
+  @IsOptional()
+  @Matches(SESSION_ID)
+  sessionId?: string;
+}
