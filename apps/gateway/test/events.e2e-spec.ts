@@ -1,0 +1,133 @@
+import { EventsController } from '../src/events/events.controller';
+import { EventsService } from '../src/events/events.service';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, startGateway, transportEnv, type GatewayHandle } from './harness';
+import { messageEvent } from './webhooks-helpers';
+
+interface SseMessage {
+  id: string;
+  event: string;
+  data: { id: string; type: string; sequence: number; orgId: string; sessionId: string | null };
+}
+
+/** Reads an SSE response until `count` messages arrived (or the timeout), then closes it. */
+class SseClient {
+  readonly messages: SseMessage[] = [];
+  comments = 0;
+  private buffer = '';
+  private readonly controller = new AbortController();
+  status = 0;
+  private readonly done: Promise<void>;
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.done = this.run(url, headers).catch(() => undefined);
+  }
+
+  private async run(url: string, headers: Record<string, string>): Promise<void> {
+    const res = await fetch(url, { headers, signal: this.controller.signal });
+    this.status = res.status;
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      this.buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = this.buffer.indexOf('\n\n')) >= 0) {
+        const block = this.buffer.slice(0, cut);
+        this.buffer = this.buffer.slice(cut + 2);
+        if (block.startsWith(':')) this.comments++;
+        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+        if (fields.data) this.messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) as SseMessage['data'] });
+      }
+    }
+  }
+
+  async waitFor(count: number, timeoutMs = 5000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.messages.length < count) {
+      if (Date.now() > until) throw new Error(`got ${this.messages.length} of ${count} messages`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.controller.abort();
+    await this.done;
+  }
+}
+
+describe(EventsController.name, () => {
+  let idp: TestIdentityProvider;
+  let gw: GatewayHandle;
+  let events: EventsService;
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    gw = await startGateway(await transportEnv(), { ...idp.env, EVENTS_SSE_HEARTBEAT_MS: '200', EVENTS_SSE_POLL_INTERVAL_MS: '100' });
+    events = gw.app.get(EventsService);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+
+  const stream = (org: string, query = '', lastEventId?: string): SseClient => {
+    const headers: Record<string, string> = { authorization: `Bearer ${idp.token(org, 'member')}` };
+    if (lastEventId) headers['last-event-id'] = lastEventId;
+    return new SseClient(`${gw.url}/api/v1/events${query}`, headers);
+  };
+
+  it('refuses a missing token with 401 in the error envelope', async () => {
+    const res = await fetch(`${gw.url}/api/v1/events`);
+    expect(res.status).toBe(401);
+    await expect(res.json()).resolves.toMatchObject({ error: { code: 'unauthorized' } });
+  });
+
+  it('answers unknown type filters with 400 before streaming', async () => {
+    const res = await fetch(`${gw.url}/api/v1/events?types=nope`, { headers: { authorization: `Bearer ${idp.token('o', 'member')}` } });
+    expect(res.status).toBe(400);
+    await expect(res.json()).resolves.toMatchObject({ error: { code: 'validation_error' } });
+  });
+
+  it("streams the org's live events only, with heartbeats, and resumes after Last-Event-ID without loss or duplicates", async () => {
+    const [org, other] = ['sse-org', 'sse-other'];
+    const first = stream(org);
+    await new Promise((r) => setTimeout(r, 150));
+    const a = await events.publish([messageEvent(org, 's1'), messageEvent(other, 's1'), messageEvent(org, 's2')]);
+    await first.waitFor(2);
+    expect(first.status).toBe(200);
+    expect(first.messages.map((m) => m.id)).toEqual([a[0].id, a[2].id]);
+    expect(first.messages[0]).toMatchObject({ event: 'message.received', data: { id: a[0].id, orgId: org, sessionId: 's1', sequence: 1 } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.comments).toBeGreaterThan(0);
+    await first.close();
+
+    const missed = await events.publish([messageEvent(org, 's1'), messageEvent(org, 's1')]);
+    const resumed = stream(org, '', a[2].id);
+    await resumed.waitFor(2);
+    const live = await events.publish(messageEvent(org, 's2'));
+    await resumed.waitFor(3);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(resumed.messages.map((m) => m.id)).toEqual([missed[0].id, missed[1].id, live[0].id]);
+    expect(resumed.messages.map((m) => m.data.sequence)).toEqual([2, 3, 2]);
+    await resumed.close();
+  });
+
+  it('filters by type and session', async () => {
+    const org = 'sse-filter';
+    const s = stream(org, '?types=session.status&sessionId=keep');
+    await new Promise((r) => setTimeout(r, 150));
+    await events.publish([
+      messageEvent(org, 'keep'),
+      { orgId: org, sessionId: 'drop', type: 'session.status', occurredAt: Date.now(), data: { status: 'connected' } },
+      { orgId: org, sessionId: 'keep', type: 'session.status', occurredAt: Date.now(), data: { status: 'connected' } },
+    ]);
+    await s.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.messages.map((m) => [m.event, m.data.sessionId])).toEqual([['session.status', 'keep']]);
+    await s.close();
+  });
+});
