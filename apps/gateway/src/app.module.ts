@@ -8,13 +8,15 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { RunnerModule } from './runner/runner.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { RunnerEventsModule } from './runner-events/runner-events.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, RunnerEventsModule, ...extra],
     };
   }
 }

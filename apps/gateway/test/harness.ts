@@ -58,12 +58,13 @@ export async function dropTestSchemas(): Promise<void> {
 export interface TransportEnv {
   TRANSPORT: string;
   RUNNER_URL?: string;
+  GATEWAY_EVENTS_URL?: string;
   NATS_URL?: string;
 }
 
 export async function transportEnv(): Promise<TransportEnv> {
   if (process.env.TRANSPORT === 'nats') return { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' };
-  return { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}` };
+  return { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
 }
 
 export interface RunnerProcess {

@@ -1,4 +1,4 @@
-import { runnerTransportFromEnv, type RunnerTransport } from '@wa/contracts';
+import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
 import { isIP } from 'node:net';
 import {
   ConfigError,
@@ -68,6 +68,8 @@ export class GatewayConfig {
   readonly port!: number;
   readonly database!: DatabaseTarget;
   readonly runner!: RunnerTransport;
+  /** Where this gateway listens for runner events (NATS: the runner servers; TCP: GATEWAY_EVENTS_URL). */
+  readonly gatewayEvents!: GatewayEventsTransport;
   readonly runnerTimeoutMs!: number;
   readonly bodyLimitBytes!: number;
   readonly logLevel!: LogLevel;
@@ -145,11 +147,13 @@ function envCidrList(env: Env, name: string): string[] {
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
+  const runner = runnerTransportFromEnv(env);
   return new GatewayConfig({
     host: envString(env, 'HOST', '0.0.0.0'),
     port: envInt(env, 'PORT', 3000, 0, 65535),
     database: parseDatabaseUrl('DATABASE_URL', databaseUrl),
-    runner: runnerTransportFromEnv(env),
+    runner,
+    gatewayEvents: gatewayEventsTransportFromEnv(env, runner),
     runnerTimeoutMs: envInt(env, 'RUNNER_TIMEOUT_MS', 5000, 100, 120_000),
     bodyLimitBytes: envInt(env, 'HTTP_BODY_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

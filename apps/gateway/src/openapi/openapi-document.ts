@@ -8,7 +8,7 @@ import { buildOpenApiDocument, stableStringify } from './openapi';
  */
 export async function renderOpenApiDocument(): Promise<string> {
   const config = loadGatewayConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' });
-  const app = await createGatewayApp(config);
+  const app = await createGatewayApp(config, { listenForRunnerEvents: false });
   try {
     return stableStringify(buildOpenApiDocument(app));
   } finally {

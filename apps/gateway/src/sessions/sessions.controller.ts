@@ -1,0 +1,152 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiListResponse,
+  ErrorEnvelopeDto,
+  PageQueryDto,
+  SessionCreateDto,
+  SessionMeDto,
+  SessionPairingCodeDto,
+  SessionPairingCodeRequestDto,
+  SessionQrDto,
+  SessionResponseDto,
+  SessionStartDto,
+  type ListResult,
+} from '@wa/contracts';
+import type { FastifyReply } from 'fastify';
+import { toBuffer as qrPng } from 'qrcode';
+import { SessionsService } from './sessions.service';
+
+const SESSION_ID = { name: 'id', description: 'The session id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+
+@ApiTags('sessions')
+@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: no such session in your organization.' })
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post()
+  @RequireCapability('manage')
+  @ApiOperation({ summary: 'Create a session', description: 'Creates a WhatsApp session in the `stopped` state; start it to get a QR code or pairing code.' })
+  @ApiCreatedResponse({ type: SessionResponseDto })
+  createSession(@CurrentPrincipal() p: Principal, @Body() body: SessionCreateDto): Promise<SessionResponseDto> {
+    return this.sessions.create(p.orgId, body);
+  }
+
+  @Get()
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List sessions', description: "Your organization's sessions, oldest first, in cursor pages." })
+  @ApiListResponse(SessionResponseDto)
+  listSessions(@CurrentPrincipal() p: Principal, @Query() q: PageQueryDto): Promise<ListResult<SessionResponseDto>> {
+    return this.sessions.list(p.orgId, q.limit, q.cursor);
+  }
+
+  @Get(':id')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'Get a session' })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: SessionResponseDto })
+  getSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
+    return this.sessions.get(p.orgId, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireCapability('manage')
+  @ApiOperation({ summary: 'Delete a session', description: 'Logs the device out at WhatsApp when it is linked, wipes its credentials and messages, and deletes the session.' })
+  @ApiParam(SESSION_ID)
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`session_unavailable`: no runner could take the call; nothing was deleted.' })
+  async deleteSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+    await this.sessions.delete(p.orgId, id);
+  }
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @RequireCapability('manage')
+  @ApiOperation({
+    summary: 'Start a session',
+    description: 'Opens the WhatsApp connection. An unlinked session then offers a QR code (`status: qr`); a linked one logs in. Idempotent.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiBody({ type: SessionStartDto, required: false })
+  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`conflict`: the session was logged out from the phone; start it with `{"relink": true}`.' })
+  startSession(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: SessionStartDto = {}): Promise<SessionResponseDto> {
+    return this.sessions.start(p.orgId, id, body?.relink ?? false);
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @RequireCapability('manage')
+  @ApiOperation({ summary: 'Stop a session', description: 'Closes the connection and keeps the link: a later start logs in without a QR code. Idempotent.' })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: SessionResponseDto })
+  stopSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
+    return this.sessions.stop(p.orgId, id);
+  }
+
+  @Post(':id/logout')
+  @HttpCode(200)
+  @RequireCapability('manage')
+  @ApiOperation({ summary: 'Log a session out', description: 'Unlinks the device at WhatsApp and wipes its credentials; the session stays, `logged_out`.' })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: SessionResponseDto })
+  logoutSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
+    return this.sessions.logout(p.orgId, id);
+  }
+
+  @Get(':id/qr')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: 'Get the pending QR code',
+    description: 'A PNG by default; `{"qr": "<raw string>"}` with `Accept: application/json`. 404 `not_found` with `details.reason = "no_qr_pending"` when no QR is waiting to be scanned.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiProduces('image/png', 'application/json')
+  @ApiOkResponse({ type: SessionQrDto, description: 'PNG image, or JSON with `Accept: application/json`.' })
+  async getSessionQr(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionQrDto | Buffer> {
+    const qr = await this.sessions.qr(p.orgId, id);
+    if (accept?.includes('application/json')) return { qr };
+    void reply.header('content-type', 'image/png').header('cache-control', 'no-store');
+    return qrPng(qr, { type: 'png', margin: 2, width: 320 });
+  }
+
+  @Post(':id/pairing-code')
+  @HttpCode(200)
+  @RequireCapability('manage')
+  @ApiOperation({ summary: 'Link by phone number', description: 'Starts the session if needed and returns the 8-character code to type on the phone.' })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: SessionPairingCodeDto })
+  async requestPairingCode(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: SessionPairingCodeRequestDto): Promise<SessionPairingCodeDto> {
+    return { code: await this.sessions.pairingCode(p.orgId, id, body.phoneNumber) };
+  }
+
+  @Get(':id/me')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'The linked account', description: '409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: SessionMeDto })
+  @ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`session_not_connected`' })
+  getSessionMe(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionMeDto> {
+    return this.sessions.me(p.orgId, id);
+  }
+}

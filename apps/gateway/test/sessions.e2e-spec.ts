@@ -1,0 +1,236 @@
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+
+interface SessionBody {
+  id: string;
+  status: string;
+  statusReason: string | null;
+  me: { jid: string; lid?: string } | null;
+}
+
+/**
+ * Sessions end to end: the real gateway, the real runner process with the real Baileys socket,
+ * and the WhatsApp sandbox standing in for WhatsApp (trusted through WA_ROOT_PUBLIC_KEY).
+ */
+describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
+  const ORG = 'org-sessions';
+  const OTHER_ORG = 'org-intruder';
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let transport: TransportEnv;
+  let runner: RunnerProcess;
+  let runnerEnv: Record<string, string>;
+  let gw: GatewayHandle;
+  let phoneSeq = 0;
+
+  const api = async (path: string, init: { method?: string; body?: unknown; org?: string; role?: string; accept?: string } = {}): Promise<Response> =>
+    fetch(`${gw.url}/api/v1${path}`, {
+      method: init.method ?? 'GET',
+      headers: { ...idp.headers(init.org ?? ORG, init.role ?? 'owner'), ...(init.accept ? { accept: init.accept } : {}) },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+
+  const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
+
+  async function waitForStatus(id: string, wanted: string[], timeoutMs = 30_000): Promise<SessionBody> {
+    const deadline = Date.now() + timeoutMs;
+    let last: SessionBody | undefined;
+    while (Date.now() < deadline) {
+      last = await json<SessionBody>(await api(`/sessions/${id}`));
+      if (wanted.includes(last.status)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`session ${id} stayed ${last?.status} (${last?.statusReason}), wanted ${wanted.join('|')}`);
+  }
+
+  async function waitForQr(id: string): Promise<string> {
+    await waitForStatus(id, ['qr']);
+    const res = await api(`/sessions/${id}/qr`, { accept: 'application/json' });
+    expect(res.status).toBe(200);
+    return (await json<{ qr: string }>(res)).qr;
+  }
+
+  /** Creates a session and links it to a new virtual phone by QR. */
+  async function linkedSession(): Promise<{ id: string; phone: string; deviceJid: string }> {
+    const phone = `4917000${String(++phoneSeq).padStart(5, '0')}`;
+    await sandbox.createPhone(phone);
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: `s${phoneSeq}` } }));
+    expect((await api(`/sessions/${created.id}/start`, { method: 'POST' })).status).toBe(200);
+    const { deviceJid } = await sandbox.scanQr(phone, await waitForQr(created.id));
+    await waitForStatus(created.id, ['connected']);
+    return { id: created.id, phone, deviceJid };
+  }
+
+  const devicesOf = (phone: string) => sandbox.listDevices().filter((d) => d.phone === phone && d.connected);
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await WaSandbox.create();
+    await sandbox.start();
+    transport = await transportEnv();
+    runnerEnv = {
+      DATABASE_URL: testDatabaseUrl('runner'),
+      WA_WS_URL: sandbox.wsUrl,
+      WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
+      WA_RECONNECT_BASE_MS: '50',
+      WA_RECONNECT_MAX_MS: '500',
+      LEASE_TTL_MS: '3000',
+    };
+    runner = await startRunner(transport, runnerEnv);
+    gw = await startGateway(transport, idp.env);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await runner?.stop();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+
+  it('links a session by QR and reports the account', async () => {
+    const { id, phone } = await linkedSession();
+    const me = await json<{ jid: string; lid?: string }>(await api(`/sessions/${id}/me`));
+    expect(me.jid).toBe(`${phone}@s.whatsapp.net`);
+    expect(me.lid).toMatch(/@lid$/);
+    const noQr = await api(`/sessions/${id}/qr`, { accept: 'application/json' });
+    expect(noQr.status).toBe(404);
+    await expect(noQr.json()).resolves.toMatchObject({ error: { code: 'not_found', details: { reason: 'no_qr_pending' } } });
+  });
+
+  it('serves the pending QR code as a PNG by default', async () => {
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: 'png' } }));
+    await api(`/sessions/${created.id}/start`, { method: 'POST' });
+    await waitForStatus(created.id, ['qr']);
+    const res = await api(`/sessions/${created.id}/qr`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    await api(`/sessions/${created.id}/stop`, { method: 'POST' });
+  });
+
+  it('links a session by pairing code', async () => {
+    const phone = '491709990001';
+    await sandbox.createPhone(phone);
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: 'by code' } }));
+    const res = await api(`/sessions/${created.id}/pairing-code`, { method: 'POST', body: { phoneNumber: phone } });
+    expect(res.status).toBe(200);
+    const { code } = await json<{ code: string }>(res);
+    expect(code).toMatch(/^[A-Z0-9]{8}$/);
+    await sandbox.enterPairingCode(phone, code);
+    await expect(waitForStatus(created.id, ['connected'])).resolves.toMatchObject({ me: { jid: `${phone}@s.whatsapp.net` } });
+  });
+
+  it('refuses a phone number that is not E.164 digits', async () => {
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: 'bad phone' } }));
+    const res = await api(`/sessions/${created.id}/pairing-code`, { method: 'POST', body: { phoneNumber: '+49 (170) 12' } });
+    expect(res.status).toBe(400);
+    await expect(res.json()).resolves.toMatchObject({ error: { code: 'validation_error', details: { fields: [{ field: 'phoneNumber' }] } } });
+  });
+
+  it('never opens two sockets for one session, however often it is started', async () => {
+    const { id, phone } = await linkedSession();
+    const answers = await Promise.all([1, 2, 3, 4].map(() => api(`/sessions/${id}/start`, { method: 'POST' })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(devicesOf(phone)).toHaveLength(1);
+  });
+
+  it('stops and starts again without a new QR code', async () => {
+    const { id, phone } = await linkedSession();
+    await expect(json<SessionBody>(await api(`/sessions/${id}/stop`, { method: 'POST' }))).resolves.toMatchObject({ status: 'stopped' });
+    expect(devicesOf(phone)).toHaveLength(0);
+    await api(`/sessions/${id}/start`, { method: 'POST' });
+    await waitForStatus(id, ['connected']);
+    expect(devicesOf(phone)).toHaveLength(1);
+  });
+
+  it('reconnects by itself after a runner restart, without re-pairing', async () => {
+    const { id, phone } = await linkedSession();
+    await runner.stop('SIGTERM');
+    runner = await startRunner(transport, runnerEnv);
+    await waitForStatus(id, ['connected']);
+    const deadline = Date.now() + 15_000;
+    while (devicesOf(phone).length !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(devicesOf(phone)).toHaveLength(1);
+  });
+
+  it.each([
+    ['restart_required', ['connected']],
+    ['service_unavailable', ['connected']],
+    ['connection_closed', ['connected']],
+  ] as const)('recovers from %s', async (fault, expected) => {
+    const { id, deviceJid } = await linkedSession();
+    await sandbox.fault(deviceJid, fault);
+    await waitForStatus(id, ['reconnecting', 'starting'], 10_000).catch(() => undefined);
+    await expect(waitForStatus(id, [...expected])).resolves.toMatchObject({ status: 'connected' });
+  });
+
+  it('stops for good when another client replaced the connection (440)', async () => {
+    const { id, phone, deviceJid } = await linkedSession();
+    await sandbox.fault(deviceJid, 'replaced');
+    await expect(waitForStatus(id, ['failed'])).resolves.toMatchObject({ statusReason: 'replaced' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(devicesOf(phone)).toHaveLength(0);
+  });
+
+  it('marks a session logged out when the phone removes the device, and asks for relink', async () => {
+    const { id, deviceJid } = await linkedSession();
+    await sandbox.fault(deviceJid, 'device_removed');
+    await waitForStatus(id, ['logged_out']);
+    const refused = await api(`/sessions/${id}/start`, { method: 'POST' });
+    expect(refused.status).toBe(409);
+    await expect(refused.json()).resolves.toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('relink') } });
+    expect((await api(`/sessions/${id}/start`, { method: 'POST', body: { relink: true } })).status).toBe(200);
+    await waitForStatus(id, ['qr']);
+    await api(`/sessions/${id}/stop`, { method: 'POST' });
+  });
+
+  it('logs the device out at WhatsApp when the session is deleted', async () => {
+    const { id, phone } = await linkedSession();
+    const res = await api(`/sessions/${id}`, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect(sandbox.listLoggedOut().some((d) => d.phone === phone)).toBe(true);
+    expect((await api(`/sessions/${id}`)).status).toBe(404);
+  });
+
+  it("answers another org's session exactly like a missing one", async () => {
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: 'private' } }));
+    const missing = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['DELETE', ''],
+      ['POST', '/start'],
+      ['POST', '/stop'],
+      ['POST', '/logout'],
+      ['GET', '/qr'],
+      ['GET', '/me'],
+    ] as const) {
+      const theirs = await api(`/sessions/${created.id}${suffix}`, { method, org: OTHER_ORG });
+      const none = await api(`/sessions/${missing}${suffix}`, { method, org: OTHER_ORG });
+      expect([theirs.status, none.status]).toEqual([404, 404]);
+      expect(await theirs.text()).toBe(await none.text());
+    }
+    const list = await json<{ data: SessionBody[] }>(await api('/sessions', { org: OTHER_ORG }));
+    expect(list.data).toEqual([]);
+  });
+
+  it('requires manage for lifecycle calls and lets any member read', async () => {
+    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: 'roles' } }));
+    expect((await api(`/sessions/${created.id}/start`, { method: 'POST', role: 'member' })).status).toBe(403);
+    expect((await api('/sessions', { method: 'POST', role: 'member', body: { name: 'x' } })).status).toBe(403);
+    expect((await api(`/sessions/${created.id}`, { role: 'member' })).status).toBe(200);
+  });
+
+  it('pages through sessions with a cursor', async () => {
+    const org = 'org-paging';
+    for (let i = 0; i < 5; i++) await api('/sessions', { method: 'POST', org, body: { name: `p${i}` } });
+    const first = await json<{ data: SessionBody[]; nextCursor: string }>(await api('/sessions?limit=3', { org }));
+    expect(first.data).toHaveLength(3);
+    const second = await json<{ data: SessionBody[]; nextCursor: string }>(await api(`/sessions?limit=3&cursor=${first.nextCursor}`, { org }));
+    expect(second.data).toHaveLength(2);
+    expect(second.nextCursor).toBe('');
+    expect(new Set([...first.data, ...second.data].map((s) => s.id)).size).toBe(5);
+  });
+});
