@@ -97,4 +97,3 @@ export {
   WebhookDeliveryListQueryDto,
   EventStreamQueryDto,
 } from './webhook.dto';
-export { ApiKeyCreateDto, ApiKeyListQueryDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';
