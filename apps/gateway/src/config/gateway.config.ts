@@ -57,6 +57,8 @@ export interface JwtAuthConfig {
   orgClaim: string;
   roleClaim: string;
   roleCapabilities: RoleCapabilityMap;
+  /** Minimum gap between JWKS fetches caused by unknown `kid`s: what a flood of random kids can cost the issuer. */
+  jwksRefetchIntervalMs: number;
 }
 
 /**
@@ -105,6 +107,7 @@ function readJwtConfig(env: Env): JwtAuthConfig | undefined {
     orgClaim: envString(env, 'AUTH_ORG_CLAIM', 'org_id'),
     roleClaim: envString(env, 'AUTH_ROLE_CLAIM', 'role'),
     roleCapabilities,
+    jwksRefetchIntervalMs: envInt(env, 'AUTH_JWKS_REFETCH_INTERVAL_MS', 30_000, 1000, 3_600_000),
   };
 }
 
