@@ -17,14 +17,13 @@ describe(`${WebhookDeliveryWorker.name} SSRF protection`, () => {
   const org = 'ssrf-org';
 
   beforeAll(async () => {
-    const transport = await transportEnv();
     idp = await TestIdentityProvider.start();
     // Listening on :: catches IPv4 and IPv6 loopback alike, so any connection would be counted.
     receiver = await WebhookReceiver.start('::');
     const shared = { ...idp.env, DATABASE_URL: testDatabaseUrl('ssrf'), WEBHOOK_RETRY_SCHEDULE_MS: '0,50', WEBHOOK_POLL_INTERVAL_MS: '50' };
     // One replica only writes the corpus (it may, and it sends nothing); the other delivers with private networks refused.
-    permissive = await startGateway(transport, { ...shared, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKER: 'false' });
-    strict = await startGateway(transport, { ...shared, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
+    permissive = await startGateway(await transportEnv(), { ...shared, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKER: 'false' });
+    strict = await startGateway(await transportEnv(), { ...shared, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
   });
 
   afterAll(async () => {
@@ -74,7 +73,7 @@ describe(`${WebhookDeliveryWorker.name} SSRF protection`, () => {
         const res = await api<{ data: Delivery[] }>(strict, idp, org, 'GET', `/webhooks/${id}/deliveries`);
         const a = res.body.data[0]?.attempts ?? [];
         return a.length > 0 ? a : undefined;
-      });
+      }, 20_000);
       expect(attempts[0].statusCode).toBeNull();
       expect(attempts[0].error).toMatch(/^refused/);
     }

@@ -308,8 +308,9 @@ describe(WebhooksController.name, () => {
     it('deliver each event exactly once', async () => {
       const url = testDatabaseUrl('replicas');
       const env = { ...idp.env, ...FAST_RETRIES, DATABASE_URL: url };
-      const a = await startGateway(transport, env);
-      const b = await startGateway(transport, env);
+      const a = await startGateway(await transportEnv(), env);
+      // Each replica needs its own runner-events listener address over TCP.
+      const b = await startGateway(await transportEnv(), env);
       try {
         const org = newOrg();
         const r = await receiver();
