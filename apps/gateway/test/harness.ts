@@ -57,13 +57,17 @@ export async function dropTestSchemas(): Promise<void> {
 
 export interface TransportEnv {
   TRANSPORT: string;
+  NATS_SUBJECT_PREFIX?: string;
   RUNNER_URL?: string;
   GATEWAY_EVENTS_URL?: string;
   NATS_URL?: string;
 }
 
 export async function transportEnv(): Promise<TransportEnv> {
-  if (process.env.TRANSPORT === 'nats') return { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' };
+  if (process.env.TRANSPORT === 'nats') {
+    // A subject namespace of its own, so that suites never answer each other over the shared NATS.
+    return { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: `test-${randomBytes(4).toString('hex')}` };
+  }
   return { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
 }
 

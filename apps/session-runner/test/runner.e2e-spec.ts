@@ -1,6 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
-import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
-import { RPC, runnerClientOptions, type RunnerPingResult } from '@wa/contracts';
+import type { ClientProxy } from '@nestjs/microservices';
+import { createRunnerClient, RPC, type RunnerPingResult } from '@wa/contracts';
 import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
 import { createServer } from 'node:net';
 import { firstValueFrom, timeout } from 'rxjs';
@@ -26,13 +26,13 @@ describe('session-runner over its transport', () => {
 
   beforeAll(async () => {
     const env = scaleOut
-      ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' }
+      ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: `test-runner-${process.pid}` }
       : { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}` };
     const databaseUrl = target.kind === 'sqlite' ? `sqlite:${target.path}` : `${target.url}?schema=${target.schema}`;
     const config = loadRunnerConfig({ ...env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', RUNNER_ID: 'runner-under-test' });
     app = await createRunnerApp(config);
     await app.listen();
-    client = ClientProxyFactory.create(runnerClientOptions(config.transport));
+    client = createRunnerClient(config.transport);
   });
 
   afterAll(async () => {

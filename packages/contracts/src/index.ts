@@ -18,17 +18,20 @@ export {
 } from './rpc';
 export {
   RUNNER_QUEUE_GROUP,
+  DEFAULT_NATS_SUBJECT_PREFIX,
+  PrefixedServerNats,
+  PrefixedClientNats,
   type RunnerTransport,
   DEFAULT_RUNNER_URL,
   DEFAULT_NATS_URL,
   runnerTransportFromEnv,
-  runnerClientOptions,
+  createRunnerClient,
   runnerServerOptions,
   GATEWAY_QUEUE_GROUP,
   DEFAULT_GATEWAY_EVENTS_URL,
   type GatewayEventsTransport,
   gatewayEventsTransportFromEnv,
-  gatewayEventsClientOptions,
+  createGatewayEventsClient,
   gatewayEventsServerOptions,
 } from './transport';
 export { REDACTED_PATHS, createRootLogger, requestContext, currentRequestId, PinoNestLogger } from './logging';
@@ -64,7 +67,6 @@ export {
   SessionPairingCodeDto,
 } from './session.dto';
 export { PageQueryDto } from './pagination.dto';
-export { ApiKeyCreateDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';
 export {
   JidPairDto,
   EventSessionMeDto,
@@ -97,3 +99,4 @@ export {
   WebhookDeliveryListQueryDto,
   EventStreamQueryDto,
 } from './webhook.dto';
+export { ApiKeyCreateDto, ApiKeyResponseDto, ApiKeyCreatedDto } from './api-key.dto';

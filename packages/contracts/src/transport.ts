@@ -1,10 +1,52 @@
-import { Transport, type ClientOptions, type MicroserviceOptions } from '@nestjs/microservices';
+import { ClientNats, ClientProxyFactory, ServerNats, Transport, type ClientProxy, type MicroserviceOptions, type NatsOptions } from '@nestjs/microservices';
 import { ConfigError, envEnum, envString, envUrl, type Env } from '@wa/domain';
 
 /** NATS queue group shared by all runners, so that a request reaches exactly one of them. */
 export const RUNNER_QUEUE_GROUP = 'wa-session-runners';
 
-export type RunnerTransport = { kind: 'tcp'; host: string; port: number } | { kind: 'nats'; servers: string[] };
+export type RunnerTransport = { kind: 'tcp'; host: string; port: number } | { kind: 'nats'; servers: string[]; subjectPrefix: string };
+
+export const DEFAULT_NATS_SUBJECT_PREFIX = 'wa';
+const SUBJECT_PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+type NatsTransportOptions = NonNullable<NatsOptions['options']>;
+
+function prefixed(prefix: string, subject: string): string {
+  return subject.startsWith(`${prefix}.`) ? subject : `${prefix}.${subject}`;
+}
+
+/**
+ * NATS subjects are `<prefix>.<pattern>`, so several installations (or test runs) can share one
+ * NATS cluster without answering each other's requests. Nest routes every subject, on both
+ * sides, through `normalizePattern`; prefixing is idempotent because the server normalizes the
+ * subject again when it looks the handler up.
+ */
+export class PrefixedServerNats extends ServerNats {
+  constructor(
+    options: NatsTransportOptions,
+    private readonly subjectPrefix: string,
+  ) {
+    super(options);
+  }
+
+  override normalizePattern(pattern: Parameters<ServerNats['normalizePattern']>[0]): string {
+    return prefixed(this.subjectPrefix, super.normalizePattern(pattern));
+  }
+}
+
+export class PrefixedClientNats extends ClientNats {
+  private readonly subjectPrefix: string;
+
+  constructor(options: NatsTransportOptions & { subjectPrefix: string }) {
+    const { subjectPrefix, ...nats } = options;
+    super(nats);
+    this.subjectPrefix = subjectPrefix;
+  }
+
+  protected override normalizePattern(pattern: Parameters<ClientNats['normalizePattern']>[0]): string {
+    return prefixed(this.subjectPrefix, super.normalizePattern(pattern));
+  }
+}
 
 export const DEFAULT_RUNNER_URL = 'tcp://127.0.0.1:4010';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -17,7 +59,11 @@ export function runnerTransportFromEnv(env: Env): RunnerTransport {
     for (const s of servers) {
       if (!/^(nats|tls):\/\/[^\s]+$/.test(s)) throw new ConfigError('NATS_URL', `must be nats://host:port (got "${s}")`);
     }
-    return { kind, servers };
+    const subjectPrefix = envString(env, 'NATS_SUBJECT_PREFIX', DEFAULT_NATS_SUBJECT_PREFIX);
+    if (!SUBJECT_PREFIX_RE.test(subjectPrefix)) {
+      throw new ConfigError('NATS_SUBJECT_PREFIX', `must be dot-separated tokens of letters, digits, _ or - (got "${subjectPrefix}")`);
+    }
+    return { kind, servers, subjectPrefix };
   }
   const url = new URL(envUrl(env, 'RUNNER_URL', ['tcp:'], DEFAULT_RUNNER_URL));
   const port = Number(url.port);
@@ -27,18 +73,26 @@ export function runnerTransportFromEnv(env: Env): RunnerTransport {
   return { kind, host: url.hostname, port };
 }
 
+/**
+ * ClientNats is a ClientProxy typed with NATS-specific status events; callers only send and
+ * close, so the transport-neutral type is what they get.
+ */
+function asClientProxy(client: ClientNats): ClientProxy {
+  return client as unknown as ClientProxy;
+}
+
 /** How the gateway reaches the runners. */
-export function runnerClientOptions(t: RunnerTransport): ClientOptions {
+export function createRunnerClient(t: RunnerTransport): ClientProxy {
   if (t.kind === 'nats') {
-    return { transport: Transport.NATS, options: { servers: t.servers, name: 'wa-gateway' } };
+    return asClientProxy(new PrefixedClientNats({ servers: t.servers, name: 'wa-gateway', subjectPrefix: t.subjectPrefix }));
   }
-  return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
+  return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: t.host, port: t.port } });
 }
 
 /** How a runner listens. */
 export function runnerServerOptions(t: RunnerTransport): MicroserviceOptions {
   if (t.kind === 'nats') {
-    return { transport: Transport.NATS, options: { servers: t.servers, queue: RUNNER_QUEUE_GROUP, name: 'wa-session-runner' } };
+    return { strategy: new PrefixedServerNats({ servers: t.servers, queue: RUNNER_QUEUE_GROUP, name: 'wa-session-runner' }, t.subjectPrefix) };
   }
   return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
 }
@@ -47,7 +101,7 @@ export function runnerServerOptions(t: RunnerTransport): MicroserviceOptions {
 export const GATEWAY_QUEUE_GROUP = 'wa-gateways';
 export const DEFAULT_GATEWAY_EVENTS_URL = 'tcp://127.0.0.1:4011';
 
-export type GatewayEventsTransport = { kind: 'tcp'; host: string; port: number } | { kind: 'nats'; servers: string[] };
+export type GatewayEventsTransport = { kind: 'tcp'; host: string; port: number } | { kind: 'nats'; servers: string[]; subjectPrefix: string };
 
 /**
  * Where gateways listen for runner events: over NATS the same servers as the runner transport;
@@ -63,12 +117,17 @@ export function gatewayEventsTransportFromEnv(env: Env, runner: RunnerTransport)
   return { kind: 'tcp', host: url.hostname, port };
 }
 
-export function gatewayEventsClientOptions(t: GatewayEventsTransport): ClientOptions {
-  if (t.kind === 'nats') return { transport: Transport.NATS, options: { servers: t.servers, name: 'wa-session-runner-events' } };
-  return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
+/** How a runner reaches the gateways with its events. */
+export function createGatewayEventsClient(t: GatewayEventsTransport): ClientProxy {
+  if (t.kind === 'nats') {
+    return asClientProxy(new PrefixedClientNats({ servers: t.servers, name: 'wa-session-runner-events', subjectPrefix: t.subjectPrefix }));
+  }
+  return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: t.host, port: t.port } });
 }
 
 export function gatewayEventsServerOptions(t: GatewayEventsTransport): MicroserviceOptions {
-  if (t.kind === 'nats') return { transport: Transport.NATS, options: { servers: t.servers, queue: GATEWAY_QUEUE_GROUP, name: 'wa-gateway-events' } };
+  if (t.kind === 'nats') {
+    return { strategy: new PrefixedServerNats({ servers: t.servers, queue: GATEWAY_QUEUE_GROUP, name: 'wa-gateway-events' }, t.subjectPrefix) };
+  }
   return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
 }

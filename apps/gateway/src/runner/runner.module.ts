@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
-import { runnerClientOptions } from '@wa/contracts';
+import { createRunnerClient } from '@wa/contracts';
 import { GatewayConfig } from '../config/gateway.config';
 import { RUNNER_CLIENT, RunnerClient } from './runner-client';
 
@@ -10,7 +9,7 @@ import { RUNNER_CLIENT, RunnerClient } from './runner-client';
     {
       provide: RUNNER_CLIENT,
       inject: [GatewayConfig],
-      useFactory: (config: GatewayConfig) => ClientProxyFactory.create(runnerClientOptions(config.runner)),
+      useFactory: (config: GatewayConfig) => createRunnerClient(config.runner),
     },
     RunnerClient,
   ],

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { gatewayEventsClientOptions } from '@wa/contracts';
+import { createGatewayEventsClient } from '@wa/contracts';
+import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';
 import { RunnerEventEntity } from '../events/runner-event.entity';
@@ -14,7 +14,6 @@ import { SessionLeaseRepository } from './session-lease.repository';
 import { SessionManager } from './session-manager';
 import { SessionsController } from './sessions.controller';
 import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
-import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
 
 @Module({
   imports: [
@@ -33,7 +32,7 @@ import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
     {
       provide: GATEWAY_EVENTS_CLIENT,
       inject: [RunnerConfig],
-      useFactory: (config: RunnerConfig) => ClientProxyFactory.create(gatewayEventsClientOptions(config.gatewayEvents)),
+      useFactory: (config: RunnerConfig) => createGatewayEventsClient(config.gatewayEvents),
     },
     EventOutbox,
     MessageStore,
