@@ -24,7 +24,9 @@ export const RPC = {
   gatewayEvents: 'gateway.events',
 } as const;
 
-export type RpcPattern = (typeof RPC)[keyof typeof RPC];
+import { RPC_MESSAGING } from './messaging-rpc';
+
+export type RpcPattern = (typeof RPC)[keyof typeof RPC] | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -1,0 +1,196 @@
+/**
+ * Messaging between the gateway (which owns the outbox) and the runner (which owns the
+ * WhatsApp connection and the message store). Wire names in RPC_MESSAGING are public between
+ * deployed versions: never rename one.
+ */
+import type { SessionRef } from './rpc';
+
+export const RPC_MESSAGING = {
+  /** Gateway -> runner: perform one outbox entry with its pre-assigned WhatsApp message id. */
+  execute: 'messages.execute',
+  /** Gateway -> runner: facts about a stored message, to validate a reaction/vote/edit/delete before accepting it. */
+  lookup: 'messages.lookup',
+  /** Gateway -> runner: WhatsApp's own message id for an outbox entry (`generateMessageId` of the engine). */
+  newMessageId: 'messages.new-id',
+  /** Gateway -> runner: mark messages of a chat read. */
+  markRead: 'chats.read',
+  /** Gateway -> runner: typing / recording / paused in a chat. */
+  presence: 'chats.presence',
+  chats: 'chats.list',
+  chatMessages: 'chats.messages',
+  message: 'messages.get',
+  contacts: 'contacts.list',
+  contactExists: 'contacts.exists',
+  groups: 'groups.list',
+  group: 'groups.get',
+  groupCreate: 'groups.create',
+  groupParticipants: 'groups.participants',
+} as const;
+
+/** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */
+export interface MessageTarget {
+  /** The message id (`mid`). */
+  id: string;
+  /** The chat JID the message lives in. */
+  chat: string;
+  /** The JID of the message's author (our own JID for our messages). */
+  sender: string;
+}
+
+export type MediaSource = { url: string } | { base64: string };
+
+export type OutgoingContent =
+  | { type: 'text'; text: string; mentions?: string[] }
+  | { type: 'image'; media: MediaSource; mimetype?: string; caption?: string }
+  | { type: 'video'; media: MediaSource; mimetype?: string; caption?: string }
+  | { type: 'audio'; media: MediaSource; mimetype?: string; voiceNote?: boolean }
+  | { type: 'document'; media: MediaSource; mimetype: string; fileName?: string; caption?: string }
+  | { type: 'sticker'; media: MediaSource }
+  | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
+  | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }
+  | { type: 'poll'; name: string; options: string[]; selectableCount: number };
+
+/** What one outbox entry asks WhatsApp to do. */
+export type OutboxAction =
+  | { kind: 'send'; chat: string; content: OutgoingContent; replyTo?: MessageTarget }
+  | { kind: 'react'; target: MessageTarget; emoji: string }
+  | { kind: 'vote'; target: MessageTarget; options: string[] }
+  | { kind: 'edit'; target: MessageTarget; text: string }
+  | { kind: 'revoke'; target: MessageTarget };
+
+export interface ExecutePayload extends SessionRef {
+  outboxId: string;
+  waMessageId: string;
+  action: OutboxAction;
+  /** Set on a retry after a crash or takeover: the runner must not send a second copy if this id already went out. */
+  attempt: number;
+}
+
+export interface ExecuteResult {
+  waMessageId: string;
+  /** `sent` once WhatsApp's server acknowledged it within the runner's wait; `sending` if the ack is still due. */
+  status: 'sending' | 'sent';
+  /** Unix ms WhatsApp assigned to the message. */
+  timestamp: number;
+}
+
+export interface LookupPayload extends SessionRef {
+  target: MessageTarget;
+}
+
+export interface LookupResult {
+  exists: boolean;
+  fromMe: boolean;
+  type?: string;
+  /** For polls: the option texts and how many may be selected (0 = any number). */
+  poll?: { name: string; options: string[]; selectableCount: number };
+}
+
+export interface NewMessageIdResult {
+  waMessageId: string;
+}
+
+export interface MarkReadPayload extends SessionRef {
+  chat: string;
+  /** Specific message ids; empty = everything received in the chat so far. */
+  messageIds?: string[];
+}
+
+export interface PresencePayload extends SessionRef {
+  chat: string;
+  presence: 'typing' | 'recording' | 'paused';
+}
+
+export interface PagePayload extends SessionRef {
+  limit: number;
+  cursor?: string;
+}
+
+export interface ChatSummary {
+  jid: string;
+  pn?: string;
+  lid?: string;
+  name?: string;
+  isGroup: boolean;
+  lastMessageAt: number;
+  lastMessageId: string;
+}
+
+export interface StoredMessage {
+  id: string;
+  chat: string;
+  sender: string;
+  fromMe: boolean;
+  timestamp: number;
+  type: string;
+  content: Record<string, unknown>;
+  /** Latest delivery status we know of our own messages. */
+  status?: 'sent' | 'delivered' | 'read' | 'failed';
+  /** For polls: the current tally, each voter's latest selection counted once. */
+  poll?: {
+    name: string;
+    options: string[];
+    selectableCount: number;
+    tally: { option: string; votes: number; voters: string[] }[];
+  };
+}
+
+export interface ChatMessagesPayload extends PagePayload {
+  chat: string;
+}
+
+export interface MessageGetPayload extends SessionRef {
+  id: string;
+  chat?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string;
+}
+
+export interface ContactSummary {
+  jid: string;
+  pn?: string;
+  lid?: string;
+  name?: string;
+}
+
+export interface ContactExistsPayload extends SessionRef {
+  phone: string;
+}
+
+export interface ContactExistsResult {
+  phone: string;
+  exists: boolean;
+  jid?: string;
+  lid?: string;
+}
+
+export interface GroupSummary {
+  jid: string;
+  subject: string;
+  owner?: string;
+  description?: string;
+  createdAt?: number;
+  participants: { jid: string; pn?: string; admin?: 'admin' | 'superadmin' }[];
+}
+
+export interface GroupGetPayload extends SessionRef {
+  group: string;
+}
+
+export interface GroupCreatePayload extends SessionRef {
+  subject: string;
+  participants: string[];
+}
+
+export interface GroupParticipantsPayload extends SessionRef {
+  group: string;
+  action: 'add' | 'remove';
+  participants: string[];
+}
+
+export interface GroupParticipantsResult {
+  results: { jid: string; status: string }[];
+}
