@@ -110,7 +110,6 @@ export {
   type ExecuteResult,
   type LookupPayload,
   type LookupResult,
-  type NewMessageIdResult,
   type MarkReadPayload,
   type PresencePayload,
   type PagePayload,

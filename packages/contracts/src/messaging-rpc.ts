@@ -10,8 +10,6 @@ export const RPC_MESSAGING = {
   execute: 'messages.execute',
   /** Gateway -> runner: facts about a stored message, to validate a reaction/vote/edit/delete before accepting it. */
   lookup: 'messages.lookup',
-  /** Gateway -> runner: WhatsApp's own message id for an outbox entry (`generateMessageId` of the engine). */
-  newMessageId: 'messages.new-id',
   /** Gateway -> runner: mark messages of a chat read. */
   markRead: 'chats.read',
   /** Gateway -> runner: typing / recording / paused in a chat. */
@@ -84,10 +82,6 @@ export interface LookupResult {
   type?: string;
   /** For polls: the option texts and how many may be selected (0 = any number). */
   poll?: { name: string; options: string[]; selectableCount: number };
-}
-
-export interface NewMessageIdResult {
-  waMessageId: string;
 }
 
 export interface MarkReadPayload extends SessionRef {

@@ -34,3 +34,4 @@ export {
   type DatabaseTarget,
   parseDatabaseUrl,
 } from './config';
+export { generateMessageId } from './message-id';

@@ -1,7 +1,7 @@
 import { BaileysConnection } from './baileys.connection';
 import { installStrictCurveVerify, parseRootPublicKey, trustRootPublicKey } from './curve.security';
 import type { BackoffOptions } from './disconnect.policy';
-import { generateMessageId } from './message-id';
+import { generateMessageId } from '@wa/domain';
 import { silentLogger, type WaLogger } from './silent.logger';
 import type { SqlAuthStateStore } from './sql-auth-state.store';
 import type { WaConnection, WaEngine, WaMessageLookup } from './wa-engine.port';

@@ -46,6 +46,6 @@ export type {
 } from './wa-engine.port';
 export { BaileysEngine, type BaileysEngineOptions, parseWaVersion } from './baileys.engine';
 export { classifyDisconnect, backoffDelay, type DisconnectAction, type BackoffOptions } from './disconnect.policy';
-export { generateMessageId } from './message-id';
+export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';

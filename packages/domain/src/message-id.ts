@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { parseJid } from '@wa/domain';
+import { parseJid } from './jid';
 
 /**
  * Same layout as Baileys' `generateMessageIDV2` (`3EB0` + 18 bytes of SHA-256 over time, own
