@@ -59,6 +59,8 @@ export interface BaileysConnectionConfig {
   backoff: BackoffOptions;
   pairingTimeoutMs: number;
   connectTimeoutMs: number;
+  /** How long a query to the server may wait for its answer (Baileys' `defaultQueryTimeoutMs`). */
+  queryTimeoutMs: number;
 }
 
 interface LiveSocket {
@@ -259,6 +261,12 @@ export class BaileysConnection implements WaConnection {
     return toWaGroup(metadata);
   }
 
+  async listGroups(): Promise<WaGroupMetadata[]> {
+    const groups = await this.connected().sock.groupFetchAllParticipating();
+    for (const metadata of Object.values(groups)) await this.caches.groupMetadata.set(metadata.id, metadata);
+    return Object.values(groups).map(toWaGroup);
+  }
+
   async updateGroupParticipants(groupJid: string, participants: string[], action: 'add' | 'remove'): Promise<WaParticipantResult[]> {
     const results = await this.connected().sock.groupParticipantsUpdate(groupJid, participants, action);
     await this.caches.groupMetadata.del(groupJid);
@@ -276,6 +284,7 @@ export class BaileysConnection implements WaConnection {
       logger,
       auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys, logger, this.caches.signalKeys) },
       connectTimeoutMs: this.config.connectTimeoutMs,
+      defaultQueryTimeoutMs: this.config.queryTimeoutMs,
       markOnlineOnConnect: false,
       syncFullHistory: false,
       shouldSyncHistoryMessage: () => this.config.syncHistory,
@@ -292,7 +301,18 @@ export class BaileysConnection implements WaConnection {
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     const live: LiveSocket = { sock, auth, closed, markClosed, detach: () => undefined };
-    live.detach = sock.ev.process((events) => this.handleEvents(b, live, events));
+    const detachEvents = sock.ev.process((events) => this.handleEvents(b, live, events));
+    // Baileys only reports failed acks; a plain server ack is the "sent" the outbox waits for.
+    const onAck = (node: { attrs: Record<string, string> }): void => {
+      if (this.live !== live || node.attrs.error || !node.attrs.id) return;
+      const chatJid = node.attrs.from ?? '';
+      this.emit('messageStatus', { key: { chatJid, id: node.attrs.id, fromMe: true }, status: 'server_ack', timestampMs: Date.now() });
+    };
+    sock.ws.on('CB:ack,class:message', onAck);
+    live.detach = () => {
+      detachEvents();
+      sock.ws.off('CB:ack,class:message', onAck);
+    };
     this.live = live;
   }
 
@@ -639,6 +659,13 @@ function toAnyContent(content: WaOutgoingContent): AnyMessageContent {
       };
     case 'contact':
       return { contacts: { displayName: content.displayName, contacts: [{ displayName: content.displayName, vcard: content.vcard }] } };
+    case 'contacts':
+      return {
+        contacts: {
+          displayName: content.displayName ?? (content.contacts.length === 1 ? content.contacts[0].displayName : `${content.contacts.length} contacts`),
+          contacts: content.contacts.map((c) => ({ displayName: c.displayName, vcard: c.vcard })),
+        },
+      };
     case 'poll':
       return { poll: { name: content.name, values: content.options, selectableCount: content.selectableCount } };
   }

@@ -25,6 +25,11 @@ export interface BaileysEngineOptions {
   /** How long a requested pairing code may stay unconfirmed before the keys are reset. */
   pairingTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * How long a query may wait for the server's answer. Baileys keeps that timer running after
+   * the socket ends, so it also bounds how long a closed connection keeps the process busy.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** Parses `WA_VERSION` (`2.3000.1023223821`). */
@@ -63,6 +68,7 @@ export class BaileysEngine implements WaEngine {
           backoff: { baseMs: o.backoff?.baseMs ?? 1_000, maxMs: o.backoff?.maxMs ?? 60_000 },
           pairingTimeoutMs: o.pairingTimeoutMs ?? 180_000,
           connectTimeoutMs: o.connectTimeoutMs ?? 20_000,
+          queryTimeoutMs: o.queryTimeoutMs ?? 60_000,
         },
         () => this.installSecurity(),
         () => this.connections.delete(sessionId),

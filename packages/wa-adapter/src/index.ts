@@ -49,3 +49,4 @@ export { classifyDisconnect, backoffDelay, type DisconnectAction, type BackoffOp
 export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';
+export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll } from './stored-message.decoder';

@@ -133,6 +133,8 @@ export type WaOutgoingContent =
   | { type: 'sticker'; media: WaMedia }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contact'; displayName: string; vcard: string }
+  /** Several cards in one message; `displayName` is the summary line WhatsApp shows. */
+  | { type: 'contacts'; displayName?: string; contacts: { displayName: string; vcard: string }[] }
   | { type: 'poll'; name: string; options: string[]; selectableCount: number };
 
 export interface WaSendOptions {
@@ -212,6 +214,8 @@ export interface WaConnection {
 
   createGroup(subject: string, participants: string[]): Promise<WaGroupMetadata>;
   groupMetadata(groupJid: string): Promise<WaGroupMetadata>;
+  /** Every group we are a participant of. */
+  listGroups(): Promise<WaGroupMetadata[]>;
   updateGroupParticipants(
     groupJid: string,
     participants: string[],
