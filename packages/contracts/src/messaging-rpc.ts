@@ -90,9 +90,18 @@ export interface MarkReadPayload extends SessionRef {
   messageIds?: string[];
 }
 
+export interface MarkReadResult {
+  /** How many received messages got a read receipt now (already-read ones are not sent again). */
+  read: number;
+}
+
 export interface PresencePayload extends SessionRef {
   chat: string;
   presence: 'typing' | 'recording' | 'paused';
+}
+
+export interface PresenceResult {
+  sent: true;
 }
 
 export interface PagePayload extends SessionRef {
@@ -168,6 +177,11 @@ export interface GroupSummary {
   description?: string;
   createdAt?: number;
   participants: { jid: string; pn?: string; admin?: 'admin' | 'superadmin' }[];
+}
+
+/** `groups.list` takes a plain SessionRef: WhatsApp returns every group at once, so there is no cursor. */
+export interface GroupListResult {
+  data: GroupSummary[];
 }
 
 export interface GroupGetPayload extends SessionRef {
