@@ -832,6 +832,20 @@ export class WaSandbox {
     }
     const group = this.groups.get(node.attrs.to ?? '');
     if (first?.tag === 'query' && group) return reply([this.groupNode(group)]);
+    if ((first?.tag === 'add' || first?.tag === 'remove') && group) {
+      // Only members change; no w:gp2 notification goes out (see README, Missing).
+      const results = children(first, 'participant').map((p): BinaryNode => {
+        const account = this.accountFor(p.attrs.jid ?? '');
+        if (!account) return { tag: 'participant', attrs: { jid: p.attrs.jid ?? '', error: '404' } };
+        const member = group.participants.includes(account);
+        if (first.tag === 'add' && member) return { tag: 'participant', attrs: { jid: p.attrs.jid ?? '', error: '409' } };
+        if (first.tag === 'remove' && !member) return { tag: 'participant', attrs: { jid: p.attrs.jid ?? '', error: '404' } };
+        if (first.tag === 'add') group.participants.push(account);
+        else group.participants = group.participants.filter((a) => a !== account);
+        return { tag: 'participant', attrs: { jid: p.attrs.jid ?? '' } };
+      });
+      return reply([{ tag: first.tag, attrs: {}, content: results }]);
+    }
     if (first?.tag === 'participating') {
       const mine = [...this.groups.values()].filter((g) => g.participants.includes(companion.account));
       return reply([{ tag: 'groups', attrs: {}, content: mine.map((g) => this.groupNode(g)) }]);
