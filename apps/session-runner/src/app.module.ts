@@ -3,6 +3,7 @@ import { ConfigModule } from './config/config.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
+import { MessagingModule } from './messaging/messaging.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -10,7 +11,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MessagingModule],
       controllers: [PingController],
     };
   }

@@ -29,6 +29,11 @@ export interface WhatsAppConfig {
   backoffMaxMs: number;
 }
 
+export interface MessagingConfig {
+  /** `SEND_ACK_WAIT_MS`: how long an execute waits for WhatsApp's server ack before answering `sending`. */
+  ackWaitMs: number;
+}
+
 /** The runner's environment, validated once at start. */
 export class RunnerConfig {
   readonly runnerId!: string;
@@ -38,6 +43,7 @@ export class RunnerConfig {
   readonly logLevel!: (typeof LOG_LEVELS)[number];
   readonly leaseTtlMs!: number;
   readonly whatsapp!: WhatsAppConfig;
+  readonly messaging!: MessagingConfig;
 
   constructor(values: RunnerConfig) {
     Object.assign(this, values);
@@ -83,6 +89,9 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
       maxConsecutiveFailures: envInt(env, 'WA_MAX_RECONNECTS', 10, 1, 1000),
       backoffBaseMs: envInt(env, 'WA_RECONNECT_BASE_MS', 1_000, 10, 600_000),
       backoffMaxMs: envInt(env, 'WA_RECONNECT_MAX_MS', 60_000, 100, 3_600_000),
+    },
+    messaging: {
+      ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),
     },
   });
 }

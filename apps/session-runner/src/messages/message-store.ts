@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
-import { Repository, type EntityManager } from 'typeorm';
+import { In, IsNull, Repository, type EntityManager } from 'typeorm';
+import { WaContactEntity } from './wa-contact.entity';
 import { WaLidMappingEntity } from './wa-lid-mapping.entity';
 import { WaMessageEntity } from './wa-message.entity';
+import { WaPollVoteEntity } from './wa-poll-vote.entity';
 
 export interface StoredMessageInput {
   sessionId: string;
@@ -11,6 +13,19 @@ export interface StoredMessageInput {
   type: string;
   timestampMs: number;
   raw: Uint8Array;
+}
+
+export type OwnMessageStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+/** A status only moves forward; `failed` (an error ack) wins over everything but a receipt. */
+const STATUS_RANK: Record<OwnMessageStatus, number> = { failed: 0, sent: 1, delivered: 2, read: 3 };
+
+/** Messages that change another message rather than show up in a chat on their own. */
+export const NON_CHAT_TYPES = ['reaction', 'vote', 'edit', 'revoke'];
+
+export interface MessagePosition {
+  timestampMs: number;
+  messageId: string;
 }
 
 /**
@@ -22,11 +37,135 @@ export class MessageStore implements WaMessageLookup {
   constructor(
     @InjectRepository(WaMessageEntity) private readonly messages: Repository<WaMessageEntity>,
     @InjectRepository(WaLidMappingEntity) private readonly lids: Repository<WaLidMappingEntity>,
+    @InjectRepository(WaPollVoteEntity) private readonly votes: Repository<WaPollVoteEntity>,
+    @InjectRepository(WaContactEntity) private readonly contacts: Repository<WaContactEntity>,
   ) {}
 
+  /**
+   * The exact key first; then the id alone, because a contact names our message by the chat as
+   * it sees it (its LID form where we stored the phone-number form, or the other way round).
+   */
   async findRaw(sessionId: string, key: WaMessageKey): Promise<Uint8Array | undefined> {
-    const row = await this.messages.findOneBy({ sessionId, chatJid: key.chatJid, messageId: key.id, fromMe: key.fromMe });
+    const row =
+      (await this.messages.findOneBy({ sessionId, chatJid: key.chatJid, messageId: key.id, fromMe: key.fromMe })) ??
+      (await this.find(sessionId, key.id, { fromMe: key.fromMe })) ??
+      (await this.find(sessionId, key.id));
     return row ? Buffer.from(row.raw, 'base64') : undefined;
+  }
+
+  /** A message by id, narrowed by chat (either jid form) and author side when given. */
+  async find(sessionId: string, messageId: string, where: { chats?: string[]; fromMe?: boolean } = {}): Promise<WaMessageEntity | undefined> {
+    const rows = await this.messages.find({
+      where: {
+        sessionId,
+        messageId,
+        ...(where.chats ? { chatJid: In(where.chats) } : {}),
+        ...(where.fromMe !== undefined ? { fromMe: where.fromMe } : {}),
+      },
+      order: { timestampMs: 'DESC' },
+      take: 1,
+    });
+    return rows[0];
+  }
+
+  /** Moves the status of our message forward (never back), whichever chat form the receipt named. */
+  async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus): Promise<void> {
+    const rows = await this.messages.findBy({ sessionId, messageId, fromMe: true });
+    for (const row of rows) {
+      const current = row.status as OwnMessageStatus | null;
+      if (current && current !== 'failed' && STATUS_RANK[current] >= STATUS_RANK[status]) continue;
+      if (current === 'failed' && status === 'sent') continue;
+      await this.messages.update({ sessionId, chatJid: row.chatJid, messageId, fromMe: true }, { status });
+    }
+  }
+
+  /** Received messages of a chat not yet marked read (all, or only the given ids). */
+  async unread(sessionId: string, chats: string[], messageIds?: string[]): Promise<WaMessageEntity[]> {
+    return this.messages.find({
+      where: {
+        sessionId,
+        chatJid: In(chats),
+        fromMe: false,
+        ...(messageIds?.length ? { messageId: In(messageIds) } : { readAt: IsNull() }),
+      },
+      order: { timestampMs: 'ASC' },
+    });
+  }
+
+  async markRead(sessionId: string, rows: WaMessageEntity[], at: number): Promise<void> {
+    for (const row of rows) {
+      await this.messages.update({ sessionId, chatJid: row.chatJid, messageId: row.messageId, fromMe: false }, { readAt: at });
+    }
+  }
+
+  /** Latest message per chat, newest first. */
+  async chatHeads(sessionId: string): Promise<{ chatJid: string; timestampMs: number }[]> {
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .select('m.chat_jid', 'chatJid')
+      .addSelect('MAX(m.timestamp_ms)', 'ts')
+      .where('m.session_id = :sessionId', { sessionId })
+      .andWhere('m.type NOT IN (:...skip)', { skip: NON_CHAT_TYPES })
+      .groupBy('m.chat_jid')
+      .getRawMany<{ chatJid: string; ts: string | number }>();
+    return rows.map((r) => ({ chatJid: r.chatJid, timestampMs: Number(r.ts) })).sort((a, b) => b.timestampMs - a.timestampMs);
+  }
+
+  /** A page of a chat's visible messages, newest first, strictly after `before` when given. */
+  async chatPage(sessionId: string, chats: string[], limit: number, before?: MessagePosition): Promise<WaMessageEntity[]> {
+    const q = this.messages
+      .createQueryBuilder('m')
+      .where('m.session_id = :sessionId', { sessionId })
+      .andWhere('m.chat_jid IN (:...chats)', { chats })
+      .andWhere('m.type NOT IN (:...skip)', { skip: NON_CHAT_TYPES });
+    if (before) {
+      q.andWhere('(m.timestamp_ms < :ts OR (m.timestamp_ms = :ts AND m.message_id < :id))', { ts: before.timestampMs, id: before.messageId });
+    }
+    return q.orderBy('m.timestamp_ms', 'DESC').addOrderBy('m.message_id', 'DESC').take(limit).getMany();
+  }
+
+  /** Keeps a voter's newest selection only: votes can arrive out of order after a reconnect. */
+  async saveVote(sessionId: string, vote: { pollId: string; chatJid: string; voter: string; selected: string[]; timestampMs: number }): Promise<void> {
+    const existing = await this.votes.findOneBy({ sessionId, pollId: vote.pollId, voter: vote.voter });
+    if (existing && existing.timestampMs > vote.timestampMs) return;
+    await this.votes.upsert(
+      { sessionId, pollId: vote.pollId, voter: vote.voter, chatJid: vote.chatJid, selected: JSON.stringify(vote.selected), timestampMs: vote.timestampMs },
+      ['sessionId', 'pollId', 'voter'],
+    );
+  }
+
+  async votesOf(sessionId: string, pollId: string): Promise<{ voter: string; selected: string[] }[]> {
+    const rows = await this.votes.find({ where: { sessionId, pollId }, order: { voter: 'ASC' } });
+    return rows.map((r) => ({ voter: r.voter, selected: JSON.parse(r.selected) as string[] }));
+  }
+
+  async saveName(sessionId: string, jid: string, name: string): Promise<void> {
+    await this.contacts.upsert({ sessionId, jid, name, updatedAt: Date.now() }, ['sessionId', 'jid']);
+  }
+
+  async names(sessionId: string, jids?: string[]): Promise<Map<string, string>> {
+    const rows = await this.contacts.findBy({ sessionId, ...(jids ? { jid: In(jids) } : {}) });
+    return new Map(rows.map((r) => [r.jid, r.name]));
+  }
+
+  async lidMappings(sessionId: string): Promise<WaLidMapping[]> {
+    return (await this.lids.findBy({ sessionId })).map((r) => ({ lid: r.lid, pn: r.pn }));
+  }
+
+  /** Every 1:1 chat and group author we exchanged messages with. */
+  async correspondents(sessionId: string): Promise<string[]> {
+    const rows = await this.messages
+      .createQueryBuilder('m')
+      .select('DISTINCT COALESCE(m.participant, m.chat_jid)', 'jid')
+      .where('m.session_id = :sessionId', { sessionId })
+      .andWhere('m.from_me = :fromMe', { fromMe: false })
+      .getRawMany<{ jid: string }>();
+    const chats = await this.messages
+      .createQueryBuilder('m')
+      .select('DISTINCT m.chat_jid', 'jid')
+      .where('m.session_id = :sessionId', { sessionId })
+      .getRawMany<{ jid: string }>();
+    return [...new Set([...rows, ...chats].map((r) => r.jid))];
   }
 
   /** Saves or replaces a message; `manager` lets callers store it in the same transaction as its event. */
@@ -60,5 +199,7 @@ export class MessageStore implements WaMessageLookup {
   async forgetSession(sessionId: string): Promise<void> {
     await this.messages.delete({ sessionId });
     await this.lids.delete({ sessionId });
+    await this.votes.delete({ sessionId });
+    await this.contacts.delete({ sessionId });
   }
 }

@@ -25,6 +25,14 @@ export class WaMessageEntity {
   @Column({ name: 'timestamp_ms', type: 'bigint', transformer: bigintMs })
   timestampMs!: number;
 
+  /** Latest delivery status of our own messages (`sent` … `read`, or `failed`); null for received ones. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  status!: string | null;
+
+  /** When we sent a read receipt for this received message. */
+  @Column({ name: 'read_at', type: 'bigint', nullable: true, transformer: bigintMs })
+  readAt!: number | null;
+
   /** Base64 of the `proto.WebMessageInfo` bytes (text keeps the column portable). */
   @Column({ type: 'text' })
   raw!: string;

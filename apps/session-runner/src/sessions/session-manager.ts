@@ -7,6 +7,7 @@ import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
+import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
 import { jidPair, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
@@ -44,6 +45,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     private readonly messages: MessageStore,
     private readonly events: EventOutbox,
     private readonly config: RunnerConfig,
+    private readonly observers: ConnectionObservers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -164,6 +166,12 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       throw new AppError('session_not_connected', `the session is ${toSessionStatus(owned.connection.status).status}`, { sessionId: ref.sessionId });
     }
     return owned.connection;
+  }
+
+  /** For reads and writes on an existing session: unknown or another org's answers "not found". */
+  async requireSession(ref: SessionRef): Promise<void> {
+    const row = await this.sessions.findOneBy({ sessionId: ref.sessionId });
+    if (!row || row.orgId !== ref.orgId) throw new AppError('not_found', 'session not found', { sessionId: ref.sessionId });
   }
 
   private async stateOf(sessionId: string): Promise<SessionStateResult> {
@@ -340,6 +348,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       ),
       connection.on('lidMapping', (m) => record(() => this.messages.saveLidMapping(sessionId, m))),
       connection.on('error', (err) => this.logger.warn({ msg: 'connection error', sessionId, error: err.message })),
+      this.observers.attach(ref, connection),
     ];
     return () => offs.forEach((off) => off());
   }

@@ -7,7 +7,10 @@ import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';
 import { RunnerEventEntity } from '../events/runner-event.entity';
 import { MessageStore } from '../messages/message-store';
 import { WaLidMappingEntity } from '../messages/wa-lid-mapping.entity';
+import { WaContactEntity } from '../messages/wa-contact.entity';
 import { WaMessageEntity } from '../messages/wa-message.entity';
+import { WaPollVoteEntity } from '../messages/wa-poll-vote.entity';
+import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity } from './runner-session.entity';
 import { SessionLeaseEntity } from './session-lease.entity';
 import { SessionLeaseRepository } from './session-lease.repository';
@@ -22,6 +25,8 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
       SessionLeaseEntity,
       WaMessageEntity,
       WaLidMappingEntity,
+      WaPollVoteEntity,
+      WaContactEntity,
       RunnerEventEntity,
       WaAuthCredsEntity,
       WaAuthKeyEntity,
@@ -39,8 +44,9 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     SessionLeaseRepository,
     authStateStoreProvider,
     waEngineProvider,
+    ConnectionObservers,
     SessionManager,
   ],
-  exports: [SessionManager, MessageStore, EventOutbox],
+  exports: [SessionManager, MessageStore, EventOutbox, ConnectionObservers],
 })
 export class SessionsModule {}

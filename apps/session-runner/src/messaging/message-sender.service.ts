@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts';
+import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
+import { decodeStoredMessage, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
+import { RunnerConfig } from '../config/runner.config';
+import { MessageStore } from '../messages/message-store';
+import { SessionManager } from '../sessions/session-manager';
+import { toJid } from './jid.resolve';
+import { MessagingObserver } from './messaging.observer';
+
+const CONTENT_TYPES = new Set(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll']);
+
+/** Performs outbox entries on the live connection and answers the gateway's pre-checks. */
+@Injectable()
+export class MessageSender {
+  constructor(
+    private readonly sessions: SessionManager,
+    private readonly store: MessageStore,
+    private readonly observer: MessagingObserver,
+    private readonly config: RunnerConfig,
+  ) {}
+
+  async execute(p: ExecutePayload): Promise<ExecuteResult> {
+    await this.sessions.requireSession(p);
+    if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
+    const connection = this.sessions.connected(p);
+    if (p.attempt > 1) {
+      // A retry after a crash or takeover: if WhatsApp already acknowledged this id, sending it
+      // again would show the contact a second copy.
+      const done = await this.store.find(p.sessionId, p.waMessageId, { fromMe: true });
+      if (done?.status && done.status !== 'failed') return { waMessageId: p.waMessageId, status: 'sent', timestamp: done.timestampMs };
+    }
+    const me = this.identity(p.sessionId, connection);
+    const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
+    try {
+      const { result, type, vote } = await this.perform(p, connection, me);
+      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
+      // Our own votes never come back as events, yet belong in the poll's tally.
+      if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
+      const outcome = await ack.wait(this.config.messaging.ackWaitMs);
+      if (outcome === 'acked') await this.store.advanceStatus(p.sessionId, p.waMessageId, 'sent');
+      return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
+    } finally {
+      ack.cancel();
+    }
+  }
+
+  async lookup(p: LookupPayload): Promise<LookupResult> {
+    await this.sessions.requireSession(p);
+    const row = await this.findTarget(p.sessionId, p.target);
+    if (!row) return { exists: false, fromMe: false };
+    const decoded = await decodeStoredMessage(Buffer.from(row.raw, 'base64'));
+    return { exists: true, fromMe: row.fromMe, type: row.type, ...(decoded.poll ? { poll: decoded.poll } : {}) };
+  }
+
+  private async perform(
+    p: ExecutePayload,
+    connection: WaConnection,
+    me: WaMe,
+  ): Promise<{ result: WaSendResult; type: string; vote?: { pollId: string; chatJid: string; selected: string[] } }> {
+    const action: OutboxAction = p.action;
+    const options = { messageId: p.waMessageId };
+    switch (action?.kind) {
+      case 'send': {
+        const chat = toJid(action.chat, 'chat');
+        const quoted = action.replyTo ? await this.keyOf(p.sessionId, action.replyTo, me, true) : undefined;
+        const content = toWaContent(action.content);
+        const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
+        return { result, type: content.type === 'contacts' ? 'contact' : content.type };
+      }
+      case 'react': {
+        if (typeof action.emoji !== 'string') throw new AppError('validation_error', 'emoji must be a string ("" removes the reaction)');
+        const target = await this.keyOf(p.sessionId, action.target, me, false);
+        return { result: await connection.react(target, action.emoji, options), type: 'reaction' };
+      }
+      case 'vote': {
+        if (!Array.isArray(action.options) || action.options.some((o) => typeof o !== 'string')) {
+          throw new AppError('validation_error', 'options must be a list of option texts');
+        }
+        const target = await this.keyOf(p.sessionId, action.target, me, true);
+        const result = await connection.vote(target, action.options, options);
+        return { result, type: 'vote', vote: { pollId: target.id, chatJid: target.chatJid, selected: action.options } };
+      }
+      case 'edit': {
+        if (typeof action.text !== 'string' || !action.text) throw new AppError('validation_error', 'text is required');
+        const target = await this.keyOf(p.sessionId, action.target, me, true);
+        if (!target.fromMe) throw new AppError('validation_error', 'only our own messages can be edited', { id: target.id });
+        return { result: await connection.edit(target, action.text, options), type: 'edit' };
+      }
+      case 'revoke': {
+        const target = await this.keyOf(p.sessionId, action.target, me, true);
+        if (!target.fromMe && !isGroupJid(target.chatJid)) throw new AppError('validation_error', 'only our own messages can be deleted for everyone', { id: target.id });
+        return { result: await connection.revoke(target, options), type: 'revoke' };
+      }
+      default:
+        throw new AppError('validation_error', 'unknown action kind', { kind: (action as { kind?: unknown } | undefined)?.kind });
+    }
+  }
+
+  /**
+   * The key WhatsApp knows a message by. The stored copy wins (its chat form and participant are
+   * what the contact saw); without one, the key is built from the target as given.
+   */
+  private async keyOf(sessionId: string, target: MessageTarget, me: WaMe, mustExist: boolean): Promise<WaMessageKey> {
+    if (!target || typeof target.id !== 'string' || !target.id) throw new AppError('validation_error', 'target.id is required');
+    const chat = toJid(target.chat, 'chat');
+    const sender = toJid(target.sender, 'sender');
+    const fromMe = isOwn(sender, me);
+    const row = await this.findTarget(sessionId, { ...target, chat, sender }, fromMe);
+    if (row) return { chatJid: row.chatJid, id: row.messageId, fromMe: row.fromMe, ...(row.participant ? { participant: row.participant } : {}) };
+    if (mustExist) throw new AppError('not_found', 'message not found', { id: target.id, chat });
+    return { chatJid: chat, id: target.id, fromMe, ...(isGroupJid(chat) && !fromMe ? { participant: sender } : {}) };
+  }
+
+  private async findTarget(sessionId: string, target: MessageTarget, fromMe?: boolean) {
+    const chat = toJid(target.chat, 'chat');
+    const chats = [chat, ...[await this.store.alternateJid(sessionId, chat)].filter((j): j is string => Boolean(j))];
+    const own = fromMe ?? (target.sender ? isOwn(toJid(target.sender, 'sender'), this.observer.me(sessionId)) : undefined);
+    return (await this.store.find(sessionId, target.id, { chats, ...(own !== undefined ? { fromMe: own } : {}) })) ?? (await this.store.find(sessionId, target.id, { chats }));
+  }
+
+  private identity(sessionId: string, connection: WaConnection): WaMe {
+    const status = connection.status;
+    if (status.state === 'connected') return status.me;
+    return this.observer.me(sessionId) ?? { jid: '' };
+  }
+}
+
+/** Our own messages are addressed by our phone jid or our LID, on any of our devices. */
+export function isOwn(jid: string, me: WaMe | undefined): boolean {
+  if (!me) return false;
+  const j = normalizeJid(jid);
+  return j === normalizeJid(me.jid) || (me.lid !== undefined && j === normalizeJid(me.lid));
+}
+
+function media(source: unknown): { data: Uint8Array } | { url: string } {
+  const s = source as { url?: unknown; base64?: unknown } | undefined;
+  if (s && typeof s.base64 === 'string' && s.base64) return { data: Buffer.from(s.base64, 'base64') };
+  if (s && typeof s.url === 'string' && /^https?:\/\//.test(s.url)) return { url: s.url };
+  throw new AppError('validation_error', 'media needs base64 data or an http(s) url');
+}
+
+function toWaContent(c: OutgoingContent): WaOutgoingContent {
+  if (!c || !CONTENT_TYPES.has(c.type)) throw new AppError('validation_error', 'unknown content type', { type: (c as { type?: unknown } | undefined)?.type });
+  switch (c.type) {
+    case 'text':
+      if (typeof c.text !== 'string' || !c.text) throw new AppError('validation_error', 'text is required');
+      return { type: 'text', text: c.text, ...(c.mentions?.length ? { mentions: c.mentions.map((m) => toJid(m, 'mentions')) } : {}) };
+    case 'image':
+    case 'video':
+      return { type: c.type, media: media(c.media), ...(c.mimetype ? { mimetype: c.mimetype } : {}), ...(c.caption ? { caption: c.caption } : {}) };
+    case 'audio':
+      return { type: 'audio', media: media(c.media), ...(c.mimetype ? { mimetype: c.mimetype } : {}), ...(c.voiceNote ? { voiceNote: true } : {}) };
+    case 'document':
+      if (!c.mimetype) throw new AppError('validation_error', 'a document needs a mimetype');
+      return { type: 'document', media: media(c.media), mimetype: c.mimetype, ...(c.fileName ? { fileName: c.fileName } : {}), ...(c.caption ? { caption: c.caption } : {}) };
+    case 'sticker':
+      return { type: 'sticker', media: media(c.media) };
+    case 'location':
+      if (typeof c.latitude !== 'number' || typeof c.longitude !== 'number') throw new AppError('validation_error', 'latitude and longitude are required');
+      return { type: 'location', latitude: c.latitude, longitude: c.longitude, ...(c.name ? { name: c.name } : {}), ...(c.address ? { address: c.address } : {}) };
+    case 'contacts': {
+      if (!Array.isArray(c.contacts) || !c.contacts.length || c.contacts.some((x) => !x?.vcard || !x.displayName)) {
+        throw new AppError('validation_error', 'contacts needs at least one {displayName, vcard}');
+      }
+      if (c.contacts.length === 1) return { type: 'contact', displayName: c.contacts[0].displayName, vcard: c.contacts[0].vcard };
+      return { type: 'contacts', contacts: c.contacts.map((x) => ({ displayName: x.displayName, vcard: x.vcard })) };
+    }
+    case 'poll': {
+      const options = c.options;
+      if (!c.name || !Array.isArray(options) || options.length < 2 || new Set(options).size !== options.length) {
+        throw new AppError('validation_error', 'a poll needs a name and at least two distinct options');
+      }
+      const selectableCount = c.selectableCount ?? 1;
+      if (!Number.isInteger(selectableCount) || selectableCount < 0 || selectableCount > options.length) {
+        throw new AppError('validation_error', 'selectableCount must be between 0 (any) and the number of options');
+      }
+      return { type: 'poll', name: c.name, options, selectableCount };
+    }
+  }
+}

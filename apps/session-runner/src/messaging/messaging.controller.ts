@@ -1,0 +1,109 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  RPC_MESSAGING,
+  type ChatMessagesPayload,
+  type ChatSummary,
+  type ContactExistsPayload,
+  type ContactExistsResult,
+  type ContactSummary,
+  type ExecutePayload,
+  type ExecuteResult,
+  type GroupCreatePayload,
+  type GroupGetPayload,
+  type GroupListResult,
+  type GroupParticipantsPayload,
+  type GroupParticipantsResult,
+  type GroupSummary,
+  type LookupPayload,
+  type LookupResult,
+  type MarkReadPayload,
+  type MarkReadResult,
+  type MessageGetPayload,
+  type Page,
+  type PagePayload,
+  type PresencePayload,
+  type PresenceResult,
+  type SessionRef,
+  type StoredMessage,
+} from '@wa/contracts';
+import { ChatActions } from './chat-actions.service';
+import { GroupsService } from './groups.service';
+import { MessageReader } from './message-reader.service';
+import { MessageSender } from './message-sender.service';
+
+/** The runner's half of the messaging RPC: one handler per RPC_MESSAGING pattern. */
+@Controller()
+export class MessagingController {
+  constructor(
+    private readonly sender: MessageSender,
+    private readonly reader: MessageReader,
+    private readonly chats: ChatActions,
+    private readonly groups: GroupsService,
+  ) {}
+
+  @MessagePattern(RPC_MESSAGING.execute)
+  execute(@Payload() p: ExecutePayload): Promise<ExecuteResult> {
+    return this.sender.execute(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.lookup)
+  lookup(@Payload() p: LookupPayload): Promise<LookupResult> {
+    return this.sender.lookup(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.markRead)
+  markRead(@Payload() p: MarkReadPayload): Promise<MarkReadResult> {
+    return this.chats.markRead(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.presence)
+  presence(@Payload() p: PresencePayload): Promise<PresenceResult> {
+    return this.chats.presence(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.chats)
+  chatList(@Payload() p: PagePayload): Promise<Page<ChatSummary>> {
+    return this.reader.chats(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.chatMessages)
+  chatMessages(@Payload() p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
+    return this.reader.chatMessages(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.message)
+  message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
+    return this.reader.message(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.contacts)
+  contacts(@Payload() p: PagePayload): Promise<Page<ContactSummary>> {
+    return this.reader.contacts(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.contactExists)
+  contactExists(@Payload() p: ContactExistsPayload): Promise<ContactExistsResult> {
+    return this.chats.contactExists(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groups)
+  groupList(@Payload() p: SessionRef): Promise<GroupListResult> {
+    return this.groups.list(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.group)
+  group(@Payload() p: GroupGetPayload): Promise<GroupSummary> {
+    return this.groups.get(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupCreate)
+  groupCreate(@Payload() p: GroupCreatePayload): Promise<GroupSummary> {
+    return this.groups.create(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupParticipants)
+  groupParticipants(@Payload() p: GroupParticipantsPayload): Promise<GroupParticipantsResult> {
+    return this.groups.participants(p);
+  }
+}

@@ -1,0 +1,110 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { SessionRef } from '@wa/contracts';
+import { isLidJid, normalizeJid } from '@wa/domain';
+import type { WaConnection, WaMe } from '@wa/wa-adapter';
+import { MessageStore } from '../messages/message-store';
+import { ConnectionObservers } from '../sessions/connection-observers';
+import { toPublicDeliveryStatus } from '../sessions/session-events.mapper';
+
+type AckOutcome = 'acked' | 'failed';
+
+interface AckWait {
+  settle: (outcome: AckOutcome) => void;
+  outcome?: AckOutcome;
+}
+
+/**
+ * What messaging learns from live connections: server acks a send is waiting for, the latest
+ * status of our messages, incoming poll votes (the tally), contacts' push names, and who we are.
+ */
+@Injectable()
+export class MessagingObserver implements OnModuleInit {
+  private readonly logger = new Logger(MessagingObserver.name);
+  private readonly acks = new Map<string, AckWait>();
+  private readonly identities = new Map<string, WaMe>();
+
+  constructor(
+    private readonly observers: ConnectionObservers,
+    private readonly store: MessageStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.observers.register((ref, connection) => this.observe(ref, connection));
+  }
+
+  /** Our own account as last seen connected; used for `fromMe` and as sender of our messages. */
+  me(sessionId: string): WaMe | undefined {
+    return this.identities.get(sessionId);
+  }
+
+  /**
+   * Registers interest in the server ack of `messageId` before it is sent (the ack can beat the
+   * send's own promise); `wait` resolves with the outcome, or undefined when none came in time.
+   */
+  expectAck(sessionId: string, messageId: string): { wait: (ms: number) => Promise<AckOutcome | undefined>; cancel: () => void } {
+    const id = `${sessionId}|${messageId}`;
+    let resolveWait: ((o: AckOutcome) => void) | undefined;
+    const entry: AckWait = {
+      settle: (outcome) => {
+        entry.outcome ??= outcome;
+        resolveWait?.(entry.outcome);
+      },
+    };
+    this.acks.set(id, entry);
+    return {
+      wait: (ms) =>
+        entry.outcome
+          ? Promise.resolve(entry.outcome)
+          : new Promise<AckOutcome | undefined>((resolve) => {
+              const timer = setTimeout(() => resolve(undefined), ms);
+              resolveWait = (o) => {
+                clearTimeout(timer);
+                resolve(o);
+              };
+            }),
+      cancel: () => {
+        if (this.acks.get(id) === entry) this.acks.delete(id);
+      },
+    };
+  }
+
+  private observe(ref: SessionRef, connection: WaConnection): () => void {
+    const { sessionId } = ref;
+    const run = (work: () => Promise<void>): void => {
+      work().catch((err: unknown) => this.logger.error({ msg: 'failed to record messaging state', sessionId, error: (err as Error).message }));
+    };
+    if (connection.status.state === 'connected') this.identities.set(sessionId, connection.status.me);
+    const offs = [
+      connection.on('status', (s) => {
+        if (s.state === 'connected') this.identities.set(sessionId, s.me);
+      }),
+      connection.on('messageStatus', (u) => {
+        if (u.key.fromMe) {
+          const wait = this.acks.get(`${sessionId}|${u.key.id}`);
+          if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
+        }
+        const status = toPublicDeliveryStatus(u.status);
+        if (status && u.key.fromMe) run(() => this.store.advanceStatus(sessionId, u.key.id, status));
+      }),
+      connection.on('pollVote', (v) =>
+        run(async () => {
+          const voter = await this.canonical(sessionId, v.voterJid);
+          await this.store.saveVote(sessionId, { pollId: v.poll.id, chatJid: v.poll.chatJid, voter, selected: v.selectedOptions, timestampMs: v.timestampMs });
+        }),
+      ),
+      connection.on('message', (m) => {
+        if (m.key.fromMe || !m.pushName) return;
+        const author = m.key.participant ?? m.key.chatJid;
+        run(() => this.store.saveName(sessionId, normalizeJid(author), m.pushName!));
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  /** One voter, one row: the phone-number form when known, whichever form the vote decrypted with. */
+  async canonical(sessionId: string, jid: string): Promise<string> {
+    const j = normalizeJid(jid);
+    if (!isLidJid(j)) return j;
+    return (await this.store.alternateJid(sessionId, j)) ?? j;
+  }
+}

@@ -1,0 +1,292 @@
+import {
+  RPC_MESSAGING,
+  type ChatSummary,
+  type ContactExistsResult,
+  type ContactSummary,
+  type ExecuteResult,
+  type GroupListResult,
+  type GroupParticipantsResult,
+  type GroupSummary,
+  type LookupResult,
+  type MarkReadResult,
+  type OutboxAction,
+  type Page,
+  type StoredMessage,
+} from '@wa/contracts';
+import { generateMessageId, newId } from '@wa/domain';
+import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox';
+import { pairWithQr, type SandboxSession } from '@wa/wa-sandbox/testing';
+import { MessagingController } from '../src/messaging/messaging.controller';
+import { eventually, linkSession, startRunner, type RunnerUnderTest } from './support/runner-under-test';
+
+const ORG = 'org_messaging';
+const OWNER = '15550010001';
+const CONTACT = '15550010002';
+const THIRD = '15550010003';
+
+describe(MessagingController.name, () => {
+  let sandbox: WaSandbox;
+  let runner: RunnerUnderTest;
+  let sessionId: string;
+  let owner: PhoneInfo;
+  let contact: PhoneInfo;
+  let third: PhoneInfo;
+  let contactCompanion: SandboxSession | undefined;
+
+  const ref = () => ({ orgId: ORG, sessionId });
+  const execute = (action: OutboxAction, waMessageId = generateMessageId(), attempt = 1) =>
+    runner.call<ExecuteResult>(RPC_MESSAGING.execute, { ...ref(), outboxId: newId(), waMessageId, action, attempt });
+  const send = (content: Extract<OutboxAction, { kind: 'send' }>['content'], extra: Partial<Extract<OutboxAction, { kind: 'send' }>> = {}) =>
+    execute({ kind: 'send', chat: contact.jid, content, ...extra });
+  const receivedAtContact = (pred: (m: ReceivedMessage) => boolean) => sandbox.waitForReceived(CONTACT, pred, 10_000);
+  const get = (id: string) => runner.call<StoredMessage>(RPC_MESSAGING.message, { ...ref(), id });
+  /** A message the contact sends, once the runner has stored it. */
+  const fromContact = async (message: Parameters<WaSandbox['sendMessage']>[2]): Promise<string> => {
+    const { id } = await sandbox.sendMessage(CONTACT, owner.jid, message);
+    await eventually(() => get(id), `message ${id} in the runner's store`);
+    return id;
+  };
+
+  beforeAll(async () => {
+    sandbox = await (await WaSandbox.create()).start();
+    owner = await sandbox.createPhone(OWNER, 'Owner');
+    contact = await sandbox.createPhone(CONTACT, 'Contact');
+    third = await sandbox.createPhone(THIRD, 'Third');
+    runner = await startRunner(sandbox, 'runner_messaging', { SEND_ACK_WAIT_MS: '3000' });
+    sessionId = await linkSession(runner, sandbox, ORG, OWNER);
+  }, 60_000);
+
+  afterAll(async () => {
+    await contactCompanion?.end();
+    await runner?.close();
+    await sandbox?.stop();
+  });
+
+  it('sends text with mentions that the contact receives, answering sent once WhatsApp acknowledged it', async () => {
+    const result = await send({ type: 'text', text: `hello @${CONTACT}`, mentions: [contact.jid] });
+
+    expect(result).toEqual({ waMessageId: expect.any(String), status: 'sent', timestamp: expect.any(Number) });
+    await expect(receivedAtContact((m) => m.id === result.waMessageId)).resolves.toMatchObject({ kind: 'text', text: `hello @${CONTACT}` });
+    await expect(get(result.waMessageId)).resolves.toMatchObject({
+      fromMe: true,
+      sender: owner.jid,
+      type: 'text',
+      content: { text: `hello @${CONTACT}`, mentions: [contact.jid] },
+    });
+  });
+
+  it('replies to a received message, quoting it', async () => {
+    const incoming = await fromContact({ type: 'text', text: 'question?' });
+    const result = await send({ type: 'text', text: 'answer' }, { replyTo: { id: incoming, chat: contact.lid, sender: contact.lid } });
+
+    await expect(receivedAtContact((m) => m.id === result.waMessageId)).resolves.toMatchObject({ text: 'answer' });
+    await expect(get(result.waMessageId)).resolves.toMatchObject({ content: { text: 'answer', quotedMessageId: incoming } });
+  });
+
+  it('answers 404 for a reply to a message it never saw', async () => {
+    await expect(send({ type: 'text', text: 'x' }, { replyTo: { id: 'NOPE', chat: contact.jid, sender: contact.jid } })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('sends a location and contact cards the contact receives', async () => {
+    const location = await send({ type: 'location', latitude: 52.52, longitude: 13.405, name: 'Berlin', address: 'Alexanderplatz' });
+    const card = 'BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nTEL;type=CELL;waid=15550019999:+15550019999\nEND:VCARD';
+    const one = await send({ type: 'contacts', contacts: [{ displayName: 'Jane Doe', vcard: card }] });
+    const two = await send({
+      type: 'contacts',
+      contacts: [
+        { displayName: 'Jane Doe', vcard: card },
+        { displayName: 'John Roe', vcard: card.replace('Jane Doe', 'John Roe') },
+      ],
+    });
+
+    await expect(receivedAtContact((m) => m.id === location.waMessageId)).resolves.toMatchObject({
+      kind: 'location',
+      location: { latitude: 52.52, longitude: 13.405, name: 'Berlin', address: 'Alexanderplatz' },
+    });
+    await expect(receivedAtContact((m) => m.id === one.waMessageId)).resolves.toMatchObject({ kind: 'contact', contact: { displayName: 'Jane Doe', vcard: card } });
+    // The sandbox does not decode multi-card messages; it did receive one, and the store has both cards.
+    await expect(receivedAtContact((m) => m.id === two.waMessageId)).resolves.toBeDefined();
+    await expect(get(two.waMessageId)).resolves.toMatchObject({ type: 'contact', content: { contacts: [{ displayName: 'Jane Doe' }, { displayName: 'John Roe' }] } });
+  });
+
+  it('sends a poll, and lookup gives the gateway what it needs to reject bad votes', async () => {
+    const poll = await send({ type: 'poll', name: 'Lunch?', options: ['Pizza', 'Sushi', 'Salad'], selectableCount: 1 });
+    const text = await send({ type: 'text', text: 'not a poll' });
+
+    await expect(receivedAtContact((m) => m.id === poll.waMessageId)).resolves.toMatchObject({
+      kind: 'poll',
+      poll: { name: 'Lunch?', options: ['Pizza', 'Sushi', 'Salad'], selectableCount: 1 },
+    });
+    const target = (id: string) => ({ ...ref(), target: { id, chat: contact.jid, sender: owner.jid } });
+    await expect(runner.call<LookupResult>(RPC_MESSAGING.lookup, target(poll.waMessageId))).resolves.toEqual({
+      exists: true,
+      fromMe: true,
+      type: 'poll',
+      poll: { name: 'Lunch?', options: ['Pizza', 'Sushi', 'Salad'], selectableCount: 1 },
+    });
+    await expect(runner.call<LookupResult>(RPC_MESSAGING.lookup, target(text.waMessageId))).resolves.toEqual({ exists: true, fromMe: true, type: 'text' });
+    await expect(runner.call<LookupResult>(RPC_MESSAGING.lookup, target('3EB0NOTHERE'))).resolves.toEqual({ exists: false, fromMe: false });
+    await expect(execute({ kind: 'vote', target: target(poll.waMessageId).target, options: ['Pasta'] })).rejects.toMatchObject({ code: 'validation_error' });
+    await expect(execute({ kind: 'vote', target: target(poll.waMessageId).target, options: ['Pizza', 'Sushi'] })).rejects.toMatchObject({ code: 'validation_error' });
+  });
+
+  it('votes on our own poll: the contact decrypts it, a second vote replaces it and [] clears it', async () => {
+    const poll = await send({ type: 'poll', name: 'Where?', options: ['Park', 'Beach', 'Home'], selectableCount: 0 });
+    const target = { id: poll.waMessageId, chat: contact.jid, sender: owner.jid };
+    await receivedAtContact((m) => m.id === poll.waMessageId);
+
+    const first = await execute({ kind: 'vote', target, options: ['Park', 'Home'] });
+    await expect(receivedAtContact((m) => m.id === first.waMessageId)).resolves.toMatchObject({ kind: 'vote', vote: { pollId: poll.waMessageId, selectedOptions: ['Park', 'Home'] } });
+    const second = await execute({ kind: 'vote', target, options: ['Beach'] });
+    await expect(receivedAtContact((m) => m.id === second.waMessageId)).resolves.toMatchObject({ vote: { selectedOptions: ['Beach'] } });
+    await expect(get(poll.waMessageId)).resolves.toMatchObject({ poll: { tally: [{ option: 'Park', votes: 0 }, { option: 'Beach', votes: 1, voters: [owner.jid] }, { option: 'Home', votes: 0 }] } });
+    const cleared = await execute({ kind: 'vote', target, options: [] });
+    await expect(receivedAtContact((m) => m.id === cleared.waMessageId)).resolves.toMatchObject({ vote: { selectedOptions: [] } });
+  });
+
+  it("votes on the contact's poll in its @lid chat with LID addressing the contact decrypts", async () => {
+    const pollId = await fromContact({ type: 'poll', name: 'Movie?', options: ['Alien', 'Heat'], selectableCount: 1 });
+    const vote = await execute({ kind: 'vote', target: { id: pollId, chat: contact.lid, sender: contact.lid }, options: ['Heat'] });
+
+    await expect(receivedAtContact((m) => m.id === vote.waMessageId)).resolves.toMatchObject({ vote: { pollId, selectedOptions: ['Heat'] } });
+    await expect(runner.call<LookupResult>(RPC_MESSAGING.lookup, { ...ref(), target: { id: pollId, chat: contact.lid, sender: contact.lid } })).resolves.toMatchObject({
+      exists: true,
+      fromMe: false,
+      poll: { options: ['Alien', 'Heat'], selectableCount: 1 },
+    });
+  });
+
+  it("counts the contact's vote on our poll in the tally, its latest vote only", async () => {
+    const poll = await send({ type: 'poll', name: 'Tea?', options: ['Yes', 'No'], selectableCount: 1 });
+    await receivedAtContact((m) => m.id === poll.waMessageId);
+
+    await sandbox.sendMessage(CONTACT, owner.jid, { type: 'vote', pollId: poll.waMessageId, options: ['No'] });
+    await eventually(async () => ((await get(poll.waMessageId)).poll?.tally[1]?.votes === 1 ? true : undefined), 'the first vote in the tally');
+    await sandbox.sendMessage(CONTACT, owner.jid, { type: 'vote', pollId: poll.waMessageId, options: ['Yes'] });
+    const tallied = await eventually(async () => {
+      const m = await get(poll.waMessageId);
+      return m.poll?.tally[0]?.votes === 1 ? m : undefined;
+    }, 'the replacing vote in the tally');
+
+    expect(tallied.poll).toEqual({
+      name: 'Tea?',
+      options: ['Yes', 'No'],
+      selectableCount: 1,
+      tally: [
+        { option: 'Yes', votes: 1, voters: [contact.jid] },
+        { option: 'No', votes: 0, voters: [] },
+      ],
+    });
+  });
+
+  it('reacts to a message and removes the reaction, as the contact sees it', async () => {
+    const incoming = await fromContact({ type: 'text', text: 'react to me' });
+    const target = { id: incoming, chat: contact.lid, sender: contact.lid };
+
+    const set = await execute({ kind: 'react', target, emoji: '👍' });
+    await expect(receivedAtContact((m) => m.id === set.waMessageId)).resolves.toMatchObject({ kind: 'reaction', reaction: { targetId: incoming, emoji: '👍', removed: false } });
+    const removed = await execute({ kind: 'react', target, emoji: '' });
+    await expect(receivedAtContact((m) => m.id === removed.waMessageId)).resolves.toMatchObject({ reaction: { targetId: incoming, removed: true } });
+  });
+
+  it('edits and revokes our message, and the contact receives both', async () => {
+    const original = await send({ type: 'text', text: 'typo hre' });
+    const target = { id: original.waMessageId, chat: contact.jid, sender: owner.jid };
+
+    const edit = await execute({ kind: 'edit', target, text: 'typo here' });
+    await expect(receivedAtContact((m) => m.id === edit.waMessageId)).resolves.toMatchObject({ kind: 'edit', edit: { targetId: original.waMessageId, text: 'typo here' } });
+    const revoke = await execute({ kind: 'revoke', target });
+    await expect(receivedAtContact((m) => m.id === revoke.waMessageId)).resolves.toMatchObject({ kind: 'revoke', revoke: { targetId: original.waMessageId } });
+  });
+
+  it('does not send a second copy when the outbox retries an id WhatsApp already acknowledged', async () => {
+    const id = generateMessageId();
+    const action: OutboxAction = { kind: 'send', chat: contact.jid, content: { type: 'text', text: 'exactly once' } };
+    await expect(execute(action, id, 1)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
+    await expect(execute(action, id, 2)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
+
+    await receivedAtContact((m) => m.id === id);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
+  });
+
+  it('moves our message from sent to delivered to read as the contact sends receipts', async () => {
+    const result = await send({ type: 'text', text: 'receipts please' });
+    await eventually(async () => ((await get(result.waMessageId)).status === 'delivered' ? true : undefined), 'delivered');
+    await sandbox.sendReceipt(CONTACT, owner.jid, [result.waMessageId], 'read');
+    await eventually(async () => ((await get(result.waMessageId)).status === 'read' ? true : undefined), 'read');
+  });
+
+  it('sends typing, recording and paused to the chat', async () => {
+    for (const presence of ['typing', 'recording', 'paused'] as const) await runner.call(RPC_MESSAGING.presence, { ...ref(), chat: contact.jid, presence });
+
+    await eventually(async () => (sandbox.presences(CONTACT).filter((p) => p.from === owner.lid).length >= 3 ? true : undefined), 'three chat states');
+    expect(sandbox.presences(CONTACT).filter((p) => p.from === owner.lid).map((p) => p.state)).toEqual(['composing', 'recording', 'paused']);
+  });
+
+  it("marks a chat read: the contact's device gets the read receipt, and nothing is read twice", async () => {
+    contactCompanion = await pairWithQr(sandbox, CONTACT);
+    const sent = await contactCompanion.sock.sendMessage(owner.jid, { text: 'did you read this?' });
+    const id = sent!.key.id!;
+    await eventually(() => get(id), 'the message in the store');
+    const readReceipt = contactCompanion.waitFor<Array<{ key: { id?: string }; update: { status?: number } }>>(
+      'messages.update',
+      (updates) => updates.some((u) => u.key.id === id && u.update.status === 4),
+      10_000,
+    );
+
+    await expect(runner.call<MarkReadResult>(RPC_MESSAGING.markRead, { ...ref(), chat: contact.jid })).resolves.toEqual({ read: expect.any(Number) });
+    await expect(readReceipt).resolves.toBeDefined();
+    await expect(runner.call<MarkReadResult>(RPC_MESSAGING.markRead, { ...ref(), chat: contact.jid })).resolves.toEqual({ read: 0 });
+  });
+
+  it('creates a group, reads its metadata and adds and removes a participant', async () => {
+    const created = await runner.call<GroupSummary>(RPC_MESSAGING.groupCreate, { ...ref(), subject: 'Team', participants: [CONTACT] });
+    expect(created).toMatchObject({ jid: expect.stringMatching(/@g\.us$/), subject: 'Team' });
+    expect(created.participants.map((p) => p.pn).sort()).toEqual([owner.jid, contact.jid].sort());
+
+    await expect(runner.call<GroupParticipantsResult>(RPC_MESSAGING.groupParticipants, { ...ref(), group: created.jid, action: 'add', participants: [third.jid] })).resolves.toEqual({
+      results: [{ jid: third.jid, status: '200' }],
+    });
+    const grown = await runner.call<GroupSummary>(RPC_MESSAGING.group, { ...ref(), group: created.jid });
+    expect(grown.participants.map((p) => p.pn)).toContain(third.jid);
+    await runner.call(RPC_MESSAGING.groupParticipants, { ...ref(), group: created.jid, action: 'remove', participants: [CONTACT] });
+    const shrunk = await runner.call<GroupSummary>(RPC_MESSAGING.group, { ...ref(), group: created.jid });
+    expect(shrunk.participants.map((p) => p.pn).sort()).toEqual([owner.jid, third.jid].sort());
+    await expect(runner.call<GroupListResult>(RPC_MESSAGING.groups, ref())).resolves.toMatchObject({ data: [expect.objectContaining({ jid: created.jid, subject: 'Team' })] });
+    await expect(runner.call(RPC_MESSAGING.group, { ...ref(), group: '120363000000000000@g.us' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('reads back chats, a chat page by page (newest first) and contacts', async () => {
+    const chats = await runner.call<Page<ChatSummary>>(RPC_MESSAGING.chats, { ...ref(), limit: 1 });
+    expect(chats.data).toEqual([expect.objectContaining({ jid: contact.jid, pn: contact.jid, lid: contact.lid, name: 'Contact', isGroup: false })]);
+
+    const first = await runner.call<Page<StoredMessage>>(RPC_MESSAGING.chatMessages, { ...ref(), chat: contact.jid, limit: 3 });
+    const second = await runner.call<Page<StoredMessage>>(RPC_MESSAGING.chatMessages, { ...ref(), chat: contact.jid, limit: 3, cursor: first.nextCursor });
+    expect(first.data).toHaveLength(3);
+    expect(first.data[0].id).toBe(chats.data[0].lastMessageId);
+    const times = [...first.data, ...second.data].map((m) => m.timestamp);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(new Set([...first.data, ...second.data].map((m) => m.id)).size).toBe(6);
+    // Messages of both sides and both jid forms of the chat are one conversation.
+    const everything = await runner.call<Page<StoredMessage>>(RPC_MESSAGING.chatMessages, { ...ref(), chat: contact.lid, limit: 200 });
+    expect(everything.data.some((m) => m.fromMe)).toBe(true);
+    expect(everything.data.some((m) => !m.fromMe && m.content.text === 'react to me')).toBe(true);
+
+    const contacts = await runner.call<Page<ContactSummary>>(RPC_MESSAGING.contacts, { ...ref(), limit: 50 });
+    expect(contacts.data).toContainEqual({ jid: contact.jid, pn: contact.jid, lid: contact.lid, name: 'Contact' });
+    await expect(runner.call<ContactExistsResult>(RPC_MESSAGING.contactExists, { ...ref(), phone: `+${THIRD}` })).resolves.toMatchObject({ phone: `+${THIRD}`, exists: true, jid: third.jid });
+    await expect(runner.call<ContactExistsResult>(RPC_MESSAGING.contactExists, { ...ref(), phone: '15559999999' })).resolves.toMatchObject({ exists: false });
+  });
+
+  it("answers another org 404 and a session that is not connected 409", async () => {
+    await expect(runner.call(RPC_MESSAGING.message, { orgId: 'org_other', sessionId, id: 'x' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(runner.call(RPC_MESSAGING.chats, { orgId: 'org_other', sessionId, limit: 10 })).rejects.toMatchObject({ code: 'not_found' });
+    const idle = newId();
+    await runner.call('sessions.start', { orgId: ORG, sessionId: idle });
+    await expect(
+      runner.call(RPC_MESSAGING.execute, { orgId: ORG, sessionId: idle, outboxId: newId(), waMessageId: generateMessageId(), attempt: 1, action: { kind: 'send', chat: contact.jid, content: { type: 'text', text: 'x' } } }),
+    ).rejects.toMatchObject({ code: 'session_not_connected' });
+    await runner.call('sessions.stop', { orgId: ORG, sessionId: idle });
+  });
+});
