@@ -1,4 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WaSandbox } from '@wa/wa-sandbox';
+import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 
@@ -78,7 +81,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
       LEASE_TTL_MS: '3000',
     };
     runner = await startRunner(transport, runnerEnv);
-    gw = await startGateway(transport, idp.env);
+    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
   });
 
   afterAll(async () => {
@@ -97,6 +100,38 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     const noQr = await api(`/sessions/${id}/qr`, { accept: 'application/json' });
     expect(noQr.status).toBe(404);
     await expect(noQr.json()).resolves.toMatchObject({ error: { code: 'not_found', details: { reason: 'no_qr_pending' } } });
+  });
+
+  it('tells webhook receivers about the QR code and every status change, signed and numbered', async () => {
+    const received: { type: string; sequence: number; sessionId: string; data: { status?: string; qr?: string } }[] = [];
+    let verifier: Webhook | undefined;
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        verifier!.verify(body, req.headers as Record<string, string>);
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const hook = await json<{ secret: string }>(await api('/webhooks', { method: 'POST', body: { url, events: ['session.status', 'session.qr'] } }));
+      verifier = new Webhook(hook.secret);
+      const { id } = await linkedSession();
+      const deadline = Date.now() + 15_000;
+      while (!received.some((e) => e.sessionId === id && e.data.status === 'connected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const mine = received.filter((e) => e.sessionId === id);
+      expect(mine.map((e) => e.type)).toContain('session.qr');
+      expect(mine.filter((e) => e.type === 'session.status').map((e) => e.data.status)).toEqual(expect.arrayContaining(['starting', 'qr', 'connected']));
+      const sequences = mine.map((e) => e.sequence);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+      expect(sequences[0]).toBe(1);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((r) => receiver.close(r));
+    }
   });
 
   it('serves the pending QR code as a PNG by default', async () => {

@@ -57,6 +57,8 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
       wsUrl: sandbox.wsUrl,
       rootPublicKey: sandbox.rootPublicKey,
       backoff: { baseMs: 50, maxMs: 200 },
+      // Unanswered queries of ended sockets would otherwise keep Jest waiting for a minute.
+      queryTimeoutMs: 5_000,
     });
 
   const deviceJid = (): string => sandbox.listDevices().find((d) => d.phone === OWNER && d.connected)!.jid;

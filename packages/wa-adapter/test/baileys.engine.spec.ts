@@ -54,6 +54,7 @@ describe(BaileysEngine.name, () => {
       maxConsecutiveFailures,
       backoff: { baseMs: 20, maxMs: 40 },
       connectTimeoutMs: 2_000,
+      queryTimeoutMs: 2_000,
     });
 
   it('reconnects with backoff while the server is unreachable, then fails with too_many_restarts', async () => {

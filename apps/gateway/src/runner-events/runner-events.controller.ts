@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC, type GatewayEventsPayload, type GatewayEventsResult } from '@wa/contracts';
+import { RPC, type EventInput, type GatewayEventsPayload, type GatewayEventsResult } from '@wa/contracts';
+import { EventsService } from '../events/events.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**
@@ -9,11 +10,28 @@ import { SessionsService } from '../sessions/sessions.service';
  */
 @Controller()
 export class RunnerEventsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly events: EventsService,
+  ) {}
 
+  /**
+   * State first, then the public event: a receiver that reacts to `session.status` by reading the
+   * session sees the new status. The runner's row id is the event's source id, so a batch that is
+   * handed over again after a lost acknowledgement records nothing twice.
+   */
   @MessagePattern(RPC.gatewayEvents)
   async ingest(@Payload() payload: GatewayEventsPayload): Promise<GatewayEventsResult> {
     await this.sessions.applyRunnerEvents(payload.events);
-    return { recorded: payload.events.length };
+    const inputs: EventInput[] = payload.events.map((e) => ({
+      orgId: e.orgId,
+      sessionId: e.sessionId,
+      type: e.type,
+      data: e.data as EventInput['data'],
+      occurredAt: e.occurredAt,
+      sourceId: e.id,
+    }));
+    await this.events.publish(inputs);
+    return { recorded: inputs.length };
   }
 }

@@ -27,6 +27,7 @@ export interface WhatsAppConfig {
   maxConsecutiveFailures: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  queryTimeoutMs: number;
 }
 
 export interface MessagingConfig {
@@ -89,6 +90,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
       maxConsecutiveFailures: envInt(env, 'WA_MAX_RECONNECTS', 10, 1, 1000),
       backoffBaseMs: envInt(env, 'WA_RECONNECT_BASE_MS', 1_000, 10, 600_000),
       backoffMaxMs: envInt(env, 'WA_RECONNECT_MAX_MS', 60_000, 100, 3_600_000),
+      queryTimeoutMs: envInt(env, 'WA_QUERY_TIMEOUT_MS', 60_000, 1_000, 600_000),
     },
     messaging: {
       ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),

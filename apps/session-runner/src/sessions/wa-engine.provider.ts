@@ -31,6 +31,7 @@ export const waEngineProvider: Provider = {
       syncHistory: wa.syncHistory,
       maxConsecutiveFailures: wa.maxConsecutiveFailures,
       backoff: { baseMs: wa.backoffBaseMs, maxMs: wa.backoffMaxMs },
+      queryTimeoutMs: wa.queryTimeoutMs,
       logger,
     });
   },
