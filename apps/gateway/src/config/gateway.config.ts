@@ -50,6 +50,26 @@ export interface EventsConfig {
   ssePollIntervalMs: number;
 }
 
+/** The outbox: how long sync sends wait, how sessions are paced, how long keys are kept. */
+export interface MessagingConfig {
+  syncTimeoutMs: number;
+  /** Minimum gap between two sends of one session, and the random spread added to it. */
+  minIntervalMs: number;
+  jitterMs: number;
+  idempotencyTtlMs: number;
+  mediaMaxBytes: number;
+  /** How often the dispatcher looks for entries that other replicas accepted or that are due for a retry. */
+  pollIntervalMs: number;
+  /** How long a claimed entry belongs to one dispatcher before another may take it over. */
+  claimTtlMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Entries that could not be handed over for this long are failed with reason `expired`. */
+  maxAgeMs: number;
+  /** False on replicas that should only accept entries. */
+  dispatcherEnabled: boolean;
+}
+
 export interface JwtAuthConfig {
   jwksUrl: string;
   issuer: string;
@@ -82,6 +102,7 @@ export class GatewayConfig {
   readonly rateLimits!: RateLimitsConfig;
   readonly webhooks!: WebhooksConfig;
   readonly events!: EventsConfig;
+  readonly messaging!: MessagingConfig;
 
   constructor(values: GatewayConfig) {
     Object.assign(this, values);
@@ -182,6 +203,19 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       retentionDays: envInt(env, 'EVENT_RETENTION_DAYS', 7, 1, 3650),
       sseHeartbeatMs: envInt(env, 'EVENTS_SSE_HEARTBEAT_MS', 15_000, 100, 300_000),
       ssePollIntervalMs: envInt(env, 'EVENTS_SSE_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    },
+    messaging: {
+      syncTimeoutMs: envInt(env, 'SEND_SYNC_TIMEOUT_MS', 15_000, 100, 120_000),
+      minIntervalMs: envInt(env, 'SEND_MIN_INTERVAL_MS', 1000, 0, 600_000),
+      jitterMs: envInt(env, 'SEND_JITTER_MS', 500, 0, 600_000),
+      idempotencyTtlMs: envInt(env, 'IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365) * 3_600_000,
+      mediaMaxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      pollIntervalMs: envInt(env, 'OUTBOX_POLL_INTERVAL_MS', 500, 10, 60_000),
+      claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 60_000, 1000, 3_600_000),
+      retryBaseMs: envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000),
+      retryMaxMs: envInt(env, 'OUTBOX_RETRY_MAX_MS', 30_000, 10, 3_600_000),
+      maxAgeMs: envInt(env, 'OUTBOX_MAX_AGE_HOURS', 24, 1, 24 * 30) * 3_600_000,
+      dispatcherEnabled: envBool(env, 'OUTBOX_DISPATCHER', true),
     },
   });
 }

@@ -31,7 +31,8 @@ export class SqlDialect {
     return this.kind === 'sqlite' ? this.exclusive(() => ds.transaction(work)) : ds.transaction(work);
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs `work` after every SQLite write of this process queued before it (PostgreSQL callers need no turn). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
     const previous = SqlDialect.writers.get(this.writerKey) ?? Promise.resolve();
     const run = previous.then(work, work);
     const tail = run.catch(() => undefined);

@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, type EventInput, type GatewayEventsPayload, type GatewayEventsResult } from '@wa/contracts';
 import { EventsService } from '../events/events.service';
+import { OutboxEvents } from '../messages/outbox.events';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**
@@ -13,6 +14,7 @@ export class RunnerEventsController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly events: EventsService,
+    private readonly outbox: OutboxEvents,
   ) {}
 
   /**
@@ -23,6 +25,7 @@ export class RunnerEventsController {
   @MessagePattern(RPC.gatewayEvents)
   async ingest(@Payload() payload: GatewayEventsPayload): Promise<GatewayEventsResult> {
     await this.sessions.applyRunnerEvents(payload.events);
+    await this.outbox.apply(payload.events);
     const inputs: EventInput[] = payload.events.map((e) => ({
       orgId: e.orgId,
       sessionId: e.sessionId,

@@ -1,0 +1,153 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiListResponse,
+  ChatSummaryDto,
+  ContactExistsDto,
+  ContactSummaryDto,
+  ErrorEnvelopeDto,
+  GroupCreateDto,
+  GroupParticipantsDto,
+  GroupParticipantsResultDto,
+  GroupSummaryDto,
+  MessageGetQueryDto,
+  PageQueryDto,
+  RPC_MESSAGING,
+  StoredMessageDto,
+  type ChatMessagesPayload,
+  type ContactExistsPayload,
+  type GroupCreatePayload,
+  type GroupGetPayload,
+  type GroupParticipantsPayload,
+  type ListResult,
+  type MessageGetPayload,
+  type PagePayload,
+  type RpcPattern,
+  type SessionRef,
+} from '@wa/contracts';
+import { AppError } from '@wa/domain';
+import { RunnerClient } from '../runner/runner-client';
+import { requireJid } from './jid-param';
+import { MessagesService } from './messages.service';
+
+const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+const DEFAULT_LIMIT = 50;
+/** Group calls wait for WhatsApp's server, which answers slower than the runner's store. */
+const GROUP_WRITE_TIMEOUT_MS = 30_000;
+
+/**
+ * What a session's runner knows: chats, stored messages (with poll tallies), contacts, groups.
+ * The session is checked against the caller's org here first, so another org's session is a
+ * 404 identical to a missing one before any runner is asked.
+ */
+@ApiTags('chats')
+@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: no such session (or chat, message, group) in your organization.' })
+@Controller('sessions/:id')
+export class MessageReadsController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly runner: RunnerClient,
+  ) {}
+
+  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>, timeoutMs?: number): Promise<T> {
+    await this.messages.requireSession(p.orgId, id);
+    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, timeoutMs);
+  }
+
+  @Get('chats')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List chats', description: 'Chats with their latest message, most recent first, in cursor pages.' })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(ChatSummaryDto)
+  listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<ChatSummaryDto>> {
+    return this.ask<ListResult<ChatSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.chats, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  }
+
+  @Get('chats/:chat/messages')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List the messages of a chat', description: 'Stored messages, newest first, in cursor pages.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'chat', description: 'The chat JID (URL-encoded).', example: '491701234567@s.whatsapp.net' })
+  @ApiListResponse(StoredMessageDto)
+  listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Query() q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
+    return this.ask<ListResult<StoredMessageDto>, ChatMessagesPayload>(p, id, RPC_MESSAGING.chatMessages, { chat: requireJid(chat, 'chat'), limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  }
+
+  @Get('messages/:mid')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'Get a message', description: "A stored message; for polls with the current tally decrypted from incoming votes (each voter's latest vote counted once)." })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'mid', description: 'The WhatsApp message id.', example: '3EB0C431C26A1916E07A' })
+  @ApiOkResponse({ type: StoredMessageDto })
+  getMessage(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string, @Query() q: MessageGetQueryDto): Promise<StoredMessageDto> {
+    return this.ask<StoredMessageDto, MessageGetPayload>(p, id, RPC_MESSAGING.message, { id: mid, ...(q.chat ? { chat: q.chat } : {}) });
+  }
+
+  @Get('contacts')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List contacts', description: 'Contacts the session knows, in cursor pages.' })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(ContactSummaryDto)
+  listContacts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<ContactSummaryDto>> {
+    return this.ask<ListResult<ContactSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.contacts, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  }
+
+  @Get('contacts/:phone/exists')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'Check a number', description: 'Whether a phone number (E.164 digits, no +) has a WhatsApp account, and its JIDs. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'phone', description: 'E.164 digits without +.', example: '491701234567' })
+  @ApiOkResponse({ type: ContactExistsDto })
+  contactExists(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('phone') phone: string): Promise<ContactExistsDto> {
+    if (!/^\d{6,15}$/.test(phone)) {
+      throw new AppError('validation_error', 'invalid request: phone: must be 6-15 digits', { fields: [{ field: 'phone', problems: ['phone must be E.164 digits without +'] }] });
+    }
+    return this.ask<ContactExistsDto, ContactExistsPayload>(p, id, RPC_MESSAGING.contactExists, { phone });
+  }
+
+  @Get('groups')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List groups', description: 'The groups the account takes part in.' })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(GroupSummaryDto)
+  listGroups(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<GroupSummaryDto>> {
+    return this.ask<ListResult<GroupSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.groups, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  }
+
+  @Get('groups/:group')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'Get group metadata', description: 'Subject, owner, description and participants.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'group', description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' })
+  @ApiOkResponse({ type: GroupSummaryDto })
+  getGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupGetPayload>(p, id, RPC_MESSAGING.group, { group: requireJid(group, 'group') });
+  }
+
+  @Post('groups')
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Create a group', description: 'Creates a group with the given participants. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiCreatedResponse({ type: GroupSummaryDto })
+  createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: GroupCreateDto): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupCreatePayload>(p, id, RPC_MESSAGING.groupCreate, { subject: body.subject, participants: body.participants }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Post('groups/:group/participants')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Add or remove group participants', description: "WhatsApp's answer per participant. 409 `session_not_connected` unless the session is connected." })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'group', description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' })
+  @ApiOkResponse({ type: GroupParticipantsResultDto })
+  changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string, @Body() body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
+    return this.ask<GroupParticipantsResultDto, GroupParticipantsPayload>(
+      p,
+      id,
+      RPC_MESSAGING.groupParticipants,
+      { group: requireJid(group, 'group'), action: body.action, participants: body.participants },
+      GROUP_WRITE_TIMEOUT_MS,
+    );
+  }
+}

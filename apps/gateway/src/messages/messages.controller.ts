@@ -1,0 +1,279 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ChatPresenceDto,
+  ChatReadDto,
+  ErrorEnvelopeDto,
+  MESSAGE_SEND_DTOS,
+  MessageDeleteDto,
+  MessageEditDto,
+  MessageReactionDto,
+  MessageReactionRemoveDto,
+  OutboxEntryDto,
+  PollVoteDto,
+  RPC_MESSAGING,
+  SendResultDto,
+  messageSendSchema,
+  type MarkReadPayload,
+  type PresencePayload,
+} from '@wa/contracts';
+import type { FastifyReply } from 'fastify';
+import { RunnerClient } from '../runner/runner-client';
+import { requireJid } from './jid-param';
+import { validateReactionBody, validateReactionRemoveBody, validateSendBody, validateVoteBody } from './message-body.validator';
+import { MessagesService, type WriteRequest } from './messages.service';
+
+const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+const MID = { name: 'mid', description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp).', example: '3EB0C431C26A1916E07A' };
+const CHAT = { name: 'chat', description: 'The chat JID (URL-encoded).', example: '491701234567@s.whatsapp.net' };
+
+const WRITE_SEMANTICS =
+  'Every write goes through the durable outbox and answers a `SendResult`. By default (`mode: sync`) the gateway waits, up to SEND_SYNC_TIMEOUT_MS, until the runner handed the message to WhatsApp, and answers **200**; ' +
+  'with `Prefer: respond-async` it answers **202** at once (`mode: async`, header `Preference-Applied: respond-async`) and the entry waits in the outbox, even while the session is not connected. ' +
+  'Read progress at `GET /api/v1/sessions/{id}/outbox/{outboxId}`. `Idempotency-Key` makes retries safe: the same key with the same request replays the stored result (`replayed: true`) and sends nothing; ' +
+  'with a different request it answers 422 `idempotency_key_reused`; while the first is in flight, 409 `conflict`. Keys are scoped to your organization and the route, and kept at least 24 hours.';
+
+const IdempotencyHeader = ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable characters; see the operation description.' });
+const PreferHeader = ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to be answered as soon as the entry is in the outbox (202).' });
+
+function WriteResponses(): MethodDecorator {
+  return (target, key, descriptor) => {
+    IdempotencyHeader(target, key, descriptor);
+    PreferHeader(target, key, descriptor);
+    ApiOkResponse({ type: SendResultDto, description: 'Sync mode: handed to WhatsApp (or `queued`/`sending` if the wait timed out; the entry carries on).' })(target, key, descriptor);
+    ApiAcceptedResponse({ type: SendResultDto, description: 'Async mode (`Prefer: respond-async`): accepted into the outbox.' })(target, key, descriptor);
+    ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`session_not_connected` (sync mode only), or `conflict`: a request with this Idempotency-Key is in flight.' })(target, key, descriptor);
+    ApiUnprocessableEntityResponse({ type: ErrorEnvelopeDto, description: '`idempotency_key_reused`: the key was used with a different request.' })(target, key, descriptor);
+  };
+}
+
+const wantsAsync = (prefer: string | undefined): boolean => prefer !== undefined && /(^|[\s,;])respond-async([\s,;=]|$)/i.test(prefer);
+
+
+/**
+ * The WhatsApp-side writes of a session. The hot bodies (send, reaction, vote) are typed
+ * `unknown` so the global ValidationPipe skips them: their validators are compiled once.
+ */
+@ApiTags('messages')
+@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: the session (or the target message) does not exist or is not owned by your organization.' })
+@Controller('sessions/:id')
+export class MessagesController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly runner: RunnerClient,
+  ) {}
+
+  private async write(reply: FastifyReply, req: Omit<WriteRequest, 'async'>, prefer: string | undefined): Promise<SendResultDto> {
+    const async = wantsAsync(prefer);
+    const result = await this.messages.submit({ ...req, async });
+    if (async && !result.replayed) void reply.status(202).header('preference-applied', 'respond-async');
+    else if (async) void reply.header('preference-applied', 'respond-async');
+    return result;
+  }
+
+  @Post('messages')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Send a message',
+    description: `Sends text (with mentions, replying to a message), image, video, audio or voice note, document, sticker, location, contact cards or a poll to \`chat\`. Media come by \`url\` (fetched by the server; public addresses only) or inline \`base64\`, at most MEDIA_MAX_BYTES. ${WRITE_SEMANTICS}`,
+  })
+  @ApiParam(SESSION_ID)
+  @ApiExtraModels(...MESSAGE_SEND_DTOS)
+  @ApiBody({ schema: messageSendSchema() })
+  @WriteResponses()
+  async sendMessage(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    const dto = validateSendBody(body);
+    return this.write(reply, { orgId: p.orgId, sessionId: id, route: 'messages.send', idempotencyKey: key, fingerprint: [id, body], plan: () => this.messages.planSend(dto) }, prefer);
+  }
+
+  @Post('messages/:mid/reaction')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'React to a message',
+    description: `Sets your reaction (\`emoji\`) on the message identified by \`mid\` (located by \`chat\`/\`sender\` in the body); it replaces your previous reaction. Returns **200** with a \`SendResult\`. ### Preconditions & errors - Requires the **\`send\`** capability. - **404 \`not_found\`** — the session or message does not exist or is not owned by your organization. ${WRITE_SEMANTICS}`,
+  })
+  @ApiParam(SESSION_ID)
+  @ApiParam(MID)
+  @ApiBody({ type: MessageReactionDto })
+  @WriteResponses()
+  async reactToMessage(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    const dto = validateReactionBody(body);
+    return this.write(
+      reply,
+      { orgId: p.orgId, sessionId: id, route: 'messages.react', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planReaction(s, mid, dto, dto.emoji) },
+      prefer,
+    );
+  }
+
+  @Delete('messages/:mid/reaction')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Remove your reaction from a message',
+    description: `Clears the reaction you previously set on the message identified by \`mid\` (located by \`chat\`/\`sender\` in the body). The gateway sends an **empty** reaction to WhatsApp, so any \`emoji\` value in the body is ignored. Idempotent: removing when no reaction is set is a no-op. Returns **200** with a \`SendResult\`. ### Preconditions & errors - Requires the **\`send\`** capability. - **404 \`not_found\`** — the session or message does not exist or is not owned by your organization. ${WRITE_SEMANTICS}`,
+  })
+  @ApiParam(SESSION_ID)
+  @ApiParam(MID)
+  @ApiBody({ type: MessageReactionRemoveDto })
+  @WriteResponses()
+  async removeReaction(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    const dto = validateReactionRemoveBody(body);
+    const fingerprint = [id, mid, { chat: dto.chat, sender: dto.sender }];
+    return this.write(
+      reply,
+      { orgId: p.orgId, sessionId: id, route: 'messages.unreact', idempotencyKey: key, fingerprint, plan: (s) => this.messages.planReaction(s, mid, dto, '') },
+      prefer,
+    );
+  }
+
+  @Post('messages/:mid/vote')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Vote on a poll message',
+    description: `Casts a vote on the poll message identified by \`mid\` (located by \`chat\`/\`sender\` in the body). \`options\` is the **complete** set of poll choices you want selected — it **replaces** your previous vote rather than adding to it. Send an empty array to clear your vote; for a single-choice poll send exactly one option. Returns **200** with a \`SendResult\`. ### Preconditions & errors - Requires the **\`send\`** capability. - **400 \`validation_error\`** — the target is not a poll or an option does not match the poll's choices. - **404 \`not_found\`** — the session or poll message does not exist or is not owned by your organization. ${WRITE_SEMANTICS}`,
+  })
+  @ApiParam({ ...SESSION_ID, description: 'The WhatsApp session id casting the vote. Must be a connected session your organization owns.' })
+  @ApiParam({ ...MID, description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp) of the poll message being voted on.' })
+  @ApiBody({ type: PollVoteDto })
+  @WriteResponses()
+  async voteOnPoll(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    const dto = validateVoteBody(body);
+    return this.write(
+      reply,
+      { orgId: p.orgId, sessionId: id, route: 'messages.vote', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planVote(s, mid, dto) },
+      prefer,
+    );
+  }
+
+  @Patch('messages/:mid')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Edit a message', description: `Replaces the text of one of your messages (WhatsApp allows this for about 15 minutes). 400 \`validation_error\` when the message is not yours. ${WRITE_SEMANTICS}` })
+  @ApiParam(SESSION_ID)
+  @ApiParam(MID)
+  @ApiBody({ type: MessageEditDto })
+  @WriteResponses()
+  async editMessage(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body() body: MessageEditDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    return this.write(
+      reply,
+      { orgId: p.orgId, sessionId: id, route: 'messages.edit', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planEdit(s, mid, body.chat, body.text) },
+      prefer,
+    );
+  }
+
+  @Delete('messages/:mid')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Delete a message for everyone', description: `Revokes one of your messages for everyone in the chat. 400 \`validation_error\` when the message is not yours. ${WRITE_SEMANTICS}` })
+  @ApiParam(SESSION_ID)
+  @ApiParam(MID)
+  @ApiBody({ type: MessageDeleteDto })
+  @WriteResponses()
+  async deleteMessage(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Param('mid') mid: string,
+    @Body() body: MessageDeleteDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SendResultDto> {
+    return this.write(
+      reply,
+      { orgId: p.orgId, sessionId: id, route: 'messages.revoke', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planRevoke(s, mid, body.chat) },
+      prefer,
+    );
+  }
+
+  @Get('outbox/:outboxId')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'Get an outbox entry', description: 'The progress of a write: `queued` -> `sending` -> `sent` -> `delivered` -> `read`, or `failed` with `error`.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'outboxId', description: 'The `outboxId` of a SendResult.' })
+  @ApiOkResponse({ type: OutboxEntryDto })
+  getOutboxEntry(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('outboxId') outboxId: string): Promise<OutboxEntryDto> {
+    return this.messages.outboxEntry(p.orgId, id, outboxId);
+  }
+
+  @Post('chats/:chat/read')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Mark a chat read', description: 'Sends read receipts for the given messages, or for everything received in the chat. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam(CHAT)
+  @ApiBody({ type: ChatReadDto, required: false })
+  @ApiNoContentResponse({ description: 'Done.' })
+  async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Body() body: ChatReadDto = {}): Promise<void> {
+    await this.messages.requireSession(p.orgId, id);
+    await this.runner.call<unknown, MarkReadPayload>(RPC_MESSAGING.markRead, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), messageIds: body?.messageIds });
+  }
+
+  @Post('chats/:chat/presence')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Show typing or recording', description: '`typing`, `recording` or `paused` in a chat. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiParam(CHAT)
+  @ApiBody({ type: ChatPresenceDto })
+  @ApiNoContentResponse({ description: 'Done.' })
+  async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Body() body: ChatPresenceDto): Promise<void> {
+    await this.messages.requireSession(p.orgId, id);
+    await this.runner.call<unknown, PresencePayload>(RPC_MESSAGING.presence, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), presence: body.presence });
+  }
+}

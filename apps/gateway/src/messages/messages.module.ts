@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { MediaPolicy } from './media.policy';
+import { MessageReadsController } from './message-reads.controller';
+import { MessagesController } from './messages.controller';
+import { MessagesService } from './messages.service';
+import { OutboxDispatcher } from './outbox.dispatcher';
+import { OutboxEvents } from './outbox.events';
+import { OutboxStore } from './outbox.store';
+
+/** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
+@Module({
+  controllers: [MessagesController, MessageReadsController],
+  providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
+  exports: [OutboxEvents],
+})
+export class MessagesModule {}

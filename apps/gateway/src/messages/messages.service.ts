@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import {
+  RPC_MESSAGING,
+  type LookupPayload,
+  type LookupResult,
+  type MessageReactionDto,
+  type MessageSendDto,
+  type MessageTarget,
+  type OutboxAction,
+  type OutboxEntryDto,
+  type OutgoingContent,
+  type PollVoteDto,
+  type SendResultDto,
+} from '@wa/contracts';
+import { AppError, generateMessageId, newId } from '@wa/domain';
+import { createHash } from 'node:crypto';
+import { GatewayConfig } from '../config/gateway.config';
+import { RunnerClient } from '../runner/runner-client';
+import { MediaPolicy } from './media.policy';
+import { OutboxDispatcher } from './outbox.dispatcher';
+import { OutboxStore, type OutboxRow, type SessionRow } from './outbox.store';
+
+/** `Idempotency-Key`: 1-255 printable ASCII characters. */
+const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,255}$/;
+/** A sync request that has not stored its answer this long after its own timeout has died with its gateway. */
+const ABANDONED_AFTER_MS = 5000;
+
+export const sessionNotFound = (): AppError => new AppError('not_found', 'session not found');
+
+export interface WriteRequest {
+  orgId: string;
+  sessionId: string;
+  /** The idempotency scope next to org and key: one name per write route. */
+  route: string;
+  idempotencyKey?: string;
+  async: boolean;
+  /** Everything that makes two requests "the same": path parameters and body. */
+  fingerprint: unknown;
+  /** Validates against the session (and the runner's store) and says what the entry will do. */
+  plan: (session: SessionRow & { orgId: string }) => Promise<{ chat: string; action: OutboxAction }>;
+}
+
+/** JSON with sorted keys, so that the same request hashes the same whatever the key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const rec = value as Record<string, unknown>;
+    return `{${Object.keys(rec)
+      .filter((k) => rec[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(rec[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function toResult(row: Pick<OutboxRow, 'id' | 'status' | 'createdAt' | 'waMessageId'>, mode: 'sync' | 'async', replayed: boolean): SendResultDto {
+  return { mode, outboxId: row.id, replayed, status: row.status, timestamp: row.createdAt, waMessageId: row.waMessageId };
+}
+
+export function toOutboxEntry(row: OutboxRow): OutboxEntryDto {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    kind: row.kind,
+    chat: row.chat,
+    waMessageId: row.waMessageId,
+    status: row.status,
+    error: row.error,
+    mode: row.mode,
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/**
+ * Every WhatsApp-side write becomes an outbox entry here: session check, idempotency,
+ * validation against the target message, the durable insert with a WhatsApp id minted on the
+ * spot, then either an immediate answer (async) or a bounded wait for the hand-over (sync).
+ */
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly dispatcher: OutboxDispatcher,
+    private readonly runner: RunnerClient,
+    private readonly media: MediaPolicy,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  async requireSession(orgId: string, sessionId: string): Promise<SessionRow> {
+    const session = await this.store.session(orgId, sessionId);
+    if (!session) throw sessionNotFound();
+    return session;
+  }
+
+  async submit(req: WriteRequest): Promise<SendResultDto> {
+    const session = await this.requireSession(req.orgId, req.sessionId);
+    let hash: string | undefined;
+    if (req.idempotencyKey !== undefined) {
+      if (!IDEMPOTENCY_KEY_RE.test(req.idempotencyKey)) {
+        throw new AppError('validation_error', 'Idempotency-Key must be 1-255 printable ASCII characters', {
+          fields: [{ field: 'Idempotency-Key', problems: ['must be 1-255 printable ASCII characters'] }],
+        });
+      }
+      hash = createHash('sha256').update(canonical(req.fingerprint)).digest('hex');
+      const earlier = await this.earlierAnswer(req, hash);
+      if (earlier) return earlier;
+    }
+    if (!req.async && session.status !== 'connected') {
+      throw new AppError('session_not_connected', `the session is ${session.status}; send with "Prefer: respond-async" to queue the message until it connects`, {
+        status: session.status,
+      });
+    }
+    const { chat, action } = await req.plan({ ...session, orgId: req.orgId });
+
+    const now = Date.now();
+    const entry = {
+      id: newId(now),
+      orgId: req.orgId,
+      sessionId: session.id,
+      chat,
+      kind: action.kind,
+      action: JSON.stringify(action),
+      waMessageId: generateMessageId(session.meJid ?? undefined),
+      mode: req.async ? ('async' as const) : ('sync' as const),
+      createdAt: now,
+    };
+    const accepted = toResult({ id: entry.id, status: 'queued', createdAt: now, waMessageId: entry.waMessageId }, entry.mode, false);
+    const key =
+      hash !== undefined && req.idempotencyKey !== undefined
+        ? { route: req.route, key: req.idempotencyKey, requestHash: hash, expiresAt: now + this.config.messaging.idempotencyTtlMs, response: req.async ? JSON.stringify(accepted) : null }
+        : undefined;
+    if (!(await this.store.accept(entry, key))) {
+      // Another request with this key got in between our check and our insert.
+      const earlier = await this.earlierAnswer(req, hash as string);
+      if (earlier) return earlier;
+      throw new AppError('conflict', 'a request with this Idempotency-Key is in flight');
+    }
+    this.dispatcher.kick();
+    if (req.async) return accepted;
+
+    const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs);
+    const result = toResult(row ?? { ...entry, status: 'queued' }, 'sync', false);
+    if (key) await this.store.saveResponse(req.orgId, req.route, key.key, JSON.stringify(result));
+    return result;
+  }
+
+  /** The stored answer of an earlier request with the same key, or the error a reuse deserves. */
+  private async earlierAnswer(req: WriteRequest, hash: string): Promise<SendResultDto | undefined> {
+    const now = Date.now();
+    const earlier = await this.store.idempotency(req.orgId, req.route, req.idempotencyKey as string);
+    if (!earlier || earlier.expiresAt < now) return undefined;
+    if (earlier.requestHash !== hash) {
+      throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request', { idempotencyKey: req.idempotencyKey });
+    }
+    if (earlier.response) return { ...(JSON.parse(earlier.response) as SendResultDto), replayed: true };
+    if (earlier.createdAt + this.config.messaging.syncTimeoutMs + ABANDONED_AFTER_MS < now) {
+      const row = await this.store.byId(earlier.outboxId);
+      if (row) return toResult(row, row.mode, true);
+    }
+    throw new AppError('conflict', 'a request with this Idempotency-Key is still in flight; retry after it completed', { idempotencyKey: req.idempotencyKey });
+  }
+
+  async outboxEntry(orgId: string, sessionId: string, id: string): Promise<OutboxEntryDto> {
+    await this.requireSession(orgId, sessionId);
+    const row = await this.store.get(orgId, sessionId, id);
+    if (!row) throw new AppError('not_found', 'outbox entry not found');
+    return toOutboxEntry(row);
+  }
+
+  // --- plans: what each route asks WhatsApp to do, validated before anything is written ---
+
+  async planSend(dto: MessageSendDto): Promise<{ chat: string; action: OutboxAction }> {
+    const replyTo = 'replyTo' in dto && dto.replyTo ? { id: dto.replyTo.id, chat: dto.chat, sender: dto.replyTo.sender } : undefined;
+    return { chat: dto.chat, action: { kind: 'send', chat: dto.chat, content: await this.content(dto), ...(replyTo ? { replyTo } : {}) } };
+  }
+
+  private async content(dto: MessageSendDto): Promise<OutgoingContent> {
+    switch (dto.type) {
+      case 'text':
+        return { type: 'text', text: dto.text, ...(dto.mentions?.length ? { mentions: dto.mentions } : {}) };
+      case 'location':
+        return { type: 'location', latitude: dto.latitude, longitude: dto.longitude, name: dto.name, address: dto.address };
+      case 'contacts':
+        return { type: 'contacts', contacts: dto.contacts.map((c) => ({ displayName: c.displayName, vcard: c.vcard })) };
+      case 'poll':
+        return { type: 'poll', name: dto.name, options: dto.options, selectableCount: dto.selectableCount };
+      case 'image':
+      case 'video':
+      case 'audio':
+      case 'document':
+      case 'sticker': {
+        const media = await this.media.source(dto);
+        if (dto.type === 'image' || dto.type === 'video') return { type: dto.type, media, mimetype: dto.mimetype, caption: dto.caption };
+        if (dto.type === 'audio') return { type: 'audio', media, mimetype: dto.mimetype, voiceNote: dto.voiceNote ?? false };
+        if (dto.type === 'document') return { type: 'document', media, mimetype: dto.mimetype ?? 'application/octet-stream', fileName: dto.fileName, caption: dto.caption };
+        return { type: 'sticker', media };
+      }
+    }
+  }
+
+  async planReaction(session: SessionRow & { orgId: string }, mid: string, dto: Pick<MessageReactionDto, 'chat' | 'sender'>, emoji: string) {
+    const target: MessageTarget = { id: mid, chat: dto.chat, sender: dto.sender };
+    const found = await this.lookup(session, target);
+    if (!found.exists) throw new AppError('not_found', 'message not found');
+    return { chat: dto.chat, action: { kind: 'react' as const, target, emoji } };
+  }
+
+  async planVote(session: SessionRow & { orgId: string }, mid: string, dto: PollVoteDto) {
+    const target: MessageTarget = { id: mid, chat: dto.chat, sender: dto.sender };
+    const found = await this.lookup(session, target);
+    if (!found.exists) throw new AppError('not_found', 'poll message not found');
+    const poll = found.poll;
+    const problem = (msg: string): AppError => new AppError('validation_error', msg, { fields: [{ field: 'options', problems: [msg] }] });
+    if (!poll) throw new AppError('validation_error', 'the target message is not a poll', { fields: [{ field: 'mid', problems: ['not a poll'] }] });
+    const unknown = dto.options.filter((o) => !poll.options.includes(o));
+    if (unknown.length) throw problem(`options do not match the poll's choices: ${unknown.map((o) => JSON.stringify(o)).join(', ')}`);
+    if (poll.selectableCount === 1 && dto.options.length > 1) throw problem('this is a single-choice poll: select exactly one option (or none to clear your vote)');
+    if (poll.selectableCount > 1 && dto.options.length > poll.selectableCount) throw problem(`this poll allows at most ${poll.selectableCount} options`);
+    return { chat: dto.chat, action: { kind: 'vote' as const, target, options: dto.options } };
+  }
+
+  async planEdit(session: SessionRow & { orgId: string }, mid: string, chat: string, text: string) {
+    const target = await this.ownTarget(session, mid, chat);
+    const found = await this.lookup(session, target);
+    if (!found.exists) throw new AppError('not_found', 'message not found');
+    if (!found.fromMe) throw new AppError('validation_error', 'only your own messages can be edited', { fields: [{ field: 'mid', problems: ['not your message'] }] });
+    return { chat, action: { kind: 'edit' as const, target, text } };
+  }
+
+  async planRevoke(session: SessionRow & { orgId: string }, mid: string, chat: string) {
+    const target = await this.ownTarget(session, mid, chat);
+    const found = await this.lookup(session, target);
+    if (!found.exists) throw new AppError('not_found', 'message not found');
+    if (!found.fromMe) throw new AppError('validation_error', 'only your own messages can be deleted for everyone', { fields: [{ field: 'mid', problems: ['not your message'] }] });
+    return { chat, action: { kind: 'revoke' as const, target } };
+  }
+
+  /** Our own messages: the author is the account itself (the runner matches its LID too). */
+  private async ownTarget(session: SessionRow, mid: string, chat: string): Promise<MessageTarget> {
+    const sender = chat.endsWith('@lid') && session.meLid ? session.meLid : session.meJid;
+    if (!sender) throw new AppError('not_found', 'message not found');
+    return { id: mid, chat, sender };
+  }
+
+  private lookup(session: SessionRow & { orgId: string }, target: MessageTarget): Promise<LookupResult> {
+    return this.runner.call<LookupResult, LookupPayload>(RPC_MESSAGING.lookup, { orgId: session.orgId, sessionId: session.id, target });
+  }
+}

@@ -1,0 +1,196 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type OutboxAction } from '@wa/contracts';
+import { AppError, newId } from '@wa/domain';
+import { GatewayConfig } from '../config/gateway.config';
+import { RunnerClient } from '../runner/runner-client';
+import { OutboxStore, type OutboxRow } from './outbox.store';
+
+/** Errors after which the same entry may well succeed later; anything else fails the entry. */
+const TRANSIENT = new Set(['session_unavailable', 'session_not_connected', 'service_unavailable', 'rate_limited']);
+/** An unexpected runner error is retried a few times before the entry is given up. */
+const INTERNAL_ERROR_ATTEMPTS = 5;
+const CLAIM_BATCH = 100;
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/** How often a sync request re-reads its entry when another replica dispatches it. */
+const WAIT_POLL_MS = 200;
+const HANDED_OVER = new Set(['sent', 'delivered', 'read', 'failed']);
+
+/**
+ * Hands outbox entries to the runners. Any replica may dispatch any entry: a conditional UPDATE
+ * claims it (token + expiry), so an entry is dispatched by one replica at a time, and an entry
+ * whose dispatcher died is taken over when its claim expires, with the same WhatsApp id and the
+ * attempt count raised (the runner does not send an id twice). Per chat, only the oldest
+ * unfinished entry is eligible (order, one in flight); chats proceed in parallel; each session is
+ * paced with a jittered minimum interval between two hand-overs.
+ */
+@Injectable()
+export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('outbox');
+  private readonly nextSlot = new Map<string, number>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private inFlight = 0;
+  private pollTimer?: NodeJS.Timeout;
+  private wakeTimer?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+  private housekeepingTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly runner: RunnerClient,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.messaging.dispatcherEnabled) return;
+    this.pollTimer = setInterval(() => this.kick(), this.config.messaging.pollIntervalMs);
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), HOUSEKEEPING_INTERVAL_MS);
+    this.pollTimer.unref();
+    this.housekeepingTimer.unref();
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearInterval(this.housekeepingTimer);
+    clearTimeout(this.wakeTimer);
+    // Entries in flight finish or keep their claim, which another replica takes over when it expires.
+    const deadline = Date.now() + 5000;
+    while ((this.inFlight > 0 || this.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Looks for work now (coalesced): after an insert, a finished entry, a session that connected. */
+  kick(): void {
+    if (this.stopped || !this.config.messaging.dispatcherEnabled) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    setImmediate(() => void this.pass());
+  }
+
+  /**
+   * Resolves when the entry was handed to WhatsApp (or failed), or when `timeoutMs` passed,
+   * with the entry as it stands then.
+   */
+  async waitForHandover(id: string, timeoutMs: number): Promise<OutboxRow | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await this.store.byId(id);
+      if (!row || row.nextAttemptAt === null || HANDED_OVER.has(row.status) || Date.now() >= deadline) return row;
+      await new Promise<void>((resolve) => {
+        const waiters = this.waiters.get(id) ?? new Set();
+        this.waiters.set(id, waiters);
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          if (waiters.size === 0) this.waiters.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
+        waiters.add(done);
+      });
+    }
+  }
+
+  /** Entries moved by receipts: wake their waiters and let the next entries of their chats go. */
+  settled(ids: string[]): void {
+    for (const id of ids) this.notify(id);
+    if (ids.length) this.kick();
+  }
+
+  private notify(id: string): void {
+    for (const done of [...(this.waiters.get(id) ?? [])]) done();
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.claimAndDispatch();
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.logger.error({ msg: 'outbox pass failed', error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async claimAndDispatch(): Promise<void> {
+    const now = Date.now();
+    const candidates = await this.store.claimable(now, CLAIM_BATCH);
+    const m = this.config.messaging;
+    for (const c of candidates) {
+      const slot = this.nextSlot.get(c.sessionId) ?? 0;
+      if (slot > now) {
+        this.wakeAtLeastBy(slot);
+        continue;
+      }
+      const token = newId(now);
+      const entry = await this.store.claim(c.id, token, now, now + m.claimTtlMs);
+      if (!entry) continue;
+      const spread = m.jitterMs ? Math.round((Math.random() * 2 - 1) * m.jitterMs) : 0;
+      this.nextSlot.set(c.sessionId, now + Math.max(0, m.minIntervalMs + spread));
+      this.inFlight++;
+      void this.dispatch(entry, token).finally(() => {
+        this.inFlight--;
+        this.notify(entry.id);
+        this.kick();
+      });
+    }
+  }
+
+  private wakeAtLeastBy(at: number): void {
+    if (at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = Infinity;
+      this.kick();
+    }, Math.max(0, at - Date.now()));
+    this.wakeTimer.unref();
+  }
+
+  private async dispatch(entry: OutboxRow, token: string): Promise<void> {
+    const payload: ExecutePayload = {
+      orgId: entry.orgId,
+      sessionId: entry.sessionId,
+      outboxId: entry.id,
+      waMessageId: entry.waMessageId,
+      action: JSON.parse(entry.action) as OutboxAction,
+      attempt: entry.attempts,
+    };
+    try {
+      const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
+      await this.store.finishHandedOver(entry.id, token, result.status === 'sent' ? 'sent' : 'sending', Date.now());
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
+      const reason = `${e.code}: ${e.message}`;
+      const transient = TRANSIENT.has(e.code) || (e.code === 'internal_error' && entry.attempts < INTERNAL_ERROR_ATTEMPTS);
+      if (transient) {
+        const m = this.config.messaging;
+        const backoff = Math.min(m.retryMaxMs, m.retryBaseMs * 2 ** Math.min(entry.attempts - 1, 20));
+        const delay = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+        await this.store.finishRetry(entry.id, token, reason, Date.now() + delay, Date.now());
+        this.wakeAtLeastBy(Date.now() + delay);
+      } else {
+        this.logger.warn({ msg: 'outbox entry failed', outboxId: entry.id, sessionId: entry.sessionId, reason });
+        await this.store.finishFailed(entry.id, token, reason, Date.now());
+      }
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    const now = Date.now();
+    try {
+      await this.store.expire(now - this.config.messaging.maxAgeMs, now);
+      await this.store.purgeKeys(now);
+    } catch (err) {
+      this.logger.warn({ msg: 'outbox housekeeping failed', error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

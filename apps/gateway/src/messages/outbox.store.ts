@@ -1,0 +1,350 @@
+import { Injectable } from '@nestjs/common';
+import type { OutboxStatus, SendMode } from '@wa/contracts';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { SqlDialect } from '../database/sql-dialect';
+
+export interface SessionRow {
+  id: string;
+  status: string;
+  meJid: string | null;
+  meLid: string | null;
+}
+
+export interface IdempotencyRow {
+  requestHash: string;
+  outboxId: string;
+  response: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface OutboxRow {
+  id: string;
+  orgId: string;
+  sessionId: string;
+  chat: string;
+  kind: string;
+  action: string;
+  waMessageId: string;
+  mode: SendMode;
+  status: OutboxStatus;
+  error: string | null;
+  attempts: number;
+  nextAttemptAt: number | null;
+  claimToken: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewOutboxEntry {
+  id: string;
+  orgId: string;
+  sessionId: string;
+  chat: string;
+  kind: string;
+  action: string;
+  waMessageId: string;
+  mode: SendMode;
+  createdAt: number;
+}
+
+export interface NewIdempotencyKey {
+  route: string;
+  key: string;
+  requestHash: string;
+  expiresAt: number;
+  /** Stored at once for async answers; sync answers store theirs when the wait ends. */
+  response: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+const OUTBOX_COLUMNS =
+  'id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, created_at, updated_at';
+
+/** Statuses an event may move an entry from: status only moves forward (`failed` never overrides a receipt). */
+const ADVANCE_FROM: Record<'sent' | 'delivered' | 'read' | 'failed', string> = {
+  sent: "'queued', 'sending'",
+  delivered: "'queued', 'sending', 'sent'",
+  read: "'queued', 'sending', 'sent', 'delivered'",
+  failed: "'queued', 'sending', 'sent'",
+};
+
+const SQL = {
+  session: 'SELECT id, status, me_jid, me_lid FROM sessions WHERE org_id = $1 AND id = $2',
+  idempotency: 'SELECT request_hash, outbox_id, response, created_at, expires_at FROM idempotency_keys WHERE org_id = $1 AND route = $2 AND idem_key = $3',
+  // An expired key that was not purged yet is taken over; a live one makes the insert a no-op.
+  claimKey:
+    'INSERT INTO idempotency_keys (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
+    'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
+    'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at',
+  insert:
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9)",
+  saveResponse: 'UPDATE idempotency_keys SET response = $4 WHERE org_id = $1 AND route = $2 AND idem_key = $3',
+  get: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE org_id = $1 AND session_id = $2 AND id = $3`,
+  byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
+  // Heads of their chat only: an earlier entry of the chat that still needs the dispatcher keeps later ones waiting.
+  claimable:
+    'SELECT o.id, o.session_id FROM outbox o JOIN sessions s ON s.id = o.session_id ' +
+    "WHERE o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= $1 AND (o.claim_expires_at IS NULL OR o.claim_expires_at < $1) AND s.status = 'connected' " +
+    'AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.session_id = o.session_id AND p.chat = o.chat AND p.next_attempt_at IS NOT NULL AND p.id < o.id) ' +
+    'ORDER BY o.id LIMIT $2',
+  claim:
+    "UPDATE outbox SET claim_token = $2, claim_expires_at = $3, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $4 " +
+    `WHERE id = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $4 AND (claim_expires_at IS NULL OR claim_expires_at < $4) RETURNING ${OUTBOX_COLUMNS}`,
+  finishHandedOver:
+    "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN $3 ELSE status END, error = NULL, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
+    'WHERE id = $1 AND claim_token = $2',
+  finishRetry: 'UPDATE outbox SET error = $3, next_attempt_at = $4, claim_token = NULL, claim_expires_at = NULL, updated_at = $5 WHERE id = $1 AND claim_token = $2',
+  finishFailed:
+    "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END, error = $3, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
+    'WHERE id = $1 AND claim_token = $2',
+  wakeSession: 'UPDATE outbox SET next_attempt_at = $2 WHERE session_id = $1 AND next_attempt_at > $2',
+  expire:
+    "UPDATE outbox SET status = 'failed', error = 'expired: not handed to WhatsApp in time', next_attempt_at = NULL, updated_at = $2 " +
+    'WHERE next_attempt_at IS NOT NULL AND created_at < $1 AND (claim_expires_at IS NULL OR claim_expires_at < $2)',
+  purgeKeys: 'DELETE FROM idempotency_keys WHERE expires_at < $1',
+  ...(Object.fromEntries(
+    Object.entries(ADVANCE_FROM).map(([to, from]) => [
+      `advance_${to}`,
+      `UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id`,
+    ]),
+  ) as Record<`advance_${keyof typeof ADVANCE_FROM}`, string>),
+};
+type StatementName = keyof typeof SQL;
+
+/** Executes the named statements prepared once: better-sqlite3 statements, or pg named prepared statements. */
+interface PreparedSql {
+  all(name: StatementName, params: unknown[]): Promise<Row[]>;
+  /** Number of rows written. */
+  write(name: StatementName, params: unknown[]): Promise<number>;
+  /** The rows a write with RETURNING produced. */
+  writeRows(name: StatementName, params: unknown[]): Promise<Row[]>;
+  /** Both statements, atomically; the second runs only if the first wrote a row. Returns whether it did. */
+  writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean>;
+}
+
+class SqlitePrepared implements PreparedSql {
+  private readonly statements = new Map<StatementName, { stmt: Statement; order: number[] }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly dialect: SqlDialect,
+  ) {}
+
+  private prepared(name: StatementName): { stmt: Statement; order: number[] } {
+    let p = this.statements.get(name);
+    if (!p) {
+      const order: number[] = [];
+      const text = SQL[name].replace(/\$(\d+)/g, (_m, n: string) => {
+        order.push(Number(n) - 1);
+        return '?';
+      });
+      p = { stmt: this.db.prepare(text), order };
+      this.statements.set(name, p);
+    }
+    return p;
+  }
+
+  private bind(name: StatementName, params: unknown[]): { stmt: Statement; values: unknown[] } {
+    const { stmt, order } = this.prepared(name);
+    return { stmt, values: order.map((i) => params[i]) };
+  }
+
+  async all(name: StatementName, params: unknown[]): Promise<Row[]> {
+    const { stmt, values } = this.bind(name, params);
+    return stmt.all(...values) as Row[];
+  }
+
+  write(name: StatementName, params: unknown[]): Promise<number> {
+    return this.turn(() => {
+      const { stmt, values } = this.bind(name, params);
+      return stmt.run(...values).changes;
+    });
+  }
+
+  writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
+    return this.turn(() => {
+      const { stmt, values } = this.bind(name, params);
+      return stmt.all(...values) as Row[];
+    });
+  }
+
+  writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean> {
+    return this.turn(() => {
+      const a = this.bind(first, firstParams);
+      const b = this.bind(second, secondParams);
+      return this.db.transaction(() => {
+        if (a.stmt.run(...a.values).changes === 0) return false;
+        b.stmt.run(...b.values);
+        return true;
+      })();
+    });
+  }
+
+  /**
+   * Synchronous statements on the one connection TypeORM also uses: wait for the writers of
+   * this process and for any TypeORM transaction in progress, or the write would join it.
+   */
+  private turn<T>(work: () => T): Promise<T> {
+    return this.dialect.exclusive(async () => {
+      while (this.db.inTransaction) await new Promise((r) => setImmediate(r));
+      return work();
+    });
+  }
+}
+
+class PostgresPrepared implements PreparedSql {
+  constructor(private readonly pool: Pool) {}
+
+  async all(name: StatementName, params: unknown[]): Promise<Row[]> {
+    return (await this.pool.query({ name, text: SQL[name], values: params })).rows as Row[];
+  }
+
+  async write(name: StatementName, params: unknown[]): Promise<number> {
+    return (await this.pool.query({ name, text: SQL[name], values: params })).rowCount ?? 0;
+  }
+
+  async writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
+    return (await this.pool.query({ name, text: SQL[name], values: params })).rows as Row[];
+  }
+
+  async writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const wrote = ((await client.query({ name: first, text: SQL[first], values: firstParams })).rowCount ?? 0) > 0;
+      if (wrote) await client.query({ name: second, text: SQL[second], values: secondParams });
+      await client.query(wrote ? 'COMMIT' : 'ROLLBACK');
+      return wrote;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toOutboxRow(r: Row): OutboxRow {
+  return {
+    id: r.id as string,
+    orgId: r.org_id as string,
+    sessionId: r.session_id as string,
+    chat: r.chat as string,
+    kind: r.kind as string,
+    action: r.action as string,
+    waMessageId: r.wa_message_id as string,
+    mode: r.mode as SendMode,
+    status: r.status as OutboxStatus,
+    error: (r.error as string | null) ?? null,
+    attempts: num(r.attempts),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    claimToken: (r.claim_token as string | null) ?? null,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+/**
+ * The only code that touches the outbox and idempotency tables. Hand-written, prepared SQL
+ * instead of TypeORM: this is the send hot path (TypeORM costs ~4x a prepared statement), and
+ * the claims need conditional UPDATEs that several gateway replicas can race on safely. It also
+ * reads a session's status with a prepared statement, for the same reason.
+ */
+@Injectable()
+export class OutboxStore {
+  private readonly sql: PreparedSql;
+
+  constructor(ds: DataSource) {
+    const dialect = SqlDialect.of(ds);
+    const driver = ds.driver as unknown as { databaseConnection: Database; master: Pool };
+    this.sql = dialect.kind === 'sqlite' ? new SqlitePrepared(driver.databaseConnection, dialect) : new PostgresPrepared(driver.master);
+  }
+
+  async session(orgId: string, id: string): Promise<SessionRow | undefined> {
+    const [r] = await this.sql.all('session', [orgId, id]);
+    return r ? { id: r.id as string, status: r.status as string, meJid: (r.me_jid as string | null) ?? null, meLid: (r.me_lid as string | null) ?? null } : undefined;
+  }
+
+  async idempotency(orgId: string, route: string, key: string): Promise<IdempotencyRow | undefined> {
+    const [r] = await this.sql.all('idempotency', [orgId, route, key]);
+    return r
+      ? { requestHash: r.request_hash as string, outboxId: r.outbox_id as string, response: (r.response as string | null) ?? null, createdAt: num(r.created_at), expiresAt: num(r.expires_at) }
+      : undefined;
+  }
+
+  /** Writes the entry, and the key with it when given. False when a live key with that name exists (nothing written). */
+  async accept(e: NewOutboxEntry, key?: NewIdempotencyKey): Promise<boolean> {
+    const entry = [e.id, e.orgId, e.sessionId, e.chat, e.kind, e.action, e.waMessageId, e.mode, e.createdAt];
+    if (!key) {
+      await this.sql.write('insert', entry);
+      return true;
+    }
+    return this.sql.writeBoth('claimKey', [e.orgId, key.route, key.key, key.requestHash, e.id, key.response, e.createdAt, key.expiresAt], 'insert', entry);
+  }
+
+  async saveResponse(orgId: string, route: string, key: string, response: string): Promise<void> {
+    await this.sql.write('saveResponse', [orgId, route, key, response]);
+  }
+
+  async get(orgId: string, sessionId: string, id: string): Promise<OutboxRow | undefined> {
+    const [r] = await this.sql.all('get', [orgId, sessionId, id]);
+    return r ? toOutboxRow(r) : undefined;
+  }
+
+  async byId(id: string): Promise<OutboxRow | undefined> {
+    const [r] = await this.sql.all('byId', [id]);
+    return r ? toOutboxRow(r) : undefined;
+  }
+
+  async claimable(now: number, limit: number): Promise<{ id: string; sessionId: string }[]> {
+    return (await this.sql.all('claimable', [now, limit])).map((r) => ({ id: r.id as string, sessionId: r.session_id as string }));
+  }
+
+  /** Takes an entry for one dispatch; only one dispatcher of all replicas wins until the claim expires. */
+  async claim(id: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
+    const rows = await this.writeReturning('claim', [id, token, expiresAt, now]);
+    return rows[0] ? toOutboxRow(rows[0]) : undefined;
+  }
+
+  async finishHandedOver(id: string, token: string, status: 'sending' | 'sent', now: number): Promise<void> {
+    await this.sql.write('finishHandedOver', [id, token, status, now]);
+  }
+
+  async finishRetry(id: string, token: string, error: string, nextAttemptAt: number, now: number): Promise<void> {
+    await this.sql.write('finishRetry', [id, token, error.slice(0, 500), nextAttemptAt, now]);
+  }
+
+  async finishFailed(id: string, token: string, error: string, now: number): Promise<void> {
+    await this.sql.write('finishFailed', [id, token, error.slice(0, 500), now]);
+  }
+
+  /** Applies a receipt or an error ack; returns the ids of the entries that moved. */
+  async advance(sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<string[]> {
+    const rows = await this.writeReturning(`advance_${status}`, [sessionId, waMessageId, error, now]);
+    return rows.map((r) => r.id as string);
+  }
+
+  async wakeSession(sessionId: string, now: number): Promise<void> {
+    await this.sql.write('wakeSession', [sessionId, now]);
+  }
+
+  async expire(createdBefore: number, now: number): Promise<number> {
+    return this.sql.write('expire', [createdBefore, now]);
+  }
+
+  async purgeKeys(now: number): Promise<number> {
+    return this.sql.write('purgeKeys', [now]);
+  }
+
+  private writeReturning(name: StatementName, params: unknown[]): Promise<Row[]> {
+    return this.sql.writeRows(name, params);
+  }
+}
