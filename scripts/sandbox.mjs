@@ -2,11 +2,12 @@
 // one gateway, with an API key for the org "demo" and two virtual phones. Prints a walkthrough
 // of curl commands. State lives under ./data/sandbox and is wiped at every start, because the
 // sandbox forgets its phones when it stops.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { supervise } from './lib/supervise.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -46,32 +47,13 @@ if (cli.status !== 0 || !key) {
   process.exit(1);
 }
 
-const children = [];
-let stopping = false;
-function stopAll(code) {
-  if (stopping) return;
-  stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)))
-    .then(() => sandbox.stop())
-    .then(() => process.exit(code));
-  setTimeout(() => process.exit(code), 12_000).unref();
-}
-for (const [name, main, appEnv] of [
-  ['session-runner', 'apps/session-runner/dist/main.js', runnerEnv],
-  ['gateway', 'apps/gateway/dist/main.js', gatewayEnv],
-]) {
-  const child = spawn(process.execPath, [join(root, main)], { env: appEnv, stdio: 'inherit' });
-  child.once('exit', (code) => {
-    if (!stopping) {
-      process.stderr.write(`${name} exited (${code}); stopping\n`);
-      stopAll(code || 1);
-    }
-  });
-  children.push(child);
-  if (name === 'session-runner') await new Promise((r) => setTimeout(r, 1500));
-}
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(0));
+await supervise(
+  [
+    { name: 'session-runner', main: join(root, 'apps/session-runner/dist/main.js'), env: runnerEnv },
+    { name: 'gateway', main: join(root, 'apps/gateway/dist/main.js'), env: gatewayEnv },
+  ],
+  { cwd: root, onStopped: () => sandbox.stop() },
+);
 
 const api = `http://localhost:${port}/api/v1`;
 const control = sandbox.controlUrl;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { EVENT_TYPES } from './events';
+import { PageQueryDto } from './pagination.dto';
 
 /** `*` subscribes to every event type, including ones added later. */
 export const WEBHOOK_EVENT_FILTERS = [...EVENT_TYPES, '*'] as const;
@@ -171,21 +171,8 @@ export class WebhookDeliveryDto {
   attempts!: WebhookAttemptDto[];
 }
 
-export class WebhookDeliveryListQueryDto {
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
+/** Cursor pages of a webhook's delivery log, newest first. */
+export class WebhookDeliveryListQueryDto extends PageQueryDto {}
 
 export class EventStreamQueryDto {
   @ApiPropertyOptional({ example: 'message.received,message.status', description: 'Comma-separated event types; default all.' })
