@@ -19,6 +19,7 @@ import {
   type ContactExistsPayload,
   type GroupCreatePayload,
   type GroupGetPayload,
+  type GroupListResult,
   type GroupParticipantsPayload,
   type ListResult,
   type MessageGetPayload,
@@ -108,11 +109,12 @@ export class MessageReadsController {
 
   @Get('groups')
   @RequireAuthenticated()
-  @ApiOperation({ summary: 'List groups', description: 'The groups the account takes part in.' })
+  @ApiOperation({ summary: 'List groups', description: 'The groups the account takes part in, all in one page (WhatsApp returns them at once; `nextCursor` is empty).' })
   @ApiParam(SESSION_ID)
   @ApiListResponse(GroupSummaryDto)
-  listGroups(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<GroupSummaryDto>> {
-    return this.ask<ListResult<GroupSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.groups, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  async listGroups(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<ListResult<GroupSummaryDto>> {
+    const { data } = await this.ask<GroupListResult, SessionRef>(p, id, RPC_MESSAGING.groups, {});
+    return { data, nextCursor: '' };
   }
 
   @Get('groups/:group')
