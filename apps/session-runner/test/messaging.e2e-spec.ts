@@ -52,6 +52,9 @@ describe(MessagingController.name, () => {
     owner = await sandbox.createPhone(OWNER, 'Owner');
     contact = await sandbox.createPhone(CONTACT, 'Contact');
     third = await sandbox.createPhone(THIRD, 'Third');
+    // The contact's own linked device sees read receipts. Linked first: the sandbox's test helper
+    // then unrefs Baileys' never-cleared 30 s pre-key timer for the runner's socket too.
+    contactCompanion = await pairWithQr(sandbox, CONTACT);
     runner = await startRunner(sandbox, 'runner_messaging', { SEND_ACK_WAIT_MS: '3000' });
     sessionId = await linkSession(runner, sandbox, ORG, OWNER);
   }, 60_000);
@@ -225,11 +228,10 @@ describe(MessagingController.name, () => {
   });
 
   it("marks a chat read: the contact's device gets the read receipt, and nothing is read twice", async () => {
-    contactCompanion = await pairWithQr(sandbox, CONTACT);
-    const sent = await contactCompanion.sock.sendMessage(owner.jid, { text: 'did you read this?' });
+    const sent = await contactCompanion!.sock.sendMessage(owner.jid, { text: 'did you read this?' });
     const id = sent!.key.id!;
     await eventually(() => get(id), 'the message in the store');
-    const readReceipt = contactCompanion.waitFor<Array<{ key: { id?: string }; update: { status?: number } }>>(
+    const readReceipt = contactCompanion!.waitFor<Array<{ key: { id?: string }; update: { status?: number } }>>(
       'messages.update',
       (updates) => updates.some((u) => u.key.id === id && u.update.status === 4),
       10_000,
@@ -279,14 +281,18 @@ describe(MessagingController.name, () => {
     await expect(runner.call<ContactExistsResult>(RPC_MESSAGING.contactExists, { ...ref(), phone: '15559999999' })).resolves.toMatchObject({ exists: false });
   });
 
-  it("answers another org 404 and a session that is not connected 409", async () => {
+  it('answers another org 404, and 409 once the session is stopped while reads keep working', async () => {
     await expect(runner.call(RPC_MESSAGING.message, { orgId: 'org_other', sessionId, id: 'x' })).rejects.toMatchObject({ code: 'not_found' });
     await expect(runner.call(RPC_MESSAGING.chats, { orgId: 'org_other', sessionId, limit: 10 })).rejects.toMatchObject({ code: 'not_found' });
-    const idle = newId();
-    await runner.call('sessions.start', { orgId: ORG, sessionId: idle });
-    await expect(
-      runner.call(RPC_MESSAGING.execute, { orgId: ORG, sessionId: idle, outboxId: newId(), waMessageId: generateMessageId(), attempt: 1, action: { kind: 'send', chat: contact.jid, content: { type: 'text', text: 'x' } } }),
-    ).rejects.toMatchObject({ code: 'session_not_connected' });
-    await runner.call('sessions.stop', { orgId: ORG, sessionId: idle });
+    await expect(runner.call(RPC_MESSAGING.chats, { orgId: ORG, sessionId: newId(), limit: 10 })).rejects.toMatchObject({ code: 'not_found' });
+    const poll = await send({ type: 'poll', name: 'Later?', options: ['Yes', 'No'], selectableCount: 1 });
+
+    await runner.call('sessions.stop', ref());
+    await expect(send({ type: 'text', text: 'x' })).rejects.toMatchObject({ code: 'session_not_connected' });
+    await expect(runner.call(RPC_MESSAGING.presence, { ...ref(), chat: contact.jid, presence: 'typing' })).rejects.toMatchObject({ code: 'session_not_connected' });
+    await expect(runner.call<LookupResult>(RPC_MESSAGING.lookup, { ...ref(), target: { id: poll.waMessageId, chat: contact.jid, sender: owner.jid } })).resolves.toMatchObject({
+      exists: true,
+      poll: { options: ['Yes', 'No'] },
+    });
   });
 });
