@@ -31,6 +31,11 @@ export class SqlDialect {
     return this.kind === 'sqlite' ? this.exclusive(() => ds.transaction(work)) : ds.transaction(work);
   }
 
+  /** True when no SQLite write of this process is queued: a synchronous write may go at once. */
+  idle(): boolean {
+    return !SqlDialect.writers.has(this.writerKey);
+  }
+
   /** Runs `work` after every SQLite write of this process queued before it (PostgreSQL callers need no turn). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     const previous = SqlDialect.writers.get(this.writerKey) ?? Promise.resolve();

@@ -88,8 +88,9 @@ const SQL = {
   byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
   // Heads of their chat only: an earlier entry of the chat that still needs the dispatcher keeps later ones waiting.
   claimable:
-    'SELECT o.id, o.session_id FROM outbox o JOIN sessions s ON s.id = o.session_id ' +
-    "WHERE o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= $1 AND (o.claim_expires_at IS NULL OR o.claim_expires_at < $1) AND s.status = 'connected' " +
+    // CROSS JOIN keeps SQLite's join order (connected sessions first, then their pending entries); PostgreSQL plans it freely.
+    'SELECT o.id, o.session_id FROM sessions s CROSS JOIN outbox o ' +
+    "WHERE s.status = 'connected' AND o.session_id = s.id AND o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= $1 AND (o.claim_expires_at IS NULL OR o.claim_expires_at < $1) " +
     'AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.session_id = o.session_id AND p.chat = o.chat AND p.next_attempt_at IS NOT NULL AND p.id < o.id) ' +
     'ORDER BY o.id LIMIT $2',
   claim:
@@ -123,12 +124,22 @@ interface PreparedSql {
   write(name: StatementName, params: unknown[]): Promise<number>;
   /** The rows a write with RETURNING produced. */
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]>;
+  /** Like `write`, but may share one commit with the same writes of other requests (group commit). */
+  writeGrouped(name: StatementName, params: unknown[]): Promise<void>;
   /** Both statements, atomically; the second runs only if the first wrote a row. Returns whether it did. */
   writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean>;
 }
 
+interface GroupedWrite {
+  name: StatementName;
+  params: unknown[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 class SqlitePrepared implements PreparedSql {
   private readonly statements = new Map<StatementName, { stmt: Statement; order: number[] }>();
+  private group: GroupedWrite[] | null = null;
 
   constructor(
     private readonly db: Database,
@@ -166,6 +177,39 @@ class SqlitePrepared implements PreparedSql {
     });
   }
 
+  /**
+   * Writes queued within one turn of the event loop commit together: one WAL append for many
+   * requests instead of one each. Every caller still hears back only after its row is committed;
+   * if the shared commit fails, each write is retried alone so one bad row fails only its request.
+   */
+  writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.group) {
+        this.group = [];
+        setImmediate(() => void this.flushGroup());
+      }
+      this.group.push({ name, params, resolve, reject });
+    });
+  }
+
+  private async flushGroup(): Promise<void> {
+    const items = this.group ?? [];
+    this.group = null;
+    try {
+      await this.turn(() =>
+        this.db.transaction(() => {
+          for (const it of items) {
+            const { stmt, values } = this.bind(it.name, it.params);
+            stmt.run(...values);
+          }
+        })(),
+      );
+      for (const it of items) it.resolve();
+    } catch {
+      for (const it of items) await this.write(it.name, it.params).then(() => it.resolve(), it.reject);
+    }
+  }
+
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
     return this.turn(() => {
       const { stmt, values } = this.bind(name, params);
@@ -189,7 +233,8 @@ class SqlitePrepared implements PreparedSql {
    * Synchronous statements on the one connection TypeORM also uses: wait for the writers of
    * this process and for any TypeORM transaction in progress, or the write would join it.
    */
-  private turn<T>(work: () => T): Promise<T> {
+  private async turn<T>(work: () => T): Promise<T> {
+    if (this.dialect.idle() && !this.db.inTransaction) return work();
     return this.dialect.exclusive(async () => {
       while (this.db.inTransaction) await new Promise((r) => setImmediate(r));
       return work();
@@ -210,6 +255,10 @@ class PostgresPrepared implements PreparedSql {
 
   async writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
     return (await this.pool.query({ name, text: SQL[name], values: params })).rows as Row[];
+  }
+
+  async writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
+    await this.pool.query({ name, text: SQL[name], values: params });
   }
 
   async writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean> {
@@ -284,7 +333,7 @@ export class OutboxStore {
   async accept(e: NewOutboxEntry, key?: NewIdempotencyKey): Promise<boolean> {
     const entry = [e.id, e.orgId, e.sessionId, e.chat, e.kind, e.action, e.waMessageId, e.mode, e.createdAt];
     if (!key) {
-      await this.sql.write('insert', entry);
+      await this.sql.writeGrouped('insert', entry);
       return true;
     }
     return this.sql.writeBoth('claimKey', [e.orgId, key.route, key.key, key.requestHash, e.id, key.response, e.createdAt, key.expiresAt], 'insert', entry);

@@ -32,7 +32,8 @@ export class Outbox1764000300000 implements MigrationInterface {
         ],
       }),
     );
-    await q.createIndex('outbox', new TableIndex({ name: 'ix_outbox_pending', columnNames: ['next_attempt_at'] }));
+    // Partial: only entries the dispatcher still has to hand over, so it stays small however long the history grows.
+    await q.createIndex('outbox', new TableIndex({ name: 'ix_outbox_pending', columnNames: ['session_id', 'next_attempt_at'], where: 'next_attempt_at IS NOT NULL' }));
     await q.createIndex('outbox', new TableIndex({ name: 'ix_outbox_chat', columnNames: ['session_id', 'chat', 'id'] }));
     await q.createIndex('outbox', new TableIndex({ name: 'ix_outbox_wa_id', columnNames: ['session_id', 'wa_message_id'] }));
 

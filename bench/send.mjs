@@ -1,0 +1,147 @@
+// The cost of accepting a message, measured in one run against a baseline on the same app:
+//   node bench/send.mjs [--connections 50] [--duration 10] [--postgres] [--sync-count 200]
+// 1. async-mode send (API key, compiled validation, idempotency-free durable insert) vs a POST
+//    echo route that parses the same body (no auth, no validation, no database); SQLite by
+//    default, PostgreSQL with --postgres (POSTGRES_URL, default postgres://root@127.0.0.1:5432/test).
+// 2. sync-mode latency through the real runner and the WhatsApp sandbox (sequential sends).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load, printTable, startServer } from './lib/measure.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
+};
+const connections = option('connections', 50);
+const duration = option('duration', 10);
+const syncCount = option('sync-count', 200);
+const postgres = flag('postgres');
+const tmp = mkdtempSync(join(tmpdir(), 'wa-bench-send-'));
+const schema = `bench_send_${process.pid}`;
+
+function databaseUrl(app) {
+  if (!postgres) return `sqlite:${join(tmp, `${app}.db`)}`;
+  const url = new URL(process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test');
+  url.searchParams.set('schema', `${schema}_${app}`);
+  return url.toString();
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+const body = JSON.stringify({ chat: '491701234567@s.whatsapp.net', type: 'text', text: 'Hello from the benchmark, how are you today?' });
+const infoFile = join(tmp, 'info.json');
+
+// --- 1. throughput: async send vs echo on the same app ---
+const server = await startServer(join(here, 'lib/send-server.mjs'), { DATABASE_URL: databaseUrl('gateway'), BENCH_INFO_FILE: infoFile, });
+const rows = [];
+try {
+  const { token, sessionId } = JSON.parse(readFileSync(infoFile, 'utf8'));
+  const base = `http://127.0.0.1:${server.port}/api/v1`;
+  const echo = { url: `${base}/bench/echo`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections, title: 'POST echo (same app, same body)' };
+  const send = {
+    url: `${base}/sessions/${sessionId}/messages`,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, prefer: 'respond-async' },
+    connections,
+    title: `async send + API key + insert (${postgres ? 'PostgreSQL' : 'SQLite'})`,
+  };
+  for (const spec of [echo, send]) await load({ ...spec, duration: 2, title: `${spec.title} (warm-up)` });
+  rows.push(await load({ ...echo, duration }));
+  rows.push(await load({ ...send, duration }));
+} finally {
+  await server.stop();
+}
+printTable(rows, rows[0]);
+const ratio = rows[1].rps / rows[0].rps;
+const target = postgres ? 0.25 : 0.4;
+console.log(`\nsend/echo ratio ${(ratio * 100).toFixed(1)}% (target >= ${target * 100}%), send p99 ${rows[1].p99} ms (target <= 25 ms)`);
+
+// --- 2. sync-mode latency through runner and sandbox ---
+const require = createRequire(import.meta.url);
+const { WaSandbox } = require(join(root, 'packages/wa-sandbox/dist/index.js'));
+const sandbox = await (await WaSandbox.create()).start();
+await sandbox.createPhone('15550009001', 'Bench account');
+const contact = await sandbox.createPhone('15550009002', 'Bench contact');
+const transport = { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
+const runner = spawn(process.execPath, [join(root, 'apps/session-runner/dist/main.js')], {
+  env: { ...process.env, ...transport, DATABASE_URL: databaseUrl('runner'), LOG_LEVEL: 'warn', WA_WS_URL: sandbox.wsUrl, WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await new Promise((resolve) => {
+  let out = '';
+  runner.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('successfully started') || out.length > 0) resolve();
+  });
+  setTimeout(resolve, 5000);
+});
+const gateway = await startServer(join(here, 'lib/send-server.mjs'), {
+  ...transport,
+  DATABASE_URL: databaseUrl('gateway2'),
+  BENCH_INFO_FILE: infoFile,
+  BENCH_RUNNER: '1',
+  SEND_MIN_INTERVAL_MS: '0',
+  SEND_JITTER_MS: '0',
+});
+try {
+  const { token, sessionId } = JSON.parse(readFileSync(infoFile, 'utf8'));
+  const base = `http://127.0.0.1:${gateway.port}/api/v1/sessions/${sessionId}`;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const call = (path, init = {}) => fetch(`${base}${path}`, { headers, ...init });
+  const until = async (probe) => {
+    for (let i = 0; i < 600; i++) {
+      const v = await probe().catch(() => undefined);
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('timed out');
+  };
+  await until(async () => (await call('/start', { method: 'POST' })).status === 200);
+  const qr = await until(async () => {
+    const res = await call('/qr', { headers: { ...headers, accept: 'application/json' } });
+    return res.status === 200 ? (await res.json()).qr : undefined;
+  });
+  await sandbox.scanQr('15550009001', qr);
+  await until(async () => (await (await call('')).json()).status === 'connected');
+  const latencies = [];
+  const syncBody = JSON.stringify({ chat: contact.jid, type: 'text', text: 'sync bench' });
+  for (let i = 0; i < syncCount + 10; i++) {
+    const started = performance.now();
+    const res = await call('/messages', { method: 'POST', body: syncBody });
+    const result = await res.json();
+    if (res.status !== 200 || result.status !== 'sent') throw new Error(`sync send answered ${res.status} ${JSON.stringify(result)}`);
+    if (i >= 10) latencies.push(performance.now() - started);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
+  console.log(`\nsync send through runner + sandbox (${syncCount} sequential, status sent): p50 ${pct(50)} ms, p99 ${pct(99)} ms`);
+} finally {
+  await gateway.stop();
+  runner.kill('SIGTERM');
+  await sandbox.stop();
+}
+if (postgres) {
+  const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
+  const client = new pg.Client({ connectionString: process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test' });
+  await client.connect();
+  for (const app of ['gateway', 'runner', 'gateway2']) await client.query(`DROP SCHEMA IF EXISTS "${schema}_${app}" CASCADE`);
+  await client.end();
+}
+process.exit(0);
