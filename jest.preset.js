@@ -6,7 +6,14 @@ const path = require('node:path');
 module.exports = (dir) => ({
   rootDir: dir,
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testMatch: [
+    '<rootDir>/src/**/*.spec.ts',
+    '<rootDir>/test/**/*.spec.ts',
+    '<rootDir>/test/**/*.e2e-spec.ts',
+    // Suites that only make sense with a shared database and NATS (several runners) run in the
+    // scale-out configuration only.
+    ...(process.env.TRANSPORT === 'nats' ? ['<rootDir>/test/**/*.scaleout-spec.ts'] : []),
+  ],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }],
   },

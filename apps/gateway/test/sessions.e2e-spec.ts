@@ -3,14 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
+import { ApiClient, type ApiCall, type SessionBody } from './session-fixture';
 import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
-
-interface SessionBody {
-  id: string;
-  status: string;
-  statusReason: string | null;
-  me: { jid: string; lid?: string } | null;
-}
 
 /**
  * Sessions end to end: the real gateway, the real runner process with the real Baileys socket,
@@ -27,43 +21,12 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
   let gw: GatewayHandle;
   let phoneSeq = 0;
 
-  const api = async (path: string, init: { method?: string; body?: unknown; org?: string; role?: string; accept?: string } = {}): Promise<Response> =>
-    fetch(`${gw.url}/api/v1${path}`, {
-      method: init.method ?? 'GET',
-      headers: { ...idp.headers(init.org ?? ORG, init.role ?? 'owner'), ...(init.accept ? { accept: init.accept } : {}) },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-
+  let client: ApiClient;
+  const api = (path: string, init: ApiCall = {}): Promise<Response> => client.call(path, init);
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
-
-  async function waitForStatus(id: string, wanted: string[], timeoutMs = 30_000): Promise<SessionBody> {
-    const deadline = Date.now() + timeoutMs;
-    let last: SessionBody | undefined;
-    while (Date.now() < deadline) {
-      last = await json<SessionBody>(await api(`/sessions/${id}`));
-      if (wanted.includes(last.status)) return last;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`session ${id} stayed ${last?.status} (${last?.statusReason}), wanted ${wanted.join('|')}`);
-  }
-
-  async function waitForQr(id: string): Promise<string> {
-    await waitForStatus(id, ['qr']);
-    const res = await api(`/sessions/${id}/qr`, { accept: 'application/json' });
-    expect(res.status).toBe(200);
-    return (await json<{ qr: string }>(res)).qr;
-  }
-
-  /** Creates a session and links it to a new virtual phone by QR. */
-  async function linkedSession(): Promise<{ id: string; phone: string; deviceJid: string }> {
-    const phone = `4917000${String(++phoneSeq).padStart(5, '0')}`;
-    await sandbox.createPhone(phone);
-    const created = await json<SessionBody>(await api('/sessions', { method: 'POST', body: { name: `s${phoneSeq}` } }));
-    expect((await api(`/sessions/${created.id}/start`, { method: 'POST' })).status).toBe(200);
-    const { deviceJid } = await sandbox.scanQr(phone, await waitForQr(created.id));
-    await waitForStatus(created.id, ['connected']);
-    return { id: created.id, phone, deviceJid };
-  }
+  const waitForStatus = (id: string, wanted: string[], timeoutMs?: number): Promise<SessionBody> => client.waitForStatus(id, wanted, timeoutMs);
+  const linkedSession = (): Promise<{ id: string; phone: string; deviceJid: string }> =>
+    client.linkSession(sandbox, `4917000${String(++phoneSeq).padStart(5, '0')}`, `s${phoneSeq}`);
 
   const devicesOf = (phone: string) => sandbox.listDevices().filter((d) => d.phone === phone && d.connected);
 
@@ -82,6 +45,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     };
     runner = await startRunner(transport, runnerEnv);
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    client = new ApiClient(() => gw.url, idp, ORG);
   });
 
   afterAll(async () => {

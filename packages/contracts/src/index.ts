@@ -21,6 +21,7 @@ export {
   DEFAULT_NATS_SUBJECT_PREFIX,
   PrefixedServerNats,
   PrefixedClientNats,
+  directRunnerPattern,
   type RunnerTransport,
   DEFAULT_RUNNER_URL,
   DEFAULT_NATS_URL,

@@ -22,9 +22,16 @@ function prefixed(prefix: string, subject: string): string {
  * subject again when it looks the handler up.
  */
 export class PrefixedServerNats extends ServerNats {
+  private readonly directSubscriptions: { unsubscribe(): void }[] = [];
+
+  /**
+   * @param directPrefix when set, every handler is also reachable without the queue group at
+   *   `<subjectPrefix>.<directPrefix>.<pattern>`: how a caller reaches one runner in particular.
+   */
   constructor(
     options: NatsTransportOptions,
     private readonly subjectPrefix: string,
+    private readonly directPrefix?: string,
   ) {
     super(options);
   }
@@ -32,7 +39,29 @@ export class PrefixedServerNats extends ServerNats {
   override normalizePattern(pattern: Parameters<ServerNats['normalizePattern']>[0]): string {
     return prefixed(this.subjectPrefix, super.normalizePattern(pattern));
   }
+
+  override bindEvents(client: Parameters<ServerNats['bindEvents']>[0]): void {
+    super.bindEvents(client);
+    if (!this.directPrefix) return;
+    for (const channel of this.messageHandlers.keys()) {
+      const pattern = channel.slice(this.subjectPrefix.length + 1);
+      const subject = `${this.subjectPrefix}.${this.directPrefix}.${pattern}`;
+      this.directSubscriptions.push(client.subscribe(subject, { callback: this.getMessageHandler(channel).bind(this) }));
+    }
+  }
+
+  override async close(): Promise<void> {
+    for (const sub of this.directSubscriptions.splice(0)) sub.unsubscribe();
+    await super.close();
+  }
 }
+
+/** The pattern that reaches one runner directly, bypassing the queue group (NATS only). */
+export function directRunnerPattern(runnerId: string, pattern: string): string {
+  return `${RUNNER_DIRECT_PREFIX}.${runnerId}.${pattern}`;
+}
+
+const RUNNER_DIRECT_PREFIX = 'runner';
 
 export class PrefixedClientNats extends ClientNats {
   private readonly subjectPrefix: string;
@@ -89,10 +118,11 @@ export function createRunnerClient(t: RunnerTransport): ClientProxy {
   return ClientProxyFactory.create({ transport: Transport.TCP, options: { host: t.host, port: t.port } });
 }
 
-/** How a runner listens. */
-export function runnerServerOptions(t: RunnerTransport): MicroserviceOptions {
+/** How a runner listens: over NATS in the queue group and, with `runnerId`, on its direct subjects. */
+export function runnerServerOptions(t: RunnerTransport, runnerId?: string): MicroserviceOptions {
   if (t.kind === 'nats') {
-    return { strategy: new PrefixedServerNats({ servers: t.servers, queue: RUNNER_QUEUE_GROUP, name: 'wa-session-runner' }, t.subjectPrefix) };
+    const direct = runnerId === undefined ? undefined : `${RUNNER_DIRECT_PREFIX}.${runnerId}`;
+    return { strategy: new PrefixedServerNats({ servers: t.servers, queue: RUNNER_QUEUE_GROUP, name: 'wa-session-runner' }, t.subjectPrefix, direct) };
   }
   return { transport: Transport.TCP, options: { host: t.host, port: t.port } };
 }

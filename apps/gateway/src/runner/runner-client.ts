@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import type { RpcPattern } from '@wa/contracts';
+import { directRunnerPattern, type RpcPattern } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { GatewayConfig } from '../config/gateway.config';
@@ -21,7 +21,21 @@ export class RunnerClient implements OnApplicationShutdown {
     private readonly config: GatewayConfig,
   ) {}
 
+  /**
+   * Any runner may take a call; one that does not own the session names the owner, and the call
+   * goes once more straight to it (NATS only: with TCP there is a single runner).
+   */
   async call<TResult, TPayload = unknown>(pattern: RpcPattern, payload: TPayload, timeoutMs = this.config.runnerTimeoutMs): Promise<TResult> {
+    try {
+      return await this.send<TResult, TPayload>(pattern, payload, timeoutMs);
+    } catch (err) {
+      const owner = err instanceof AppError && err.code === 'session_unavailable' ? err.details.ownerRunnerId : undefined;
+      if (typeof owner !== 'string' || this.config.runner.kind !== 'nats') throw err;
+      return this.send<TResult, TPayload>(directRunnerPattern(owner, pattern), payload, timeoutMs);
+    }
+  }
+
+  private async send<TResult, TPayload>(pattern: string, payload: TPayload, timeoutMs: number): Promise<TResult> {
     try {
       return await firstValueFrom(this.client.send<TResult, TPayload>(pattern, payload).pipe(timeout(timeoutMs)));
     } catch (err) {

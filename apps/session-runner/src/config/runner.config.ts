@@ -70,13 +70,20 @@ function readRootKey(env: Env): string | undefined {
   return raw;
 }
 
+/** Part of NATS subjects (`runner.<id>.*`), so limited to characters a subject token allows. */
+function readRunnerId(env: Env): string {
+  const id = envString(env, 'RUNNER_ID', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${newId()}`);
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new ConfigError('RUNNER_ID', `may only contain letters, digits, _ and - (got "${id}")`);
+  return id;
+}
+
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   const transport = runnerTransportFromEnv(env);
   const wsUrl = envOptional(env, 'WA_WS_URL');
   return new RunnerConfig({
     // A fresh id per process: a restarted runner must never be mistaken for its previous life
     // when leases are compared.
-    runnerId: envString(env, 'RUNNER_ID', `${hostname()}-${newId()}`),
+    runnerId: readRunnerId(env),
     database: parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', 'sqlite:./data/session-runner.db')),
     transport,
     gatewayEvents: gatewayEventsTransportFromEnv(env, transport),

@@ -59,6 +59,12 @@ export class SessionLeaseRepository {
     return Boolean(r.affected);
   }
 
+  /** The runner holding an unexpired lease on the session, if any. */
+  async liveOwner(sessionId: string, now = Date.now()): Promise<string | undefined> {
+    const row = await this.repo.findOneBy({ sessionId });
+    return row && row.expiresAt > now ? row.ownerId : undefined;
+  }
+
   /** Lets another runner take over at once instead of waiting for expiry. */
   async release(sessionId: string, ownerId: string): Promise<void> {
     await this.repo.createQueryBuilder().update().set({ expiresAt: 0 }).where('session_id = :sessionId AND owner_id = :ownerId', { sessionId, ownerId }).execute();

@@ -158,6 +158,11 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return this.stateOf(ref.sessionId);
   }
 
+  /** Whether this runner holds the session's connection right now. */
+  owns(sessionId: string): boolean {
+    return this.owned.has(sessionId);
+  }
+
   /** The open connection of a session this runner owns, for sending. */
   connected(ref: SessionRef): WaConnection {
     const owned = this.owned.get(ref.sessionId);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createGatewayEventsClient } from '@wa/contracts';
 import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
@@ -15,6 +16,7 @@ import { RunnerSessionEntity } from './runner-session.entity';
 import { SessionLeaseEntity } from './session-lease.entity';
 import { SessionLeaseRepository } from './session-lease.repository';
 import { SessionManager } from './session-manager';
+import { SessionOwnershipGuard } from './session-ownership.guard';
 import { SessionsController } from './sessions.controller';
 import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
 
@@ -46,6 +48,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     waEngineProvider,
     ConnectionObservers,
     SessionManager,
+    { provide: APP_GUARD, useClass: SessionOwnershipGuard },
   ],
   exports: [SessionManager, MessageStore, EventOutbox, ConnectionObservers],
 })

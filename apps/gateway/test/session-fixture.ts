@@ -1,0 +1,68 @@
+import type { WaSandbox } from '@wa/wa-sandbox';
+import type { TestIdentityProvider } from './auth-fixture';
+
+export interface SessionBody {
+  id: string;
+  status: string;
+  statusReason: string | null;
+  me: { jid: string; lid?: string; pushName?: string } | null;
+}
+
+export interface ApiCall {
+  method?: string;
+  body?: unknown;
+  org?: string;
+  role?: string;
+  accept?: string;
+  headers?: Record<string, string>;
+}
+
+/** A person of `org` calling the gateway's API over real HTTP with a login JWT. */
+export class ApiClient {
+  constructor(
+    private readonly baseUrl: () => string,
+    private readonly idp: TestIdentityProvider,
+    readonly org: string,
+  ) {}
+
+  call(path: string, init: ApiCall = {}): Promise<Response> {
+    return fetch(`${this.baseUrl()}/api/v1${path}`, {
+      method: init.method ?? 'GET',
+      headers: { ...this.idp.headers(init.org ?? this.org, init.role ?? 'owner'), ...(init.accept ? { accept: init.accept } : {}), ...init.headers },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+  }
+
+  async json<T>(path: string, init: ApiCall = {}): Promise<T> {
+    return (await (await this.call(path, init)).json()) as T;
+  }
+
+  async waitForStatus(id: string, wanted: string[], timeoutMs = 30_000): Promise<SessionBody> {
+    const deadline = Date.now() + timeoutMs;
+    let last: SessionBody | undefined;
+    while (Date.now() < deadline) {
+      last = await this.json<SessionBody>(`/sessions/${id}`);
+      if (wanted.includes(last.status)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`session ${id} stayed ${last?.status} (${last?.statusReason}), wanted ${wanted.join('|')}`);
+  }
+
+  async waitForQr(id: string): Promise<string> {
+    await this.waitForStatus(id, ['qr']);
+    const res = await this.call(`/sessions/${id}/qr`, { accept: 'application/json' });
+    if (res.status !== 200) throw new Error(`GET qr answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { qr: string }).qr;
+  }
+
+  /** Creates a session and links it by QR to the sandbox phone `phone` (created if new). */
+  async linkSession(sandbox: WaSandbox, phone: string, name = `session of ${phone}`): Promise<{ id: string; phone: string; deviceJid: string }> {
+    if (!sandbox.listPhones().some((p) => p.phone === phone)) await sandbox.createPhone(phone);
+    const created = await this.json<SessionBody>('/sessions', { method: 'POST', body: { name } });
+    const started = await this.call(`/sessions/${created.id}/start`, { method: 'POST' });
+    if (started.status !== 200) throw new Error(`start answered ${started.status}: ${await started.text()}`);
+    const { deviceJid } = await sandbox.scanQr(phone, await this.waitForQr(created.id));
+    await this.waitForStatus(created.id, ['connected']);
+    return { id: created.id, phone, deviceJid };
+  }
+}
