@@ -166,6 +166,17 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     await expect(waitForStatus(id, [...expected])).resolves.toMatchObject({ status: 'connected' });
   });
 
+  it.each([
+    ['banned', 'banned'],
+    ['version_rejected', 'version_rejected'],
+  ] as const)('stops as failed (%s) when WhatsApp refuses the account or the client version', async (fault, reason) => {
+    const { id, phone, deviceJid } = await linkedSession();
+    await sandbox.fault(deviceJid, fault);
+    await expect(waitForStatus(id, ['failed'])).resolves.toMatchObject({ statusReason: reason });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(devicesOf(phone)).toHaveLength(0);
+  });
+
   it('stops for good when another client replaced the connection (440)', async () => {
     const { id, phone, deviceJid } = await linkedSession();
     await sandbox.fault(deviceJid, 'replaced');

@@ -86,6 +86,8 @@ export type FaultKind =
   | 'timed_out'
   | 'connection_closed'
   | 'service_unavailable'
+  | 'banned'
+  | 'version_rejected'
   | 'drop';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -95,6 +97,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'timed_out',
   'connection_closed',
   'service_unavailable',
+  'banned',
+  'version_rejected',
   'drop',
 ];
 

@@ -365,6 +365,10 @@ export class WaSandbox {
         return connection.streamError('428');
       case 'service_unavailable':
         return connection.streamError('503');
+      case 'banned':
+        return connection.streamError('403');
+      case 'version_rejected':
+        return connection.streamError('405');
       case 'drop':
         return connection.drop();
     }
