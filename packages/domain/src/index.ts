@@ -35,3 +35,4 @@ export {
   parseDatabaseUrl,
 } from './config';
 export { generateMessageId } from './message-id';
+export { AddressPolicy, RefusedAddressError, checkedLookup } from './address-policy';

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { MediaSource, MessageSendDto } from '@wa/contracts';
-import { AppError } from '@wa/domain';
+import { AddressPolicy, AppError } from '@wa/domain';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { GatewayConfig } from '../config/gateway.config';
-import { AddressPolicy } from '../webhooks/address-policy';
 
 type MediaDto = Extract<MessageSendDto, { type: 'image' | 'video' | 'audio' | 'document' | 'sticker' }>;
 

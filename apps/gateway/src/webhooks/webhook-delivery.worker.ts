@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { newId } from '@wa/domain';
+import { AddressPolicy, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { EventsService } from '../events/events.service';
-import { AddressPolicy } from './address-policy';
 import { WebhookHttpClient, type WebhookResponse } from './webhook-http.client';
 import { signWebhook } from './webhook-signature';
 import { WebhooksRepository, type DeliveryJob, type DeliveryOutcome, type DeliveryResult } from './webhooks.repository';

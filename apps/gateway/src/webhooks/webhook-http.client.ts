@@ -1,8 +1,7 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { AddressPolicy } from './address-policy';
+import { isIP } from 'node:net';
+import { checkedLookup, RefusedAddressError, type AddressPolicy } from '@wa/domain';
 
 export interface WebhookResponse {
   statusCode: number | null;
@@ -17,10 +16,6 @@ export interface WebhookResponse {
 const EXCERPT_BYTES = 1024;
 // Bodies up to this size are drained so the keep-alive socket can be reused; larger ones close it.
 const DRAIN_LIMIT = 64 * 1024;
-
-export class RefusedAddressError extends Error {
-  readonly code = 'EWEBHOOKADDRESS';
-}
 
 function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
   const raw = Array.isArray(value) ? value[0] : value;
@@ -43,7 +38,7 @@ export class WebhookHttpClient {
     private readonly policy: AddressPolicy,
     maxSockets: number,
   ) {
-    const lookup = this.checkedLookup();
+    const lookup = checkedLookup(policy);
     const options = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const, lookup };
     this.http = new HttpAgent(options);
     this.https = new HttpsAgent(options);
@@ -84,7 +79,7 @@ export class WebhookHttpClient {
         req.destroy(new Error(`timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       req.on('error', (err: Error & { code?: string }) => {
-        finish(fail(err instanceof RefusedAddressError || err.code === 'EWEBHOOKADDRESS' ? `refused: ${err.message}` : err.message || String(err.code)));
+        finish(fail(err instanceof RefusedAddressError || err.code === 'EADDRESSREFUSED' ? `refused: ${err.message}` : err.message || String(err.code)));
       });
       req.end(body);
     });
@@ -119,20 +114,5 @@ export class WebhookHttpClient {
     res.on('end', done);
     res.on('error', done);
     res.on('aborted', done);
-  }
-
-  private checkedLookup(): LookupFunction {
-    const policy = this.policy;
-    return ((hostname: string, options: LookupOneOptions | LookupAllOptions, callback: (...args: unknown[]) => void) => {
-      dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-        if (err) return callback(err);
-        const refused = addresses.find((a) => !policy.isAllowed(a.address));
-        if (refused || addresses.length === 0) {
-          return callback(new RefusedAddressError(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not an allowed address`));
-        }
-        if ((options as LookupAllOptions).all) return callback(null, addresses);
-        return callback(null, addresses[0].address, addresses[0].family);
-      });
-    }) as LookupFunction;
   }
 }

@@ -8,10 +8,9 @@ import type {
   WebhookSecretDto,
   WebhookUpdateDto,
 } from '@wa/contracts';
-import { AppError, newId } from '@wa/domain';
+import { AddressPolicy, AppError, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { EventsService } from '../events/events.service';
-import { AddressPolicy } from './address-policy';
 import { generateWebhookSecret } from './webhook-signature';
 import { WebhooksRepository, type DeliveryRecord, type WebhookRecord } from './webhooks.repository';
 

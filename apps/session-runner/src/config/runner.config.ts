@@ -33,6 +33,13 @@ export interface WhatsAppConfig {
 export interface MessagingConfig {
   /** `SEND_ACK_WAIT_MS`: how long an execute waits for WhatsApp's server ack before answering `sending`. */
   ackWaitMs: number;
+  /** Media given by URL is downloaded by the runner under these rules, never by Baileys. */
+  media: {
+    maxBytes: number;
+    timeoutMs: number;
+    allowPrivateNetworks: boolean;
+    allowedCidrs: string[];
+  };
 }
 
 /** The runner's environment, validated once at start. */
@@ -101,6 +108,12 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     },
     messaging: {
       ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),
+      media: {
+        maxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+        timeoutMs: envInt(env, 'MEDIA_FETCH_TIMEOUT_MS', 30_000, 1_000, 600_000),
+        allowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
+        allowedCidrs: (envOptional(env, 'MEDIA_ALLOWED_CIDRS') ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+      },
     },
   });
 }

@@ -6,6 +6,7 @@ import { RunnerConfig } from '../config/runner.config';
 import { MessageStore } from '../messages/message-store';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
+import { MediaDownloader } from './media-downloader';
 import { MessagingObserver } from './messaging.observer';
 
 const CONTENT_TYPES = new Set(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll']);
@@ -18,6 +19,7 @@ export class MessageSender {
     private readonly store: MessageStore,
     private readonly observer: MessagingObserver,
     private readonly config: RunnerConfig,
+    private readonly media: MediaDownloader,
   ) {}
 
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
@@ -64,7 +66,7 @@ export class MessageSender {
       case 'send': {
         const chat = toJid(action.chat, 'chat');
         const quoted = action.replyTo ? await this.keyOf(p.sessionId, action.replyTo, me, true) : undefined;
-        const content = toWaContent(action.content);
+        const content = toWaContent(await this.media.resolve(action.content));
         const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
         return { result, type: content.type === 'contacts' ? 'contact' : content.type };
       }
@@ -133,10 +135,10 @@ export function isOwn(jid: string, me: WaMe | undefined): boolean {
   return j === normalizeJid(me.jid) || (me.lid !== undefined && j === normalizeJid(me.lid));
 }
 
-function media(source: unknown): { data: Uint8Array } | { url: string } {
-  const s = source as { url?: unknown; base64?: unknown } | undefined;
+/** URLs were downloaded by MediaDownloader before this point: Baileys only ever gets bytes. */
+function media(source: unknown): { data: Uint8Array } {
+  const s = source as { base64?: unknown } | undefined;
   if (s && typeof s.base64 === 'string' && s.base64) return { data: Buffer.from(s.base64, 'base64') };
-  if (s && typeof s.url === 'string' && /^https?:\/\//.test(s.url)) return { url: s.url };
   throw new AppError('validation_error', 'media needs base64 data or an http(s) url');
 }
 

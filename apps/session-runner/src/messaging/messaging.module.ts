@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatActions } from './chat-actions.service';
 import { GroupsService } from './groups.service';
+import { MediaDownloader } from './media-downloader';
 import { MessageReader } from './message-reader.service';
 import { MessageSender } from './message-sender.service';
 import { MessagingController } from './messaging.controller';
@@ -11,6 +12,6 @@ import { MessagingObserver } from './messaging.observer';
 @Module({
   imports: [SessionsModule],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MessageSender, MessageReader, ChatActions, GroupsService],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService],
 })
 export class MessagingModule {}

@@ -1,6 +1,7 @@
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
-/** Ranges no webhook may reach unless configuration says otherwise (RFC 6890 special-purpose and friends). */
+/** Ranges no outgoing request (webhooks, media downloads) may reach unless configuration says otherwise (RFC 6890 special-purpose and friends). */
 const DENIED_V4 = [
   '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
   '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
@@ -21,7 +22,7 @@ function addCidr(list: BlockList, cidr: string): void {
 }
 
 /**
- * Decides whether a webhook may connect to an address. The decision that matters is made on
+ * Decides whether an outgoing request (a webhook delivery, a media download) may connect to an address. The decision that matters is made on
  * the addresses a host name resolves to, at connect time; URL checks only give early, clear 400s.
  */
 export class AddressPolicy {
@@ -68,4 +69,28 @@ export class AddressPolicy {
     }
     return undefined;
   }
+}
+
+/** A connection the address policy refused; nothing was connected. */
+export class RefusedAddressError extends Error {
+  readonly code = 'EADDRESSREFUSED';
+}
+
+/**
+ * A `lookup` for http(s) agents and requests that resolves every address of a host name and
+ * refuses the connection unless all of them are allowed: the decision is made on what the
+ * socket will actually connect to, so DNS tricks after a URL check do not get through.
+ */
+export function checkedLookup(policy: AddressPolicy): LookupFunction {
+  return ((hostname: string, options: LookupOneOptions | LookupAllOptions, callback: (...args: unknown[]) => void) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err);
+      const refused = addresses.find((a) => !policy.isAllowed(a.address));
+      if (refused || addresses.length === 0) {
+        return callback(new RefusedAddressError(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which is not an allowed address`));
+      }
+      if ((options as LookupAllOptions).all) return callback(null, addresses);
+      return callback(null, addresses[0].address, addresses[0].family);
+    });
+  }) as LookupFunction;
 }
