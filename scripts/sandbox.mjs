@@ -75,9 +75,9 @@ Try it (copy line by line):
   curl -s -X POST ${api}/sessions/$SID/messages -H "$H" -H 'content-type: application/json' \\
        -d '{"chat":"${CONTACT}@s.whatsapp.net","type":"text","text":"Hello Bob"}'
   curl -s ${control}/phones/${CONTACT}/messages                   # what Bob received
+  curl -s -N ${api}/events -H "$H" &                            # watch events as they happen (stop: kill %1)
   curl -s -X POST ${control}/phones/${CONTACT}/messages -H 'content-type: application/json' \\
-       -d '{"to":"${ACCOUNT}@s.whatsapp.net","message":{"type":"text","text":"Hi back"}}'
-  curl -s -N ${api}/events -H "$H"                              # the reply as an event stream (Ctrl-C to stop)
+       -d '{"to":"${ACCOUNT}@s.whatsapp.net","message":{"type":"text","text":"Hi back"}}'   # Bob replies: a message.received event
 
 Ctrl-C stops everything.
 `);
