@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiKeysController } from '../src/api-keys/api-keys.controller';
 import { BOOTSTRAP_LOG_MARKER } from '../src/api-keys/api-keys.bootstrap';
-import { TestIdentityProvider } from './auth-fixture';
+import { bearer, startAuthStack, type AuthStack } from './api-key-fixture';
+import type { TestIdentityProvider } from './auth-fixture';
 import { gatewayTransportEnv, spawnGateway } from './gateway-process';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 
 interface KeyBody {
   id: string;
@@ -18,7 +19,6 @@ interface KeyBody {
   token?: string;
 }
 
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 const CLI = join(__dirname, '../dist/cli.js');
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -33,8 +33,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 }
 
 describe(ApiKeysController.name, () => {
-  let transport: TransportEnv;
-  let runner: RunnerProcess;
+  let stack: AuthStack | undefined;
   let idp: TestIdentityProvider;
   let gw: GatewayHandle;
 
@@ -48,18 +47,11 @@ describe(ApiKeysController.name, () => {
   }
 
   beforeAll(async () => {
-    transport = await transportEnv();
-    runner = await startRunner(transport);
-    idp = await TestIdentityProvider.start();
-    gw = await startGateway(transport, { ...idp.env, RATE_LIMIT_FAILED_AUTH: 'off' });
+    stack = await startAuthStack();
+    ({ idp, gw } = stack);
   });
 
-  afterAll(async () => {
-    await gw?.close();
-    await idp?.close();
-    await runner?.stop();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('creates a key that is shown once, works at once and carries what was asked', async () => {
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString();

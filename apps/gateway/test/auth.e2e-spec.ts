@@ -2,15 +2,14 @@ import { listRouteAuthRequirements } from '@wa/auth';
 import { claims, closedPortUrl, makeSigningKey, mintHs256WithPublicKey, mintJwt, mintUnsigned, type SigningKey } from '@wa/auth/testing';
 import type { Capability } from '@wa/domain';
 import { ApiKeysService } from '../src/api-keys/api-keys.service';
+import { bearer, startAuthStack, type AuthStack } from './api-key-fixture';
 import { TestIdentityProvider } from './auth-fixture';
 import { gatewayTransportEnv, spawnGateway } from './gateway-process';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 
 interface ErrorBody {
   error: { code: string; message: string; details: Record<string, unknown> };
 }
-
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
 
 async function call(gw: { url: string }, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
   return fetch(`${gw.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -22,28 +21,50 @@ async function keyFor(gw: GatewayHandle, orgId: string, capabilities: Capability
   return created.token;
 }
 
-describe('authentication through the gateway (real HTTP, real JWKS, real runner)', () => {
+/**
+ * For describes whose tests each start a gateway of their own: one transport for the describe,
+ * and everything a test starts is closed, newest first, after the last test.
+ */
+function gatewaysPerTest(): { gateway: (env: Record<string, string>) => Promise<GatewayHandle>; identityProvider: () => Promise<TestIdentityProvider> } {
   let transport: TransportEnv;
-  let runner: RunnerProcess;
+  const closers: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    transport = await transportEnv();
+  });
+
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+    await dropTestSchemas();
+  });
+
+  return {
+    gateway: async (env) => {
+      const gw = await startGateway(transport, { ...(await gatewayTransportEnv(transport)), ...env });
+      closers.push(() => gw.close());
+      return gw;
+    },
+    identityProvider: async () => {
+      const idp = await TestIdentityProvider.start();
+      closers.push(() => idp.close());
+      return idp;
+    },
+  };
+}
+
+describe('authentication through the gateway (real HTTP, real JWKS, real runner)', () => {
+  let stack: AuthStack | undefined;
   let idp: TestIdentityProvider;
   let gw: GatewayHandle;
   let signingKey: SigningKey;
 
   beforeAll(async () => {
-    transport = await transportEnv();
-    runner = await startRunner(transport);
-    idp = await TestIdentityProvider.start();
+    stack = await startAuthStack();
+    ({ idp, gw } = stack);
     signingKey = idp.jwks.keys[0];
-    // Many deliberate failures below come from one address; the failed-auth limit has its own test.
-    gw = await startGateway(transport, { ...idp.env, RATE_LIMIT_FAILED_AUTH: 'off' });
   });
 
-  afterAll(async () => {
-    await gw?.close();
-    await idp?.close();
-    await runner?.stop();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('accepts a valid login JWT', async () => {
     const res = await call(gw, 'GET', '/api/v1/api-keys', idp.headers('acme', 'owner'));
@@ -206,24 +227,12 @@ describe('authentication through the gateway (real HTTP, real JWKS, real runner)
 });
 
 describe('JWKS rotation and outage', () => {
-  let transport: TransportEnv;
-  const closers: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    transport = await transportEnv();
-  });
-
-  afterAll(async () => {
-    for (const close of closers.reverse()) await close();
-    await dropTestSchemas();
-  });
+  const own = gatewaysPerTest();
 
   it('accepts a token signed with a new kid once the issuer publishes it, and drops the withdrawn key', async () => {
-    const idp = await TestIdentityProvider.start();
-    closers.push(() => idp.close());
+    const idp = await own.identityProvider();
     // The shortest refetch interval the gateway allows (default 30 s), so the test can wait it out.
-    const gw = await startGateway(transport, { ...(await gatewayTransportEnv(transport)), ...idp.env, AUTH_JWKS_REFETCH_INTERVAL_MS: '1000' });
-    closers.push(() => gw.close());
+    const gw = await own.gateway({ ...idp.env, AUTH_JWKS_REFETCH_INTERVAL_MS: '1000' });
     const oldKey = idp.jwks.keys[0];
     const oldToken = mintJwt(oldKey, claims({ org_id: 'acme', role: 'owner' }));
     expect((await call(gw, 'GET', '/api/v1/api-keys', bearer(oldToken))).status).toBe(200);
@@ -240,15 +249,12 @@ describe('JWKS rotation and outage', () => {
   });
 
   it('answers 503 service_unavailable in the envelope when the JWKS cannot be reached, and API keys keep working', async () => {
-    const gw = await startGateway(transport, {
-      ...(await gatewayTransportEnv(transport)),
+    const gw = await own.gateway({
       AUTH_JWKS_URL: await closedPortUrl(),
       AUTH_JWT_ISSUER: 'https://login.example.test',
       AUTH_JWT_AUDIENCE: 'wa-gateway',
     });
-    closers.push(() => gw.close());
-    const idp = await TestIdentityProvider.start();
-    closers.push(() => idp.close());
+    const idp = await own.identityProvider();
     const res = await call(gw, 'GET', '/api/v1/api-keys', idp.headers('acme', 'owner'));
     expect(res.status).toBe(503);
     const body = (await res.json()) as ErrorBody;
@@ -261,21 +267,10 @@ describe('JWKS rotation and outage', () => {
 });
 
 describe('rate limits', () => {
-  let transport: TransportEnv;
-  const closers: Array<() => Promise<void>> = [];
-
-  beforeAll(async () => {
-    transport = await transportEnv();
-  });
-
-  afterAll(async () => {
-    for (const close of closers.reverse()) await close();
-    await dropTestSchemas();
-  });
+  const own = gatewaysPerTest();
 
   it('answers 429 rate_limited with Retry-After once a key used its budget, without slowing other keys', async () => {
-    const gw = await startGateway(transport, { ...(await gatewayTransportEnv(transport)), RATE_LIMIT_PER_API_KEY: '3/60' });
-    closers.push(() => gw.close());
+    const gw = await own.gateway({ RATE_LIMIT_PER_API_KEY: '3/60' });
     const busy = await keyFor(gw, 'acme', ['manage']);
     const other = await keyFor(gw, 'acme', ['manage']);
     for (let i = 0; i < 3; i++) expect((await call(gw, 'GET', '/api/v1/api-keys', bearer(busy))).status).toBe(200);
@@ -287,8 +282,7 @@ describe('rate limits', () => {
   });
 
   it('answers 429 per organization across its keys', async () => {
-    const gw = await startGateway(transport, { ...(await gatewayTransportEnv(transport)), RATE_LIMIT_PER_ORG: '4/60' });
-    closers.push(() => gw.close());
+    const gw = await own.gateway({ RATE_LIMIT_PER_ORG: '4/60' });
     const keys = [await keyFor(gw, 'busy-org', ['manage']), await keyFor(gw, 'busy-org', ['manage'])];
     for (let i = 0; i < 4; i++) expect((await call(gw, 'GET', '/api/v1/api-keys', bearer(keys[i % 2]))).status).toBe(200);
     const res = await call(gw, 'GET', '/api/v1/api-keys', bearer(keys[1]));
@@ -299,10 +293,8 @@ describe('rate limits', () => {
   });
 
   it('answers 429 to an address after repeated failed authentications, even with a valid token', async () => {
-    const idp = await TestIdentityProvider.start();
-    closers.push(() => idp.close());
-    const gw = await startGateway(transport, { ...(await gatewayTransportEnv(transport)), ...idp.env, RATE_LIMIT_FAILED_AUTH: '3/60' });
-    closers.push(() => gw.close());
+    const idp = await own.identityProvider();
+    const gw = await own.gateway({ ...idp.env, RATE_LIMIT_FAILED_AUTH: '3/60' });
     for (let i = 0; i < 3; i++) expect((await call(gw, 'GET', '/api/v1/api-keys', bearer('wag_nope'))).status).toBe(401);
     for (const headers of [bearer('wag_nope'), idp.headers('acme', 'owner')]) {
       const res = await call(gw, 'GET', '/api/v1/api-keys', headers);
