@@ -192,14 +192,33 @@ describe(MessagingController.name, () => {
     await expect(receivedAtContact((m) => m.id === removed.waMessageId)).resolves.toMatchObject({ reaction: { targetId: incoming, removed: true } });
   });
 
-  it('edits and revokes our message, and the contact receives both', async () => {
+  it('edits and revokes our message, the contact receives both, and reads show the message as it is now', async () => {
     const original = await send({ type: 'text', text: 'typo hre' });
     const target = { id: original.waMessageId, chat: contact.jid, sender: owner.jid };
 
     const edit = await execute({ kind: 'edit', target, text: 'typo here' });
     await expect(receivedAtContact((m) => m.id === edit.waMessageId)).resolves.toMatchObject({ kind: 'edit', edit: { targetId: original.waMessageId, text: 'typo here' } });
+    await expect(get(original.waMessageId)).resolves.toMatchObject({ content: { text: 'typo here' }, editedAt: expect.any(Number) });
     const revoke = await execute({ kind: 'revoke', target });
     await expect(receivedAtContact((m) => m.id === revoke.waMessageId)).resolves.toMatchObject({ kind: 'revoke', revoke: { targetId: original.waMessageId } });
+    await expect(get(original.waMessageId)).resolves.toMatchObject({ content: {}, deletedAt: expect.any(Number) });
+  });
+
+  it("shows the contact's edit of its message, and nothing of it once the contact deleted it", async () => {
+    const incoming = await fromContact({ type: 'text', text: 'see you at 5' });
+
+    await sandbox.sendMessage(CONTACT, owner.jid, { type: 'edit', targetId: incoming, text: 'see you at 6' });
+    const edited = await eventually(async () => {
+      const m = await get(incoming);
+      return m.editedAt ? m : undefined;
+    }, 'the edit in the store');
+    expect(edited.content).toEqual({ text: 'see you at 6' });
+    await sandbox.sendMessage(CONTACT, owner.jid, { type: 'revoke', targetId: incoming });
+    const deleted = await eventually(async () => {
+      const m = await get(incoming);
+      return m.deletedAt ? m : undefined;
+    }, 'the revoke in the store');
+    expect(deleted.content).toEqual({});
   });
 
   it('does not send a second copy when the outbox retries an id WhatsApp already acknowledged', async () => {

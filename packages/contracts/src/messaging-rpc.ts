@@ -129,6 +129,10 @@ export interface StoredMessage {
   content: Record<string, unknown>;
   /** Latest delivery status we know of our own messages. */
   status?: 'sent' | 'delivered' | 'read' | 'failed';
+  /** When the text (or caption) was last edited; `content` shows the edited text. */
+  editedAt?: number;
+  /** When the message was deleted for everyone; `content` is then empty. */
+  deletedAt?: number;
   /** For polls: the current tally, each voter's latest selection counted once. */
   poll?: {
     name: string;

@@ -2,6 +2,7 @@ import { WaAuthState1764000000000 } from '@wa/wa-adapter';
 import { SessionLeases1764000000000 } from './migrations/1764000000000-session-leases';
 import { SessionsMessagesEvents1764000100000 } from './migrations/1764000100000-sessions-messages-events';
 import { Messaging1764000300000 } from './migrations/1764000300000-messaging';
+import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-message-edits-revokes';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
-export const RUNNER_MIGRATIONS = [SessionLeases1764000000000, WaAuthState1764000000000, SessionsMessagesEvents1764000100000, Messaging1764000300000];
+export const RUNNER_MIGRATIONS = [SessionLeases1764000000000, WaAuthState1764000000000, SessionsMessagesEvents1764000100000, Messaging1764000300000, MessageEditsRevokes1764000400000];

@@ -46,11 +46,33 @@ export class MessageStore implements WaMessageLookup {
    * it sees it (its LID form where we stored the phone-number form, or the other way round).
    */
   async findRaw(sessionId: string, key: WaMessageKey): Promise<Uint8Array | undefined> {
-    const row =
+    const row = await this.findByKey(sessionId, key);
+    return row ? Buffer.from(row.raw, 'base64') : undefined;
+  }
+
+  private async findByKey(sessionId: string, key: WaMessageKey): Promise<WaMessageEntity | undefined> {
+    return (
       (await this.messages.findOneBy({ sessionId, chatJid: key.chatJid, messageId: key.id, fromMe: key.fromMe })) ??
       (await this.find(sessionId, key.id, { fromMe: key.fromMe })) ??
-      (await this.find(sessionId, key.id));
-    return row ? Buffer.from(row.raw, 'base64') : undefined;
+      (await this.find(sessionId, key.id))
+    );
+  }
+
+  /** Keeps the newest edit only: edits can arrive out of order after a reconnect. */
+  async recordEdit(sessionId: string, target: WaMessageKey, text: string, at: number): Promise<void> {
+    const row = await this.findByKey(sessionId, target);
+    if (!row || (row.editedAt !== null && row.editedAt > at)) return;
+    await this.messages.update(this.primaryKey(row), { editedText: text, editedAt: at });
+  }
+
+  async recordRevoke(sessionId: string, target: WaMessageKey, at: number): Promise<void> {
+    const row = await this.findByKey(sessionId, target);
+    if (!row || row.deletedAt !== null) return;
+    await this.messages.update(this.primaryKey(row), { deletedAt: at });
+  }
+
+  private primaryKey(row: WaMessageEntity): Pick<WaMessageEntity, 'sessionId' | 'chatJid' | 'messageId' | 'fromMe'> {
+    return { sessionId: row.sessionId, chatJid: row.chatJid, messageId: row.messageId, fromMe: row.fromMe };
   }
 
   /** A message by id, narrowed by chat (either jid form) and author side when given. */

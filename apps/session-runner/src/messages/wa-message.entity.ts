@@ -33,6 +33,17 @@ export class WaMessageEntity {
   @Column({ name: 'read_at', type: 'bigint', nullable: true, transformer: bigintMs })
   readAt!: number | null;
 
+  /** The text (or caption) the latest edit gave the message; `raw` keeps the original. */
+  @Column({ name: 'edited_text', type: 'text', nullable: true })
+  editedText!: string | null;
+
+  @Column({ name: 'edited_at', type: 'bigint', nullable: true, transformer: bigintMs })
+  editedAt!: number | null;
+
+  /** When the message was deleted for everyone; reads then show no content. */
+  @Column({ name: 'deleted_at', type: 'bigint', nullable: true, transformer: bigintMs })
+  deletedAt!: number | null;
+
   /** Base64 of the `proto.WebMessageInfo` bytes (text keeps the column portable). */
   @Column({ type: 'text' })
   raw!: string;

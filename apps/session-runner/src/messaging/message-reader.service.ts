@@ -128,10 +128,12 @@ export class MessageReader {
       fromMe: row.fromMe,
       timestamp: row.timestampMs,
       type: decoded.type === 'unknown' ? row.type : decoded.type,
-      content: decoded.content,
+      content: row.deletedAt !== null ? {} : withEdit(decoded.type, decoded.content, row.editedText),
       ...(row.fromMe && row.status ? { status: row.status as StoredMessage['status'] } : {}),
+      ...(row.editedAt !== null ? { editedAt: row.editedAt } : {}),
+      ...(row.deletedAt !== null ? { deletedAt: row.deletedAt } : {}),
     };
-    if (decoded.poll) {
+    if (decoded.poll && row.deletedAt === null) {
       const votes = await this.store.votesOf(sessionId, row.messageId);
       stored.poll = {
         ...decoded.poll,
@@ -159,4 +161,10 @@ export class MessageReader {
       all: (): string[] => mappings.flatMap((m) => [m.pn, m.lid]),
     };
   }
+}
+
+/** An edit replaces the text of a text message and the caption of a media message. */
+function withEdit(type: string, content: Record<string, unknown>, editedText: string | null): Record<string, unknown> {
+  if (editedText === null) return content;
+  return { ...content, [type === 'text' ? 'text' : 'caption']: editedText };
 }

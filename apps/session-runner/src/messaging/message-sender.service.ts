@@ -35,10 +35,12 @@ export class MessageSender {
     const me = this.identity(p.sessionId, connection);
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
-      const { result, type, vote } = await this.perform(p, connection, me);
+      const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
       await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
-      // Our own votes never come back as events, yet belong in the poll's tally.
+      // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
+      if (edit) await this.store.recordEdit(p.sessionId, edit.target, edit.text, result.timestampMs);
+      if (revoke) await this.store.recordRevoke(p.sessionId, revoke, result.timestampMs);
       const outcome = await ack.wait(this.config.messaging.ackWaitMs);
       if (outcome === 'acked') await this.store.advanceStatus(p.sessionId, p.waMessageId, 'sent');
       return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
@@ -59,7 +61,13 @@ export class MessageSender {
     p: ExecutePayload,
     connection: WaConnection,
     me: WaMe,
-  ): Promise<{ result: WaSendResult; type: string; vote?: { pollId: string; chatJid: string; selected: string[] } }> {
+  ): Promise<{
+    result: WaSendResult;
+    type: string;
+    vote?: { pollId: string; chatJid: string; selected: string[] };
+    edit?: { target: WaMessageKey; text: string };
+    revoke?: WaMessageKey;
+  }> {
     const action: OutboxAction = p.action;
     const options = { messageId: p.waMessageId };
     switch (action?.kind) {
@@ -87,12 +95,12 @@ export class MessageSender {
         if (typeof action.text !== 'string' || !action.text) throw new AppError('validation_error', 'text is required');
         const target = await this.keyOf(p.sessionId, action.target, me, true);
         if (!target.fromMe) throw new AppError('validation_error', 'only our own messages can be edited', { id: target.id });
-        return { result: await connection.edit(target, action.text, options), type: 'edit' };
+        return { result: await connection.edit(target, action.text, options), type: 'edit', edit: { target, text: action.text } };
       }
       case 'revoke': {
         const target = await this.keyOf(p.sessionId, action.target, me, true);
         if (!target.fromMe && !isGroupJid(target.chatJid)) throw new AppError('validation_error', 'only our own messages can be deleted for everyone', { id: target.id });
-        return { result: await connection.revoke(target, options), type: 'revoke' };
+        return { result: await connection.revoke(target, options), type: 'revoke', revoke: target };
       }
       default:
         throw new AppError('validation_error', 'unknown action kind', { kind: (action as { kind?: unknown } | undefined)?.kind });

@@ -15,7 +15,8 @@ interface AckWait {
 
 /**
  * What messaging learns from live connections: server acks a send is waiting for, the latest
- * status of our messages, incoming poll votes (the tally), contacts' push names, and who we are.
+ * status of our messages, edits and revokes of stored messages, incoming poll votes (the tally),
+ * contacts' push names, and who we are.
  */
 @Injectable()
 export class MessagingObserver implements OnModuleInit {
@@ -92,6 +93,10 @@ export class MessagingObserver implements OnModuleInit {
           await this.store.saveVote(sessionId, { pollId: v.poll.id, chatJid: v.poll.chatJid, voter, selected: v.selectedOptions, timestampMs: v.timestampMs });
         }),
       ),
+      connection.on('edit', (e) => {
+        if (e.text !== undefined) run(() => this.store.recordEdit(sessionId, e.target, e.text!, e.timestampMs));
+      }),
+      connection.on('revoke', (r) => run(() => this.store.recordRevoke(sessionId, r.target, r.timestampMs))),
       connection.on('message', (m) => {
         if (m.key.fromMe || !m.pushName) return;
         const author = m.key.participant ?? m.key.chatJid;
