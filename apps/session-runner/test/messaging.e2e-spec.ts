@@ -313,5 +313,7 @@ describe(MessagingController.name, () => {
       exists: true,
       poll: { options: ['Yes', 'No'] },
     });
+    // Read from what the runner stored, as after a restart: our own messages still name us.
+    await expect(get(poll.waMessageId)).resolves.toMatchObject({ fromMe: true, sender: owner.jid });
   });
 });

@@ -3,6 +3,14 @@ import { SessionLeases1764000000000 } from './migrations/1764000000000-session-l
 import { SessionsMessagesEvents1764000100000 } from './migrations/1764000100000-sessions-messages-events';
 import { Messaging1764000300000 } from './migrations/1764000300000-messaging';
 import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-message-edits-revokes';
+import { SessionIdentity1764000500000 } from './migrations/1764000500000-session-identity';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
-export const RUNNER_MIGRATIONS = [SessionLeases1764000000000, WaAuthState1764000000000, SessionsMessagesEvents1764000100000, Messaging1764000300000, MessageEditsRevokes1764000400000];
+export const RUNNER_MIGRATIONS = [
+  SessionLeases1764000000000,
+  WaAuthState1764000000000,
+  SessionsMessagesEvents1764000100000,
+  Messaging1764000300000,
+  MessageEditsRevokes1764000400000,
+  SessionIdentity1764000500000,
+];

@@ -9,12 +9,11 @@ import type {
   StoredMessage,
 } from '@wa/contracts';
 import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
-import { decodeStoredMessage } from '@wa/wa-adapter';
+import { decodeStoredMessage, type WaMe } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
-import { MessagingObserver } from './messaging.observer';
 import { decodeCursor, encodeCursor, pageLimit } from './page.cursor';
 
 /**
@@ -27,7 +26,6 @@ export class MessageReader {
   constructor(
     private readonly sessions: SessionManager,
     private readonly store: MessageStore,
-    private readonly observer: MessagingObserver,
   ) {}
 
   async chats(p: PagePayload): Promise<Page<ChatSummary>> {
@@ -73,7 +71,8 @@ export class MessageReader {
     const forms = await this.formsOf(p.sessionId, toJid(p.chat, 'chat'));
     const rows = await this.store.chatPage(p.sessionId, forms, limit + 1, before ? { timestampMs: before.t, messageId: before.id } : undefined);
     const page = rows.slice(0, limit);
-    const data = await Promise.all(page.map((row) => this.toStored(p.sessionId, row)));
+    const me = await this.sessions.me(p.sessionId);
+    const data = await Promise.all(page.map((row) => this.toStored(p.sessionId, row, me)));
     const tail = page[page.length - 1];
     return { data, nextCursor: rows.length > limit && tail ? encodeCursor({ t: tail.timestampMs, id: tail.messageId }) : '' };
   }
@@ -84,7 +83,7 @@ export class MessageReader {
     const chats = p.chat ? await this.formsOf(p.sessionId, toJid(p.chat, 'chat')) : undefined;
     const row = await this.store.find(p.sessionId, p.id, chats ? { chats } : {});
     if (!row) throw new AppError('not_found', 'message not found', { id: p.id });
-    return this.toStored(p.sessionId, row);
+    return this.toStored(p.sessionId, row, await this.sessions.me(p.sessionId));
   }
 
   async contacts(p: PagePayload): Promise<Page<ContactSummary>> {
@@ -92,7 +91,7 @@ export class MessageReader {
     const limit = pageLimit(p.limit);
     const after = decodeCursor<{ j: string }>(p.cursor, { j: 'string' });
     const twins = await this.twins(p.sessionId);
-    const me = this.observer.me(p.sessionId);
+    const me = await this.sessions.me(p.sessionId);
     const own = new Set([me?.jid, me?.lid].filter((j): j is string => Boolean(j)).map(normalizeJid));
     const names = await this.store.names(p.sessionId);
     const seen = new Set<string>();
@@ -118,9 +117,8 @@ export class MessageReader {
     return alt ? [jid, alt] : [jid];
   }
 
-  private async toStored(sessionId: string, row: WaMessageEntity): Promise<StoredMessage> {
+  private async toStored(sessionId: string, row: WaMessageEntity, me: WaMe | undefined): Promise<StoredMessage> {
     const decoded = await decodeStoredMessage(Buffer.from(row.raw, 'base64'));
-    const me = this.observer.me(sessionId);
     const stored: StoredMessage = {
       id: row.messageId,
       chat: row.chatJid,

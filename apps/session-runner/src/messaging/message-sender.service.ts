@@ -32,7 +32,7 @@ export class MessageSender {
       const done = await this.store.find(p.sessionId, p.waMessageId, { fromMe: true });
       if (done?.status && done.status !== 'failed') return { waMessageId: p.waMessageId, status: 'sent', timestamp: done.timestampMs };
     }
-    const me = this.identity(p.sessionId, connection);
+    const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
@@ -125,14 +125,8 @@ export class MessageSender {
   private async findTarget(sessionId: string, target: MessageTarget, fromMe?: boolean) {
     const chat = toJid(target.chat, 'chat');
     const chats = [chat, ...[await this.store.alternateJid(sessionId, chat)].filter((j): j is string => Boolean(j))];
-    const own = fromMe ?? (target.sender ? isOwn(toJid(target.sender, 'sender'), this.observer.me(sessionId)) : undefined);
+    const own = fromMe ?? (target.sender ? isOwn(toJid(target.sender, 'sender'), await this.sessions.me(sessionId)) : undefined);
     return (await this.store.find(sessionId, target.id, { chats, ...(own !== undefined ? { fromMe: own } : {}) })) ?? (await this.store.find(sessionId, target.id, { chats }));
-  }
-
-  private identity(sessionId: string, connection: WaConnection): WaMe {
-    const status = connection.status;
-    if (status.state === 'connected') return status.me;
-    return this.observer.me(sessionId) ?? { jid: '' };
   }
 }
 

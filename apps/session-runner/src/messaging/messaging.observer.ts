@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { SessionRef } from '@wa/contracts';
 import { isLidJid, normalizeJid } from '@wa/domain';
-import type { WaConnection, WaMe } from '@wa/wa-adapter';
+import type { WaConnection } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { toPublicDeliveryStatus } from '../sessions/session-events.mapper';
@@ -15,14 +15,13 @@ interface AckWait {
 
 /**
  * What messaging learns from live connections: server acks a send is waiting for, the latest
- * status of our messages, edits and revokes of stored messages, incoming poll votes (the tally),
- * contacts' push names, and who we are.
+ * status of our messages, edits and revokes of stored messages, incoming poll votes (the tally)
+ * and contacts' push names.
  */
 @Injectable()
 export class MessagingObserver implements OnModuleInit {
   private readonly logger = new Logger(MessagingObserver.name);
   private readonly acks = new Map<string, AckWait>();
-  private readonly identities = new Map<string, WaMe>();
 
   constructor(
     private readonly observers: ConnectionObservers,
@@ -31,11 +30,6 @@ export class MessagingObserver implements OnModuleInit {
 
   onModuleInit(): void {
     this.observers.register((ref, connection) => this.observe(ref, connection));
-  }
-
-  /** Our own account as last seen connected; used for `fromMe` and as sender of our messages. */
-  me(sessionId: string): WaMe | undefined {
-    return this.identities.get(sessionId);
   }
 
   /**
@@ -74,11 +68,7 @@ export class MessagingObserver implements OnModuleInit {
     const run = (work: () => Promise<void>): void => {
       work().catch((err: unknown) => this.logger.error({ msg: 'failed to record messaging state', sessionId, error: (err as Error).message }));
     };
-    if (connection.status.state === 'connected') this.identities.set(sessionId, connection.status.me);
     const offs = [
-      connection.on('status', (s) => {
-        if (s.state === 'connected') this.identities.set(sessionId, s.me);
-      }),
       connection.on('messageStatus', (u) => {
         if (u.key.fromMe) {
           const wait = this.acks.get(`${sessionId}|${u.key.id}`);

@@ -15,6 +15,13 @@ export class RunnerSessionEntity {
   @Column({ type: 'varchar', length: 16 })
   desired!: DesiredState;
 
+  /** Our own account as last connected (phone jid and LID); reads need it while disconnected. */
+  @Column({ name: 'me_jid', type: 'varchar', length: 128, nullable: true })
+  meJid!: string | null;
+
+  @Column({ name: 'me_lid', type: 'varchar', length: 128, nullable: true })
+  meLid!: string | null;
+
   @Column({ name: 'updated_at', type: 'bigint', transformer: bigintMs })
   updatedAt!: number;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectRepository } from '@nestjs/typeorm';
 import type { SessionRef, SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import type { SqlAuthStateStore, WaConnection, WaEngine, WaStatus } from '@wa/wa-adapter';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaMe, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
@@ -173,6 +173,14 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return owned.connection;
   }
 
+  /** Our own account: as connected now, else as last connected (kept across restarts). */
+  async me(sessionId: string): Promise<WaMe | undefined> {
+    const status = this.owned.get(sessionId)?.connection.status;
+    if (status?.state === 'connected') return status.me;
+    const row = await this.sessions.findOneBy({ sessionId });
+    return row?.meJid ? { jid: row.meJid, ...(row.meLid ? { lid: row.meLid } : {}) } : undefined;
+  }
+
   /** For reads and writes on an existing session: unknown or another org's answers "not found". */
   async requireSession(ref: SessionRef): Promise<void> {
     const row = await this.sessions.findOneBy({ sessionId: ref.sessionId });
@@ -261,6 +269,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       connection.on('status', (status: WaStatus) =>
         record(async () => {
           await this.events.record(orgId, sessionId, 'session.status', toSessionStatus(status));
+          if (status.state === 'connected') await this.sessions.update({ sessionId }, { meJid: status.me.jid, meLid: status.me.lid ?? null });
           if (status.state === 'qr') await this.events.record(orgId, sessionId, 'session.qr', { qr: status.qr, expiresAt: Date.now() + QR_LIFETIME_MS });
           // Logged out from the phone or failed for good: do not resume it after a restart.
           if (status.state === 'logged_out' || status.state === 'failed') await this.setDesired(ref, 'stopped');
