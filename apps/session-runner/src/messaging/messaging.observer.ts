@@ -97,7 +97,7 @@ export class MessagingObserver implements OnModuleInit {
   }
 
   /** One voter, one row: the phone-number form when known, whichever form the vote decrypted with. */
-  async canonical(sessionId: string, jid: string): Promise<string> {
+  private async canonical(sessionId: string, jid: string): Promise<string> {
     const j = normalizeJid(jid);
     if (!isLidJid(j)) return j;
     return (await this.store.alternateJid(sessionId, j)) ?? j;

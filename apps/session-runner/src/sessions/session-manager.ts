@@ -347,18 +347,19 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         ),
       ),
       connection.on('pollVote', (v) =>
-        record(async () =>
-          this.events.record(orgId, sessionId, 'poll.vote', {
+        record(async () => {
+          const voter = jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid));
+          await this.events.record(orgId, sessionId, 'poll.vote', {
             messageId: v.key.id,
             chat: jidPair(v.key.chatJid),
-            sender: jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid)),
+            sender: voter,
             fromMe: v.key.fromMe,
             timestamp: v.timestampMs,
             pollMessageId: v.poll.id,
-            voter: jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid)),
+            voter,
             selectedOptions: v.selectedOptions,
-          }),
-        ),
+          });
+        }),
       ),
       connection.on('lidMapping', (m) => record(() => this.messages.saveLidMapping(sessionId, m))),
       connection.on('error', (err) => this.logger.warn({ msg: 'connection error', sessionId, error: err.message })),
