@@ -197,6 +197,16 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     await api(`/sessions/${id}/stop`, { method: 'POST' });
   });
 
+  it('unlinks the device at WhatsApp when a stopped session is logged out', async () => {
+    const { id, phone } = await linkedSession();
+    await api(`/sessions/${id}/stop`, { method: 'POST' });
+    const res = await api(`/sessions/${id}/logout`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    await expect(res.json()).resolves.toMatchObject({ status: 'logged_out' });
+    expect(sandbox.listLoggedOut().some((d) => d.phone === phone)).toBe(true);
+    expect(devicesOf(phone)).toHaveLength(0);
+  });
+
   it('logs the device out at WhatsApp when the session is deleted', async () => {
     const { id, phone } = await linkedSession();
     const res = await api(`/sessions/${id}`, { method: 'DELETE' });

@@ -21,6 +21,8 @@ interface OwnedSession {
 }
 
 const QR_LIFETIME_MS = 20_000;
+/** How long logout/delete of a stopped, linked session waits for a socket to tell WhatsApp. */
+const UNLINK_CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * Owns this runner's WhatsApp connections. A connection is opened only while this runner holds
@@ -99,13 +101,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return this.exclusive(ref.sessionId, async () => {
       await this.checkOrg(ref);
       await this.setDesired(ref, 'stopped');
-      const owned = this.owned.get(ref.sessionId);
-      if (owned) {
-        await owned.connection.logout();
-        await this.disown(ref.sessionId, owned);
-      } else {
-        await this.authStore.clear(ref.sessionId);
-      }
+      await this.unlink(ref);
       await this.events.record(ref.orgId, ref.sessionId, 'session.status', { status: 'logged_out' });
       return this.stateOf(ref.sessionId);
     });
@@ -115,24 +111,33 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   delete(ref: SessionRef): Promise<void> {
     return this.exclusive(ref.sessionId, async () => {
       await this.checkOrg(ref);
-      let owned = this.owned.get(ref.sessionId);
-      if (!owned && (await this.engine.isLoggedIn(ref.sessionId))) {
-        // Logging out needs an open socket: open one just for that, under our lease.
-        owned = await this.own(ref);
-        await owned.connection.start();
-        await this.waitFor(owned.connection, ['connected', 'logged_out', 'failed'], 15_000);
-      }
-      if (owned) {
-        await owned.connection.logout();
-        owned.unsubscribe();
-        await owned.connection.dispose();
-        this.owned.delete(ref.sessionId);
-      }
-      await this.authStore.clear(ref.sessionId);
+      await this.unlink(ref);
       await this.messages.forgetSession(ref.sessionId);
       await this.sessions.delete({ sessionId: ref.sessionId });
       await this.leases.remove(ref.sessionId);
     });
+  }
+
+  /**
+   * Tells WhatsApp to drop the linked device, then wipes the credentials. Logging out needs an
+   * open socket, so a linked session that is not running gets one just for that, under our
+   * lease. When WhatsApp cannot be reached the credentials are wiped anyway: the user asked to
+   * forget the device, and can still remove it from the phone's list of linked devices.
+   */
+  private async unlink(ref: SessionRef): Promise<void> {
+    let owned = this.owned.get(ref.sessionId);
+    if (!owned && (await this.engine.isLoggedIn(ref.sessionId))) {
+      owned = await this.own(ref);
+      await owned.connection.start();
+      await this.waitFor(owned.connection, ['connected', 'logged_out', 'failed'], UNLINK_CONNECT_TIMEOUT_MS).catch((err: Error) =>
+        this.logger.warn({ msg: 'could not reach WhatsApp to unlink the device; wiping its credentials anyway', sessionId: ref.sessionId, error: err.message }),
+      );
+    }
+    if (owned) {
+      await owned.connection.logout();
+      await this.disown(ref.sessionId, owned);
+    }
+    await this.authStore.clear(ref.sessionId);
   }
 
   async qr(ref: SessionRef): Promise<string> {
