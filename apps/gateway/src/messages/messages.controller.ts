@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -31,11 +31,11 @@ import {
   type MarkReadPayload,
   type PresencePayload,
 } from '@wa/contracts';
-import type { FastifyReply } from 'fastify';
 import { RunnerClient } from '../runner/runner-client';
 import { requireJid } from './jid-param';
 import { validateReactionBody, validateReactionRemoveBody, validateSendBody, validateVoteBody } from './message-body.validator';
 import { MessagesService, type WriteRequest } from './messages.service';
+import { Write, type WriteContext } from './write-context.decorator';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const MID = { name: 'mid', description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp).', example: '3EB0C431C26A1916E07A' };
@@ -61,9 +61,6 @@ function WriteResponses(): MethodDecorator {
   };
 }
 
-const wantsAsync = (prefer: string | undefined): boolean => prefer !== undefined && /(^|[\s,;])respond-async([\s,;=]|$)/i.test(prefer);
-
-
 /**
  * The WhatsApp-side writes of a session. The hot bodies (send, reaction, vote) are typed
  * `unknown` so the global ValidationPipe skips them: their validators are compiled once.
@@ -77,11 +74,12 @@ export class MessagesController {
     private readonly runner: RunnerClient,
   ) {}
 
-  private async write(reply: FastifyReply, req: Omit<WriteRequest, 'async'>, prefer: string | undefined): Promise<SendResultDto> {
-    const async = wantsAsync(prefer);
-    const result = await this.messages.submit({ ...req, async });
-    if (async && !result.replayed) void reply.status(202).header('preference-applied', 'respond-async');
-    else if (async) void reply.header('preference-applied', 'respond-async');
+  private async write(w: WriteContext, req: Omit<WriteRequest, 'orgId' | 'idempotencyKey' | 'async'>): Promise<SendResultDto> {
+    const result = await this.messages.submit({ ...req, orgId: w.principal.orgId, idempotencyKey: w.idempotencyKey, async: w.async });
+    if (w.async) {
+      if (!result.replayed) void w.reply.status(202);
+      void w.reply.header('preference-applied', 'respond-async');
+    }
     return result;
   }
 
@@ -97,15 +95,12 @@ export class MessagesController {
   @ApiBody({ schema: messageSendSchema() })
   @WriteResponses()
   async sendMessage(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
     const dto = validateSendBody(body);
-    return this.write(reply, { orgId: p.orgId, sessionId: id, route: 'messages.send', idempotencyKey: key, fingerprint: [id, body], plan: () => this.messages.planSend(dto) }, prefer);
+    return this.write(w, { sessionId: id, route: 'messages.send', fingerprint: [id, body], plan: () => this.messages.planSend(dto) });
   }
 
   @Post('messages/:mid/reaction')
@@ -120,20 +115,13 @@ export class MessagesController {
   @ApiBody({ type: MessageReactionDto })
   @WriteResponses()
   async reactToMessage(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
     const dto = validateReactionBody(body);
-    return this.write(
-      reply,
-      { orgId: p.orgId, sessionId: id, route: 'messages.react', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planReaction(s, mid, dto, dto.emoji) },
-      prefer,
-    );
+    return this.write(w, { sessionId: id, route: 'messages.react', fingerprint: [id, mid, body], plan: (s) => this.messages.planReaction(s, mid, dto, dto.emoji) });
   }
 
   @Delete('messages/:mid/reaction')
@@ -148,21 +136,14 @@ export class MessagesController {
   @ApiBody({ type: MessageReactionRemoveDto })
   @WriteResponses()
   async removeReaction(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
     const dto = validateReactionRemoveBody(body);
     const fingerprint = [id, mid, { chat: dto.chat, sender: dto.sender }];
-    return this.write(
-      reply,
-      { orgId: p.orgId, sessionId: id, route: 'messages.unreact', idempotencyKey: key, fingerprint, plan: (s) => this.messages.planReaction(s, mid, dto, '') },
-      prefer,
-    );
+    return this.write(w, { sessionId: id, route: 'messages.unreact', fingerprint, plan: (s) => this.messages.planReaction(s, mid, dto, '') });
   }
 
   @Post('messages/:mid/vote')
@@ -177,20 +158,13 @@ export class MessagesController {
   @ApiBody({ type: PollVoteDto })
   @WriteResponses()
   async voteOnPoll(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
     const dto = validateVoteBody(body);
-    return this.write(
-      reply,
-      { orgId: p.orgId, sessionId: id, route: 'messages.vote', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planVote(s, mid, dto) },
-      prefer,
-    );
+    return this.write(w, { sessionId: id, route: 'messages.vote', fingerprint: [id, mid, body], plan: (s) => this.messages.planVote(s, mid, dto) });
   }
 
   @Patch('messages/:mid')
@@ -202,19 +176,12 @@ export class MessagesController {
   @ApiBody({ type: MessageEditDto })
   @WriteResponses()
   async editMessage(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
     @Body() body: MessageEditDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
-    return this.write(
-      reply,
-      { orgId: p.orgId, sessionId: id, route: 'messages.edit', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planEdit(s, mid, body.chat, body.text) },
-      prefer,
-    );
+    return this.write(w, { sessionId: id, route: 'messages.edit', fingerprint: [id, mid, body], plan: (s) => this.messages.planEdit(s, mid, body.chat, body.text) });
   }
 
   @Delete('messages/:mid')
@@ -226,19 +193,12 @@ export class MessagesController {
   @ApiBody({ type: MessageDeleteDto })
   @WriteResponses()
   async deleteMessage(
-    @CurrentPrincipal() p: Principal,
+    @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
     @Body() body: MessageDeleteDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Headers('prefer') prefer: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendResultDto> {
-    return this.write(
-      reply,
-      { orgId: p.orgId, sessionId: id, route: 'messages.revoke', idempotencyKey: key, fingerprint: [id, mid, body], plan: (s) => this.messages.planRevoke(s, mid, body.chat) },
-      prefer,
-    );
+    return this.write(w, { sessionId: id, route: 'messages.revoke', fingerprint: [id, mid, body], plan: (s) => this.messages.planRevoke(s, mid, body.chat) });
   }
 
   @Get('outbox/:outboxId')
