@@ -38,17 +38,8 @@ export interface OutboxRow {
   updatedAt: number;
 }
 
-export interface NewOutboxEntry {
-  id: string;
-  orgId: string;
-  sessionId: string;
-  chat: string;
-  kind: string;
-  action: string;
-  waMessageId: string;
-  mode: SendMode;
-  createdAt: number;
-}
+/** What an insert sets; the rest of the row starts as a fresh `queued` entry. */
+export type NewOutboxEntry = Pick<OutboxRow, 'id' | 'orgId' | 'sessionId' | 'chat' | 'kind' | 'action' | 'waMessageId' | 'mode' | 'createdAt'>;
 
 export interface NewIdempotencyKey {
   route: string;
@@ -359,7 +350,7 @@ export class OutboxStore {
 
   /** Takes an entry for one dispatch; only one dispatcher of all replicas wins until the claim expires. */
   async claim(id: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
-    const rows = await this.writeReturning('claim', [id, token, expiresAt, now]);
+    const rows = await this.sql.writeRows('claim', [id, token, expiresAt, now]);
     return rows[0] ? toOutboxRow(rows[0]) : undefined;
   }
 
@@ -377,7 +368,7 @@ export class OutboxStore {
 
   /** Applies a receipt or an error ack; returns the ids of the entries that moved. */
   async advance(sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<string[]> {
-    const rows = await this.writeReturning(`advance_${status}`, [sessionId, waMessageId, error, now]);
+    const rows = await this.sql.writeRows(`advance_${status}`, [sessionId, waMessageId, error, now]);
     return rows.map((r) => r.id as string);
   }
 
@@ -391,9 +382,5 @@ export class OutboxStore {
 
   async purgeKeys(now: number): Promise<number> {
     return this.sql.write('purgeKeys', [now]);
-  }
-
-  private writeReturning(name: StatementName, params: unknown[]): Promise<Row[]> {
-    return this.sql.writeRows(name, params);
   }
 }
