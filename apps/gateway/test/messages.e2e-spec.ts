@@ -1,5 +1,6 @@
 import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
+import { ApiClient, type ApiCall } from './session-fixture';
 import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 
 interface SendResult {
@@ -36,28 +37,16 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
   let runner: RunnerProcess;
   let runnerEnv: Record<string, string>;
   let gw: GatewayHandle;
+  let client: ApiClient;
   let owner: PhoneInfo;
   let contact: PhoneInfo;
   let second: PhoneInfo;
   let sessionId: string;
   let keySeq = 0;
 
-  interface CallInit {
-    method?: string;
-    body?: unknown;
-    org?: string;
-    role?: string;
-    headers?: Record<string, string>;
-  }
-  const api = (path: string, init: CallInit = {}): Promise<Response> =>
-    fetch(`${gw.url}/api/v1${path}`, {
-      method: init.method ?? 'GET',
-      headers: { ...idp.headers(init.org ?? ORG, init.role ?? 'owner'), ...(init.headers ?? {}) },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
-  const send = async (body: Record<string, unknown>, init: CallInit = {}): Promise<SendResult> => {
-    const res = await api(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, ...body }, ...init });
+  const send = async (body: Record<string, unknown>, init: ApiCall = {}): Promise<SendResult> => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, ...body }, ...init });
     expect([200, 202]).toContain(res.status);
     return json<SendResult>(res);
   };
@@ -75,13 +64,12 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     }
   }
 
-  const sessionStatus = async (): Promise<string> => (await json<{ status: string }>(await api(`/sessions/${sessionId}`))).status;
-  const waitConnected = () => eventually(async () => ((await sessionStatus()) === 'connected' ? true : undefined), 'connected', 30_000);
+  const waitConnected = () => client.waitForStatus(sessionId, ['connected']);
   const stored = (mid: string) => eventually(async () => {
-    const res = await api(`/sessions/${sessionId}/messages/${mid}`);
+    const res = await client.call(`/sessions/${sessionId}/messages/${mid}`);
     return res.status === 200 ? json<StoredMessage>(res) : undefined;
   }, `message ${mid} in the store`);
-  const outbox = async (id: string) => json<{ status: string; attempts: number; waMessageId: string; error: string | null }>(await api(`/sessions/${sessionId}/outbox/${id}`));
+  const outbox = (id: string) => client.json<{ status: string; attempts: number; waMessageId: string; error: string | null }>(`/sessions/${sessionId}/outbox/${id}`);
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
@@ -110,15 +98,8 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
       OUTBOX_CLAIM_TTL_MS: '5000',
       SEND_SYNC_TIMEOUT_MS: '10000',
     });
-    const created = await json<{ id: string }>(await api('/sessions', { method: 'POST', body: { name: 'sender' } }));
-    sessionId = created.id;
-    await api(`/sessions/${sessionId}/start`, { method: 'POST' });
-    const qr = await eventually(async () => {
-      const res = await api(`/sessions/${sessionId}/qr`, { headers: { accept: 'application/json' } });
-      return res.status === 200 ? (await json<{ qr: string }>(res)).qr : undefined;
-    }, 'qr');
-    await sandbox.scanQr(OWNER, qr);
-    await waitConnected();
+    client = new ApiClient(() => gw.url, idp, ORG);
+    sessionId = (await client.linkSession(sandbox, OWNER, 'sender')).id;
   }, 90_000);
 
   afterAll(async () => {
@@ -156,14 +137,14 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
   it('sets a reaction and removes it; removing again is a no-op that still answers a SendResult', async () => {
     const target = await send({ type: 'text', text: 'react to me' });
     const path = `/sessions/${sessionId}/messages/${target.waMessageId}/reaction`;
-    const set = await api(path, { method: 'POST', body: { chat: contact.jid, sender: owner.jid, emoji: '👍' } });
+    const set = await client.call(path, { method: 'POST', body: { chat: contact.jid, sender: owner.jid, emoji: '👍' } });
     expect(set.status).toBe(200);
     await expect(receivedBy(CONTACT, (m) => m.kind === 'reaction' && m.reaction?.targetId === target.waMessageId && m.reaction.emoji === '👍')).resolves.toBeDefined();
-    const removed = await api(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid, emoji: '🙈' } });
+    const removed = await client.call(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid, emoji: '🙈' } });
     expect(removed.status).toBe(200);
     await expect(json<SendResult>(removed)).resolves.toMatchObject({ mode: 'sync', replayed: false, status: 'sent' });
     await expect(receivedBy(CONTACT, (m) => m.kind === 'reaction' && m.reaction?.targetId === target.waMessageId && m.reaction.removed)).resolves.toBeDefined();
-    const again = await api(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid } });
+    const again = await client.call(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid } });
     expect(again.status).toBe(200);
     await expect(json<SendResult>(again)).resolves.toMatchObject({ outboxId: expect.any(String), waMessageId: expect.any(String) });
   });
@@ -172,7 +153,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const { id: pollId } = await sandbox.sendMessage(CONTACT, owner.jid, { type: 'poll', name: 'Where?', options: ['Here', 'There', 'Nowhere'], selectableCount: 0 });
     const poll = await stored(pollId);
     const vote = async (options: string[]): Promise<string[]> => {
-      const res = await api(`/sessions/${sessionId}/messages/${pollId}/vote`, { method: 'POST', body: { chat: poll.chat, sender: poll.sender, options } });
+      const res = await client.call(`/sessions/${sessionId}/messages/${pollId}/vote`, { method: 'POST', body: { chat: poll.chat, sender: poll.sender, options } });
       expect(res.status).toBe(200);
       const result = await json<SendResult>(res);
       const got = await receivedBy(CONTACT, (m) => m.id === result.waMessageId && m.kind === 'vote');
@@ -189,7 +170,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const poll = await stored(pollId);
     const { id: textId } = await sandbox.sendMessage(CONTACT, owner.jid, { type: 'text', text: 'not a poll' });
     const text = await stored(textId);
-    const vote = (mid: string, chat: string, sender: string, options: string[]) => api(`/sessions/${sessionId}/messages/${mid}/vote`, { method: 'POST', body: { chat, sender, options } });
+    const vote = (mid: string, chat: string, sender: string, options: string[]) => client.call(`/sessions/${sessionId}/messages/${mid}/vote`, { method: 'POST', body: { chat, sender, options } });
     for (const res of [await vote(textId, text.chat, text.sender, ['A']), await vote(pollId, poll.chat, poll.sender, ['C']), await vote(pollId, poll.chat, poll.sender, ['A', 'B'])]) {
       expect(res.status).toBe(400);
       await expect(res.json()).resolves.toMatchObject({ error: { code: 'validation_error' } });
@@ -197,7 +178,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const missing = await vote('3EB0000000000000000000', poll.chat, poll.sender, ['A']);
     expect(missing.status).toBe(404);
     await expect(missing.json()).resolves.toMatchObject({ error: { code: 'not_found' } });
-    const badBody = await api(`/sessions/${sessionId}/messages/${pollId}/vote`, { method: 'POST', body: { chat: 'nope', options: 'A', extra: 1 } });
+    const badBody = await client.call(`/sessions/${sessionId}/messages/${pollId}/vote`, { method: 'POST', body: { chat: 'nope', options: 'A', extra: 1 } });
     expect(badBody.status).toBe(400);
     const fields = (await json<{ error: { details: { fields: { field: string }[] } } }>(badBody)).error.details.fields.map((f) => f.field).sort();
     expect(fields).toEqual(['chat', 'extra', 'options', 'sender']);
@@ -208,7 +189,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     await receivedBy(CONTACT, (m) => m.id === poll.waMessageId);
     await sandbox.sendMessage(CONTACT, owner.jid, { type: 'vote', pollId: poll.waMessageId, options: ['No'] });
     const tally = await eventually(async () => {
-      const m = await json<StoredMessage>(await api(`/sessions/${sessionId}/messages/${poll.waMessageId}`));
+      const m = await client.json<StoredMessage>(`/sessions/${sessionId}/messages/${poll.waMessageId}`);
       const no = m.poll?.tally.find((t) => t.option === 'No');
       return no && no.votes === 1 ? m.poll?.tally : undefined;
     }, 'the vote in the tally');
@@ -217,10 +198,10 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
 
   it('edits and deletes its own message', async () => {
     const msg = await send({ type: 'text', text: 'tpyo' });
-    const edited = await api(`/sessions/${sessionId}/messages/${msg.waMessageId}`, { method: 'PATCH', body: { chat: contact.jid, text: 'typo' } });
+    const edited = await client.call(`/sessions/${sessionId}/messages/${msg.waMessageId}`, { method: 'PATCH', body: { chat: contact.jid, text: 'typo' } });
     expect(edited.status).toBe(200);
     await expect(receivedBy(CONTACT, (m) => m.kind === 'edit' && m.edit?.targetId === msg.waMessageId)).resolves.toMatchObject({ edit: { text: 'typo' } });
-    const deleted = await api(`/sessions/${sessionId}/messages/${msg.waMessageId}`, { method: 'DELETE', body: { chat: contact.jid } });
+    const deleted = await client.call(`/sessions/${sessionId}/messages/${msg.waMessageId}`, { method: 'DELETE', body: { chat: contact.jid } });
     expect(deleted.status).toBe(200);
     await expect(receivedBy(CONTACT, (m) => m.kind === 'revoke' && m.revoke?.targetId === msg.waMessageId)).resolves.toBeDefined();
   });
@@ -233,7 +214,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     await receivedBy(CONTACT, (m) => m.id === first.waMessageId);
     await sleep(500);
     expect(countAt(CONTACT, first.waMessageId)).toBe(1);
-    const reused = await api(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'twice' }, headers: { 'idempotency-key': key } });
+    const reused = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'twice' }, headers: { 'idempotency-key': key } });
     expect(reused.status).toBe(422);
     await expect(reused.json()).resolves.toMatchObject({ error: { code: 'idempotency_key_reused' } });
   });
@@ -242,7 +223,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const key = `k-${++keySeq}`;
     const text = `concurrent ${key}`;
     const answers = await Promise.all(
-      Array.from({ length: 100 }, () => api(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text }, headers: { 'idempotency-key': key } })),
+      Array.from({ length: 100 }, () => client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text }, headers: { 'idempotency-key': key } })),
     );
     const statuses = answers.map((a) => a.status);
     expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
@@ -270,7 +251,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
   });
 
   it('answers async sends with 202 and Preference-Applied, and the entry progresses to sent', async () => {
-    const res = await api(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'async' }, headers: { prefer: 'respond-async' } });
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'async' }, headers: { prefer: 'respond-async' } });
     expect(res.status).toBe(202);
     expect(res.headers.get('preference-applied')).toBe('respond-async');
     const result = await json<SendResult>(res);
@@ -296,15 +277,15 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
 
   it('queues async sends while the session is stopped and delivers them after start; sync sends get 409', async () => {
     await waitConnected();
-    await api(`/sessions/${sessionId}/stop`, { method: 'POST' });
-    const sync = await api(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'now' } });
+    await client.call(`/sessions/${sessionId}/stop`, { method: 'POST' });
+    const sync = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'now' } });
     expect(sync.status).toBe(409);
     await expect(sync.json()).resolves.toMatchObject({ error: { code: 'session_not_connected' } });
     const queued = await send({ type: 'text', text: 'later' }, { headers: { prefer: 'respond-async' } });
     await sleep(1000);
     expect(countAt(CONTACT, queued.waMessageId)).toBe(0);
     expect((await outbox(queued.outboxId)).status).toBe('queued');
-    await api(`/sessions/${sessionId}/start`, { method: 'POST' });
+    await client.call(`/sessions/${sessionId}/start`, { method: 'POST' });
     await waitConnected();
     await expect(receivedBy(CONTACT, (m) => m.id === queued.waMessageId)).resolves.toMatchObject({ text: 'later' });
   });
@@ -334,8 +315,8 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
       ['POST', `/groups/${encodeURIComponent('120363041234567890@g.us')}/participants`, { action: 'add', participants: [contact.jid] }],
     ];
     for (const [method, suffix, body] of routes) {
-      const theirs = await api(`/sessions/${sessionId}${suffix}`, { method, body, org: OTHER_ORG });
-      const none = await api(`/sessions/${missing}${suffix}`, { method, body, org: OTHER_ORG });
+      const theirs = await client.call(`/sessions/${sessionId}${suffix}`, { method, body, org: OTHER_ORG });
+      const none = await client.call(`/sessions/${missing}${suffix}`, { method, body, org: OTHER_ORG });
       expect([method, suffix, theirs.status, none.status]).toEqual([method, suffix, 404, 404]);
       expect(await theirs.text()).toBe(await none.text());
     }
@@ -354,9 +335,9 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
       ['POST', '/groups', { subject: 'x', participants: [contact.jid] }],
     ];
     for (const [method, suffix, body] of writes) {
-      const res = await api(`/sessions/${sessionId}${suffix}`, { method, body, role: 'viewer' });
+      const res = await client.call(`/sessions/${sessionId}${suffix}`, { method, body, role: 'viewer' });
       expect([suffix, res.status]).toEqual([suffix, 403]);
     }
-    expect((await api(`/sessions/${sessionId}/chats`, { role: 'viewer' })).status).toBe(200);
+    expect((await client.call(`/sessions/${sessionId}/chats`, { role: 'viewer' })).status).toBe(200);
   });
 });
