@@ -402,6 +402,12 @@ export class StoredMessageDto {
 
   @ApiPropertyOptional({ type: PollStateDto, description: 'For polls: options and the current tally.' })
   poll?: PollStateDto;
+
+  @ApiPropertyOptional({ example: 1767225700000, description: 'Unix ms of the latest edit; `content` then shows the edited text.' })
+  editedAt?: number;
+
+  @ApiPropertyOptional({ example: 1767225800000, description: 'Unix ms at which the message was deleted for everyone; `content` is then empty.' })
+  deletedAt?: number;
 }
 
 export class ContactSummaryDto {
