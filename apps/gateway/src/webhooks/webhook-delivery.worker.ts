@@ -6,6 +6,8 @@ import { WebhookHttpClient, type WebhookResponse } from './webhook-http.client';
 import { signWebhook } from './webhook-signature';
 import { WebhooksRepository, type DeliveryJob, type DeliveryOutcome, type DeliveryResult } from './webhooks.repository';
 
+const RECORD_ATTEMPTS = 4;
+const RECORD_RETRY_DELAY_MS = 100;
 const CLAIM_BATCH = 200;
 const LEASE_MARGIN_MS = 30_000;
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
@@ -163,7 +165,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         const batch = this.pending.splice(0);
         let disabled: Awaited<ReturnType<WebhooksRepository['record']>> = [];
         try {
-          disabled = await this.repo.record(batch, Date.now());
+          disabled = await this.recordWithRetry(batch);
         } catch (err) {
           // The claims expire and the deliveries are tried again: at least once, never lost.
           this.logger.warn({ msg: 'recording delivery results failed', error: (err as Error).message, count: batch.length });
@@ -181,6 +183,24 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       this.notifyIdle();
     }
     this.wake();
+  }
+
+  /**
+   * Results are written in one transaction, so a failed write (a PostgreSQL deadlock with a
+   * concurrent publish, a dropped connection) can simply be written again. Leaving it to claim
+   * expiry instead would hold the queue for the whole delivery timeout and then send deliveries
+   * the receivers already got a second time.
+   */
+  private async recordWithRetry(batch: Parameters<WebhooksRepository['record']>[0]): ReturnType<WebhooksRepository['record']> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.repo.record(batch, Date.now());
+      } catch (err) {
+        if (attempt >= RECORD_ATTEMPTS || this.stopped) throw err;
+        this.logger.warn({ msg: 'recording delivery results failed; writing them again', attempt, error: (err as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_DELAY_MS * attempt));
+      }
+    }
   }
 
   private notifyIdle(): void {
