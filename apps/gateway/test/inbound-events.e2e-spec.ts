@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, sandboxRunnerEnv } from './harness';
 import { ApiClient } from './session-fixture';
 
 interface Delivered {
@@ -47,12 +47,7 @@ describe('inbound WhatsApp activity as webhooks', () => {
     idp = await TestIdentityProvider.start();
     sandbox = await (await WaSandbox.create()).start();
     const transport = await transportEnv();
-    runner = await startRunner(transport, {
-      DATABASE_URL: testDatabaseUrl('runner'),
-      WA_WS_URL: sandbox.wsUrl,
-      WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
-      WA_QUERY_TIMEOUT_MS: '5000',
-    });
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0' });
     client = new ApiClient(() => gw.url, idp, ORG);
 
@@ -113,6 +108,8 @@ describe('inbound WhatsApp activity as webhooks', () => {
     await sandbox.sendMessage(CONTACT, `${ACCOUNT}@s.whatsapp.net`, { type: 'reaction', targetId: pollId, emoji: '👍' });
     const reaction = await arrived((e) => e.type === 'message.reaction' && e.data.targetMessageId === pollId, 'message.reaction');
     expect(reaction.data.emoji).toBe('👍');
+    // Every message event names the chat in both forms once the LID <-> phone pair is known.
+    expect(reaction.data.chat).toMatchObject({ pn: `${CONTACT}@s.whatsapp.net`, lid: expect.stringMatching(/@lid$/) });
   });
 
   it('numbers the session events without gaps', () => {

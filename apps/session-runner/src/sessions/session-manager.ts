@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { SessionRef, SessionStateResult } from '@wa/contracts';
+import type { MessageEventBase, SessionRef, SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import type { SqlAuthStateStore, WaConnection, WaEngine, WaMe, WaStatus } from '@wa/wa-adapter';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
@@ -314,39 +314,27 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         }),
       ),
       connection.on('reaction', (r) =>
-        record(() =>
+        record(async () =>
           this.events.record(orgId, sessionId, 'message.reaction', {
-            messageId: r.key.id,
-            chat: jidPair(r.key.chatJid),
-            sender: jidPair(r.key.participant ?? r.key.chatJid),
-            fromMe: r.key.fromMe,
-            timestamp: r.timestampMs,
+            ...(await this.aboutMessage(sessionId, r.key, r.timestampMs)),
             targetMessageId: r.target.id,
             emoji: r.emoji,
           }),
         ),
       ),
       connection.on('edit', (e) =>
-        record(() =>
+        record(async () =>
           this.events.record(orgId, sessionId, 'message.edited', {
-            messageId: e.key.id,
-            chat: jidPair(e.key.chatJid),
-            sender: jidPair(e.key.participant ?? e.key.chatJid),
-            fromMe: e.key.fromMe,
-            timestamp: e.timestampMs,
+            ...(await this.aboutMessage(sessionId, e.key, e.timestampMs)),
             targetMessageId: e.target.id,
             content: e.text !== undefined ? { text: e.text } : {},
           }),
         ),
       ),
       connection.on('revoke', (r) =>
-        record(() =>
+        record(async () =>
           this.events.record(orgId, sessionId, 'message.deleted', {
-            messageId: r.key.id,
-            chat: jidPair(r.key.chatJid),
-            sender: jidPair(r.key.participant ?? r.key.chatJid),
-            fromMe: r.key.fromMe,
-            timestamp: r.timestampMs,
+            ...(await this.aboutMessage(sessionId, r.key, r.timestampMs)),
             targetMessageId: r.target.id,
           }),
         ),
@@ -371,6 +359,22 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       this.observers.attach(ref, connection),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  /** The fields every message event carries, with both forms of the chat and sender JIDs where known. */
+  private async aboutMessage(sessionId: string, key: WaMessageKey, timestampMs: number): Promise<MessageEventBase> {
+    const sender = key.participant ?? key.chatJid;
+    const [chatAlt, senderAlt] = await Promise.all([
+      this.messages.alternateJid(sessionId, key.chatJid),
+      sender === key.chatJid ? undefined : this.messages.alternateJid(sessionId, sender),
+    ]);
+    return {
+      messageId: key.id,
+      chat: jidPair(key.chatJid, chatAlt),
+      sender: jidPair(sender, sender === key.chatJid ? chatAlt : senderAlt),
+      fromMe: key.fromMe,
+      timestamp: timestampMs,
+    };
   }
 
   private waitFor(connection: WaConnection, states: WaStatus['state'][], timeoutMs: number): Promise<void> {
