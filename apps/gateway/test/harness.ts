@@ -71,6 +71,23 @@ export async function transportEnv(): Promise<TransportEnv> {
   return { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
 }
 
+/**
+ * The environment of a runner that uses the sandbox as WhatsApp, with its own database; short
+ * reconnect, query and lease timings keep fault and takeover tests quick.
+ */
+export function sandboxRunnerEnv(sandbox: { wsUrl: string; rootPublicKey: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: testDatabaseUrl('runner'),
+    WA_WS_URL: sandbox.wsUrl,
+    WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
+    WA_RECONNECT_BASE_MS: '50',
+    WA_RECONNECT_MAX_MS: '500',
+    WA_QUERY_TIMEOUT_MS: '5000',
+    LEASE_TTL_MS: '3000',
+    ...extra,
+  };
+}
+
 export interface RunnerProcess {
   child: ChildProcess;
   output: () => string;

@@ -1,7 +1,7 @@
 import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { ApiClient, type ApiCall } from './session-fixture';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 
 interface SendResult {
   mode: 'sync' | 'async';
@@ -79,14 +79,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     contact = await sandbox.createPhone(CONTACT, 'Contact');
     second = await sandbox.createPhone(SECOND, 'Second');
     transport = await transportEnv();
-    runnerEnv = {
-      DATABASE_URL: testDatabaseUrl('runner'),
-      WA_WS_URL: sandbox.wsUrl,
-      WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
-      WA_RECONNECT_BASE_MS: '50',
-      WA_RECONNECT_MAX_MS: '500',
-      LEASE_TTL_MS: '3000',
-    };
+    runnerEnv = sandboxRunnerEnv(sandbox);
     runner = await startRunner(transport, runnerEnv);
     gw = await startGateway(transport, {
       ...idp.env,

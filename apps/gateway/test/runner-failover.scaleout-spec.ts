@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 import { ApiClient } from './session-fixture';
 
 /**
@@ -19,16 +19,7 @@ describe('two session runners sharing the work', () => {
   let gw: GatewayHandle;
   let client: ApiClient;
 
-  const runnerEnv = (id: string): Record<string, string> => ({
-    RUNNER_ID: id,
-    DATABASE_URL: runnerDb,
-    WA_WS_URL: sandbox.wsUrl,
-    WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
-    WA_RECONNECT_BASE_MS: '50',
-    WA_RECONNECT_MAX_MS: '500',
-    WA_QUERY_TIMEOUT_MS: '5000',
-    LEASE_TTL_MS: '3000',
-  });
+  const runnerEnv = (id: string): Record<string, string> => sandboxRunnerEnv(sandbox, { RUNNER_ID: id, DATABASE_URL: runnerDb });
 
   async function leaseOwner(sessionId: string): Promise<{ owner: string; epoch: number }> {
     const url = new URL(runnerDb);

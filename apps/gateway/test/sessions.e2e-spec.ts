@@ -4,7 +4,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
 import { ApiClient, type ApiCall, type SessionBody } from './session-fixture';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 
 /**
  * Sessions end to end: the real gateway, the real runner process with the real Baileys socket,
@@ -35,14 +35,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     sandbox = await WaSandbox.create();
     await sandbox.start();
     transport = await transportEnv();
-    runnerEnv = {
-      DATABASE_URL: testDatabaseUrl('runner'),
-      WA_WS_URL: sandbox.wsUrl,
-      WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
-      WA_RECONNECT_BASE_MS: '50',
-      WA_RECONNECT_MAX_MS: '500',
-      LEASE_TTL_MS: '3000',
-    };
+    runnerEnv = sandboxRunnerEnv(sandbox);
     runner = await startRunner(transport, runnerEnv);
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);
