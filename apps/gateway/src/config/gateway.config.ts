@@ -70,6 +70,22 @@ export interface MessagingConfig {
   dispatcherEnabled: boolean;
 }
 
+/** The HTTP edge: what one request may cost the gateway before it is refused or cut off. */
+export interface HttpEdgeConfig {
+  /** Time a client has to send the complete request head (slow headers are cut off with 408). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the complete request, body included (a trickled body is cut off with 408). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: number;
+  /** Upper bound on the request line and headers together (431 beyond it). */
+  maxHeaderBytes: number;
+  /** Upper bound on one path parameter (414 beyond it). */
+  maxParamLength: number;
+  /** Deepest nesting of arrays and objects a JSON body may have (400 beyond it, found before parsing). */
+  maxJsonDepth: number;
+}
+
 export interface JwtAuthConfig {
   jwksUrl: string;
   issuer: string;
@@ -94,6 +110,7 @@ export class GatewayConfig {
   readonly gatewayEvents!: GatewayEventsTransport;
   readonly runnerTimeoutMs!: number;
   readonly bodyLimitBytes!: number;
+  readonly http!: HttpEdgeConfig;
   readonly logLevel!: LogLevel;
   readonly trustProxy!: boolean;
   readonly shutdownGraceMs!: number;
@@ -169,9 +186,39 @@ function envCidrList(env: Env, name: string): string[] {
   return cidrs;
 }
 
+function readHttpEdgeConfig(env: Env): HttpEdgeConfig {
+  const headersTimeoutMs = envInt(env, 'HTTP_HEADERS_TIMEOUT_MS', 15_000, 500, 300_000);
+  const requestTimeoutMs = envInt(env, 'HTTP_REQUEST_TIMEOUT_MS', 120_000, 500, 3_600_000);
+  // Node refuses to start a server whose head timeout outlasts its whole-request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${headersTimeoutMs} > ${requestTimeoutMs})`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: envInt(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 5_000, 0, 600_000),
+    maxHeaderBytes: envInt(env, 'HTTP_MAX_HEADER_BYTES', 16 * 1024, 1024, 256 * 1024),
+    maxParamLength: envInt(env, 'HTTP_MAX_PARAM_LENGTH', 100, 16, 4096),
+    maxJsonDepth: envInt(env, 'HTTP_MAX_JSON_DEPTH', 64, 1, 1000),
+  };
+}
+
+/**
+ * The shutdown grace must outlast the longest wait a request can have (a sync send), or a
+ * client is cut off while its message is still delivered. Unset, it is that wait plus 5 s.
+ */
+function readShutdownGraceMs(env: Env, syncTimeoutMs: number): number {
+  const graceMs = envInt(env, 'SHUTDOWN_GRACE_MS', syncTimeoutMs + 5_000, 0, 600_000);
+  if (graceMs <= syncTimeoutMs) {
+    throw new ConfigError('SHUTDOWN_GRACE_MS', `must be longer than SEND_SYNC_TIMEOUT_MS (${graceMs} <= ${syncTimeoutMs}), or a sync send is cut off at shutdown`);
+  }
+  return graceMs;
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   const runner = runnerTransportFromEnv(env);
+  const syncTimeoutMs = envInt(env, 'SEND_SYNC_TIMEOUT_MS', 15_000, 100, 120_000);
   return new GatewayConfig({
     host: envString(env, 'HOST', '0.0.0.0'),
     port: envInt(env, 'PORT', 3000, 0, 65535),
@@ -180,9 +227,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     gatewayEvents: gatewayEventsTransportFromEnv(env, runner),
     runnerTimeoutMs: envInt(env, 'RUNNER_TIMEOUT_MS', 5000, 100, 120_000),
     bodyLimitBytes: envInt(env, 'HTTP_BODY_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    http: readHttpEdgeConfig(env),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: envBool(env, 'TRUST_PROXY', false),
-    shutdownGraceMs: envInt(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    shutdownGraceMs: readShutdownGraceMs(env, syncTimeoutMs),
     jwt: readJwtConfig(env),
     bootstrapOrg: envOptional(env, 'BOOTSTRAP_ORG'),
     rateLimits: {
@@ -205,7 +253,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       ssePollIntervalMs: envInt(env, 'EVENTS_SSE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     },
     messaging: {
-      syncTimeoutMs: envInt(env, 'SEND_SYNC_TIMEOUT_MS', 15_000, 100, 120_000),
+      syncTimeoutMs,
       minIntervalMs: envInt(env, 'SEND_MIN_INTERVAL_MS', 1000, 0, 600_000),
       jitterMs: envInt(env, 'SEND_JITTER_MS', 500, 0, 600_000),
       idempotencyTtlMs: envInt(env, 'IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365) * 3_600_000,
