@@ -1,4 +1,4 @@
-import { ValidationPipe, type ModuleMetadata } from '@nestjs/common';
+import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -8,7 +8,6 @@ import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
-import { validationFailed } from './http/error-response';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -64,9 +63,6 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
 
   const filter = new AllExceptionsFilter();
   app.useGlobalFilters(filter);
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationFailed }),
-  );
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();
 

@@ -1,36 +1,29 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
-import { IsEmail, IsInt, IsString, Max, Min, ValidateNested } from 'class-validator';
-import { Type } from 'class-transformer';
+import { Controller, Get, Module, Post } from '@nestjs/common';
 import { Public } from '@wa/auth';
+import { named, Type, type Static } from '@wa/contracts';
+import { ValidBody } from '../src/http/request-schema';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 
-class ProbeAddressDto {
-  @IsString()
-  city!: string;
-}
-
-class ProbeDto {
-  @IsEmail()
-  email!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(10)
-  count!: number;
-
-  @ValidateNested()
-  @Type(() => ProbeAddressDto)
-  address!: ProbeAddressDto;
-}
+const Probe = named(
+  'Probe',
+  Type.Object(
+    {
+      email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', example: 'a@b.co' }),
+      count: Type.Integer({ minimum: 1, maximum: 10 }),
+      address: Type.Object({ city: Type.String() }, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  ),
+);
 
 /** Routes that exist only in this test, to reach the pipe and the filter through real HTTP. */
 @Public()
 @Controller('probe')
 class ProbeController {
   @Post()
-  echo(@Body() body: ProbeDto): ProbeDto {
+  echo(@ValidBody(Probe) body: Static<typeof Probe>): Static<typeof Probe> {
     return body;
   }
 

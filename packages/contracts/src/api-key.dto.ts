@@ -1,65 +1,31 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  MaxLength,
-  MinLength,
-  ValidateBy,
-  type ValidationOptions,
-} from 'class-validator';
 import { CAPABILITIES, type Capability } from '@wa/domain';
+import { named, StringEnum, Type, type Static } from './schema';
 
-/** A key that expires before it could be used is a mistake the caller wants to hear about. */
-function IsFutureInstant(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
+export const ApiKeyCreate = named(
+  'ApiKeyCreate',
+  Type.Object(
     {
-      name: 'isFutureInstant',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && Date.parse(value) > Date.now(),
-        defaultMessage: () => '$property must be in the future',
-      },
+      name: Type.String({ minLength: 1, maxLength: 200, example: 'CRM sync', description: 'What the key is for; shown in listings.' }),
+      capabilities: Type.Array(StringEnum(CAPABILITIES), {
+        minItems: 1,
+        uniqueItems: true,
+        example: ['send'],
+        description: 'What the key may do. Never more than the caller has: asking for a capability you lack answers 403 `forbidden`.',
+      }),
+      expiresAt: Type.Optional(
+        Type.String({
+          format: 'date-time',
+          example: '2027-01-01T00:00:00Z',
+          description: 'When the key stops working (ISO 8601 with a time zone, in the future). Omit for a key that does not expire.',
+        }),
+      ),
     },
-    options,
-  );
-}
+    { additionalProperties: false },
+  ),
+);
+export type ApiKeyCreateDto = Static<typeof ApiKeyCreate>;
 
-export class ApiKeyCreateDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'CRM sync', description: 'What the key is for; shown in listings.' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  name!: string;
-
-  @ApiProperty({
-    type: [String],
-    enum: CAPABILITIES,
-    minItems: 1,
-    example: ['send'],
-    description: 'What the key may do. Never more than the caller has: asking for a capability you lack answers 403 `forbidden`.',
-  })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayUnique()
-  @IsIn(CAPABILITIES, { each: true })
-  capabilities!: Capability[];
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    example: '2027-01-01T00:00:00Z',
-    description: 'When the key stops working (ISO 8601, in the future). Omit for a key that does not expire.',
-  })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  @IsFutureInstant()
-  expiresAt?: string;
-}
-
-/** A stored key as its organization sees it: never the secret, never its hash. */
 export class ApiKeyResponseDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', description: 'Key id (a ULID); also the part of the token after `wag_`.' })
   id!: string;

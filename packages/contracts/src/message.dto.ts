@@ -1,12 +1,10 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Discriminated, named, StringEnum, Type, type Static } from './schema';
 import { OUTBOX_STATUSES, type OutboxStatus, SEND_MODES, type SendMode } from './send-result.dto';
 
 /**
- * Bodies of the messaging routes. The hot ones (send, reaction, vote) are validated by a
- * validator the gateway compiles once per body (class-validator costs ~100 us a request there);
- * the others go through the global ValidationPipe with the decorators below. Both produce the
- * same `validation_error` envelope with per-field details.
+ * Bodies of the messaging routes, as JSON Schema (see schema.ts): the gateway compiles each
+ * once into a validator and publishes the same object in the OpenAPI document.
  */
 
 export const JID_PATTERN = /^[0-9A-Za-z._:-]{1,128}@(s\.whatsapp\.net|g\.us|lid|broadcast|newsletter)$/;
@@ -15,269 +13,267 @@ export type SendMessageType = (typeof SEND_MESSAGE_TYPES)[number];
 export const PRESENCE_STATES = ['typing', 'recording', 'paused'] as const;
 export const POLL_MAX_OPTIONS = 12;
 
-const CHAT = {
-  example: '491701234567@s.whatsapp.net',
-  description: 'The JID of the chat (e.g. "123...@s.whatsapp.net", "123...@lid" or "123...@g.us").',
+const CHAT_DESCRIPTION = 'The JID of the chat (e.g. "123...@s.whatsapp.net", "123...@lid" or "123...@g.us").';
+
+/** A WhatsApp address: `<user>@s.whatsapp.net`, `@lid`, `@g.us`, `@broadcast` or `@newsletter`. */
+export function Jid(options: Record<string, unknown> = {}) {
+  return Type.String({ maxLength: 180, pattern: JID_PATTERN.source, example: '491701234567@s.whatsapp.net', ...options });
+}
+
+const closed = { additionalProperties: false } as const;
+const chat = Jid({ description: CHAT_DESCRIPTION });
+
+export const MessageReplyTo = named(
+  'MessageReplyTo',
+  Type.Object(
+    {
+      id: Type.String({ minLength: 1, maxLength: 128, example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id of the quoted message (in the same chat).' }),
+      sender: Jid({ description: "The JID of the quoted message's author." }),
+    },
+    closed,
+  ),
+);
+const replyTo = Type.Optional(MessageReplyTo);
+const caption = Type.Optional(Type.String({ maxLength: 4096 }));
+const kind = <T extends SendMessageType>(type: T) => Type.Literal(type);
+
+export const TextMessageSend = named(
+  'TextMessageSend',
+  Type.Object(
+    {
+      chat,
+      type: kind('text'),
+      text: Type.String({ minLength: 1, maxLength: 65536, example: 'Hello @491709876543' }),
+      mentions: Type.Optional(
+        Type.Array(Jid(), { maxItems: 1024, example: ['491709876543@s.whatsapp.net'], description: 'JIDs mentioned in the text (write them as `@<number>` in `text`).' }),
+      ),
+      replyTo,
+    },
+    closed,
+  ),
+);
+
+const mediaFields = {
+  chat,
+  url: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      example: 'https://example.com/cat.jpg',
+      description: 'Where the server fetches the media (http/https, public addresses only, size-limited). Give `url` or `base64`, not both.',
+    }),
+  ),
+  base64: Type.Optional(Type.String({ minLength: 1, description: 'The media inline, base64-encoded (size-limited by MEDIA_MAX_BYTES). Give `url` or `base64`, not both.' })),
+  mimetype: Type.Optional(
+    Type.String({
+      minLength: 3,
+      maxLength: 255,
+      pattern: '^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=[\\w.+-]+)*$',
+      example: 'image/jpeg',
+      description: 'The MIME type (type/subtype, optional parameters); required with `base64`.',
+    }),
+  ),
+  replyTo,
 };
 
-export class MessageReplyToDto {
-  @ApiProperty({ example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id of the quoted message (in the same chat).' })
-  id!: string;
+export const ImageMessageSend = named('ImageMessageSend', Type.Object({ ...mediaFields, type: kind('image'), caption }, closed));
+export const VideoMessageSend = named('VideoMessageSend', Type.Object({ ...mediaFields, type: kind('video'), caption }, closed));
+export const AudioMessageSend = named(
+  'AudioMessageSend',
+  Type.Object(
+    {
+      ...mediaFields,
+      type: kind('audio'),
+      voiceNote: Type.Optional(Type.Boolean({ default: false, description: 'Send as a voice note (push-to-talk; use audio/ogg; codecs=opus).' })),
+    },
+    closed,
+  ),
+);
+export const DocumentMessageSend = named(
+  'DocumentMessageSend',
+  Type.Object({ ...mediaFields, type: kind('document'), fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, example: 'invoice.pdf' })), caption }, closed),
+);
+export const StickerMessageSend = named('StickerMessageSend', Type.Object({ ...mediaFields, type: kind('sticker') }, closed));
 
-  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: 'The JID of the quoted message\'s author.' })
-  sender!: string;
-}
+export const LocationMessageSend = named(
+  'LocationMessageSend',
+  Type.Object(
+    {
+      chat,
+      type: kind('location'),
+      latitude: Type.Number({ minimum: -90, maximum: 90, example: 52.52 }),
+      longitude: Type.Number({ minimum: -180, maximum: 180, example: 13.405 }),
+      name: Type.Optional(Type.String({ maxLength: 1000, example: 'Office' })),
+      address: Type.Optional(Type.String({ maxLength: 1000, example: 'Alexanderplatz 1, Berlin' })),
+    },
+    closed,
+  ),
+);
 
-abstract class MessageSendBaseDto {
-  @ApiProperty(CHAT)
-  chat!: string;
-}
+export const ContactCard = named(
+  'ContactCard',
+  Type.Object(
+    {
+      displayName: Type.String({ minLength: 1, maxLength: 256, example: 'Jane Doe' }),
+      vcard: Type.String({ minLength: 1, maxLength: 10000, example: 'BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nTEL;type=CELL;waid=491701234567:+49 170 1234567\nEND:VCARD' }),
+    },
+    closed,
+  ),
+);
 
-export class TextMessageSendDto extends MessageSendBaseDto {
-  @ApiProperty({ enum: ['text'] })
-  type!: 'text';
+export const ContactsMessageSend = named(
+  'ContactsMessageSend',
+  Type.Object({ chat, type: kind('contacts'), contacts: Type.Array(ContactCard, { minItems: 1, maxItems: 50 }) }, closed),
+);
 
-  @ApiProperty({ example: 'Hello @491709876543', minLength: 1, maxLength: 65536 })
-  text!: string;
-
-  @ApiPropertyOptional({ type: [String], example: ['491709876543@s.whatsapp.net'], description: 'JIDs mentioned in the text (write them as `@<number>` in `text`).' })
-  mentions?: string[];
-
-  @ApiPropertyOptional({ type: MessageReplyToDto, description: 'Quote a message of the same chat.' })
-  replyTo?: MessageReplyToDto;
-}
-
-abstract class MediaSendDto extends MessageSendBaseDto {
-  @ApiPropertyOptional({ example: 'https://example.com/cat.jpg', description: 'Where the server fetches the media (http/https, public addresses only, size-limited). Give `url` or `base64`, not both.' })
-  url?: string;
-
-  @ApiPropertyOptional({ description: 'The media inline, base64-encoded (size-limited by MEDIA_MAX_BYTES). Give `url` or `base64`, not both.' })
-  base64?: string;
-
-  @ApiPropertyOptional({ example: 'image/jpeg', description: 'The MIME type; required with `base64`.' })
-  mimetype?: string;
-
-  @ApiPropertyOptional({ type: MessageReplyToDto, description: 'Quote a message of the same chat.' })
-  replyTo?: MessageReplyToDto;
-}
-
-export class ImageMessageSendDto extends MediaSendDto {
-  @ApiProperty({ enum: ['image'] })
-  type!: 'image';
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  caption?: string;
-}
-
-export class VideoMessageSendDto extends MediaSendDto {
-  @ApiProperty({ enum: ['video'] })
-  type!: 'video';
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  caption?: string;
-}
-
-export class AudioMessageSendDto extends MediaSendDto {
-  @ApiProperty({ enum: ['audio'] })
-  type!: 'audio';
-
-  @ApiPropertyOptional({ default: false, description: 'Send as a voice note (push-to-talk; use audio/ogg; codecs=opus).' })
-  voiceNote?: boolean;
-}
-
-export class DocumentMessageSendDto extends MediaSendDto {
-  @ApiProperty({ enum: ['document'] })
-  type!: 'document';
-
-  @ApiPropertyOptional({ example: 'invoice.pdf', maxLength: 255 })
-  fileName?: string;
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  caption?: string;
-}
-
-export class StickerMessageSendDto extends MediaSendDto {
-  @ApiProperty({ enum: ['sticker'] })
-  type!: 'sticker';
-}
-
-export class LocationMessageSendDto extends MessageSendBaseDto {
-  @ApiProperty({ enum: ['location'] })
-  type!: 'location';
-
-  @ApiProperty({ example: 52.52, minimum: -90, maximum: 90 })
-  latitude!: number;
-
-  @ApiProperty({ example: 13.405, minimum: -180, maximum: 180 })
-  longitude!: number;
-
-  @ApiPropertyOptional({ example: 'Office', maxLength: 1000 })
-  name?: string;
-
-  @ApiPropertyOptional({ example: 'Alexanderplatz 1, Berlin', maxLength: 1000 })
-  address?: string;
-}
-
-export class ContactCardDto {
-  @ApiProperty({ example: 'Jane Doe', maxLength: 256 })
-  displayName!: string;
-
-  @ApiProperty({ example: 'BEGIN:VCARD\nVERSION:3.0\nFN:Jane Doe\nTEL;type=CELL;waid=491701234567:+49 170 1234567\nEND:VCARD', maxLength: 10000 })
-  vcard!: string;
-}
-
-export class ContactsMessageSendDto extends MessageSendBaseDto {
-  @ApiProperty({ enum: ['contacts'] })
-  type!: 'contacts';
-
-  @ApiProperty({ type: [ContactCardDto], minItems: 1, maxItems: 50 })
-  contacts!: ContactCardDto[];
-}
-
-export class PollMessageSendDto extends MessageSendBaseDto {
-  @ApiProperty({ enum: ['poll'] })
-  type!: 'poll';
-
-  @ApiProperty({ example: 'Lunch?', minLength: 1, maxLength: 255 })
-  name!: string;
-
-  @ApiProperty({ type: [String], example: ['Pizza', 'Sushi'], minItems: 2, maxItems: POLL_MAX_OPTIONS, description: '2-12 distinct option texts.' })
-  options!: string[];
-
-  @ApiProperty({ example: 1, minimum: 0, maximum: POLL_MAX_OPTIONS, description: 'How many options a voter may select: 1 = single choice, 0 = any number.' })
-  selectableCount!: number;
-}
-
-export const MESSAGE_SEND_DTOS = [
-  TextMessageSendDto,
-  ImageMessageSendDto,
-  VideoMessageSendDto,
-  AudioMessageSendDto,
-  DocumentMessageSendDto,
-  StickerMessageSendDto,
-  LocationMessageSendDto,
-  ContactsMessageSendDto,
-  PollMessageSendDto,
-] as const;
+export const PollMessageSend = named(
+  'PollMessageSend',
+  Type.Object(
+    {
+      chat,
+      type: kind('poll'),
+      name: Type.String({ minLength: 1, maxLength: 255, example: 'Lunch?' }),
+      options: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        minItems: 2,
+        maxItems: POLL_MAX_OPTIONS,
+        uniqueItems: true,
+        example: ['Pizza', 'Sushi'],
+        description: '2-12 distinct option texts.',
+      }),
+      selectableCount: Type.Integer({
+        minimum: 0,
+        maximum: POLL_MAX_OPTIONS,
+        example: 1,
+        description: 'How many options a voter may select: 1 = single choice, 0 = any number; at most the number of options.',
+      }),
+    },
+    closed,
+  ),
+);
 
 /** The send body: one of the message shapes, chosen by `type`. */
-export type MessageSendDto =
-  | TextMessageSendDto
-  | ImageMessageSendDto
-  | VideoMessageSendDto
-  | AudioMessageSendDto
-  | DocumentMessageSendDto
-  | StickerMessageSendDto
-  | LocationMessageSendDto
-  | ContactsMessageSendDto
-  | PollMessageSendDto;
+export const MessageSend = named(
+  'MessageSend',
+  Discriminated('type', [
+    TextMessageSend,
+    ImageMessageSend,
+    VideoMessageSend,
+    AudioMessageSend,
+    DocumentMessageSend,
+    StickerMessageSend,
+    LocationMessageSend,
+    ContactsMessageSend,
+    PollMessageSend,
+  ]),
+);
+export type MessageSendDto = Static<typeof MessageSend>;
 
-/** The OpenAPI schema of the send body, a `oneOf` discriminated by `type`; use with ApiExtraModels(...MESSAGE_SEND_DTOS). */
-export function messageSendSchema(): Record<string, unknown> {
-  const mapping: Record<string, string> = {};
-  SEND_MESSAGE_TYPES.forEach((t, i) => (mapping[t] = getSchemaPath(MESSAGE_SEND_DTOS[i])));
-  return { oneOf: MESSAGE_SEND_DTOS.map((d) => ({ $ref: getSchemaPath(d) })), discriminator: { propertyName: 'type', mapping } };
-}
+export const MessageReaction = named(
+  'MessageReaction',
+  Type.Object(
+    {
+      chat,
+      sender: Jid({ description: "The JID of the message's author (your own JID for your messages). Identifies the message together with `mid`." }),
+      emoji: Type.String({ minLength: 1, maxLength: 32, example: '👍', description: 'One emoji.' }),
+    },
+    closed,
+  ),
+);
+export type MessageReactionDto = Static<typeof MessageReaction>;
 
-export class MessageReactionDto {
-  @ApiProperty(CHAT)
-  chat!: string;
+export const MessageReactionRemove = named(
+  'MessageReactionRemove',
+  Type.Object(
+    {
+      chat,
+      sender: Jid({ description: "The JID of the message's author. Identifies the message together with `mid`." }),
+      emoji: Type.Optional(Type.String({ maxLength: 32, description: 'Ignored: removing sends an empty reaction.' })),
+    },
+    closed,
+  ),
+);
+export type MessageReactionRemoveDto = Static<typeof MessageReactionRemove>;
 
-  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: "The JID of the message's author (your own JID for your messages). Identifies the message together with `mid`." })
-  sender!: string;
+export const PollVote = named(
+  'PollVote',
+  Type.Object(
+    {
+      chat: Jid({ example: '123456789012345@lid', description: 'The JID of the chat the poll lives in (e.g. "123...@s.whatsapp.net" or "123...@g.us").' }),
+      sender: Jid({ description: "The JID of the poll's creator/sender. Identifies the poll message together with mid." }),
+      options: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: POLL_MAX_OPTIONS,
+        uniqueItems: true,
+        example: ['Pizza'],
+        description:
+          'The full set of poll option texts you want selected. This replaces your previous vote entirely — send every option you want marked, not just the new ones. Send an empty array to clear your vote. For single-choice polls supply exactly one option.',
+      }),
+    },
+    closed,
+  ),
+);
+export type PollVoteDto = Static<typeof PollVote>;
 
-  @ApiProperty({ example: '👍', description: 'One emoji. Ignored by DELETE, which sends an empty reaction.' })
-  emoji!: string;
-}
+export const MessageEdit = named(
+  'MessageEdit',
+  Type.Object({ chat, text: Type.String({ minLength: 1, maxLength: 65536, example: 'Corrected text', description: 'The new text of your message.' }) }, closed),
+);
+export type MessageEditDto = Static<typeof MessageEdit>;
 
-export class MessageReactionRemoveDto {
-  @ApiProperty(CHAT)
-  chat!: string;
+export const MessageDelete = named('MessageDelete', Type.Object({ chat }, closed));
+export type MessageDeleteDto = Static<typeof MessageDelete>;
 
-  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: "The JID of the message's author. Identifies the message together with `mid`." })
-  sender!: string;
+export const ChatPresence = named(
+  'ChatPresence',
+  Type.Object({ presence: StringEnum(PRESENCE_STATES, { description: '`typing`, `recording` (a voice note) or `paused` (stopped typing).' }) }, closed),
+);
+export type ChatPresenceDto = Static<typeof ChatPresence>;
 
-  @ApiPropertyOptional({ description: 'Ignored: removing sends an empty reaction.' })
-  emoji?: string;
-}
+export const ChatRead = named(
+  'ChatRead',
+  Type.Object(
+    {
+      messageIds: Type.Optional(
+        Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+          maxItems: 1000,
+          example: ['3EB0C431C26A1916E07A'],
+          description: 'Mark only these messages read; omitted or empty = every received message of the chat.',
+        }),
+      ),
+    },
+    closed,
+  ),
+);
+export type ChatReadDto = Static<typeof ChatRead>;
 
-export class PollVoteDto {
-  @ApiProperty({ example: '123456789012345@lid', description: 'The JID of the chat the poll lives in (e.g. "123...@s.whatsapp.net" or "123...@g.us").' })
-  chat!: string;
+export const GroupCreate = named(
+  'GroupCreate',
+  Type.Object(
+    {
+      subject: Type.String({ minLength: 1, maxLength: 100, example: 'Project team' }),
+      participants: Type.Array(Jid(), { minItems: 1, maxItems: 256, example: ['491709876543@s.whatsapp.net'], description: 'JIDs to add.' }),
+    },
+    closed,
+  ),
+);
+export type GroupCreateDto = Static<typeof GroupCreate>;
 
-  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: "The JID of the poll's creator/sender. Identifies the poll message together with mid." })
-  sender!: string;
+export const GroupParticipants = named(
+  'GroupParticipants',
+  Type.Object(
+    {
+      action: StringEnum(['add', 'remove'] as const),
+      participants: Type.Array(Jid(), { minItems: 1, maxItems: 256, example: ['491709876543@s.whatsapp.net'] }),
+    },
+    closed,
+  ),
+);
+export type GroupParticipantsDto = Static<typeof GroupParticipants>;
 
-  @ApiProperty({
-    type: [String],
-    example: ['Pizza'],
-    description:
-      'The full set of poll option texts you want selected. This replaces your previous vote entirely — send every option you want marked, not just the new ones. Send an empty array to clear your vote. For single-choice polls supply exactly one option.',
-  })
-  options!: string[];
-}
-
-export class MessageEditDto {
-  @ApiProperty(CHAT)
-  @IsString()
-  @Matches(JID_PATTERN, { message: 'chat must be a JID like 491701234567@s.whatsapp.net' })
-  chat!: string;
-
-  @ApiProperty({ example: 'Corrected text', minLength: 1, maxLength: 65536, description: 'The new text of your message.' })
-  @IsString()
-  @Length(1, 65536)
-  text!: string;
-}
-
-export class MessageDeleteDto {
-  @ApiProperty(CHAT)
-  @IsString()
-  @Matches(JID_PATTERN, { message: 'chat must be a JID like 491701234567@s.whatsapp.net' })
-  chat!: string;
-}
-
-export class ChatPresenceDto {
-  @ApiProperty({ enum: PRESENCE_STATES, description: '`typing`, `recording` (a voice note) or `paused` (stopped typing).' })
-  @IsIn(PRESENCE_STATES)
-  presence!: (typeof PRESENCE_STATES)[number];
-}
-
-export class ChatReadDto {
-  @ApiPropertyOptional({ type: [String], example: ['3EB0C431C26A1916E07A'], description: 'Mark only these messages read; omitted or empty = every received message of the chat.' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
-  @MaxLength(128, { each: true })
-  messageIds?: string[];
-}
-
-export class GroupCreateDto {
-  @ApiProperty({ example: 'Project team', minLength: 1, maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
-  subject!: string;
-
-  @ApiProperty({ type: [String], example: ['491709876543@s.whatsapp.net'], minItems: 1, maxItems: 256, description: 'JIDs to add.' })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(256)
-  @Matches(JID_PATTERN, { each: true, message: 'each participant must be a JID' })
-  participants!: string[];
-}
-
-export class GroupParticipantsDto {
-  @ApiProperty({ enum: ['add', 'remove'] })
-  @IsIn(['add', 'remove'])
-  action!: 'add' | 'remove';
-
-  @ApiProperty({ type: [String], example: ['491709876543@s.whatsapp.net'], minItems: 1, maxItems: 256 })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(256)
-  @Matches(JID_PATTERN, { each: true, message: 'each participant must be a JID' })
-  participants!: string[];
-}
+export const MessageGetQuery = named(
+  'MessageGetQuery',
+  Type.Object({ chat: Type.Optional(Jid({ description: 'The chat of the message, when the same id could exist in several chats.' })) }, closed),
+);
+export type MessageGetQueryDto = Static<typeof MessageGetQuery>;
 
 export class GroupParticipantResultDto {
   @ApiProperty({ example: '491709876543@s.whatsapp.net' })
@@ -302,7 +298,7 @@ export class OutboxEntryDto {
   @ApiProperty({ enum: ['send', 'react', 'vote', 'edit', 'revoke'], description: 'What the entry asks WhatsApp to do.' })
   kind!: string;
 
-  @ApiProperty(CHAT)
+  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: CHAT_DESCRIPTION })
   chat!: string;
 
   @ApiProperty({ example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id, fixed at acceptance and reused on every attempt.' })
@@ -379,7 +375,7 @@ export class StoredMessageDto {
   @ApiProperty({ example: '3EB0C431C26A1916E07A' })
   id!: string;
 
-  @ApiProperty(CHAT)
+  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: CHAT_DESCRIPTION })
   chat!: string;
 
   @ApiProperty({ example: '491701234567@s.whatsapp.net' })
@@ -467,12 +463,4 @@ export class GroupSummaryDto {
 
   @ApiProperty({ type: [GroupParticipantDto] })
   participants!: GroupParticipantDto[];
-}
-
-export class MessageGetQueryDto {
-  @ApiPropertyOptional({ example: '491701234567@s.whatsapp.net', description: 'The chat of the message, when the same id could exist in several chats.' })
-  @IsOptional()
-  @IsString()
-  @Matches(JID_PATTERN, { message: 'chat must be a JID like 491701234567@s.whatsapp.net' })
-  chat?: string;
 }

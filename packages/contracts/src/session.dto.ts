@@ -1,28 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { SESSION_FAILURE_REASONS, SESSION_STATUSES, type SessionStatus } from './events';
+import { named, Type, type Static } from './schema';
 
-export class SessionCreateDto {
-  @ApiProperty({ example: 'support line', minLength: 1, maxLength: 100, description: 'Your name for this WhatsApp account.' })
-  @IsString()
-  @Length(1, 100)
-  name!: string;
+export const SessionCreate = named(
+  'SessionCreate',
+  Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 100, example: 'support line', description: 'Your name for this WhatsApp account.' }),
+      metadata: Type.Optional(
+        Type.Object({}, { additionalProperties: true, example: { team: 'support' }, description: 'Free-form JSON object stored with the session (at most 4 KB).' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type SessionCreateDto = Static<typeof SessionCreate>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'support' }, description: 'Free-form JSON object stored with the session (at most 4 KB).' })
-  @IsOptional()
-  @IsObject()
-  metadata?: Record<string, unknown>;
-}
-
-export class SessionStartDto {
-  @ApiPropertyOptional({
-    default: false,
-    description: 'Required to start a session that was logged out from the phone: it is then linked anew (a new QR code or pairing code).',
-  })
-  @IsOptional()
-  @IsBoolean()
-  relink?: boolean;
-}
+export const SessionStart = named(
+  'SessionStart',
+  Type.Object(
+    {
+      relink: Type.Optional(
+        Type.Boolean({ default: false, description: 'Required to start a session that was logged out from the phone: it is then linked anew (a new QR code or pairing code).' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type SessionStartDto = Static<typeof SessionStart>;
 
 export class SessionMeDto {
   @ApiProperty({ example: '491701234567@s.whatsapp.net', description: 'The account phone-number JID.' })
@@ -75,12 +80,20 @@ export class SessionQrDto {
   qr!: string;
 }
 
-export class SessionPairingCodeRequestDto {
-  @ApiProperty({ example: '491701234567', description: 'The phone number of the WhatsApp account, in international format, digits only (E.164 without +).' })
-  @IsString()
-  @Matches(/^[1-9]\d{6,14}$/, { message: 'phoneNumber must be E.164 digits without + (7 to 15 digits, e.g. 491701234567)' })
-  phoneNumber!: string;
-}
+export const SessionPairingCodeRequest = named(
+  'SessionPairingCodeRequest',
+  Type.Object(
+    {
+      phoneNumber: Type.String({
+        pattern: '^[1-9][0-9]{6,14}$',
+        example: '491701234567',
+        description: 'The phone number of the WhatsApp account, in international format, digits only (E.164 without +, 7 to 15 digits).',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type SessionPairingCodeRequestDto = Static<typeof SessionPairingCodeRequest>;
 
 export class SessionPairingCodeDto {
   @ApiProperty({ example: 'ABCD1234', description: 'Type this 8-character code on the phone under Linked devices > Link with phone number.' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { EVENT_TYPES } from './events';
-import { PageQueryDto } from './pagination.dto';
+import { PageQuery, type PageQueryDto } from './pagination.dto';
+import { named, StringEnum, Type, type Static } from './schema';
 
 /** `*` subscribes to every event type, including ones added later. */
 export const WEBHOOK_EVENT_FILTERS = [...EVENT_TYPES, '*'] as const;
@@ -10,63 +10,46 @@ export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
-const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SESSION_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 
-export class WebhookCreateDto {
-  @ApiProperty({ example: 'https://example.com/hooks/whatsapp', description: 'http(s) URL that receives a POST per event (stored in its normalised WHATWG form). Private, loopback and link-local addresses are refused unless the server allows them.' })
-  @IsString()
-  @MaxLength(2048)
-  url!: string;
+const sessionIdList = (description: string) =>
+  Type.Array(Type.String({ pattern: SESSION_ID_PATTERN }), { maxItems: 1000, example: ['01HZX3K9Q2T4W6Y8A0C2E4G6J9'], description });
+const eventFilterList = (description: string) =>
+  Type.Array(StringEnum(WEBHOOK_EVENT_FILTERS), { minItems: 1, maxItems: WEBHOOK_EVENT_FILTERS.length, example: ['message.received', 'message.status'], description });
+const webhookUrl = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  example: 'https://example.com/hooks/whatsapp',
+  description: 'http(s) URL that receives a POST per event (stored in its normalised WHATWG form). Private, loopback and link-local addresses are refused unless the server allows them.',
+});
 
-  @ApiProperty({ type: [String], enum: WEBHOOK_EVENT_FILTERS, example: ['message.received', 'message.status'], description: 'Event types to deliver; `["*"]` for all.' })
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(WEBHOOK_EVENT_FILTERS.length)
-  @IsIn(WEBHOOK_EVENT_FILTERS, { each: true })
-  events!: string[];
+export const WebhookCreate = named(
+  'WebhookCreate',
+  Type.Object(
+    {
+      url: webhookUrl,
+      events: eventFilterList('Event types to deliver; `["*"]` for all.'),
+      sessionIds: Type.Optional(sessionIdList('Only events of these sessions (organization-level `webhook.*` events always pass). Omit or send `[]` for every session.')),
+      description: Type.Optional(Type.String({ maxLength: 500, example: 'CRM inbox' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type WebhookCreateDto = Static<typeof WebhookCreate>;
 
-  @ApiPropertyOptional({ type: [String], example: ['01HZX3K9Q2T4W6Y8A0C2E4G6J9'], description: 'Only events of these sessions (organization-level `webhook.*` events always pass). Omit or send `[]` for every session.' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @Matches(SESSION_ID, { each: true, message: 'each session id must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
-  sessionIds?: string[];
-
-  @ApiPropertyOptional({ example: 'CRM inbox', maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  description?: string;
-}
-
-export class WebhookUpdateDto {
-  @ApiPropertyOptional({ example: 'https://example.com/hooks/whatsapp' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  url?: string;
-
-  @ApiPropertyOptional({ type: [String], enum: WEBHOOK_EVENT_FILTERS })
-  @IsOptional()
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(WEBHOOK_EVENT_FILTERS.length)
-  @IsIn(WEBHOOK_EVENT_FILTERS, { each: true })
-  events?: string[];
-
-  @ApiPropertyOptional({ type: [String], description: '`[]` removes the filter (every session).' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @Matches(SESSION_ID, { each: true, message: 'each session id must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
-  sessionIds?: string[];
-
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  description?: string;
-}
+export const WebhookUpdate = named(
+  'WebhookUpdate',
+  Type.Object(
+    {
+      url: Type.Optional(webhookUrl),
+      events: Type.Optional(eventFilterList('Event types to deliver; `["*"]` for all.')),
+      sessionIds: Type.Optional(sessionIdList('`[]` removes the filter (every session).')),
+      description: Type.Optional(Type.String({ maxLength: 500 })),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type WebhookUpdateDto = Static<typeof WebhookUpdate>;
 
 export class WebhookResponseDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
@@ -172,17 +155,17 @@ export class WebhookDeliveryDto {
 }
 
 /** Cursor pages of a webhook's delivery log, newest first. */
-export class WebhookDeliveryListQueryDto extends PageQueryDto {}
+export const WebhookDeliveryListQuery = PageQuery;
+export type WebhookDeliveryListQueryDto = PageQueryDto;
 
-export class EventStreamQueryDto {
-  @ApiPropertyOptional({ example: 'message.received,message.status', description: 'Comma-separated event types; default all.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  types?: string;
-
-  @ApiPropertyOptional({ description: 'Only events of this session (organization-level events are left out).' })
-  @IsOptional()
-  @Matches(SESSION_ID)
-  sessionId?: string;
-}
+export const EventStreamQuery = named(
+  'EventStreamQuery',
+  Type.Object(
+    {
+      types: Type.Optional(Type.String({ maxLength: 1000, example: 'message.received,message.status', description: 'Comma-separated event types; default all.' })),
+      sessionId: Type.Optional(Type.String({ pattern: SESSION_ID_PATTERN, description: 'Only events of this session (organization-level events are left out).' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type EventStreamQueryDto = Static<typeof EventStreamQuery>;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
@@ -12,13 +12,16 @@ import {
 import { CurrentPrincipal, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiKeyCreatedDto,
-  ApiKeyCreateDto,
-  PageQueryDto,
+  ApiKeyCreate,
+  PageQuery,
+  type ApiKeyCreateDto,
+  type PageQueryDto,
   ApiKeyResponseDto,
   ApiListResponse,
   ErrorEnvelopeDto,
   type ListResult,
 } from '@wa/contracts';
+import { ValidBody, ValidQuery } from '../http/request-schema';
 import { ApiKeysService } from './api-keys.service';
 
 const ID_PARAM = { name: 'id', description: 'The key id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
@@ -37,8 +40,7 @@ export class ApiKeysController {
       'Returns the key once in `token`; it is stored hashed and cannot be shown again. A key never carries a capability its creator lacks (403 `forbidden`).',
   })
   @ApiCreatedResponse({ type: ApiKeyCreatedDto })
-  @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`' })
-  createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: ApiKeyCreateDto): Promise<ApiKeyCreatedDto> {
+  createApiKey(@CurrentPrincipal() principal: Principal, @ValidBody(ApiKeyCreate) body: ApiKeyCreateDto): Promise<ApiKeyCreatedDto> {
     return this.service.create(principal, body);
   }
 
@@ -46,7 +48,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: "List your organization's API keys", description: 'Oldest first, in cursor pages. Never includes a secret.' })
   @ApiListResponse(ApiKeyResponseDto)
   @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: bad `limit` or `cursor`.' })
-  listApiKeys(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
+  listApiKeys(@CurrentPrincipal() principal: Principal, @ValidQuery(PageQuery) query: PageQueryDto): Promise<ListResult<ApiKeyResponseDto>> {
     return this.service.list(principal.orgId, query);
   }
 

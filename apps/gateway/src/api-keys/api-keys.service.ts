@@ -67,6 +67,11 @@ export class ApiKeysService {
   ) {}
 
   async create(principal: Principal, dto: ApiKeyCreateDto): Promise<ApiKeyCreatedDto> {
+    const expiresAt = dto.expiresAt === undefined ? null : Date.parse(dto.expiresAt);
+    // A key that expires before it could be used is a mistake the caller wants to hear about.
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      throw new AppError('validation_error', 'invalid request: expiresAt: expiresAt must be in the future', { fields: [{ field: 'expiresAt', problems: ['expiresAt must be in the future'] }] });
+    }
     // Otherwise a `manage`-only key could mint itself a `send` key and escape its own limits.
     for (const capability of dto.capabilities) {
       if (!hasCapability(principal, capability)) {
@@ -76,7 +81,7 @@ export class ApiKeysService {
     return this.issue(principal.orgId, {
       name: dto.name,
       capabilities: dto.capabilities,
-      expiresAt: dto.expiresAt === undefined ? null : Date.parse(dto.expiresAt),
+      expiresAt,
       createdBy: createdByOf(principal),
     });
   }

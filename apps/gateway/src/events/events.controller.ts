@@ -1,9 +1,10 @@
-import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, type Principal } from '@wa/auth';
-import { EVENT_ENVELOPE_DTOS, EVENT_TYPES, EventStreamQueryDto } from '@wa/contracts';
+import { EVENT_ENVELOPE_DTOS, EVENT_TYPES, EventStreamQuery, type EventStreamQueryDto } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ValidQuery } from '../http/request-schema';
 import { EventStreamService } from './event-stream.service';
 
 const ENVELOPES = Object.values(EVENT_ENVELOPE_DTOS);
@@ -34,7 +35,7 @@ export class EventsController {
   })
   async stream(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: EventStreamQueryDto,
+    @ValidQuery(EventStreamQuery) query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,

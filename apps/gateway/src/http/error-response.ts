@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, type ValidationError } from '@nestjs/common';
+import { HttpException, HttpStatus } from '@nestjs/common';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetails } from '@wa/domain';
 
 export interface ErrorResponse {
@@ -94,26 +94,4 @@ export function toErrorResponse(err: unknown, requestId: string): ErrorResponse 
     if (mapped) return mapped;
   }
   return { ...envelope('internal_error', 'internal error', { requestId }), unexpected: true };
-}
-
-export interface FieldProblem {
-  field: string;
-  problems: string[];
-}
-
-/** Flattens class-validator's nested errors into `[{field: 'a.b[0].c', problems: [...]}]`. */
-export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldProblem[] {
-  const out: FieldProblem[] = [];
-  for (const e of errors) {
-    const field = /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : prefix ? `${prefix}.${e.property}` : e.property;
-    if (e.constraints) out.push({ field, problems: Object.values(e.constraints) });
-    if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
-  }
-  return out;
-}
-
-export function validationFailed(errors: ValidationError[]): AppError {
-  const fields = flattenValidationErrors(errors);
-  const summary = fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ');
-  return new AppError('validation_error', summary ? `invalid request: ${summary}` : 'invalid request', { fields });
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
@@ -7,12 +7,16 @@ import {
   ContactExistsDto,
   ContactSummaryDto,
   ErrorEnvelopeDto,
-  GroupCreateDto,
-  GroupParticipantsDto,
+  GroupCreate,
+  GroupParticipants,
+  type GroupCreateDto,
+  type GroupParticipantsDto,
   GroupParticipantsResultDto,
   GroupSummaryDto,
-  MessageGetQueryDto,
-  PageQueryDto,
+  MessageGetQuery,
+  PageQuery,
+  type MessageGetQueryDto,
+  type PageQueryDto,
   RPC_MESSAGING,
   StoredMessageDto,
   type ChatMessagesPayload,
@@ -27,6 +31,7 @@ import {
   type RpcPattern,
   type SessionRef,
 } from '@wa/contracts';
+import { ValidBody, ValidQuery } from '../http/request-schema';
 import { AppError } from '@wa/domain';
 import { RunnerClient } from '../runner/runner-client';
 import { requireJid } from './jid-param';
@@ -61,7 +66,7 @@ export class MessageReadsController {
   @ApiOperation({ summary: 'List chats', description: 'Chats with their latest message, most recent first, in cursor pages.' })
   @ApiParam(SESSION_ID)
   @ApiListResponse(ChatSummaryDto)
-  listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<ChatSummaryDto>> {
+  listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<ChatSummaryDto>> {
     return this.ask<ListResult<ChatSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.chats, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
 
@@ -71,7 +76,7 @@ export class MessageReadsController {
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'chat', description: 'The chat JID (URL-encoded).', example: '491701234567@s.whatsapp.net' })
   @ApiListResponse(StoredMessageDto)
-  listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Query() q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
+  listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
     return this.ask<ListResult<StoredMessageDto>, ChatMessagesPayload>(p, id, RPC_MESSAGING.chatMessages, { chat: requireJid(chat, 'chat'), limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
 
@@ -81,7 +86,7 @@ export class MessageReadsController {
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'mid', description: 'The WhatsApp message id.', example: '3EB0C431C26A1916E07A' })
   @ApiOkResponse({ type: StoredMessageDto })
-  getMessage(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string, @Query() q: MessageGetQueryDto): Promise<StoredMessageDto> {
+  getMessage(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string, @ValidQuery(MessageGetQuery) q: MessageGetQueryDto): Promise<StoredMessageDto> {
     return this.ask<StoredMessageDto, MessageGetPayload>(p, id, RPC_MESSAGING.message, { id: mid, ...(q.chat ? { chat: q.chat } : {}) });
   }
 
@@ -90,7 +95,7 @@ export class MessageReadsController {
   @ApiOperation({ summary: 'List contacts', description: 'Contacts the session knows, in cursor pages.' })
   @ApiParam(SESSION_ID)
   @ApiListResponse(ContactSummaryDto)
-  listContacts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQueryDto): Promise<ListResult<ContactSummaryDto>> {
+  listContacts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<ContactSummaryDto>> {
     return this.ask<ListResult<ContactSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.contacts, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
 
@@ -132,7 +137,7 @@ export class MessageReadsController {
   @ApiOperation({ summary: 'Create a group', description: 'Creates a group with the given participants. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
   @ApiCreatedResponse({ type: GroupSummaryDto })
-  createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: GroupCreateDto): Promise<GroupSummaryDto> {
+  createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(GroupCreate) body: GroupCreateDto): Promise<GroupSummaryDto> {
     return this.ask<GroupSummaryDto, GroupCreatePayload>(p, id, RPC_MESSAGING.groupCreate, { subject: body.subject, participants: body.participants }, GROUP_WRITE_TIMEOUT_MS);
   }
 
@@ -143,7 +148,7 @@ export class MessageReadsController {
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'group', description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' })
   @ApiOkResponse({ type: GroupParticipantsResultDto })
-  changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string, @Body() body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
+  changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string, @ValidBody(GroupParticipants) body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
     return this.ask<GroupParticipantsResultDto, GroupParticipantsPayload>(
       p,
       id,

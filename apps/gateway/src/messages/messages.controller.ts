@@ -1,9 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBody,
   ApiConflictResponse,
-  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -15,25 +13,32 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
-  ChatPresenceDto,
-  ChatReadDto,
+  ChatPresence,
+  ChatRead,
   ErrorEnvelopeDto,
-  MESSAGE_SEND_DTOS,
-  MessageDeleteDto,
-  MessageEditDto,
-  MessageReactionDto,
-  MessageReactionRemoveDto,
+  MessageDelete,
+  MessageEdit,
+  MessageReaction,
+  MessageReactionRemove,
+  MessageSend,
   OutboxEntryDto,
-  PollVoteDto,
+  PollVote,
   RPC_MESSAGING,
   SendResultDto,
-  messageSendSchema,
+  type ChatPresenceDto,
+  type ChatReadDto,
+  type MessageDeleteDto,
+  type MessageEditDto,
+  type MessageReactionDto,
+  type MessageReactionRemoveDto,
+  type MessageSendDto,
+  type PollVoteDto,
   type MarkReadPayload,
   type PresencePayload,
 } from '@wa/contracts';
 import { RunnerClient } from '../runner/runner-client';
 import { requireJid } from './jid-param';
-import { validateReactionBody, validateReactionRemoveBody, validateSendBody, validateVoteBody } from './message-body.validator';
+import { ValidBody, validationError } from '../http/request-schema';
 import { MessagesService, type WriteRequest } from './messages.service';
 import { Write, type WriteContext } from './write-context.decorator';
 
@@ -61,10 +66,7 @@ function WriteResponses(): MethodDecorator {
   };
 }
 
-/**
- * The WhatsApp-side writes of a session. The hot bodies (send, reaction, vote) are typed
- * `unknown` so the global ValidationPipe skips them: their validators are compiled once.
- */
+/** The WhatsApp-side writes of a session. */
 @ApiTags('messages')
 @ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: the session (or the target message) does not exist or is not owned by your organization.' })
 @Controller('sessions/:id')
@@ -77,7 +79,8 @@ export class MessagesController {
   private async write(w: WriteContext, req: Omit<WriteRequest, 'orgId' | 'idempotencyKey' | 'async'>): Promise<SendResultDto> {
     const result = await this.messages.submit({ ...req, orgId: w.principal.orgId, idempotencyKey: w.idempotencyKey, async: w.async });
     if (w.async) {
-      if (!result.replayed) void w.reply.status(202);
+      // A replay answers as the first request was answered: accepted, not done.
+      void w.reply.status(202);
       void w.reply.header('preference-applied', 'respond-async');
     }
     return result;
@@ -91,16 +94,17 @@ export class MessagesController {
     description: `Sends text (with mentions, replying to a message), image, video, audio or voice note, document, sticker, location, contact cards or a poll to \`chat\`. Media come by \`url\` (fetched by the server; public addresses only) or inline \`base64\`, at most MEDIA_MAX_BYTES. ${WRITE_SEMANTICS}`,
   })
   @ApiParam(SESSION_ID)
-  @ApiExtraModels(...MESSAGE_SEND_DTOS)
-  @ApiBody({ schema: messageSendSchema() })
   @WriteResponses()
   async sendMessage(
     @Write() w: WriteContext,
     @Param('id') id: string,
-    @Body() body: unknown,
+    @ValidBody(MessageSend) dto: MessageSendDto,
   ): Promise<SendResultDto> {
-    const dto = validateSendBody(body);
-    return this.write(w, { sessionId: id, route: 'messages.send', fingerprint: [id, body], plan: () => this.messages.planSend(dto) });
+    // The one rule of the body that a schema cannot say: it relates two fields.
+    if (dto.type === 'poll' && dto.selectableCount > dto.options.length) {
+      throw validationError([{ field: 'selectableCount', problems: ['selectableCount must not be greater than the number of options'] }]);
+    }
+    return this.write(w, { sessionId: id, route: 'messages.send', fingerprint: [id, dto], plan: () => this.messages.planSend(dto) });
   }
 
   @Post('messages/:mid/reaction')
@@ -112,16 +116,14 @@ export class MessagesController {
   })
   @ApiParam(SESSION_ID)
   @ApiParam(MID)
-  @ApiBody({ type: MessageReactionDto })
   @WriteResponses()
   async reactToMessage(
     @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
-    @Body() body: unknown,
+    @ValidBody(MessageReaction) dto: MessageReactionDto,
   ): Promise<SendResultDto> {
-    const dto = validateReactionBody(body);
-    return this.write(w, { sessionId: id, route: 'messages.react', fingerprint: [id, mid, body], plan: (s) => this.messages.planReaction(s, mid, dto, dto.emoji) });
+    return this.write(w, { sessionId: id, route: 'messages.react', fingerprint: [id, mid, dto], plan: (s) => this.messages.planReaction(s, mid, dto, dto.emoji) });
   }
 
   @Delete('messages/:mid/reaction')
@@ -133,15 +135,13 @@ export class MessagesController {
   })
   @ApiParam(SESSION_ID)
   @ApiParam(MID)
-  @ApiBody({ type: MessageReactionRemoveDto })
   @WriteResponses()
   async removeReaction(
     @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
-    @Body() body: unknown,
+    @ValidBody(MessageReactionRemove) dto: MessageReactionRemoveDto,
   ): Promise<SendResultDto> {
-    const dto = validateReactionRemoveBody(body);
     const fingerprint = [id, mid, { chat: dto.chat, sender: dto.sender }];
     return this.write(w, { sessionId: id, route: 'messages.unreact', fingerprint, plan: (s) => this.messages.planReaction(s, mid, dto, '') });
   }
@@ -155,16 +155,14 @@ export class MessagesController {
   })
   @ApiParam({ ...SESSION_ID, description: 'The WhatsApp session id casting the vote. Must be a connected session your organization owns.' })
   @ApiParam({ ...MID, description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp) of the poll message being voted on.' })
-  @ApiBody({ type: PollVoteDto })
   @WriteResponses()
   async voteOnPoll(
     @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
-    @Body() body: unknown,
+    @ValidBody(PollVote) dto: PollVoteDto,
   ): Promise<SendResultDto> {
-    const dto = validateVoteBody(body);
-    return this.write(w, { sessionId: id, route: 'messages.vote', fingerprint: [id, mid, body], plan: (s) => this.messages.planVote(s, mid, dto) });
+    return this.write(w, { sessionId: id, route: 'messages.vote', fingerprint: [id, mid, dto], plan: (s) => this.messages.planVote(s, mid, dto) });
   }
 
   @Patch('messages/:mid')
@@ -173,13 +171,12 @@ export class MessagesController {
   @ApiOperation({ summary: 'Edit a message', description: `Replaces the text of one of your messages (WhatsApp allows this for about 15 minutes). 400 \`validation_error\` when the message is not yours. ${WRITE_SEMANTICS}` })
   @ApiParam(SESSION_ID)
   @ApiParam(MID)
-  @ApiBody({ type: MessageEditDto })
   @WriteResponses()
   async editMessage(
     @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
-    @Body() body: MessageEditDto,
+    @ValidBody(MessageEdit) body: MessageEditDto,
   ): Promise<SendResultDto> {
     return this.write(w, { sessionId: id, route: 'messages.edit', fingerprint: [id, mid, body], plan: (s) => this.messages.planEdit(s, mid, body.chat, body.text) });
   }
@@ -190,13 +187,12 @@ export class MessagesController {
   @ApiOperation({ summary: 'Delete a message for everyone', description: `Revokes one of your messages for everyone in the chat. 400 \`validation_error\` when the message is not yours. ${WRITE_SEMANTICS}` })
   @ApiParam(SESSION_ID)
   @ApiParam(MID)
-  @ApiBody({ type: MessageDeleteDto })
   @WriteResponses()
   async deleteMessage(
     @Write() w: WriteContext,
     @Param('id') id: string,
     @Param('mid') mid: string,
-    @Body() body: MessageDeleteDto,
+    @ValidBody(MessageDelete) body: MessageDeleteDto,
   ): Promise<SendResultDto> {
     return this.write(w, { sessionId: id, route: 'messages.revoke', fingerprint: [id, mid, body], plan: (s) => this.messages.planRevoke(s, mid, body.chat) });
   }
@@ -217,9 +213,8 @@ export class MessagesController {
   @ApiOperation({ summary: 'Mark a chat read', description: 'Sends read receipts for the given messages, or for everything received in the chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
   @ApiParam(CHAT)
-  @ApiBody({ type: ChatReadDto, required: false })
   @ApiNoContentResponse({ description: 'Done.' })
-  async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Body() body: ChatReadDto = {}): Promise<void> {
+  async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidBody(ChatRead, { required: false }) body: ChatReadDto | undefined): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
     await this.runner.call<unknown, MarkReadPayload>(RPC_MESSAGING.markRead, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), messageIds: body?.messageIds });
   }
@@ -230,9 +225,8 @@ export class MessagesController {
   @ApiOperation({ summary: 'Show typing or recording', description: '`typing`, `recording` or `paused` in a chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
   @ApiParam(CHAT)
-  @ApiBody({ type: ChatPresenceDto })
   @ApiNoContentResponse({ description: 'Done.' })
-  async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @Body() body: ChatPresenceDto): Promise<void> {
+  async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidBody(ChatPresence) body: ChatPresenceDto): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
     await this.runner.call<unknown, PresencePayload>(RPC_MESSAGING.presence, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), presence: body.presence });
   }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { addAuthSecuritySchemes } from '@wa/auth';
+import { REQUEST_COMPONENTS } from '../http/request-schema';
 
 export const API_TITLE = 'WhatsApp Gateway API';
 export const API_VERSION = '1.0.0';
@@ -18,9 +19,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'a login JWT minted by your frontend (verified against its JWKS) or an API key. ' +
         'Errors always use `{"error": {"code", "message", "details"}}`.',
     )
-  return SwaggerModule.createDocument(app, addAuthSecuritySchemes(builder).build(), {
+  const document = SwaggerModule.createDocument(app, addAuthSecuritySchemes(builder).build(), {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+  // Request schemas come from the contracts' JSON Schemas, the same objects the validators were compiled from.
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(REQUEST_COMPONENTS as NonNullable<OpenAPIObject['components']>['schemas']) } };
+  return document;
 }
 
 /** JSON with object keys sorted at every level, so the committed document diffs cleanly. */

@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import {
-  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -16,18 +15,23 @@ import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Princip
 import {
   ApiListResponse,
   ErrorEnvelopeDto,
-  PageQueryDto,
-  SessionCreateDto,
+  PageQuery,
+  SessionCreate,
+  type PageQueryDto,
+  type SessionCreateDto,
   SessionMeDto,
   SessionPairingCodeDto,
-  SessionPairingCodeRequestDto,
+  SessionPairingCodeRequest,
+  type SessionPairingCodeRequestDto,
   SessionQrDto,
   SessionResponseDto,
-  SessionStartDto,
+  SessionStart,
+  type SessionStartDto,
   type ListResult,
 } from '@wa/contracts';
 import type { FastifyReply } from 'fastify';
 import { toBuffer as qrPng } from 'qrcode';
+import { ValidBody, ValidQuery } from '../http/request-schema';
 import { SessionsService } from './sessions.service';
 
 const SESSION_ID = { name: 'id', description: 'The session id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
@@ -42,7 +46,7 @@ export class SessionsController {
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Create a session', description: 'Creates a WhatsApp session in the `stopped` state; start it to get a QR code or pairing code.' })
   @ApiCreatedResponse({ type: SessionResponseDto })
-  createSession(@CurrentPrincipal() p: Principal, @Body() body: SessionCreateDto): Promise<SessionResponseDto> {
+  createSession(@CurrentPrincipal() p: Principal, @ValidBody(SessionCreate) body: SessionCreateDto): Promise<SessionResponseDto> {
     return this.sessions.create(p.orgId, body);
   }
 
@@ -50,7 +54,7 @@ export class SessionsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List sessions', description: "Your organization's sessions, oldest first, in cursor pages." })
   @ApiListResponse(SessionResponseDto)
-  listSessions(@CurrentPrincipal() p: Principal, @Query() q: PageQueryDto): Promise<ListResult<SessionResponseDto>> {
+  listSessions(@CurrentPrincipal() p: Principal, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<SessionResponseDto>> {
     return this.sessions.list(p.orgId, q.limit, q.cursor);
   }
 
@@ -82,10 +86,9 @@ export class SessionsController {
     description: 'Opens the WhatsApp connection. An unlinked session then offers a QR code (`status: qr`); a linked one logs in. Idempotent.',
   })
   @ApiParam(SESSION_ID)
-  @ApiBody({ type: SessionStartDto, required: false })
   @ApiOkResponse({ type: SessionResponseDto })
   @ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`conflict`: the session was logged out from the phone; start it with `{"relink": true}`.' })
-  startSession(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: SessionStartDto = {}): Promise<SessionResponseDto> {
+  startSession(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(SessionStart, { required: false }) body: SessionStartDto = {}): Promise<SessionResponseDto> {
     return this.sessions.start(p.orgId, id, body?.relink ?? false);
   }
 
@@ -136,7 +139,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'Link by phone number', description: 'Starts the session if needed and returns the 8-character code to type on the phone.' })
   @ApiParam(SESSION_ID)
   @ApiOkResponse({ type: SessionPairingCodeDto })
-  async requestPairingCode(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: SessionPairingCodeRequestDto): Promise<SessionPairingCodeDto> {
+  async requestPairingCode(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(SessionPairingCodeRequest) body: SessionPairingCodeRequestDto): Promise<SessionPairingCodeDto> {
     return { code: await this.sessions.pairingCode(p.orgId, id, body.phoneNumber) };
   }
 

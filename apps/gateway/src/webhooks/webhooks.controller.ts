@@ -1,18 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiBadRequestResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiListResponse,
   ErrorEnvelopeDto,
-  WebhookCreateDto,
+  WebhookCreate,
+  type WebhookCreateDto,
   WebhookCreatedDto,
   WebhookDeliveryDto,
-  WebhookDeliveryListQueryDto,
+  WebhookDeliveryListQuery,
+  type WebhookDeliveryListQueryDto,
   WebhookResponseDto,
   WebhookSecretDto,
-  WebhookUpdateDto,
+  WebhookUpdate,
+  type WebhookUpdateDto,
   type ListResult,
 } from '@wa/contracts';
+import { ValidBody, ValidQuery } from '../http/request-schema';
 import { WebhooksService } from './webhooks.service';
 
 const DELIVERY_DOC =
@@ -33,7 +37,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Create a webhook endpoint', description: `Returns the signing secret once. ${DELIVERY_DOC}` })
   @ApiCreatedResponse({ type: WebhookCreatedDto })
   @ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: bad URL (not http(s), or a refused address), unknown event type.' })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: WebhookCreateDto): Promise<WebhookCreatedDto> {
+  create(@CurrentPrincipal() p: Principal, @ValidBody(WebhookCreate) dto: WebhookCreateDto): Promise<WebhookCreatedDto> {
     return this.webhooks.create(p.orgId, dto);
   }
 
@@ -59,7 +63,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Change a webhook (url, events, session filter, description)' })
   @ApiOkResponse({ type: WebhookResponseDto })
   @ApiBadRequestResponse({ type: ErrorEnvelopeDto })
-  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() dto: WebhookUpdateDto): Promise<WebhookResponseDto> {
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(WebhookUpdate) dto: WebhookUpdateDto): Promise<WebhookResponseDto> {
     return this.webhooks.update(p.orgId, id, dto);
   }
 
@@ -101,7 +105,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @ApiOperation({ summary: "A webhook's delivery log", description: 'Newest first, with every attempt (status, latency, error, first 1 KB of the answer). Cursor pages.' })
   @ApiListResponse(WebhookDeliveryDto)
-  deliveries(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: WebhookDeliveryListQueryDto): Promise<ListResult<WebhookDeliveryDto>> {
+  deliveries(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(WebhookDeliveryListQuery) q: WebhookDeliveryListQueryDto): Promise<ListResult<WebhookDeliveryDto>> {
     return this.webhooks.deliveries(p.orgId, id, q.cursor, q.limit);
   }
 

@@ -33,7 +33,8 @@ export class ChatActions {
 
   async presence(p: PresencePayload): Promise<PresenceResult> {
     await this.sessions.requireSession(p);
-    const presence = PRESENCE[p.presence];
+    // An own-property lookup: `constructor` or `toString` from a caller must not find Object's members.
+    const presence = Object.hasOwn(PRESENCE, p.presence) ? PRESENCE[p.presence] : undefined;
     if (!presence) throw new AppError('validation_error', 'presence must be typing, recording or paused', { presence: p.presence });
     const connection = this.sessions.connected(p);
     await connection.sendPresence(presence, toJid(p.chat, 'chat'));
