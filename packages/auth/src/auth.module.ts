@@ -15,6 +15,7 @@ import { AuthGuard } from './auth.guard';
 import { AuthRateLimiter } from './auth-rate.limiter';
 import { BearerAuthenticator } from './bearer.authenticator';
 import { JwtAuthenticator } from './jwt.authenticator';
+import { RequestAuthenticator } from './request.authenticator';
 
 /** How the gateway supplies its `ApiKeyLookup`: any provider form except the token, which is fixed. */
 export type ApiKeyLookupProvider =
@@ -51,10 +52,11 @@ const services: Provider[] = [
     inject: [AUTH_MODULE_OPTIONS],
     useFactory: (options: AuthModuleOptions) => new AuthRateLimiter(options.rateLimits),
   },
+  RequestAuthenticator,
   AuthGuard,
 ];
 
-const exported = [AuthGuard, ApiKeyAuthenticator, BearerAuthenticator, AuthRateLimiter, AUTH_MODULE_OPTIONS];
+const exported = [AuthGuard, RequestAuthenticator, ApiKeyAuthenticator, BearerAuthenticator, AuthRateLimiter, AUTH_MODULE_OPTIONS];
 
 /**
  * Authentication for the gateway. Global, so that feature modules can inject

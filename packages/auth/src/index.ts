@@ -43,5 +43,6 @@ export {
 } from './auth.decorators';
 export { SECURITY_SCHEMES, addAuthSecuritySchemes } from './auth.openapi';
 export { AuthGuard } from './auth.guard';
+export { RequestAuthenticator, type HttpRequestLike } from './request.authenticator';
 export { AuthModule, type AuthModuleAsyncOptions, type ApiKeyLookupProvider } from './auth.module';
-export { listRouteAuthRequirements, type RouteAuthEntry } from './route-audit';
+export { listRouteAuthRequirements, listPublicRoutes, joinRoutePath, type RouteAuthEntry, type PublicRoute } from './route-audit';
