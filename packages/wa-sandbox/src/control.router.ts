@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FAULT_KINDS, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState } from './sandbox.types';
+import { FAULT_KINDS, SERVER_IDENTITIES, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
 import type { WaSandbox } from './wa-sandbox.server';
 
 type Body = Record<string, unknown>;
@@ -73,6 +73,20 @@ const routes: Route[] = [
       return sandbox.createGroup(phone, text(body, 'subject'), participants);
     },
   },
+  { method: 'GET', pattern: /^\/server-identity$/, handle: (sandbox) => ({ identity: sandbox.serverIdentity }) },
+  {
+    method: 'POST',
+    pattern: /^\/server-identity$/,
+    handle: (sandbox, _params, body) => {
+      const identity = text(body, 'identity');
+      if (!SERVER_IDENTITIES.includes(identity as ServerIdentity)) {
+        throw new SandboxError(400, `"identity" must be one of ${SERVER_IDENTITIES.join(', ')}`);
+      }
+      sandbox.setServerIdentity(identity as ServerIdentity);
+      return { identity };
+    },
+  },
+  { method: 'GET', pattern: /^\/handshakes$/, handle: (sandbox) => sandbox.listHandshakes() },
   { method: 'GET', pattern: /^\/devices$/, handle: (sandbox) => sandbox.listDevices() },
   { method: 'GET', pattern: /^\/devices\/logged-out$/, handle: (sandbox) => sandbox.listLoggedOut() },
   {

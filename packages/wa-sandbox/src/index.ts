@@ -5,10 +5,12 @@ export { encryptPollVote, hashPollOption } from './message.codec';
 export { silentLogger } from './silent.logger';
 export {
   FAULT_KINDS,
+  SERVER_IDENTITIES,
   SandboxError,
   type DeviceInfo,
   type FaultKind,
   type GroupInfo,
+  type HandshakeRecord,
   type LoggedOutDevice,
   type OutgoingMessage,
   type PhoneInfo,
@@ -18,5 +20,6 @@ export {
   type ReceivedMessage,
   type ReceivedPresence,
   type SandboxOptions,
+  type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';

@@ -9,6 +9,43 @@ export interface SandboxOptions {
   autoDeliveryReceipts?: boolean;
   /** Pre-keys each virtual phone generates for others to start Signal sessions with it. */
   phonePreKeyCount?: number;
+  /** How the server authenticates itself in the noise handshake at first ('genuine'). */
+  serverIdentity?: ServerIdentity;
+}
+
+/**
+ * What the server presents in the noise handshake. `genuine` is a correct chain from the sandbox
+ * root certifying the static key in use; every other value impersonates a server a client must
+ * refuse: `replayed_chain` (the genuine chain, another static key), `expired_leaf` and
+ * `expired_intermediate` (a validity window that has passed), `foreign_root` (signed by a root
+ * nobody trusts), `forged_signature` (a leaf not signed by the intermediate).
+ */
+export type ServerIdentity =
+  | 'genuine'
+  | 'replayed_chain'
+  | 'expired_leaf'
+  | 'expired_intermediate'
+  | 'foreign_root'
+  | 'forged_signature';
+
+export const SERVER_IDENTITIES: readonly ServerIdentity[] = [
+  'genuine',
+  'replayed_chain',
+  'expired_leaf',
+  'expired_intermediate',
+  'foreign_root',
+  'forged_signature',
+];
+
+/**
+ * One client connection as the server saw it. `clientFinish` stays `none` while the client has not
+ * completed the handshake, which is all a client that refused the server ever does; `registration`
+ * means the server then offered QR refs (pair-device), `login` that a linked device logged in.
+ */
+export interface HandshakeRecord {
+  serverIdentity: ServerIdentity;
+  clientFinish: 'none' | 'registration' | 'login';
+  at: number;
 }
 
 export interface StartOptions {

@@ -12,6 +12,7 @@ import {
   type DeviceInfo,
   type FaultKind,
   type GroupInfo,
+  type HandshakeRecord,
   type LoggedOutDevice,
   type OutgoingMessage,
   type PhoneInfo,
@@ -19,14 +20,18 @@ import {
   type ReceiptType,
   type ReceivedMessage,
   type SandboxOptions,
+  type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
+import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 
 const SERVER_JID = 's.whatsapp.net';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const LINK_CODE_ITERATIONS = 2 << 16;
+/** Handshakes remembered for `listHandshakes`; older ones are forgotten so a long run stays small. */
+const HANDSHAKES_KEPT = 100;
 
 interface Companion {
   account: Account;
@@ -97,8 +102,10 @@ const unixNow = (): string => String(Math.floor(Date.now() / 1000));
  */
 export class WaSandbox {
   readonly rootKeyPair: KeyPair;
-  private readonly noiseStatic: KeyPair;
-  private readonly certificateChain: Uint8Array;
+  private readonly genuine: ServerCredentials;
+  private identity: { name: ServerIdentity; credentials: ServerCredentials };
+  private readonly handshakes: HandshakeRecord[] = [];
+  private readonly handshakeOf = new WeakMap<DeviceConnection, HandshakeRecord>();
   private readonly accounts = new Map<string, Account>();
   private readonly accountsByLid = new Map<string, Account>();
   private readonly registrations = new Set<Registration>();
@@ -120,10 +127,15 @@ export class WaSandbox {
       deliveryReceiptDelayMs: options.deliveryReceiptDelayMs ?? 300,
       autoDeliveryReceipts: options.autoDeliveryReceipts ?? true,
       phonePreKeyCount: options.phonePreKeyCount ?? 50,
+      serverIdentity: options.serverIdentity ?? 'genuine',
     };
     this.rootKeyPair = baileys.Curve.generateKeyPair();
-    this.noiseStatic = baileys.Curve.generateKeyPair();
-    this.certificateChain = createCertificateChain(baileys, this.rootKeyPair, this.noiseStatic);
+    const noiseStatic = baileys.Curve.generateKeyPair();
+    this.genuine = { noiseStatic, certificateChain: createCertificateChain(baileys, this.rootKeyPair, noiseStatic) };
+    this.identity = {
+      name: this.options.serverIdentity,
+      credentials: credentialsFor(baileys, this.rootKeyPair, this.genuine, this.options.serverIdentity),
+    };
   }
 
   static async create(options: SandboxOptions = {}): Promise<WaSandbox> {
@@ -143,6 +155,21 @@ export class WaSandbox {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** What the server presents in the noise handshake of connections opened from now on. */
+  get serverIdentity(): ServerIdentity {
+    return this.identity.name;
+  }
+
+  /** Makes the next connections meet an impostor (or the genuine server again); open ones keep theirs. */
+  setServerIdentity(identity: ServerIdentity): void {
+    this.identity = { name: identity, credentials: credentialsFor(this.baileys, this.rootKeyPair, this.genuine, identity) };
+  }
+
+  /** The latest client connections, oldest first, with how far each client took the handshake. */
+  listHandshakes(): HandshakeRecord[] {
+    return this.handshakes.map((record) => ({ ...record }));
+  }
+
   private get port(): number {
     const address = this.http?.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('sandbox is not started');
@@ -156,11 +183,13 @@ export class WaSandbox {
     });
     const wss = new WebSocketServer({ server: http, path: '/ws/chat' });
     wss.on('connection', (ws) => {
-      new DeviceConnection(this.baileys, ws, this.noiseStatic, this.certificateChain, {
+      const { name, credentials } = this.identity;
+      const connection = new DeviceConnection(this.baileys, ws, credentials.noiseStatic, credentials.certificateChain, {
         onAuthenticated: (connection, payload, clientStatic) => this.onAuthenticated(connection, payload, clientStatic),
         onNode: (connection, node) => this.onNode(connection, node),
         onClosed: (connection) => this.onClosed(connection),
       });
+      this.recordHandshake(connection, name);
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -376,8 +405,17 @@ export class WaSandbox {
 
   // ---- connection lifecycle --------------------------------------------------------------
 
+  private recordHandshake(connection: DeviceConnection, serverIdentity: ServerIdentity): void {
+    const record: HandshakeRecord = { serverIdentity, clientFinish: 'none', at: Date.now() };
+    this.handshakes.push(record);
+    if (this.handshakes.length > HANDSHAKES_KEPT) this.handshakes.shift();
+    this.handshakeOf.set(connection, record);
+  }
+
   private async onAuthenticated(connection: DeviceConnection, payload: ClientPayload, clientStatic: Buffer): Promise<void> {
     const pairing = payload.devicePairingData;
+    const handshake = this.handshakeOf.get(connection);
+    if (handshake) handshake.clientFinish = pairing ? 'registration' : 'login';
     if (pairing) {
       const { proto } = this.baileys;
       const props = pairing.deviceProps ? proto.DeviceProps.decode(pairing.deviceProps) : undefined;
