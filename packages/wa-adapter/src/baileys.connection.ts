@@ -24,7 +24,7 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
-import { backoffDelay, classifyDisconnect, type BackoffOptions } from './disconnect.policy';
+import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
@@ -362,14 +362,23 @@ export class BaileysConnection implements WaConnection {
       live.markClosed();
       live.detach();
       this.live = undefined;
-      const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-      if (this.wanted === 'running') await this.afterUnexpectedClose(code, update.lastDisconnect?.error?.message);
+      const error = update.lastDisconnect?.error;
+      const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+      if (this.wanted === 'running') await this.afterUnexpectedClose(code, error);
     }
   }
 
-  private async afterUnexpectedClose(code: number | undefined, message: string | undefined): Promise<void> {
-    const action = classifyDisconnect(code);
-    this.config.logger.info({ sessionId: this.sessionId, code, message, action: action.kind }, 'whatsapp socket closed');
+  private async afterUnexpectedClose(code: number | undefined, error: Error | undefined): Promise<void> {
+    const action = classifyDisconnect(code, error);
+    this.config.logger.info({ sessionId: this.sessionId, code, message: error?.message, action: action.kind }, 'whatsapp socket closed');
+    const check = refusedCertificateCheck(error);
+    if (check) {
+      // Names the failed check and the server, never certificate or key bytes.
+      this.config.logger.warn(
+        { sessionId: this.sessionId, event: 'whatsapp_server_untrusted', check, server: this.config.wsUrl ?? 'WhatsApp default' },
+        'refused the WhatsApp server: its noise certificate does not authenticate it',
+      );
+    }
     if (action.kind === 'logged_out') {
       this.wanted = 'stopped';
       this.clearTimers();

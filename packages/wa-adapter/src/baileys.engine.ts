@@ -1,5 +1,5 @@
 import { BaileysConnection } from './baileys.connection';
-import { installStrictCurveVerify, parseRootPublicKey, trustRootPublicKey } from './curve.security';
+import { assertNoiseCertificateBinding, installStrictCurveVerify, parseRootPublicKey, trustRootPublicKey } from './curve.security';
 import type { BackoffOptions } from './disconnect.policy';
 import { generateMessageId } from '@wa/domain';
 import { silentLogger, type WaLogger } from './silent.logger';
@@ -96,9 +96,13 @@ export class BaileysEngine implements WaEngine {
     await Promise.all(all.map((id) => this.disposeConnection(id)));
   }
 
-  /** Strict signatures and the configured root key must be in place before any socket opens. */
+  /**
+   * Strict signatures, the patched certificate binding and the configured root key must be in
+   * place before any socket opens.
+   */
   private installSecurity(): Promise<void> {
     this.securityInstalled ??= (async () => {
+      await assertNoiseCertificateBinding();
       await installStrictCurveVerify();
       await trustRootPublicKey(this.options.rootPublicKey);
     })();

@@ -1,6 +1,6 @@
 import { verifySignature } from 'libsignal/src/curve.js';
 
-import { loadBaileys } from './baileys.loader';
+import { type BaileysModule, loadBaileys } from './baileys.loader';
 
 const KEY_BUNDLE_TYPE = 5;
 const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -27,6 +27,21 @@ export function strictCurveVerify(pubKey: Uint8Array, message: Uint8Array, signa
 export async function installStrictCurveVerify(): Promise<void> {
   const { Curve } = await loadBaileys();
   if (Curve.verify !== strictCurveVerify) Curve.verify = strictCurveVerify;
+}
+
+/**
+ * rc14 as published accepts a server that replays WhatsApp's public certificate chain with a
+ * static key of its own, and ignores the certificates' validity. `patches/` fixes the handshake
+ * and exports the check it runs; without it (an install that skipped the patch) no socket may open.
+ */
+export async function assertNoiseCertificateBinding(): Promise<void> {
+  const baileys: Partial<Pick<BaileysModule, 'verifyNoiseServerCertificate'>> = await loadBaileys();
+  if (typeof baileys.verifyNoiseServerCertificate !== 'function') {
+    throw new Error(
+      'the installed @whiskeysockets/baileys lacks the noise certificate patch (patches/@whiskeysockets__baileys@7.0.0-rc14.patch); ' +
+        'install with pnpm so patchedDependencies apply',
+    );
+  }
 }
 
 let whatsAppRootKey: Buffer<ArrayBuffer> | undefined;

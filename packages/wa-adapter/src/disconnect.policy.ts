@@ -7,10 +7,33 @@ export type DisconnectAction =
   | { kind: 'reconnect' };
 
 /**
- * What to do when a socket ends with `statusCode`. 440 never reconnects: another socket is live
- * on the same credentials and fighting it gets the account logged out.
+ * The check a refused noise certificate failed (`leaf_expired`, `static_key_mismatch`, ...), as
+ * the patched Baileys handshake names it in its error's `data.noiseCertificate`; undefined for
+ * every other end of a socket.
  */
-export function classifyDisconnect(statusCode: number | undefined): DisconnectAction {
+export function refusedCertificateCheck(error: unknown): string | undefined {
+  const check = (error as { data?: { noiseCertificate?: unknown } } | undefined)?.data?.noiseCertificate;
+  return typeof check === 'string' ? check : undefined;
+}
+
+/**
+ * What to do when a socket ends with `statusCode` (and `error`, its reason). 440 never reconnects:
+ * another socket is live on the same credentials and fighting it gets the account logged out. A
+ * server that fails authentication is not retried either: it is not WhatsApp, and until someone
+ * fixes the network path every attempt would meet it again.
+ */
+export function classifyDisconnect(statusCode: number | undefined, error?: unknown): DisconnectAction {
+  const check = refusedCertificateCheck(error);
+  if (check) {
+    return {
+      kind: 'fail',
+      reason: 'server_untrusted',
+      message:
+        `the WhatsApp server failed authentication (${check}): the connection may be intercepted. ` +
+        'The session stopped before pairing or login and kept its credentials; check the network path, WA_WS_URL, ' +
+        'WA_ROOT_PUBLIC_KEY and the system clock, then start it again',
+    };
+  }
   switch (statusCode) {
     case 401:
       return { kind: 'logged_out' };

@@ -1,5 +1,11 @@
 export { loadBaileys, type BaileysModule } from './baileys.loader';
-export { installStrictCurveVerify, strictCurveVerify, trustRootPublicKey, parseRootPublicKey } from './curve.security';
+export {
+  assertNoiseCertificateBinding,
+  installStrictCurveVerify,
+  strictCurveVerify,
+  trustRootPublicKey,
+  parseRootPublicKey,
+} from './curve.security';
 export { WaAuthCredsEntity } from './wa-auth-creds.entity';
 export { WaAuthKeyEntity } from './wa-auth-key.entity';
 export { WaAuthState1764000000000 } from './wa-auth-state.migration';
@@ -45,7 +51,7 @@ export type {
   WaEngine,
 } from './wa-engine.port';
 export { BaileysEngine, type BaileysEngineOptions, parseWaVersion } from './baileys.engine';
-export { classifyDisconnect, backoffDelay, type DisconnectAction, type BackoffOptions } from './disconnect.policy';
+export { classifyDisconnect, refusedCertificateCheck, backoffDelay, type DisconnectAction, type BackoffOptions } from './disconnect.policy';
 export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';

@@ -20,7 +20,11 @@ export interface WaMe {
   pushName?: string;
 }
 
-export type WaFailureReason = 'banned' | 'version_rejected' | 'replaced' | 'too_many_restarts';
+/**
+ * `server_untrusted`: the server failed to prove in the noise handshake that it is WhatsApp (or the
+ * server trusted through `WA_ROOT_PUBLIC_KEY`); the session stopped before pairing or login.
+ */
+export type WaFailureReason = 'banned' | 'version_rejected' | 'replaced' | 'too_many_restarts' | 'server_untrusted';
 
 export type WaStatus =
   | { state: 'starting' }

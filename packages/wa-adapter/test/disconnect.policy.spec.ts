@@ -17,6 +17,16 @@ describe(classifyDisconnect.name, () => {
     expect(classifyDisconnect(code)).toMatchObject(expected);
   });
 
+  it('stops for good when the server failed authentication, whatever the code', () => {
+    const refusal = Object.assign(new Error('noise leaf certificate key does not match'), { output: { statusCode: 400 }, data: { noiseCertificate: 'static_key_mismatch' } });
+    expect(classifyDisconnect(400, refusal)).toMatchObject({
+      kind: 'fail',
+      reason: 'server_untrusted',
+      message: expect.stringContaining('static_key_mismatch'),
+    });
+    expect(classifyDisconnect(400, new Error('bad request'))).toEqual({ kind: 'reconnect' });
+  });
+
   it('tells the operator how to fix a rejected version', () => {
     expect(classifyDisconnect(405)).toMatchObject({ message: expect.stringContaining('WA_VERSION') });
   });
