@@ -93,7 +93,7 @@ describe(ApiKeysController.name, () => {
     ['an empty name', { name: '', capabilities: ['send'] }, 'name'],
     ['a 201-character name', { name: 'x'.repeat(201), capabilities: ['send'] }, 'name'],
     ['no capabilities', { name: 'k', capabilities: [] }, 'capabilities'],
-    ['an unknown capability', { name: 'k', capabilities: ['send', 'admin'] }, 'capabilities'],
+    ['an unknown capability', { name: 'k', capabilities: ['send', 'admin'] }, 'capabilities[1]'],
     ['capabilities as a string', { name: 'k', capabilities: 'send' }, 'capabilities'],
     ['an expiry in the past', { name: 'k', capabilities: ['send'], expiresAt: '2020-01-01T00:00:00Z' }, 'expiresAt'],
     ['an expiry that is not a date', { name: 'k', capabilities: ['send'], expiresAt: 'tomorrow' }, 'expiresAt'],

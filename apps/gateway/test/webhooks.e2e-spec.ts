@@ -112,7 +112,7 @@ describe(WebhooksController.name, () => {
       [{ url: 'ftp://example.com/', events: ['*'] }, 'url'],
       [{ url: 'not a url', events: ['*'] }, 'url'],
       [{ url: 'https://example.com/', events: [] }, 'events'],
-      [{ url: 'https://example.com/', events: ['message.exploded'] }, 'events'],
+      [{ url: 'https://example.com/', events: ['message.exploded'] }, 'events[0]'],
     ])('answers a bad body %j with 400 naming %s', async (body, field) => {
       const res = await api<{ error: { code: string; details: { fields: { field: string }[] } } }>(gw, idp, newOrg(), 'POST', '/webhooks', body);
       expect(res.status).toBe(400);
