@@ -177,6 +177,20 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     expect(fields).toEqual(['chat', 'extra', 'options', 'sender']);
   });
 
+  it('refuses a chat or group path parameter that is not a JID with 400 naming it', async () => {
+    const cases: Array<[string, string, Record<string, unknown> | undefined, string]> = [
+      ['POST', `/sessions/${sessionId}/chats/${encodeURIComponent('../../etc/passwd')}/read`, undefined, 'chat'],
+      ['POST', `/sessions/${sessionId}/chats/constructor/presence`, { presence: 'typing' }, 'chat'],
+      ['GET', `/sessions/${sessionId}/chats/${encodeURIComponent("1' OR '1'='1@s.whatsapp.net")}/messages`, undefined, 'chat'],
+      ['GET', `/sessions/${sessionId}/groups/__proto__`, undefined, 'group'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await client.call(path, { method, body });
+      expect(res.status).toBe(400);
+      await expect(res.json()).resolves.toMatchObject({ error: { code: 'validation_error', details: { fields: [{ field }] } } });
+    }
+  });
+
   it("shows a contact's vote in the poll's tally", async () => {
     const poll = await send({ type: 'poll', name: 'Tally?', options: ['Yes', 'No'], selectableCount: 1 });
     await receivedBy(CONTACT, (m) => m.id === poll.waMessageId);

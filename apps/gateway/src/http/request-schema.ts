@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiQuery } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, toOpenApiSchema, type Static, type TSchema } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
@@ -208,6 +208,24 @@ export function ValidQuery<S extends TSchema>(schema: S): ParameterDecorator {
     return ApiQuery({ name, required: requiredNames.has(name), schema: rest, description });
   });
   documented.push(BAD_REQUEST);
+  return (target, key, index) => {
+    param(target, key, index);
+    if (key === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, key) as PropertyDescriptor;
+    for (const doc of documented) doc(target, key, descriptor);
+  };
+}
+
+/** One path parameter, validated against `schema` (a string schema) and documented from it. */
+export function ValidParam(name: string, schema: TSchema): ParameterDecorator {
+  const check = AJV.body.fast.compile(schema);
+  const param = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+    const value = (ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, unknown>)[name];
+    if (check(value)) return value;
+    throw validationError(toFieldProblems(check.errors ?? [], name).map((f) => ({ field: name, problems: f.problems.map((p) => p.replace(/^\S+ /, `${name} `)) })));
+  })();
+  const { description, example, ...rest } = toOpenApiSchema(schema, REQUEST_COMPONENTS) as { description?: string; example?: unknown };
+  const documented = [ApiParam({ name, required: true, schema: rest, description, example }), BAD_REQUEST];
   return (target, key, index) => {
     param(target, key, index);
     if (key === undefined) return;

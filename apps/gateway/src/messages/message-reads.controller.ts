@@ -8,6 +8,7 @@ import {
   ContactSummaryDto,
   ErrorEnvelopeDto,
   GroupCreate,
+  Jid,
   GroupParticipants,
   type GroupCreateDto,
   type GroupParticipantsDto,
@@ -31,14 +32,15 @@ import {
   type RpcPattern,
   type SessionRef,
 } from '@wa/contracts';
-import { ValidBody, ValidQuery } from '../http/request-schema';
+import { ValidBody, ValidParam, ValidQuery } from '../http/request-schema';
 import { AppError } from '@wa/domain';
 import { RunnerClient } from '../runner/runner-client';
-import { requireJid } from './jid-param';
 import { MessagesService } from './messages.service';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const DEFAULT_LIMIT = 50;
+const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
+const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
 /** Group calls wait for WhatsApp's server, which answers slower than the runner's store. */
 const GROUP_WRITE_TIMEOUT_MS = 30_000;
 
@@ -74,10 +76,9 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List the messages of a chat', description: 'Stored messages, newest first, in cursor pages.' })
   @ApiParam(SESSION_ID)
-  @ApiParam({ name: 'chat', description: 'The chat JID (URL-encoded).', example: '491701234567@s.whatsapp.net' })
   @ApiListResponse(StoredMessageDto)
-  listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
-    return this.ask<ListResult<StoredMessageDto>, ChatMessagesPayload>(p, id, RPC_MESSAGING.chatMessages, { chat: requireJid(chat, 'chat'), limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
+    return this.ask<ListResult<StoredMessageDto>, ChatMessagesPayload>(p, id, RPC_MESSAGING.chatMessages, { chat, limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
 
   @Get('messages/:mid')
@@ -126,10 +127,9 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'Get group metadata', description: 'Subject, owner, description and participants.' })
   @ApiParam(SESSION_ID)
-  @ApiParam({ name: 'group', description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' })
   @ApiOkResponse({ type: GroupSummaryDto })
-  getGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string): Promise<GroupSummaryDto> {
-    return this.ask<GroupSummaryDto, GroupGetPayload>(p, id, RPC_MESSAGING.group, { group: requireJid(group, 'group') });
+  getGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupGetPayload>(p, id, RPC_MESSAGING.group, { group });
   }
 
   @Post('groups')
@@ -146,14 +146,13 @@ export class MessageReadsController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Add or remove group participants', description: "WhatsApp's answer per participant. 409 `session_not_connected` unless the session is connected." })
   @ApiParam(SESSION_ID)
-  @ApiParam({ name: 'group', description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' })
   @ApiOkResponse({ type: GroupParticipantsResultDto })
-  changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('group') group: string, @ValidBody(GroupParticipants) body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
+  changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string, @ValidBody(GroupParticipants) body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
     return this.ask<GroupParticipantsResultDto, GroupParticipantsPayload>(
       p,
       id,
       RPC_MESSAGING.groupParticipants,
-      { group: requireJid(group, 'group'), action: body.action, participants: body.participants },
+      { group, action: body.action, participants: body.participants },
       GROUP_WRITE_TIMEOUT_MS,
     );
   }

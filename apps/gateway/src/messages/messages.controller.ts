@@ -16,6 +16,7 @@ import {
   ChatPresence,
   ChatRead,
   ErrorEnvelopeDto,
+  Jid,
   MessageDelete,
   MessageEdit,
   MessageReaction,
@@ -37,14 +38,13 @@ import {
   type PresencePayload,
 } from '@wa/contracts';
 import { RunnerClient } from '../runner/runner-client';
-import { requireJid } from './jid-param';
-import { ValidBody, validationError } from '../http/request-schema';
+import { ValidBody, ValidParam, validationError } from '../http/request-schema';
 import { MessagesService, type WriteRequest } from './messages.service';
 import { Write, type WriteContext } from './write-context.decorator';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const MID = { name: 'mid', description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp).', example: '3EB0C431C26A1916E07A' };
-const CHAT = { name: 'chat', description: 'The chat JID (URL-encoded).', example: '491701234567@s.whatsapp.net' };
+const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
 
 const WRITE_SEMANTICS =
   'Every write goes through the durable outbox and answers a `SendResult`. By default (`mode: sync`) the gateway waits, up to SEND_SYNC_TIMEOUT_MS, until the runner handed the message to WhatsApp, and answers **200**; ' +
@@ -212,11 +212,10 @@ export class MessagesController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Mark a chat read', description: 'Sends read receipts for the given messages, or for everything received in the chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiParam(CHAT)
   @ApiNoContentResponse({ description: 'Done.' })
-  async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidBody(ChatRead, { required: false }) body: ChatReadDto | undefined): Promise<void> {
+  async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidBody(ChatRead, { required: false }) body: ChatReadDto | undefined): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
-    await this.runner.call<unknown, MarkReadPayload>(RPC_MESSAGING.markRead, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), messageIds: body?.messageIds });
+    await this.runner.call<unknown, MarkReadPayload>(RPC_MESSAGING.markRead, { orgId: p.orgId, sessionId: id, chat, messageIds: body?.messageIds });
   }
 
   @Post('chats/:chat/presence')
@@ -224,10 +223,9 @@ export class MessagesController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Show typing or recording', description: '`typing`, `recording` or `paused` in a chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiParam(CHAT)
   @ApiNoContentResponse({ description: 'Done.' })
-  async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('chat') chat: string, @ValidBody(ChatPresence) body: ChatPresenceDto): Promise<void> {
+  async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidBody(ChatPresence) body: ChatPresenceDto): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
-    await this.runner.call<unknown, PresencePayload>(RPC_MESSAGING.presence, { orgId: p.orgId, sessionId: id, chat: requireJid(chat, 'chat'), presence: body.presence });
+    await this.runner.call<unknown, PresencePayload>(RPC_MESSAGING.presence, { orgId: p.orgId, sessionId: id, chat, presence: body.presence });
   }
 }
