@@ -2,13 +2,32 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import { joinRoutePath, listPublicRoutes, RequestAuthenticator } from '@wa/auth';
 import { createRootLogger, gatewayEventsServerOptions, PinoNestLogger, requestContext } from '@wa/contracts';
 import { newId } from '@wa/domain';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { createClientErrorHandler, createFrameworkErrorHandler } from './http/client-errors';
+import { EdgeHooks } from './http/edge.hooks';
+import { registerJsonBodyParser } from './http/json-body.parser';
+import { redactUrl } from './http/log-redaction';
 import { buildOpenApiDocument } from './openapi/openapi';
+
+const GLOBAL_PREFIX = 'api/v1';
+const UNPREFIXED_ROUTES = ['health/live', 'health/ready'] as const;
+// Swagger UI and the document: registered on Fastify directly, not through a controller.
+const DOCS_ROUTE = /^\/docs(?:-json|-yaml|\/.*)?$/;
+
+/**
+ * `METHOD /url` of every `@Public()` controller route as Fastify matches it, with the global
+ * prefix applied as Nest applies it.
+ */
+function publicControllerRoutes(app: NestFastifyApplication): string[] {
+  const unprefixed = new Set<string>(UNPREFIXED_ROUTES);
+  return listPublicRoutes(app).map(({ method, path }) => `${method} ${unprefixed.has(path.slice(1)) ? path : joinRoutePath(GLOBAL_PREFIX, path)}`);
+}
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -28,12 +47,27 @@ export interface CreateGatewayOptions {
 /** Builds the fully configured gateway without listening, for main, tests and the OpenAPI generator. */
 export async function createGatewayApp(config: GatewayConfig, options: CreateGatewayOptions = {}): Promise<NestFastifyApplication> {
   const root = createRootLogger('gateway', config.logLevel);
+  const { http } = config;
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     genReqId: requestIdFor,
     logger: false,
-    return503OnClosing: true,
+    // Our edge hooks answer during shutdown instead, in the envelope.
+    return503OnClosing: false,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    routerOptions: { maxParamLength: http.maxParamLength },
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      maxHeaderSize: http.maxHeaderBytes,
+      // Node checks the two timeouts above only this often (30 s by default): keep the check
+      // a fraction of the shorter one so that they hold to within a quarter of their length.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: createClientErrorHandler(root),
+    frameworkErrors: createFrameworkErrorHandler(root),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, {
     logger: new PinoNestLogger(root),
@@ -43,27 +77,25 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
   });
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Many clients send `Content-Type: application/json` on bodiless POSTs (start, stop, ...):
-  // an empty body means "no body", anything else goes through Fastify's own safe parser.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (req, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    parseJson(req, text, done);
-  });
+  registerJsonBodyParser(fastify, config.bodyLimitBytes);
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     requestContext.run({ requestId: String(req.id) }, done);
   });
+  const edge = new EdgeHooks({ authenticator: app.get(RequestAuthenticator), maxJsonDepth: http.maxJsonDepth });
+  edge.install(fastify);
+  const docsRoutes: string[] = [];
+  fastify.addHook('onRoute', (route) => {
+    if (DOCS_ROUTE.test(route.url)) for (const method of [route.method].flat()) docsRoutes.push(`${method} ${route.url}`);
+  });
   fastify.addHook('onResponse', (req, reply, done) => {
-    root.info({ requestId: req.id, method: req.method, url: req.routeOptions.url ?? req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    root.info({ requestId: req.id, method: req.method, url: req.routeOptions.url ?? redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     done();
   });
 
   const filter = new AllExceptionsFilter();
   app.useGlobalFilters(filter);
-  app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready'] });
+  app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: [...UNPREFIXED_ROUTES] });
   app.enableShutdownHooks();
 
   if (options.listenForRunnerEvents ?? true) {
@@ -73,5 +105,6 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
   await app.init();
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  edge.setPublicRoutes([...publicControllerRoutes(app), ...docsRoutes]);
   return app;
 }

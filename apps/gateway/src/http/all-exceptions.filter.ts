@@ -4,6 +4,7 @@ import { AppError, newId } from '@wa/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError, type Observable } from 'rxjs';
 import { toErrorResponse } from './error-response';
+import { redactUrl } from './log-redaction';
 
 /**
  * The one place where errors become HTTP answers. Fastify's own error handler (body parsing,
@@ -30,7 +31,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   reply(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const response = toErrorResponse(exception, String(request.id));
     if (response.unexpected) {
-      this.logger.error({ err: exception, requestId: request.id, method: request.method, url: request.url, msg: 'unexpected error' });
+      this.logger.error({ err: exception, requestId: request.id, method: request.method, url: redactUrl(request.url), msg: 'unexpected error' });
     }
     if (reply.sent) return;
     void reply.status(response.status).headers(response.headers).type('application/json; charset=utf-8').send(response.body);

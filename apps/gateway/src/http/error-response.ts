@@ -64,7 +64,8 @@ function fromHttpException(err: HttpException): ErrorResponse {
       ? (response as { message: string }).message
       : err.message;
   if (status === HttpStatus.NOT_FOUND && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /.test(message)) {
-    return envelope('not_found', `no route ${message.slice('Cannot '.length)}`);
+    // The query is left out: it may carry a token, and the answer may be logged on its way back.
+    return envelope('not_found', `no route ${message.slice('Cannot '.length).replace(/\?.*$/, '')}`);
   }
   const code = STATUS_CODES[status];
   if (!code) {

@@ -1,0 +1,65 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { AppError } from '@wa/domain';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Tracks the nesting depth of JSON text over its raw bytes, chunk by chunk, in one pass.
+ * Structural characters are ASCII and every byte of a multi-byte UTF-8 character is >= 0x80,
+ * so bytes can be scanned without decoding; brackets inside strings (escapes included) do not
+ * count. It does not validate JSON: the parser does that afterwards, on text known to be shallow.
+ */
+export class JsonDepthCounter {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(private readonly maxDepth: number) {}
+
+  /** Scans one chunk; false as soon as the depth passes the limit. */
+  scan(chunk: Uint8Array): boolean {
+    let { depth, inString, escaped } = this;
+    const max = this.maxDepth;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === BACKSLASH) escaped = true;
+        else if (byte === QUOTE) inString = false;
+      } else if (byte === QUOTE) {
+        inString = true;
+      } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+        if (++depth > max) return false;
+      } else if ((byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) && depth > 0) {
+        depth--;
+      }
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    return true;
+  }
+}
+
+/**
+ * A pass-through stream that fails with 400 `validation_error` the moment the JSON it carries
+ * nests deeper than `maxDepth`, so a hostile body is refused after a few bytes instead of
+ * being buffered and handed to a recursive parser that blocks the event loop.
+ */
+export function jsonDepthGuard(maxDepth: number): Transform {
+  const counter = new JsonDepthCounter(maxDepth);
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      if (!counter.scan(chunk)) {
+        callback(new AppError('validation_error', `request body nests deeper than ${maxDepth} levels`, { maxDepth }));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+}

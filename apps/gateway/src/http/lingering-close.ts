@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** How long, and how much of, the unread rest of a refused body is read and dropped before the socket is cut. */
+const LINGER_MS = 2000;
+const LINGER_MAX_BYTES = 1024 * 1024;
+
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closes the connection of an answered request whose body was not read, without losing the
+ * answer. Destroying the socket at once would make the kernel send a reset while the client is
+ * still sending, and a reset makes the client's kernel drop the answer it has not read yet. So
+ * (as nginx's lingering close does) the answer goes out, our side is closed with a FIN, and
+ * what still arrives is read and dropped until the client closes, LINGER_MS has passed or
+ * LINGER_MAX_BYTES were dropped (by then the client has had the answer; more is only load).
+ * Node calls `destroySoon` itself once a `Connection: close` response is finished.
+ */
+export function lingerBeforeClose(raw: IncomingMessage): void {
+  const socket = raw.socket as Socket & { destroySoon?: () => void };
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
+  socket.destroySoon = () => {
+    socket.end();
+    raw.unpipe();
+    raw.removeAllListeners('data');
+    let dropped = 0;
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_MAX_BYTES) socket.destroy();
+    });
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+}
