@@ -12,6 +12,7 @@ import { GATEWAY_SETTINGS, startStack } from './stack.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_DOCUMENT = join(root, 'apps/gateway/openapi.json');
 const EXAMPLE_CHARS = 300;
+const FUZZER_CASE = { method: '-', path: '-', headers: {}, auth: '-', mutations: [] };
 
 const printable = (text, max = EXAMPLE_CHARS) => {
   const s = String(text ?? '');
@@ -103,7 +104,16 @@ export async function runFuzz(options = {}) {
     const sendStart = Date.now();
     const worker = async () => {
       while (next < count && !gatewayDied) {
-        const c = generate(next++, seed, doc, ops, stack.fixture);
+        const index = next++;
+        let c;
+        try {
+          c = generate(index, seed, doc, ops, stack.fixture);
+        } catch (err) {
+          // A bug of the generator: reported with its seed index, and the run goes on.
+          stats.requests++;
+          record('(fuzzer)', '-', `could not generate a case: ${err.message}`, { index, ...FUZZER_CASE }, undefined);
+          continue;
+        }
         const timeout = c.syncWait ? limits.syncTimeoutMs + 5000 : 10_000;
         const a = await send(target, c, timeout);
         if (a.error?.startsWith('client refused')) {

@@ -29,6 +29,8 @@ import { Rng } from './rng.mjs';
 /** Operations that would use up the fixture get its spare resources instead. */
 const USES_SPARE = new Set(['deleteSession', 'logoutSession', 'stopSession', 'requestPairingCode', 'revokeApiKey', 'remove']);
 
+const SPARE_ON_DELETE = { '/api/v1/sessions/{id}': 'spareSessionId', '/api/v1/api-keys/{id}': 'spareKeyId', '/api/v1/webhooks/{id}': 'spareWebhookId' };
+
 const ulid = (rng) => Array.from({ length: 26 }, () => rng.pick('0123456789ABCDEFGHJKMNPQRSTVWXYZ'.split(''))).join('');
 
 function pathValue(op, name, fx, rng) {
@@ -83,16 +85,18 @@ function bodyHints(op, fx) {
   };
 }
 
-const getAt = (root, path) => path.reduce((node, key) => (node == null ? undefined : node[key]), root);
+// A body that an earlier mutation made RawJson text is opaque: paths into it lead nowhere.
+const isContainer = (node) => !!node && typeof node === 'object' && !(node instanceof RawJson);
+const getAt = (root, path) => path.reduce((node, key) => (isContainer(node) ? node[key] : undefined), root);
 function setAt(root, path, value) {
   if (path.length === 0) return value;
   const parent = getAt(root, path.slice(0, -1));
-  if (parent && typeof parent === 'object') setKey(parent, path[path.length - 1], value);
+  if (isContainer(parent)) setKey(parent, path[path.length - 1], value);
   return root;
 }
 function deleteAt(root, path) {
   const parent = getAt(root, path.slice(0, -1));
-  if (parent && typeof parent === 'object') delete parent[path[path.length - 1]];
+  if (isContainer(parent)) delete parent[path[path.length - 1]];
   return root;
 }
 
@@ -114,7 +118,7 @@ const BODY_MUTATIONS = [
     const at = objects.length ? rng.pick(objects).path : [];
     const key = rng.pick(['extra', 'isAdmin', 'orgId', 'id', '', '\u0000', '\ud800', 'k'.repeat(1000), ...PROTOTYPE_NAMES]);
     const target = getAt(body, at);
-    if (target && typeof target === 'object' && !Array.isArray(target)) setKey(target, key, rng.pick([true, 'x', { polluted: true }, 1]));
+    if (isContainer(target) && !Array.isArray(target)) setKey(target, key, rng.pick([true, 'x', { polluted: true }, 1]));
     return [body, `extra key ${JSON.stringify(key).slice(0, 40)} at ${fmtPath(at)}`];
   }],
   [6, 'huge string', (rng, body, fields) => {
@@ -148,14 +152,14 @@ const BODY_MUTATIONS = [
     const key = rng.pick(PROTOTYPE_NAMES);
     const value = rng.pick([{ polluted: true }, { prototype: { polluted: true } }, 'x', 1, null, [], { toString: 'x', valueOf: 1 }]);
     if (rng.chance(0.2)) return [setKey({}, key, body), `body wrapped in ${key}`];
-    if (target && typeof target === 'object' && !Array.isArray(target)) setKey(target, key, value);
+    if (isContainer(target) && !Array.isArray(target)) setKey(target, key, value);
     return [body, `${fmtPath([...at, key])} = ${toJsonText(value)}`];
   }],
   [12, 'prototype name as enum value', (rng, body, fields) => {
     const enums = fields.filter((f) => f.schema.enum || f.path[f.path.length - 1] === 'type');
     const f = enums.length ? rng.pick(enums) : rng.pick(fields);
     const v = rng.pick(PROTOTYPE_NAMES);
-    if (!enums.length && body && typeof body === 'object') return [setKey(body, 'type', v), `type = ${v} (no enum field)`];
+    if (!enums.length && isContainer(body)) return [setKey(body, 'type', v), `type = ${v} (no enum field)`];
     return [setAt(body, f.path, v), `${fmtPath(f.path)} = ${JSON.stringify(v)}`];
   }],
   [7, 'not an object', (rng) => {
@@ -339,6 +343,8 @@ export function generate(index, seed, doc, ops, fx) {
         if (roll === 0) {
           const m = rng.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((x) => x !== op.method));
           method = m;
+          // GET /sessions/{id} turned into DELETE would delete the main session: spare ids then.
+          if (m === 'DELETE' && SPARE_ON_DELETE[op.path]) pathValues.id = fx[SPARE_ON_DELETE[op.path]] ?? ulid(rng);
           mutations.push(`method ${m}`);
         } else if (roll === 1) {
           mutations.push('trailing segment');

@@ -3,7 +3,8 @@
 // request can be abandoned after the answer's head (the event stream never ends).
 import { Agent, request } from 'node:http';
 
-const MAX_BODY_BYTES = 256 * 1024;
+// Enough to parse any error answer whole (some echo every item of a large body back).
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * @param {{ base: URL, agent: Agent }} target
