@@ -2,7 +2,9 @@
 // SIGTERM stops them all (each gets SHUTDOWN_GRACE before the script exits anyway).
 import { spawn } from 'node:child_process';
 
-const SHUTDOWN_GRACE_MS = 12_000;
+// Longer than the gateway's own grace (SHUTDOWN_GRACE_MS, by default the sync-send wait + 5 s),
+// so that a sync send in flight is answered before the apps are killed.
+const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_MS ?? 20_000) + 5_000;
 
 /**
  * @param {{name: string, main: string, env: Record<string, string | undefined>}[]} apps started in order
