@@ -14,6 +14,10 @@ const EDGE_STATUSES = new Set([408, 414, 431]);
 
 export const FAST_MS = 1000;
 
+/** Node's default --max-http-header-size: a larger head is refused with 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
+const headerBytes = (c) => c.path.length + Object.entries(c.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
+
 // A V8 stack frame ("at fn (/path/file.js:12:34)", "at node:internal/..."), or paths into the build.
 const STACK_PATTERNS = [/\bat [^\n"]{0,200}\(?(?:\/|node:|file:)[^\n"]*:\d+:\d+\)?/, /node_modules\//, /\/dist\/[\w./-]+\.js/, /\\n\s+at /];
 
@@ -26,8 +30,10 @@ const STACK_PATTERNS = [/\bat [^\n"]{0,200}\(?(?:\/|node:|file:)[^\n"]*:\d+:\d+\
 export function check(c, a, limits) {
   const problems = [];
   if (a.status === 0) {
-    // A server may close the connection instead of reading an oversized body (RFC 9110, 413).
-    if (c.body && c.body.length > limits.bodyLimitBytes && /EPIPE|ECONNRESET/.test(a.error ?? '')) {
+    // A server may close the connection instead of reading an oversized body (RFC 9110, 413),
+    // or the body after a head it refused (431): the client then fails writing, not reading.
+    const oversized = (c.body && c.body.length > limits.bodyLimitBytes) || (c.body && headerBytes(c) > MAX_HEADER_BYTES);
+    if (oversized && /EPIPE|ECONNRESET/.test(a.error ?? '')) {
       return { problems, envelope: undefined, slow: false, syncWait: false, cutOff: true };
     }
     problems.push(a.timedOut ? 'no answer (hang)' : `no answer: ${a.error?.replace(/\d+/g, 'N')}`);

@@ -29,7 +29,7 @@ import { Rng } from './rng.mjs';
 /** Operations that would use up the fixture get its spare resources instead. */
 const USES_SPARE = new Set(['deleteSession', 'logoutSession', 'stopSession', 'requestPairingCode', 'revokeApiKey', 'remove']);
 
-const SPARE_ON_DELETE = { '/api/v1/sessions/{id}': 'spareSessionId', '/api/v1/api-keys/{id}': 'spareKeyId', '/api/v1/webhooks/{id}': 'spareWebhookId' };
+const SPARE_ON_DELETE = { '/api/v1/sessions/{id}': 'doomedSessionId', '/api/v1/api-keys/{id}': 'spareKeyId', '/api/v1/webhooks/{id}': 'spareWebhookId' };
 
 const ulid = (rng) => Array.from({ length: 26 }, () => rng.pick('0123456789ABCDEFGHJKMNPQRSTVWXYZ'.split(''))).join('');
 
@@ -37,7 +37,7 @@ function pathValue(op, name, fx, rng) {
   const spare = USES_SPARE.has(op.id);
   switch (name) {
     case 'id':
-      if (op.path.startsWith('/api/v1/sessions/')) return spare ? fx.spareSessionId : fx.sessionId;
+      if (op.path.startsWith('/api/v1/sessions/')) return op.id === 'deleteSession' ? fx.doomedSessionId : spare ? fx.spareSessionId : fx.sessionId;
       if (op.path.startsWith('/api/v1/api-keys/')) return spare ? fx.spareKeyId : fx.keyId;
       if (op.path.startsWith('/api/v1/webhooks/')) return (spare ? fx.spareWebhookId : fx.webhookId) ?? ulid(rng);
       return ulid(rng);
@@ -48,7 +48,7 @@ function pathValue(op, name, fx, rng) {
     case 'phone':
       return fx.phone;
     case 'group':
-      return encodeURIComponent('120363000000000001@g.us');
+      return encodeURIComponent(fx.group);
     case 'outboxId':
       return fx.outboxId;
     default:
@@ -76,7 +76,6 @@ function bodyHints(op, fx) {
     if (name === 'chat') return fx.chat;
     if (name === 'sender') return fx.me;
     if (name === 'sessionIds') return [fx.sessionId];
-    if (name === 'messageIds') return [fx.textMid];
     if (name === 'replyTo') return { id: fx.textMid, sender: fx.me };
     if (name === 'options' && op.id === 'voteOnPoll') return ['Yes'];
     if (name === 'base64') return Buffer.from('fuzz media bytes').toString('base64');
@@ -278,10 +277,10 @@ export function generate(index, seed, doc, ops, fx) {
       }
       case 'path': {
         const p = rng.pick(pathParams);
-        // Ids of other kinds of resource, of another organization, or empty; never the main
-        // session for an operation that would use it up.
-        const ids = [fx.otherSessionId, fx.keyId, fx.webhookId ?? '', fx.outboxId, fx.textMid, ''];
-        if (!USES_SPARE.has(op.id)) ids.push(fx.sessionId);
+        // Ids of other kinds of resource, of another organization, or empty; never a fixture
+        // resource for an operation that would use it up.
+        const ids = [fx.otherSessionId, fx.outboxId, fx.textMid, ''];
+        if (!USES_SPARE.has(op.id)) ids.push(fx.sessionId, fx.keyId, fx.webhookId ?? '');
         const v = rng.chance(0.15) ? rng.pick(ids) : rng.pick(PATH_SEGMENTS);
         pathValues[p.name] = v;
         mutations.push(`path ${p.name} = ${JSON.stringify(v).slice(0, 60)}`);
@@ -391,6 +390,6 @@ export function generate(index, seed, doc, ops, fx) {
       !mutations.some((m) => /^(deep nesting|huge|duplicate key|prototype key)/.test(m)) &&
       !('x-fuzz-padding' in headers),
     syncWait: op.async && !/respond-async/i.test(prefer),
-    ourIds: [fx.sessionId, fx.spareSessionId, fx.keyId, fx.spareKeyId, fx.webhookId, fx.spareWebhookId].filter(Boolean),
+    ourIds: [fx.sessionId, fx.spareSessionId, fx.doomedSessionId, fx.keyId, fx.spareKeyId, fx.webhookId, fx.spareWebhookId].filter(Boolean),
   };
 }

@@ -261,6 +261,8 @@ async function buildFixture({ url, ownerToken, control, gatewayEnv, log }) {
   const text = await expect('sending a text', owner(`/sessions/${session.id}/messages`, { method: 'POST', body: { chat, type: 'text', text: 'fuzz fixture' } }));
   const poll = await expect('sending a poll', owner(`/sessions/${session.id}/messages`, { method: 'POST', body: { chat, type: 'poll', name: 'Fuzz?', options: ['Yes', 'No'], selectableCount: 1 } }));
   const spare = await expect('creating a spare session', owner('/sessions', { method: 'POST', body: { name: 'fuzz spare' } }));
+  const doomed = await expect('creating a session to delete', owner('/sessions', { method: 'POST', body: { name: 'fuzz doomed' } }));
+  const group = await expect('creating a group', owner(`/sessions/${session.id}/groups`, { method: 'POST', body: { subject: 'Fuzz group', participants: [chat] } }));
 
   const webhookBody = (description) => ({ url: 'https://hooks.example.com/fuzz', events: ['*'], description });
   const webhook = await owner('/webhooks', { method: 'POST', body: webhookBody('fuzz') });
@@ -274,6 +276,8 @@ async function buildFixture({ url, ownerToken, control, gatewayEnv, log }) {
     manageOnlyToken: manageOnly.token,
     sessionId: session.id,
     spareSessionId: spare.id,
+    doomedSessionId: doomed.id,
+    group: group.jid,
     otherSessionId: otherSession.id,
     keyId: sendOnly.id,
     spareKeyId: sacrificialKey.id,

@@ -17,7 +17,7 @@ describe('fuzz (OpenAPI-driven hostile requests)', () => {
   beforeAll(async () => {
     const engine = await import(join(__dirname, '../../../bench/fuzz/engine.mjs'));
     const lines: string[] = [];
-    result = await engine.runFuzz({ seed: 'ci', count: 1000, config: scaleOut ? 'scaleout' : 'embedded', log: (line: string) => lines.push(line) });
+    result = await engine.runFuzz({ seed: 'ci', count: 1000, concurrency: 6, config: scaleOut ? 'scaleout' : 'embedded', log: (line: string) => lines.push(line) });
     report = `${engine.formatReport(result)}\n\nrun log:\n${lines.join('\n')}`;
   }, 120_000);
 
