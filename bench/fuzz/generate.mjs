@@ -387,7 +387,8 @@ export function generate(index, seed, doc, ops, fx) {
     // (The JSON parser may refuse "__proto__" and "constructor.prototype" keys outright.)
     bodyParses:
       !picked.includes('raw') &&
-      !mutations.some((m) => /^(deep nesting|huge|duplicate key|prototype key)/.test(m)) &&
+      !mutations.some((m) => /^(deep nesting|huge|duplicate key)/.test(m)) &&
+      !/"(__proto__|prototype)":/.test(bytes?.toString('utf8') ?? '') &&
       !('x-fuzz-padding' in headers),
     syncWait: op.async && !/respond-async/i.test(prefer),
     ourIds: [fx.sessionId, fx.spareSessionId, fx.doomedSessionId, fx.keyId, fx.spareKeyId, fx.webhookId, fx.spareWebhookId].filter(Boolean),
