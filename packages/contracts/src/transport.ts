@@ -77,6 +77,20 @@ export class PrefixedClientNats extends ClientNats {
   }
 }
 
+/** A `scheme://host:port` address whose port, when given (or when required), is 1-65535. */
+function hasHostAndPort(raw: string, portOptional = false): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (!url.hostname) return false;
+  if (url.port === '') return portOptional;
+  const port = Number(url.port);
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
 export const DEFAULT_RUNNER_URL = 'tcp://127.0.0.1:4010';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -85,8 +99,9 @@ export function runnerTransportFromEnv(env: Env): RunnerTransport {
   const kind = envEnum(env, 'TRANSPORT', ['tcp', 'nats'] as const, 'tcp');
   if (kind === 'nats') {
     const servers = envString(env, 'NATS_URL', DEFAULT_NATS_URL).split(',').map((s) => s.trim()).filter(Boolean);
+    if (servers.length === 0) throw new ConfigError('NATS_URL', `must list at least one server, like ${DEFAULT_NATS_URL}`);
     for (const s of servers) {
-      if (!/^(nats|tls):\/\/[^\s]+$/.test(s)) throw new ConfigError('NATS_URL', `must be nats://host:port (got "${s}")`);
+      if (!/^(nats|tls):\/\/[^\s]+$/.test(s) || !hasHostAndPort(s, true)) throw new ConfigError('NATS_URL', `must be nats://host:port (got "${s}")`);
     }
     const subjectPrefix = envString(env, 'NATS_SUBJECT_PREFIX', DEFAULT_NATS_SUBJECT_PREFIX);
     if (!SUBJECT_PREFIX_RE.test(subjectPrefix)) {
@@ -96,8 +111,8 @@ export function runnerTransportFromEnv(env: Env): RunnerTransport {
   }
   const url = new URL(envUrl(env, 'RUNNER_URL', ['tcp:'], DEFAULT_RUNNER_URL));
   const port = Number(url.port);
-  if (!url.port || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('RUNNER_URL', `must name a port, like ${DEFAULT_RUNNER_URL}`);
+  if (!hasHostAndPort(url.href)) {
+    throw new ConfigError('RUNNER_URL', `must name a host and a port (1-65535), like ${DEFAULT_RUNNER_URL}`);
   }
   return { kind, host: url.hostname, port };
 }
@@ -141,8 +156,8 @@ export function gatewayEventsTransportFromEnv(env: Env, runner: RunnerTransport)
   if (runner.kind === 'nats') return runner;
   const url = new URL(envUrl(env, 'GATEWAY_EVENTS_URL', ['tcp:'], DEFAULT_GATEWAY_EVENTS_URL));
   const port = Number(url.port);
-  if (!url.port || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('GATEWAY_EVENTS_URL', `must name a port, like ${DEFAULT_GATEWAY_EVENTS_URL}`);
+  if (!hasHostAndPort(url.href)) {
+    throw new ConfigError('GATEWAY_EVENTS_URL', `must name a host and a port (1-65535), like ${DEFAULT_GATEWAY_EVENTS_URL}`);
   }
   return { kind: 'tcp', host: url.hostname, port };
 }

@@ -14,11 +14,34 @@ const DENIED_V6 = [
   '2002::/16', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8',
 ];
 
+/** An address (`10.1.2.3`, `fd00::5`) or a range (`10.1.0.0/16`, `fd00::/8`), parsed. */
+interface Cidr {
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  bits?: number;
+}
+
+function parseCidr(cidr: string): Cidr | undefined {
+  const [address, bits, extra] = cidr.split('/');
+  const version = isIP(address ?? '');
+  if (!version || extra !== undefined) return undefined;
+  if (bits === undefined) return { address, family: version === 6 ? 'ipv6' : 'ipv4' };
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (version === 6 ? 128 : 32)) return undefined;
+  return { address, family: version === 6 ? 'ipv6' : 'ipv4', bits: Number(bits) };
+}
+
+/** Why `cidr` is not an IP address or CIDR range this policy can use, or undefined when it is. */
+export function cidrProblem(cidr: string): string | undefined {
+  return parseCidr(cidr) ? undefined : `"${cidr}" is not an IP address or a CIDR range like 10.1.0.0/16 or fd00::/8`;
+}
+
 function addCidr(list: BlockList, cidr: string): void {
-  const [address, bits] = cidr.split('/');
-  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  if (bits === undefined) list.addAddress(address, family);
-  else list.addSubnet(address, Number(bits), family);
+  const parsed = parseCidr(cidr);
+  // Configuration readers refuse bad ranges first (cidrProblem); this keeps a caller that skipped
+  // them from getting BlockList's bare RangeError or, worse, a silently different range.
+  if (!parsed) throw new Error(cidrProblem(cidr));
+  if (parsed.bits === undefined) list.addAddress(parsed.address, parsed.family);
+  else list.addSubnet(parsed.address, parsed.bits, parsed.family);
 }
 
 /**

@@ -1,3 +1,6 @@
+import { isIP } from 'node:net';
+import { cidrProblem } from './address-policy';
+
 /**
  * Reading configuration from the environment. Each reader throws a ConfigError that names the
  * variable and what was wrong, so that start-up fails with one clear line.
@@ -69,6 +72,27 @@ export function envUrl(env: Env, name: string, protocols: readonly string[], fal
   return value;
 }
 
+/** Comma-separated IP addresses and CIDR ranges (`10.1.0.0/16,fd00::5`); unset = none. */
+export function envCidrList(env: Env, name: string): string[] {
+  const raw = envOptional(env, name);
+  if (raw === undefined) return [];
+  const cidrs = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const cidr of cidrs) {
+    const problem = cidrProblem(cidr);
+    if (problem) throw new ConfigError(name, `must be comma-separated IP addresses or CIDR ranges; ${problem}`);
+  }
+  return cidrs;
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A listen address: an IPv4 or IPv6 literal, or a host name. */
+export function envHost(env: Env, name: string, fallback: string): string {
+  const value = envString(env, name, fallback).trim();
+  if (!isIP(value) && !HOSTNAME_RE.test(value)) throw new ConfigError(name, `must be an IP address or a host name (got "${value}")`);
+  return value;
+}
+
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema?: string };
 
 /**
@@ -88,6 +112,7 @@ export function parseDatabaseUrl(name: string, value: string): DatabaseTarget {
     } catch {
       throw new ConfigError(name, 'is not a valid postgres:// URL');
     }
+    if (!url.hostname) throw new ConfigError(name, 'must name the PostgreSQL host, like postgres://user@db:5432/wa');
     const schema = url.searchParams.get('schema') ?? undefined;
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new ConfigError(name, `has an invalid schema name "${schema}"`);

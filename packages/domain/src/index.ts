@@ -31,8 +31,10 @@ export {
   envBool,
   envEnum,
   envUrl,
+  envCidrList,
+  envHost,
   type DatabaseTarget,
   parseDatabaseUrl,
 } from './config';
 export { generateMessageId } from './message-id';
-export { AddressPolicy, RefusedAddressError, checkedLookup } from './address-policy';
+export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';

@@ -2,6 +2,7 @@ import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEven
 import {
   ConfigError,
   envBool,
+  envCidrList,
   envEnum,
   envInt,
   envOptional,
@@ -61,11 +62,9 @@ export class RunnerConfig {
 function readVersion(env: Env): [number, number, number] | undefined {
   const raw = envOptional(env, 'WA_VERSION');
   if (raw === undefined) return undefined;
-  const parts = raw.trim().split('.').map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isSafeInteger(p) || p < 0)) {
-    throw new ConfigError('WA_VERSION', `must look like 2.3000.1043857760 (got "${raw}")`);
-  }
-  return [parts[0], parts[1], parts[2]];
+  const parts = /^\s*(\d{1,10})\.(\d{1,10})\.(\d{1,10})\s*$/.exec(raw);
+  if (!parts) throw new ConfigError('WA_VERSION', `must look like 2.3000.1043857760 (got "${raw}")`);
+  return [Number(parts[1]), Number(parts[2]), Number(parts[3])];
 }
 
 function readRootKey(env: Env): string | undefined {
@@ -82,6 +81,16 @@ function readRunnerId(env: Env): string {
   const id = envString(env, 'RUNNER_ID', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${newId()}`);
   if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new ConfigError('RUNNER_ID', `may only contain letters, digits, _ and - (got "${id}")`);
   return id;
+}
+
+/** Reconnect backoff bounds; a base above the maximum would make every delay the maximum without saying so. */
+function readBackoff(env: Env): { backoffBaseMs: number; backoffMaxMs: number } {
+  const backoffBaseMs = envInt(env, 'WA_RECONNECT_BASE_MS', 1_000, 10, 600_000);
+  const backoffMaxMs = envInt(env, 'WA_RECONNECT_MAX_MS', 60_000, 100, 3_600_000);
+  if (backoffBaseMs > backoffMaxMs) {
+    throw new ConfigError('WA_RECONNECT_BASE_MS', `must not exceed WA_RECONNECT_MAX_MS (${backoffBaseMs} > ${backoffMaxMs})`);
+  }
+  return { backoffBaseMs, backoffMaxMs };
 }
 
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
@@ -102,8 +111,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
       version: readVersion(env),
       syncHistory: envBool(env, 'WA_SYNC_HISTORY', false),
       maxConsecutiveFailures: envInt(env, 'WA_MAX_RECONNECTS', 10, 1, 1000),
-      backoffBaseMs: envInt(env, 'WA_RECONNECT_BASE_MS', 1_000, 10, 600_000),
-      backoffMaxMs: envInt(env, 'WA_RECONNECT_MAX_MS', 60_000, 100, 3_600_000),
+      ...readBackoff(env),
       queryTimeoutMs: envInt(env, 'WA_QUERY_TIMEOUT_MS', 60_000, 1_000, 600_000),
     },
     messaging: {
@@ -112,7 +120,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
         maxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
         timeoutMs: envInt(env, 'MEDIA_FETCH_TIMEOUT_MS', 30_000, 1_000, 600_000),
         allowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
-        allowedCidrs: (envOptional(env, 'MEDIA_ALLOWED_CIDRS') ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+        allowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       },
     },
   });
