@@ -2,18 +2,43 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
-/** Paths pino replaces with "[redacted]" wherever they appear in a log line. */
+/**
+ * Paths pino replaces with "[redacted]" wherever they appear in a log line: credentials of
+ * callers (Authorization, cookies, API keys), webhook signing secrets, and WhatsApp key material
+ * (Baileys' `creds` and signal `keys`, libsignal's session fields) should any of them be logged.
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
   'authorization',
+  '*.authorization',
+  'cookie',
   'token',
-  'apiKey',
-  'secret',
   '*.token',
+  'apiKey',
   '*.apiKey',
+  'password',
+  '*.password',
+  'secret',
   '*.secret',
+  'secrets',
+  '*.secrets',
+  'previousSecret',
+  '*.previousSecret',
+  'creds',
+  '*.creds',
+  'keys',
+  '*.keys',
+  'privKey',
+  '*.privKey',
+  'rootKey',
+  '*.rootKey',
+  'chainKey',
+  '*.chainKey',
 ];
 
 export function createRootLogger(name: string, level: string): Logger {
@@ -24,6 +49,69 @@ export function createRootLogger(name: string, level: string): Logger {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
+}
+
+/** API keys, webhook secrets and bearer tokens inside free text, which path redaction cannot see. */
+const SECRET_TEXT: readonly [RegExp, string][] = [
+  [/wag_[A-Za-z0-9_-]+/g, 'wag_[redacted]'],
+  [/whsec_[A-Za-z0-9+/=_-]+/g, 'whsec_[redacted]'],
+  [/(bearer\s+)[^\s"',]+/gi, '$1[redacted]'],
+];
+
+export function scrubSecrets(text: string): string {
+  return SECRET_TEXT.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+}
+
+/**
+ * libsignal announces routine session bookkeeping on `console.info` and `console.log`, so those
+ * go to debug; only warnings and errors keep their weight.
+ */
+const CONSOLE_LEVELS = {
+  log: 'debug',
+  info: 'debug',
+  debug: 'debug',
+  dir: 'debug',
+  trace: 'trace',
+  warn: 'warn',
+  error: 'error',
+} as const;
+
+let consoleSink: Logger | undefined;
+
+function writeConsole(level: (typeof CONSOLE_LEVELS)[keyof typeof CONSOLE_LEVELS], method: string, args: unknown[]): void {
+  const sink = consoleSink;
+  if (!sink || !sink.isLevelEnabled(level)) return;
+  const words: string[] = [];
+  const fields: Record<string, unknown> = { source: 'console', method };
+  let omitted = 0;
+  for (const arg of args) {
+    if (arg === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof arg)) {
+      words.push(String(arg));
+    } else if (arg instanceof Error && fields.err === undefined) {
+      fields.err = { type: arg.name, message: scrubSecrets(arg.message), stack: scrubSecrets(arg.stack ?? '') };
+    } else {
+      omitted += 1;
+    }
+  }
+  if (omitted > 0) fields.omittedArgs = omitted;
+  sink[level](fields, scrubSecrets(words.join(' ')));
+}
+
+/**
+ * Sends every `console.*` call of the process to `logger`, keeping only the text: libsignal (under
+ * Baileys) passes whole session records, private and chain keys included, as console arguments,
+ * and Baileys writes errors there too, all around the logger and its redaction. Objects are
+ * counted and dropped, errors keep their type, message and stack, and free text loses anything
+ * shaped like an API key, webhook secret or bearer token. Call it before any WhatsApp session
+ * starts; calling it again only changes the logger.
+ */
+export function routeConsoleToLogger(logger: Logger): void {
+  const installed = consoleSink !== undefined;
+  consoleSink = logger;
+  if (installed) return;
+  for (const [method, level] of Object.entries(CONSOLE_LEVELS)) {
+    (console as unknown as Record<string, (...args: unknown[]) => void>)[method] = (...args: unknown[]) => writeConsole(level, method, args);
+  }
 }
 
 /** Carries the request id from the HTTP hook to every log line written while serving it. */
