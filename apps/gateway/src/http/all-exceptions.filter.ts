@@ -34,6 +34,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId: request.id, method: request.method, url: redactUrl(request.url), msg: 'unexpected error' });
     }
     if (reply.sent) return;
-    void reply.status(response.status).headers(response.headers).type('application/json; charset=utf-8').send(response.body);
+    // Set here as well as in the request hook: an error can be answered before that hook ran.
+    void reply.status(response.status).headers({ ...response.headers, 'x-request-id': String(request.id) }).type('application/json; charset=utf-8').send(response.body);
   }
 }

@@ -1,4 +1,8 @@
+import { AppError } from '@wa/domain';
 import type { FastifyInstance } from 'fastify';
+
+/** A `\u0000` escape that is not itself escaped (an odd run of backslashes before the `u`). */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 /**
  * JSON is the only body the API takes: every other parser (Fastify's text/plain one
@@ -15,6 +19,10 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
     // an empty body means "no body".
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
+    // PostgreSQL cannot store NUL in text: both databases refuse it alike, before anything is written.
+    if (text.includes('u0000') && NUL_ESCAPE.test(text)) {
+      return done(new AppError('validation_error', 'strings in the body must not contain NUL characters (\\u0000)', { fields: [{ field: 'body', problems: ['must not contain \\u0000'] }] }), undefined);
+    }
     parseJson(req, text, done);
   });
 }
