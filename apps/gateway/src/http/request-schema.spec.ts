@@ -1,11 +1,12 @@
 import { MessageSend, PageQuery, SessionCreate, PollVote } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import { compileValidator, type FieldProblem } from './request-schema';
+import { compileValidator, queryValues, type FieldProblem } from './request-schema';
 
 const send = compileValidator(MessageSend, 'body');
 const vote = compileValidator(PollVote, 'body');
 const create = compileValidator(SessionCreate, 'body');
-const page = compileValidator(PageQuery, 'query');
+const pageQuery = compileValidator(PageQuery, 'query');
+const page = (query: Record<string, unknown>) => ({ ...pageQuery(queryValues(query, new Set(['limit']))) });
 
 function problems(run: () => unknown): FieldProblem[] {
   try {
@@ -60,6 +61,10 @@ describe('compileValidator', () => {
     expect(problems(() => create({ name: arrays }))).toEqual([{ field: 'name', problems: ['name must be a string'] }]);
   });
 
+  it('lists at most 20 fields', () => {
+    expect(problems(() => vote({ chat: CHAT, sender: CHAT, options: Array.from({ length: 12 }, () => null), extra1: 1, extra2: 2, extra3: 3, extra4: 4, extra5: 5, extra6: 6, extra7: 7, extra8: 8, extra9: 9 }))).toHaveLength(20);
+  });
+
   it('reports only the first problem of a large failing body, so a huge array cannot make it collect millions of errors', () => {
     const options = Array.from({ length: 200_000 }, () => 7);
     expect(problems(() => vote({ chat: CHAT, sender: CHAT, options }, 5_000_000))).toHaveLength(1);
@@ -72,5 +77,7 @@ describe('compileValidator', () => {
     expect(problems(() => page({ limit: ['1', '2'] }))[0].field).toBe('limit');
     expect(problems(() => page({ limit: '0' }))).toEqual([{ field: 'limit', problems: ['limit must not be less than 1'] }]);
     expect(problems(() => page({ constructor: 'x' }))).toEqual([{ field: 'constructor', problems: ['property constructor should not exist'] }]);
+    expect(problems(() => page(JSON.parse('{"__proto__": ["1"]}') as Record<string, unknown>))).toEqual([{ field: '__proto__', problems: ['property __proto__ should not exist'] }]);
+    for (const limit of ['1e400', 'Infinity', '0x10', '1e2', ' 5', '']) expect(problems(() => page({ limit }))[0].field).toBe('limit');
   });
 });

@@ -28,11 +28,10 @@ const ALL_ERRORS_MAX_BYTES = 64 * 1024;
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
-function newAjv(options: { allErrors: boolean; coerce: boolean }): Ajv {
+function newAjv(allErrors: boolean): Ajv {
   const ajv = new Ajv({
-    allErrors: options.allErrors,
-    verbose: options.allErrors,
-    coerceTypes: options.coerce,
+    allErrors,
+    verbose: allErrors,
     ownProperties: true,
     discriminator: true,
     strict: true,
@@ -44,10 +43,12 @@ function newAjv(options: { allErrors: boolean; coerce: boolean }): Ajv {
   return ajv;
 }
 
-const AJV = {
-  body: { fast: newAjv({ allErrors: false, coerce: false }), full: newAjv({ allErrors: true, coerce: false }) },
-  query: { fast: newAjv({ allErrors: false, coerce: true }), full: newAjv({ allErrors: true, coerce: true }) },
-};
+// Query strings are converted by `queryValues` below, strictly, not by Ajv's lenient coercion
+// (which turns "1e400" into Infinity and "0x10" into 16).
+const AJV = { fast: newAjv(false), full: newAjv(true) };
+
+/** At most this many fields are listed in one answer; a body with thousands of bad items gets a readable error. */
+const MAX_REPORTED_FIELDS = 20;
 
 function fieldOf(path: string): string {
   if (!path) return '';
@@ -129,7 +130,7 @@ export function toFieldProblems(errors: ErrorObject[], root: string): FieldProbl
     for (const problem of problems) if (!list.includes(problem)) list.push(problem);
     byField.set(field, list);
   }
-  return [...byField].map(([field, problems]) => ({ field, problems }));
+  return [...byField].slice(0, MAX_REPORTED_FIELDS).map(([field, problems]) => ({ field, problems }));
 }
 
 export function validationError(fields: FieldProblem[]): AppError {
@@ -141,13 +142,13 @@ export type Validator<T> = (value: unknown, sizeHint?: number) => T;
 
 /** Compiles `schema` for one request part; the validator returns the value or throws `validation_error` with per-field details. */
 export function compileValidator<S extends TSchema>(schema: S, part: 'body' | 'query'): Validator<Static<S>> {
-  const fast: ValidateFunction = AJV[part].fast.compile(schema);
+  const fast: ValidateFunction = AJV.fast.compile(schema);
   let full: ValidateFunction | undefined;
   return (value, sizeHint = 0) => {
     if (fast(value)) return value as Static<S>;
     let errors = fast.errors ?? [];
     if (sizeHint <= ALL_ERRORS_MAX_BYTES) {
-      full ??= AJV[part].full.compile(schema);
+      full ??= AJV.full.compile(schema);
       full(value);
       errors = full.errors ?? errors;
     }
@@ -193,15 +194,15 @@ export function ValidBody<S extends TSchema>(schema: S, options: BodyOptions = {
   };
 }
 
-/** The query string, coerced and validated against `schema` (an object of scalar properties); each property is documented as a query parameter. */
+/** The query string, converted and validated against `schema` (an object of scalar properties); each property is documented as a query parameter. */
 export function ValidQuery<S extends TSchema>(schema: S): ParameterDecorator {
   const validate = compileValidator(schema, 'query');
-  const param = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
-    const query = ctx.switchToHttp().getRequest<FastifyRequest>().query;
-    // A fresh object: coercion writes into what it validates, and the parsed query is the router's.
-    return validate({ ...(query as Record<string, unknown>) });
-  })();
   const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const numeric = new Set(Object.keys(properties).filter((name) => ['integer', 'number'].includes(String(properties[name].type))));
+  const param = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
+    const query = ctx.switchToHttp().getRequest<FastifyRequest>().query as Record<string, unknown>;
+    return validate(queryValues(query, numeric));
+  })();
   const requiredNames = new Set((schema as { required?: string[] }).required ?? []);
   const documented = Object.entries(properties).map(([name, property]) => {
     const { description, ...rest } = toOpenApiSchema(property, REQUEST_COMPONENTS) as { description?: string };
@@ -216,9 +217,22 @@ export function ValidQuery<S extends TSchema>(schema: S): ParameterDecorator {
   };
 }
 
+const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
+
+/**
+ * A copy of the parsed query with numeric parameters converted: plain decimals only, anything
+ * else stays a string and fails the schema's type. Repeated parameters stay arrays and fail too.
+ */
+export function queryValues(query: Record<string, unknown>, numeric: ReadonlySet<string>): Record<string, unknown> {
+  // No prototype: a `__proto__` parameter is then an own (and refused) property, not a prototype.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(query)) out[name] = numeric.has(name) && typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value;
+  return out;
+}
+
 /** One path parameter, validated against `schema` (a string schema) and documented from it. */
 export function ValidParam(name: string, schema: TSchema): ParameterDecorator {
-  const check = AJV.body.fast.compile(schema);
+  const check = AJV.fast.compile(schema);
   const param = createParamDecorator((_data: unknown, ctx: ExecutionContext) => {
     const value = (ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, unknown>)[name];
     if (check(value)) return value;
