@@ -345,6 +345,8 @@ export class BaileysConnection implements WaConnection {
   }
 
   private async onConnectionUpdate(live: LiveSocket, update: BaileysEventMap['connection.update']): Promise<void> {
+    // Before the ownership check: closeSocket lets go of `live` first, then waits for this.
+    if (update.connection === 'close') live.markClosed();
     if (this.live !== live) return;
     if (update.qr) {
       this.latestQr = update.qr;
@@ -359,7 +361,6 @@ export class BaileysConnection implements WaConnection {
       this.setStatus({ state: 'connected', me: this.me(live.sock) });
     }
     if (update.connection === 'close') {
-      live.markClosed();
       live.detach();
       this.live = undefined;
       const error = update.lastDisconnect?.error;
