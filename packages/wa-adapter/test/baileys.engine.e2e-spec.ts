@@ -1,5 +1,6 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { DataSource } from 'typeorm';
+import { nextStatus } from './support/next-status';
 
 import {
   BaileysEngine,
@@ -24,21 +25,6 @@ class MemoryMessages implements WaMessageLookup {
   async findRaw(_sessionId: string, key: WaMessageKey): Promise<Uint8Array | undefined> {
     return this.raw.get(key.id);
   }
-}
-
-function nextStatus(connection: WaConnection, state: WaStatus['state'], timeoutMs = 20_000): Promise<WaStatus> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no "${state}" status within ${timeoutMs} ms (last: ${connection.status.state})`));
-    }, timeoutMs);
-    const off = connection.on('status', (s) => {
-      if (s.state !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve(s);
-    });
-  });
 }
 
 describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {

@@ -1,5 +1,6 @@
 import { WaSandbox, type ServerIdentity } from '@wa/wa-sandbox';
 import { DataSource } from 'typeorm';
+import { nextStatus } from './support/next-status';
 
 import {
   BaileysEngine,
@@ -39,21 +40,6 @@ class RecordingLogger implements WaLogger {
   error(): void {}
 }
 
-function untilStatus(connection: WaConnection, state: WaStatus['state'], timeoutMs = 20_000): Promise<WaStatus> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no "${state}" status within ${timeoutMs} ms (last: ${connection.status.state})`));
-    }, timeoutMs);
-    const off = connection.on('status', (s) => {
-      if (s.state !== state) return;
-      clearTimeout(timer);
-      off();
-      resolve(s);
-    });
-  });
-}
-
 describe(`${BaileysEngine.name} authenticates the WhatsApp server`, () => {
   let sandbox: WaSandbox;
   let dataSource: DataSource;
@@ -70,7 +56,7 @@ describe(`${BaileysEngine.name} authenticates the WhatsApp server`, () => {
     const connection = engine.connection(sessionId);
     const seen: WaStatus[] = [];
     const off = connection.on('status', (s) => seen.push(s));
-    const settled = Promise.race([untilStatus(connection, 'connected'), untilStatus(connection, 'failed')]);
+    const settled = Promise.race([nextStatus(connection, 'connected'), nextStatus(connection, 'failed')]);
     await connection.start();
     await settled;
     off();
@@ -101,8 +87,8 @@ describe(`${BaileysEngine.name} authenticates the WhatsApp server`, () => {
     });
 
     const owner = engine.connection('owner');
-    const qr = untilStatus(owner, 'qr');
-    const connected = untilStatus(owner, 'connected');
+    const qr = nextStatus(owner, 'qr');
+    const connected = nextStatus(owner, 'connected');
     await owner.start();
     await sandbox.scanQr(OWNER, ((await qr) as { qr: string }).qr);
     await connected;
