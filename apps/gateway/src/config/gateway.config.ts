@@ -1,9 +1,10 @@
 import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
-import { isIP } from 'node:net';
 import {
   ConfigError,
   envBool,
+  envCidrList,
   envEnum,
+  envHost,
   envInt,
   envOptional,
   envString,
@@ -58,6 +59,10 @@ export interface MessagingConfig {
   jitterMs: number;
   idempotencyTtlMs: number;
   mediaMaxBytes: number;
+  /** Whether media URLs may point at loopback, private and other reserved addresses (`MEDIA_ALLOW_PRIVATE_NETWORKS`, as in the runner). */
+  mediaAllowPrivateNetworks: boolean;
+  /** Private ranges media URLs may reach all the same (`MEDIA_ALLOWED_CIDRS`, as in the runner). */
+  mediaAllowedCidrs: string[];
   /** How often the dispatcher looks for entries that other replicas accepted or that are due for a retry. */
   pollIntervalMs: number;
   /** How long a claimed entry belongs to one dispatcher before another may take it over. */
@@ -154,7 +159,7 @@ function envRateLimit(env: Env, name: string, fallback: RateLimitSetting | null)
   const raw = envOptional(env, name);
   if (raw === undefined) return fallback;
   if (raw.trim().toLowerCase() === 'off') return null;
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  const m = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(raw);
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new ConfigError(name, `must be <requests>/<seconds> like 600/60, or off (got "${raw}")`);
   return { limit: Number(m[1]), windowSec: Number(m[2]) };
 }
@@ -169,21 +174,6 @@ function envMsList(env: Env, name: string, fallback: number[]): number[] {
     throw new ConfigError(name, `must be a comma-separated list of 1-50 millisecond delays like 0,5000,300000 (got "${raw}")`);
   }
   return parts.map(Number);
-}
-
-function envCidrList(env: Env, name: string): string[] {
-  const raw = envOptional(env, name);
-  if (raw === undefined) return [];
-  const cidrs = raw.split(',').map((p) => p.trim()).filter(Boolean);
-  for (const cidr of cidrs) {
-    const [address, bits, extra] = cidr.split('/');
-    const family = isIP(address ?? '');
-    const max = family === 6 ? 128 : 32;
-    if (!family || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
-      throw new ConfigError(name, `must be comma-separated IP addresses or CIDRs like 10.1.0.0/16 (got "${cidr}")`);
-    }
-  }
-  return cidrs;
 }
 
 function readHttpEdgeConfig(env: Env): HttpEdgeConfig {
@@ -215,12 +205,21 @@ function readShutdownGraceMs(env: Env, syncTimeoutMs: number): number {
   return graceMs;
 }
 
+/** Becomes the org id of the bootstrap key, a column of at most 128 characters. */
+function readBootstrapOrg(env: Env): string | undefined {
+  const org = envOptional(env, 'BOOTSTRAP_ORG');
+  if (org !== undefined && (org.length > 128 || org.trim() !== org)) {
+    throw new ConfigError('BOOTSTRAP_ORG', 'must be an organization id of at most 128 characters without surrounding spaces');
+  }
+  return org;
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   const runner = runnerTransportFromEnv(env);
   const syncTimeoutMs = envInt(env, 'SEND_SYNC_TIMEOUT_MS', 15_000, 100, 120_000);
   return new GatewayConfig({
-    host: envString(env, 'HOST', '0.0.0.0'),
+    host: envHost(env, 'HOST', '0.0.0.0'),
     port: envInt(env, 'PORT', 3000, 0, 65535),
     database: parseDatabaseUrl('DATABASE_URL', databaseUrl),
     runner,
@@ -232,7 +231,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     trustProxy: envBool(env, 'TRUST_PROXY', false),
     shutdownGraceMs: readShutdownGraceMs(env, syncTimeoutMs),
     jwt: readJwtConfig(env),
-    bootstrapOrg: envOptional(env, 'BOOTSTRAP_ORG'),
+    bootstrapOrg: readBootstrapOrg(env),
     rateLimits: {
       perApiKey: envRateLimit(env, 'RATE_LIMIT_PER_API_KEY', { limit: 6000, windowSec: 60 }) ?? undefined,
       perOrg: envRateLimit(env, 'RATE_LIMIT_PER_ORG', { limit: 12000, windowSec: 60 }) ?? undefined,
@@ -258,6 +257,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       jitterMs: envInt(env, 'SEND_JITTER_MS', 500, 0, 600_000),
       idempotencyTtlMs: envInt(env, 'IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365) * 3_600_000,
       mediaMaxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      mediaAllowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
+      mediaAllowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       pollIntervalMs: envInt(env, 'OUTBOX_POLL_INTERVAL_MS', 500, 10, 60_000),
       claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 60_000, 1000, 3_600_000),
       retryBaseMs: envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000),

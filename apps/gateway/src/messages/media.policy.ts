@@ -21,16 +21,16 @@ const invalid = (field: string, problem: string): AppError =>
 
 /**
  * Checks media before it enters the outbox: inline base64 against MEDIA_MAX_BYTES, the MIME
- * type against the message type, and URLs against the same address rules as webhooks (on the
- * literal host and on what it resolves to now), so a send cannot make us fetch from the
- * internal network.
+ * type against the message type, and URLs against the media address rules (MEDIA_ALLOW_PRIVATE_NETWORKS,
+ * MEDIA_ALLOWED_CIDRS, the same settings the runner downloads under) on the literal host and on
+ * what it resolves to now, so a send cannot make us fetch from the internal network.
  */
 @Injectable()
 export class MediaPolicy {
   private readonly addresses: AddressPolicy;
 
   constructor(private readonly config: GatewayConfig) {
-    this.addresses = new AddressPolicy(config.webhooks.allowPrivateNetworks, config.webhooks.allowedCidrs);
+    this.addresses = new AddressPolicy(config.messaging.mediaAllowPrivateNetworks, config.messaging.mediaAllowedCidrs);
   }
 
   async source(dto: MediaDto): Promise<MediaSource> {
