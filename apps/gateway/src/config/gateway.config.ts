@@ -131,6 +131,13 @@ export class GatewayConfig {
   }
 }
 
+/** A JWT claim name; one with surrounding spaces is a typo that would make every token look claimless. */
+function readClaimName(env: Env, name: string, fallback: string): string {
+  const claim = envString(env, name, fallback);
+  if (claim.trim() !== claim || claim.length > 200) throw new ConfigError(name, `must be a claim name without surrounding spaces (got "${claim}")`);
+  return claim;
+}
+
 function readJwtConfig(env: Env): JwtAuthConfig | undefined {
   const jwksUrl = envOptional(env, 'AUTH_JWKS_URL');
   if (!jwksUrl) return undefined;
@@ -147,8 +154,8 @@ function readJwtConfig(env: Env): JwtAuthConfig | undefined {
     jwksUrl: envUrl(env, 'AUTH_JWKS_URL', ['http:', 'https:']),
     issuer: envString(env, 'AUTH_JWT_ISSUER'),
     audience: envString(env, 'AUTH_JWT_AUDIENCE'),
-    orgClaim: envString(env, 'AUTH_ORG_CLAIM', 'org_id'),
-    roleClaim: envString(env, 'AUTH_ROLE_CLAIM', 'role'),
+    orgClaim: readClaimName(env, 'AUTH_ORG_CLAIM', 'org_id'),
+    roleClaim: readClaimName(env, 'AUTH_ROLE_CLAIM', 'role'),
     roleCapabilities,
     jwksRefetchIntervalMs: envInt(env, 'AUTH_JWKS_REFETCH_INTERVAL_MS', 30_000, 1000, 3_600_000),
   };
