@@ -87,8 +87,9 @@ function writeConsole(level: (typeof CONSOLE_LEVELS)[keyof typeof CONSOLE_LEVELS
   for (const arg of args) {
     if (arg === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof arg)) {
       words.push(String(arg));
-    } else if (arg instanceof Error && fields.err === undefined) {
-      fields.err = { type: arg.name, message: scrubSecrets(arg.message), stack: scrubSecrets(arg.stack ?? '') };
+    } else if (arg instanceof Error && fields.error === undefined) {
+      // Not `err`: pino's serializer would copy every enumerable property of the error.
+      fields.error = { type: arg.name, message: scrubSecrets(arg.message), stack: scrubSecrets(arg.stack ?? '') };
     } else {
       omitted += 1;
     }
