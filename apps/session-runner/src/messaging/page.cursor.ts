@@ -9,8 +9,16 @@ export function decodeCursor<T extends Record<string, string | number>>(cursor: 
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    for (const [name, kind] of Object.entries(fields)) if (typeof value[name] !== kind) throw new Error(name);
-    return value as T;
+    if (typeof value !== 'object' || value === null) throw new Error('not an object');
+    // Only the named fields are read (own properties, finite numbers): a forged cursor reaches the
+    // query as plain values or not at all.
+    const position: Record<string, string | number> = {};
+    for (const [name, kind] of Object.entries(fields)) {
+      const field = Object.hasOwn(value, name) ? value[name] : undefined;
+      if (typeof field !== kind || (kind === 'number' && !Number.isFinite(field))) throw new Error(name);
+      position[name] = field as string | number;
+    }
+    return position as T;
   } catch {
     throw new AppError('validation_error', 'cursor is not one this API returned', { cursor });
   }
