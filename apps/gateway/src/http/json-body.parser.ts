@@ -1,5 +1,7 @@
-import { AppError } from '@wa/domain';
 import type { FastifyInstance } from 'fastify';
+
+/** Requests whose JSON body has a NUL character in a string. */
+export const BODIES_WITH_NUL = new WeakSet<object>();
 
 /** A `\u0000` escape that is not itself escaped (an odd run of backslashes before the `u`). */
 const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
@@ -19,10 +21,9 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
     // an empty body means "no body".
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
-    // PostgreSQL cannot store NUL in text: both databases refuse it alike, before anything is written.
-    if (text.includes('u0000') && NUL_ESCAPE.test(text)) {
-      return done(new AppError('validation_error', 'strings in the body must not contain NUL characters (\\u0000)', { fields: [{ field: 'body', problems: ['must not contain \\u0000'] }] }), undefined);
-    }
+    // PostgreSQL cannot store NUL in text, so both databases refuse it alike; the body's validator
+    // refuses it, after the route's capability check, as it refuses any other bad value.
+    if (text.includes('u0000') && NUL_ESCAPE.test(text)) BODIES_WITH_NUL.add(req);
     parseJson(req, text, done);
   });
 }

@@ -4,6 +4,7 @@ import { ErrorEnvelopeDto, toOpenApiSchema, type Static, type TSchema } from '@w
 import { AppError } from '@wa/domain';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyRequest } from 'fastify';
+import { BODIES_WITH_NUL } from './json-body.parser';
 
 /**
  * Request validation from the contracts' JSON Schemas, compiled once per schema with Ajv (as
@@ -183,6 +184,7 @@ export function ValidBody<S extends TSchema>(schema: S, options: BodyOptions = {
       if (!required) return undefined;
       throw validationError([{ field: 'body', problems: ['a JSON object body is required'] }]);
     }
+    if (BODIES_WITH_NUL.has(request)) throw validationError([{ field: 'body', problems: ['strings must not contain NUL characters (\\u0000)'] }]);
     return validate(request.body, bodySize(request));
   })();
   const documented = [ApiBody({ schema: toOpenApiSchema(schema, REQUEST_COMPONENTS), required, description: options.description }), BAD_REQUEST];

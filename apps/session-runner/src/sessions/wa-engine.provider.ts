@@ -21,7 +21,9 @@ export const waEngineProvider: Provider = {
   useFactory: async (config: RunnerConfig, authStore: SqlAuthStateStore, messages: MessageStore): Promise<WaEngine> => {
     const wa = config.whatsapp;
     const version = wa.version ?? ((await loadBaileys()).DEFAULT_CONNECTION_CONFIG.version as [number, number, number]);
-    const logger = createRootLogger('baileys', config.logLevel === 'debug' || config.logLevel === 'trace' ? 'warn' : 'error') as unknown as WaLogger;
+    // Baileys is chatty: its warnings only when debugging, its errors otherwise, nothing when the runner is silent.
+    const level = config.logLevel === 'silent' ? 'silent' : config.logLevel === 'debug' || config.logLevel === 'trace' ? 'warn' : 'error';
+    const logger = createRootLogger('baileys', level) as unknown as WaLogger;
     return new BaileysEngine({
       authStore,
       messages,
@@ -30,6 +32,8 @@ export const waEngineProvider: Provider = {
       rootPublicKey: wa.rootPublicKey,
       syncHistory: wa.syncHistory,
       maxConsecutiveFailures: wa.maxConsecutiveFailures,
+      qrMaxRefreshes: wa.qrMaxRefreshes,
+      qrTimeoutMs: wa.qrTimeoutMs,
       backoff: { baseMs: wa.backoffBaseMs, maxMs: wa.backoffMaxMs },
       queryTimeoutMs: wa.queryTimeoutMs,
       logger,
