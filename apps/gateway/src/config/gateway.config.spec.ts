@@ -73,6 +73,7 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['OUTBOX_CLAIM_TTL_MS', '999'],
   ['OUTBOX_RETRY_BASE_MS', '0'],
   ['OUTBOX_RETRY_MAX_MS', '3600001'],
+  ['OUTBOX_RETRY_BASE_MS', '60000', { OUTBOX_RETRY_MAX_MS: '30000' }],
   ['OUTBOX_MAX_AGE_HOURS', '721'],
   ['OUTBOX_DISPATCHER', 'y'],
 ];

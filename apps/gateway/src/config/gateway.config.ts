@@ -221,6 +221,14 @@ function readBootstrapOrg(env: Env): string | undefined {
   return org;
 }
 
+/** The outbox's retry backoff: a base above its cap would make every delay the cap, which is surely a typo. */
+function readRetryBounds(env: Env): { retryBaseMs: number; retryMaxMs: number } {
+  const retryBaseMs = envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000);
+  const retryMaxMs = envInt(env, 'OUTBOX_RETRY_MAX_MS', 30_000, 10, 3_600_000);
+  if (retryBaseMs > retryMaxMs) throw new ConfigError('OUTBOX_RETRY_BASE_MS', `must not exceed OUTBOX_RETRY_MAX_MS (${retryBaseMs} > ${retryMaxMs})`);
+  return { retryBaseMs, retryMaxMs };
+}
+
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   const runner = runnerTransportFromEnv(env);
@@ -268,8 +276,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       mediaAllowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       pollIntervalMs: envInt(env, 'OUTBOX_POLL_INTERVAL_MS', 500, 10, 60_000),
       claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 60_000, 1000, 3_600_000),
-      retryBaseMs: envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000),
-      retryMaxMs: envInt(env, 'OUTBOX_RETRY_MAX_MS', 30_000, 10, 3_600_000),
+      ...readRetryBounds(env),
       maxAgeMs: envInt(env, 'OUTBOX_MAX_AGE_HOURS', 24, 1, 24 * 30) * 3_600_000,
       dispatcherEnabled: envBool(env, 'OUTBOX_DISPATCHER', true),
     },
