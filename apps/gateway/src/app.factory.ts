@@ -12,6 +12,8 @@ import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { createClientErrorHandler, createFrameworkErrorHandler } from './http/client-errors';
 import { EdgeHooks } from './http/edge.hooks';
 import { registerJsonBodyParser } from './http/json-body.parser';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { installMetrics } from './metrics/metrics.http';
 import { redactUrl } from './http/log-redaction';
 import { buildOpenApiDocument } from './openapi/openapi';
 
@@ -84,6 +86,7 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
   });
   const edge = new EdgeHooks({ authenticator: app.get(RequestAuthenticator), maxJsonDepth: http.maxJsonDepth });
   edge.install(fastify);
+  const metricsRoutes = installMetrics(fastify, app.get(GatewayMetrics), config.metricsToken);
   const docsRoutes: string[] = [];
   fastify.addHook('onRoute', (route) => {
     if (DOCS_ROUTE.test(route.url)) for (const method of [route.method].flat()) docsRoutes.push(`${method} ${route.url}`);
@@ -105,6 +108,6 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
   await app.init();
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
-  edge.setPublicRoutes([...publicControllerRoutes(app), ...docsRoutes]);
+  edge.setPublicRoutes([...publicControllerRoutes(app), ...docsRoutes, ...metricsRoutes]);
   return app;
 }

@@ -76,6 +76,9 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['OUTBOX_RETRY_BASE_MS', '60000', { OUTBOX_RETRY_MAX_MS: '30000' }],
   ['OUTBOX_MAX_AGE_HOURS', '721'],
   ['OUTBOX_DISPATCHER', 'y'],
+  ['METRICS_TOKEN', 'short-token'],
+  ['METRICS_TOKEN', `${'x'.repeat(32)} `],
+  ['METRICS_TOKEN', `scrape me ${'x'.repeat(32)}`],
 ];
 
 function failure(env: Record<string, string>): unknown {

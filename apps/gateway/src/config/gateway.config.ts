@@ -125,6 +125,8 @@ export class GatewayConfig {
   readonly webhooks!: WebhooksConfig;
   readonly events!: EventsConfig;
   readonly messaging!: MessagingConfig;
+  /** `METRICS_TOKEN`: the bearer token `/metrics` asks for; unset, `/metrics` does not exist. */
+  readonly metricsToken!: string | undefined;
 
   constructor(values: GatewayConfig) {
     Object.assign(this, values);
@@ -221,6 +223,18 @@ function readBootstrapOrg(env: Env): string | undefined {
   return org;
 }
 
+/**
+ * Metrics name every route, session count and queue depth, so they are only served to a
+ * scraper holding a long random token; a short or padded one is refused rather than guessed.
+ */
+function readMetricsToken(env: Env): string | undefined {
+  const token = envOptional(env, 'METRICS_TOKEN');
+  if (token !== undefined && !/^[\x21-\x7e]{32,512}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be 32-512 printable characters without spaces (e.g. `openssl rand -hex 32`)');
+  }
+  return token;
+}
+
 /** The outbox's retry backoff: a base above its cap would make every delay the cap, which is surely a typo. */
 function readRetryBounds(env: Env): { retryBaseMs: number; retryMaxMs: number } {
   const retryBaseMs = envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000);
@@ -280,5 +294,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxAgeMs: envInt(env, 'OUTBOX_MAX_AGE_HOURS', 24, 1, 24 * 30) * 3_600_000,
       dispatcherEnabled: envBool(env, 'OUTBOX_DISPATCHER', true),
     },
+    metricsToken: readMetricsToken(env),
   });
 }

@@ -3,6 +3,7 @@ import { EVENT_TYPES, type EventEnvelope, type EventInput } from '@wa/contracts'
 import { AppError } from '@wa/domain';
 import type { EntityManager } from 'typeorm';
 import { GatewayConfig } from '../config/gateway.config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { EventsRepository, type StoredEvent } from './events.repository';
 
 export interface PublishOptions {
@@ -34,6 +35,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly repo: EventsRepository,
     private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   registerFanOut(fanOut: EventFanOut): void {
@@ -58,6 +60,7 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     for (let attempt = 1; ; attempt++) {
       try {
         const { stored, fresh } = await this.repo.transaction((tx) => this.record(tx, list, options));
+        for (const e of fresh) this.metrics.eventRecorded(e.type);
         if (fresh.length > 0) this.notify(new Set(fresh.map((e) => e.orgId)));
         return stored.map((e) => this.toEnvelope(e));
       } catch (err) {

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type OutboxAction } from '@wa/contracts';
 import { AppError, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RunnerClient } from '../runner/runner-client';
 import { OutboxStore, type OutboxRow } from './outbox.store';
 
@@ -41,6 +42,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     private readonly store: OutboxStore,
     private readonly runner: RunnerClient,
     private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -166,7 +168,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     };
     try {
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
-      await this.store.finishHandedOver(entry.id, token, result.status === 'sent' ? 'sent' : 'sending', Date.now());
+      const now = Date.now();
+      await this.store.finishHandedOver(entry.id, token, result.status === 'sent' ? 'sent' : 'sending', now);
+      this.metrics.handedOver(entry.createdAt, now);
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       const reason = `${e.code}: ${e.message}`;

@@ -1,16 +1,17 @@
 import type { EventsService } from '../events/events.service';
 import { loadGatewayConfig } from '../config/gateway.config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { WebhooksRepository } from './webhooks.repository';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
 
 describe(WebhookDeliveryWorker.name, () => {
   const config = loadGatewayConfig({ DATABASE_URL: 'sqlite::memory:', WEBHOOK_WORKER: 'false' });
-  const outcome = { result: 'delivered', job: { id: 'D1', claimToken: 't' }, attempt: { id: 'A1' } };
+  const outcome = { result: 'delivered', job: { id: 'D1', claimToken: 't', event: { recordedAt: 1000 } }, attempt: { id: 'A1', attemptedAt: 1500, latencyMs: 20 } };
 
   function worker(record: jest.Mock) {
     // The flush wakes the claim loop afterwards; there is nothing left to claim.
     const repo = { record, claim: jest.fn().mockResolvedValue([]) } as unknown as WebhooksRepository;
-    const w = new WebhookDeliveryWorker(repo, { publish: jest.fn() } as unknown as EventsService, config);
+    const w = new WebhookDeliveryWorker(repo, { publish: jest.fn() } as unknown as EventsService, config, new GatewayMetrics());
     jest.spyOn(w['logger'], 'warn').mockImplementation(() => undefined);
     return w;
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { AddressPolicy, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { EventsService } from '../events/events.service';
+import { GatewayMetrics, type WebhookDeliveryOutcome } from '../metrics/gateway-metrics';
 import { WebhookHttpClient, type WebhookResponse } from './webhook-http.client';
 import { signWebhook } from './webhook-signature';
 import { WebhooksRepository, type DeliveryJob, type DeliveryOutcome, type DeliveryResult } from './webhooks.repository';
@@ -12,6 +13,7 @@ const CLAIM_BATCH = 200;
 const LEASE_MARGIN_MS = 30_000;
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 const EXCERPT_CHARS = 1024;
+const METRIC_OUTCOME: Record<Exclude<DeliveryResult, 'delivered'>, WebhookDeliveryOutcome> = { retry: 'retried', gone: 'failed', exhausted: 'failed' };
 
 /**
  * Sends due deliveries: claims heads of (endpoint, session) queues in batches, posts them with
@@ -38,6 +40,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     private readonly repo: WebhooksRepository,
     private readonly events: EventsService,
     private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics,
   ) {
     const policy = new AddressPolicy(config.webhooks.allowPrivateNetworks, config.webhooks.allowedCidrs);
     this.client = new WebhookHttpClient(policy, config.webhooks.concurrency);
@@ -166,6 +169,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         let disabled: Awaited<ReturnType<WebhooksRepository['record']>> = [];
         try {
           disabled = await this.recordWithRetry(batch);
+          this.countRecorded(batch, disabled.length);
         } catch (err) {
           // The claims expire and the deliveries are tried again: at least once, never lost.
           this.logger.warn({ msg: 'recording delivery results failed', error: (err as Error).message, count: batch.length });
@@ -201,6 +205,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_DELAY_MS * attempt));
       }
     }
+  }
+
+  /** Counted once written: a batch whose write failed is delivered again and counted then. */
+  private countRecorded(batch: DeliveryOutcome[], disabled: number): void {
+    for (const { job, attempt, result } of batch) {
+      if (result === 'delivered') this.metrics.webhookDelivered(job.event.recordedAt, attempt.attemptedAt + attempt.latencyMs);
+      else this.metrics.webhookDelivery(METRIC_OUTCOME[result]);
+    }
+    for (let i = 0; i < disabled; i++) this.metrics.webhookDelivery('disabled');
   }
 
   private notifyIdle(): void {
