@@ -18,7 +18,7 @@ import { redactUrl } from './http/log-redaction';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 const GLOBAL_PREFIX = 'api/v1';
-const UNPREFIXED_ROUTES = ['health/live', 'health/ready'] as const;
+const UNPREFIXED_ROUTES = ['health/live', 'health/ready', 'dashboard', 'dashboard/:asset'] as const;
 // Swagger UI and the document: registered on Fastify directly, not through a controller.
 const DOCS_ROUTE = /^\/docs(?:-json|-yaml|\/.*)?$/;
 

@@ -3,6 +3,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -18,7 +19,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, RunnerEventsModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, RunnerEventsModule, DashboardModule, ...extra],
     };
   }
 }
