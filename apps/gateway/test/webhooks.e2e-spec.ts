@@ -128,7 +128,11 @@ describe(WebhooksController.name, () => {
       expect(patched.body).toMatchObject({ events: ['message.received'], sessionIds: ['s1'] });
       await events.publish([messageEvent(org, 's1'), messageEvent(org, 's2'), messageEvent(org, 's1'), messageEvent(org, 's1')]);
       await r.waitFor(() => r.received.length === 3);
-      const page1 = await api<{ data: Delivery[]; nextCursor: string }>(gw, idp, org, 'GET', `/webhooks/${created.id}/deliveries?limit=2`);
+      // The receiver has answered; the attempts' results are written just after, so wait for the log to show them.
+      const page1 = await until(async () => {
+        const res = await api<{ data: Delivery[]; nextCursor: string }>(gw, idp, org, 'GET', `/webhooks/${created.id}/deliveries?limit=2`);
+        return res.body.data.length === 2 && res.body.data.every((d) => d.status === 'delivered') ? res : undefined;
+      });
       expect(page1.body.data).toHaveLength(2);
       expect(page1.body.nextCursor).not.toBe('');
       const page2 = await api<{ data: Delivery[]; nextCursor: string }>(gw, idp, org, 'GET', `/webhooks/${created.id}/deliveries?limit=2&cursor=${page1.body.nextCursor}`);
