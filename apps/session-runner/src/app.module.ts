@@ -4,6 +4,7 @@ import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
 import { MessagingModule } from './messaging/messaging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -11,7 +12,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MessagingModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule],
       controllers: [PingController],
     };
   }

@@ -449,6 +449,12 @@ export class BaileysConnection implements WaConnection {
       if (status && status !== 'pending') this.emit('messageStatus', { key: toWaKey(key), status, timestampMs: Date.now() });
       if (key.id && this.sentIds.has(key.id)) return;
     }
+    if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT) {
+      // Baileys stores what it could not decrypt as a CIPHERTEXT stub (after asking the sender to retry).
+      const reason = message.messageStubParameters?.[0] === b.NO_MESSAGE_FOUND_ERROR_TEXT ? 'no_content' : 'decrypt_failed';
+      this.emit('undecryptable', { key: toWaKey(key), reason });
+      return;
+    }
     const content = b.normalizeMessageContent(message.message);
     if (!content) return;
     const timestampMs = toMillis(message.messageTimestamp);

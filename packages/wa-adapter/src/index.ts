@@ -36,6 +36,7 @@ export type {
   WaRevoke,
   WaPollVote,
   WaLidMapping,
+  WaUndecryptable,
   WaConnectionEvents,
   WaMedia,
   WaOutgoingContent,

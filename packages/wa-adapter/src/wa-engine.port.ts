@@ -112,6 +112,16 @@ export interface WaLidMapping {
   pn: string;
 }
 
+/**
+ * A message WhatsApp delivered that could not be read: `decrypt_failed` when decryption threw (no
+ * session or keys out of step; a retry receipt asks the sender to try again), `no_content` when
+ * the node carried nothing to decrypt.
+ */
+export interface WaUndecryptable {
+  key: WaMessageKey;
+  reason: 'decrypt_failed' | 'no_content';
+}
+
 export interface WaConnectionEvents {
   status: (status: WaStatus) => void;
   /** Every stored-worthy message, received or sent from another device of ours. */
@@ -122,6 +132,7 @@ export interface WaConnectionEvents {
   revoke: (revoke: WaRevoke) => void;
   pollVote: (vote: WaPollVote) => void;
   lidMapping: (mapping: WaLidMapping) => void;
+  undecryptable: (message: WaUndecryptable) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }

@@ -4,6 +4,7 @@ import {
   envBool,
   envCidrList,
   envEnum,
+  envHost,
   envInt,
   envOptional,
   envString,
@@ -31,6 +32,12 @@ export interface WhatsAppConfig {
   queryTimeoutMs: number;
 }
 
+/** `METRICS_PORT` unset: no HTTP listener at all (the runner is otherwise reachable only through its transport). */
+export interface MetricsConfig {
+  port?: number;
+  host: string;
+}
+
 export interface MessagingConfig {
   /** `SEND_ACK_WAIT_MS`: how long an execute waits for WhatsApp's server ack before answering `sending`. */
   ackWaitMs: number;
@@ -53,6 +60,7 @@ export class RunnerConfig {
   readonly leaseTtlMs!: number;
   readonly whatsapp!: WhatsAppConfig;
   readonly messaging!: MessagingConfig;
+  readonly metrics!: MetricsConfig;
 
   constructor(values: RunnerConfig) {
     Object.assign(this, values);
@@ -122,6 +130,10 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
         allowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
         allowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       },
+    },
+    metrics: {
+      port: envOptional(env, 'METRICS_PORT') === undefined ? undefined : envInt(env, 'METRICS_PORT', 9464, 1, 65535),
+      host: envHost(env, 'METRICS_HOST', '0.0.0.0'),
     },
   });
 }

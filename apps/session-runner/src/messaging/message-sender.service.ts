@@ -4,6 +4,7 @@ import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
 import { MessageStore } from '../messages/message-store';
+import { RunnerMetrics } from '../metrics/runner-metrics';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
 import { MediaDownloader } from './media-downloader';
@@ -20,6 +21,7 @@ export class MessageSender {
     private readonly observer: MessagingObserver,
     private readonly config: RunnerConfig,
     private readonly media: MediaDownloader,
+    private readonly metrics: RunnerMetrics,
   ) {}
 
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
@@ -36,6 +38,7 @@ export class MessageSender {
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
+      this.metrics.messageSent(type);
       await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
