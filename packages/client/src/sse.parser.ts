@@ -17,15 +17,18 @@ export class SseParser {
   private event = '';
   private id: string | undefined;
   private sawId = false;
+  /** The previous chunk ended in \r: a \n starting this one belongs to the same line end. */
+  private afterCr = false;
 
   push(chunk: string): SseMessage[] {
+    if (chunk === '') return [];
+    if (this.afterCr && chunk.startsWith('\n')) chunk = chunk.slice(1);
+    this.afterCr = chunk.endsWith('\r');
     this.buffer += chunk;
     const out: SseMessage[] = [];
     for (;;) {
       const match = /\r\n|\r|\n/.exec(this.buffer);
       if (!match) break;
-      // A lone \r at the end may be the first half of \r\n: wait for the next chunk.
-      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
       const line = this.buffer.slice(0, match.index);
       this.buffer = this.buffer.slice(match.index + match[0].length);
       const message = this.line(line);
