@@ -21,7 +21,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const SESSION_STATUSES = ['stopped', 'starting', 'qr', 'pairing', 'connected', 'reconnecting', 'logged_out', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
-export const SESSION_FAILURE_REASONS = ['banned', 'version_rejected', 'replaced', 'too_many_restarts', 'server_untrusted'] as const;
+export const SESSION_FAILURE_REASONS = ['banned', 'version_rejected', 'replaced', 'too_many_restarts', 'server_untrusted', 'qr_timeout'] as const;
 export type SessionFailureReason = (typeof SESSION_FAILURE_REASONS)[number];
 
 /** A JID in both of its forms where known: phone-number (`...@s.whatsapp.net`) and LID (`...@lid`). */
@@ -39,6 +39,7 @@ export interface SessionStatusEventData {
 
 export interface SessionQrEventData {
   qr: string;
+  /** Unix ms when this QR string stops being offered (the next one replaces it, or the session gives up). */
   expiresAt: number;
 }
 

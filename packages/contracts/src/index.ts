@@ -66,6 +66,8 @@ export {
   SessionMeDto,
   SessionResponseDto,
   SessionQrDto,
+  SessionQrQuery,
+  type SessionQrQueryDto,
   SessionPairingCodeRequest,
   type SessionPairingCodeRequestDto,
   SessionPairingCodeDto,

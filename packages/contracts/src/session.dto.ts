@@ -80,6 +80,30 @@ export class SessionQrDto {
   qr!: string;
 }
 
+/** Longest a `GET .../qr` may wait: a minute is as long as the first QR of a connection lives. */
+const SESSION_QR_MAX_WAIT_MS = 60_000;
+
+export const SessionQrQuery = named(
+  'SessionQrQuery',
+  Type.Object(
+    {
+      waitMs: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: SESSION_QR_MAX_WAIT_MS,
+          default: 0,
+          example: 30000,
+          description:
+            'Wait up to this many milliseconds for a QR code instead of answering 404 `no_qr_pending` at once: the answer comes as soon as a QR is ' +
+            'pending, or when the session can no longer offer one (409 `conflict`, e.g. connected or failed), or when the time is up (404). 0 = do not wait.',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type SessionQrQueryDto = Static<typeof SessionQrQuery>;
+
 export const SessionPairingCodeRequest = named(
   'SessionPairingCodeRequest',
   Type.Object(

@@ -58,6 +58,10 @@ export interface BaileysConnectionConfig {
   maxConsecutiveFailures: number;
   backoff: BackoffOptions;
   pairingTimeoutMs: number;
+  /** New QR codes offered after the first one, across sockets, before giving up with `qr_timeout`. */
+  qrMaxRefreshes: number;
+  /** Baileys' `qrTimeout`: how long each QR is shown; unset = Baileys' own 60 s, then 20 s. */
+  qrTimeoutMs?: number;
   connectTimeoutMs: number;
   /** How long a query to the server may wait for its answer (Baileys' `defaultQueryTimeoutMs`). */
   queryTimeoutMs: number;
@@ -70,6 +74,10 @@ interface LiveSocket {
   closed: Promise<void>;
   markClosed: () => void;
 }
+
+/** Baileys rc14 shows the first QR of a socket this long, every later one BAILEYS_NEXT_QR_MS (socket.js, `qrTimeout`). */
+const BAILEYS_FIRST_QR_MS = 60_000;
+const BAILEYS_NEXT_QR_MS = 20_000;
 
 /** Ids we sent ourselves are kept briefly so their own upsert echo is not reported as a new message. */
 const SENT_IDS_KEPT = 1000;
@@ -90,6 +98,10 @@ export class BaileysConnection implements WaConnection {
   private pairingCode: string | undefined;
   private currentStatus: WaStatus = { state: 'stopped' };
   private latestQr: string | undefined;
+  /** QR codes offered since the last start or login, over every socket in between. */
+  private qrsOffered = 0;
+  /** QR codes offered by the current socket: its first one lives longer. */
+  private socketQrs = 0;
   private readonly sentIds = new Set<string>();
   private readonly knownMappings = new Set<string>();
 
@@ -118,6 +130,7 @@ export class BaileysConnection implements WaConnection {
     if (this.wanted === 'running') return;
     this.wanted = 'running';
     this.failures = 0;
+    this.qrsOffered = 0;
     await this.beforeFirstSocket();
     this.setStatus({ state: 'starting' });
     await this.openSocket();
@@ -282,6 +295,7 @@ export class BaileysConnection implements WaConnection {
       version: this.config.version,
       ...(this.config.browser ? { browser: this.config.browser } : {}),
       logger,
+      ...(this.config.qrTimeoutMs ? { qrTimeout: this.config.qrTimeoutMs } : {}),
       auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys, logger, this.caches.signalKeys) },
       connectTimeoutMs: this.config.connectTimeoutMs,
       defaultQueryTimeoutMs: this.config.queryTimeoutMs,
@@ -298,6 +312,7 @@ export class BaileysConnection implements WaConnection {
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
     });
+    this.socketQrs = 0;
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     const live: LiveSocket = { sock, auth, closed, markClosed, detach: () => undefined };
@@ -349,12 +364,21 @@ export class BaileysConnection implements WaConnection {
     if (update.connection === 'close') live.markClosed();
     if (this.live !== live) return;
     if (update.qr) {
+      // A new QR means the previous one expired unscanned; past the budget nobody is looking.
+      if (!this.pairingCode && this.qrBudgetSpent()) {
+        void this.giveUpQr();
+        return;
+      }
       this.latestQr = update.qr;
+      this.qrsOffered += 1;
+      const lifetimeMs = this.config.qrTimeoutMs ?? (this.socketQrs === 0 ? BAILEYS_FIRST_QR_MS : BAILEYS_NEXT_QR_MS);
+      this.socketQrs += 1;
       // Once a pairing code is shown, the phone is typing it: a QR status would hide the code.
-      if (!this.pairingCode) this.setStatus({ state: 'qr', qr: update.qr });
+      if (!this.pairingCode) this.setStatus({ state: 'qr', qr: update.qr, expiresAt: Date.now() + lifetimeMs });
     }
     if (update.connection === 'open') {
       this.failures = 0;
+      this.qrsOffered = 0;
       this.pairingCode = undefined;
       this.latestQr = undefined;
       clearTimeout(this.pairingTimer);
@@ -370,6 +394,12 @@ export class BaileysConnection implements WaConnection {
   }
 
   private async afterUnexpectedClose(code: number | undefined, error: Error | undefined): Promise<void> {
+    // Baileys ends a socket with 408 when its QR refs run out: with the budget spent, a new
+    // socket would only offer more QR codes nobody scans.
+    if (this.currentStatus.state === 'qr' && this.qrBudgetSpent()) {
+      await this.giveUpQr();
+      return;
+    }
     const action = classifyDisconnect(code, error);
     this.config.logger.info({ sessionId: this.sessionId, code, message: error?.message, action: action.kind }, 'whatsapp socket closed');
     const check = refusedCertificateCheck(error);
@@ -409,6 +439,22 @@ export class BaileysConnection implements WaConnection {
       this.reconnectTimer = undefined;
       if (this.wanted === 'running') this.openSocket().catch((error: unknown) => this.reportError(error));
     }, delayMs);
+  }
+
+  private qrBudgetSpent(): boolean {
+    return this.qrsOffered > this.config.qrMaxRefreshes;
+  }
+
+  /** No QR was scanned in time: stop for good (until the next start) instead of offering new ones forever. */
+  private async giveUpQr(): Promise<void> {
+    this.config.logger.info({ sessionId: this.sessionId, qrsOffered: this.qrsOffered }, 'no QR code was scanned; giving up');
+    this.wanted = 'stopped';
+    this.clearTimers();
+    this.latestQr = undefined;
+    this.setStatus({ state: 'failed', reason: 'qr_timeout', message: `none of the ${this.qrsOffered} QR codes offered was scanned` });
+    await this.closeSocket();
+    // The keys of a pairing nobody completed are worth nothing; the next start begins afresh.
+    await this.config.authStore.clear(this.sessionId).catch((error: unknown) => this.reportError(error));
   }
 
   /** The phone never confirmed the code in time: start over with fresh keys and a new QR. */

@@ -24,6 +24,10 @@ export interface BaileysEngineOptions {
   backoff?: Partial<BackoffOptions>;
   /** How long a requested pairing code may stay unconfirmed before the keys are reset. */
   pairingTimeoutMs?: number;
+  /** New QR codes offered after the first one before an unscanned session fails with `qr_timeout`. */
+  qrMaxRefreshes?: number;
+  /** How long each QR is shown; unset = Baileys' own (60 s for the first of a socket, 20 s after). */
+  qrTimeoutMs?: number;
   connectTimeoutMs?: number;
   /**
    * How long a query may wait for the server's answer. Baileys keeps that timer running after
@@ -67,6 +71,8 @@ export class BaileysEngine implements WaEngine {
           maxConsecutiveFailures: o.maxConsecutiveFailures ?? 10,
           backoff: { baseMs: o.backoff?.baseMs ?? 1_000, maxMs: o.backoff?.maxMs ?? 60_000 },
           pairingTimeoutMs: o.pairingTimeoutMs ?? 180_000,
+          qrMaxRefreshes: o.qrMaxRefreshes ?? 5,
+          ...(o.qrTimeoutMs ? { qrTimeoutMs: o.qrTimeoutMs } : {}),
           connectTimeoutMs: o.connectTimeoutMs ?? 20_000,
           queryTimeoutMs: o.queryTimeoutMs ?? 60_000,
         },

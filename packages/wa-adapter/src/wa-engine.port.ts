@@ -23,12 +23,14 @@ export interface WaMe {
 /**
  * `server_untrusted`: the server failed to prove in the noise handshake that it is WhatsApp (or the
  * server trusted through `WA_ROOT_PUBLIC_KEY`); the session stopped before pairing or login.
+ * `qr_timeout`: nobody scanned any of the QR codes offered (`qrMaxRefreshes`); a new start offers new ones.
  */
-export type WaFailureReason = 'banned' | 'version_rejected' | 'replaced' | 'too_many_restarts' | 'server_untrusted';
+export type WaFailureReason = 'banned' | 'version_rejected' | 'replaced' | 'too_many_restarts' | 'server_untrusted' | 'qr_timeout';
 
 export type WaStatus =
   | { state: 'starting' }
-  | { state: 'qr'; qr: string }
+  /** `expiresAt` (Unix ms): when the client replaces this QR with the next one, or gives up. */
+  | { state: 'qr'; qr: string; expiresAt: number }
   | { state: 'pairing'; code: string }
   | { state: 'connected'; me: WaMe }
   | { state: 'reconnecting'; attempt: number; delayMs: number; code?: number }

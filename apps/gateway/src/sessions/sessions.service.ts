@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import {
   RPC,
   type RunnerEvent,
@@ -8,6 +9,7 @@ import {
   type SessionRef,
   type SessionResponseDto,
   type SessionStateResult,
+  type SessionStatus,
   type SessionStatusEventData,
 } from '@wa/contracts';
 import { AppError, newId } from '@wa/domain';
@@ -21,6 +23,16 @@ const METADATA_MAX_BYTES = 4096;
 const LIFECYCLE_TIMEOUT_MS = 30_000;
 
 const notFound = (): AppError => new AppError('not_found', 'session not found');
+
+/** The states a QR code can still come out of; from any other, waiting for one is pointless. */
+const QR_ON_THE_WAY: ReadonlySet<SessionStatus> = new Set(['starting', 'qr', 'reconnecting']);
+/**
+ * A waiting request wakes up at once when this gateway records a status change; statuses that
+ * another replica records reach it only through the database, read this often (never the runner).
+ */
+const QR_WAIT_RECHECK_MS = 1_000;
+
+const isNoQrPending = (err: unknown): boolean => err instanceof AppError && err.code === 'not_found' && err.details.reason === 'no_qr_pending';
 
 export function toSessionResponse(s: SessionEntity): SessionResponseDto {
   return {
@@ -36,7 +48,11 @@ export function toSessionResponse(s: SessionEntity): SessionResponseDto {
 }
 
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnModuleDestroy {
+  /** Emits a session id whenever this gateway stored a new status for it. */
+  private readonly statusChanged = new EventEmitter().setMaxListeners(0);
+  private closing = false;
+
   constructor(
     private readonly repo: SessionsRepository,
     private readonly runner: RunnerClient,
@@ -102,10 +118,43 @@ export class SessionsService {
     await this.repo.deleteForOrg(orgId, id);
   }
 
-  async qr(orgId: string, id: string): Promise<string> {
-    const session = await this.require(orgId, id);
-    const result = await this.runner.call<SessionQrResult, SessionRef>(RPC.sessionQr, { orgId, sessionId: session.id });
-    return result.qr;
+  /**
+   * The pending QR code. With `waitMs`, waits for one on the statuses this gateway records, and
+   * asks the runner only once a QR is pending: as soon as one is, or the session went where no
+   * QR comes from (409), or the time is up (404 `no_qr_pending`, as without waiting).
+   */
+  async qr(orgId: string, id: string, waitMs = 0): Promise<string> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const session = await this.require(orgId, id);
+      if (waitMs === 0 || session.status === 'qr') {
+        try {
+          const result = await this.runner.call<SessionQrResult, SessionRef>(RPC.sessionQr, { orgId, sessionId: session.id });
+          return result.qr;
+        } catch (err) {
+          // A stored `qr` that the runner has already moved past: the next status says where to.
+          if (waitMs === 0 || !isNoQrPending(err)) throw err;
+        }
+      } else if (!QR_ON_THE_WAY.has(session.status)) {
+        const why = session.statusReason ? ` (${session.statusReason})` : '';
+        throw new AppError('conflict', `session is ${session.status}${why}; no QR code will come`, {
+          reason: 'no_qr_expected',
+          status: session.status,
+          statusReason: session.statusReason,
+        });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closing) {
+        throw new AppError('not_found', 'no QR code is pending for this session', { reason: 'no_qr_pending', sessionId: session.id, status: session.status });
+      }
+      await this.nextStatus(session.id, Math.min(left, QR_WAIT_RECHECK_MS));
+    }
+  }
+
+  /** Waiting requests answer now instead of holding the server's close for up to a minute. */
+  onModuleDestroy(): void {
+    this.closing = true;
+    for (const sessionId of this.statusChanged.eventNames()) this.statusChanged.emit(sessionId, sessionId);
   }
 
   async pairingCode(orgId: string, id: string, phoneNumber: string): Promise<string> {
@@ -129,8 +178,23 @@ export class SessionsService {
   /** Applies what runners reported; status events update the stored status. */
   async applyRunnerEvents(events: RunnerEvent[]): Promise<void> {
     for (const e of events) {
-      if (e.type === 'session.status') await this.repo.applyStatus(e.orgId, e.sessionId, e.data as SessionStatusEventData, e.occurredAt);
+      if (e.type === 'session.status') {
+        await this.repo.applyStatus(e.orgId, e.sessionId, e.data as SessionStatusEventData, e.occurredAt);
+        this.statusChanged.emit(e.sessionId, e.sessionId);
+      }
     }
+  }
+
+  private nextStatus(sessionId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.statusChanged.off(sessionId, done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.statusChanged.on(sessionId, done);
+    });
   }
 
   private async require(orgId: string, id: string): Promise<SessionEntity> {
@@ -143,6 +207,7 @@ export class SessionsService {
     const startedAt = Date.now();
     const state = await this.runner.call<SessionStateResult, SessionRef>(pattern, { orgId: session.orgId, sessionId: session.id }, LIFECYCLE_TIMEOUT_MS);
     await this.repo.applyStatus(session.orgId, session.id, { status: state.status, reason: state.reason, me: state.me }, startedAt);
+    this.statusChanged.emit(session.id, session.id);
     return this.get(session.orgId, session.id);
   }
 }

@@ -48,6 +48,11 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['WA_RECONNECT_BASE_MS', '120000', { WA_RECONNECT_MAX_MS: '60000' }],
   ['WA_RECONNECT_MAX_MS', '99999999999999999999'],
   ['WA_QUERY_TIMEOUT_MS', '-1'],
+  ['QR_MAX_REFRESHES', '-1'],
+  ['QR_MAX_REFRESHES', '101'],
+  ['QR_MAX_REFRESHES', 'five'],
+  ['WA_QR_TIMEOUT_MS', '999'],
+  ['WA_QR_TIMEOUT_MS', '20s'],
   ['SEND_ACK_WAIT_MS', '60001'],
   ['MEDIA_MAX_BYTES', '1k'],
   ['MEDIA_FETCH_TIMEOUT_MS', '999'],
@@ -91,9 +96,12 @@ describe(loadRunnerConfig.name, () => {
       WA_VERSION: '2.3000.1043857760',
       WA_RECONNECT_BASE_MS: '50',
       WA_RECONNECT_MAX_MS: '500',
+      QR_MAX_REFRESHES: '0',
+      WA_QR_TIMEOUT_MS: '1000',
       MEDIA_ALLOWED_CIDRS: '10.0.0.0/8, 192.168.1.5 ,fd00::/8,::1',
     });
-    expect(config.whatsapp).toMatchObject({ version: [2, 3000, 1043857760], backoffBaseMs: 50, backoffMaxMs: 500 });
+    expect(config.whatsapp).toMatchObject({ version: [2, 3000, 1043857760], backoffBaseMs: 50, backoffMaxMs: 500, qrMaxRefreshes: 0, qrTimeoutMs: 1000 });
+    expect(loadRunnerConfig(BASE).whatsapp).toMatchObject({ qrMaxRefreshes: 5, qrTimeoutMs: undefined });
     expect(config.messaging.media.allowedCidrs).toEqual(['10.0.0.0/8', '192.168.1.5', 'fd00::/8', '::1']);
   });
 });

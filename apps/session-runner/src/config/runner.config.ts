@@ -27,6 +27,10 @@ export interface WhatsAppConfig {
   version?: [number, number, number];
   syncHistory: boolean;
   maxConsecutiveFailures: number;
+  /** `QR_MAX_REFRESHES`: new QR codes offered after the first before an unscanned session fails with `qr_timeout`. */
+  qrMaxRefreshes: number;
+  /** `WA_QR_TIMEOUT_MS`: how long each QR is shown; unset = Baileys' own (60 s for the first of a connection, 20 s after). */
+  qrTimeoutMs?: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   queryTimeoutMs: number;
@@ -119,6 +123,8 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
       version: readVersion(env),
       syncHistory: envBool(env, 'WA_SYNC_HISTORY', false),
       maxConsecutiveFailures: envInt(env, 'WA_MAX_RECONNECTS', 10, 1, 1000),
+      qrMaxRefreshes: envInt(env, 'QR_MAX_REFRESHES', 5, 0, 100),
+      qrTimeoutMs: envOptional(env, 'WA_QR_TIMEOUT_MS') === undefined ? undefined : envInt(env, 'WA_QR_TIMEOUT_MS', 20_000, 1_000, 600_000),
       ...readBackoff(env),
       queryTimeoutMs: envInt(env, 'WA_QUERY_TIMEOUT_MS', 60_000, 1_000, 600_000),
     },

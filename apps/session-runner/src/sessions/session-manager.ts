@@ -20,7 +20,6 @@ interface OwnedSession {
   unsubscribe: () => void;
 }
 
-const QR_LIFETIME_MS = 20_000;
 /** How long logout/delete of a stopped, linked session waits for a socket to tell WhatsApp. */
 const UNLINK_CONNECT_TIMEOUT_MS = 15_000;
 
@@ -275,7 +274,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         record(async () => {
           await this.events.record(orgId, sessionId, 'session.status', toSessionStatus(status));
           if (status.state === 'connected') await this.sessions.update({ sessionId }, { meJid: status.me.jid, meLid: status.me.lid ?? null });
-          if (status.state === 'qr') await this.events.record(orgId, sessionId, 'session.qr', { qr: status.qr, expiresAt: Date.now() + QR_LIFETIME_MS });
+          if (status.state === 'qr') await this.events.record(orgId, sessionId, 'session.qr', { qr: status.qr, expiresAt: status.expiresAt });
           // Logged out from the phone or failed for good: do not resume it after a restart.
           if (status.state === 'logged_out' || status.state === 'failed') await this.setDesired(ref, 'stopped');
         }),
