@@ -24,6 +24,8 @@ import {
   SessionPairingCodeRequest,
   type SessionPairingCodeRequestDto,
   SessionQrDto,
+  SessionQrQuery,
+  type SessionQrQueryDto,
   SessionResponseDto,
   SessionStart,
   type SessionStartDto,
@@ -116,18 +118,26 @@ export class SessionsController {
   @RequireAuthenticated()
   @ApiOperation({
     summary: 'Get the pending QR code',
-    description: 'A PNG by default; `{"qr": "<raw string>"}` with `Accept: application/json`. 404 `not_found` with `details.reason = "no_qr_pending"` when no QR is waiting to be scanned.',
+    description:
+      'A PNG by default; `{"qr": "<raw string>"}` with `Accept: application/json`. 404 `not_found` with `details.reason = "no_qr_pending"` when no QR is waiting to be scanned. ' +
+      'Right after `start` the QR takes a moment: pass `waitMs` to wait for it in one request instead of polling. ' +
+      'The code changes every 20-60 s (`session.qr` events carry each new one and when it expires); after `QR_MAX_REFRESHES` unscanned codes the session is `failed` with `statusReason: qr_timeout` until started again.',
   })
   @ApiParam(SESSION_ID)
   @ApiProduces('image/png', 'application/json')
   @ApiOkResponse({ type: SessionQrDto, description: 'PNG image, or JSON with `Accept: application/json`.' })
+  @ApiConflictResponse({
+    type: ErrorEnvelopeDto,
+    description: '`conflict` with `details.reason = "no_qr_expected"` (only with `waitMs`): the session is in a state no QR code comes from (`connected`, `stopped`, `failed`, ...); `details.status` and `details.statusReason` say which.',
+  })
   async getSessionQr(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
+    @ValidQuery(SessionQrQuery) q: SessionQrQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionQrDto | Buffer> {
-    const qr = await this.sessions.qr(p.orgId, id);
+    const qr = await this.sessions.qr(p.orgId, id, q.waitMs ?? 0);
     if (accept?.includes('application/json')) return { qr };
     void reply.header('content-type', 'image/png').header('cache-control', 'no-store');
     return qrPng(qr, { type: 'png', margin: 2, width: 320 });
