@@ -93,7 +93,7 @@ function renderDetail() {
   if (!s) return hideQr();
   $('#session-detail-title').textContent = s.name;
   const status = $('#session-status');
-  status.textContent = s.me?.jid ? `${statusText(s)} as ${s.me.pushName ?? ''} ${s.me.jid}`.replace('  ', ' ') : statusText(s);
+  status.textContent = s.me?.jid ? `${statusText(s)} as ${[s.me.pushName, s.me.jid].filter(Boolean).join(' ')}` : statusText(s);
   status.dataset.status = s.status;
   if (s.status === 'qr') {
     if ($('#qr').hidden) void showQr();
