@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { supervise } from './lib/supervise.mjs';
+import { supervise, takenPort, tcpTarget, waitUntilReady } from './lib/supervise.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -19,6 +19,19 @@ const dataDir = join(root, 'data/sandbox');
 const ACCOUNT = '15550000001';
 const CONTACT = '15550000002';
 
+const runnerUrl = process.env.RUNNER_URL ?? 'tcp://127.0.0.1:4010';
+const eventsUrl = process.env.GATEWAY_EVENTS_URL ?? 'tcp://127.0.0.1:4011';
+const taken = await takenPort([
+  { app: 'sandbox', host: '127.0.0.1', port: sandboxPort, variable: 'SANDBOX_PORT' },
+  { app: 'gateway', host: process.env.HOST ?? '0.0.0.0', port, variable: 'PORT' },
+  { app: 'session-runner', ...tcpTarget(runnerUrl), variable: 'RUNNER_URL' },
+  { app: 'gateway', ...tcpTarget(eventsUrl), variable: 'GATEWAY_EVENTS_URL' },
+]);
+if (taken) {
+  process.stderr.write(`${taken}\n`);
+  process.exit(1);
+}
+
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 
@@ -29,8 +42,8 @@ await sandbox.createPhone(CONTACT, 'Bob');
 const env = {
   ...process.env,
   TRANSPORT: 'tcp',
-  RUNNER_URL: process.env.RUNNER_URL ?? 'tcp://127.0.0.1:4010',
-  GATEWAY_EVENTS_URL: process.env.GATEWAY_EVENTS_URL ?? 'tcp://127.0.0.1:4011',
+  RUNNER_URL: runnerUrl,
+  GATEWAY_EVENTS_URL: eventsUrl,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };
 const runnerEnv = { ...env, DATABASE_URL: `sqlite:${join(dataDir, 'session-runner.db')}`, WA_WS_URL: sandbox.wsUrl, WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey };
@@ -47,13 +60,21 @@ if (cli.status !== 0 || !key) {
   process.exit(1);
 }
 
-await supervise(
+process.stdout.write(`Starting the session runner and the gateway (port ${port}); waiting until both are ready...\n`);
+const { exited, stop } = supervise(
   [
     { name: 'session-runner', main: join(root, 'apps/session-runner/dist/main.js'), env: runnerEnv },
     { name: 'gateway', main: join(root, 'apps/gateway/dist/main.js'), env: gatewayEnv },
   ],
   { cwd: root, onStopped: () => sandbox.stop() },
 );
+try {
+  await waitUntilReady(`http://127.0.0.1:${port}`, { exited });
+} catch (err) {
+  process.stderr.write(`${err.message}\n`);
+  stop(1);
+  await new Promise(() => undefined);
+}
 
 const api = `http://localhost:${port}/api/v1`;
 const control = sandbox.controlUrl;
@@ -68,8 +89,8 @@ Try it (copy line by line):
   H="authorization: Bearer $KEY"
   SID=$(curl -s -X POST ${api}/sessions -H "$H" -H 'content-type: application/json' -d '{"name":"demo"}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')
   curl -s -X POST ${api}/sessions/$SID/start -H "$H"
-  curl -s ${api}/sessions/$SID/qr -H "$H" -o qr.png            # the QR code as a picture
-  QR=$(curl -s ${api}/sessions/$SID/qr -H "$H" -H 'accept: application/json' | sed 's/.*"qr":"\\([^"]*\\)".*/\\1/')
+  curl -s "${api}/sessions/$SID/qr?waitMs=30000" -H "$H" -o qr.png   # waits for the QR code, as a picture
+  QR=$(curl -s "${api}/sessions/$SID/qr?waitMs=30000" -H "$H" -H 'accept: application/json' | sed 's/.*"qr":"\\([^"]*\\)".*/\\1/')
   curl -s -X POST ${control}/phones/${ACCOUNT}/scan -H 'content-type: application/json' -d "{\\"qr\\":\\"$QR\\"}"   # the phone scans it
   curl -s ${api}/sessions/$SID -H "$H"                          # status: connected
   curl -s -X POST ${api}/sessions/$SID/messages -H "$H" -H 'content-type: application/json' \\
