@@ -115,7 +115,8 @@ describe('dashboard (Chromium against gateway + runner + sandbox)', () => {
     // The QR is the PNG from the API shown through an object URL, with its raw string beside it.
     const qrImage = page.locator('#qr:not([hidden]) img[src^="blob:"]');
     await qrImage.waitFor({ timeout: STEP_MS });
-    await page.waitForFunction(() => (document.querySelector('#qr-image') as HTMLImageElement | null)?.naturalWidth ?? 0 > 0, undefined, { timeout: STEP_MS });
+    // Page-side code as strings: the test's TypeScript has Node's globals, not the DOM's.
+    await page.waitForFunction("document.querySelector('#qr-image').naturalWidth > 0", undefined, { timeout: STEP_MS });
     const qr = await page.locator('#qr').getAttribute('data-qr');
     expect(qr).toBeTruthy();
 
@@ -156,11 +157,11 @@ describe('dashboard (Chromium against gateway + runner + sandbox)', () => {
 
   it('fits a narrow screen and forgets the key on sign-out', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
-    await expect(page.evaluate(() => sessionStorage.length)).resolves.toBe(0);
+    await expect(page.evaluate<number>('sessionStorage.length')).resolves.toBe(0);
     await page.reload();
     await expect(page.locator('#signed-in').isHidden()).resolves.toBe(true);
   });
