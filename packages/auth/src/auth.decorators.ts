@@ -1,12 +1,6 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtension,
-  ApiForbiddenResponse,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorEnvelopeDto } from '@wa/contracts';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
+import { ApiAuthenticatedErrors, ApiInternalErrorResponse } from '@wa/contracts';
 import { AppError, type Capability } from '@wa/domain';
 import { SECURITY_SCHEMES } from './auth.openapi';
 import type { Principal } from './principal';
@@ -16,13 +10,9 @@ export type AuthRequirement = 'public' | 'authenticated' | Capability;
 
 export const AUTH_REQUIREMENT = 'wa:auth-requirement';
 
-const RETRY_AFTER_HEADER = {
-  'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
-};
-
 /**
  * The single place that both enforces a requirement (metadata read by `AuthGuard`) and
- * publishes it (security schemes, `x-capability`, documented 401/403/429), so the OpenAPI
+ * publishes it (security schemes, `x-capability`, documented 401/403/429/500/503), so the OpenAPI
  * document cannot drift from what the guard does.
  */
 function requirement(value: Exclude<AuthRequirement, 'public'>): MethodDecorator & ClassDecorator {
@@ -31,18 +21,8 @@ function requirement(value: Exclude<AuthRequirement, 'public'>): MethodDecorator
     ApiExtension('x-capability', value),
     ApiBearerAuth(SECURITY_SCHEMES.jwt),
     ApiBearerAuth(SECURITY_SCHEMES.apiKey),
-    ApiUnauthorizedResponse({ type: ErrorEnvelopeDto, description: '`unauthorized`: missing, malformed, expired or revoked token.' }),
-    ApiTooManyRequestsResponse({
-      type: ErrorEnvelopeDto,
-      headers: RETRY_AFTER_HEADER,
-      description: '`rate_limited`: too many requests or failed authentications; see `Retry-After`.',
-    }),
+    ApiAuthenticatedErrors(value === 'authenticated' ? undefined : value),
   ];
-  if (value !== 'authenticated') {
-    decorators.push(
-      ApiForbiddenResponse({ type: ErrorEnvelopeDto, description: `\`forbidden\`: the caller lacks the \`${value}\` capability.` }),
-    );
-  }
   return applyDecorators(...decorators);
 }
 
@@ -54,7 +34,7 @@ export const RequireAuthenticated = (): MethodDecorator & ClassDecorator => requ
 
 /** The route is deliberately open to anyone (health, docs); saying so is required, not implied. */
 export const Public = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata(AUTH_REQUIREMENT, 'public'), ApiExtension('x-capability', 'public'));
+  applyDecorators(SetMetadata(AUTH_REQUIREMENT, 'public'), ApiExtension('x-capability', 'public'), ApiInternalErrorResponse());
 
 /**
  * The requirement a route declares, the method's own winning over its controller's, exactly

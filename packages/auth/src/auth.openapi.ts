@@ -22,7 +22,8 @@ export function addAuthSecuritySchemes(builder: DocumentBuilder): DocumentBuilde
       {
         type: 'http',
         scheme: 'bearer',
-        description: 'An API key (`wag_...`) for scripts and services, sent as `Authorization: Bearer <key>`; carries fixed capabilities.',
+        bearerFormat: 'wag_<id>_<secret>',
+        description: 'An API key (`wag_<id>_<secret>`, from `POST /api/v1/api-keys`) for scripts and services, sent as `Authorization: Bearer <key>`; carries fixed capabilities.',
       },
       SECURITY_SCHEMES.apiKey,
     );

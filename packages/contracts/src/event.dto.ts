@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { EVENT_TYPES, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
 
 /**
@@ -155,6 +155,20 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
 
 const ORG_LEVEL_TYPES: readonly EventType[] = ['webhook.disabled', 'webhook.ping'];
 
+/** What each event says happened; the schema description of its envelope. */
+const EVENT_DESCRIPTIONS: Record<EventType, string> = {
+  'message.received': 'A message arrived in a chat of the session (or was sent from the linked phone).',
+  'message.status': 'A message of yours changed status: sent, delivered, read, or failed (with `error`).',
+  'message.reaction': 'Someone reacted to a message, or removed their reaction (empty `emoji`).',
+  'message.edited': 'A message was edited; `data` carries the new text.',
+  'message.deleted': 'A message was deleted for everyone.',
+  'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
+  'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
+  'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
+  'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',
+  'webhook.ping': 'A test event sent by `POST /api/v1/webhooks/{id}/test` to that endpoint only. Organization-level.',
+};
+
 /** `message.received` -> `MessageReceivedEventDto`. */
 function envelopeName(type: EventType): string {
   return type.split(/[._]/).map((part) => part[0].toUpperCase() + part.slice(1)).join('') + 'EventDto';
@@ -168,6 +182,7 @@ function envelopeDto(type: EventType): Constructor {
   const orgLevel = ORG_LEVEL_TYPES.includes(type);
   const cls = class {};
   Object.defineProperty(cls, 'name', { value: envelopeName(type) });
+  ApiSchema({ description: `\`${type}\`: ${EVENT_DESCRIPTIONS[type]}` })(cls);
   const prop = (name: string, options: Parameters<typeof ApiProperty>[0]): void => ApiProperty(options)(cls.prototype, name);
   prop('id', { type: String, example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', description: 'Event id (ULID). Also the `webhook-id` header, the same on every retry: use it to drop duplicates.' });
   prop('type', { type: String, enum: [type], example: type });

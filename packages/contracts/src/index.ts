@@ -1,4 +1,15 @@
-export { ErrorBodyDto, ErrorEnvelopeDto } from './error-envelope.dto';
+export {
+  ErrorBodyDto,
+  ErrorEnvelopeDto,
+  ERROR_EXAMPLES,
+  errorExample,
+  ApiErrorResponse,
+  type ErrorResponseOptions,
+  ApiInternalErrorResponse,
+  ApiAuthenticatedErrors,
+  BODY_ERROR_RESPONSES,
+  errorResponseObject,
+} from './error-envelope.dto';
 export { SEND_MODES, type SendMode, OUTBOX_STATUSES, type OutboxStatus, SendResultDto } from './send-result.dto';
 export { ListEnvelopeDto, type ListResult, ApiListResponse } from './list.dto';
 export {

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@wa/auth';
-import { ErrorEnvelopeDto, RPC, type RunnerPingResult } from '@wa/contracts';
+import { ApiErrorResponse, RPC, type RunnerPingResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import { DataSource } from 'typeorm';
 import { RunnerClient } from '../runner/runner-client';
@@ -17,16 +17,16 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
-  @ApiOkResponse({ type: HealthDto })
+  @ApiOperation({ summary: 'Liveness', description: 'The process is up and serving HTTP; checks nothing else, so a failing dependency does not get the process restarted.' })
+  @ApiOkResponse({ type: HealthDto, description: 'Alive.' })
   live(): HealthDto {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers and a session runner answers over the transport' })
-  @ApiOkResponse({ type: ReadinessDto })
-  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`service_unavailable` with the failing checks in `details.checks`' })
+  @ApiOperation({ summary: 'Readiness', description: 'Ready when the database answers and a session runner answers over the transport (within 2 s).' })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready; every check is `ok`.' })
+  @ApiErrorResponse(503, ['service_unavailable'], '`service_unavailable` with the failing checks in `details.checks`.')
   async ready(): Promise<ReadinessDto> {
     const [database, runner] = await Promise.all([
       this.db.query('SELECT 1').then(

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
-import { ErrorEnvelopeDto, toOpenApiSchema, type Static, type TSchema } from '@wa/contracts';
+import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
+import { ApiErrorResponse, toOpenApiSchema, type Static, type TSchema } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyRequest } from 'fastify';
@@ -163,7 +163,7 @@ function bodySize(request: FastifyRequest): number {
 }
 
 /** A route that validates a body or a query can answer 400; the document says so wherever it does. */
-const BAD_REQUEST = ApiBadRequestResponse({ type: ErrorEnvelopeDto, description: '`validation_error`: the request does not match the schema; `details.fields` lists each problem.' });
+const BAD_REQUEST = ApiErrorResponse(400, ['validation_error'], '`validation_error`: the request does not match the schema; `details.fields` lists each problem.');
 
 export interface BodyOptions {
   /** False for routes whose body may be left out (then the handler gets `undefined`). */

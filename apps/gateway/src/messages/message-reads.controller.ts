@@ -1,12 +1,12 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiListResponse,
   ChatSummaryDto,
   ContactExistsDto,
   ContactSummaryDto,
-  ErrorEnvelopeDto,
+  ApiErrorResponse,
   GroupCreate,
   Jid,
   GroupParticipants,
@@ -50,7 +50,7 @@ const GROUP_WRITE_TIMEOUT_MS = 30_000;
  * 404 identical to a missing one before any runner is asked.
  */
 @ApiTags('chats')
-@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: no such session (or chat, message, group) in your organization.' })
+@ApiErrorResponse(404, ['not_found'], '`not_found`: no such session (or chat, message, group) in your organization.')
 @Controller('sessions/:id')
 export class MessageReadsController {
   constructor(
@@ -67,7 +67,7 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List chats', description: 'Chats with their latest message, most recent first, in cursor pages.' })
   @ApiParam(SESSION_ID)
-  @ApiListResponse(ChatSummaryDto)
+  @ApiListResponse(ChatSummaryDto, 'A page of chats.')
   listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<ChatSummaryDto>> {
     return this.ask<ListResult<ChatSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.chats, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
@@ -76,7 +76,7 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List the messages of a chat', description: 'Stored messages, newest first, in cursor pages.' })
   @ApiParam(SESSION_ID)
-  @ApiListResponse(StoredMessageDto)
+  @ApiListResponse(StoredMessageDto, 'A page of messages.')
   listChatMessages(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
     return this.ask<ListResult<StoredMessageDto>, ChatMessagesPayload>(p, id, RPC_MESSAGING.chatMessages, { chat, limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
@@ -86,7 +86,7 @@ export class MessageReadsController {
   @ApiOperation({ summary: 'Get a message', description: "A stored message; for polls with the current tally decrypted from incoming votes (each voter's latest vote counted once)." })
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'mid', description: 'The WhatsApp message id.', example: '3EB0C431C26A1916E07A' })
-  @ApiOkResponse({ type: StoredMessageDto })
+  @ApiOkResponse({ type: StoredMessageDto, description: 'The stored message.' })
   getMessage(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string, @ValidQuery(MessageGetQuery) q: MessageGetQueryDto): Promise<StoredMessageDto> {
     return this.ask<StoredMessageDto, MessageGetPayload>(p, id, RPC_MESSAGING.message, { id: mid, ...(q.chat ? { chat: q.chat } : {}) });
   }
@@ -95,7 +95,7 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List contacts', description: 'Contacts the session knows, in cursor pages.' })
   @ApiParam(SESSION_ID)
-  @ApiListResponse(ContactSummaryDto)
+  @ApiListResponse(ContactSummaryDto, 'A page of contacts.')
   listContacts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<ContactSummaryDto>> {
     return this.ask<ListResult<ContactSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.contacts, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
   }
@@ -105,7 +105,9 @@ export class MessageReadsController {
   @ApiOperation({ summary: 'Check a number', description: 'Whether a phone number (E.164 digits, no +) has a WhatsApp account, and its JIDs. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'phone', description: 'E.164 digits without +.', example: '491701234567' })
-  @ApiOkResponse({ type: ContactExistsDto })
+  @ApiErrorResponse(400, ['validation_error'], '`validation_error`: `phone` is not 6-15 digits.')
+  @ApiOkResponse({ type: ContactExistsDto, description: 'Whether the number is on WhatsApp.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   contactExists(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('phone') phone: string): Promise<ContactExistsDto> {
     if (!/^\d{6,15}$/.test(phone)) {
       throw new AppError('validation_error', 'invalid request: phone: must be 6-15 digits', { fields: [{ field: 'phone', problems: ['phone must be E.164 digits without +'] }] });
@@ -117,7 +119,7 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List groups', description: 'The groups the account takes part in, all in one page (WhatsApp returns them at once; `nextCursor` is empty).' })
   @ApiParam(SESSION_ID)
-  @ApiListResponse(GroupSummaryDto)
+  @ApiListResponse(GroupSummaryDto, 'All groups, in one page.')
   async listGroups(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<ListResult<GroupSummaryDto>> {
     const { data } = await this.ask<GroupListResult, SessionRef>(p, id, RPC_MESSAGING.groups, {});
     return { data, nextCursor: '' };
@@ -127,7 +129,7 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'Get group metadata', description: 'Subject, owner, description and participants.' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: GroupSummaryDto })
+  @ApiOkResponse({ type: GroupSummaryDto, description: 'The group.' })
   getGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string): Promise<GroupSummaryDto> {
     return this.ask<GroupSummaryDto, GroupGetPayload>(p, id, RPC_MESSAGING.group, { group });
   }
@@ -136,7 +138,8 @@ export class MessageReadsController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Create a group', description: 'Creates a group with the given participants. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiCreatedResponse({ type: GroupSummaryDto })
+  @ApiCreatedResponse({ type: GroupSummaryDto, description: 'The new group.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(GroupCreate) body: GroupCreateDto): Promise<GroupSummaryDto> {
     return this.ask<GroupSummaryDto, GroupCreatePayload>(p, id, RPC_MESSAGING.groupCreate, { subject: body.subject, participants: body.participants }, GROUP_WRITE_TIMEOUT_MS);
   }
@@ -146,7 +149,8 @@ export class MessageReadsController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Add or remove group participants', description: "WhatsApp's answer per participant. 409 `session_not_connected` unless the session is connected." })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: GroupParticipantsResultDto })
+  @ApiOkResponse({ type: GroupParticipantsResultDto, description: "WhatsApp's answer per participant." })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string, @ValidBody(GroupParticipants) body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
     return this.ask<GroupParticipantsResultDto, GroupParticipantsPayload>(
       p,

@@ -1,21 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiConflictResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
+  ApiErrorResponse,
   ChatPresence,
   ChatRead,
-  ErrorEnvelopeDto,
   Jid,
   MessageDelete,
   MessageEdit,
@@ -55,20 +44,31 @@ const WRITE_SEMANTICS =
 const IdempotencyHeader = ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable characters; see the operation description.' });
 const PreferHeader = ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to be answered as soon as the entry is in the outbox (202).' });
 
+const SENT: SendResultDto = { mode: 'sync', outboxId: '01HZX3K9Q2T4W6Y8A0C2E4G6J8', replayed: false, status: 'sent', timestamp: 1767225600000, waMessageId: '3EB0C431C26A1916E07A' };
+const SYNC_EXAMPLES = {
+  sent: { summary: 'Handed to WhatsApp', value: SENT },
+  timedOut: { summary: 'The wait timed out; the entry carries on', value: { ...SENT, status: 'queued' } },
+  replayed: { summary: 'A repeated Idempotency-Key: the stored answer, nothing sent again', value: { ...SENT, replayed: true } },
+};
+const ASYNC_EXAMPLES = {
+  queued: { summary: 'Accepted into the outbox', value: { ...SENT, mode: 'async', status: 'queued' } },
+  replayed: { summary: 'A repeated Idempotency-Key: answered as the first request was', value: { ...SENT, mode: 'async', status: 'queued', replayed: true } },
+};
+
 function WriteResponses(): MethodDecorator {
   return (target, key, descriptor) => {
     IdempotencyHeader(target, key, descriptor);
     PreferHeader(target, key, descriptor);
-    ApiOkResponse({ type: SendResultDto, description: 'Sync mode: handed to WhatsApp (or `queued`/`sending` if the wait timed out; the entry carries on).' })(target, key, descriptor);
-    ApiAcceptedResponse({ type: SendResultDto, description: 'Async mode (`Prefer: respond-async`): accepted into the outbox.' })(target, key, descriptor);
-    ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`session_not_connected` (sync mode only), or `conflict`: a request with this Idempotency-Key is in flight.' })(target, key, descriptor);
-    ApiUnprocessableEntityResponse({ type: ErrorEnvelopeDto, description: '`idempotency_key_reused`: the key was used with a different request.' })(target, key, descriptor);
+    ApiOkResponse({ type: SendResultDto, description: 'Sync mode: handed to WhatsApp (or `queued`/`sending` if the wait timed out; the entry carries on).', examples: SYNC_EXAMPLES })(target, key, descriptor);
+    ApiAcceptedResponse({ type: SendResultDto, description: 'Async mode (`Prefer: respond-async`): accepted into the outbox.', examples: ASYNC_EXAMPLES })(target, key, descriptor);
+    ApiErrorResponse(409, ['session_not_connected', 'conflict'], '`session_not_connected` (sync mode only), or `conflict`: a request with this Idempotency-Key is in flight.')(target, key, descriptor);
+    ApiErrorResponse(422, ['idempotency_key_reused'], '`idempotency_key_reused`: the key was used with a different request.')(target, key, descriptor);
   };
 }
 
 /** The WhatsApp-side writes of a session. */
 @ApiTags('messages')
-@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: the session (or the target message) does not exist or is not owned by your organization.' })
+@ApiErrorResponse(404, ['not_found'], '`not_found`: the session (or the target message) does not exist or is not owned by your organization.')
 @Controller('sessions/:id')
 export class MessagesController {
   constructor(
@@ -202,7 +202,7 @@ export class MessagesController {
   @ApiOperation({ summary: 'Get an outbox entry', description: 'The progress of a write: `queued` -> `sending` -> `sent` -> `delivered` -> `read`, or `failed` with `error`.' })
   @ApiParam(SESSION_ID)
   @ApiParam({ name: 'outboxId', description: 'The `outboxId` of a SendResult.' })
-  @ApiOkResponse({ type: OutboxEntryDto })
+  @ApiOkResponse({ type: OutboxEntryDto, description: 'The outbox entry.' })
   getOutboxEntry(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('outboxId') outboxId: string): Promise<OutboxEntryDto> {
     return this.messages.outboxEntry(p.orgId, id, outboxId);
   }
@@ -212,7 +212,8 @@ export class MessagesController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Mark a chat read', description: 'Sends read receipts for the given messages, or for everything received in the chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiNoContentResponse({ description: 'Done.' })
+  @ApiNoContentResponse({ description: 'Read receipts sent.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   async markChatRead(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidBody(ChatRead, { required: false }) body: ChatReadDto | undefined): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
     await this.runner.call<unknown, MarkReadPayload>(RPC_MESSAGING.markRead, { orgId: p.orgId, sessionId: id, chat, messageIds: body?.messageIds });
@@ -223,7 +224,8 @@ export class MessagesController {
   @RequireCapability('send')
   @ApiOperation({ summary: 'Show typing or recording', description: '`typing`, `recording` or `paused` in a chat. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiNoContentResponse({ description: 'Done.' })
+  @ApiNoContentResponse({ description: 'Presence sent.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   async setChatPresence(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('chat', CHAT_PARAM) chat: string, @ValidBody(ChatPresence) body: ChatPresenceDto): Promise<void> {
     await this.messages.requireSession(p.orgId, id);
     await this.runner.call<unknown, PresencePayload>(RPC_MESSAGING.presence, { orgId: p.orgId, sessionId: id, chat, presence: body.presence });

@@ -1,14 +1,98 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { addAuthSecuritySchemes } from '@wa/auth';
+import { BODY_ERROR_RESPONSES } from '@wa/contracts';
 import { REQUEST_COMPONENTS } from '../http/request-schema';
 
 export const API_TITLE = 'WhatsApp Gateway API';
 export const API_VERSION = '1.0.0';
 
 /**
- * Builds the OpenAPI document from the running app's routes. `operationId` is the handler's
- * method name, so ids stay stable across refactors that do not rename handlers.
+ * Every tag the API uses, with what it groups; the document lists them in this order.
+ * A tag used by a route but missing here is reported by the lint test.
+ */
+export const API_TAGS: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'sessions', description: 'WhatsApp sessions: create, link by QR code or pairing code, start, stop, log out, delete.' },
+  { name: 'messages', description: 'Writes through a session: send, react, vote, edit, delete, read receipts and presence. Every write goes through the durable outbox.' },
+  { name: 'chats', description: "What a session's runner knows: chats, stored messages, contacts and groups; group changes." },
+  { name: 'webhooks', description: 'Endpoints that receive the events as signed POSTs (Standard Webhooks), with their delivery logs.' },
+  { name: 'events', description: 'The same events as a Server-Sent Events stream, for clients that cannot receive webhooks.' },
+  { name: 'api-keys', description: 'API keys for scripts and services, with fixed capabilities.' },
+  { name: 'health', description: 'Liveness and readiness probes; public.' },
+];
+
+/**
+ * `<tag>_<verb>` per handler, keyed by `Controller.method`. The ids are part of the API (the
+ * typed client and the fuzzer name operations by them): renaming a handler must not change one.
+ */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'SessionsController.createSession': 'sessions_create',
+  'SessionsController.listSessions': 'sessions_list',
+  'SessionsController.getSession': 'sessions_get',
+  'SessionsController.deleteSession': 'sessions_delete',
+  'SessionsController.startSession': 'sessions_start',
+  'SessionsController.stopSession': 'sessions_stop',
+  'SessionsController.logoutSession': 'sessions_logout',
+  'SessionsController.getSessionQr': 'sessions_get_qr',
+  'SessionsController.requestPairingCode': 'sessions_request_pairing_code',
+  'SessionsController.getSessionMe': 'sessions_get_me',
+  'MessagesController.sendMessage': 'messages_send',
+  'MessagesController.reactToMessage': 'messages_react',
+  'MessagesController.removeReaction': 'messages_remove_reaction',
+  'MessagesController.voteOnPoll': 'messages_vote',
+  'MessagesController.editMessage': 'messages_edit',
+  'MessagesController.deleteMessage': 'messages_delete',
+  'MessagesController.getOutboxEntry': 'messages_get_outbox_entry',
+  'MessagesController.markChatRead': 'messages_mark_chat_read',
+  'MessagesController.setChatPresence': 'messages_set_chat_presence',
+  'MessageReadsController.listChats': 'chats_list',
+  'MessageReadsController.listChatMessages': 'chats_list_messages',
+  'MessageReadsController.getMessage': 'chats_get_message',
+  'MessageReadsController.listContacts': 'chats_list_contacts',
+  'MessageReadsController.contactExists': 'chats_check_number',
+  'MessageReadsController.listGroups': 'chats_list_groups',
+  'MessageReadsController.getGroup': 'chats_get_group',
+  'MessageReadsController.createGroup': 'chats_create_group',
+  'MessageReadsController.changeGroupParticipants': 'chats_change_group_participants',
+  'WebhooksController.create': 'webhooks_create',
+  'WebhooksController.list': 'webhooks_list',
+  'WebhooksController.get': 'webhooks_get',
+  'WebhooksController.update': 'webhooks_update',
+  'WebhooksController.remove': 'webhooks_delete',
+  'WebhooksController.rotateSecret': 'webhooks_rotate_secret',
+  'WebhooksController.enable': 'webhooks_enable',
+  'WebhooksController.test': 'webhooks_test',
+  'WebhooksController.deliveries': 'webhooks_list_deliveries',
+  'WebhooksController.replay': 'webhooks_replay_delivery',
+  'EventsController.stream': 'events_stream',
+  'ApiKeysController.createApiKey': 'api_keys_create',
+  'ApiKeysController.listApiKeys': 'api_keys_list',
+  'ApiKeysController.getApiKey': 'api_keys_get',
+  'ApiKeysController.revokeApiKey': 'api_keys_revoke',
+  'HealthController.live': 'health_live',
+  'HealthController.ready': 'health_ready',
+};
+
+const snake = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
+
+/** A handler not in the table still gets a unique `<controller>_<method>` id; the uniqueness test keeps them apart. */
+export function operationId(controllerKey: string, methodKey: string): string {
+  return OPERATION_IDS[`${controllerKey}.${methodKey}`] ?? `${snake(controllerKey.replace(/Controller$/, ''))}_${snake(methodKey)}`;
+}
+
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+interface OperationLike {
+  responses?: Record<string, unknown>;
+  security?: unknown[];
+  tags?: string[];
+  'x-capability'?: string;
+}
+
+/**
+ * Builds the OpenAPI document from the running app's routes, then adds what is true of whole
+ * classes of operations rather than of one handler: public routes need no token, and every
+ * request with a body passes the JSON edge (400/413/415) before its route runs.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const builder = new DocumentBuilder()
@@ -17,13 +101,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Link WhatsApp accounts and drive them over REST. Every call takes `Authorization: Bearer <token>`: ' +
         'a login JWT minted by your frontend (verified against its JWKS) or an API key. ' +
-        'Errors always use `{"error": {"code", "message", "details"}}`.',
+        'Errors always use `{"error": {"code", "message", "details"}}`; each `code` always comes with the same HTTP status.',
     )
-  const document = SwaggerModule.createDocument(app, addAuthSecuritySchemes(builder).build(), {
-    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
-  });
+    // Relative: the document is served by the gateway it describes, wherever that is mounted.
+    .addServer('/', 'The gateway serving this document.');
+  for (const tag of API_TAGS) builder.addTag(tag.name, tag.description);
+  const document = SwaggerModule.createDocument(app, addAuthSecuritySchemes(builder).build(), { operationIdFactory: operationId });
+  // Not published under an open-source license (package.json: UNLICENSED); DocumentBuilder would add an empty url.
+  document.info.license = { name: 'Proprietary' };
   // Request schemas come from the contracts' JSON Schemas, the same objects the validators were compiled from.
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(REQUEST_COMPONENTS as NonNullable<OpenAPIObject['components']>['schemas']) } };
+  for (const item of Object.values(document.paths)) {
+    for (const [method, op] of Object.entries(item as Record<string, OperationLike>)) {
+      if (op['x-capability'] === 'public') op.security = [];
+      if (BODY_METHODS.has(method)) op.responses = { ...BODY_ERROR_RESPONSES, ...op.responses };
+    }
+  }
+  const known = new Set(API_TAGS.map((t) => t.name));
+  const used = Object.values(document.paths).flatMap((item) => Object.values(item as Record<string, OperationLike>).flatMap((op) => op.tags ?? []));
+  document.tags = [...(document.tags ?? []), ...[...new Set(used)].filter((t) => !known.has(t)).map((name) => ({ name }))];
   return document;
 }
 

@@ -1,20 +1,19 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import {
-  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
-  ApiServiceUnavailableResponse,
+  ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
+  ApiErrorResponse,
   ApiListResponse,
-  ErrorEnvelopeDto,
   PageQuery,
   SessionCreate,
   type PageQueryDto,
@@ -39,7 +38,7 @@ import { SessionsService } from './sessions.service';
 const SESSION_ID = { name: 'id', description: 'The session id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 
 @ApiTags('sessions')
-@ApiNotFoundResponse({ type: ErrorEnvelopeDto, description: '`not_found`: no such session in your organization.' })
+@ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.')
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
@@ -47,7 +46,7 @@ export class SessionsController {
   @Post()
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Create a session', description: 'Creates a WhatsApp session in the `stopped` state; start it to get a QR code or pairing code.' })
-  @ApiCreatedResponse({ type: SessionResponseDto })
+  @ApiCreatedResponse({ type: SessionResponseDto, description: 'The new session, `stopped`.' })
   createSession(@CurrentPrincipal() p: Principal, @ValidBody(SessionCreate) body: SessionCreateDto): Promise<SessionResponseDto> {
     return this.sessions.create(p.orgId, body);
   }
@@ -55,16 +54,16 @@ export class SessionsController {
   @Get()
   @RequireAuthenticated()
   @ApiOperation({ summary: 'List sessions', description: "Your organization's sessions, oldest first, in cursor pages." })
-  @ApiListResponse(SessionResponseDto)
+  @ApiListResponse(SessionResponseDto, 'A page of sessions.')
   listSessions(@CurrentPrincipal() p: Principal, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<SessionResponseDto>> {
     return this.sessions.list(p.orgId, q.limit, q.cursor);
   }
 
   @Get(':id')
   @RequireAuthenticated()
-  @ApiOperation({ summary: 'Get a session' })
+  @ApiOperation({ summary: 'Get a session', description: 'The session with its status, why it stopped or failed (`statusReason`) and the linked account (`me`).' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiOkResponse({ type: SessionResponseDto, description: 'The session.' })
   getSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
     return this.sessions.get(p.orgId, id);
   }
@@ -72,10 +71,12 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireCapability('manage')
-  @ApiOperation({ summary: 'Delete a session', description: 'Logs the device out at WhatsApp when it is linked, wipes its credentials and messages, and deletes the session.' })
+  @ApiOperation({
+    summary: 'Delete a session',
+    description: 'Logs the device out at WhatsApp when it is linked, wipes its credentials and messages, and deletes the session. On 503 `session_unavailable` (no runner could take the call) nothing was deleted.',
+  })
   @ApiParam(SESSION_ID)
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiServiceUnavailableResponse({ type: ErrorEnvelopeDto, description: '`session_unavailable`: no runner could take the call; nothing was deleted.' })
   async deleteSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
     await this.sessions.delete(p.orgId, id);
   }
@@ -88,8 +89,8 @@ export class SessionsController {
     description: 'Opens the WhatsApp connection. An unlinked session then offers a QR code (`status: qr`); a linked one logs in. Idempotent.',
   })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionResponseDto })
-  @ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`conflict`: the session was logged out from the phone; start it with `{"relink": true}`.' })
+  @ApiOkResponse({ type: SessionResponseDto, description: 'The session.' })
+  @ApiErrorResponse(409, ['conflict'], '`conflict`: the session was logged out from the phone; start it with `{"relink": true}`.')
   startSession(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(SessionStart, { required: false }) body: SessionStartDto = {}): Promise<SessionResponseDto> {
     return this.sessions.start(p.orgId, id, body?.relink ?? false);
   }
@@ -99,7 +100,7 @@ export class SessionsController {
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Stop a session', description: 'Closes the connection and keeps the link: a later start logs in without a QR code. Idempotent.' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiOkResponse({ type: SessionResponseDto, description: 'The session.' })
   stopSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
     return this.sessions.stop(p.orgId, id);
   }
@@ -109,7 +110,7 @@ export class SessionsController {
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Log a session out', description: 'Unlinks the device at WhatsApp and wipes its credentials; the session stays, `logged_out`.' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiOkResponse({ type: SessionResponseDto, description: 'The session.' })
   logoutSession(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionResponseDto> {
     return this.sessions.logout(p.orgId, id);
   }
@@ -124,12 +125,20 @@ export class SessionsController {
       'The code changes every 20-60 s (`session.qr` events carry each new one and when it expires); after `QR_MAX_REFRESHES` unscanned codes the session is `failed` with `statusReason: qr_timeout` until started again.',
   })
   @ApiParam(SESSION_ID)
-  @ApiProduces('image/png', 'application/json')
-  @ApiOkResponse({ type: SessionQrDto, description: 'PNG image, or JSON with `Accept: application/json`.' })
-  @ApiConflictResponse({
-    type: ErrorEnvelopeDto,
-    description: '`conflict` with `details.reason = "no_qr_expected"` (only with `waitMs`): the session is in a state no QR code comes from (`connected`, `stopped`, `failed`, ...); `details.status` and `details.statusReason` say which.',
+  @ApiExtraModels(SessionQrDto)
+  @ApiResponse({
+    status: 200,
+    description: 'PNG image, or JSON with `Accept: application/json`.',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { $ref: getSchemaPath(SessionQrDto) } },
+    },
   })
+  @ApiErrorResponse(
+    409,
+    ['conflict'],
+    '`conflict` with `details.reason = "no_qr_expected"` (only with `waitMs`): the session is in a state no QR code comes from (`connected`, `stopped`, `failed`, ...); `details.status` and `details.statusReason` say which.',
+  )
   async getSessionQr(
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
@@ -148,7 +157,8 @@ export class SessionsController {
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Link by phone number', description: 'Starts the session if needed and returns the 8-character code to type on the phone.' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionPairingCodeDto })
+  @ApiOkResponse({ type: SessionPairingCodeDto, description: 'The code to type on the phone.' })
+  @ApiErrorResponse(409, ['conflict', 'session_not_connected'], '`conflict`: the session is already linked to a phone; `session_not_connected`: the connection closed before a code was issued.')
   async requestPairingCode(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(SessionPairingCodeRequest) body: SessionPairingCodeRequestDto): Promise<SessionPairingCodeDto> {
     return { code: await this.sessions.pairingCode(p.orgId, id, body.phoneNumber) };
   }
@@ -157,8 +167,8 @@ export class SessionsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'The linked account', description: '409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiOkResponse({ type: SessionMeDto })
-  @ApiConflictResponse({ type: ErrorEnvelopeDto, description: '`session_not_connected`' })
+  @ApiOkResponse({ type: SessionMeDto, description: 'The linked account.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
   getSessionMe(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<SessionMeDto> {
     return this.sessions.me(p.orgId, id);
   }
