@@ -27,7 +27,7 @@ import {
 import { Rng } from './rng.mjs';
 
 /** Operations that would use up the fixture get its spare resources instead. */
-const USES_SPARE = new Set(['deleteSession', 'logoutSession', 'stopSession', 'requestPairingCode', 'revokeApiKey', 'remove']);
+const USES_SPARE = new Set(['sessions_delete', 'sessions_logout', 'sessions_stop', 'sessions_request_pairing_code', 'api_keys_revoke', 'webhooks_delete']);
 
 const SPARE_ON_DELETE = { '/api/v1/sessions/{id}': 'doomedSessionId', '/api/v1/api-keys/{id}': 'spareKeyId', '/api/v1/webhooks/{id}': 'spareWebhookId' };
 
@@ -37,12 +37,12 @@ function pathValue(op, name, fx, rng) {
   const spare = USES_SPARE.has(op.id);
   switch (name) {
     case 'id':
-      if (op.path.startsWith('/api/v1/sessions/')) return op.id === 'deleteSession' ? fx.doomedSessionId : spare ? fx.spareSessionId : fx.sessionId;
+      if (op.path.startsWith('/api/v1/sessions/')) return op.id === 'sessions_delete' ? fx.doomedSessionId : spare ? fx.spareSessionId : fx.sessionId;
       if (op.path.startsWith('/api/v1/api-keys/')) return spare ? fx.spareKeyId : fx.keyId;
       if (op.path.startsWith('/api/v1/webhooks/')) return (spare ? fx.spareWebhookId : fx.webhookId) ?? ulid(rng);
       return ulid(rng);
     case 'mid':
-      return op.id === 'voteOnPoll' ? fx.pollMid : fx.textMid;
+      return op.id === 'messages_vote' ? fx.pollMid : fx.textMid;
     case 'chat':
       return encodeURIComponent(fx.chat);
     case 'phone':
@@ -77,7 +77,7 @@ function bodyHints(op, fx) {
     if (name === 'sender') return fx.me;
     if (name === 'sessionIds') return [fx.sessionId];
     if (name === 'replyTo') return { id: fx.textMid, sender: fx.me };
-    if (name === 'options' && op.id === 'voteOnPoll') return ['Yes'];
+    if (name === 'options' && op.id === 'messages_vote') return ['Yes'];
     if (name === 'base64') return Buffer.from('fuzz media bytes').toString('base64');
     if (name === 'mimetype' && schema.type === 'string') return 'image/jpeg';
     return undefined;
@@ -318,7 +318,7 @@ export function generate(index, seed, doc, ops, fx) {
           const v = rng.pick(PREFERS);
           headers.prefer = v;
           mutations.push(`Prefer ${JSON.stringify(v).slice(0, 50)}`);
-        } else if (roll === 3 && op.id === 'stream') {
+        } else if (roll === 3 && op.id === 'events_stream') {
           const v = rng.pick(LAST_EVENT_IDS);
           headers['last-event-id'] = v;
           mutations.push(`Last-Event-ID ${JSON.stringify(v).slice(0, 50)}`);
