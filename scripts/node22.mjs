@@ -28,7 +28,7 @@ export function prepareNode22(root) {
   cpSync(addonPackage, copy, { recursive: true, dereference: true, filter: (src) => !src.includes(`${addonPackage}/build`) });
   const nodeGyp = join(dirname(realpathSync(execFileSync('which', ['npm'], { encoding: 'utf8' }).trim())), '../node_modules/node-gyp/bin/node-gyp.js');
   process.stdout.write(`Compiling better-sqlite3 for Node ${version}...\n`);
-  execFileSync(join(bin, 'node'), [nodeGyp, 'rebuild', '--release', `--nodedir=${home}`], {
+  execFileSync(join(bin, 'node'), [nodeGyp, 'rebuild', '--release', '--loglevel=warn', `--nodedir=${home}`], {
     cwd: copy,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
