@@ -37,8 +37,10 @@ import { SessionsService } from './sessions.service';
 
 const SESSION_ID = { name: 'id', description: 'The session id (a ULID).', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 
+/** Only the routes naming a session can miss one; listing and creating cannot. */
+const NOT_FOUND = ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.');
+
 @ApiTags('sessions')
-@ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.')
 @Controller('sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
@@ -60,6 +62,7 @@ export class SessionsController {
   }
 
   @Get(':id')
+  @NOT_FOUND
   @RequireAuthenticated()
   @ApiOperation({ summary: 'Get a session', description: 'The session with its status, why it stopped or failed (`statusReason`) and the linked account (`me`).' })
   @ApiParam(SESSION_ID)
@@ -69,6 +72,7 @@ export class SessionsController {
   }
 
   @Delete(':id')
+  @NOT_FOUND
   @HttpCode(204)
   @RequireCapability('manage')
   @ApiOperation({
@@ -82,6 +86,7 @@ export class SessionsController {
   }
 
   @Post(':id/start')
+  @NOT_FOUND
   @HttpCode(200)
   @RequireCapability('manage')
   @ApiOperation({
@@ -96,6 +101,7 @@ export class SessionsController {
   }
 
   @Post(':id/stop')
+  @NOT_FOUND
   @HttpCode(200)
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Stop a session', description: 'Closes the connection and keeps the link: a later start logs in without a QR code. Idempotent.' })
@@ -106,6 +112,7 @@ export class SessionsController {
   }
 
   @Post(':id/logout')
+  @NOT_FOUND
   @HttpCode(200)
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Log a session out', description: 'Unlinks the device at WhatsApp and wipes its credentials; the session stays, `logged_out`.' })
@@ -116,6 +123,7 @@ export class SessionsController {
   }
 
   @Get(':id/qr')
+  @ApiErrorResponse(404, ['not_found'], '`not_found`: no such session, or (`details.reason = "no_qr_pending"`) no QR code is waiting to be scanned.')
   @RequireAuthenticated()
   @ApiOperation({
     summary: 'Get the pending QR code',
@@ -153,6 +161,7 @@ export class SessionsController {
   }
 
   @Post(':id/pairing-code')
+  @NOT_FOUND
   @HttpCode(200)
   @RequireCapability('manage')
   @ApiOperation({ summary: 'Link by phone number', description: 'Starts the session if needed and returns the 8-character code to type on the phone.' })
@@ -164,6 +173,7 @@ export class SessionsController {
   }
 
   @Get(':id/me')
+  @NOT_FOUND
   @RequireAuthenticated()
   @ApiOperation({ summary: 'The linked account', description: '409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
