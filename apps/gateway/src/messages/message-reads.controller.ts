@@ -9,6 +9,7 @@ import {
   ApiErrorResponse,
   GroupCreate,
   Jid,
+  Type,
   GroupParticipants,
   type GroupCreateDto,
   type GroupParticipantsDto,
@@ -33,12 +34,12 @@ import {
   type SessionRef,
 } from '@wa/contracts';
 import { ValidBody, ValidParam, ValidQuery } from '../http/request-schema';
-import { AppError } from '@wa/domain';
 import { RunnerClient } from '../runner/runner-client';
 import { MessagesService } from './messages.service';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const DEFAULT_LIMIT = 50;
+const PHONE_PARAM = Type.String({ pattern: '^[0-9]{6,15}$', example: '491701234567', description: 'The phone number: 6-15 digits, international format without +.' });
 const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
 /** Group calls wait for WhatsApp's server, which answers slower than the runner's store. */
@@ -104,14 +105,9 @@ export class MessageReadsController {
   @RequireAuthenticated()
   @ApiOperation({ summary: 'Check a number', description: 'Whether a phone number (E.164 digits, no +) has a WhatsApp account, and its JIDs. 409 `session_not_connected` unless the session is connected.' })
   @ApiParam(SESSION_ID)
-  @ApiParam({ name: 'phone', description: 'E.164 digits without +.', example: '491701234567' })
-  @ApiErrorResponse(400, ['validation_error'], '`validation_error`: `phone` is not 6-15 digits.')
   @ApiOkResponse({ type: ContactExistsDto, description: 'Whether the number is on WhatsApp.' })
   @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
-  contactExists(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('phone') phone: string): Promise<ContactExistsDto> {
-    if (!/^\d{6,15}$/.test(phone)) {
-      throw new AppError('validation_error', 'invalid request: phone: must be 6-15 digits', { fields: [{ field: 'phone', problems: ['phone must be E.164 digits without +'] }] });
-    }
+  contactExists(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('phone', PHONE_PARAM) phone: string): Promise<ContactExistsDto> {
     return this.ask<ContactExistsDto, ContactExistsPayload>(p, id, RPC_MESSAGING.contactExists, { phone });
   }
 
