@@ -1,9 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** How long, and how much of, the unread rest of a refused body is read and dropped before the socket is cut. */
+/**
+ * How long, and how much of, the unread rest of a refused body is read and dropped before the
+ * socket is cut: long enough for a client still sending to read the answer, and a byte cap so a
+ * fast link cannot make it more than a few buffers' worth of work.
+ */
 const LINGER_MS = 2000;
-const LINGER_MAX_BYTES = 1024 * 1024;
+const LINGER_MAX_BYTES = 32 * 1024 * 1024;
+const LINGER_CHECK_MS = 20;
 
 const lingering = new WeakSet<Socket>();
 
@@ -24,13 +29,18 @@ export function lingerBeforeClose(raw: IncomingMessage): void {
     socket.end();
     raw.unpipe();
     raw.removeAllListeners('data');
-    let dropped = 0;
-    raw.on('data', (chunk: Buffer) => {
-      dropped += chunk.length;
-      if (dropped > LINGER_MAX_BYTES) socket.destroy();
-    });
+    // Node dumps an unread body once the answer is finished: the parser then discards it without
+    // 'data' events, so what was dropped is counted on the socket itself.
+    const readBefore = socket.bytesRead;
+    const check = setInterval(() => {
+      if (socket.bytesRead - readBefore > LINGER_MAX_BYTES) socket.destroy();
+    }, LINGER_CHECK_MS);
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    check.unref();
     timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => {
+      clearInterval(check);
+      clearTimeout(timer);
+    });
   };
 }
