@@ -31,9 +31,13 @@ export function prepareNode22(root) {
   execFileSync(join(bin, 'node'), [nodeGyp, 'rebuild', '--release', '--loglevel=warn', `--nodedir=${home}`], {
     cwd: copy,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    // npm's own config (this machine's .npmrc says `nodedir=/usr`, Node 20's headers) reaches
+    // node-gyp through the environment pnpm passes on, and would win over --nodedir.
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_nodedir: home, NPM_CONFIG_NODEDIR: home },
   });
   const built = join(copy, 'build/Release/better_sqlite3.node');
+  // Fail here, loudly, rather than in every suite that opens a database.
+  execFileSync(join(bin, 'node'), ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(built)})`], { stdio: 'inherit' });
   const installed = join(addonPackage, 'build/Release/better_sqlite3.node');
   const saved = join(prefix, 'better_sqlite3.node20');
 
