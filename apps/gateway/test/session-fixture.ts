@@ -6,6 +6,7 @@ export interface SessionBody {
   status: string;
   statusReason: string | null;
   me: { jid: string; lid?: string; pushName?: string } | null;
+  updatedAt: string;
 }
 
 export interface ApiCall {
@@ -37,12 +38,13 @@ export class ApiClient {
     return (await (await this.call(path, init)).json()) as T;
   }
 
-  async waitForStatus(id: string, wanted: string[], timeoutMs = 30_000): Promise<SessionBody> {
+  /** The session once it is in one of `wanted`; with `changedAfter`, only a state entered after that `updatedAt`. */
+  async waitForStatus(id: string, wanted: string[], timeoutMs = 30_000, changedAfter?: string): Promise<SessionBody> {
     const deadline = Date.now() + timeoutMs;
     let last: SessionBody | undefined;
     while (Date.now() < deadline) {
       last = await this.json<SessionBody>(`/sessions/${id}`);
-      if (wanted.includes(last.status)) return last;
+      if (wanted.includes(last.status) && (changedAfter === undefined || last.updatedAt > changedAfter)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`session ${id} stayed ${last?.status} (${last?.statusReason}), wanted ${wanted.join('|')}`);
