@@ -48,7 +48,7 @@ export interface CreateGatewayOptions {
 
 /** Builds the fully configured gateway without listening, for main, tests and the OpenAPI generator. */
 export async function createGatewayApp(config: GatewayConfig, options: CreateGatewayOptions = {}): Promise<NestFastifyApplication> {
-  const root = createRootLogger('gateway', config.logLevel);
+  const root = createRootLogger('gateway', config.logLevel, config.logFormat);
   const { http } = config;
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,

@@ -7,7 +7,7 @@ import { RpcExceptionFilter } from './rpc/rpc-exception.filter';
 
 /** Builds the runner microservice without listening, for main and tests. */
 export async function createRunnerApp(config: RunnerConfig): Promise<INestMicroservice> {
-  const root = createRootLogger('session-runner', config.logLevel).child({ runnerId: config.runnerId });
+  const root = createRootLogger('session-runner', config.logLevel, config.logFormat).child({ runnerId: config.runnerId });
   // Before any module (and so any WhatsApp session) exists: libsignal dumps session records with
   // their private keys on the console.
   routeConsoleToLogger(root.child({ context: 'console' }));

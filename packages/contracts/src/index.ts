@@ -46,7 +46,7 @@ export {
   createGatewayEventsClient,
   gatewayEventsServerOptions,
 } from './transport';
-export { REDACTED_PATHS, createRootLogger, routeConsoleToLogger, scrubSecrets, requestContext, currentRequestId, PinoNestLogger } from './logging';
+export { REDACTED_PATHS, LOG_FORMATS, type LogFormat, resolveLogFormat, createRootLogger, routeConsoleToLogger, scrubSecrets, requestContext, currentRequestId, PinoNestLogger } from './logging';
 export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema } from './database';
 export {
   EVENT_TYPES,

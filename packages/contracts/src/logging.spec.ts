@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { REDACTED_PATHS, routeConsoleToLogger } from './logging';
+import { createRootLogger, REDACTED_PATHS, resolveLogFormat, routeConsoleToLogger } from './logging';
 
 function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[]; text: () => string } {
   let out = '';
@@ -40,5 +40,32 @@ describe('REDACTED_PATHS', () => {
     logger.trace({ keys: { 'pre-key': { 1: { private: 'p' } } }, creds: { noiseKey: { private: 'n' } } }, 'updated cache');
     expect(text()).not.toMatch(/wag_x|c=1|whsec_|"private"/);
     expect(text().match(/\[redacted\]/g)).toHaveLength(6);
+  });
+});
+
+describe(resolveLogFormat.name, () => {
+  it('makes `auto` readable at a terminal and JSON anywhere else; explicit formats win', () => {
+    expect(resolveLogFormat('auto', true)).toBe('pretty');
+    expect(resolveLogFormat('auto', false)).toBe('json');
+    expect(resolveLogFormat('json', true)).toBe('json');
+    expect(resolveLogFormat('pretty', false)).toBe('pretty');
+  });
+});
+
+describe(createRootLogger.name, () => {
+  it('writes readable lines in the pretty format and still redacts what the JSON format redacts', () => {
+    const writes: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    createRootLogger('probe', 'info', 'pretty', destination).info({ req: { headers: { authorization: 'Bearer wag_secret' } }, secret: 'whsec_x' }, 'hello there');
+    const text = writes.join('');
+    expect(text).toContain('hello there');
+    expect(text).not.toMatch(/^\{/);
+    expect(text).not.toContain('wag_secret');
+    expect(text).not.toContain('whsec_x');
   });
 });

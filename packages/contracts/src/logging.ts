@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths pino replaces with "[redacted]" wherever they appear in a log line: credentials of
@@ -41,14 +42,28 @@ export const REDACTED_PATHS = [
   '*.chainKey',
 ];
 
-export function createRootLogger(name: string, level: string): Logger {
-  return pino({
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** `auto` is readable lines for a person at a terminal and JSON lines for everything else (files, pipes, collectors). */
+export function resolveLogFormat(format: LogFormat, stdoutIsTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  return format === 'auto' ? (stdoutIsTty ? 'pretty' : 'json') : format;
+}
+
+/** Logs go to stdout unless `destination` says otherwise (tests). */
+export function createRootLogger(name: string, level: string, format: 'json' | 'pretty' = 'json', destination?: NodeJS.WritableStream): Logger {
+  const options = {
     name,
     level,
     base: { service: name },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  // Redaction runs before the stream, so the pretty form hides exactly what the JSON form hides.
+  if (format === 'pretty') {
+    return pino(options, pretty({ ...(destination ? { colorize: false } : {}), sync: true, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l', destination: destination ?? 1 }));
+  }
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** API keys, webhook secrets and bearer tokens inside free text, which path redaction cannot see. */

@@ -34,6 +34,7 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['HTTP_MAX_PARAM_LENGTH', '8'],
   ['HTTP_MAX_JSON_DEPTH', '0'],
   ['LOG_LEVEL', 'loud'],
+  ['LOG_FORMAT', 'xml'],
   ['TRUST_PROXY', 'sometimes'],
   ['SHUTDOWN_GRACE_MS', 'soon'],
   ['SHUTDOWN_GRACE_MS', '1000', { SEND_SYNC_TIMEOUT_MS: '15000' }],

@@ -1,4 +1,4 @@
-import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
+import { gatewayEventsTransportFromEnv, LOG_FORMATS, resolveLogFormat, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
 import {
   ConfigError,
   envBool,
@@ -117,6 +117,8 @@ export class GatewayConfig {
   readonly bodyLimitBytes!: number;
   readonly http!: HttpEdgeConfig;
   readonly logLevel!: LogLevel;
+  /** `LOG_FORMAT`, with `auto` resolved against whether stdout is a terminal. */
+  readonly logFormat!: 'json' | 'pretty';
   readonly trustProxy!: boolean;
   readonly shutdownGraceMs!: number;
   readonly jwt!: JwtAuthConfig | undefined;
@@ -257,6 +259,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     bodyLimitBytes: envInt(env, 'HTTP_BODY_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     http: readHttpEdgeConfig(env),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: resolveLogFormat(envEnum(env, 'LOG_FORMAT', LOG_FORMATS, 'auto')),
     trustProxy: envBool(env, 'TRUST_PROXY', false),
     shutdownGraceMs: readShutdownGraceMs(env, syncTimeoutMs),
     jwt: readJwtConfig(env),

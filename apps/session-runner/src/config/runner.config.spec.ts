@@ -31,6 +31,7 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['GATEWAY_EVENTS_URL', 'tcp://127.0.0.1'],
   ['GATEWAY_EVENTS_URL', 'udp://127.0.0.1:4011'],
   ['LOG_LEVEL', 'verbose'],
+  ['LOG_FORMAT', 'text'],
   ['LEASE_TTL_MS', '1000'],
   ['LEASE_TTL_MS', '30s'],
   ['WA_WS_URL', 'http://127.0.0.1:7780/ws/chat'],

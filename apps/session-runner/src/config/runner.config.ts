@@ -1,4 +1,4 @@
-import { gatewayEventsTransportFromEnv, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
+import { gatewayEventsTransportFromEnv, LOG_FORMATS, resolveLogFormat, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
 import {
   ConfigError,
   envBool,
@@ -61,6 +61,8 @@ export class RunnerConfig {
   readonly transport!: RunnerTransport;
   readonly gatewayEvents!: GatewayEventsTransport;
   readonly logLevel!: (typeof LOG_LEVELS)[number];
+  /** `LOG_FORMAT`, with `auto` resolved against whether stdout is a terminal. */
+  readonly logFormat!: 'json' | 'pretty';
   readonly leaseTtlMs!: number;
   readonly whatsapp!: WhatsAppConfig;
   readonly messaging!: MessagingConfig;
@@ -116,6 +118,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     transport,
     gatewayEvents: gatewayEventsTransportFromEnv(env, transport),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: resolveLogFormat(envEnum(env, 'LOG_FORMAT', LOG_FORMATS, 'auto')),
     leaseTtlMs: envInt(env, 'LEASE_TTL_MS', 30_000, 3_000, 600_000),
     whatsapp: {
       wsUrl: wsUrl === undefined ? undefined : envUrl(env, 'WA_WS_URL', ['ws:', 'wss:']),

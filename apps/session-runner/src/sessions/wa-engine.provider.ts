@@ -23,7 +23,7 @@ export const waEngineProvider: Provider = {
     const version = wa.version ?? ((await loadBaileys()).DEFAULT_CONNECTION_CONFIG.version as [number, number, number]);
     // Baileys is chatty: its warnings only when debugging, its errors otherwise, nothing when the runner is silent.
     const level = config.logLevel === 'silent' ? 'silent' : config.logLevel === 'debug' || config.logLevel === 'trace' ? 'warn' : 'error';
-    const logger = createRootLogger('baileys', level) as unknown as WaLogger;
+    const logger = createRootLogger('baileys', level, config.logFormat) as unknown as WaLogger;
     return new BaileysEngine({
       authStore,
       messages,
