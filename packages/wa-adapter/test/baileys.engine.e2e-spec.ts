@@ -1,13 +1,12 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
 
 import {
   BaileysEngine,
   SqlAuthStateStore,
-  WaAuthCredsEntity,
   WaAuthKeyEntity,
-  WaAuthState1764000000000,
   type WaConnection,
   type WaMessageKey,
   type WaMessageLookup,
@@ -53,14 +52,7 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     sandbox = await (await WaSandbox.create()).start();
     await sandbox.createPhone(OWNER, 'Owner');
     await sandbox.createPhone(CONTACT, 'Contact');
-    dataSource = new DataSource({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [WaAuthCredsEntity, WaAuthKeyEntity],
-      migrations: [WaAuthState1764000000000],
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openAuthDatabase();
     messages = new MemoryMessages();
     engine = newEngine();
     connection = engine.connection('owner');

@@ -1,13 +1,12 @@
 import { createServer } from 'node:net';
 
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { openAuthDatabase } from './support/auth-database';
 
 import {
   BaileysEngine,
   SqlAuthStateStore,
   WaAuthCredsEntity,
-  WaAuthKeyEntity,
-  WaAuthState1764000000000,
   type WaStatus,
   loadBaileys,
   parseWaVersion,
@@ -28,14 +27,7 @@ describe(BaileysEngine.name, () => {
   let wsUrl: string;
 
   beforeAll(async () => {
-    dataSource = new DataSource({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [WaAuthCredsEntity, WaAuthKeyEntity],
-      migrations: [WaAuthState1764000000000],
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openAuthDatabase();
     authStore = new SqlAuthStateStore(dataSource);
     wsUrl = `ws://127.0.0.1:${await closedPort()}/ws/chat`;
   });

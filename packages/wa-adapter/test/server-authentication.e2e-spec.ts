@@ -1,5 +1,6 @@
 import { WaSandbox, type ServerIdentity } from '@wa/wa-sandbox';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
 
 import {
@@ -7,7 +8,6 @@ import {
   SqlAuthStateStore,
   WaAuthCredsEntity,
   WaAuthKeyEntity,
-  WaAuthState1764000000000,
   type WaConnection,
   type WaLogger,
   type WaStatus,
@@ -66,14 +66,7 @@ describe(`${BaileysEngine.name} authenticates the WhatsApp server`, () => {
   beforeAll(async () => {
     sandbox = await (await WaSandbox.create()).start();
     await sandbox.createPhone(OWNER, 'Owner');
-    dataSource = new DataSource({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [WaAuthCredsEntity, WaAuthKeyEntity],
-      migrations: [WaAuthState1764000000000],
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openAuthDatabase();
     logger = new RecordingLogger();
     engine = new BaileysEngine({
       authStore: new SqlAuthStateStore(dataSource),
