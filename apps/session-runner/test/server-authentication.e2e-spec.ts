@@ -36,7 +36,7 @@ describe('session-runner against a server impersonating WhatsApp', () => {
     const sessionId = newId();
     await runner.call(RPC.sessionStart, { orgId: ORG, sessionId });
 
-    await expect(failed(sessionId)).resolves.toEqual({ sessionId, status: 'failed', reason: 'server_untrusted', linked: false });
+    await expect(failed(sessionId)).resolves.toEqual({ sessionId, status: 'failed', reason: 'server_untrusted', linked: false, at: expect.any(Number) });
     await expect(runner.call(RPC.sessionQr, { orgId: ORG, sessionId })).rejects.toMatchObject({ code: 'not_found' });
     expect(sandbox.listHandshakes().filter((h) => h.serverIdentity === 'replayed_chain').map((h) => h.clientFinish)).not.toContain('registration');
   });

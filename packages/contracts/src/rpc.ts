@@ -62,6 +62,11 @@ export interface SessionStateResult {
   me?: { jid: string; lid?: string; pushName?: string };
   /** Whether stored credentials are a completed login, i.e. starting needs no QR. */
   linked: boolean;
+  /**
+   * Unix ms (the runner's clock, as events' `occurredAt`) at which this was the state: status
+   * events that happened earlier but arrive later must not overwrite it.
+   */
+  at?: number;
 }
 
 export interface SessionQrResult {

@@ -206,7 +206,9 @@ export class SessionsService implements OnModuleDestroy {
   private async command(session: SessionEntity, pattern: typeof RPC.sessionStart | typeof RPC.sessionStop | typeof RPC.sessionLogout): Promise<SessionResponseDto> {
     const startedAt = Date.now();
     const state = await this.runner.call<SessionStateResult, SessionRef>(pattern, { orgId: session.orgId, sessionId: session.id }, LIFECYCLE_TIMEOUT_MS);
-    await this.repo.applyStatus(session.orgId, session.id, { status: state.status, reason: state.reason, me: state.me }, startedAt);
+    // As of the runner's answer (older runners send no `at`: then as of the call): status events
+    // from during the command that arrive after it must not roll the answer back.
+    await this.repo.applyStatus(session.orgId, session.id, { status: state.status, reason: state.reason, me: state.me }, state.at ?? startedAt);
     this.statusChanged.emit(session.id, session.id);
     return this.get(session.orgId, session.id);
   }

@@ -102,7 +102,8 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       await this.setDesired(ref, 'stopped');
       await this.unlink(ref);
       await this.events.record(ref.orgId, ref.sessionId, 'session.status', { status: 'logged_out' });
-      return this.stateOf(ref.sessionId);
+      // Unlinked and let go of: not merely `stopped`, which is what a session without a socket looks like.
+      return { sessionId: ref.sessionId, status: 'logged_out', linked: false, at: Date.now() };
     });
   }
 
@@ -192,11 +193,12 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async stateOf(sessionId: string): Promise<SessionStateResult> {
+    const at = Date.now();
     const linked = await this.engine.isLoggedIn(sessionId);
     const owned = this.owned.get(sessionId);
-    if (!owned) return { sessionId, status: 'stopped', linked };
+    if (!owned) return { sessionId, status: 'stopped', linked, at };
     const s = toSessionStatus(owned.connection.status);
-    return { sessionId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(s.me ? { me: s.me } : {}), linked };
+    return { sessionId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(s.me ? { me: s.me } : {}), linked, at };
   }
 
   /** A session id belongs to one org for its whole life; another org naming it gets "not found". */
