@@ -15,6 +15,7 @@ import { registerJsonBodyParser } from './http/json-body.parser';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { installMetrics } from './metrics/metrics.http';
 import { redactUrl } from './http/log-redaction';
+import { UrlNulInterceptor } from './http/url-nul.interceptor';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 const GLOBAL_PREFIX = 'api/v1';
@@ -98,6 +99,7 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
 
   const filter = new AllExceptionsFilter();
   app.useGlobalFilters(filter);
+  app.useGlobalInterceptors(new UrlNulInterceptor());
   app.setGlobalPrefix(GLOBAL_PREFIX, { exclude: [...UNPREFIXED_ROUTES] });
   app.enableShutdownHooks();
 

@@ -52,10 +52,6 @@ export class EdgeHooks {
         throw new AppError('not_found', `no route ${request.method} ${request.url.replace(/\?.*$/, '')}`);
       }
       if (!this.isPublic(request)) await this.options.authenticator.authenticate(request);
-      // PostgreSQL cannot store NUL in text; refused here, both databases answer the same 400.
-      if (request.url.includes('%00')) {
-        throw new AppError('validation_error', 'the URL must not contain NUL characters (%00)', { fields: [{ field: 'url', problems: ['must not contain %00'] }] });
-      }
     });
     fastify.addHook('preParsing', async (request, _reply, payload) => {
       if (BODYLESS_METHODS.has(request.method) || !hasBody(request.raw)) return payload;
