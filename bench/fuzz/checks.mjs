@@ -67,7 +67,10 @@ export function check(c, a, limits) {
 
   // Callers without valid credentials must be turned away before anything looks at the request.
   if (c.auth === 'none') {
-    const routerMiss = (c.pathChanged && (a.status === 404 || a.status === 400)) || EDGE_STATUSES.has(a.status);
+    // Raw non-ASCII bytes in the request line are refused by Node's HTTP parser, before any
+    // header is looked at: a malformed request is a 400 whoever sends it.
+    const malformedLine = a.status === 400 && /[^\x21-\x7e]/.test(c.path);
+    const routerMiss = (c.pathChanged && (a.status === 404 || a.status === 400)) || EDGE_STATUSES.has(a.status) || malformedLine;
     if (a.status < 400) problems.push('answered 2xx without valid credentials');
     else if (a.status !== 401 && !routerMiss) problems.push(`answered ${a.status} instead of 401 without valid credentials`);
   }
