@@ -47,7 +47,7 @@ describe('no key material or secret on any output of either app', () => {
     const deadline = Date.now() + 20_000;
     while ((await jwt.call(`/sessions/${sessionId}/messages/${mid}`, withKey())).status !== 200) {
       if (Date.now() > deadline) throw new Error(`message ${mid} never reached the store of session ${sessionId}`);
-      await sleep(100);
+      await sleep(50);
     }
   };
   const combinedOutput = () => `${runner.output()}\n${gateway.output()}`;
