@@ -1,0 +1,78 @@
+// What the capacity benchmark reads about a process it started, from /proc (Linux only): its
+// resident memory and the CPU time it has used, so figures are the runner's own and not the
+// benchmark's or the sandbox's, which share the machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Resident set size in bytes (VmRSS), or undefined once the process is gone. */
+export function rssBytes(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU seconds used so far. The command name may hold spaces and parentheses, so fields are counted from its closing one. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name: state is field 3 of the line, so utime (14) and stime (15) are at 11 and 12.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Open file descriptors of the process. */
+export function openFds(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used over `seconds` as a percentage of one core, plus the highest RSS seen (sampled every 250 ms). */
+export async function sampleIdle(pid, seconds) {
+  const startCpu = cpuSeconds(pid);
+  const started = performance.now();
+  let peak = rssBytes(pid) ?? 0;
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, 250));
+    peak = Math.max(peak, rssBytes(pid) ?? 0);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { cpuPercent: ((cpuSeconds(pid) - startCpu) / elapsed) * 100, peakRss: peak, rss: rssBytes(pid) };
+}
+
+export const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Spawns `node main` with its output appended to `logFile` (a thousand sessions log too much for a
+ * terminal) and resolves `exited` with a sentence once it ends. `stop()` sends SIGTERM and waits.
+ */
+export function spawnApp(name, main, env, logFile) {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(`${name} exited (${signal ?? code}); see ${logFile}`)));
+  return {
+    pid: child.pid,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
