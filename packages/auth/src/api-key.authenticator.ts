@@ -13,8 +13,9 @@ interface CacheEntry {
 
 /**
  * Authenticates API keys on the hot path without passport: a parse, a Map hit and one SHA-256
- * per request. Looked-up keys are reused for at most 5 s, which bounds how long a key revoked
- * on another replica keeps working; `invalidate` makes revocation on this replica immediate.
+ * per request. Looked-up keys are reused for at most 5 s. `invalidate` makes a revocation
+ * immediate: the gateway calls it on the replica that revoked and, through a broadcast, on every
+ * other one; the 5 s bound is what is left when a broadcast is missed (its bus was down).
  */
 export class ApiKeyAuthenticator {
   private readonly logger = new Logger(ApiKeyAuthenticator.name);
@@ -56,6 +57,13 @@ export class ApiKeyAuthenticator {
   invalidate(id: string): void {
     this.cache.delete(id);
     this.inFlight.delete(id);
+    this.invalidations++;
+  }
+
+  /** Forgets every cached key, e.g. after revocations may have been missed. */
+  invalidateAll(): void {
+    this.cache.clear();
+    this.inFlight.clear();
     this.invalidations++;
   }
 

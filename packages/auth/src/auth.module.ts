@@ -15,6 +15,7 @@ import { AuthGuard } from './auth.guard';
 import { AuthRateLimiter } from './auth-rate.limiter';
 import { BearerAuthenticator } from './bearer.authenticator';
 import { JwtAuthenticator } from './jwt.authenticator';
+import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit-store.port';
 import { RequestAuthenticator } from './request.authenticator';
 
 /** How the gateway supplies its `ApiKeyLookup`: any provider form except the token, which is fixed. */
@@ -24,10 +25,19 @@ export type ApiKeyLookupProvider =
   | Omit<FactoryProvider<ApiKeyLookup>, 'provide'>
   | Omit<ExistingProvider<ApiKeyLookup>, 'provide'>;
 
+/** How the gateway supplies the store of shared rate limits; a factory may answer `undefined` (limits per process). */
+export type RateLimitStoreProvider =
+  | Omit<ClassProvider<RateLimitStore>, 'provide'>
+  | Omit<ValueProvider<RateLimitStore>, 'provide'>
+  | Omit<FactoryProvider<RateLimitStore | undefined>, 'provide'>
+  | Omit<ExistingProvider<RateLimitStore>, 'provide'>;
+
 interface AuthModuleWiring {
-  /** Modules that export what `apiKeyLookup` or `useFactory` injects. */
+  /** Modules that export what `apiKeyLookup`, `rateLimitStore` or `useFactory` injects. */
   readonly imports?: ModuleMetadata['imports'];
   readonly apiKeyLookup: ApiKeyLookupProvider;
+  /** Leave out to keep every rate limit in the process (one gateway). */
+  readonly rateLimitStore?: RateLimitStoreProvider;
 }
 
 export interface AuthModuleAsyncOptions extends AuthModuleWiring {
@@ -49,8 +59,8 @@ const services: Provider[] = [
   },
   {
     provide: AuthRateLimiter,
-    inject: [AUTH_MODULE_OPTIONS],
-    useFactory: (options: AuthModuleOptions) => new AuthRateLimiter(options.rateLimits),
+    inject: [AUTH_MODULE_OPTIONS, RATE_LIMIT_STORE],
+    useFactory: (options: AuthModuleOptions, store: RateLimitStore | undefined) => new AuthRateLimiter(options.rateLimits, Date.now, store),
   },
   RequestAuthenticator,
   AuthGuard,
@@ -66,12 +76,12 @@ const exported = [AuthGuard, RequestAuthenticator, ApiKeyAuthenticator, BearerAu
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthModuleOptions & AuthModuleWiring): DynamicModule {
-    const { imports, apiKeyLookup, ...settings } = options;
-    return AuthModule.build(imports, apiKeyLookup, { provide: AUTH_MODULE_OPTIONS, useValue: settings });
+    const { imports, apiKeyLookup, rateLimitStore, ...settings } = options;
+    return AuthModule.build(imports, apiKeyLookup, rateLimitStore, { provide: AUTH_MODULE_OPTIONS, useValue: settings });
   }
 
   static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
-    return AuthModule.build(options.imports, options.apiKeyLookup, {
+    return AuthModule.build(options.imports, options.apiKeyLookup, options.rateLimitStore, {
       provide: AUTH_MODULE_OPTIONS,
       inject: options.inject ?? [],
       useFactory: options.useFactory,
@@ -81,13 +91,16 @@ export class AuthModule {
   private static build(
     imports: ModuleMetadata['imports'],
     apiKeyLookup: ApiKeyLookupProvider,
+    rateLimitStore: RateLimitStoreProvider | undefined,
     optionsProvider: Provider,
   ): DynamicModule {
+    // Not `useValue: undefined`: Nest reads an undefined value as "no value given".
+    const store = { provide: RATE_LIMIT_STORE, ...(rateLimitStore ?? { useFactory: () => undefined }) } as Provider;
     return {
       module: AuthModule,
       global: true,
       imports: imports ?? [],
-      providers: [optionsProvider, { provide: API_KEY_LOOKUP, ...apiKeyLookup } as Provider, ...services],
+      providers: [optionsProvider, { provide: API_KEY_LOOKUP, ...apiKeyLookup } as Provider, store, ...services],
       exports: exported,
     };
   }

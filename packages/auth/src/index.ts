@@ -30,6 +30,8 @@ export { JwksKeyStore, type JwksKey, type JwksKeyStoreOptions } from './jwks-key
 export { JwtAuthenticator, JWT_ALGORITHMS } from './jwt.authenticator';
 export { BearerAuthenticator, tokenKind, type TokenKind } from './bearer.authenticator';
 export { TokenBucketLimiter, type RateDecision } from './rate.limiter';
+export { SharedTokenBucketLimiter, type SharedRateLimiterOptions } from './shared-rate.limiter';
+export { RATE_LIMIT_STORE, type RateLimitStore, type RateLimitTake } from './rate-limit-store.port';
 export { AuthRateLimiter, type RateLimitScope } from './auth-rate.limiter';
 export {
   type AuthRequirement,
@@ -44,5 +46,5 @@ export {
 export { SECURITY_SCHEMES, addAuthSecuritySchemes } from './auth.openapi';
 export { AuthGuard } from './auth.guard';
 export { RequestAuthenticator, type HttpRequestLike } from './request.authenticator';
-export { AuthModule, type AuthModuleAsyncOptions, type ApiKeyLookupProvider } from './auth.module';
+export { AuthModule, type AuthModuleAsyncOptions, type ApiKeyLookupProvider, type RateLimitStoreProvider } from './auth.module';
 export { listRouteAuthRequirements, listPublicRoutes, joinRoutePath, type RouteAuthEntry, type PublicRoute } from './route-audit';

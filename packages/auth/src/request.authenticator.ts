@@ -33,12 +33,13 @@ export class RequestAuthenticator {
     try {
       principal = await this.authenticator.authenticateHeader(Array.isArray(header) ? header[0] : header);
     } catch (err) {
-      // Only the caller's own failures count; an unreachable JWKS (503) is not theirs.
-      if (err instanceof AppError && err.code === 'unauthorized') this.limiter.recordFailedAuth(address);
+      // Only the caller's own failures count; an unreachable JWKS (503) is not theirs. Awaited, so
+      // that the address's next attempt already meets the shared bucket's answer.
+      if (err instanceof AppError && err.code === 'unauthorized') await this.limiter.recordFailedAuth(address);
       throw err;
     }
     setPrincipal(request, principal);
-    this.limiter.consume(principal);
+    await this.limiter.consume(principal);
     return principal;
   }
 }

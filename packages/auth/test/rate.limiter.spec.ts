@@ -8,9 +8,9 @@ const keyB: Principal = { kind: 'api_key', orgId: 'org-1', subject: 'key-b', cap
 const otherOrgKey: Principal = { kind: 'api_key', orgId: 'org-2', subject: 'key-c', capabilities: ['send'] };
 const user: Principal = { kind: 'user', orgId: 'org-1', subject: 'user-1', capabilities: ['send'], role: 'member' };
 
-function rateLimited(fn: () => void): AppError {
+async function rateLimited(attempt: () => unknown): Promise<AppError> {
   try {
-    fn();
+    await attempt();
   } catch (err) {
     if (err instanceof AppError) return err;
     throw err;
@@ -62,43 +62,43 @@ describe(TokenBucketLimiter.name, () => {
 });
 
 describe(AuthRateLimiter.name, () => {
-  it('limits each API key on its own', () => {
+  it('limits each API key on its own', async () => {
     const limiter = new AuthRateLimiter({ perApiKey: { limit: 2, windowSec: 10 } });
-    limiter.consume(keyA);
-    limiter.consume(keyA);
-    const err = rateLimited(() => limiter.consume(keyA));
+    await limiter.consume(keyA);
+    await limiter.consume(keyA);
+    const err = await rateLimited(() => limiter.consume(keyA));
     expect(err).toMatchObject({ code: 'rate_limited', status: 429, details: { scope: 'api_key', retryAfterSeconds: 5 } });
-    expect(() => limiter.consume(keyB)).not.toThrow();
-    expect(() => limiter.consume(user)).not.toThrow();
+    await expect(limiter.consume(keyB)).resolves.toBeUndefined();
+    await expect(limiter.consume(user)).resolves.toBeUndefined();
   });
 
-  it('limits an organization over all its keys and users', () => {
+  it('limits an organization over all its keys and users', async () => {
     const limiter = new AuthRateLimiter({ perOrg: { limit: 3, windowSec: 60 } });
-    limiter.consume(keyA);
-    limiter.consume(keyB);
-    limiter.consume(user);
-    expect(rateLimited(() => limiter.consume(keyA))).toMatchObject({ details: { scope: 'org', retryAfterSeconds: 20 } });
-    expect(() => limiter.consume(otherOrgKey)).not.toThrow();
+    await limiter.consume(keyA);
+    await limiter.consume(keyB);
+    await limiter.consume(user);
+    await expect(rateLimited(() => limiter.consume(keyA))).resolves.toMatchObject({ details: { scope: 'org', retryAfterSeconds: 20 } });
+    await expect(limiter.consume(otherOrgKey)).resolves.toBeUndefined();
   });
 
-  it('refuses an address after 20 failed authentications a minute by default, and lets it back in later', () => {
+  it('refuses an address after 20 failed authentications a minute by default, and lets it back in later', async () => {
     const clock = { now: 0 };
     const limiter = new AuthRateLimiter({}, () => clock.now);
     for (let i = 0; i < 20; i++) {
       limiter.assertMayAuthenticate('10.0.0.1');
-      limiter.recordFailedAuth('10.0.0.1');
+      await limiter.recordFailedAuth('10.0.0.1');
     }
-    const err = rateLimited(() => limiter.assertMayAuthenticate('10.0.0.1'));
+    const err = await rateLimited(() => limiter.assertMayAuthenticate('10.0.0.1'));
     expect(err).toMatchObject({ code: 'rate_limited', details: { scope: 'address', retryAfterSeconds: 3 } });
     expect(() => limiter.assertMayAuthenticate('10.0.0.2')).not.toThrow();
     clock.now += 3_000;
     expect(() => limiter.assertMayAuthenticate('10.0.0.1')).not.toThrow();
   });
 
-  it('applies no per-key or per-org limit unless configured', () => {
+  it('applies no per-key or per-org limit unless configured', async () => {
     const limiter = new AuthRateLimiter({ failedAuthPerAddress: null });
-    for (let i = 0; i < 10_000; i++) limiter.consume(keyA);
-    for (let i = 0; i < 100; i++) limiter.recordFailedAuth('x');
+    for (let i = 0; i < 10_000; i++) await limiter.consume(keyA);
+    for (let i = 0; i < 100; i++) await limiter.recordFailedAuth('x');
     expect(() => limiter.assertMayAuthenticate('x')).not.toThrow();
   });
 });
