@@ -43,10 +43,22 @@ class SseClient {
     }
   }
 
-  async waitFor(count: number, timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.messages.length < count) {
-      if (Date.now() > until) throw new Error(`got ${this.messages.length} of ${count} messages`);
+  async waitFor(count: number, timeoutMs = 10_000): Promise<void> {
+    await this.until(() => this.messages.length >= count, () => `got ${this.messages.length} of ${count} messages`, timeoutMs);
+  }
+
+  /**
+   * The server fixes where a fresh stream starts before it answers, so once the headers are here
+   * every event published afterwards is in the stream.
+   */
+  async opened(timeoutMs = 10_000): Promise<void> {
+    await this.until(() => this.status !== 0, () => 'the stream never answered', timeoutMs);
+  }
+
+  async until(condition: () => boolean, failure: () => string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(failure());
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -95,39 +107,43 @@ describe(EventsController.name, () => {
   it("streams the org's live events only, with heartbeats, and resumes after Last-Event-ID without loss or duplicates", async () => {
     const [org, other] = ['sse-org', 'sse-other'];
     const first = stream(org);
-    await new Promise((r) => setTimeout(r, 150));
+    await first.opened();
     const a = await events.publish([messageEvent(org, 's1'), messageEvent(other, 's1'), messageEvent(org, 's2')]);
     await first.waitFor(2);
     expect(first.status).toBe(200);
     expect(first.messages.map((m) => m.id)).toEqual([a[0].id, a[2].id]);
     expect(first.messages[0]).toMatchObject({ event: 'message.received', data: { id: a[0].id, orgId: org, sessionId: 's1', sequence: 1 } });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(first.comments).toBeGreaterThan(0);
+    // Heartbeats every 200 ms here: wait for one rather than for a time that a slow machine may not give it.
+    await first.until(() => first.comments > 0, () => 'no heartbeat comment arrived');
     await first.close();
 
     const missed = await events.publish([messageEvent(org, 's1'), messageEvent(org, 's1')]);
     const resumed = stream(org, '', a[2].id);
     await resumed.waitFor(2);
     const live = await events.publish(messageEvent(org, 's2'));
-    await resumed.waitFor(3);
-    await new Promise((r) => setTimeout(r, 250));
-    expect(resumed.messages.map((m) => m.id)).toEqual([missed[0].id, missed[1].id, live[0].id]);
-    expect(resumed.messages.map((m) => m.data.sequence)).toEqual([2, 3, 2]);
+    // No duplicates: the stream is in the org's commit order, so once a later event (the marker)
+    // is here, any repeat of the earlier ones would have been written before it.
+    const marker = await events.publish(messageEvent(org, 's3'));
+    await resumed.waitFor(4);
+    expect(resumed.messages.map((m) => m.id)).toEqual([missed[0].id, missed[1].id, live[0].id, marker[0].id]);
+    expect(resumed.messages.map((m) => m.data.sequence)).toEqual([2, 3, 2, 1]);
     await resumed.close();
   });
 
   it('filters by type and session', async () => {
     const org = 'sse-filter';
     const s = stream(org, '?types=session.status&sessionId=keep');
-    await new Promise((r) => setTimeout(r, 150));
+    await s.opened();
     await events.publish([
       messageEvent(org, 'keep'),
       { orgId: org, sessionId: 'drop', type: 'session.status', occurredAt: Date.now(), data: { status: 'connected' } },
       { orgId: org, sessionId: 'keep', type: 'session.status', occurredAt: Date.now(), data: { status: 'connected' } },
     ]);
-    await s.waitFor(1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(s.messages.map((m) => [m.event, m.data.sessionId])).toEqual([['session.status', 'keep']]);
+    // A matching event published after the others proves the stream has read past them (commit order).
+    const [marker] = await events.publish({ orgId: org, sessionId: 'keep', type: 'session.status', occurredAt: Date.now(), data: { status: 'stopped' } });
+    await s.waitFor(2);
+    expect(s.messages.map((m) => [m.event, m.data.sessionId])).toEqual([['session.status', 'keep'], ['session.status', 'keep']]);
+    expect(s.messages[1].id).toBe(marker.id);
     await s.close();
   });
 });

@@ -4,7 +4,7 @@ import { WebhooksController } from '../src/webhooks/webhooks.controller';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 import { WebhookReceiver } from './webhook-receiver';
-import { api, messageEvent, sleep, until } from './webhooks-helpers';
+import { api, messageEvent, until } from './webhooks-helpers';
 
 interface Hook {
   id: string;
@@ -16,6 +16,8 @@ interface Hook {
 interface Delivery {
   id: string;
   eventId: string;
+  eventType: string;
+  sessionId: string | null;
   status: string;
   attemptCount: number;
   attempts: { statusCode: number | null; error: string | null; responseBody: string | null; latencyMs: number; attemptedAt: number }[];
@@ -183,16 +185,16 @@ describe(WebhooksController.name, () => {
     it('delivers everything in order per session, without gaps, after the receiver was down for a while', async () => {
       const org = newOrg();
       const r = await receiver();
-      let down = true;
-      r.behaviour = () => (down ? { status: 503, body: 'maintenance' } : { status: 200, body: 'ok' });
+      // Down for the first three requests, then back: counted rather than timed, since with five
+      // attempts 100 ms apart any fixed outage could outlast the whole schedule on a slow machine
+      // and disable the endpoint. Three refusals are fewer than any one delivery's five attempts.
+      let refused = 0;
+      r.behaviour = () => (refused < 3 ? (refused++, { status: 503, body: 'maintenance' }) : { status: 200, body: 'ok' });
       await hook(org, r);
       const sessions = ['a', 'b', 'c'];
       for (let round = 0; round < 10; round++) await events.publish(sessions.map((s) => messageEvent(org, s)));
-      // Back up as soon as the receiver has refused something: with five attempts 100 ms apart, a
-      // fixed wait could outlast the whole schedule on a slow machine and disable the endpoint.
-      await r.waitFor(() => r.requests > 0);
-      down = false;
       await r.waitFor(() => r.received.length === 30);
+      expect(refused).toBe(3);
       for (const s of sessions) {
         expect(r.received.filter((x) => x.body.sessionId === s).map((x) => x.body.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       }
@@ -284,7 +286,7 @@ describe(WebhooksController.name, () => {
       const org = newOrg();
       const [target, bystander] = [await receiver(), await receiver()];
       const h = await hook(org, target);
-      await hook(org, bystander);
+      const other = await hook(org, bystander);
       const ping = await api<Delivery>(gw, idp, org, 'POST', `/webhooks/${h.id}/test`);
       expect(ping.status).toBe(202);
       await target.waitFor(() => target.received.length === 1);
@@ -293,19 +295,25 @@ describe(WebhooksController.name, () => {
       expect(replay.status).toBe(202);
       await target.waitFor(() => target.received.length === 2);
       expect(target.received[1].id).toBe(target.received[0].id);
-      await sleep(200);
+      // Deliveries are written in the publishing transaction, so an empty log for the bystander
+      // now proves nothing will ever be sent to it (no need to wait and see).
+      expect((await api<{ data: Delivery[] }>(gw, idp, org, 'GET', `/webhooks/${other.id}/deliveries`)).body.data).toEqual([]);
       expect(bystander.requests).toBe(0);
     });
 
     it('filters by session and event type', async () => {
       const org = newOrg();
       const r = await receiver();
-      await hook(org, r, { events: ['session.status'], sessionIds: ['wanted'] });
+      const h = await hook(org, r, { events: ['session.status'], sessionIds: ['wanted'] });
       const status = (sessionId: string): EventInput => ({ orgId: org, sessionId, type: 'session.status' as EventType, occurredAt: Date.now(), data: { status: 'connected' } });
       await events.publish([status('other'), messageEvent(org, 'wanted'), status('wanted')]);
       await r.waitFor(() => r.received.length === 1);
-      await sleep(200);
+      // The filter is applied when the deliveries are written (in the publishing transaction): the
+      // log holding only the wanted one proves nothing else is on its way.
+      const log = await api<{ data: Delivery[] }>(gw, idp, org, 'GET', `/webhooks/${h.id}/deliveries`);
+      expect(log.body.data.map((d) => [d.eventType, d.sessionId])).toEqual([['session.status', 'wanted']]);
       expect(r.received.map((x) => [x.body.type, x.body.sessionId])).toEqual([['session.status', 'wanted']]);
+      expect(r.requests).toBe(1);
     });
   });
 
@@ -316,6 +324,7 @@ describe(WebhooksController.name, () => {
       const a = await startGateway(await transportEnv(), env);
       // Each replica needs its own runner-events listener address over TCP.
       const b = await startGateway(await transportEnv(), env);
+      let closed = false;
       try {
         const org = newOrg();
         const r = await receiver();
@@ -326,7 +335,10 @@ describe(WebhooksController.name, () => {
           await Promise.all([pa.publish([messageEvent(org, 'x'), messageEvent(org, 'y')]), pb.publish([messageEvent(org, 'x'), messageEvent(org, 'z')])]);
         }
         await r.waitFor(() => r.received.length >= 80);
-        await sleep(500);
+        // Exactly once: stop both replicas (each lets its in-flight requests finish), after which
+        // nothing can be sent at all, instead of waiting a while for a duplicate that may be late.
+        closed = true;
+        await Promise.all([a.close(), b.close()]);
         expect(r.received).toHaveLength(80);
         expect(new Set(r.ids()).size).toBe(80);
         for (const s of ['x', 'y', 'z']) {
@@ -334,8 +346,7 @@ describe(WebhooksController.name, () => {
           expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
         }
       } finally {
-        await a.close();
-        await b.close();
+        if (!closed) await Promise.all([a.close(), b.close()]);
       }
     });
   });
