@@ -239,9 +239,19 @@ describe('JWKS rotation and outage', () => {
 
     const newKey = makeSigningKey('test-key-2', 'RS256');
     idp.jwks.keys = [newKey];
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     const newToken = mintJwt(newKey, claims({ org_id: 'acme', role: 'owner' }));
-    expect((await call(gw, 'GET', '/api/v1/api-keys', bearer(newToken))).status).toBe(200);
+    // Accepted once the gateway has refetched the key set (at most a refetch interval from now);
+    // polled rather than slept, since a busy machine may take longer than the interval. Every 250
+    // ms, so the refusals until then stay far below the failed-auth limit (20 a minute).
+    const deadline = Date.now() + 15_000;
+    const withNewKey = async (): Promise<number> => {
+      const res = await call(gw, 'GET', '/api/v1/api-keys', bearer(newToken));
+      await res.arrayBuffer();
+      return res.status;
+    };
+    let status: number;
+    while ((status = await withNewKey()) !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(status).toBe(200);
     // The refetch replaced the key set: the issuer withdrew the old key, so its tokens stop working.
     const old = await call(gw, 'GET', '/api/v1/api-keys', bearer(oldToken));
     expect(old.status).toBe(401);
