@@ -228,7 +228,10 @@ describe(MessagingController.name, () => {
     await expect(execute(action, id, 2)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
 
     await receivedAtContact((m) => m.id === id);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // A later message on the same socket arrives after any second copy would have: once it is
+    // here, the count is final (instead of waiting a second and hoping that was long enough).
+    const marker = await send({ type: 'text', text: 'after exactly once' });
+    await receivedAtContact((m) => m.id === marker.waMessageId);
     expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
   });
 

@@ -148,9 +148,15 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
 
   it('stops for good when another connection replaces this one (440)', async () => {
     const failed = nextStatus(connection, 'failed');
-    await sandbox.fault(deviceJid(), 'replaced');
+    const jid = deviceJid();
+    await sandbox.fault(jid, 'replaced');
     await expect(failed).resolves.toMatchObject({ reason: 'replaced' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // 'failed' is set with the reconnect timer cleared, so it cannot change by itself; check it
+    // once the sandbox has seen this socket close too, the last step of the replacement.
+    const connected = (): boolean => sandbox.listDevices().some((d) => d.jid === jid && d.connected);
+    const deadline = Date.now() + 10_000;
+    while (connected() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(connected()).toBe(false);
     expect(connection.status.state).toBe('failed');
     await expect(engine.isLoggedIn('owner')).resolves.toBe(true);
   });
