@@ -43,6 +43,12 @@ interface Companion {
   preKeys: Map<number, Buffer>;
   connection?: DeviceConnection;
   queue: BinaryNode[];
+  /**
+   * Messages and receipts sent to the device that it has not acknowledged yet. As WhatsApp does,
+   * they are delivered again when the device next logs in: a client that died between reading a
+   * stanza and acknowledging it loses nothing.
+   */
+  unacked: Map<string, BinaryNode>;
   initialSyncSent: boolean;
 }
 
@@ -454,6 +460,7 @@ export class WaSandbox {
     }
     const previous = companion.connection;
     companion.connection = connection;
+    this.requeueUnacked(companion);
     if (previous?.isOpen) {
       await previous.streamError(undefined, { tag: 'conflict', attrs: { type: 'replaced' } });
     }
@@ -479,7 +486,10 @@ export class WaSandbox {
     }
     for (const account of this.accounts.values()) {
       for (const companion of account.companions.values()) {
-        if (companion.connection === connection) companion.connection = undefined;
+        if (companion.connection === connection) {
+          companion.connection = undefined;
+          this.requeueUnacked(companion);
+        }
       }
     }
   }
@@ -489,6 +499,8 @@ export class WaSandbox {
     if (node.tag === 'iq') return this.onIq(connection, companion, node);
     if (!companion) return;
     switch (node.tag) {
+      case 'ack':
+        return this.onCompanionAck(companion, node);
       case 'message':
         return this.onCompanionMessage(companion, node);
       case 'receipt':
@@ -667,6 +679,7 @@ export class WaSandbox {
       signedPreKey: registration.signedPreKey,
       preKeys: new Map(),
       queue: [],
+      unacked: new Map(),
       initialSyncSent: false,
     });
     this.registrations.delete(registration);
@@ -752,9 +765,10 @@ export class WaSandbox {
   private async afterPassive(companion: Companion): Promise<void> {
     const connection = companion.connection;
     if (!connection) return;
-    await connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: '0' } }] });
+    // As WhatsApp does: what piled up while the device was away, then the end-of-offline marker.
     const queued = companion.queue.splice(0);
-    for (const node of queued) await connection.send(node);
+    for (const node of queued) this.deliverNode(companion, node);
+    await connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
     if (!companion.initialSyncSent) {
       companion.initialSyncSent = true;
       await this.sendInitialSync(companion);
@@ -980,8 +994,26 @@ export class WaSandbox {
   }
 
   private deliverNode(companion: Companion, node: BinaryNode): void {
-    if (companion.connection?.isOpen) void companion.connection.send(node);
-    else if (node.tag === 'message' || node.tag === 'receipt') companion.queue.push(node);
+    const kept = node.tag === 'message' || node.tag === 'receipt';
+    if (companion.connection?.isOpen) {
+      if (kept) companion.unacked.set(stanzaKey(node.tag, node.attrs.id, node.attrs.from, node.attrs.participant), node);
+      void companion.connection.send(node);
+    } else if (kept) companion.queue.push(node);
+  }
+
+  /** The client's ack names the stanza by class, id, sender and participant (Baileys' `buildAckStanza`). */
+  private onCompanionAck(companion: Companion, node: BinaryNode): void {
+    const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant);
+    companion.unacked.delete(key);
+    // Acknowledged on a connection that was since replaced: the copy queued for the next one is moot.
+    const queued = companion.queue.findIndex((n) => stanzaKey(n.tag, n.attrs.id, n.attrs.from, n.attrs.participant) === key);
+    if (queued >= 0) companion.queue.splice(queued, 1);
+  }
+
+  private requeueUnacked(companion: Companion): void {
+    if (!companion.unacked.size) return;
+    companion.queue.unshift(...companion.unacked.values());
+    companion.unacked.clear();
   }
 
   private async receiveOnPhone(account: Account, stanza: BinaryNode, origin: { author: string; sender: Account; group?: string }): Promise<void> {
@@ -1298,4 +1330,8 @@ export class WaSandbox {
       }
     }
   }
+}
+
+function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined): string {
+  return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}`;
 }
