@@ -62,6 +62,13 @@ export interface ExecutePayload extends SessionRef {
   action: OutboxAction;
   /** Set on a retry after a crash or takeover: the runner must not send a second copy if this id already went out. */
   attempt: number;
+  /**
+   * The session's pacing, enforced by the runner that owns the session (so it holds however many
+   * gateways dispatch): at least `minIntervalMs` +/- `jitterMs` between two sends of one session.
+   * A send whose turn is more than `maxWaitMs` away is refused with `rate_limited` and
+   * `details.retryAfterMs`, and the gateway hands it over again then.
+   */
+  pacing?: { minIntervalMs: number; jitterMs: number; maxWaitMs: number };
 }
 
 export interface ExecuteResult {

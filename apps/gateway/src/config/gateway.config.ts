@@ -292,7 +292,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       mediaAllowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
       mediaAllowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       pollIntervalMs: envInt(env, 'OUTBOX_POLL_INTERVAL_MS', 500, 10, 60_000),
-      claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 60_000, 1000, 3_600_000),
+      claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 15_000, 1000, 3_600_000),
       ...readRetryBounds(env),
       maxAgeMs: envInt(env, 'OUTBOX_MAX_AGE_HOURS', 24, 1, 24 * 30) * 3_600_000,
       dispatcherEnabled: envBool(env, 'OUTBOX_DISPATCHER', true),

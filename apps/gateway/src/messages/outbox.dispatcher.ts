@@ -21,18 +21,21 @@ const HANDED_OVER = new Set(['sent', 'delivered', 'read', 'failed']);
  * claims it (token + expiry), so an entry is dispatched by one replica at a time, and an entry
  * whose dispatcher died is taken over when its claim expires, with the same WhatsApp id and the
  * attempt count raised (the runner does not send an id twice). Per chat, only the oldest
- * unfinished entry is eligible (order, one in flight); chats proceed in parallel; each session is
- * paced with a jittered minimum interval between two hand-overs.
+ * unfinished entry is eligible (order, one in flight); chats proceed in parallel. Pacing (a
+ * jittered minimum interval between two sends of a session) travels with each hand-over and is
+ * enforced by the runner that owns the session, so that it holds with any number of gateways.
  */
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('outbox');
-  private readonly nextSlot = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private running = false;
   private again = false;
   private stopped = false;
   private inFlight = 0;
+  /** Entries this replica is dispatching now, by id, with their claim tokens (renewed by the heartbeat). */
+  private readonly claimed = new Map<string, string>();
+  private heartbeatTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
@@ -49,8 +52,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     if (!this.config.messaging.dispatcherEnabled) return;
     this.pollTimer = setInterval(() => this.kick(), this.config.messaging.pollIntervalMs);
     this.housekeepingTimer = setInterval(() => void this.housekeeping(), HOUSEKEEPING_INTERVAL_MS);
+    // Claims are short (OUTBOX_CLAIM_TTL_MS) so that a dead replica's entries are taken over
+    // soon; a dispatch that takes longer keeps its claim by renewing it every third of that.
+    this.heartbeatTimer = setInterval(() => void this.renewClaims(), Math.max(250, Math.floor(this.config.messaging.claimTtlMs / 3)));
     this.pollTimer.unref();
     this.housekeepingTimer.unref();
+    this.heartbeatTimer.unref();
     this.kick();
   }
 
@@ -58,6 +65,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.housekeepingTimer);
+    clearInterval(this.heartbeatTimer);
     clearTimeout(this.wakeTimer);
     // Entries in flight finish or keep their claim, which another replica takes over when it expires.
     const deadline = Date.now() + 5000;
@@ -127,19 +135,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     const candidates = await this.store.claimable(now, CLAIM_BATCH);
     const m = this.config.messaging;
     for (const c of candidates) {
-      const slot = this.nextSlot.get(c.sessionId) ?? 0;
-      if (slot > now) {
-        this.wakeAtLeastBy(slot);
-        continue;
-      }
       const token = newId(now);
       const entry = await this.store.claim(c.id, token, now, now + m.claimTtlMs);
       if (!entry) continue;
-      const spread = m.jitterMs ? Math.round((Math.random() * 2 - 1) * m.jitterMs) : 0;
-      this.nextSlot.set(c.sessionId, now + Math.max(0, m.minIntervalMs + spread));
       this.inFlight++;
+      this.claimed.set(entry.id, token);
       void this.dispatch(entry, token).finally(() => {
         this.inFlight--;
+        this.claimed.delete(entry.id);
         this.notify(entry.id);
         this.kick();
       });
@@ -158,6 +161,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async dispatch(entry: OutboxRow, token: string): Promise<void> {
+    const m = this.config.messaging;
     const payload: ExecutePayload = {
       orgId: entry.orgId,
       sessionId: entry.sessionId,
@@ -165,6 +169,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       waMessageId: entry.waMessageId,
       action: JSON.parse(entry.action) as OutboxAction,
       attempt: entry.attempts,
+      // Paced by the session's runner, not here: every gateway's hand-overs meet there.
+      pacing: { minIntervalMs: m.minIntervalMs, jitterMs: m.jitterMs, maxWaitMs: Math.floor(m.syncTimeoutMs / 2) },
     };
     try {
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
@@ -176,14 +182,28 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const reason = `${e.code}: ${e.message}`;
       const transient = TRANSIENT.has(e.code) || (e.code === 'internal_error' && entry.attempts < INTERNAL_ERROR_ATTEMPTS);
       if (transient) {
-        const m = this.config.messaging;
         const backoff = Math.min(m.retryMaxMs, m.retryBaseMs * 2 ** Math.min(entry.attempts - 1, 20));
-        const delay = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+        // The runner's pacing names the session's next turn: no backoff beyond it.
+        const turn = e.code === 'rate_limited' ? Number((e.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs) : NaN;
+        const delay = Number.isFinite(turn) && turn >= 0 ? Math.ceil(turn) : Math.round(backoff / 2 + (Math.random() * backoff) / 2);
         await this.store.finishRetry(entry.id, token, reason, Date.now() + delay, Date.now());
         this.wakeAtLeastBy(Date.now() + delay);
       } else {
         this.logger.warn({ msg: 'outbox entry failed', outboxId: entry.id, sessionId: entry.sessionId, reason });
         await this.store.finishFailed(entry.id, token, reason, Date.now());
+      }
+    }
+  }
+
+  private async renewClaims(): Promise<void> {
+    const expiresAt = Date.now() + this.config.messaging.claimTtlMs;
+    for (const [id, token] of [...this.claimed]) {
+      try {
+        if (!(await this.store.extendClaim(id, token, expiresAt)) && this.claimed.get(id) === token) {
+          this.logger.warn({ msg: 'an outbox claim was lost while its dispatch was in progress', outboxId: id });
+        }
+      } catch (err) {
+        this.logger.warn({ msg: 'could not renew an outbox claim', outboxId: id, error: err instanceof Error ? err.message : String(err) });
       }
     }
   }

@@ -94,6 +94,7 @@ const SQL = {
   finishFailed:
     "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END, error = $3, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
     'WHERE id = $1 AND claim_token = $2',
+  extendClaim: 'UPDATE outbox SET claim_expires_at = $3 WHERE id = $1 AND claim_token = $2',
   wakeSession: 'UPDATE outbox SET next_attempt_at = $2 WHERE session_id = $1 AND next_attempt_at > $2',
   expire:
     "UPDATE outbox SET status = 'failed', error = 'expired: not handed to WhatsApp in time', next_attempt_at = NULL, updated_at = $2 " +
@@ -352,6 +353,11 @@ export class OutboxStore {
   async claim(id: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
     const rows = await this.sql.writeRows('claim', [id, token, expiresAt, now]);
     return rows[0] ? toOutboxRow(rows[0]) : undefined;
+  }
+
+  /** Keeps a claim alive while its dispatch is still in progress; false when it was lost. */
+  async extendClaim(id: string, token: string, expiresAt: number): Promise<boolean> {
+    return (await this.sql.write('extendClaim', [id, token, expiresAt])) > 0;
   }
 
   async finishHandedOver(id: string, token: string, status: 'sending' | 'sent', now: number): Promise<void> {

@@ -45,6 +45,8 @@ export interface MetricsConfig {
 export interface MessagingConfig {
   /** `SEND_ACK_WAIT_MS`: how long an execute waits for WhatsApp's server ack before answering `sending`. */
   ackWaitMs: number;
+  /** How long a retry of an id whose first send may or may not have left waits for proof (an ack or receipt) before sending it again. */
+  resendProofMs: number;
   /** Media given by URL is downloaded by the runner under these rules, never by Baileys. */
   media: {
     maxBytes: number;
@@ -64,6 +66,8 @@ export class RunnerConfig {
   /** `LOG_FORMAT`, with `auto` resolved against whether stdout is a terminal. */
   readonly logFormat!: 'json' | 'pretty';
   readonly leaseTtlMs!: number;
+  /** Resumes after a start or a takeover: at most `concurrency` sessions connecting at once, each after a random delay up to `jitterMs`. */
+  readonly reconnect!: { concurrency: number; jitterMs: number };
   readonly whatsapp!: WhatsAppConfig;
   readonly messaging!: MessagingConfig;
   readonly metrics!: MetricsConfig;
@@ -119,7 +123,11 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     gatewayEvents: gatewayEventsTransportFromEnv(env, transport),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: resolveLogFormat(envEnum(env, 'LOG_FORMAT', LOG_FORMATS, 'auto')),
-    leaseTtlMs: envInt(env, 'LEASE_TTL_MS', 30_000, 3_000, 600_000),
+    leaseTtlMs: envInt(env, 'LEASE_TTL_MS', 10_000, 3_000, 600_000),
+    reconnect: {
+      concurrency: envInt(env, 'RECONNECT_CONCURRENCY', 20, 1, 10_000),
+      jitterMs: envInt(env, 'RECONNECT_JITTER_MS', 500, 0, 60_000),
+    },
     whatsapp: {
       wsUrl: wsUrl === undefined ? undefined : envUrl(env, 'WA_WS_URL', ['ws:', 'wss:']),
       rootPublicKey: readRootKey(env),
@@ -133,6 +141,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     },
     messaging: {
       ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),
+      resendProofMs: envInt(env, 'SEND_RESEND_PROOF_MS', 5_000, 0, 60_000),
       media: {
         maxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
         timeoutMs: envInt(env, 'MEDIA_FETCH_TIMEOUT_MS', 30_000, 1_000, 600_000),

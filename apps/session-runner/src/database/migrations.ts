@@ -4,6 +4,7 @@ import { SessionsMessagesEvents1764000100000 } from './migrations/1764000100000-
 import { Messaging1764000300000 } from './migrations/1764000300000-messaging';
 import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-message-edits-revokes';
 import { SessionIdentity1764000500000 } from './migrations/1764000500000-session-identity';
+import { SendLog1764000600000 } from './migrations/1764000600000-send-log';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const RUNNER_MIGRATIONS = [
   Messaging1764000300000,
   MessageEditsRevokes1764000400000,
   SessionIdentity1764000500000,
+  SendLog1764000600000,
 ];

@@ -4,6 +4,7 @@ import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
 import { MessageStore } from '../messages/message-store';
+import { SendLog } from '../messages/send-log';
 import { RunnerMetrics } from '../metrics/runner-metrics';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
@@ -15,29 +16,42 @@ const CONTENT_TYPES = new Set(['text', 'image', 'video', 'audio', 'document', 's
 /** Performs outbox entries on the live connection and answers the gateway's pre-checks. */
 @Injectable()
 export class MessageSender {
+  /** Each session's next free send turn (unix ms), for pacing. */
+  private readonly nextTurn = new Map<string, number>();
+
   constructor(
     private readonly sessions: SessionManager,
     private readonly store: MessageStore,
+    private readonly sendLog: SendLog,
     private readonly observer: MessagingObserver,
     private readonly config: RunnerConfig,
     private readonly media: MediaDownloader,
     private readonly metrics: RunnerMetrics,
   ) {}
 
+  /**
+   * Sends one outbox entry, never the same WhatsApp id twice: the send log is written before the
+   * message goes to the socket and again once the socket took it. An id found there already is
+   * not sent again, only reported; one whose sender died in between (`relaying`) is sent again
+   * only when no ack or receipt for it turns up within `SEND_RESEND_PROOF_MS` of this connection
+   * asking, i.e. when WhatsApp shows no sign of having it.
+   */
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
     await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
     const connection = this.sessions.connected(p);
-    if (p.attempt > 1) {
-      // A retry after a crash or takeover: if WhatsApp already acknowledged this id, sending it
-      // again would show the contact a second copy.
-      const done = await this.store.find(p.sessionId, p.waMessageId, { fromMe: true });
-      if (done?.status && done.status !== 'failed') return { waMessageId: p.waMessageId, status: 'sent', timestamp: done.timestampMs };
-    }
+    const known = await this.sendLog.state(p.sessionId, p.waMessageId);
+    if (known === 'relayed' || known === 'acked') return this.alreadySent(p, known);
+    if (known === 'relaying' && (await this.leftBefore(p))) return this.alreadySent(p, 'acked');
+    await this.pace(p);
+    // The wait may have outlasted our hold on the session: ask again right before the socket.
+    this.sessions.connected(p);
     const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
+      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
+      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed');
       this.metrics.messageSent(type);
       await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
@@ -46,7 +60,57 @@ export class MessageSender {
       if (revoke) await this.store.recordRevoke(p.sessionId, revoke, result.timestampMs);
       const outcome = await ack.wait(this.config.messaging.ackWaitMs);
       if (outcome === 'acked') await this.store.advanceStatus(p.sessionId, p.waMessageId, 'sent');
+      if (outcome === 'failed') await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed');
       return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
+    } catch (err) {
+      // Refused before it reached the socket (validation, not found): nothing left, a retry may send.
+      if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
+        await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed').catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      ack.cancel();
+    }
+  }
+
+  /**
+   * Waits for the session's next turn: sends of one session are spaced by the pacing the gateway
+   * configured, here, where every gateway's hand-overs meet. A turn further away than the
+   * payload's `maxWaitMs` is refused with `rate_limited` and when to come back.
+   */
+  private async pace(p: ExecutePayload): Promise<void> {
+    const pacing = p.pacing;
+    if (!pacing || (pacing.minIntervalMs <= 0 && pacing.jitterMs <= 0)) return;
+    const now = Date.now();
+    const turn = Math.max(now, this.nextTurn.get(p.sessionId) ?? 0);
+    if (turn - now > pacing.maxWaitMs) {
+      throw new AppError('rate_limited', 'the session is paced; hand this over again later', { retryAfterMs: turn - now - pacing.maxWaitMs / 2 });
+    }
+    const spread = pacing.jitterMs ? Math.round((Math.random() * 2 - 1) * pacing.jitterMs) : 0;
+    this.nextTurn.set(p.sessionId, turn + Math.max(0, pacing.minIntervalMs + spread));
+    if (this.nextTurn.size > 10_000) for (const [id, at] of this.nextTurn) if (at < now) this.nextTurn.delete(id);
+    if (turn > now) await new Promise((r) => setTimeout(r, turn - now));
+  }
+
+  /** The id left earlier (this runner's previous life or another runner): report it, do not resend. */
+  private async alreadySent(p: ExecutePayload, state: 'relayed' | 'acked'): Promise<ExecuteResult> {
+    const row = await this.store.find(p.sessionId, p.waMessageId, { fromMe: true });
+    const acked = state === 'acked' || (row?.status !== undefined && row.status !== null && row.status !== 'failed');
+    return { waMessageId: p.waMessageId, status: acked ? 'sent' : 'sending', timestamp: row?.timestampMs ?? Date.now() };
+  }
+
+  /**
+   * Whether an id whose sender died between writing `relaying` and `relayed` reached WhatsApp.
+   * WhatsApp redelivers what a device did not acknowledge (its acks and recipients' receipts)
+   * when the device connects again, so proof of a send that left arrives shortly after this
+   * connection opened; no proof within the wait means it never left.
+   */
+  private async leftBefore(p: ExecutePayload): Promise<boolean> {
+    const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
+    try {
+      if ((await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked') return true;
+      const outcome = await ack.wait(this.config.messaging.resendProofMs);
+      return outcome === 'acked' || (await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked';
     } finally {
       ack.cancel();
     }

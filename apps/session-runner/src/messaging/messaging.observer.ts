@@ -3,6 +3,7 @@ import type { SessionRef } from '@wa/contracts';
 import { isLidJid, normalizeJid } from '@wa/domain';
 import type { WaConnection } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
+import { SendLog } from '../messages/send-log';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { toPublicDeliveryStatus } from '../sessions/session-events.mapper';
 
@@ -26,6 +27,7 @@ export class MessagingObserver implements OnModuleInit {
   constructor(
     private readonly observers: ConnectionObservers,
     private readonly store: MessageStore,
+    private readonly sendLog: SendLog,
   ) {}
 
   onModuleInit(): void {
@@ -73,6 +75,8 @@ export class MessagingObserver implements OnModuleInit {
         if (u.key.fromMe) {
           const wait = this.acks.get(`${sessionId}|${u.key.id}`);
           if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
+          // Proof that the id left, for a retry after a crash (the send log decides resends).
+          if (u.status !== 'pending' && u.status !== 'error') run(() => this.sendLog.acked(sessionId, u.key.id));
         }
         const status = toPublicDeliveryStatus(u.status);
         if (status && u.key.fromMe) run(() => this.store.advanceStatus(sessionId, u.key.id, status));

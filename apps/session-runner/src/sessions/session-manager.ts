@@ -7,6 +7,7 @@ import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
+import { SEND_LOG_RETENTION_MS, SendLog } from '../messages/send-log';
 import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
@@ -18,7 +19,14 @@ interface OwnedSession {
   lease: Lease;
   connection: WaConnection;
   unsubscribe: () => void;
+  /** Set once this runner found the lease gone: nothing of this session may act any more. */
+  fenced: boolean;
 }
+
+/** How long a resume waits for a session to reach a settled state before its slot goes to the next. */
+const RESUME_SETTLE_MS = 20_000;
+const SEND_LOG_PRUNE_EVERY_MS = 3_600_000;
+const SETTLED: WaStatus['state'][] = ['connected', 'qr', 'pairing', 'logged_out', 'failed', 'stopped'];
 
 /** How long logout/delete of a stopped, linked session waits for a socket to tell WhatsApp. */
 const UNLINK_CONNECT_TIMEOUT_MS = 15_000;
@@ -37,6 +45,11 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   private readonly queues = new Map<string, Promise<unknown>>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  /** Sessions queued or running in a resume slot (RECONNECT_CONCURRENCY bounds the running ones). */
+  private readonly resuming = new Set<string>();
+  private resumeSlots = 0;
+  private lastPrune = 0;
+  private readonly resumeQueue: Array<() => void> = [];
 
   constructor(
     @Inject(WA_ENGINE) private readonly engine: WaEngine,
@@ -44,6 +57,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     @InjectRepository(RunnerSessionEntity) private readonly sessions: Repository<RunnerSessionEntity>,
     private readonly leases: SessionLeaseRepository,
     private readonly messages: MessageStore,
+    private readonly sendLog: SendLog,
     private readonly events: EventOutbox,
     private readonly config: RunnerConfig,
     private readonly observers: ConnectionObservers,
@@ -113,6 +127,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       await this.checkOrg(ref);
       await this.unlink(ref);
       await this.messages.forgetSession(ref.sessionId);
+      await this.sendLog.forgetSession(ref.sessionId);
       await this.sessions.delete({ sessionId: ref.sessionId });
       await this.leases.remove(ref.sessionId);
     });
@@ -163,14 +178,16 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return this.stateOf(ref.sessionId);
   }
 
-  /** Whether this runner holds the session's connection right now. */
+  /** Whether this runner holds the session's connection, under a lease that is still ours. */
   owns(sessionId: string): boolean {
-    return this.owned.has(sessionId);
+    const owned = this.owned.get(sessionId);
+    return owned !== undefined && this.holds(owned);
   }
 
   /** The open connection of a session this runner owns, for sending. */
   connected(ref: SessionRef): WaConnection {
     const owned = this.owned.get(ref.sessionId);
+    if (owned && !this.holds(owned)) throw new AppError('session_unavailable', 'this runner no longer holds the session', { sessionId: ref.sessionId });
     if (!owned || owned.orgId !== ref.orgId) throw new AppError('session_not_connected', 'the session is not running on this runner', { sessionId: ref.sessionId });
     if (owned.connection.status.state !== 'connected') {
       throw new AppError('session_not_connected', `the session is ${toSessionStatus(owned.connection.status).status}`, { sessionId: ref.sessionId });
@@ -219,12 +236,13 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
 
   private async tryOwn(ref: SessionRef): Promise<OwnedSession | undefined> {
     const existing = this.owned.get(ref.sessionId);
-    if (existing) return existing;
+    if (existing && this.holds(existing)) return existing;
     const lease = await this.leases.acquire(ref.sessionId, this.config.runnerId, this.config.leaseTtlMs);
     if (!lease) return undefined;
     const connection = this.engine.connection(ref.sessionId);
-    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined };
-    owned.unsubscribe = this.subscribe(ref, connection);
+    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined, fenced: false };
+    // Every listener, ours and the observers', sees the connection through the fence.
+    owned.unsubscribe = this.subscribe(ref, owned, fencedView(connection, () => this.holds(owned)));
     this.owned.set(ref.sessionId, owned);
     return owned;
   }
@@ -236,39 +254,113 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     await this.leases.release(sessionId, this.config.runnerId);
   }
 
-  /** Renews our leases (closing any we lost) and picks up running sessions nobody holds. */
+  /**
+   * Whether the lease of `owned` is still ours by our own clock, with a margin for clock skew
+   * between runners. Checked before acting on any socket event, command or timer of the session:
+   * a runner that was paused (SIGSTOP, a long GC, a partition) past its lease finds out here,
+   * before it handles the socket traffic that piled up meanwhile, and fences the session at once.
+   */
+  private holds(owned: OwnedSession): boolean {
+    if (owned.fenced) return false;
+    if (Date.now() < owned.lease.expiresAt - this.fenceMarginMs()) return true;
+    this.fence(owned, 'lease expired by this runner\'s clock');
+    return false;
+  }
+
+  private fenceMarginMs(): number {
+    return Math.min(2_000, Math.floor(this.config.leaseTtlMs / 10));
+  }
+
+  /**
+   * Lets go of a session whose lease is (or may be) another runner's now: listeners first, so
+   * that nothing the socket still delivers is written, then the socket, without a status write,
+   * a logout or a lease release. Synchronous up to the close, so that no timer or reconnect of
+   * the connection runs after it.
+   */
+  private fence(owned: OwnedSession, why: string): void {
+    if (owned.fenced) return;
+    owned.fenced = true;
+    const sessionId = owned.connection.sessionId;
+    this.logger.warn({ msg: 'lost the lease of a session; closing its connection without touching the account', sessionId, epoch: owned.lease.epoch, why });
+    owned.unsubscribe();
+    if (this.owned.get(sessionId) === owned) this.owned.delete(sessionId);
+    owned.connection.dispose().catch((err: unknown) => this.logger.warn({ msg: 'closing a fenced connection failed', sessionId, error: (err as Error).message }));
+  }
+
+  /** Renews our leases in one batch (fencing any we lost) and resumes running sessions nobody holds. */
   private async maintainLeases(): Promise<void> {
     if (this.shuttingDown) return;
     try {
-      for (const [sessionId, owned] of this.owned) {
-        if (!(await this.leases.renew(owned.lease, this.config.runnerId, this.config.leaseTtlMs))) {
-          this.logger.error({ msg: 'lost the lease of a session; closing its connection', sessionId });
-          await this.exclusive(sessionId, async () => {
-            owned.unsubscribe();
-            await owned.connection.dispose();
-            this.owned.delete(sessionId);
-          });
-        }
+      const held = [...this.owned.values()].filter((o) => this.holds(o));
+      const lost = await this.leases.renewAll(
+        held.map((o) => o.lease),
+        this.config.runnerId,
+        this.config.leaseTtlMs,
+      );
+      for (const lease of lost) {
+        const owned = this.owned.get(lease.sessionId);
+        if (owned?.lease === lease) this.fence(owned, 'another runner holds the lease');
+      }
+      if (Date.now() - this.lastPrune > SEND_LOG_PRUNE_EVERY_MS) {
+        this.lastPrune = Date.now();
+        await this.sendLog.prune(Date.now() - SEND_LOG_RETENTION_MS);
       }
       const wanted = await this.sessions.findBy({ desired: 'running' });
       for (const row of wanted) {
-        if (this.owned.has(row.sessionId) || this.shuttingDown) continue;
-        await this.exclusive(row.sessionId, async () => {
-          if (this.owned.has(row.sessionId)) return;
-          const owned = await this.tryOwn({ orgId: row.orgId, sessionId: row.sessionId });
-          if (!owned) return;
-          this.logger.log({ msg: 'resuming session', sessionId: row.sessionId });
-          await owned.connection.start();
-        }).catch((err: unknown) => this.logger.warn({ msg: 'could not resume session', sessionId: row.sessionId, error: (err as Error).message }));
+        if (this.shuttingDown) return;
+        if (this.owned.has(row.sessionId) || this.resuming.has(row.sessionId)) continue;
+        this.resume({ orgId: row.orgId, sessionId: row.sessionId });
       }
     } catch (err) {
       this.logger.error({ msg: 'lease maintenance failed', error: (err as Error).message });
     }
   }
 
-  private subscribe(ref: SessionRef, connection: WaConnection): () => void {
+  /**
+   * Resumes one session in a bounded slot (RECONNECT_CONCURRENCY), so that a runner starting
+   * with a thousand sessions, or taking over a dead runner's, opens them a few at a time with
+   * jitter instead of all at once. The lease is taken only when the slot is free, which leaves
+   * the rest to any other runner that is faster.
+   */
+  private resume(ref: SessionRef): void {
+    this.resuming.add(ref.sessionId);
+    const run = async (): Promise<void> => {
+      try {
+        const jitter = this.config.reconnect.jitterMs;
+        if (jitter) await new Promise((r) => setTimeout(r, Math.floor(Math.random() * jitter)));
+        if (this.shuttingDown) return;
+        const owned = await this.exclusive(ref.sessionId, async () => {
+          // Read again under the session's lock: a stop may have come in since the scan.
+          const row = await this.sessions.findOneBy({ sessionId: ref.sessionId });
+          if (!row || row.desired !== 'running' || this.owned.has(ref.sessionId) || this.shuttingDown) return undefined;
+          const taken = await this.tryOwn(ref);
+          if (!taken) return undefined;
+          this.logger.log({ msg: 'resuming session', sessionId: ref.sessionId, epoch: taken.lease.epoch });
+          await taken.connection.start();
+          return taken;
+        });
+        if (owned) await this.waitFor(owned.connection, SETTLED, RESUME_SETTLE_MS).catch(() => undefined);
+      } catch (err) {
+        this.logger.warn({ msg: 'could not resume session', sessionId: ref.sessionId, error: (err as Error).message });
+      } finally {
+        this.resuming.delete(ref.sessionId);
+        this.resumeSlots--;
+        this.resumeQueue.shift()?.();
+      }
+    };
+    const go = (): void => {
+      this.resumeSlots++;
+      void run();
+    };
+    if (this.resumeSlots < this.config.reconnect.concurrency) go();
+    else this.resumeQueue.push(go);
+  }
+
+  private subscribe(ref: SessionRef, owned: OwnedSession, connection: WaConnection): () => void {
     const { orgId, sessionId } = ref;
     const record = (work: () => Promise<void>): void => {
+      // Checked again when the work starts: the runner may have paused since the event came in.
+      if (!this.holds(owned)) return;
       work().catch((err: unknown) => this.logger.error({ msg: 'failed to record a session event', sessionId, error: (err as Error).message }));
     };
     const offs = [
@@ -407,4 +499,24 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     });
     return next;
   }
+}
+
+/**
+ * The connection as listeners see it: every listener runs only while `holds()` says the lease is
+ * still ours, so that socket traffic buffered while this runner was paused past its lease is
+ * never acted on. Everything else passes through to the connection.
+ */
+export function fencedView(connection: WaConnection, holds: () => boolean): WaConnection {
+  return new Proxy(connection, {
+    get(target, prop) {
+      if (prop === 'on') {
+        return (event: Parameters<WaConnection['on']>[0], listener: (...args: unknown[]) => void) =>
+          target.on(event, ((...args: unknown[]) => {
+            if (holds()) listener(...args);
+          }) as never);
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -11,6 +11,8 @@ import { WaLidMappingEntity } from '../messages/wa-lid-mapping.entity';
 import { WaContactEntity } from '../messages/wa-contact.entity';
 import { WaMessageEntity } from '../messages/wa-message.entity';
 import { WaPollVoteEntity } from '../messages/wa-poll-vote.entity';
+import { SendLog } from '../messages/send-log';
+import { WaSendLogEntity } from '../messages/wa-send-log.entity';
 import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity } from './runner-session.entity';
 import { SessionLeaseEntity } from './session-lease.entity';
@@ -29,6 +31,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
       WaLidMappingEntity,
       WaPollVoteEntity,
       WaContactEntity,
+      WaSendLogEntity,
       RunnerEventEntity,
       WaAuthCredsEntity,
       WaAuthKeyEntity,
@@ -43,6 +46,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     },
     EventOutbox,
     MessageStore,
+    SendLog,
     SessionLeaseRepository,
     authStateStoreProvider,
     waEngineProvider,
@@ -50,6 +54,6 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     SessionManager,
     { provide: APP_GUARD, useClass: SessionOwnershipGuard },
   ],
-  exports: [SessionManager, MessageStore, EventOutbox, ConnectionObservers],
+  exports: [SessionManager, MessageStore, SendLog, EventOutbox, ConnectionObservers],
 })
 export class SessionsModule {}
