@@ -1,5 +1,7 @@
-// libsignal ships typings for its session classes only; this is the part of `src/curve.js` that
-// the strict verifier calls (the same file Baileys' Curve wraps).
+// libsignal ships typings for its session classes only; this is the part of `src/curve.js` (the
+// same file Baileys' Curve wraps) that the tests compare the native verifier against.
 declare module 'libsignal/src/curve.js' {
   export function verifySignature(pubKey: Buffer, msg: Buffer, sig: Buffer, isInit?: boolean): boolean;
+  export function calculateSignature(privKey: Buffer, message: Buffer): Buffer;
+  export function generateKeyPair(): { pubKey: Buffer; privKey: Buffer };
 }
