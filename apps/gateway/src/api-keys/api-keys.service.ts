@@ -3,6 +3,7 @@ import { ApiKeyAuthenticator, generateApiKey, hasCapability, type Principal } fr
 import type { ApiKeyCreatedDto, ApiKeyCreateDto, PageQueryDto, ApiKeyResponseDto, ListResult } from '@wa/contracts';
 import { AppError, isId, type Capability } from '@wa/domain';
 import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyRevocations } from './api-key-revocations';
 import { ApiKeysRepository } from './api-keys.repository';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -62,7 +63,8 @@ function createdByOf(principal: Principal): string {
 export class ApiKeysService {
   constructor(
     private readonly repository: ApiKeysRepository,
-    // Absent in the CLI, which keeps no key cache; gateway replicas drop theirs within its TTL.
+    private readonly revocations: ApiKeyRevocations,
+    // Absent in the CLI, which keeps no key cache of its own.
     @Optional() private readonly authenticator?: ApiKeyAuthenticator,
   ) {}
 
@@ -117,11 +119,16 @@ export class ApiKeysService {
     return toApiKeyResponse(await this.find(orgId, id));
   }
 
-  /** Idempotent: revoking a revoked key keeps its first revocation time. */
+  /**
+   * Idempotent: revoking a revoked key keeps its first revocation time. Answers once this
+   * gateway forgot the key and NATS has the broadcast to the others (scale-out), so that the
+   * key is refused everywhere by the time the caller hears it is revoked.
+   */
   async revoke(orgId: string, id: string): Promise<ApiKeyResponseDto> {
     await this.find(orgId, id);
     await this.repository.revoke(orgId, id, Date.now());
     this.authenticator?.invalidate(id);
+    await this.revocations.announce(id);
     return toApiKeyResponse(await this.find(orgId, id));
   }
 

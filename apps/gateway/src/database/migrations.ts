@@ -2,6 +2,7 @@ import { ApiKeys1764000000000 } from './migrations/1764000000000-api-keys';
 import { EventsWebhooks1764000100000 } from './migrations/1764000100000-events-webhooks';
 import { Sessions1764000200000 } from './migrations/1764000200000-sessions';
 import { Outbox1764000300000 } from './migrations/1764000300000-outbox';
+import { RateLimitBuckets1764000400000 } from './migrations/1764000400000-rate-limit-buckets';
 
 /** Every gateway migration, oldest first. Production never uses `synchronize`. */
-export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000];
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000];
