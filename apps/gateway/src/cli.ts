@@ -136,7 +136,7 @@ async function run(app: INestApplicationContext, command: Command): Promise<void
     }
     case 'revoke': {
       const revoked = await keys.revoke(command.org, command.id);
-      out(`API key ${revoked.id} of org "${command.org}" revoked at ${revoked.revokedAt}; gateways stop accepting it within 5 s.`);
+      out(`API key ${revoked.id} of org "${command.org}" revoked at ${revoked.revokedAt}; gateways stop accepting it within 1 s over NATS (TRANSPORT=nats), otherwise or while NATS is unreachable within 5 s (their key cache).`);
       return;
     }
   }

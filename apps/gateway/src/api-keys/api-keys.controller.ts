@@ -55,7 +55,7 @@ export class ApiKeysController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Revoke an API key',
-    description: 'Effective at once on the gateway that answers, within 5 s on every other replica. Revoking a revoked key is a no-op.',
+    description: 'Effective at once on the gateway that answers; with several gateways (NATS) the others are told before the answer and refuse the key within 1 s (within 5 s, their key cache, while NATS is unreachable). Revoking a revoked key is a no-op.',
   })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Revoked.' })
