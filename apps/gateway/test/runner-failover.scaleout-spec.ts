@@ -1,8 +1,8 @@
-import { Client } from 'pg';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 import { ApiClient } from './session-fixture';
+import { leaseOwner as leaseOwnerOf } from './lease-fixture';
 
 /**
  * Scale-out only (PostgreSQL + NATS): two runner processes share one runner database. Commands
@@ -21,19 +21,7 @@ describe('two session runners sharing the work', () => {
 
   const runnerEnv = (id: string): Record<string, string> => sandboxRunnerEnv(sandbox, { RUNNER_ID: id, DATABASE_URL: runnerDb });
 
-  async function leaseOwner(sessionId: string): Promise<{ owner: string; epoch: number }> {
-    const url = new URL(runnerDb);
-    const schema = url.searchParams.get('schema');
-    url.searchParams.delete('schema');
-    const pg = new Client({ connectionString: url.toString() });
-    await pg.connect();
-    try {
-      const r = await pg.query<{ owner_id: string; epoch: string }>(`SELECT owner_id, epoch FROM "${schema}".session_leases WHERE session_id = $1`, [sessionId]);
-      return { owner: r.rows[0].owner_id, epoch: Number(r.rows[0].epoch) };
-    } finally {
-      await pg.end();
-    }
-  }
+  const leaseOwner = (sessionId: string) => leaseOwnerOf(runnerDb, sessionId);
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();

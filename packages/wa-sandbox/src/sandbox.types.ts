@@ -145,6 +145,8 @@ export interface DeviceInfo {
   phone: string;
   platform: string;
   connected: boolean;
+  /** How many times this device logged in (a new connection with its credentials). */
+  logins: number;
 }
 
 export interface LoggedOutDevice {

@@ -50,6 +50,8 @@ interface Companion {
    */
   unacked: Map<string, BinaryNode>;
   initialSyncSent: boolean;
+  /** Successful logins of this device, over any number of connections. */
+  logins: number;
 }
 
 interface Account {
@@ -373,6 +375,7 @@ export class WaSandbox {
         phone: account.phone.info.phone,
         platform: companion.platform,
         connected: !!companion.connection?.isOpen,
+        logins: companion.logins,
       })),
     );
   }
@@ -460,6 +463,7 @@ export class WaSandbox {
     }
     const previous = companion.connection;
     companion.connection = connection;
+    companion.logins += 1;
     this.requeueUnacked(companion);
     if (previous?.isOpen) {
       await previous.streamError(undefined, { tag: 'conflict', attrs: { type: 'replaced' } });
@@ -680,6 +684,7 @@ export class WaSandbox {
       preKeys: new Map(),
       queue: [],
       unacked: new Map(),
+      logins: 0,
       initialSyncSent: false,
     });
     this.registrations.delete(registration);

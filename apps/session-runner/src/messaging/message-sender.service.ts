@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts';
 import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
@@ -16,6 +16,7 @@ const CONTENT_TYPES = new Set(['text', 'image', 'video', 'audio', 'document', 's
 /** Performs outbox entries on the live connection and answers the gateway's pre-checks. */
 @Injectable()
 export class MessageSender {
+  private readonly logger = new Logger('messages');
   /** Each session's next free send turn (unix ms), for pacing. */
   private readonly nextTurn = new Map<string, number>();
 
@@ -41,8 +42,15 @@ export class MessageSender {
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
     const connection = this.sessions.connected(p);
     const known = await this.sendLog.state(p.sessionId, p.waMessageId);
-    if (known === 'relayed' || known === 'acked') return this.alreadySent(p, known);
-    if (known === 'relaying' && (await this.leftBefore(p))) return this.alreadySent(p, 'acked');
+    if (known === 'relayed' || known === 'acked') {
+      this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
+      return this.alreadySent(p, known);
+    }
+    if (known === 'relaying') {
+      const left = await this.leftBefore(p);
+      this.logger.log({ msg: left ? 'not sending again: WhatsApp acknowledged this id' : 'sending again: no sign that this id left', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt });
+      if (left) return this.alreadySent(p, 'acked');
+    }
     await this.pace(p);
     // The wait may have outlasted our hold on the session: ask again right before the socket.
     this.sessions.connected(p);

@@ -1,0 +1,41 @@
+import { Client } from 'pg';
+
+export interface LeaseRow {
+  owner: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+/** The lease rows of a runner database on PostgreSQL (its `schema=` parameter names the schema). */
+export async function leaseRows(runnerDb: string): Promise<Map<string, LeaseRow>> {
+  const url = new URL(runnerDb);
+  const schema = url.searchParams.get('schema');
+  url.searchParams.delete('schema');
+  const pg = new Client({ connectionString: url.toString() });
+  await pg.connect();
+  try {
+    const r = await pg.query<{ session_id: string; owner_id: string; epoch: string; expires_at: string }>(
+      `SELECT session_id, owner_id, epoch, expires_at FROM "${schema}".session_leases`,
+    );
+    return new Map(r.rows.map((row) => [row.session_id, { owner: row.owner_id, epoch: Number(row.epoch), expiresAt: Number(row.expires_at) }]));
+  } finally {
+    await pg.end();
+  }
+}
+
+export async function leaseOwner(runnerDb: string, sessionId: string): Promise<LeaseRow> {
+  const row = (await leaseRows(runnerDb)).get(sessionId);
+  if (!row) throw new Error(`no lease row for session ${sessionId}`);
+  return row;
+}
+
+/** Polls `probe` until it returns a truthy value, at most `timeoutMs`; `what` names it in the error. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,100 @@
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { eventually } from './lease-fixture';
+import { ApiClient } from './session-fixture';
+
+/**
+ * `kill -9` of the runner at random points of a burst of async sends over 20 chats (pacing off),
+ * restarted each time under a new RUNNER_ID (the default, so it also waits out its own leases):
+ * every message reaches its contact exactly once. `pnpm crash-test` runs the long version
+ * (1,000 messages, 20 runs).
+ */
+describe('runner crashes in the middle of a burst', () => {
+  const ORG = 'org-crash';
+  const MESSAGES = Number(process.env.CRASH_TEST_MESSAGES ?? 200);
+  const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 2);
+  const CONTACTS = Array.from({ length: 20 }, (_, i) => `1555702${String(i).padStart(4, '0')}`);
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let transport: TransportEnv;
+  let runnerDb: string;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let sessionId: string;
+  let generation = 0;
+
+  const startOurRunner = async (): Promise<RunnerProcess> =>
+    startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `crash-${++generation}`, SEND_RESEND_PROOF_MS: '3000' }));
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    for (const phone of CONTACTS) await sandbox.createPhone(phone);
+    transport = await transportEnv();
+    runnerDb = testDatabaseUrl('runner');
+    runner = await startOurRunner();
+    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100', OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '2000', SEND_SYNC_TIMEOUT_MS: '5000' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    sessionId = (await client.linkSession(sandbox, '15557020999')).id;
+  }, 120_000);
+
+  afterAll(async () => {
+    await runner?.stop();
+    await gw?.close();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+
+  it(`delivers each of ${MESSAGES} messages exactly once across ${KILLS} kills`, async () => {
+    const sent: { outboxId: string; waMessageId: string; contact: string }[] = [];
+    for (let i = 0; i < MESSAGES; i++) {
+      const contact = CONTACTS[i % CONTACTS.length];
+      const res = await client.call(`/sessions/${sessionId}/messages`, {
+        method: 'POST',
+        headers: { prefer: 'respond-async' },
+        body: { chat: `${contact}@s.whatsapp.net`, type: 'text', text: `burst ${i}` },
+      });
+      expect(res.status).toBe(202);
+      const body = (await res.json()) as { outboxId: string; waMessageId: string };
+      sent.push({ ...body, contact });
+    }
+    const ids = new Set(sent.map((s) => s.waMessageId));
+    const arrivals = (): number => CONTACTS.reduce((n, phone) => n + sandbox.received(phone).filter((m) => ids.has(m.id)).length, 0);
+
+    // Each kill comes at a random point of the part of the burst still to go.
+    for (let k = 0; k < KILLS; k++) {
+      const remaining = MESSAGES - arrivals();
+      const at = arrivals() + Math.floor(Math.random() * Math.max(1, remaining / (KILLS - k + 1)));
+      await eventually(`${at} arrivals before kill ${k + 1}`, () => arrivals() >= at, 120_000);
+      const t0 = Date.now();
+      await runner.stop('SIGKILL');
+      runner = await startOurRunner();
+      process.stdout.write(`kill ${k + 1} at ${at} arrivals; runner back in ${Date.now() - t0} ms\n`);
+    }
+
+    const t1 = Date.now();
+    await eventually('every message to reach its contact', () => sent.every((s) => sandbox.received(s.contact).some((m) => m.id === s.waMessageId)), 180_000);
+    process.stdout.write(`all arrived ${Date.now() - t1} ms after the last restart\n`);
+    // Settled: no entry is still waiting to be handed over, so no copy can still be on its way.
+    await eventually(
+      'every outbox entry to be handed over',
+      async () => {
+        for (const s of sent) {
+          const entry = await client.json<{ status: string }>(`/sessions/${sessionId}/outbox/${s.outboxId}`);
+          if (entry.status === 'queued' || entry.status === 'sending') return false;
+        }
+        return true;
+      },
+      60_000,
+    );
+    const copies = new Map<string, number>();
+    for (const phone of CONTACTS) for (const m of sandbox.received(phone)) if (ids.has(m.id)) copies.set(m.id, (copies.get(m.id) ?? 0) + 1);
+    const twice = [...copies.entries()].filter(([, n]) => n > 1);
+    // For scripts/crash-test.mjs, which runs this many times and sums the results up.
+    process.stdout.write(`CRASH-RESULT ${JSON.stringify({ messages: MESSAGES, kills: KILLS, lost: MESSAGES - copies.size, duplicated: twice.length })}\n`);
+    expect({ lost: MESSAGES - copies.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
+  }, 600_000);
+});
