@@ -209,7 +209,7 @@ try {
   sample();
   printStats();
 
-  const result = await traffic.result({ pg, schema });
+  const result = await traffic.result({ pg, schema, runnerSchema: new URL(cluster.databases.runner).searchParams.get('schema') });
   const growth = judgeGrowth(samples);
   result.processes = growth.lines;
   result.unexpectedExits = unexpectedExits;
@@ -274,6 +274,8 @@ function report(r, growth) {
   say(`  receiver: ${r.events.requests} requests, ${r.events.answeredTooLate} answered after the gateway had hung up, ${r.events.refusedSignatures} bad signatures; sequence gaps ${r.events.sequenceGaps}`);
   for (const l of r.events.lostExamples) say(`  lost: ${JSON.stringify(l)}`);
   for (const d of r.events.duplicatedExamples) say(`  duplicated: ${JSON.stringify(d)}`);
+  say(`sessions (lease owner at the end and its fencing epoch, which counts how often the lease was taken):`);
+  for (const s of r.sessions) say(`  ${s.name} ${s.id}: ${s.owner ?? 'no lease'}, epoch ${s.epoch ?? '-'}`);
   say(`processes (RSS and open fds, first sample after warm-up -> last; bound x${RSS_GROWTH_FACTOR} + ${RSS_GROWTH_SLACK_MB} MB, +${FD_GROWTH} fds):`);
   for (const l of growth.lines) {
     say(l.rssMbFrom === undefined ? `  ${l.process}: ${l.rssMb} MB, ${l.fds} fds (ran too briefly to judge)` : `  ${l.process}: ${l.rssMbFrom} -> ${l.rssMbTo} MB, ${l.fdsFrom} -> ${l.fdsTo} fds${l.judged ? '' : ' (not judged)'}`);

@@ -425,8 +425,11 @@ export class SoakTraffic {
     }
   }
 
-  async result({ pg, schema }) {
+  async result({ pg, schema, runnerSchema }) {
     const outbox = await this.#outbox(pg, schema);
+    const leases = new Map(
+      (await pg.query(`SELECT session_id, owner_id, epoch FROM "${runnerSchema}".session_leases`)).rows.map((r) => [r.session_id, { owner: r.owner_id, epoch: Number(r.epoch) }]),
+    );
     const byKind = {};
     const lost = [];
     const duplicated = [];
@@ -502,6 +505,7 @@ export class SoakTraffic {
         lostExamples: eventsLost.slice(0, EXAMPLES),
         duplicatedExamples: eventsDup.slice(0, EXAMPLES),
       },
+      sessions: this.sessions.map((s) => ({ name: s.name, id: s.id, ...leases.get(s.id) })),
       errors: this.errors,
     };
   }
