@@ -17,6 +17,13 @@ interface Reservation {
   emptyUntil: number;
   /** Requests of this replica waiting for `take`: how many tokens the next take asks for at least. */
   waiting: number;
+  /**
+   * How many tokens the next take asks for: 1 for a key seen for the first time, doubled (up to
+   * the batch) each time the key needs more within `hold` of its last take, halved each time
+   * tokens expire unused. A key used now and then takes one token and gives nothing back.
+   */
+  size: number;
+  lastTakeAt: number;
   take?: Promise<void>;
   lastUsed: number;
 }
@@ -32,7 +39,8 @@ export interface SharedRateLimiterOptions {
 }
 
 const ALLOWED: RateDecision = { allowed: true };
-// A reservation is a fiftieth of the limit, held for a fiftieth of the window: see the class comment.
+// A replica takes at most a fiftieth of the limit at once and holds it for at most a fiftieth of
+// the window: see the class comment.
 const RESERVE_FRACTION = 0.02;
 const MIN_HOLD_MS = 50;
 const MAX_HOLD_MS = 1_000;
@@ -42,11 +50,13 @@ const MAX_ROUNDS = 3;
 
 /**
  * A token bucket per key that every gateway replica shares through a `RateLimitStore`, without
- * a round trip to the store per request: each replica takes tokens from the shared bucket in
- * small batches (a fiftieth of the limit, at least one), answers requests from the tokens it
- * holds, and takes the next batch in the background when a quarter of the last one is left. A
- * request waits for the store only when its replica holds nothing for the key; once the store
- * says the bucket is empty, requests are refused locally until its next token is due.
+ * a round trip to the store per request for a busy key: each replica takes tokens from the
+ * shared bucket in batches that grow with the key's traffic (up to a fiftieth of the limit),
+ * answers requests from the tokens it holds, and takes the next batch in the background when a
+ * quarter of the last one is left. A request waits for the store only when its replica holds
+ * nothing for the key (a key used less than once per `hold` waits for one statement each time);
+ * once the store says the bucket is empty, requests are refused locally until its next token is
+ * due.
  *
  * Accuracy: tokens are only ever granted by the store, atomically, so the cluster cannot admit
  * more than the shared bucket allows, except that a replica uses a token up to `hold` after the
@@ -108,7 +118,8 @@ export class SharedTokenBucketLimiter {
       if (this.decidingAlone()) return this.fallback.consume(key);
       reservation.waiting++;
       try {
-        await this.take(key, reservation, Math.max(this.batch, reservation.waiting));
+        if (!reservation.take && now - reservation.lastTakeAt < this.holdMs) this.grow(reservation);
+        await this.take(key, reservation, Math.max(reservation.size, reservation.waiting));
       } finally {
         reservation.waiting--;
       }
@@ -135,6 +146,8 @@ export class SharedTokenBucketLimiter {
   /** Stops the sweeper and gives every held token back, so that a stopping replica strands none. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    // Takes in flight land first, or their tokens would be stranded.
+    await Promise.all([...this.reservations.values()].map((r) => r.take));
     const returns: Promise<void>[] = [];
     for (const [key, reservation] of this.reservations) {
       const tokens = reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
@@ -155,7 +168,7 @@ export class SharedTokenBucketLimiter {
       // Re-inserting keeps the Map ordered by last use, oldest first, for the sweeper.
       this.reservations.delete(key);
     } else {
-      reservation = { grants: [], emptyUntil: 0, waiting: 0, lastUsed: this.now() };
+      reservation = { grants: [], emptyUntil: 0, waiting: 0, size: 1, lastTakeAt: -Infinity, lastUsed: this.now() };
       if (this.reservations.size >= this.maxKeys) this.evictOldest();
     }
     this.reservations.set(key, reservation);
@@ -168,10 +181,16 @@ export class SharedTokenBucketLimiter {
     if (left === 0) return false;
     reservation.grants[0].tokens--;
     if (reservation.grants[0].tokens === 0) reservation.grants.shift();
-    if (this.batch >= 4 && left - 1 <= this.batch / 4 && !reservation.take && reservation.emptyUntil <= now) {
-      void this.take(key, reservation, this.batch);
+    // Running low within `hold` of the last take: the key is busy, so the next take is larger.
+    if (left - 1 <= reservation.size / 4 && reservation.size >= 2 && !reservation.take && reservation.emptyUntil <= now) {
+      this.grow(reservation);
+      void this.take(key, reservation, reservation.size);
     }
     return true;
+  }
+
+  private grow(reservation: Reservation): void {
+    reservation.size = Math.min(this.batch, reservation.size * 2);
   }
 
   /** Held tokens still young enough to use; older ones go back to the store. */
@@ -180,7 +199,10 @@ export class SharedTokenBucketLimiter {
     while (reservation.grants.length > 0 && now - reservation.grants[0].takenAt >= this.holdMs) {
       expired += reservation.grants.shift()!.tokens;
     }
-    if (expired > 0) void this.giveBack(key, expired);
+    if (expired > 0) {
+      reservation.size = Math.max(1, Math.floor(reservation.size / 2));
+      void this.giveBack(key, expired);
+    }
     return reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
   }
 
@@ -188,6 +210,7 @@ export class SharedTokenBucketLimiter {
   private take(key: string, reservation: Reservation, count: number): Promise<void> {
     if (reservation.take) return reservation.take;
     const takenAt = this.now();
+    reservation.lastTakeAt = takenAt;
     const take = this.withTimeout(this.store.take(this.bucket(key), this.rate, count))
       .then((result) => {
         if (result.granted > 0) reservation.grants.push({ tokens: result.granted, takenAt });

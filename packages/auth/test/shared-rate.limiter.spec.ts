@@ -90,17 +90,45 @@ describe(SharedTokenBucketLimiter.name, () => {
     expect(admitted).toBeGreaterThanOrEqual(singleBucket - 4 * 120);
   });
 
-  it('asks the store once per batch, not once per request', async () => {
+  it('asks the store for batches that grow with the traffic of a key, up to 2% of the limit', async () => {
     const limiter = replica({ limit: 6_000, windowSec: 60 });
-    for (let i = 0; i < 80; i++) await expect(limiter.consume('key-1')).resolves.toEqual({ allowed: true });
-    // Batches of 120 (2% of the limit): the first take covers all of them.
-    expect(store.takes).toEqual([{ bucket: 'api_key:key-1', count: 120 }]);
+    for (let i = 0; i < 1_000; i++) await expect(limiter.consume('key-1')).resolves.toEqual({ allowed: true });
+    const counts = store.takes.map((t) => t.count);
+    expect(counts.slice(0, 8)).toEqual([1, 2, 4, 8, 16, 32, 64, 120]);
+    expect(counts.slice(8).every((c) => c === 120)).toBe(true);
+    expect(counts.reduce((sum, c) => sum + c, 0) - 1_000).toBeLessThan(120);
   });
 
-  it('takes the next batch before the current one runs out, so requests do not wait for it', async () => {
+  it('takes the next batch before the current one runs out, so a busy key does not wait for the store', async () => {
+    // The store answers only when the test lets it: a request still pending then is waiting for it.
+    const gated: Array<() => void> = [];
+    const slow: RateLimitStore = {
+      take: (...args) => new Promise((resolve) => gated.push(() => resolve(store.take(...args)))),
+      giveBack: (...args) => store.giveBack(...args),
+    };
+    const limiter = new SharedTokenBucketLimiter('api_key', { limit: 6_000, windowSec: 60 }, slow, { now: () => clock.now });
+    open.push(limiter);
+    let waited = 0;
+    for (let i = 0; i < 1_000; i++) {
+      let settled = false;
+      const decision = limiter.consume('key-1').finally(() => (settled = true));
+      await new Promise((r) => setImmediate(r));
+      if (!settled) waited++;
+      for (const release of gated.splice(0)) release();
+      await expect(decision).resolves.toEqual({ allowed: true });
+    }
+    // Only the first two requests of the key, before its batches grew.
+    expect(waited).toBe(2);
+  });
+
+  it('takes one token at a time for a key used now and then, and gives nothing back', async () => {
     const limiter = replica({ limit: 6_000, windowSec: 60 });
-    for (let i = 0; i < 95; i++) await limiter.consume('key-1');
-    expect(store.takes).toHaveLength(2);
+    for (let i = 0; i < 5; i++) {
+      await expect(limiter.consume('key-1')).resolves.toEqual({ allowed: true });
+      clock.now += 5_000;
+    }
+    expect(store.takes.map((t) => t.count)).toEqual([1, 1, 1, 1, 1]);
+    expect(store.givenBack).toBe(0);
   });
 
   it('refuses locally once the store said the bucket is empty, until its next token is due', async () => {
@@ -128,21 +156,22 @@ describe(SharedTokenBucketLimiter.name, () => {
   });
 
   it('gives tokens back instead of using them once they are older than the hold time', async () => {
-    const rate = { limit: 6_000, windowSec: 60 };
-    const limiter = replica(rate);
-    await limiter.consume('key-1');
+    const limiter = replica({ limit: 6_000, windowSec: 60 });
+    // 1 + 2 + 4 tokens used; the prefetched grant of 8 is held.
+    for (let i = 0; i < 7; i++) await limiter.consume('key-1');
+    expect(store.takes.map((t) => t.count)).toEqual([1, 2, 4, 8]);
     clock.now += limiter.holdMs;
     await limiter.consume('key-1');
-    expect(store.givenBack).toBe(119);
-    expect(store.takes).toHaveLength(2);
+    expect(store.givenBack).toBe(8);
+    // The next take is smaller: the key did not use what it held.
+    expect(store.takes.map((t) => t.count)).toEqual([1, 2, 4, 8, 4]);
   });
 
   it('gives every held token back when it closes', async () => {
     const limiter = replica({ limit: 6_000, windowSec: 60 });
-    await limiter.consume('key-1');
-    await limiter.consume('key-2');
+    for (let i = 0; i < 7; i++) await limiter.consume('key-1');
     await limiter.close();
-    expect(store.givenBack).toBe(2 * 119);
+    expect(store.givenBack).toBe(8);
   });
 
   it('decides with its own bucket while the store fails, says so once, and shares again when it answers', async () => {
