@@ -133,6 +133,19 @@ describe(ApiKeyAuthenticator.name, () => {
     await expectUnauthorized(auth.authenticate(token), 'API key revoked');
   });
 
+  it('forgets every cached key through invalidateAll, for revocations it may have missed', async () => {
+    const [first, second] = [keys.add(), keys.add()];
+    await auth.authenticate(first);
+    await auth.authenticate(second);
+    for (const token of [first, second]) {
+      const { id } = parseApiKey(token)!;
+      keys.rows.set(id, { ...keys.rows.get(id)!, revokedAt: new Date(clock.now) });
+    }
+    auth.invalidateAll();
+    await expectUnauthorized(auth.authenticate(first), 'API key revoked');
+    await expectUnauthorized(auth.authenticate(second), 'API key revoked');
+  });
+
   it('shares one lookup between concurrent requests with the same key', async () => {
     const token = keys.add();
     await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(token)));
