@@ -149,16 +149,18 @@ describe('rate limits and revocations across gateway replicas', () => {
   it(`admits about ${KEY_LIMIT} requests of a key limited to ${KEY_LIMIT}/60 s across both gateways, not twice that`, async () => {
     const { token } = await createKey('hammered');
     const admitted = [0, 0];
-    let refused = 0;
+    const refused = [0, 0];
     const started = Date.now();
-    // Eight clients, four per gateway, as fast as they can for 3 s.
+    // Eight clients, four per gateway, as fast as they can for 3 s and until each gateway has
+    // refused 20 requests (a loaded machine may need longer to get there).
+    const hammering = (i: number): boolean => (Date.now() - started < 3_000 || refused[i] < 20) && Date.now() - started < 30_000;
     const clients = [a, b].flatMap((gw, i) =>
       Array.from({ length: 4 }, async () => {
-        while (Date.now() - started < 3_000) {
+        while (hammering(i)) {
           const res = await get(gw, token);
           await res.arrayBuffer();
           if (res.status === 200) admitted[i]++;
-          else if (res.status === 429 && Number(res.headers.get('retry-after')) >= 1) refused++;
+          else if (res.status === 429 && Number(res.headers.get('retry-after')) >= 1) refused[i]++;
           else throw new Error(`unexpected answer ${res.status} from ${gw.url}`);
         }
       }),
@@ -173,7 +175,7 @@ describe('rate limits and revocations across gateway replicas', () => {
     expect(total).toBeGreaterThanOrEqual(KEY_LIMIT * 0.9);
     expect(admitted[0]).toBeGreaterThan(0);
     expect(admitted[1]).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(100);
+    expect(Math.min(...refused)).toBeGreaterThanOrEqual(20);
     for (const gw of [a, b]) expect(gw.output()).not.toContain('rate-limit store unavailable');
   });
 
