@@ -21,7 +21,8 @@ module.exports = (dir) => ({
     '^content-disposition$': path.join(__dirname, 'scripts/jest/content-disposition.cjs'),
   },
   moduleFileExtensions: ['ts', 'js', 'json', 'mjs', 'cjs'],
-  testTimeout: 60_000,
+  // A deadline for a test that hangs; a busy 2-core machine (CI next to other work) must not trip it.
+  testTimeout: 120_000,
   // Sockets, timers and child processes are closed by each suite's afterAll; a leak is a bug
   // that --detectOpenHandles finds, not something to paper over with forceExit.
   verbose: false,

@@ -34,7 +34,8 @@ export async function spawnGateway(transport: TransportEnv, env: Record<string, 
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: a deadline for a gateway that cannot start, which a busy machine must not trip.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${out}`);
     const live = await fetch(`${url}/health/live`).then((r) => r.ok, () => false);

@@ -103,7 +103,14 @@ export async function startRunner(transport: TransportEnv, extraEnv: Record<stri
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${out}`)), 20_000);
+    // A deadline for a runner that cannot start, not a measure of start-up time: on a busy
+    // 2-core machine Nest's start-up alone has taken over 20 s.
+    const timer = setTimeout(() => {
+      // Killed, not left behind: a live child keeps jest from ever exiting, which turned one
+      // slow start into a CI run that hung until it was killed.
+      child.kill('SIGKILL');
+      reject(new Error(`runner did not start:\n${out}`));
+    }, 60_000);
     const check = (): void => {
       if (out.includes('successfully started')) {
         clearTimeout(timer);

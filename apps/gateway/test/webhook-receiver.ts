@@ -43,7 +43,7 @@ export class WebhookReceiver {
     return this.received.map((r) => r.id);
   }
 
-  async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > until) throw new Error(`timed out; received ${this.received.length}, requests ${this.requests}`);

@@ -48,7 +48,8 @@ export function messageEvent(orgId: string, sessionId: string, text = `hello ${+
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+/** Polls `probe` until it yields a value; the deadline only ends a wait for something that never comes. */
+export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -129,11 +129,11 @@ export async function startStack(sandbox: WaSandbox, org: string): Promise<Stack
     rmSync(tempDir, { recursive: true, force: true });
   };
   try {
-    await until(() => (runner.child.exitCode !== null ? Promise.reject(new Error(`runner exited:\n${runner.output()}`)) : runner.output().includes('successfully started') || undefined), 'the runner', 20_000);
+    await until(() => (runner.child.exitCode !== null ? Promise.reject(new Error(`runner exited:\n${runner.output()}`)) : runner.output().includes('successfully started') || undefined), 'the runner', 60_000);
     await until(async () => {
       if (gateway.child.exitCode !== null) throw new Error(`gateway exited:\n${gateway.output()}`);
       return (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) || undefined;
-    }, 'the gateway', 20_000);
+    }, 'the gateway', 60_000);
   } catch (err) {
     await close();
     throw err;
