@@ -3,23 +3,74 @@
 //   scale-out: PostgreSQL + NATS (the services this machine runs)
 // With --node22 (CI), the embedded half runs once more under Node 22 from the npm registry.
 // Prints one closing line "tests: N passed, N failed" over all runs.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+//
+// The runs share nothing but the machine (own SQLite files, PostgreSQL schemas, NATS subject
+// prefixes and ports per suite; Node 22 in a tree of its own), so they run at the same time:
+// each is one jest process after another and spends much of its time waiting on sockets, timers
+// and child processes, which left the second core idle while they ran one after the other.
+// Inside each run, packages and test files still run one at a time.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { prepareNode22 } from './node22.mjs';
+import { Worker } from 'node:worker_threads';
+import { node22Tree } from './node22.mjs';
 import { ensureServices } from './services.mjs';
 import { SCALEOUT_ENV } from './scaleout-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const turbo = join(root, 'node_modules/.bin/turbo');
 const withNode22 = process.argv.includes('--node22');
 const profiles = withNode22 ? ['embedded', 'scaleout', 'node22'] : ['embedded', 'scaleout'];
-const workspaces = ['apps', 'packages'].flatMap((d) => readdirSync(join(root, d)).map((n) => join(root, d, n)));
+const workspacesOf = (dir) => ['apps', 'packages'].flatMap((d) => readdirSync(join(dir, d)).map((n) => join(dir, d, n)));
+const workspaces = workspacesOf(root);
+const started = Date.now();
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
-function run(args, env = {}) {
-  const r = spawnSync(turbo, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-  return r.status ?? 1;
+/** Runs turbo in `cwd`; with a tag, each output line is prefixed with it so that concurrent runs stay readable. */
+function turbo(args, { cwd = root, env = {}, tag } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(join(cwd, 'node_modules/.bin/turbo'), args, { cwd, env: { ...process.env, ...env }, stdio: tag ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (tag) for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (line) => process.stdout.write(`${tag} ${line}\n`));
+    child.once('error', () => resolve(1));
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+}
+
+/** One run of every package's jest suite; `--only`: the build ran once before, and is not restored under a running suite. */
+async function suite(profile, task, options) {
+  const t0 = Date.now();
+  const code = await turbo(['run', task, '--only', '--concurrency=1', '--', '--json', `--outputFile=.jest-results-${profile}.json`], { ...options, tag: `[${profile}]` });
+  return { code, ms: Date.now() - t0 };
+}
+
+/** Node 22 and better-sqlite3 for it (cached; compiled on a cache miss), in a worker so the other runs' output keeps flowing meanwhile. */
+function prepareNode22() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./node22.mjs', import.meta.url), { workerData: { prepareNode22: root } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+async function node22Suite() {
+  let tree;
+  try {
+    const n22 = await prepareNode22();
+    tree = node22Tree(root, n22.addon);
+    const result = await suite('node22', 'test', { cwd: tree.dir, env: { PATH: `${n22.bin}:${process.env.PATH}` } });
+    // The results belong next to the other runs' results, where the closing line reads them.
+    for (const w of workspacesOf(tree.dir)) {
+      const file = join(w, '.jest-results-node22.json');
+      if (existsSync(file)) copyFileSync(file, join(root, relative(tree.dir, w), '.jest-results-node22.json'));
+    }
+    return { ...result, version: n22.version };
+  } catch (err) {
+    process.stderr.write(`could not run the suite under Node 22: ${err.message}\n`);
+    return { code: 1, ms: 0, version: '' };
+  } finally {
+    tree?.remove();
+  }
 }
 
 function resultFiles(profile) {
@@ -28,28 +79,15 @@ function resultFiles(profile) {
 
 for (const profile of profiles) for (const f of resultFiles(profile)) rmSync(f);
 
-let failed = run(['run', 'build', '--output-logs=errors-only']);
-if (failed) process.exit(failed);
-
-const embedded = run(['run', 'test', '--concurrency=1', '--', '--json', '--outputFile=.jest-results-embedded.json']);
+const built = await turbo(['run', 'build', '--output-logs=errors-only']);
+if (built) process.exit(built);
 await ensureServices();
-const scaleout = run(['run', 'test:scaleout', '--concurrency=1', '--', '--json', '--outputFile=.jest-results-scaleout.json'], SCALEOUT_ENV);
 
-// Last, so the swap of better-sqlite3's addon to Node 22's ABI (and back) disturbs nothing else.
-let node22 = 0;
-let node22Version = '';
-if (withNode22) {
-  try {
-    const n22 = prepareNode22(root);
-    node22Version = n22.version;
-    node22 = n22.withNativeAddon(() =>
-      run(['run', 'test', '--concurrency=1', '--force', '--', '--json', '--outputFile=.jest-results-node22.json'], { PATH: `${n22.bin}:${process.env.PATH}` }),
-    );
-  } catch (err) {
-    process.stderr.write(`could not run the suite under Node 22: ${err.message}\n`);
-    node22 = 1;
-  }
-}
+const [embedded, scaleout, node22] = await Promise.all([
+  suite('embedded', 'test'),
+  suite('scaleout', 'test:scaleout', { env: SCALEOUT_ENV }),
+  withNode22 ? node22Suite() : undefined,
+]);
 
 let passed = 0;
 let failedTests = 0;
@@ -60,7 +98,8 @@ for (const profile of profiles) {
     failedTests += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
   }
 }
-const node22Part = withNode22 ? `; embedded on Node ${node22Version || '22'}: ${node22 === 0 ? 'ok' : 'FAILED'}` : '';
-process.stdout.write(`\nembedded (SQLite + TCP): ${embedded === 0 ? 'ok' : 'FAILED'}; scale-out (PostgreSQL + NATS): ${scaleout === 0 ? 'ok' : 'FAILED'}${node22Part}\n`);
+const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
+const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
+process.stdout.write(`\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}${node22Part}; all: ${minutes(Date.now() - started)}\n`);
 process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
-process.exit(embedded || scaleout || node22 ? 1 : 0);
+process.exit(embedded.code || scaleout.code || node22?.code ? 1 : 0);
