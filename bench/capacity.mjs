@@ -1,6 +1,6 @@
 // How many WhatsApp sessions one runner holds, measured against the sandbox in its own process:
 //   node bench/capacity.mjs [--sessions 1000] [--concurrency 20] [--reconnect-concurrency 20]
-//                           [--idle-seconds 30] [--scaleout] [--keep-logs]
+//                           [--idle-seconds 30] [--scaleout] [--keep-logs] [--profile DIR]
 // One gateway and one session runner (SQLite files and the TCP transport; --scaleout:
 // PostgreSQL at POSTGRES_URL and NATS at NATS_URL). It first measures the runner idle with no
 // session (the baseline), pairs N sessions through the REST API (create, start, QR, the virtual
@@ -29,6 +29,8 @@ const args = Object.fromEntries(
 );
 const scaleout = argv.includes('--scaleout');
 const keepLogs = argv.includes('--keep-logs');
+// A CPU profile of the restarted runner (the reconnect of all sessions), written when it stops.
+const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const N = args.sessions;
 const idleSeconds = args['idle-seconds'];
 const TARGET = { rssPerSessionMb: 2, reconnectS: 60 };
@@ -113,7 +115,7 @@ const cli = spawnSync(
 const key = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
 if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
 
-const startRunner = () => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'));
+const startRunner = (execArgv) => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), execArgv);
 let runner = startRunner();
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
@@ -122,7 +124,10 @@ const call = async (method, path, body) => {
   const res = await fetch(`${api}${path}`, { method, headers: body === undefined ? { authorization: headers.authorization, accept: 'application/json' } : headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   const json = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw Object.assign(new Error(`${method} ${path} answered ${res.status} ${json?.error?.code ?? text.slice(0, 200)}`), { code: `${res.status} ${json?.error?.code ?? ''}`.trim() });
+  if (!res.ok) {
+    const route = `${method} ${path.replace(/\/sessions\/[^/?]+/, '/sessions/:id').replace(/\?.*/, '')}`;
+    throw Object.assign(new Error(`${method} ${path} answered ${res.status} ${text.slice(0, 300)}`), { code: `${route} ${res.status} ${json?.error?.code ?? ''}`.trim() });
+  }
   return json;
 };
 
@@ -203,6 +208,7 @@ async function statuses() {
 const rows = [];
 const row = (figure, value, target = '', baseline = '') => rows.push({ figure, value, target, baseline });
 let exitCode = 0;
+let targetsMet = false;
 try {
   await until('the gateway to be ready (database and runner)', async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`)).status === 200, 120_000);
   // Nest and the database warm up for a while after readiness; the baseline is the settled runner.
@@ -222,13 +228,14 @@ try {
   const cpuBeforeStop = cpuSeconds(runner.pid);
   await runner.stop();
   const restarted = performance.now();
-  runner = startRunner();
+  runner = startRunner(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   let peakRss = 0;
   let reconnected;
   let seen = 0;
   let lastReport = performance.now();
   const reconnectDeadline = restarted + Math.max(180_000, N * 300);
   while (performance.now() < reconnectDeadline) {
+    if (runner.exit) throw new Error(runner.exit);
     peakRss = Math.max(peakRss, rssBytes(runner.pid) ?? 0);
     seen = await connectedDevices();
     if (seen >= connectedAfterPairing) {
@@ -274,11 +281,11 @@ try {
   const pad = (s, n) => String(s).padEnd(n);
   say(`${pad('figure', 46)}${pad('value', 58)}${pad('target', 12)}baseline`);
   for (const r of rows) say(`${pad(r.figure, 46)}${pad(r.value, 58)}${pad(r.target, 12)}${r.baseline}`);
-  say(`\n${scaleout ? 'PostgreSQL + NATS' : 'SQLite + TCP'}, Node ${process.version}${keepLogs ? `, logs in ${tmp}` : ''}`);
-  const met = perSession <= TARGET.rssPerSessionMb && reconnected !== undefined && reconnected <= TARGET.reconnectS && pairing.paired === N;
-  say(met ? 'targets met' : 'targets NOT met');
+  say(`\n${scaleout ? 'PostgreSQL + NATS' : 'SQLite + TCP'}, Node ${process.version}`);
+  targetsMet = perSession / 1024 / 1024 <= TARGET.rssPerSessionMb && reconnected !== undefined && reconnected <= TARGET.reconnectS && pairing.paired === N;
+  say(targetsMet ? 'targets met' : 'targets NOT met');
 } catch (err) {
-  process.stderr.write(`${err.stack ?? err}\n(logs in ${tmp})\n`);
+  process.stderr.write(`${err.stack ?? err}\n`);
   exitCode = 1;
 } finally {
   await Promise.all([gateway.stop(), runner.stop()]);
@@ -290,6 +297,7 @@ try {
     for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "bench_capacity_${runId}_${app}" CASCADE`);
     await client.end();
   }
-  if (exitCode === 0 && !keepLogs) rmSync(tmp, { recursive: true, force: true });
+  if (exitCode === 0 && targetsMet && !keepLogs) rmSync(tmp, { recursive: true, force: true });
+  else process.stderr.write(`logs in ${tmp}\n`);
 }
 process.exit(exitCode);

@@ -61,15 +61,20 @@ export const freePort = () =>
  * Spawns `node main` with its output appended to `logFile` (a thousand sessions log too much for a
  * terminal) and resolves `exited` with a sentence once it ends. `stop()` sends SIGTERM and waits.
  */
-export function spawnApp(name, main, env, logFile) {
+export function spawnApp(name, main, env, logFile, execArgv = []) {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...execArgv, main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(`${name} exited (${signal ?? code}); see ${logFile}`)));
+  let exit;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exit = `${name} exited (${signal ?? code}); see ${logFile}`))));
   return {
     pid: child.pid,
     exited,
+    /** Why it ended, once it has. */
+    get exit() {
+      return exit;
+    },
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
