@@ -24,9 +24,14 @@ describe('runner crashes in the middle of a burst', () => {
   let client: ApiClient;
   let sessionId: string;
   let generation = 0;
+  /** Every runner life's log, for the figures of what the send log decided. */
+  const logs: (() => string)[] = [];
 
-  const startOurRunner = async (): Promise<RunnerProcess> =>
-    startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `crash-${++generation}`, SEND_RESEND_PROOF_MS: '3000' }));
+  const startOurRunner = async (): Promise<RunnerProcess> => {
+    const r = await startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `crash-${++generation}`, SEND_RESEND_PROOF_MS: '3000' }));
+    logs.push(r.output);
+    return r;
+  };
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
@@ -94,7 +99,12 @@ describe('runner crashes in the middle of a burst', () => {
     for (const phone of CONTACTS) for (const m of sandbox.received(phone)) if (ids.has(m.id)) copies.set(m.id, (copies.get(m.id) ?? 0) + 1);
     const twice = [...copies.entries()].filter(([, n]) => n > 1);
     // For scripts/crash-test.mjs, which runs this many times and sums the results up.
-    process.stdout.write(`CRASH-RESULT ${JSON.stringify({ messages: MESSAGES, kills: KILLS, lost: MESSAGES - copies.size, duplicated: twice.length })}\n`);
+    const logged = (text: string): number => logs.reduce((n, out) => n + out().split(text).length - 1, 0);
+    const decisions = {
+      notResent: logged('not sending again: this id already went to WhatsApp') + logged('not sending again: WhatsApp acknowledged this id'),
+      resent: logged('sending again: no sign that this id left'),
+    };
+    process.stdout.write(`CRASH-RESULT ${JSON.stringify({ messages: MESSAGES, kills: KILLS, lost: MESSAGES - copies.size, duplicated: twice.length, ...decisions })}\n`);
     expect({ lost: MESSAGES - copies.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
   }, 600_000);
 });
