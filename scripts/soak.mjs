@@ -1,4 +1,4 @@
-// pnpm soak [--minutes 30] [--sessions 4] [--seed N] [--drain-seconds 120] [--calm]
+// pnpm soak [--minutes 30] [--sessions 4] [--seed N] [--drain-seconds 120] [--faults all|none|runner,gateway,sessions,webhooks]
 //
 // Mixed traffic on the scale-out cluster (scripts/lib/cluster.mjs: sandbox, 2 gateways, 3 runners,
 // PostgreSQL, NATS) for a while, with the faults production sees: a webhook receiver that is
@@ -31,7 +31,8 @@ const FD_GROWTH = 40;
 const GROWTH_MIN_SPAN_MS = 90_000;
 const SAMPLE_MS = 15_000;
 
-const USAGE = 'usage: pnpm soak [--minutes 30] [--sessions 4] [--seed N] [--drain-seconds 120] [--calm]';
+const USAGE = 'usage: pnpm soak [--minutes 30] [--sessions 4] [--seed N] [--drain-seconds 120] [--faults all|none|runner,gateway,sessions,webhooks]';
+const FAULT_KINDS = ['runner', 'gateway', 'sessions', 'webhooks'];
 let args;
 try {
   args = parseArgs({
@@ -40,8 +41,8 @@ try {
       sessions: { type: 'string', default: '4' },
       seed: { type: 'string', default: String(Date.now() % 1_000_000) },
       'drain-seconds': { type: 'string', default: '120' },
-      // The same traffic without any fault: tells what the faults cost from what is lost anyway.
-      calm: { type: 'boolean', default: false },
+      // Some faults or none: tells what each fault costs from what is lost anyway.
+      faults: { type: 'string', default: 'all' },
     },
   }).values;
 } catch (err) {
@@ -52,6 +53,11 @@ const minutes = Number(args.minutes);
 const sessionCount = Number(args.sessions);
 const seed = Number(args.seed);
 const drainMs = Number(args['drain-seconds']) * 1000;
+const faultKinds = args.faults === 'all' ? FAULT_KINDS : args.faults === 'none' ? [] : args.faults.split(',').map((f) => f.trim());
+if (faultKinds.some((f) => !FAULT_KINDS.includes(f))) {
+  process.stderr.write(`--faults: all, none or a comma-separated list of ${FAULT_KINDS.join(', ')}\n${USAGE}\n`);
+  process.exit(2);
+}
 if (!(minutes > 0 && minutes <= 24 * 60) || !Number.isInteger(sessionCount) || sessionCount < 1 || sessionCount > 20 || !Number.isInteger(seed) || !(drainMs >= 0)) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
@@ -83,7 +89,7 @@ await ensureServices();
 const receiver = await new SoakReceiver(random).start();
 const unexpectedExits = [];
 const kills = [];
-say(`soak: ${minutes} min, ${sessionCount} sessions, seed ${seed}${args.calm ? ', calm (no faults)' : ''}; starting the cluster...`);
+say(`soak: ${minutes} min, ${sessionCount} sessions, seed ${seed}, faults: ${faultKinds.join(', ') || 'none'}; starting the cluster...`);
 const cluster = await startCluster({
   org: 'soak',
   // The default schedule waits 5 minutes after the second failure, longer than a whole CI run:
@@ -144,13 +150,13 @@ try {
   const endAt = Date.now() + minutes * 60_000;
   const span = minutes * 60_000;
   // The faults, at fixed fractions of the run so that a short CI run has them all too.
-  const faults = args.calm ? [] : [
-    { at: 0.2, what: 'kill -9 runner-2', run: async () => killAndRestart('runner-2') },
-    { at: 0.3, what: 'stop and start a session', run: () => traffic.bounceSession(0) },
-    { at: 0.45, what: 'kill -9 gateway-1', run: async () => killAndRestart('gateway-1') },
-    { at: 0.6, what: 'stop and start a session', run: () => traffic.bounceSession(1) },
-    { at: 0.8, what: 'stop and start a session', run: () => traffic.bounceSession(2) },
-  ];
+  const faults = [
+    { at: 0.2, kind: 'runner', what: 'kill -9 runner-2', run: async () => killAndRestart('runner-2') },
+    { at: 0.3, kind: 'sessions', what: 'stop and start a session', run: () => traffic.bounceSession(0) },
+    { at: 0.45, kind: 'gateway', what: 'kill -9 gateway-1', run: async () => killAndRestart('gateway-1') },
+    { at: 0.6, kind: 'sessions', what: 'stop and start a session', run: () => traffic.bounceSession(1) },
+    { at: 0.8, kind: 'sessions', what: 'stop and start a session', run: () => traffic.bounceSession(2) },
+  ].filter((f) => faultKinds.includes(f.kind));
   async function killAndRestart(name) {
     kills.push({ name, at: Date.now() });
     await cluster.kill(name, 'SIGKILL');
@@ -161,7 +167,7 @@ try {
     log(`${name} started again`);
   }
   // Receiver moods cycle: fine, slow, fine, down; the down phase is bounded so retries outlast it.
-  const moods = args.calm
+  const moods = !faultKinds.includes('webhooks')
     ? [['ok', 60_000]]
     : [
         ['ok', 40_000],
@@ -282,5 +288,5 @@ function report(r, growth) {
   }
   for (const l of growth.exceeded) say(`  !! ${l.process} grew beyond the bound`);
   for (const e of unexpectedExits) say(`  !! ${e}`);
-  say(`faults: ${kills.map((k) => `${k.name} killed at ${Math.round((k.at - t0) / 1000)} s`).join(', ') || 'none'}`);
+  say(`kills: ${kills.map((k) => `${k.name} killed at ${Math.round((k.at - t0) / 1000)} s`).join(', ') || 'none'}`);
 }

@@ -48,8 +48,10 @@ export function freePort() {
 export function processStats(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
-    return { rssBytes: rssKb * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+    // A process that has exited but not been reaped yet has no VmRSS line (and no descriptors).
+    const rssKb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    if (rssKb === undefined) return undefined;
+    return { rssBytes: Number(rssKb) * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return undefined;
   }
