@@ -37,10 +37,14 @@ function turbo(args, { cwd = root, env = {}, tag } = {}) {
   });
 }
 
-/** One run of every package's jest suite; `--only`: the build ran once before, and is not restored under a running suite. */
+/**
+ * One run of every package's jest suite. `--only`: the build ran once before, and is not
+ * restored under a running suite. `--continue`: a failing package does not hide what the
+ * packages after it would have said.
+ */
 async function suite(profile, task, options) {
   const t0 = Date.now();
-  const code = await turbo(['run', task, '--only', '--concurrency=1', '--', '--json', `--outputFile=.jest-results-${profile}.json`], { ...options, tag: `[${profile}]` });
+  const code = await turbo(['run', task, '--only', '--continue', '--concurrency=1', '--', '--json', `--outputFile=.jest-results-${profile}.json`], { ...options, tag: `[${profile}]` });
   return { code, ms: Date.now() - t0 };
 }
 
