@@ -29,8 +29,9 @@ const args = Object.fromEntries(
 );
 const scaleout = argv.includes('--scaleout');
 const keepLogs = argv.includes('--keep-logs');
-// A CPU profile of the restarted runner (the reconnect of all sessions), written when it stops.
+// CPU profiles of the runner, written when it stops: one of pairing and idling, one of the restart.
 const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
+const runnerExecArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const N = args.sessions;
 const idleSeconds = args['idle-seconds'];
 const TARGET = { rssPerSessionMb: 2, reconnectS: 60 };
@@ -115,7 +116,7 @@ const cli = spawnSync(
 const key = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
 if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
 
-const startRunner = (execArgv) => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), execArgv);
+const startRunner = () => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), runnerExecArgv);
 let runner = startRunner();
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
@@ -224,42 +225,50 @@ try {
   const perSession = connectedAfterPairing ? (loaded.rss - baselineRss) / connectedAfterPairing : NaN;
   const apiStatuses = await statuses();
 
-  say(`restarting the runner (same RUNNER_ID, RECONNECT_CONCURRENCY=${args['reconnect-concurrency']})...`);
+  // The sessions that must come back: the ones the API reports connected. A device the sandbox
+  // still counts although its session failed in the API (a pairing the runner gave up on) is not
+  // resumed after a restart, so waiting for the sandbox's own count could never end.
+  const expected = apiStatuses.connected ?? 0;
+  say(`restarting the runner (same RUNNER_ID, RECONNECT_CONCURRENCY=${args['reconnect-concurrency']}); waiting for ${expected} sessions...`);
   const cpuBeforeStop = cpuSeconds(runner.pid);
   await runner.stop();
   const restarted = performance.now();
-  runner = startRunner(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const since = () => (performance.now() - restarted) / 1000;
+  runner = startRunner();
   let peakRss = 0;
   let reconnected;
+  let ninetyNine;
   let seen = 0;
   let lastReport = performance.now();
-  const reconnectDeadline = restarted + Math.max(180_000, N * 300);
+  const reconnectDeadline = restarted + Math.max(180_000, N * 180);
   while (performance.now() < reconnectDeadline) {
     if (runner.exit) throw new Error(runner.exit);
     peakRss = Math.max(peakRss, rssBytes(runner.pid) ?? 0);
     seen = await connectedDevices();
-    if (seen >= connectedAfterPairing) {
-      reconnected = (performance.now() - restarted) / 1000;
+    if (ninetyNine === undefined && seen >= Math.ceil(expected * 0.99)) ninetyNine = since();
+    if (seen >= expected) {
+      reconnected = since();
       break;
     }
     if (performance.now() - lastReport > 5_000) {
       lastReport = performance.now();
-      progress(`${seen}/${connectedAfterPairing} connected again after ${Math.round((performance.now() - restarted) / 1000)} s, runner RSS ${mb(rssBytes(runner.pid) ?? 0)} MB`);
+      progress(`${seen}/${expected} connected again after ${Math.round(since())} s, runner RSS ${mb(rssBytes(runner.pid) ?? 0)} MB`);
     }
     await sleep(250);
   }
   const reconnectCpu = cpuSeconds(runner.pid);
   // The gateway's view catches up through runner events; wait for it within a bound.
+  let after = {};
   const apiConnected = await until(
     'the API to report the sessions connected',
-    async () => ((await statuses()).connected ?? 0) >= connectedAfterPairing && (await statuses()).connected,
+    async () => ((after = await statuses()).connected ?? 0) >= expected,
     60_000,
     1_000,
-  ).catch(() => undefined);
-  const apiReconnected = (performance.now() - restarted) / 1000;
+  ).catch(() => false);
+  const apiReconnected = since();
 
   const failed = [...pairing.failures].map(([reason, count]) => `${count} × ${reason}`).join('; ') || 'none';
-  row('sessions paired (connected at the sandbox)', `${pairing.paired} (${connectedAfterPairing})`, String(N));
+  row('sessions paired (devices connected at the sandbox)', `${pairing.paired} (${connectedAfterPairing})`, String(N));
   row('pairing failures', failed, '0');
   row('time to pair all', `${pairing.seconds.toFixed(1)} s (${(pairing.seconds / Math.max(1, pairing.paired)).toFixed(2)} s each, ${args.concurrency} at a time)`);
   row('API statuses after pairing', JSON.stringify(apiStatuses));
@@ -270,10 +279,11 @@ try {
   row('runner open file descriptors', String(loaded.fds), '', String(baseline.fds));
   row(
     'restart: all connected again at the sandbox',
-    reconnected === undefined ? `not within ${Math.round((reconnectDeadline - restarted) / 1000)} s (${seen}/${connectedAfterPairing})` : `${reconnected.toFixed(1)} s`,
+    reconnected === undefined ? `not within ${Math.round((reconnectDeadline - restarted) / 1000)} s (${seen}/${expected})` : `${reconnected.toFixed(1)} s (${expected} sessions)`,
     `<= ${TARGET.reconnectS} s`,
   );
-  row('restart: all connected in the API', apiConnected ? `${apiReconnected.toFixed(1)} s` : `not within 60 s more (${JSON.stringify(await statuses())})`);
+  row('restart: 99% connected again at the sandbox', ninetyNine === undefined ? 'never' : `${ninetyNine.toFixed(1)} s`);
+  row('restart: all connected in the API', apiConnected ? `${apiReconnected.toFixed(1)} s` : `not within 60 s more (${JSON.stringify(after)})`);
   row('restart: runner CPU until all connected', `${reconnectCpu.toFixed(1)} s (previous life used ${cpuBeforeStop.toFixed(1)} s in all)`);
   row('restart: peak runner RSS while reconnecting', `${mb(peakRss)} MB`);
 
