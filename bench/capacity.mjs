@@ -119,6 +119,13 @@ if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stder
 const startRunner = () => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), runnerExecArgv);
 let runner = startRunner();
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
+// Ctrl-C must not leave a runner with a thousand sockets, the gateway and the sandbox behind.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    process.stderr.write(`${signal}: stopping the runner, the gateway and the sandbox...\n`);
+    void Promise.allSettled([runner.stop(), gateway.stop(), sandbox.stop()]).then(() => process.exit(130));
+  });
+}
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 const call = async (method, path, body) => {
@@ -173,6 +180,8 @@ async function pairAll() {
   let next = 0;
   let paired = 0;
   let lastReport = performance.now();
+  // The worst 5-second window: a runner whose loop stalls this long renews its leases late.
+  const worstLag = { p99: 0, max: 0 };
   const started = performance.now();
   const worker = async () => {
     while (next < N) {
@@ -186,12 +195,18 @@ async function pairAll() {
       }
       if (performance.now() - lastReport > 5_000) {
         lastReport = performance.now();
-        progress(`${paired} paired, ${[...failures.values()].reduce((a, b) => a + b, 0)} failed, ${Math.round((performance.now() - started) / 1000)} s, runner RSS ${mb(rssBytes(runner.pid) ?? 0)} MB`);
+        const lag = await eventLoopLag().catch(() => ({ p99: NaN, max: NaN }));
+        worstLag.p99 = Math.max(worstLag.p99, lag.p99);
+        worstLag.max = Math.max(worstLag.max, lag.max);
+        progress(
+          `${paired} paired, ${[...failures.values()].reduce((a, b) => a + b, 0)} failed, ${Math.round((performance.now() - started) / 1000)} s, ` +
+            `runner RSS ${mb(rssBytes(runner.pid) ?? 0)} MB, event-loop lag p99 ${lag.p99.toFixed(0)} ms, max ${lag.max.toFixed(0)} ms`,
+        );
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.concurrency, N) }, worker));
-  return { paired, failures, seconds: (performance.now() - started) / 1000 };
+  return { paired, failures, seconds: (performance.now() - started) / 1000, worstLag };
 }
 
 /** Every session's status through the API, page by page. */
@@ -272,6 +287,7 @@ try {
   row('pairing failures', failed, '0');
   row('time to pair all', `${pairing.seconds.toFixed(1)} s (${(pairing.seconds / Math.max(1, pairing.paired)).toFixed(2)} s each, ${args.concurrency} at a time)`);
   row('API statuses after pairing', JSON.stringify(apiStatuses));
+  row('event-loop lag while pairing (worst 5 s: p99 / max)', `${pairing.worstLag.p99.toFixed(0)} / ${pairing.worstLag.max.toFixed(0)} ms`);
   row('runner RSS', `${mb(loaded.rss)} MB`, '', `${mb(baselineRss)} MB with 0 sessions`);
   row('runner RSS per connected session', `${mb(perSession)} MB`, `<= ${TARGET.rssPerSessionMb} MB`);
   row(`runner idle CPU over ${idleSeconds} s`, `${loaded.cpuPercent.toFixed(1)}% of a core`, '', `${baseline.cpuPercent.toFixed(1)}% with 0 sessions`);
