@@ -88,8 +88,10 @@ describe('runner crashes in the middle of a burst', () => {
       'every outbox entry to be handed over',
       async () => {
         for (const s of sent) {
-          const entry = await client.json<{ status: string }>(`/sessions/${sessionId}/outbox/${s.outboxId}`);
-          if (entry.status === 'queued' || entry.status === 'sending') return false;
+          // `sending` without an error is handed over and waiting for its receipt (which a kill
+          // can cost: the dead runner may have taken it); with an error, a retry is still due.
+          const entry = await client.json<{ status: string; error: string | null }>(`/sessions/${sessionId}/outbox/${s.outboxId}`);
+          if (entry.status === 'queued' || (entry.status === 'sending' && entry.error !== null)) return false;
         }
         return true;
       },
