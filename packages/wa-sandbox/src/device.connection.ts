@@ -120,6 +120,8 @@ export class DeviceConnection {
       return;
     }
     const node = await this.baileys.decodeBinaryNode(this.noise.decrypt(frame));
-    await this.events.onNode(this, node);
+    // A stanza the server cannot act on is answered (or ignored) on its own, as on WhatsApp: the
+    // connection stays up. Only a broken frame or handshake ends it.
+    await this.events.onNode(this, node).catch(() => undefined);
   }
 }

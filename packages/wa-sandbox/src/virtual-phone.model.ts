@@ -27,6 +27,9 @@ export class VirtualPhone {
   readonly received: ReceivedMessage[] = [];
   readonly presences: ReceivedPresence[] = [];
   readonly sent = new Map<string, SentRecord>();
+  /** Retry receipts this phone sent, per message id; and retries it served, per message id and device. */
+  readonly retriesAsked = new Map<string, number>();
+  readonly retriesServed = new Map<string, number>();
   readonly polls = new Map<string, PollRecord>();
   private readonly freePreKeys: number[] = [];
 
@@ -102,9 +105,18 @@ export class VirtualPhone {
     return proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish();
   }
 
+  get registrationId(): number {
+    return this.creds.registrationId;
+  }
+
   async ensureSession(jid: string, bundle: () => Promise<PreKeyBundle | undefined>): Promise<boolean> {
     const { exists } = await this.signal.validateSession(jid);
     if (exists) return true;
+    return this.renewSession(jid, bundle);
+  }
+
+  /** A fresh session from a new pre-key bundle, as a WhatsApp client does when a device asks it to retry. */
+  async renewSession(jid: string, bundle: () => Promise<PreKeyBundle | undefined>): Promise<boolean> {
     const next = await bundle();
     if (!next) return false;
     const { generateSignalPubKey } = this.baileys;

@@ -964,7 +964,17 @@ export class WaSandbox {
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    // A device acknowledges a message it decrypted with a receipt rather than an ack (any type
+    // but `retry`, which asks for it again).
+    if (node.attrs.type !== 'retry') {
+      const receipted = new Set([node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')]);
+      for (const [key, stanza] of companion.unacked) if (stanza.tag === 'message' && receipted.has(stanza.attrs.id ?? '')) companion.unacked.delete(key);
+    }
     const target = this.accountFor(node.attrs.to ?? '');
+    if (node.attrs.type === 'retry' && target) {
+      void this.resendFromPhone(target, companion, node.attrs.id ?? '').catch(() => undefined);
+      return;
+    }
     if (!target || target === companion.account) return;
     const ids = [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean);
     const type = node.attrs.type;
@@ -1028,12 +1038,20 @@ export class WaSandbox {
       const ciphertext = bytes(enc);
       if (!ciphertext) continue;
       const encType = enc.attrs.type;
-      const decoded =
-        encType === 'skmsg' && origin.group
-          ? await phone.decryptGroup(origin.group, origin.author, ciphertext)
-          : encType === 'pkmsg' || encType === 'msg'
-            ? await phone.decrypt(origin.author, encType, ciphertext)
-            : undefined;
+      let decoded: ProtoMessage | undefined;
+      try {
+        decoded =
+          encType === 'skmsg' && origin.group
+            ? await phone.decryptGroup(origin.group, origin.author, ciphertext)
+            : encType === 'pkmsg' || encType === 'msg'
+              ? await phone.decrypt(origin.author, encType, ciphertext)
+              : undefined;
+      } catch {
+        // What a WhatsApp client does when it cannot decrypt: a retry receipt to the sending device,
+        // which then sends the message again on a fresh session.
+        this.askToRetry(account, stanza, origin);
+        return;
+      }
       if (!decoded) continue;
       await phone.acceptSenderKey(origin.author, decoded);
       message = { ...(message ?? {}), ...decoded };
@@ -1078,6 +1096,44 @@ export class WaSandbox {
       }, this.options.deliveryReceiptDelayMs);
       this.timers.add(timer);
     }
+  }
+
+  /** A retry receipt from a virtual phone to the companion device whose message it could not decrypt. */
+  private askToRetry(account: Account, stanza: BinaryNode, origin: { author: string; group?: string }): void {
+    const device = this.deviceFor(origin.author);
+    if (device?.kind !== 'companion') return;
+    const id = stanza.attrs.id ?? '';
+    const phone = account.phone;
+    const count = (phone.retriesAsked.get(id) ?? 0) + 1;
+    if (count > MAX_RETRIES) return;
+    phone.retriesAsked.set(id, count);
+    const registration = Buffer.alloc(4);
+    registration.writeUInt32BE(phone.registrationId);
+    this.deliverNode(device.companion, {
+      tag: 'receipt',
+      attrs: { id, t: unixNow(), type: 'retry', ...(origin.group ? { from: origin.group, participant: phone.info.lid } : { from: phone.info.lid }) },
+      content: [
+        { tag: 'retry', attrs: { count: String(count), id, t: unixNow(), v: '1' } },
+        { tag: 'registration', attrs: {}, content: registration },
+      ],
+    });
+  }
+
+  /**
+   * A companion could not decrypt a message from a virtual phone and asks for it again: the phone
+   * builds a fresh session from a new pre-key bundle of that device and sends the same id again.
+   */
+  private async resendFromPhone(target: Account, companion: Companion, id: string): Promise<void> {
+    const sent = target.phone.sent.get(id);
+    if (!sent || sent.chat.endsWith('@g.us')) return;
+    const deviceJid = this.lid(companion.account, companion.deviceId);
+    const count = (target.phone.retriesServed.get(`${id}|${deviceJid}`) ?? 0) + 1;
+    if (count > MAX_RETRIES) return;
+    target.phone.retriesServed.set(`${id}|${deviceJid}`, count);
+    if (!(await target.phone.renewSession(deviceJid, () => this.takeBundle(deviceJid)))) return;
+    const own = companion.account === target;
+    const message = own ? { deviceSentMessage: { destinationJid: sent.chat, message: sent.message } } : sent.message;
+    await this.deliverFromPhone(target, { kind: 'companion', companion }, id, message, { type: stanzaTypeOf(sent.message), ...(own ? { recipient: sent.chat } : {}) });
   }
 
   private receiptToAccount(from: Account, to: Account, ids: string[], type: ReceiptType, group?: string): void {
@@ -1336,6 +1392,9 @@ export class WaSandbox {
     }
   }
 }
+
+/** Retry receipts per message and device before a client gives up, as WhatsApp's do. */
+const MAX_RETRIES = 5;
 
 function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined): string {
   return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}`;
