@@ -1,0 +1,71 @@
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { eventually } from './lease-fixture';
+import { ApiClient } from './session-fixture';
+
+/**
+ * Stop and start, again and again, with messages both ways in between: the encryption sessions
+ * the runner stores must stay in step with the contacts' phones, or messages are lost in silence
+ * (the sandbox's phones, like WhatsApp's, ask for a retry when they cannot decrypt). Found by the
+ * soak: with stale acks redelivered and a connection dropped on a decryption failure, two of every
+ * three messages after a restart were lost.
+ *
+ * Embedded configuration only, for now: on PostgreSQL one message in a few dozen after a restart
+ * still cannot be decrypted by the contact (the runner's log shows "No matching sessions" and
+ * "Bad MAC" on the way back), which is an open bug of the runner's key store, named in the README.
+ */
+(scaleOut ? describe.skip : describe)('a session stopped and started many times', () => {
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let id: string;
+  const CONTACTS = ['15557030001', '15557030002'];
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    for (const c of CONTACTS) await sandbox.createPhone(c);
+    const transport = await transportEnv();
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
+    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100' });
+    client = new ApiClient(() => gw.url, idp, 'org-restarts');
+    id = (await client.linkSession(sandbox, '15557030999')).id;
+  }, 120_000);
+  afterAll(async () => {
+    await runner?.stop();
+    await gw?.close();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+  it('sends and receives every message across eight stop/start cycles, without a decryption error', async () => {
+    const me = '15557030999@s.whatsapp.net';
+    const lost: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const ids: [string, string][] = [];
+      const inbound: string[] = [];
+      for (const c of CONTACTS) {
+        for (let i = 0; i < 3; i++) {
+          const res = await client.call(`/sessions/${id}/messages`, { method: 'POST', headers: { prefer: 'respond-async' }, body: { chat: `${c}@s.whatsapp.net`, type: 'text', text: `r${round} ${i}` } });
+          ids.push([c, ((await res.json()) as { waMessageId: string }).waMessageId]);
+        }
+        inbound.push((await sandbox.sendMessage(c, me, { type: 'text', text: `from ${c} r${round}` })).id);
+      }
+      await eventually(`round ${round} sent`, () => ids.every(([c, mid]) => sandbox.received(c).some((m) => m.id === mid)), 20_000).catch(() => {
+        lost.push(...ids.filter(([c, mid]) => !sandbox.received(c).some((m) => m.id === mid)).map(([c, mid]) => `to ${c} in round ${round}: ${mid}`));
+      });
+      await eventually(`round ${round} received`, async () => {
+        for (const mid of inbound) if ((await client.call(`/sessions/${id}/messages/${mid}`)).status !== 200) return false;
+        return true;
+      }, 20_000).catch(() => lost.push(`inbound of round ${round}`));
+      await client.call(`/sessions/${id}/stop`, { method: 'POST' });
+      await client.call(`/sessions/${id}/start`, { method: 'POST' });
+      await client.waitForStatus(id, ['connected']);
+    }
+    const out = runner.output();
+    expect(lost).toEqual([]);
+    expect(['MessageCounterError', 'Bad MAC', 'No matching sessions'].filter((e) => out.includes(e))).toEqual([]);
+  }, 300_000);
+});
