@@ -3,7 +3,7 @@
 // the fixture every case draws its valid parts from: keys with and without capabilities, a
 // key of another organization, a session linked by QR and connected, a sent message and poll,
 // webhooks, and resources that destructive operations may use up.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -227,9 +227,20 @@ async function buildFixture({ url, ownerToken, control, gatewayEnv, log }) {
   const sacrificialKey = await key(['send'], 'fuzz revocable');
 
   // Another organization's key: the CLI is the only way to create one (keys never cross orgs).
-  const cli = spawnSync(process.execPath, [GATEWAY_CLI, 'api-key', 'create', '--org', OTHER_ORG, '--capabilities', 'send,manage', '--name', 'fuzz other org'], {
-    env: { PATH: process.env.PATH ?? '', ...gatewayEnv },
-    encoding: 'utf8',
+  // Not spawnSync: a blocked event loop cannot see the gateway close the idle keep-alive
+  // connection (after 5 s, which a busy machine's CLI start outlasts), and the next call below
+  // then went out on the closed socket ("fetch failed: other side closed").
+  const cli = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [GATEWAY_CLI, 'api-key', 'create', '--org', OTHER_ORG, '--capabilities', 'send,manage', '--name', 'fuzz other org'], {
+      env: { PATH: process.env.PATH ?? '', ...gatewayEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', (err) => resolve({ status: null, stdout, stderr: `${stderr}${err.message}` }));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
   const otherToken = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
   if (cli.status !== 0 || !otherToken) throw new Error(`fuzz setup: the gateway CLI could not create a key:\n${cli.stdout}${cli.stderr}`);
