@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { dropTestSchemas } from './harness';
 
 export interface LeaseRow {
   owner: string;
@@ -38,4 +39,13 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Gateway settings of the fault suites: no pacing, and the outbox looks for work every 100 ms. */
+export const UNPACED_GATEWAY = { SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100' } as const;
+
+/** Closes a suite's parts in order (each may be missing when beforeAll failed), then drops its schemas. */
+export async function teardown(...closers: Array<() => Promise<unknown> | undefined>): Promise<void> {
+  for (const close of closers) await close();
+  await dropTestSchemas();
 }

@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
-import { eventually } from './lease-fixture';
+import { sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 
 /**
@@ -40,18 +40,12 @@ describe('runner crashes in the middle of a burst', () => {
     transport = await transportEnv();
     runnerDb = testDatabaseUrl('runner');
     runner = await startOurRunner();
-    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100', OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '2000', SEND_SYNC_TIMEOUT_MS: '5000' });
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY, OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '2000', SEND_SYNC_TIMEOUT_MS: '5000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     sessionId = (await client.linkSession(sandbox, '15557020999')).id;
   }, 120_000);
 
-  afterAll(async () => {
-    await runner?.stop();
-    await gw?.close();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => sandbox?.stop(), () => idp?.close()));
 
   it(`delivers each of ${MESSAGES} messages exactly once across ${KILLS} kills`, async () => {
     const sent: { outboxId: string; waMessageId: string; contact: string }[] = [];

@@ -2,7 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 import { ApiClient } from './session-fixture';
-import { leaseOwner as leaseOwnerOf } from './lease-fixture';
+import { leaseOwner as leaseOwnerOf, UNPACED_GATEWAY } from './lease-fixture';
 
 /**
  * Scale-out only (PostgreSQL + NATS): two runner processes share one runner database. Commands
@@ -47,7 +47,7 @@ describe('two session runners sharing the work', () => {
     transport = await transportEnv();
     runnerDb = testDatabaseUrl('runners');
     for (const id of ['runner-a', 'runner-b']) runners.set(id, await startRunner(transport, runnerEnv(id)));
-    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100' });
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY });
     client = new ApiClient(() => gw.url, idp, ORG);
   });
 

@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
-import { eventually, leaseRows } from './lease-fixture';
+import { sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { eventually, leaseRows, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -39,7 +39,7 @@ describe('a runner that wakes after losing its leases', () => {
     transport = await transportEnv();
     runnerDb = testDatabaseUrl('runners');
     for (const id of ['runner-a', 'runner-b']) runners.set(id, await startRunner(transport, sandboxRunnerEnv(sandbox, { RUNNER_ID: id, DATABASE_URL: runnerDb })));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100' });
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['session.status'] } });
     receiver.secrets = [hook.secret];
@@ -51,11 +51,7 @@ describe('a runner that wakes after losing its leases', () => {
       if (r.child.exitCode === null) r.child.kill('SIGCONT');
       await r.stop();
     }
-    await gw?.close();
-    await receiver?.close();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
+    await teardown(() => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close());
   });
 
   it.each([1, 2])('pause %i: the survivor takes every session over and the woken runner disturbs none of them', async () => {

@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { eventually } from './lease-fixture';
+import { sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 
 /**
@@ -29,17 +29,11 @@ import { ApiClient } from './session-fixture';
     for (const c of CONTACTS) await sandbox.createPhone(c);
     const transport = await transportEnv();
     runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', OUTBOX_POLL_INTERVAL_MS: '100' });
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY });
     client = new ApiClient(() => gw.url, idp, 'org-restarts');
     id = (await client.linkSession(sandbox, '15557030999')).id;
   }, 120_000);
-  afterAll(async () => {
-    await runner?.stop();
-    await gw?.close();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => sandbox?.stop(), () => idp?.close()));
   it('sends and receives every message across eight stop/start cycles, without a decryption error', async () => {
     const me = '15557030999@s.whatsapp.net';
     const lost: string[] = [];
