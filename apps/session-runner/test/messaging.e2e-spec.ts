@@ -78,6 +78,21 @@ describe(MessagingController.name, () => {
     });
   });
 
+  it('paces the sends of a session where it lives: concurrent hand-overs go out at least the interval apart, and one too far out is told when to come back', async () => {
+    const pacing = { minIntervalMs: 400, jitterMs: 0, maxWaitMs: 2_000 };
+    const paced = (text: string, p = pacing) =>
+      runner.call<ExecuteResult>(RPC_MESSAGING.execute, { ...ref(), outboxId: newId(), waMessageId: generateMessageId(), action: { kind: 'send', chat: contact.jid, content: { type: 'text', text } }, attempt: 1, pacing: p });
+    const started = Date.now();
+    const results = await Promise.all([paced('paced 1'), paced('paced 2'), paced('paced 3')]);
+    // Three turns 400 ms apart: the last cannot have gone out before 800 ms (a lower bound only).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    const far = [paced('far 1', { ...pacing, minIntervalMs: 5_000 }), paced('far 2', { ...pacing, minIntervalMs: 5_000 })];
+    const settled = await Promise.allSettled(far);
+    expect(settled[0].status).toBe('fulfilled');
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { code: 'rate_limited', details: { retryAfterMs: expect.any(Number) } } });
+  });
+
   it('replies to a received message, quoting it', async () => {
     const incoming = await fromContact({ type: 'text', text: 'question?' });
     const result = await send({ type: 'text', text: 'answer' }, { replyTo: { id: incoming, chat: contact.lid, sender: contact.lid } });
@@ -318,19 +333,5 @@ describe(MessagingController.name, () => {
     });
     // Read from what the runner stored, as after a restart: our own messages still name us.
     await expect(get(poll.waMessageId)).resolves.toMatchObject({ fromMe: true, sender: owner.jid });
-  });
-  it('paces the sends of a session where it lives: concurrent hand-overs go out at least the interval apart, and one too far out is told when to come back', async () => {
-    const pacing = { minIntervalMs: 400, jitterMs: 0, maxWaitMs: 2_000 };
-    const paced = (text: string, p = pacing) =>
-      runner.call<ExecuteResult>(RPC_MESSAGING.execute, { ...ref(), outboxId: newId(), waMessageId: generateMessageId(), action: { kind: 'send', chat: contact.jid, content: { type: 'text', text } }, attempt: 1, pacing: p });
-    const started = Date.now();
-    const results = await Promise.all([paced('paced 1'), paced('paced 2'), paced('paced 3')]);
-    // Three turns 400 ms apart: the last cannot have gone out before 800 ms (a lower bound only).
-    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
-    expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
-    const far = [paced('far 1', { ...pacing, minIntervalMs: 5_000 }), paced('far 2', { ...pacing, minIntervalMs: 5_000 })];
-    const settled = await Promise.allSettled(far);
-    expect(settled[0].status).toBe('fulfilled');
-    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { code: 'rate_limited', details: { retryAfterMs: expect.any(Number) } } });
   });
 });

@@ -208,6 +208,18 @@ export class MessageStore implements WaMessageLookup {
     );
   }
 
+  /**
+   * Saves a received message unless it is stored already, and says which: WhatsApp delivers a
+   * message again when the device that decrypted it died before acknowledging it (on this runner
+   * or one that owned the session before), and that copy must not become a second event.
+   */
+  async saveIfNew(input: StoredMessageInput): Promise<boolean> {
+    const known = await this.messages.existsBy({ sessionId: input.sessionId, chatJid: input.key.chatJid, messageId: input.key.id, fromMe: input.key.fromMe });
+    if (known) return false;
+    await this.save(input);
+    return true;
+  }
+
   async saveLidMapping(sessionId: string, mapping: WaLidMapping): Promise<void> {
     await this.lids.upsert({ sessionId, lid: mapping.lid, pn: mapping.pn }, ['sessionId', 'lid']);
   }

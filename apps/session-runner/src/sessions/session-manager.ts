@@ -375,7 +375,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       ),
       connection.on('message', (m) =>
         record(async () => {
-          await this.messages.save({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw });
+          if (!(await this.messages.saveIfNew({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw }))) return;
           const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
           const sender = m.key.participant ?? m.key.chatJid;
           await this.events.record(orgId, sessionId, 'message.received', {
