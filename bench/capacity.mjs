@@ -305,8 +305,8 @@ try {
 
   say('');
   const pad = (s, n) => String(s).padEnd(n);
-  say(`${pad('figure', 46)}${pad('value', 58)}${pad('target', 12)}baseline`);
-  for (const r of rows) say(`${pad(r.figure, 46)}${pad(r.value, 58)}${pad(r.target, 12)}${r.baseline}`);
+  say(`${pad('figure', 54)}${pad('value', 58)}${pad('target', 12)}baseline`);
+  for (const r of rows) say(`${pad(r.figure, 54)}${pad(r.value, 58)}${pad(r.target, 12)}${r.baseline}`);
   say(`\n${scaleout ? 'PostgreSQL + NATS' : 'SQLite + TCP'}, Node ${process.version}`);
   targetsMet = perSession / 1024 / 1024 <= TARGET.rssPerSessionMb && reconnected !== undefined && reconnected <= TARGET.reconnectS && pairing.paired === N;
   say(targetsMet ? 'targets met' : 'targets NOT met');
