@@ -125,7 +125,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     logFormat: resolveLogFormat(envEnum(env, 'LOG_FORMAT', LOG_FORMATS, 'auto')),
     leaseTtlMs: envInt(env, 'LEASE_TTL_MS', 10_000, 3_000, 600_000),
     reconnect: {
-      concurrency: envInt(env, 'RECONNECT_CONCURRENCY', 20, 1, 10_000),
+      concurrency: envInt(env, 'RECONNECT_CONCURRENCY', 50, 1, 10_000),
       jitterMs: envInt(env, 'RECONNECT_JITTER_MS', 500, 0, 60_000),
     },
     whatsapp: {

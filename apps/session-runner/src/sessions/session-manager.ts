@@ -21,7 +21,14 @@ interface OwnedSession {
   unsubscribe: () => void;
   /** Set once this runner found the lease gone: nothing of this session may act any more. */
   fenced: boolean;
+  /** Set while the lease, expired by our clock, is being checked against the database. */
+  checking: boolean;
+  /** Socket events that came in while checking, run in order once the lease proves ours. */
+  pending: Array<() => void>;
 }
+
+/** Events held back while a lease is checked; past this the session is let go of rather than buffered without end. */
+const MAX_PENDING_EVENTS = 10_000;
 
 /** How long a resume waits for a session to reach a settled state before its slot goes to the next. */
 const RESUME_SETTLE_MS = 20_000;
@@ -236,13 +243,16 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
 
   private async tryOwn(ref: SessionRef): Promise<OwnedSession | undefined> {
     const existing = this.owned.get(ref.sessionId);
-    if (existing && this.holds(existing)) return existing;
+    if (existing && !existing.fenced) {
+      if (this.holds(existing)) return existing;
+      throw new AppError('session_unavailable', "this runner is checking its lease of the session; try again", { sessionId: ref.sessionId });
+    }
     const lease = await this.leases.acquire(ref.sessionId, this.config.runnerId, this.config.leaseTtlMs);
     if (!lease) return undefined;
     const connection = this.engine.connection(ref.sessionId);
-    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined, fenced: false };
+    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined, fenced: false, checking: false, pending: [] };
     // Every listener, ours and the observers', sees the connection through the fence.
-    owned.unsubscribe = this.subscribe(ref, owned, fencedView(connection, () => this.holds(owned)));
+    owned.unsubscribe = this.subscribe(ref, owned, fencedView(connection, (run) => this.gate(owned, run)));
     this.owned.set(ref.sessionId, owned);
     return owned;
   }
@@ -256,15 +266,56 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Whether the lease of `owned` is still ours by our own clock, with a margin for clock skew
-   * between runners. Checked before acting on any socket event, command or timer of the session:
-   * a runner that was paused (SIGSTOP, a long GC, a partition) past its lease finds out here,
-   * before it handles the socket traffic that piled up meanwhile, and fences the session at once.
+   * between runners. Checked before acting on any socket event, command or timer of the session.
+   * A runner that was paused (SIGSTOP, a long GC or event-loop stall, a partition) past its lease
+   * finds out here, before it handles the socket traffic that piled up meanwhile: the session's
+   * events wait while the lease is checked in the database, and run once it proves ours (nobody
+   * took it), or are dropped with the socket when it is another runner's now.
    */
   private holds(owned: OwnedSession): boolean {
-    if (owned.fenced) return false;
+    if (owned.fenced || owned.checking) return false;
     if (Date.now() < owned.lease.expiresAt - this.fenceMarginMs()) return true;
-    this.fence(owned, 'lease expired by this runner\'s clock');
+    owned.checking = true;
+    void this.checkLeases([owned]);
     return false;
+  }
+
+  /** Runs `work` (a socket event) now if the lease is ours, after the check if it is being checked, never if fenced. */
+  private gate(owned: OwnedSession, work: () => void): void {
+    if (owned.fenced) return;
+    if (!owned.pending.length && this.holds(owned)) return work();
+    if (owned.fenced) return;
+    owned.pending.push(work);
+    if (owned.pending.length > MAX_PENDING_EVENTS) this.fence(owned, 'too many events waiting for a lease check');
+  }
+
+  /**
+   * Renews the leases of `sessions` (one batch), fences those another runner holds now, and lets
+   * the events of the ones that were being checked run in order.
+   */
+  private async checkLeases(sessions: OwnedSession[]): Promise<void> {
+    let lost: Lease[];
+    try {
+      lost = await this.leases.renewAll(
+        sessions.map((o) => o.lease),
+        this.config.runnerId,
+        this.config.leaseTtlMs,
+      );
+    } catch (err) {
+      // The database did not answer: the next lease round checks again; events keep waiting.
+      this.logger.warn({ msg: 'could not check leases', error: (err as Error).message });
+      return;
+    }
+    const gone = new Set(lost);
+    for (const owned of sessions) {
+      if (gone.has(owned.lease)) {
+        this.fence(owned, 'another runner holds the lease');
+        continue;
+      }
+      if (!owned.checking) continue;
+      owned.checking = false;
+      for (const work of owned.pending.splice(0)) if (!owned.fenced) work();
+    }
   }
 
   private fenceMarginMs(): number {
@@ -280,6 +331,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   private fence(owned: OwnedSession, why: string): void {
     if (owned.fenced) return;
     owned.fenced = true;
+    owned.pending.length = 0;
     const sessionId = owned.connection.sessionId;
     this.logger.warn({ msg: 'lost the lease of a session; closing its connection without touching the account', sessionId, epoch: owned.lease.epoch, why });
     owned.unsubscribe();
@@ -291,16 +343,8 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   private async maintainLeases(): Promise<void> {
     if (this.shuttingDown) return;
     try {
-      const held = [...this.owned.values()].filter((o) => this.holds(o));
-      const lost = await this.leases.renewAll(
-        held.map((o) => o.lease),
-        this.config.runnerId,
-        this.config.leaseTtlMs,
-      );
-      for (const lease of lost) {
-        const owned = this.owned.get(lease.sessionId);
-        if (owned?.lease === lease) this.fence(owned, 'another runner holds the lease');
-      }
+      // Every session not fenced, whatever our clock says: a lease nobody took is simply renewed.
+      await this.checkLeases([...this.owned.values()].filter((o) => !o.fenced));
       if (Date.now() - this.lastPrune > SEND_LOG_PRUNE_EVERY_MS) {
         this.lastPrune = Date.now();
         await this.sendLog.prune(Date.now() - SEND_LOG_RETENTION_MS);
@@ -502,18 +546,17 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
 }
 
 /**
- * The connection as listeners see it: every listener runs only while `holds()` says the lease is
- * still ours, so that socket traffic buffered while this runner was paused past its lease is
- * never acted on. Everything else passes through to the connection.
+ * The connection as listeners see it: every listener runs through `gate`, which runs it at once
+ * while the lease is ours, holds it while the lease is being checked, and drops it once the
+ * session is fenced, so that socket traffic buffered while this runner was paused past its lease
+ * is never acted on by a runner that lost it. Everything else passes through to the connection.
  */
-export function fencedView(connection: WaConnection, holds: () => boolean): WaConnection {
+export function fencedView(connection: WaConnection, gate: (run: () => void) => void): WaConnection {
   return new Proxy(connection, {
     get(target, prop) {
       if (prop === 'on') {
         return (event: Parameters<WaConnection['on']>[0], listener: (...args: unknown[]) => void) =>
-          target.on(event, ((...args: unknown[]) => {
-            if (holds()) listener(...args);
-          }) as never);
+          target.on(event, ((...args: unknown[]) => gate(() => listener(...args))) as never);
       }
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
