@@ -35,7 +35,7 @@ describe('two session runners sharing the work', () => {
       const online = sandbox.listDevices().filter((d) => d.phone === phone && d.connected);
       if (lease.owner === survivor && online.length === 1) return Date.now() - since;
       if (Date.now() > deadline) throw new Error(`session ${id} not on ${survivor} with one device within ${timeoutMs} ms (owner ${lease.owner}, ${online.length} online)`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
