@@ -212,14 +212,18 @@ export async function startStack({ config, log }) {
   }
 }
 
-async function buildFixture({ url, ownerToken, control, gatewayEnv, log }) {
+async function buildFixture({ url, ownerToken: bootstrapToken, control, gatewayEnv, log }) {
   const api = (token) => (path, init = {}) => json(`${url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
-  const owner = api(ownerToken);
   const expect = async (what, promise, statuses = [200, 201, 202]) => {
     const res = await promise;
     if (!statuses.includes(res.status)) throw new Error(`fuzz setup: ${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   };
+  // The fuzzer's owner is a key of its own, not the bootstrap key: that one has a well-known id
+  // (all zeros) that a hostile path value can name, and an owner may revoke it, which must not
+  // lock the fuzzer out of its own checks.
+  const ownerToken = (await expect('creating the owner key', api(bootstrapToken)('/api-keys', { method: 'POST', body: { name: 'fuzz owner', capabilities: ['send', 'manage'] } }))).token;
+  const owner = api(ownerToken);
 
   const key = async (capabilities, name) => (await expect(`creating a ${capabilities.join(',')} key`, owner('/api-keys', { method: 'POST', body: { name, capabilities } })));
   const sendOnly = await key(['send'], 'fuzz send only');
