@@ -54,13 +54,22 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
   const countAt = (phone: string, id: string): number => sandbox.received(phone).filter((m) => m.id === id && !m.fromOwnDevice).length;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  /**
+   * Sends a marker to `chat` and waits for it at `phone`: messages of one chat go out in order, so
+   * any copy of an earlier message that was still on its way has arrived by then.
+   */
+  async function markerAfter(phone: string, chat: string): Promise<void> {
+    const marker = await send({ chat, type: 'text', text: `marker ${++keySeq}` }, { headers: { prefer: 'respond-async' } });
+    await receivedBy(phone, (m) => m.id === marker.waMessageId);
+  }
+
   async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe().catch(() => undefined);
       if (value !== undefined) return value;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
+      await sleep(50);
     }
   }
 
@@ -219,7 +228,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const again = await send({ type: 'text', text: 'once' }, { headers: { 'idempotency-key': key } });
     expect(again).toEqual({ ...first, replayed: true });
     await receivedBy(CONTACT, (m) => m.id === first.waMessageId);
-    await sleep(500);
+    await markerAfter(CONTACT, contact.jid);
     expect(countAt(CONTACT, first.waMessageId)).toBe(1);
     const reused = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text: 'twice' }, headers: { 'idempotency-key': key } });
     expect(reused.status).toBe(422);
@@ -240,7 +249,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const ids = new Set(bodies.filter((b) => !b.error).map((b) => b.waMessageId));
     expect(ids.size).toBe(1);
     await receivedBy(CONTACT, (m) => m.text === text);
-    await sleep(1000);
+    await markerAfter(CONTACT, contact.jid);
     expect(sandbox.received(CONTACT).filter((m) => m.text === text)).toHaveLength(1);
   });
 
@@ -248,8 +257,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     const run = async (phone: string, jid: string, tag: string): Promise<string[]> => {
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) ids.push((await send({ chat: jid, type: 'text', text: `${tag}-${i}` }, { headers: { prefer: 'respond-async' } })).waMessageId);
-      await receivedBy(phone, (m) => m.id === ids[ids.length - 1]);
-      await sleep(300);
+      for (const id of ids) await receivedBy(phone, (m) => m.id === id);
       return ids;
     };
     const [a, b] = await Promise.all([run(CONTACT, contact.jid, 'a'), run(SECOND, second.jid, 'b')]);
@@ -278,7 +286,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
       return ['sent', 'delivered', 'read'].includes(e.status) ? e : undefined;
     }, 'sent after restart', 40_000);
     expect(entry.waMessageId).toBe(result.waMessageId);
-    await sleep(1000);
+    await markerAfter(CONTACT, contact.jid);
     expect(countAt(CONTACT, result.waMessageId)).toBe(1);
   });
 
@@ -289,9 +297,10 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     expect(sync.status).toBe(409);
     await expect(sync.json()).resolves.toMatchObject({ error: { code: 'session_not_connected' } });
     const queued = await send({ type: 'text', text: 'later' }, { headers: { prefer: 'respond-async' } });
-    await sleep(1000);
+    // The dispatcher takes entries of connected sessions only: it stays queued, never attempted,
+    // until the start below, whatever the machine's speed.
     expect(countAt(CONTACT, queued.waMessageId)).toBe(0);
-    expect((await outbox(queued.outboxId)).status).toBe('queued');
+    expect(await outbox(queued.outboxId)).toMatchObject({ status: 'queued', attempts: 0 });
     await client.call(`/sessions/${sessionId}/start`, { method: 'POST' });
     await waitConnected();
     await expect(receivedBy(CONTACT, (m) => m.id === queued.waMessageId)).resolves.toMatchObject({ text: 'later' });
