@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../lib/processes.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const RUNNER_MAIN = join(root, 'apps/session-runner/dist/main.js');
@@ -40,15 +40,6 @@ export const GATEWAY_SETTINGS = {
   SEND_JITTER_MS: '0',
 };
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 
 const until = async (what, probe, timeoutMs = 30_000) => {
   const deadline = Date.now() + timeoutMs;
