@@ -40,7 +40,7 @@ export class MessageSender {
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
     await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
-    const connection = this.sessions.connected(p);
+    this.sessions.connected(p);
     const known = await this.sendLog.state(p.sessionId, p.waMessageId);
     if (known === 'relayed' || known === 'acked') {
       this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
@@ -52,8 +52,9 @@ export class MessageSender {
       if (left) return this.alreadySent(p, 'acked');
     }
     await this.pace(p);
-    // The wait may have outlasted our hold on the session: ask again right before the socket.
-    this.sessions.connected(p);
+    // The waits above may have outlasted our hold on the session, or seen its connection
+    // replaced: take the one that is live right before the socket.
+    const connection = this.sessions.connected(p);
     const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
