@@ -64,6 +64,7 @@ describe('a runner that wakes after losing its leases', () => {
     const pausedIds = sessions.filter((s) => before.get(s.id) === paused);
     const pausedRunner = runners.get(paused)!;
 
+    const pausedAt = Date.now();
     pausedRunner.child.kill('SIGSTOP');
     // Taken over: the survivor holds every lease and each account has one connected device again.
     await eventually(
@@ -73,6 +74,13 @@ describe('a runner that wakes after losing its leases', () => {
         return sessions.every((s) => now.get(s.id) === survivor && device(s.phone).filter((d) => d.connected).length === 1);
       },
       60_000,
+    );
+    // The gateway may still show the paused runner's `connected` while the survivor's `starting`
+    // is on its way: wait for the survivor's own `connected` of each session it took over.
+    await eventually('the survivor to report each session it took over connected', () =>
+      pausedIds.every((s) =>
+        receiver.received.some((r) => r.body.type === 'session.status' && r.body.sessionId === s.id && r.body.data.status === 'connected' && Number(r.body.timestamp) >= pausedAt),
+      ),
     );
     await Promise.all(sessions.map((s) => client.waitForStatus(s.id, ['connected'])));
     const logins = new Map(sessions.map((s) => [s.id, device(s.phone).reduce((n, d) => n + d.logins, 0)]));
@@ -88,8 +96,9 @@ describe('a runner that wakes after losing its leases', () => {
     // ... and every session still works through the survivor: a sync send reaches the contact.
     for (const s of sessions) {
       const res = await client.call(`/sessions/${s.id}/messages`, { method: 'POST', body: { chat: `${CONTACT}@s.whatsapp.net`, type: 'text', text: `after wake ${s.id}` } });
-      expect(res.status).toBe(200);
       const sent = (await res.json()) as { waMessageId: string };
+      // The body names the error when it is not a 200.
+      expect({ status: res.status, body: res.status === 200 ? undefined : sent }).toEqual({ status: 200, body: undefined });
       await sandbox.waitForReceived(CONTACT, (m) => m.id === sent.waMessageId, 20_000);
     }
 

@@ -11,7 +11,7 @@ import { SEND_LOG_RETENTION_MS, SendLog } from '../messages/send-log';
 import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
-import { jidPair, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
+import { jidPair, receivedContent, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
 import { AUTH_STATE_STORE, WA_ENGINE } from './wa-engine.provider';
 
 interface OwnedSession {
@@ -410,6 +410,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     const offs = [
       connection.on('status', (status: WaStatus) =>
         record(async () => {
+          this.logger.log({ msg: 'session status', sessionId, ...toSessionStatus(status) });
           await this.events.record(orgId, sessionId, 'session.status', toSessionStatus(status));
           if (status.state === 'connected') await this.sessions.update({ sessionId }, { meJid: status.me.jid, meLid: status.me.lid ?? null });
           if (status.state === 'qr') await this.events.record(orgId, sessionId, 'session.qr', { qr: status.qr, expiresAt: status.expiresAt });
@@ -428,13 +429,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
             sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
             fromMe: m.key.fromMe,
             timestamp: m.timestampMs,
-            type: m.type,
-            content: {
-              ...(m.text !== undefined ? { text: m.text } : {}),
-              ...(m.pollOptions ? { pollOptions: m.pollOptions } : {}),
-              ...(m.quotedId ? { quotedMessageId: m.quotedId } : {}),
-              ...(m.pushName ? { pushName: m.pushName } : {}),
-            },
+            ...(await receivedContent(m)),
           });
         }),
       ),
