@@ -124,7 +124,7 @@ describe(MessagingController.name, () => {
     await expect(receivedAtContact((m) => m.id === one.waMessageId)).resolves.toMatchObject({ kind: 'contact', contact: { displayName: 'Jane Doe', vcard: card } });
     // The sandbox does not decode multi-card messages; it did receive one, and the store has both cards.
     await expect(receivedAtContact((m) => m.id === two.waMessageId)).resolves.toBeDefined();
-    await expect(get(two.waMessageId)).resolves.toMatchObject({ type: 'contact', content: { contacts: [{ displayName: 'Jane Doe' }, { displayName: 'John Roe' }] } });
+    await expect(get(two.waMessageId)).resolves.toMatchObject({ type: 'contacts', content: { contacts: [{ displayName: 'Jane Doe' }, { displayName: 'John Roe' }] } });
   });
 
   it('sends a poll, and lookup gives the gateway what it needs to reject bad votes', async () => {

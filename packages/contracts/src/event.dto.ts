@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { EVENT_TYPES, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessageContentDto } from './message-content.dto';
 
 /**
  * OpenAPI schemas of the event model in `events.ts`: the body of every webhook delivery and of
@@ -66,11 +67,11 @@ export class MessageEventBaseDto {
 }
 
 export class MessageReceivedEventDataDto extends MessageEventBaseDto {
-  @ApiProperty({ example: 'text', description: 'Kind of message: text, image, video, audio, document, sticker, location, contact, poll, ...' })
+  @ApiProperty({ example: 'location', description: MESSAGE_TYPE_DESCRIPTION })
   type!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { text: 'hello' }, description: 'The message content normalised for API consumers.' })
-  content!: Record<string, unknown>;
+  @ApiProperty({ type: ReceivedMessageContentDto, description: RECEIVED_CONTENT_DESCRIPTION })
+  content!: ReceivedMessageContentDto;
 }
 
 export class MessageStatusEventDataDto {

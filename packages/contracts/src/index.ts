@@ -84,6 +84,14 @@ export {
   SessionPairingCodeDto,
 } from './session.dto';
 export { PageQuery, type PageQueryDto } from './pagination.dto';
+export {
+  ContactCardDto,
+  LinkPreviewDto,
+  MessageContentDto,
+  StoredMessageContentDto,
+  ReceivedMessageContentDto,
+  MESSAGE_CONTENT_EXAMPLES,
+} from './message-content.dto';
 export { named, schemaName, Nullable, Discriminated, StringEnum, toOpenApiSchema, Type, type Static, type TSchema } from './schema';
 export {
   JidPairDto,

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Discriminated, named, StringEnum, Type, type Static } from './schema';
 import { OUTBOX_STATUSES, type OutboxStatus, SEND_MODES, type SendMode } from './send-result.dto';
+import { MESSAGE_TYPE_DESCRIPTION, STORED_CONTENT_DESCRIPTION, StoredMessageContentDto } from './message-content.dto';
 
 /**
  * Bodies of the messaging routes, as JSON Schema (see schema.ts): the gateway compiles each
@@ -387,11 +388,14 @@ export class StoredMessageDto {
   @ApiProperty({ example: 1767225600000, description: 'Unix ms WhatsApp assigned.' })
   timestamp!: number;
 
-  @ApiProperty({ example: 'text', description: 'text, image, video, audio, document, sticker, location, contacts, poll, reaction, ...' })
+  @ApiProperty({
+    example: 'text',
+    description: `${MESSAGE_TYPE_DESCRIPTION} Messages this session sent that change another one are stored too: \`reaction\`, \`edit\`, \`revoke\`, \`vote\`.`,
+  })
   type!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { text: 'Hello' }, description: 'The decoded content; its fields depend on `type`.' })
-  content!: Record<string, unknown>;
+  @ApiProperty({ type: StoredMessageContentDto, description: STORED_CONTENT_DESCRIPTION })
+  content!: StoredMessageContentDto;
 
   @ApiPropertyOptional({ enum: ['sent', 'delivered', 'read', 'failed'], description: 'For your own messages: the latest status known.' })
   status?: 'sent' | 'delivered' | 'read' | 'failed';

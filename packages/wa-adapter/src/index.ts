@@ -56,4 +56,4 @@ export { classifyDisconnect, refusedCertificateCheck, backoffDelay, type Disconn
 export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';
-export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll } from './stored-message.decoder';
+export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';

@@ -46,7 +46,8 @@ export type WaMessageType =
   | 'document'
   | 'sticker'
   | 'location'
-  | 'contact'
+  /** One or more contact cards (vCards). */
+  | 'contacts'
   | 'poll'
   | 'unknown';
 

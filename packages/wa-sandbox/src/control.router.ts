@@ -11,7 +11,7 @@ const text = (body: Body, key: string): string => {
   return value;
 };
 
-const MESSAGE_TYPES = new Set(['text', 'location', 'contact', 'poll', 'vote', 'reaction', 'edit', 'revoke']);
+const MESSAGE_TYPES = new Set(['text', 'location', 'contact', 'contacts', 'poll', 'vote', 'reaction', 'edit', 'revoke']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'recording', 'available', 'unavailable']);
 
 function outgoing(body: Body): OutgoingMessage {

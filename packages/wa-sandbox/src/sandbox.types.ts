@@ -62,9 +62,12 @@ export interface PhoneInfo {
 }
 
 export type OutgoingMessage =
-  | { type: 'text'; text: string }
+  /** `quotedId`: a message this phone sent or received, shown as replied to; `mentions`: jids. */
+  | { type: 'text'; text: string; quotedId?: string; mentions?: string[] }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contact'; displayName: string; vcard: string }
+  /** Several cards in one message; `displayName` is the summary line. */
+  | { type: 'contacts'; displayName?: string; contacts: { displayName: string; vcard: string }[] }
   | { type: 'poll'; name: string; options: string[]; selectableCount?: number }
   | { type: 'vote'; pollId: string; options: string[] }
   | { type: 'reaction'; targetId: string; emoji: string }

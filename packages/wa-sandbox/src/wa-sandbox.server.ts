@@ -1231,12 +1231,21 @@ export class WaSandbox {
         : { remoteJid: received.fromLid, fromMe: false, id: targetId };
     };
     switch (message.type) {
-      case 'text':
-        return { conversation: message.text };
+      case 'text': {
+        if (!message.quotedId && !message.mentions?.length) return { conversation: message.text };
+        const quoted = message.quotedId ? keyFor(message.quotedId) : undefined;
+        const contextInfo = {
+          ...(quoted ? { stanzaId: quoted.id, participant: quoted.fromMe ? phone.info.lid : (quoted.participant ?? quoted.remoteJid), quotedMessage: { conversation: '' } } : {}),
+          ...(message.mentions?.length ? { mentionedJid: message.mentions } : {}),
+        };
+        return { extendedTextMessage: { text: message.text, contextInfo } };
+      }
       case 'location':
         return { locationMessage: { degreesLatitude: message.latitude, degreesLongitude: message.longitude, name: message.name, address: message.address } };
       case 'contact':
         return { contactMessage: { displayName: message.displayName, vcard: message.vcard } };
+      case 'contacts':
+        return { contactsArrayMessage: { displayName: message.displayName ?? `${message.contacts.length} contacts`, contacts: message.contacts } };
       case 'poll':
         return {
           pollCreationMessageV3: { name: message.name, options: message.options.map((optionName) => ({ optionName })), selectableOptionsCount: message.selectableCount ?? 1 },

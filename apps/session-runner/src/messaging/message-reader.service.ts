@@ -12,6 +12,7 @@ import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/do
 import { decodeStoredMessage, type WaMe } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
+import { publicMessageType } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
 import { decodeCursor, encodeCursor, pageLimit } from './page.cursor';
@@ -125,7 +126,7 @@ export class MessageReader {
       sender: row.fromMe ? (me?.jid ?? '') : normalizeJid(row.participant ?? row.chatJid),
       fromMe: row.fromMe,
       timestamp: row.timestampMs,
-      type: decoded.type === 'unknown' ? row.type : decoded.type,
+      type: publicMessageType(decoded.type === 'unknown' ? row.type : decoded.type),
       content: row.deletedAt !== null ? {} : withEdit(decoded.type, decoded.content, row.editedText),
       ...(row.fromMe && row.status ? { status: row.status as StoredMessage['status'] } : {}),
       ...(row.editedAt !== null ? { editedAt: row.editedAt } : {}),

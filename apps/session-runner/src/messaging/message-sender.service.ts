@@ -6,6 +6,7 @@ import { RunnerConfig } from '../config/runner.config';
 import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
 import { RunnerMetrics } from '../metrics/runner-metrics';
+import { publicMessageType } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
 import { MediaDownloader } from './media-downloader';
@@ -130,7 +131,7 @@ export class MessageSender {
     const row = await this.findTarget(p.sessionId, p.target);
     if (!row) return { exists: false, fromMe: false };
     const decoded = await decodeStoredMessage(Buffer.from(row.raw, 'base64'));
-    return { exists: true, fromMe: row.fromMe, type: row.type, ...(decoded.poll ? { poll: decoded.poll } : {}) };
+    return { exists: true, fromMe: row.fromMe, type: publicMessageType(row.type), ...(decoded.poll ? { poll: decoded.poll } : {}) };
   }
 
   private async perform(
@@ -152,7 +153,7 @@ export class MessageSender {
         const quoted = action.replyTo ? await this.keyOf(p.sessionId, action.replyTo, me, true) : undefined;
         const content = toWaContent(await this.media.resolve(action.content));
         const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
-        return { result, type: content.type === 'contacts' ? 'contact' : content.type };
+        return { result, type: content.type === 'contact' ? 'contacts' : content.type };
       }
       case 'react': {
         if (typeof action.emoji !== 'string') throw new AppError('validation_error', 'emoji must be a string ("" removes the reaction)');

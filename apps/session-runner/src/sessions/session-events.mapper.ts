@@ -1,5 +1,5 @@
-import type { JidPair, SessionStatusEventData } from '@wa/contracts';
-import type { WaDeliveryStatus, WaStatus } from '@wa/wa-adapter';
+import type { JidPair, MessageReceivedEventData, SessionStatusEventData } from '@wa/contracts';
+import { decodeStoredMessage, type WaDeliveryStatus, type WaIncomingMessage, type WaStatus } from '@wa/wa-adapter';
 
 /** The public status of a connection state. */
 export function toSessionStatus(status: WaStatus): SessionStatusEventData {
@@ -41,4 +41,29 @@ export function toPublicDeliveryStatus(status: WaDeliveryStatus): 'sent' | 'deli
     default:
       return undefined;
   }
+}
+
+/** Rows stored before contact cards were named `contacts` say `contact`. */
+export function publicMessageType(type: string): string {
+  return type === 'contact' ? 'contacts' : type;
+}
+
+/**
+ * `type` and `content` of `message.received`: the same decoding of the same raw bytes that
+ * `GET .../messages/{mid}` answers, plus the sender's `pushName` and the fields the event carried
+ * before it had the full content (`text`: the text, caption, poll question, location or card
+ * name; `pollOptions`), so a consumer of either sees one shape per type.
+ */
+export async function receivedContent(m: WaIncomingMessage): Promise<Pick<MessageReceivedEventData, 'type' | 'content'>> {
+  const decoded = await decodeStoredMessage(m.raw);
+  return {
+    type: publicMessageType(decoded.type === 'unknown' ? m.type : decoded.type),
+    content: {
+      ...(m.text !== undefined ? { text: m.text } : {}),
+      ...(m.pollOptions ? { pollOptions: m.pollOptions } : {}),
+      ...(m.quotedId ? { quotedMessageId: m.quotedId } : {}),
+      ...decoded.content,
+      ...(m.pushName ? { pushName: m.pushName } : {}),
+    },
+  };
 }
