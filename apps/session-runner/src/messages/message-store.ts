@@ -20,6 +20,41 @@ export type OwnMessageStatus = 'sent' | 'delivered' | 'read' | 'failed';
 /** A status only moves forward; `failed` (an error ack) wins over everything but a receipt. */
 const STATUS_RANK: Record<OwnMessageStatus, number> = { failed: 0, sent: 1, delivered: 2, read: 3 };
 
+/**
+ * The statuses a status may replace: it only moves forward, `failed` (an error ack) takes only a
+ * message without a status, and a receipt after `failed` still counts (the message arrived).
+ */
+const ADVANCE_FROM: Record<OwnMessageStatus, OwnMessageStatus[]> = {
+  failed: [],
+  sent: [],
+  delivered: ['failed', 'sent'],
+  read: ['failed', 'sent', 'delivered'],
+};
+
+/** Statuses that arrived before their message was stored, by `session|id`, for a few minutes. */
+class EarlyStatuses {
+  private readonly entries = new Map<string, { status: OwnMessageStatus; at: number }>();
+
+  keep(key: string, status: OwnMessageStatus): void {
+    const now = Date.now();
+    const held = this.entries.get(key);
+    if (held && STATUS_RANK[held.status] >= STATUS_RANK[status]) return;
+    this.entries.set(key, { status, at: now });
+    if (this.entries.size > EARLY_MAX) {
+      for (const [k, v] of this.entries) if (now - v.at > EARLY_TTL_MS || this.entries.size > EARLY_MAX) this.entries.delete(k);
+    }
+  }
+
+  take(key: string): OwnMessageStatus | undefined {
+    const held = this.entries.get(key);
+    if (!held) return undefined;
+    this.entries.delete(key);
+    return Date.now() - held.at <= EARLY_TTL_MS ? held.status : undefined;
+  }
+}
+const EARLY_TTL_MS = 5 * 60_000;
+const EARLY_MAX = 10_000;
+
 /** Messages that change another message rather than show up in a chat on their own. */
 export const NON_CHAT_TYPES = ['reaction', 'vote', 'edit', 'revoke'];
 
@@ -34,6 +69,8 @@ export interface MessagePosition {
  */
 @Injectable()
 export class MessageStore implements WaMessageLookup {
+  private readonly early = new EarlyStatuses();
+
   constructor(
     @InjectRepository(WaMessageEntity) private readonly messages: Repository<WaMessageEntity>,
     @InjectRepository(WaLidMappingEntity) private readonly lids: Repository<WaLidMappingEntity>,
@@ -90,15 +127,24 @@ export class MessageStore implements WaMessageLookup {
     return rows[0];
   }
 
-  /** Moves the status of our message forward (never back), whichever chat form the receipt named. */
+  /**
+   * Moves the status of our message forward (never back), whichever chat form the receipt named,
+   * in one conditional UPDATE: a read receipt and a delivery receipt handled at the same time
+   * cannot leave the older one standing. A status for a message not stored yet (a receipt or an
+   * ack that beat the write after the socket took the message) is kept for a while and applied
+   * when the message is saved.
+   */
   async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus): Promise<void> {
-    const rows = await this.messages.findBy({ sessionId, messageId, fromMe: true });
-    for (const row of rows) {
-      const current = row.status as OwnMessageStatus | null;
-      if (current && current !== 'failed' && STATUS_RANK[current] >= STATUS_RANK[status]) continue;
-      if (current === 'failed' && status === 'sent') continue;
-      await this.messages.update({ sessionId, chatJid: row.chatJid, messageId, fromMe: true }, { status });
-    }
+    const result = await this.messages
+      .createQueryBuilder()
+      .update()
+      .set({ status })
+      .where('session_id = :sessionId AND message_id = :messageId AND from_me = :fromMe', { sessionId, messageId, fromMe: true })
+      .andWhere(ADVANCE_FROM[status].length ? '(status IS NULL OR status IN (:...from))' : 'status IS NULL', { from: ADVANCE_FROM[status] })
+      .execute();
+    if (result.affected) return;
+    if (await this.messages.existsBy({ sessionId, messageId, fromMe: true })) return;
+    this.early.keep(`${sessionId}|${messageId}`, status);
   }
 
   /** Received messages of a chat not yet marked read (all, or only the given ids). */
@@ -193,6 +239,7 @@ export class MessageStore implements WaMessageLookup {
   /** Saves or replaces a message; `manager` lets callers store it in the same transaction as its event. */
   async save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
     const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
+    const early = input.key.fromMe ? this.early.take(`${input.sessionId}|${input.key.id}`) : undefined;
     await repo.upsert(
       {
         sessionId: input.sessionId,
@@ -206,6 +253,7 @@ export class MessageStore implements WaMessageLookup {
       },
       ['sessionId', 'chatJid', 'messageId', 'fromMe'],
     );
+    if (early) await this.advanceStatus(input.sessionId, input.key.id, early);
   }
 
   /**
