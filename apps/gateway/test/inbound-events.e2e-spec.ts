@@ -90,8 +90,10 @@ describe('inbound WhatsApp activity as webhooks', () => {
   it('reports the delivery of a message the API sent', async () => {
     const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: `${CONTACT}@s.whatsapp.net`, type: 'text', text: 'Hi Bob' } });
     expect(res.status).toBe(200);
-    const { waMessageId } = (await res.json()) as { waMessageId: string };
-    await expect(arrived((e) => e.type === 'message.status' && e.data.messageId === waMessageId && e.data.status === 'delivered', 'delivered status')).resolves.toBeDefined();
+    const { waMessageId, outboxId } = (await res.json()) as { waMessageId: string; outboxId: string };
+    const statusEvent = await arrived((e) => e.type === 'message.status' && e.data.messageId === waMessageId && e.data.status === 'delivered', 'delivered status');
+    // The status names the outbox entry the message went out through.
+    expect(statusEvent.data.outboxId).toBe(outboxId);
   });
 
   it("delivers a contact's poll vote with the selected option texts, and a reaction", async () => {

@@ -14,13 +14,21 @@ export class OutboxEvents {
     private readonly dispatcher: OutboxDispatcher,
   ) {}
 
-  async apply(events: RunnerEvent[]): Promise<void> {
+  /**
+   * Applies `events` to the outbox and answers, by event id, the outbox entry each
+   * `message.status` is about (for messages sent through the API), for the public event.
+   */
+  async apply(events: RunnerEvent[]): Promise<Map<string, string>> {
     const moved: string[] = [];
+    const outboxIds = new Map<string, string>();
     let connected = false;
     for (const e of events) {
       if (e.type === 'message.status') {
         const data = e.data as MessageStatusEventData;
-        moved.push(...(await this.store.advance(e.sessionId, data.messageId, data.status, data.status === 'failed' ? (data.error ?? 'failed') : null, Date.now())));
+        const ids = await this.store.advance(e.sessionId, data.messageId, data.status, data.status === 'failed' ? (data.error ?? 'failed') : null, Date.now());
+        moved.push(...ids);
+        const outboxId = ids[0] ?? (await this.store.idForWaMessage(e.orgId, e.sessionId, data.messageId));
+        if (outboxId) outboxIds.set(e.id, outboxId);
       } else if (e.type === 'session.status' && (e.data as SessionStatusEventData).status === 'connected') {
         await this.store.wakeSession(e.sessionId, Date.now());
         connected = true;
@@ -28,5 +36,6 @@ export class OutboxEvents {
     }
     this.dispatcher.settled(moved);
     if (connected) this.dispatcher.kick();
+    return outboxIds;
   }
 }

@@ -77,6 +77,7 @@ const SQL = {
   saveResponse: 'UPDATE idempotency_keys SET response = $4 WHERE org_id = $1 AND route = $2 AND idem_key = $3',
   get: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE org_id = $1 AND session_id = $2 AND id = $3`,
   byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
+  idForWaMessage: 'SELECT id FROM outbox WHERE org_id = $1 AND session_id = $2 AND wa_message_id = $3 ORDER BY id LIMIT 1',
   // Heads of their chat only: an earlier entry of the chat that still needs the dispatcher keeps later ones waiting.
   claimable:
     // CROSS JOIN keeps SQLite's join order (connected sessions first, then their pending entries); PostgreSQL plans it freely.
@@ -376,6 +377,11 @@ export class OutboxStore {
   async advance(sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<string[]> {
     const rows = await this.sql.writeRows(`advance_${status}`, [sessionId, waMessageId, error, now]);
     return rows.map((r) => r.id as string);
+  }
+
+  /** The entry that sent a WhatsApp message, if it went out through the API. */
+  async idForWaMessage(orgId: string, sessionId: string, waMessageId: string): Promise<string | undefined> {
+    return (await this.sql.all('idForWaMessage', [orgId, sessionId, waMessageId]))[0]?.id as string | undefined;
   }
 
   async wakeSession(sessionId: string, now: number): Promise<void> {

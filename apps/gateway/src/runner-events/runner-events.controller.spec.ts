@@ -10,7 +10,7 @@ describe(RunnerEventsController.name, () => {
 
   function setup() {
     const sessions = { applyRunnerEvents: jest.fn().mockResolvedValue(undefined) };
-    const outbox = { apply: jest.fn().mockResolvedValue(undefined) };
+    const outbox = { apply: jest.fn().mockResolvedValue(new Map<string, string>()) };
     const events = { publish: jest.fn().mockResolvedValue([]) };
     const controller = new RunnerEventsController(sessions as unknown as SessionsService, events as unknown as EventsService, outbox as unknown as OutboxEvents);
     jest.spyOn(controller['logger'], 'error').mockImplementation(() => undefined);

@@ -41,12 +41,13 @@ export class RunnerEventsController {
       if (!recordable(e)) this.logger.error({ msg: 'dropping a runner event this gateway cannot record', runnerId: payload.runnerId, eventId: e.id, type: e.type });
     }
     await this.sessions.applyRunnerEvents(events);
-    await this.outbox.apply(events);
+    const outboxIds = await this.outbox.apply(events);
     const inputs: EventInput[] = events.map((e) => ({
       orgId: e.orgId,
       sessionId: e.sessionId,
       type: e.type,
-      data: e.data as EventInput['data'],
+      // A status of a message sent through the API names its outbox entry.
+      data: (outboxIds.has(e.id) ? { ...(e.data as object), outboxId: outboxIds.get(e.id) } : e.data) as EventInput['data'],
       occurredAt: e.occurredAt,
       sourceId: e.id,
     }));
