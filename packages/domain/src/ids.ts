@@ -52,6 +52,11 @@ export function newId(now: number = Date.now()): string {
   return encodeTime(now) + lastRandom.map((d) => ALPHABET[d]).join('');
 }
 
+/** The smallest id of millisecond `ms`: every id made before `ms` sorts below it. */
+export function idFloor(ms: number): string {
+  return encodeTime(Math.max(0, Math.floor(ms))) + '0'.repeat(RANDOM_LEN);
+}
+
 export function isId(value: unknown): value is string {
   return typeof value === 'string' && ULID_RE.test(value);
 }

@@ -1,4 +1,4 @@
-export { newId, isId, idTime } from './ids';
+export { newId, isId, idTime, idFloor } from './ids';
 export {
   CAPABILITIES,
   type Capability,

@@ -28,6 +28,8 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['HTTP_BODY_LIMIT_BYTES', '25MB'],
   ['HTTP_HEADERS_TIMEOUT_MS', '100'],
   ['HTTP_HEADERS_TIMEOUT_MS', '60000', { HTTP_REQUEST_TIMEOUT_MS: '30000' }],
+  ['OUTBOX_RETENTION_HOURS', 'a week'],
+  ['OUTBOX_RETENTION_HOURS', '24', { IDEMPOTENCY_TTL_HOURS: '48' }],
   ['HTTP_REQUEST_TIMEOUT_MS', '3600001'],
   ['HTTP_KEEPALIVE_TIMEOUT_MS', '-5'],
   ['HTTP_MAX_HEADER_BYTES', '512'],
@@ -98,6 +100,12 @@ describe(loadGatewayConfig.name, () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).variable).toBe(variable);
     expect((err as ConfigError).message).toMatch(new RegExp(`^${variable} [^\\n]+$`));
+  });
+
+  it('keeps finished outbox entries a week by default, and never less than the idempotency keys', () => {
+    expect(loadGatewayConfig(BASE).messaging.retentionMs).toBe(168 * 3_600_000);
+    expect(loadGatewayConfig({ ...BASE, IDEMPOTENCY_TTL_HOURS: '720' }).messaging.retentionMs).toBe(720 * 3_600_000);
+    expect(loadGatewayConfig({ ...BASE, OUTBOX_RETENTION_HOURS: '24' }).messaging.retentionMs).toBe(24 * 3_600_000);
   });
 
   it('reads the media address rules from the media settings, apart from the webhook ones', () => {

@@ -65,6 +65,11 @@ export interface MessagingConfig {
   mediaAllowedCidrs: string[];
   /** How often the dispatcher looks for entries that other replicas accepted or that are due for a retry. */
   pollIntervalMs: number;
+  /**
+   * How long a finished entry is kept (`GET .../outbox/{id}` answers it, an idempotent retry
+   * replays it); never shorter than the idempotency keys that point at it.
+   */
+  retentionMs: number;
   /** How long a claimed entry belongs to one dispatcher before another may take it over. */
   claimTtlMs: number;
   retryBaseMs: number;
@@ -237,6 +242,16 @@ function readMetricsToken(env: Env): string | undefined {
   return token;
 }
 
+/** Finished outbox entries are kept at least as long as the idempotency keys that name them. */
+function readOutboxRetention(env: Env): number {
+  const keysHours = envInt(env, 'IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365);
+  const hours = envInt(env, 'OUTBOX_RETENTION_HOURS', Math.max(168, keysHours), 1, 24 * 3650);
+  if (hours < keysHours) {
+    throw new ConfigError('OUTBOX_RETENTION_HOURS', `must be at least IDEMPOTENCY_TTL_HOURS (${hours} < ${keysHours}): a retried request must find the entry its key names`);
+  }
+  return hours * 3_600_000;
+}
+
 /** The outbox's retry backoff: a base above its cap would make every delay the cap, which is surely a typo. */
 function readRetryBounds(env: Env): { retryBaseMs: number; retryMaxMs: number } {
   const retryBaseMs = envInt(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10, 600_000);
@@ -295,6 +310,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       claimTtlMs: envInt(env, 'OUTBOX_CLAIM_TTL_MS', 15_000, 1000, 3_600_000),
       ...readRetryBounds(env),
       maxAgeMs: envInt(env, 'OUTBOX_MAX_AGE_HOURS', 24, 1, 24 * 30) * 3_600_000,
+      retentionMs: readOutboxRetention(env),
       dispatcherEnabled: envBool(env, 'OUTBOX_DISPATCHER', true),
     },
     metricsToken: readMetricsToken(env),

@@ -3,6 +3,7 @@ import { EventsWebhooks1764000100000 } from './migrations/1764000100000-events-w
 import { Sessions1764000200000 } from './migrations/1764000200000-sessions';
 import { Outbox1764000300000 } from './migrations/1764000300000-outbox';
 import { RateLimitBuckets1764000400000 } from './migrations/1764000400000-rate-limit-buckets';
+import { OutboxWaitingChat1764000500000 } from './migrations/1764000500000-outbox-waiting-chat';
 
 /** Every gateway migration, oldest first. Production never uses `synchronize`. */
-export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000];
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000, OutboxWaitingChat1764000500000];

@@ -138,7 +138,8 @@ export class MessagesService {
       if (earlier) return earlier;
       throw new AppError('conflict', 'a request with this Idempotency-Key is in flight');
     }
-    this.dispatcher.kick();
+    // A connected session's chat is looked at now; others wait for the session to connect.
+    if (session.status === 'connected') this.dispatcher.kickChat(entry.sessionId, entry.chat);
     if (req.async) return accepted;
 
     const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs);

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type OutboxAction } from '@wa/contracts';
-import { AppError, newId } from '@wa/domain';
+import { AppError, idFloor, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RunnerClient } from '../runner/runner-client';
@@ -11,7 +11,12 @@ const TRANSIENT = new Set(['session_unavailable', 'session_not_connected', 'serv
 /** An unexpected runner error is retried a few times before the entry is given up. */
 const INTERNAL_ERROR_ATTEMPTS = 5;
 const CLAIM_BATCH = 100;
+/** Chat heads claimed at once by one drain step (round trips in parallel on PostgreSQL). */
+const CHAT_CLAIMS_IN_PARALLEL = 16;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/** Finished entries deleted per statement, and statements per housekeeping run. */
+const PURGE_BATCH = 1000;
+const PURGE_BATCHES_PER_RUN = 50;
 /** How often a sync request re-reads its entry when another replica dispatches it. */
 const WAIT_POLL_MS = 200;
 const HANDED_OVER = new Set(['sent', 'delivered', 'read', 'failed']);
@@ -24,6 +29,11 @@ const HANDED_OVER = new Set(['sent', 'delivered', 'read', 'failed']);
  * unfinished entry is eligible (order, one in flight); chats proceed in parallel. Pacing (a
  * jittered minimum interval between two sends of a session) travels with each hand-over and is
  * enforced by the runner that owns the session, so that it holds with any number of gateways.
+ *
+ * Work is found per chat: an insert and the end of a hand-over look at that chat's head only
+ * (one indexed claim), so the cost of a send does not grow with the queue or the history. A full
+ * pass over every waiting chat runs on a timer (entries other replicas accepted, retries that
+ * came due) and when a session connects.
  */
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,6 +45,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   private inFlight = 0;
   /** Entries this replica is dispatching now, by id, with their claim tokens (renewed by the heartbeat). */
   private readonly claimed = new Map<string, string>();
+  /** Chats to look at, by `session \n chat` (coalesced), and chats with a hand-over in progress here. */
+  private readonly dueChats = new Map<string, { sessionId: string; chat: string }>();
+  private readonly busyChats = new Set<string>();
+  private draining = false;
   private heartbeatTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private wakeTimer?: NodeJS.Timeout;
@@ -84,6 +98,20 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
+   * Looks at one chat now (coalesced): after an insert into a connected session's chat. A chat
+   * with a hand-over in progress here is looked at again when that ends.
+   */
+  kickChat(sessionId: string, chat: string): void {
+    if (this.stopped || !this.config.messaging.dispatcherEnabled) return;
+    const key = chatKey(sessionId, chat);
+    if (this.busyChats.has(key)) return;
+    this.dueChats.set(key, { sessionId, chat });
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => void this.drainChats());
+  }
+
+  /**
    * Resolves when the entry was handed to WhatsApp (or failed), or when `timeoutMs` passed,
    * with the entry as it stands then.
    */
@@ -107,10 +135,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Entries moved by receipts: wake their waiters and let the next entries of their chats go. */
+  /**
+   * Entries moved by receipts: wake their waiters. A receipt seldom moves an entry that still
+   * waits (one whose hand-over was lost in a crash); the next timed pass lets its chat go on.
+   */
   settled(ids: string[]): void {
     for (const id of ids) this.notify(id);
-    if (ids.length) this.kick();
   }
 
   private notify(id: string): void {
@@ -137,16 +167,54 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     for (const c of candidates) {
       const token = newId(now);
       const entry = await this.store.claim(c.id, token, now, now + m.claimTtlMs);
-      if (!entry) continue;
-      this.inFlight++;
-      this.claimed.set(entry.id, token);
-      void this.dispatch(entry, token).finally(() => {
-        this.inFlight--;
-        this.claimed.delete(entry.id);
-        this.notify(entry.id);
-        this.kick();
-      });
+      if (entry) this.start(entry, token);
     }
+    // More heads wait than one batch holds: go on at once rather than at the next tick.
+    if (candidates.length === CLAIM_BATCH) this.again = true;
+  }
+
+  private async drainChats(): Promise<void> {
+    try {
+      while (this.dueChats.size && !this.stopped) {
+        const batch = [...this.dueChats.values()].slice(0, CHAT_CLAIMS_IN_PARALLEL);
+        for (const c of batch) this.dueChats.delete(chatKey(c.sessionId, c.chat));
+        await Promise.all(batch.map((c) => this.claimChat(c.sessionId, c.chat)));
+      }
+    } catch (err) {
+      this.logger.error({ msg: 'outbox chat claim failed', error: err instanceof Error ? err.message : String(err) });
+      // The timed pass finds whatever this missed.
+      this.dueChats.clear();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async claimChat(sessionId: string, chat: string): Promise<void> {
+    if (this.busyChats.has(chatKey(sessionId, chat))) return;
+    const now = Date.now();
+    const token = newId(now);
+    const entry = await this.store.claimChatHead(sessionId, chat, token, now, now + this.config.messaging.claimTtlMs);
+    if (entry) this.start(entry, token);
+  }
+
+  /** Hands a claimed entry over; when it no longer waits, the next entry of its chat may go. */
+  private start(entry: OutboxRow, token: string): void {
+    const key = chatKey(entry.sessionId, entry.chat);
+    this.inFlight++;
+    this.claimed.set(entry.id, token);
+    this.busyChats.add(key);
+    void this.dispatch(entry, token).then(
+      (finished) => this.ended(entry, key, finished),
+      () => this.ended(entry, key, false),
+    );
+  }
+
+  private ended(entry: OutboxRow, key: string, finished: boolean): void {
+    this.inFlight--;
+    this.claimed.delete(entry.id);
+    this.busyChats.delete(key);
+    this.notify(entry.id);
+    if (finished) this.kickChat(entry.sessionId, entry.chat);
   }
 
   private wakeAtLeastBy(at: number): void {
@@ -160,7 +228,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.wakeTimer.unref();
   }
 
-  private async dispatch(entry: OutboxRow, token: string): Promise<void> {
+  /** True when the entry no longer waits (handed over or failed for good). */
+  private async dispatch(entry: OutboxRow, token: string): Promise<boolean> {
     const m = this.config.messaging;
     const payload: ExecutePayload = {
       orgId: entry.orgId,
@@ -177,6 +246,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const now = Date.now();
       await this.store.finishHandedOver(entry.id, token, result.status === 'sent' ? 'sent' : 'sending', now);
       this.metrics.handedOver(entry.createdAt, now);
+      return true;
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       const reason = `${e.code}: ${e.message}`;
@@ -188,10 +258,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         const delay = Number.isFinite(turn) && turn >= 0 ? Math.ceil(turn) : Math.round(backoff / 2 + (Math.random() * backoff) / 2);
         await this.store.finishRetry(entry.id, token, reason, Date.now() + delay, Date.now());
         this.wakeAtLeastBy(Date.now() + delay);
-      } else {
-        this.logger.warn({ msg: 'outbox entry failed', outboxId: entry.id, sessionId: entry.sessionId, reason });
-        await this.store.finishFailed(entry.id, token, reason, Date.now());
+        return false;
       }
+      this.logger.warn({ msg: 'outbox entry failed', outboxId: entry.id, sessionId: entry.sessionId, reason });
+      await this.store.finishFailed(entry.id, token, reason, Date.now());
+      return true;
     }
   }
 
@@ -213,8 +284,18 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     try {
       await this.store.expire(now - this.config.messaging.maxAgeMs, now);
       await this.store.purgeKeys(now);
+      // Finished entries past their retention, a batch at a time so that no statement runs long.
+      const before = idFloor(now - this.config.messaging.retentionMs);
+      for (let i = 0; i < PURGE_BATCHES_PER_RUN && !this.stopped; i++) {
+        if ((await this.store.purgeFinished(before, PURGE_BATCH)) < PURGE_BATCH) break;
+        await new Promise((r) => setImmediate(r));
+      }
     } catch (err) {
       this.logger.warn({ msg: 'outbox housekeeping failed', error: err instanceof Error ? err.message : String(err) });
     }
   }
+}
+
+function chatKey(sessionId: string, chat: string): string {
+  return `${sessionId}\n${chat}`;
 }

@@ -85,6 +85,13 @@ const SQL = {
     "WHERE s.status = 'connected' AND o.session_id = s.id AND o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= $1 AND (o.claim_expires_at IS NULL OR o.claim_expires_at < $1) " +
     'AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.session_id = o.session_id AND p.chat = o.chat AND p.next_attempt_at IS NOT NULL AND p.id < o.id) ' +
     'ORDER BY o.id LIMIT $2',
+  // The oldest waiting entry of one chat, if it is due and nobody holds it (ix_outbox_waiting_chat).
+  claimChatHead:
+    "UPDATE outbox SET claim_token = $3, claim_expires_at = $4, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $5 " +
+    'WHERE id = (SELECT h.id FROM outbox h WHERE h.session_id = $1 AND h.chat = $2 AND h.next_attempt_at IS NOT NULL ORDER BY h.id LIMIT 1) ' +
+    `AND next_attempt_at <= $5 AND (claim_expires_at IS NULL OR claim_expires_at < $5) RETURNING ${OUTBOX_COLUMNS}`,
+  // Finished entries accepted before $1 (an id floor), a bounded batch at a time.
+  purgeFinished: 'DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.id < $1 AND o.next_attempt_at IS NULL ORDER BY o.id LIMIT $2)',
   claim:
     "UPDATE outbox SET claim_token = $2, claim_expires_at = $3, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $4 " +
     `WHERE id = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $4 AND (claim_expires_at IS NULL OR claim_expires_at < $4) RETURNING ${OUTBOX_COLUMNS}`,
@@ -354,6 +361,17 @@ export class OutboxStore {
   async claim(id: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
     const rows = await this.sql.writeRows('claim', [id, token, expiresAt, now]);
     return rows[0] ? toOutboxRow(rows[0]) : undefined;
+  }
+
+  /** Takes the next entry of one chat when it is due and unclaimed (the chat's order holds). */
+  async claimChatHead(sessionId: string, chat: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
+    const rows = await this.sql.writeRows('claimChatHead', [sessionId, chat, token, expiresAt, now]);
+    return rows[0] ? toOutboxRow(rows[0]) : undefined;
+  }
+
+  /** Deletes up to `limit` finished entries whose ids sort below `beforeId`; returns how many. */
+  async purgeFinished(beforeId: string, limit: number): Promise<number> {
+    return this.sql.write('purgeFinished', [beforeId, limit]);
   }
 
   /** Keeps a claim alive while its dispatch is still in progress; false when it was lost. */
