@@ -3,16 +3,19 @@ import { TestIdentityProvider } from './auth-fixture';
 import { sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
+import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * `kill -9` of the runner at random points of a burst of async sends over 20 chats (pacing off),
  * restarted each time under a new RUNNER_ID (the default, so it also waits out its own leases):
  * every message reaches its contact exactly once. `pnpm crash-test` runs the long version
- * (1,000 messages, 20 runs).
+ * (1,000 messages, 20 runs). Then the same with messages the contacts send: each is stored
+ * before its receipt goes to WhatsApp, so each one is stored and reported exactly once.
  */
 describe('runner crashes in the middle of a burst', () => {
   const ORG = 'org-crash';
   const MESSAGES = Number(process.env.CRASH_TEST_MESSAGES ?? 200);
+  const INBOUND = Number(process.env.CRASH_TEST_INBOUND ?? 100);
   const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 2);
   const CONTACTS = Array.from({ length: 20 }, (_, i) => `1555702${String(i).padStart(4, '0')}`);
   let idp: TestIdentityProvider;
@@ -23,6 +26,7 @@ describe('runner crashes in the middle of a burst', () => {
   let gw: GatewayHandle;
   let client: ApiClient;
   let sessionId: string;
+  let receiver: WebhookReceiver;
   let generation = 0;
   /** Every runner life's log, for the figures of what the send log decided. */
   const logs: (() => string)[] = [];
@@ -40,12 +44,22 @@ describe('runner crashes in the middle of a burst', () => {
     transport = await transportEnv();
     runnerDb = testDatabaseUrl('runner');
     runner = await startOurRunner();
-    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY, OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '2000', SEND_SYNC_TIMEOUT_MS: '5000' });
+    gw = await startGateway(transport, {
+      ...idp.env,
+      ...UNPACED_GATEWAY,
+      OUTBOX_RETRY_BASE_MS: '200',
+      OUTBOX_RETRY_MAX_MS: '2000',
+      SEND_SYNC_TIMEOUT_MS: '5000',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    });
     client = new ApiClient(() => gw.url, idp, ORG);
+    receiver = await WebhookReceiver.start();
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received'] } });
+    receiver.secrets = [hook.secret];
     sessionId = (await client.linkSession(sandbox, '15557020999')).id;
   }, 120_000);
 
-  afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => sandbox?.stop(), () => idp?.close()));
+  afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close()));
 
   it(`delivers each of ${MESSAGES} messages exactly once across ${KILLS} kills`, async () => {
     const sent: { outboxId: string; waMessageId: string; contact: string }[] = [];
@@ -102,5 +116,48 @@ describe('runner crashes in the middle of a burst', () => {
     };
     process.stdout.write(`CRASH-RESULT ${JSON.stringify({ messages: MESSAGES, kills: KILLS, lost: MESSAGES - copies.size, duplicated: twice.length, ...decisions })}\n`);
     expect({ lost: MESSAGES - copies.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
+  }, 600_000);
+
+  it(`stores and reports each of ${INBOUND} messages from the contacts exactly once across ${KILLS} kills`, async () => {
+    const me = '15557020999@s.whatsapp.net';
+    const inbound: string[] = [];
+    const sending = (async () => {
+      for (let i = 0; i < INBOUND; i++) {
+        const contact = CONTACTS[i % CONTACTS.length];
+        inbound.push((await sandbox.sendMessage(contact, me, { type: 'text', text: `inbound ${i}` })).id);
+      }
+    })();
+    // Each kill at a random point while the contacts are still sending; what they send while the
+    // runner is down waits at the server and arrives in a burst at the next login.
+    for (let k = 0; k < KILLS; k++) {
+      const at = Math.floor(((k + Math.random()) * INBOUND) / (KILLS + 1));
+      await eventually(`${at} messages sent before kill ${k + 1}`, () => inbound.length >= at, 60_000);
+      await runner.stop('SIGKILL');
+      runner = await startOurRunner();
+    }
+    await sending;
+    await eventually(
+      'every message from the contacts to be stored',
+      async () => {
+        for (const id of inbound) if ((await client.call(`/sessions/${sessionId}/messages/${id}`)).status !== 200) return false;
+        return true;
+      },
+      180_000,
+    );
+    const wanted = new Set(inbound);
+    await eventually('a message.received for each', () => {
+      const seen = new Set(receiver.received.filter((r) => r.body.type === 'message.received').map((r) => r.body.data.messageId as string));
+      return inbound.every((id) => seen.has(id));
+    }, 60_000);
+    // One event per message: a webhook retry repeats an event id, a second event would not.
+    const events = new Map<string, Set<string>>();
+    for (const r of receiver.received) {
+      const id = r.body.data.messageId as string;
+      if (r.body.type !== 'message.received' || !wanted.has(id)) continue;
+      events.set(id, (events.get(id) ?? new Set()).add(r.body.id));
+    }
+    const twice = [...events.entries()].filter(([, ids]) => ids.size > 1).map(([id]) => id);
+    process.stdout.write(`CRASH-INBOUND-RESULT ${JSON.stringify({ messages: INBOUND, kills: KILLS, lost: INBOUND - events.size, duplicated: twice.length })}\n`);
+    expect({ lost: INBOUND - events.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
   }, 600_000);
 });

@@ -34,6 +34,7 @@ import type {
   WaConnectionEvents,
   WaContactCheck,
   WaGroupMetadata,
+  WaIncomingMessage,
   WaMe,
   WaMessageKey,
   WaMessageLookup,
@@ -89,6 +90,7 @@ const SENT_IDS_KEPT = 1000;
 export class BaileysConnection implements WaConnection {
   private readonly events = new EventEmitter();
   private readonly caches = new SessionCaches();
+  private receiptSink?: (message: WaIncomingMessage) => Promise<void>;
   private live: LiveSocket | undefined;
   private wanted: 'running' | 'stopped' = 'stopped';
   private disposed = false;
@@ -118,6 +120,10 @@ export class BaileysConnection implements WaConnection {
 
   get qr(): string | undefined {
     return this.latestQr;
+  }
+
+  setReceiptSink(sink: ((message: WaIncomingMessage) => Promise<void>) | undefined): void {
+    this.receiptSink = sink;
   }
 
   on<E extends keyof WaConnectionEvents>(event: E, listener: WaConnectionEvents[E]): () => void {
@@ -304,6 +310,8 @@ export class BaileysConnection implements WaConnection {
       shouldSyncHistoryMessage: () => this.config.syncHistory,
       generateHighQualityLinkPreview: false,
       getMessage: async (key) => (await this.findMessage(toWaKey(key)))?.message ?? undefined,
+      // Patched into Baileys: the message is stored before its receipt tells WhatsApp to forget it.
+      beforeMessageReceipt: (message) => this.beforeReceipt(b, sock, message),
       cachedGroupMetadata: async (jid) => this.caches.groupMetadata.get(jid),
       msgRetryCounterCache: this.caches.msgRetryCounter,
       // Typed as the plain CacheStore: NodeCache's synchronous mget/mset work where Baileys awaits
@@ -483,6 +491,19 @@ export class BaileysConnection implements WaConnection {
     this.pairingCode = undefined;
     this.latestQr = undefined;
     this.setStatus({ state: 'logged_out' });
+  }
+
+  /** A plain received message goes to the receipt sink first; reactions, edits and the like do not. */
+  private async beforeReceipt(b: BaileysModule, sock: LiveSocket['sock'], message: WAMessage): Promise<void> {
+    const sink = this.receiptSink;
+    if (!sink || this.live?.sock !== sock) return;
+    const key = message.key;
+    if (key.fromMe && key.id && this.sentIds.has(key.id)) return;
+    if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT) return;
+    const content = b.normalizeMessageContent(message.message);
+    if (!content || content.protocolMessage || content.reactionMessage || content.pollUpdateMessage) return;
+    if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return;
+    await sink(toIncomingMessage(b, message, content));
   }
 
   private async onUpsert(b: BaileysModule, live: LiveSocket, message: WAMessage): Promise<void> {

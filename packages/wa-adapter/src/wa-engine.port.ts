@@ -205,6 +205,12 @@ export interface WaConnection {
   readonly qr: string | undefined;
 
   on<E extends keyof WaConnectionEvents>(event: E, listener: WaConnectionEvents[E]): () => void;
+  /**
+   * Stores a received message before WhatsApp gets its delivery receipt (undefined: none). When
+   * the sink rejects, no receipt goes and WhatsApp delivers the message again at the next login;
+   * the message is still emitted as a `message` event either way.
+   */
+  setReceiptSink(sink: ((message: WaIncomingMessage) => Promise<void>) | undefined): void;
 
   /** Opens the socket; reconnects on its own per the disconnect policy until `stop`. */
   start(): Promise<void>;

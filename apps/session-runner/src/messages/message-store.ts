@@ -261,10 +261,11 @@ export class MessageStore implements WaMessageLookup {
    * message again when the device that decrypted it died before acknowledging it (on this runner
    * or one that owned the session before), and that copy must not become a second event.
    */
-  async saveIfNew(input: StoredMessageInput): Promise<boolean> {
-    const known = await this.messages.existsBy({ sessionId: input.sessionId, chatJid: input.key.chatJid, messageId: input.key.id, fromMe: input.key.fromMe });
+  async saveIfNew(input: StoredMessageInput, manager?: EntityManager): Promise<boolean> {
+    const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
+    const known = await repo.existsBy({ sessionId: input.sessionId, chatJid: input.key.chatJid, messageId: input.key.id, fromMe: input.key.fromMe });
     if (known) return false;
-    await this.save(input);
+    await this.save(input, manager);
     return true;
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectRepository } from '@nestjs/typeorm';
 import type { MessageEventBase, SessionRef, SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import type { SqlAuthStateStore, WaConnection, WaEngine, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaIncomingMessage, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
@@ -407,7 +407,37 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       if (!this.holds(owned)) return;
       work().catch((err: unknown) => this.logger.error({ msg: 'failed to record a session event', sessionId, error: (err as Error).message }));
     };
+    /**
+     * A received message and its event, in one transaction: a copy WhatsApp delivers again (its
+     * receipt never left, or the runner died before it did) finds the message stored and records
+     * nothing twice, and a crash between the two writes cannot keep the event from ever being made.
+     */
+    const received = async (m: WaIncomingMessage): Promise<void> => {
+      const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
+      const sender = m.key.participant ?? m.key.chatJid;
+      const data = {
+        messageId: m.key.id,
+        chat: jidPair(m.key.chatJid, chatAlt),
+        sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
+        fromMe: m.key.fromMe,
+        timestamp: m.timestampMs,
+        ...(await receivedContent(m)),
+      };
+      const recorded = await this.sessions.manager.transaction(async (manager) => {
+        if (!(await this.messages.saveIfNew({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw }, manager))) return false;
+        await this.events.record(orgId, sessionId, 'message.received', data, manager);
+        return true;
+      });
+      if (recorded) this.events.wake();
+    };
+    // Stored before WhatsApp gets the delivery receipt; a runner that does not hold the lease by
+    // its own clock stores nothing and sends no receipt (WhatsApp delivers it again).
+    connection.setReceiptSink(async (m) => {
+      if (!this.holds(owned)) throw new AppError('session_unavailable', 'the lease of this session is not held');
+      await received(m);
+    });
     const offs = [
+      () => connection.setReceiptSink(undefined),
       connection.on('status', (status: WaStatus) =>
         record(async () => {
           this.logger.log({ msg: 'session status', sessionId, ...toSessionStatus(status) });
@@ -418,21 +448,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           if (status.state === 'logged_out' || status.state === 'failed') await this.setDesired(ref, 'stopped');
         }),
       ),
-      connection.on('message', (m) =>
-        record(async () => {
-          if (!(await this.messages.saveIfNew({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw }))) return;
-          const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
-          const sender = m.key.participant ?? m.key.chatJid;
-          await this.events.record(orgId, sessionId, 'message.received', {
-            messageId: m.key.id,
-            chat: jidPair(m.key.chatJid, chatAlt),
-            sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
-            fromMe: m.key.fromMe,
-            timestamp: m.timestampMs,
-            ...(await receivedContent(m)),
-          });
-        }),
-      ),
+      connection.on('message', (m) => record(() => received(m))),
       connection.on('messageStatus', (u) =>
         record(async () => {
           const status = toPublicDeliveryStatus(u.status);
