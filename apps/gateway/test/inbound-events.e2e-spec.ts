@@ -114,6 +114,19 @@ describe('inbound WhatsApp activity as webhooks', () => {
     expect(reaction.data.chat).toMatchObject({ pn: `${CONTACT}@s.whatsapp.net`, lid: expect.stringMatching(/@lid$/) });
   });
 
+  it("reports statuses of our own messages only, not of a contact's message we read", async () => {
+    const { id } = await sandbox.sendMessage(CONTACT, `${ACCOUNT}@s.whatsapp.net`, { type: 'text', text: 'read me' });
+    await arrived((e) => e.type === 'message.received' && e.data.messageId === id, 'message.received');
+    const read = await client.call(`/sessions/${sessionId}/chats/${CONTACT}@s.whatsapp.net/read`, { method: 'POST', body: {} });
+    expect(read.status).toBe(204);
+    // A message of ours sent after the read: its status comes after anything the read caused.
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: `${CONTACT}@s.whatsapp.net`, type: 'text', text: 'marker' } });
+    const { waMessageId } = (await res.json()) as { waMessageId: string };
+    const marker = await arrived((e) => e.type === 'message.status' && e.data.messageId === waMessageId, 'status of the marker');
+    const about = delivered.filter((e) => e.type === 'message.status' && e.data.messageId === id && e.sequence < marker.sequence);
+    expect(about).toEqual([]);
+  });
+
   it('numbers the session events without gaps', () => {
     const sequences = delivered.filter((e) => e.sessionId === sessionId).map((e) => e.sequence).sort((a, b) => a - b);
     expect(sequences).toEqual(sequences.map((_, i) => i + 1));

@@ -452,7 +452,8 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       connection.on('messageStatus', (u) =>
         record(async () => {
           const status = toPublicDeliveryStatus(u.status);
-          if (!status) return;
+          // Statuses are about messages we sent (from here or from the phone), never a contact's.
+          if (!status || !u.key.fromMe) return;
           await this.events.record(orgId, sessionId, 'message.status', {
             messageId: u.key.id,
             chat: jidPair(u.key.chatJid, await this.messages.alternateJid(sessionId, u.key.chatJid)),
