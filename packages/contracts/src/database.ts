@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseTarget } from '@wa/domain';
 import { Client } from 'pg';
-import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager, MixedList, EntitySchema } from 'typeorm';
 
 type Constructor = new (...args: never[]) => unknown;
 // eslint-disable-next-line @typescript-eslint/ban-types
@@ -66,4 +66,42 @@ export async function ensureDatabaseSchema(target: DatabaseTarget): Promise<void
   } finally {
     await client.end();
   }
+}
+
+/**
+ * SQLite writes of this process, one at a time per database file. TypeORM talks to a SQLite file
+ * over one connection, so two transactions that overlap at their awaits collide ("cannot start a
+ * transaction within a transaction", "no such savepoint") and a plain write issued meanwhile
+ * joins whichever is open. PostgreSQL needs no turn.
+ */
+const sqliteTurns = new Map<unknown, Promise<unknown>>();
+
+/** What identifies the database file of `ds` for `inSqliteTurn`; undefined for PostgreSQL. */
+export function sqliteWriterKey(ds: DataSource): unknown {
+  if (ds.options.type === 'postgres') return undefined;
+  const path = String(ds.options.database);
+  return path === ':memory:' ? ds : path;
+}
+
+/** Runs `work` after every SQLite write of this process queued before it on the same file. */
+export function inSqliteTurn<T>(key: unknown, work: () => Promise<T>): Promise<T> {
+  const previous = sqliteTurns.get(key) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const tail = run.catch(() => undefined);
+  sqliteTurns.set(key, tail);
+  void tail.then(() => {
+    if (sqliteTurns.get(key) === tail) sqliteTurns.delete(key);
+  });
+  return run;
+}
+
+/** True when no SQLite write of this process is queued on that file. */
+export function sqliteTurnIdle(key: unknown): boolean {
+  return !sqliteTurns.has(key);
+}
+
+/** A TypeORM transaction that takes its turn on SQLite (see `inSqliteTurn`); on PostgreSQL a plain one. */
+export function transactionInTurn<T>(ds: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const key = sqliteWriterKey(ds);
+  return key === undefined ? ds.transaction(work) : inSqliteTurn(key, () => ds.transaction(work));
 }

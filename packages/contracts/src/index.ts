@@ -47,7 +47,7 @@ export {
   gatewayEventsServerOptions,
 } from './transport';
 export { REDACTED_PATHS, LOG_FORMATS, type LogFormat, resolveLogFormat, createRootLogger, routeConsoleToLogger, scrubSecrets, requestContext, currentRequestId, PinoNestLogger } from './logging';
-export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema } from './database';
+export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema, inSqliteTurn, sqliteTurnIdle, sqliteWriterKey, transactionInTurn } from './database';
 export {
   EVENT_TYPES,
   type EventType,

@@ -9,7 +9,7 @@ export {
 export { WaAuthCredsEntity } from './wa-auth-creds.entity';
 export { WaAuthKeyEntity } from './wa-auth-key.entity';
 export { WaAuthState1764000000000 } from './wa-auth-state.migration';
-export { SqlAuthStateStore, type SqlAuthState, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';
+export { SqlAuthStateStore, type SqlAuthState, type TransactionRunner, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';
 export {
   type PollVoteAddressing,
   type EncryptedPollVote,

@@ -41,10 +41,16 @@ function chunk<T>(items: T[], size: number): T[][] {
  * reads see every write issued before them. A failed operation rejects its own promise and does
  * not block the ones queued after it.
  */
+/** Runs a transaction; the runner passes one that takes its turn on SQLite's single connection. */
+export type TransactionRunner = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
+
 export class SqlAuthStateStore {
   private readonly queues: Map<string, Promise<unknown>>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transaction: TransactionRunner = (work) => dataSource.transaction(work),
+  ) {
     let queues = queuesByDataSource.get(dataSource);
     if (!queues) {
       queues = new Map();
@@ -101,7 +107,7 @@ export class SqlAuthStateStore {
       }
       if (upserts.length === 0 && deletes.size === 0) return;
       await this.serialize(sessionId, () =>
-        this.dataSource.transaction(async (manager: EntityManager) => {
+        this.transaction(async (manager: EntityManager) => {
           for (const part of chunk(upserts, ROWS_PER_STATEMENT)) {
             await manager.upsert(WaAuthKeyEntity, part, ['sessionId', 'type', 'keyId']);
           }
@@ -127,7 +133,7 @@ export class SqlAuthStateStore {
   /** Wipes creds and keys: after a logout, or when a pairing was abandoned. */
   clear(sessionId: string): Promise<void> {
     return this.serialize(sessionId, () =>
-      this.dataSource.transaction(async (manager: EntityManager) => {
+      this.transaction(async (manager: EntityManager) => {
         await manager.delete(WaAuthKeyEntity, { sessionId });
         await manager.delete(WaAuthCredsEntity, { sessionId });
       }),

@@ -1,3 +1,4 @@
+import { inSqliteTurn, sqliteTurnIdle, sqliteWriterKey, transactionInTurn } from '@wa/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 
 export type SqlRunner = DataSource | EntityManager;
@@ -9,43 +10,33 @@ export type SqlRunner = DataSource | EntityManager;
  * as strings).
  */
 export class SqlDialect {
-  /**
-   * SQLite allows one writer per file. Two connections to one file in one process (replicas in
-   * a test, a CLI beside the app) would otherwise interleave transactions at their awaits, and
-   * the loser's busy wait would block the very thread the winner needs to commit.
-   */
-  private static readonly writers = new Map<unknown, Promise<unknown>>();
-
   private constructor(
     readonly kind: 'sqlite' | 'postgres',
     private readonly writerKey: unknown,
   ) {}
 
   static of(ds: DataSource): SqlDialect {
-    if (ds.options.type === 'postgres') return new SqlDialect('postgres', ds);
-    const path = String(ds.options.database);
-    return new SqlDialect('sqlite', path === ':memory:' ? ds : path);
+    const key = sqliteWriterKey(ds);
+    return key === undefined ? new SqlDialect('postgres', ds) : new SqlDialect('sqlite', key);
   }
 
   transaction<T>(ds: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.kind === 'sqlite' ? this.exclusive(() => ds.transaction(work)) : ds.transaction(work);
+    return transactionInTurn(ds, work);
   }
 
   /** True when no SQLite write of this process is queued: a synchronous write may go at once. */
   idle(): boolean {
-    return !SqlDialect.writers.has(this.writerKey);
+    return sqliteTurnIdle(this.writerKey);
   }
 
-  /** Runs `work` after every SQLite write of this process queued before it (PostgreSQL callers need no turn). */
+  /**
+   * Runs `work` after every SQLite write of this process queued before it (PostgreSQL callers
+   * need no turn). SQLite allows one writer per file: two connections to one file in one process
+   * (replicas in a test, a CLI beside the app) would otherwise interleave transactions at their
+   * awaits, and the loser's busy wait would block the very thread the winner needs to commit.
+   */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const previous = SqlDialect.writers.get(this.writerKey) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const tail = run.catch(() => undefined);
-    SqlDialect.writers.set(this.writerKey, tail);
-    void tail.then(() => {
-      if (SqlDialect.writers.get(this.writerKey) === tail) SqlDialect.writers.delete(this.writerKey);
-    });
-    return run;
+    return inSqliteTurn(this.writerKey, work);
   }
 
   async query<T = Record<string, unknown>>(runner: SqlRunner, sql: string, params: readonly unknown[] = []): Promise<T[]> {

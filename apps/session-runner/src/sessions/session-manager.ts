@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { MessageEventBase, SessionRef, SessionStateResult } from '@wa/contracts';
+import { transactionInTurn, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import type { SqlAuthStateStore, WaConnection, WaEngine, WaIncomingMessage, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
@@ -423,7 +423,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         timestamp: m.timestampMs,
         ...(await receivedContent(m)),
       };
-      const recorded = await this.sessions.manager.transaction(async (manager) => {
+      const recorded = await transactionInTurn(this.sessions.manager.connection, async (manager) => {
         if (!(await this.messages.saveIfNew({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw }, manager))) return false;
         await this.events.record(orgId, sessionId, 'message.received', data, manager);
         return true;

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { createRootLogger } from '@wa/contracts';
+import { createRootLogger, transactionInTurn } from '@wa/contracts';
 import { BaileysEngine, loadBaileys, SqlAuthStateStore, type WaEngine, type WaLogger } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
@@ -11,7 +11,8 @@ export const AUTH_STATE_STORE = Symbol('AUTH_STATE_STORE');
 export const authStateStoreProvider: Provider = {
   provide: AUTH_STATE_STORE,
   inject: [DataSource],
-  useFactory: (ds: DataSource) => new SqlAuthStateStore(ds),
+  // Key writes of every session take their turn with the runner's other SQLite transactions.
+  useFactory: (ds: DataSource) => new SqlAuthStateStore(ds, (work) => transactionInTurn(ds, work)),
 };
 
 /** The Baileys engine, configured once; the WhatsApp web version is never fetched at start. */
