@@ -1,7 +1,7 @@
 // Sends that reach WhatsApp, measured end to end against the sandbox in its own process:
 //   node bench/e2e-send.mjs [--sessions 20] [--contacts 5] [--duration 20] [--rate 0]
 //                           [--concurrency 64] [--poll-ms 1000] [--drain-timeout 120]
-//                           [--postgres] [--nats] [--keep-logs]
+//                           [--postgres] [--nats] [--keep-logs] [--profile DIR]
 // One gateway and one session runner (SQLite files in a temp dir and the TCP transport by
 // default; --postgres: PostgreSQL at POSTGRES_URL in two fresh schemas, dropped at the end;
 // --nats: TRANSPORT=nats at NATS_URL under a NATS_SUBJECT_PREFIX of its own), pacing
@@ -132,8 +132,11 @@ if (!key) {
   throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
 }
 
-const runner = spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'));
-const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
+// --profile DIR: CPU profiles of the runner and the gateway, written when they stop.
+const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
+const profileArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(process.env.BENCH_PRELOAD ? ['--require', process.env.BENCH_PRELOAD] : [])] : [];
+const runner = spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), profileArgv);
+const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'), profileArgv);
 // Ctrl-C must not leave the runner, the gateway and the sandbox behind.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
