@@ -13,6 +13,9 @@ module.exports = (dir) => ({
     // Suites that only make sense with a shared database and NATS (several runners) run in the
     // scale-out configuration only.
     ...(process.env.TRANSPORT === 'nats' ? ['<rootDir>/test/**/*.scaleout-spec.ts'] : []),
+    // The soak (5 minutes on a cluster of its own) runs next to the rest rather than after it:
+    // `pnpm test` starts it as a run of its own, `pnpm test:scaleout` sets RUN_SOAK=1.
+    ...(process.env.TRANSPORT === 'nats' && process.env.RUN_SOAK === '1' ? ['<rootDir>/test/**/*.soak-spec.ts'] : []),
   ],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }],

@@ -21,7 +21,7 @@ import { SCALEOUT_ENV } from './scaleout-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const withNode22 = process.argv.includes('--node22');
-const profiles = withNode22 ? ['embedded', 'scaleout', 'node22'] : ['embedded', 'scaleout'];
+const profiles = withNode22 ? ['embedded', 'scaleout', 'soak', 'node22'] : ['embedded', 'scaleout', 'soak'];
 const workspacesOf = (dir) => ['apps', 'packages'].flatMap((d) => readdirSync(join(dir, d)).map((n) => join(dir, d, n)));
 const workspaces = workspacesOf(root);
 const started = Date.now();
@@ -46,6 +46,26 @@ async function suite(profile, task, options) {
   const t0 = Date.now();
   const code = await turbo(['run', task, '--only', '--continue', '--concurrency=1', '--', '--json', `--outputFile=.jest-results-${profile}.json`], { ...options, tag: `[${profile}]` });
   return { code, ms: Date.now() - t0 };
+}
+
+/**
+ * The scale-out soak (apps/gateway/test/soak.soak-spec.ts: five minutes of traffic with faults
+ * on a cluster of its own) as a run of its own beside the others: after the rest of the
+ * scale-out suite it made that half the longest by seven minutes.
+ */
+function soakSuite() {
+  const t0 = Date.now();
+  const cwd = join(root, 'apps/gateway');
+  return new Promise((resolve) => {
+    const child = spawn(join(root, 'node_modules/.bin/jest'), ['--runInBand', '--json', '--outputFile=.jest-results-soak.json', 'test/soak.soak-spec.ts'], {
+      cwd,
+      env: { ...process.env, ...SCALEOUT_ENV, RUN_SOAK: '1', NODE_OPTIONS: '--experimental-vm-modules' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (line) => process.stdout.write(`[soak] ${line}\n`));
+    child.once('error', () => resolve({ code: 1, ms: Date.now() - t0 }));
+    child.once('close', (code) => resolve({ code: code ?? 1, ms: Date.now() - t0 }));
+  });
 }
 
 /** Node 22 and better-sqlite3 for it (cached; compiled on a cache miss), in a worker so the other runs' output keeps flowing meanwhile. */
@@ -87,9 +107,10 @@ const built = await turbo(['run', 'build', '--output-logs=errors-only']);
 if (built) process.exit(built);
 await ensureServices();
 
-const [embedded, scaleout, node22] = await Promise.all([
+const [embedded, scaleout, soak, node22] = await Promise.all([
   suite('embedded', 'test'),
   suite('scaleout', 'test:scaleout', { env: SCALEOUT_ENV }),
+  soakSuite(),
   withNode22 ? node22Suite() : undefined,
 ]);
 
@@ -104,6 +125,6 @@ for (const profile of profiles) {
 }
 const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
 const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
-process.stdout.write(`\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}${node22Part}; all: ${minutes(Date.now() - started)}\n`);
+process.stdout.write(`\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}${node22Part}; all: ${minutes(Date.now() - started)}\n`);
 process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
-process.exit(embedded.code || scaleout.code || node22?.code ? 1 : 0);
+process.exit(embedded.code || scaleout.code || soak.code || node22?.code ? 1 : 0);
