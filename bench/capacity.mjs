@@ -7,7 +7,6 @@
 // phone scans it) at most `--concurrency` at a time, measures the runner idle again, then
 // restarts it under the same RUNNER_ID and times until the sandbox sees all N devices connected
 // again. Figures are the runner's own, read from /proc, and printed next to their targets.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, openFds, rssBytes, sampleIdle, spawnApp } from './lib/processes.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -42,42 +42,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const say = (line) => process.stdout.write(`${line}\n`);
 const progress = (line) => process.stderr.write(`  ${line}\n`);
 
-const postgresUrl = process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
-const databaseUrl = (app) => {
-  if (!scaleout) return `sqlite:${join(tmp, `${app}.db`)}`;
-  const url = new URL(postgresUrl);
-  url.searchParams.set('schema', `bench_capacity_${runId}_${app}`);
-  return url.toString();
-};
-const transport = scaleout
-  ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: `bench-capacity-${runId}` }
-  : { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
-
-/** The sandbox as its own process (its CPU must not count as the runner's nor slow this one's timers). */
-async function startSandbox() {
-  const child = spawn(process.execPath, [join(root, 'packages/wa-sandbox/dist/cli.js')], {
-    env: { ...process.env, SANDBOX_PORT: String(await freePort()) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.includes('wa-sandbox.ready'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`the sandbox exited with ${code}: ${out}`)));
-  });
-  child.stdout.resume();
-  return { ...ready, pid: child.pid, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
-}
-
-const sandbox = await startSandbox();
-const control = async (path, body) => {
-  const res = await fetch(`${sandbox.controlUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status} ${await res.text()}`);
-  return res.json();
-};
+const databaseUrl = databaseUrls({ postgres: scaleout, tmp, schemaPrefix: `bench_capacity_${runId}` });
+const transport = await transportEnv({ nats: scaleout, prefix: `bench-capacity-${runId}` });
+const sandbox = await startSandbox(root);
+const control = sandbox.control;
 const connectedDevices = async () => (await control('/devices')).filter((d) => d.connected).length;
 
 const gatewayPort = await freePort();
@@ -108,13 +76,7 @@ const gatewayEnv = {
   RATE_LIMIT_PER_API_KEY: 'off',
   RATE_LIMIT_PER_ORG: 'off',
 };
-const cli = spawnSync(
-  process.execPath,
-  [join(root, 'apps/gateway/dist/cli.js'), 'api-key', 'create', '--org', 'bench', '--capabilities', 'send,manage', '--name', 'capacity'],
-  { env: gatewayEnv, encoding: 'utf8' },
-);
-const key = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
-if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
+const key = createApiKey(root, gatewayEnv, 'capacity');
 
 const startRunner = () => spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), runnerExecArgv);
 let runner = startRunner();
@@ -318,7 +280,7 @@ try {
   await sandbox.stop();
   if (scaleout) {
     const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-    const client = new pg.Client({ connectionString: postgresUrl });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "bench_capacity_${runId}_${app}" CASCADE`);
     await client.end();

@@ -26,7 +26,6 @@
 // sender's whole second, so arrival is taken as the middle of the poll interval it first showed
 // up in (±poll-ms/2): latency accepted→received p50/p99 are that precise.
 // Exits 1 when anything was lost or duplicated, or on an error.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,6 +33,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -63,43 +63,11 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const progress = (line) => process.stderr.write(`  ${line}\n`);
 const now = () => performance.now();
 
-const postgresUrl = process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schemaOf = (app) => `bench_e2e_${runId}_${app}`;
-const databaseUrl = (app) => {
-  if (!postgres) return `sqlite:${join(tmp, `${app}.db`)}`;
-  const url = new URL(postgresUrl);
-  url.searchParams.set('schema', schemaOf(app));
-  return url.toString();
-};
-const transport = nats
-  ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: `bench-e2e-${runId}` }
-  : { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
-
-/** The sandbox as its own process (its CPU must not slow this one's timers nor count as the runner's). */
-async function startSandbox() {
-  const child = spawn(process.execPath, [join(root, 'packages/wa-sandbox/dist/cli.js')], {
-    env: { ...process.env, SANDBOX_PORT: String(await freePort()) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.includes('wa-sandbox.ready'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`the sandbox exited with ${code}: ${out}`)));
-  });
-  child.stdout.resume();
-  return { ...ready, pid: child.pid, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
-}
-
-const sandbox = await startSandbox();
-const control = async (path, body) => {
-  const res = await fetch(`${sandbox.controlUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status} ${await res.text()}`);
-  return res.json();
-};
+const databaseUrl = databaseUrls({ postgres, tmp, schemaPrefix: `bench_e2e_${runId}` });
+const transport = await transportEnv({ nats, prefix: `bench-e2e-${runId}` });
+const sandbox = await startSandbox(root);
+const control = sandbox.control;
 
 const gatewayPort = await freePort();
 const common = { ...process.env, ...transport, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
@@ -121,15 +89,12 @@ const gatewayEnv = {
   SEND_MIN_INTERVAL_MS: '0',
   SEND_JITTER_MS: '0',
 };
-const cli = spawnSync(
-  process.execPath,
-  [join(root, 'apps/gateway/dist/cli.js'), 'api-key', 'create', '--org', 'bench', '--capabilities', 'send,manage', '--name', 'e2e-send'],
-  { env: gatewayEnv, encoding: 'utf8' },
-);
-const key = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
-if (!key) {
+let key;
+try {
+  key = createApiKey(root, gatewayEnv, 'e2e-send');
+} catch (err) {
   await sandbox.stop();
-  throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
+  throw err;
 }
 
 // --profile DIR: CPU profiles of the runner and the gateway, written when they stop.
@@ -488,7 +453,7 @@ try {
   await sandbox.stop();
   if (postgres) {
     const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-    const client = new pg.Client({ connectionString: postgresUrl });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(app)}" CASCADE`);
     await client.end();

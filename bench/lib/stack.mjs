@@ -1,0 +1,60 @@
+// What the benches that run the whole product share: databases, transport, the sandbox in a
+// process of its own, and an API key made with the gateway's CLI.
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './processes.mjs';
+
+export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+/** DATABASE_URL per app: a SQLite file in `tmp`, or a PostgreSQL schema `<schemaPrefix>_<app>`. */
+export function databaseUrls({ postgres, tmp, schemaPrefix }) {
+  return (app) => {
+    if (!postgres) return `sqlite:${join(tmp, `${app}.db`)}`;
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set('schema', `${schemaPrefix}_${app}`);
+    return url.toString();
+  };
+}
+
+/** NATS under a subject prefix of its own, or the TCP transport on two free ports. */
+export async function transportEnv({ nats, prefix }) {
+  return nats
+    ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: prefix }
+    : { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}`, GATEWAY_EVENTS_URL: `tcp://127.0.0.1:${await freePort()}` };
+}
+
+/** The sandbox as its own process (its CPU must not slow the bench's timers nor count as the runner's), with its control API. */
+export async function startSandbox(root) {
+  const child = spawn(process.execPath, [join(root, 'packages/wa-sandbox/dist/cli.js')], {
+    env: { ...process.env, SANDBOX_PORT: String(await freePort()) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('wa-sandbox.ready'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`the sandbox exited with ${code}: ${out}`)));
+  });
+  child.stdout.resume();
+  const control = async (path, body) => {
+    const res = await fetch(`${ready.controlUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`sandbox ${path} answered ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return { ...ready, pid: child.pid, control, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
+}
+
+/** An API key with `send,manage` in org `bench`, made with the gateway's CLI against its database. */
+export function createApiKey(root, gatewayEnv, name) {
+  const cli = spawnSync(
+    process.execPath,
+    [join(root, 'apps/gateway/dist/cli.js'), 'api-key', 'create', '--org', 'bench', '--capabilities', 'send,manage', '--name', name],
+    { env: gatewayEnv, encoding: 'utf8' },
+  );
+  const key = /wag_[A-Za-z0-9_-]+/.exec(cli.stdout ?? '')?.[0];
+  if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
+  return key;
+}
