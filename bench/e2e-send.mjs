@@ -33,7 +33,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv, until } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -127,16 +127,6 @@ const call = async (method, path, body, extraHeaders = {}) => {
   }
   return { status: res.status, json };
 };
-
-async function until(what, probe, timeoutMs, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Create, start, read the QR code, let the sandbox phone scan it, and wait for `connected`. */
 async function pairOne(i) {

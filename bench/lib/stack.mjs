@@ -58,3 +58,14 @@ export function createApiKey(root, gatewayEnv, name) {
   if (!key) throw new Error(`could not create an API key: ${cli.stdout}${cli.stderr}`);
   return key;
 }
+
+/** Polls `probe` until it answers something truthy (errors count as not yet), or throws after `timeoutMs`. */
+export async function until(what, probe, timeoutMs, intervalMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
