@@ -4,9 +4,11 @@ import type { Socket } from 'node:net';
 /**
  * How long, and how much of, the unread rest of a refused body is read and dropped before the
  * socket is cut: long enough for a client still sending to read the answer, and a byte cap so a
- * fast link cannot make it more than a few buffers' worth of work.
+ * fast link cannot make it more than a few buffers' worth of work. 5 s as nginx's
+ * lingering_timeout: with 2 s, a client on a loaded machine that was still writing had not read
+ * the answer yet when the reset came (the http-edge flood test failed that way in CI).
  */
-const LINGER_MS = 2000;
+const LINGER_MS = 5000;
 const LINGER_MAX_BYTES = 32 * 1024 * 1024;
 const LINGER_CHECK_MS = 20;
 
