@@ -5,6 +5,7 @@ import { Messaging1764000300000 } from './migrations/1764000300000-messaging';
 import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-message-edits-revokes';
 import { SessionIdentity1764000500000 } from './migrations/1764000500000-session-identity';
 import { SendLog1764000600000 } from './migrations/1764000600000-send-log';
+import { ChatSummaries1764000700000 } from './migrations/1764000700000-chat-summaries';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const RUNNER_MIGRATIONS = [
   MessageEditsRevokes1764000400000,
   SessionIdentity1764000500000,
   SendLog1764000600000,
+  ChatSummaries1764000700000,
 ];

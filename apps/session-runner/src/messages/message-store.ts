@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { transactionInTurn } from '@wa/contracts';
+import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
 import { WaContactEntity } from './wa-contact.entity';
@@ -62,6 +64,29 @@ export interface MessagePosition {
   timestampMs: number;
   messageId: string;
 }
+
+/** A chat's row in the summary: its newest message. */
+export interface ChatHead {
+  chatJid: string;
+  lastMessageAt: number;
+  lastMessageId: string;
+}
+
+/** Where a scan of chats by time resumes: strictly older than (`ts`, `jid`), or at most `ts` without `jid`. */
+export interface ChatScanPosition {
+  ts: number;
+  jid?: string;
+}
+
+/**
+ * Keeps the newest message of the chat: a later one, or one at the same millisecond with a
+ * greater id (the order of a chat's message page). One statement on both databases.
+ */
+const UPSERT_CHAT = (p: (i: number) => string) =>
+  `INSERT INTO wa_chats (session_id, chat_jid, last_message_at, last_message_id) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+   ON CONFLICT (session_id, chat_jid) DO UPDATE SET last_message_at = excluded.last_message_at, last_message_id = excluded.last_message_id
+   WHERE excluded.last_message_at > wa_chats.last_message_at
+      OR (excluded.last_message_at = wa_chats.last_message_at AND excluded.last_message_id > wa_chats.last_message_id)`;
 
 /**
  * The runner's message store: Baileys' `getMessage` (retries), edits, revokes and poll votes all
@@ -166,17 +191,37 @@ export class MessageStore implements WaMessageLookup {
     }
   }
 
-  /** Latest message per chat, newest first. */
-  async chatHeads(sessionId: string): Promise<{ chatJid: string; timestampMs: number }[]> {
-    const rows = await this.messages
-      .createQueryBuilder('m')
-      .select('m.chat_jid', 'chatJid')
-      .addSelect('MAX(m.timestamp_ms)', 'ts')
-      .where('m.session_id = :sessionId', { sessionId })
-      .andWhere('m.type NOT IN (:...skip)', { skip: NON_CHAT_TYPES })
-      .groupBy('m.chat_jid')
-      .getRawMany<{ chatJid: string; ts: string | number }>();
-    return rows.map((r) => ({ chatJid: r.chatJid, timestampMs: Number(r.ts) })).sort((a, b) => b.timestampMs - a.timestampMs);
+  /**
+   * Chats newest first (by their newest message, then jid, both descending) from `from` on: an
+   * index range of the summary, never a grouping of the messages.
+   */
+  async chatHeads(sessionId: string, limit: number, from?: ChatScanPosition): Promise<ChatHead[]> {
+    const q = this.messages.manager
+      .createQueryBuilder()
+      .select('c.chat_jid', 'chatJid')
+      .addSelect('c.last_message_at', 'lastMessageAt')
+      .addSelect('c.last_message_id', 'lastMessageId')
+      .from('wa_chats', 'c')
+      .where('c.session_id = :sessionId', { sessionId });
+    if (from) q.andWhere('c.last_message_at <= :ts', { ts: from.ts });
+    if (from?.jid !== undefined) q.andWhere('(c.last_message_at < :ts OR c.chat_jid < :jid)', { ts: from.ts, jid: from.jid });
+    const rows = await q.orderBy('c.last_message_at', 'DESC').addOrderBy('c.chat_jid', 'DESC').limit(limit).getRawMany<ChatHead>();
+    return rows.map((r) => ({ chatJid: r.chatJid, lastMessageAt: Number(r.lastMessageAt), lastMessageId: r.lastMessageId }));
+  }
+
+  /** The summary rows of the given chats (any order). */
+  async chatHeadsOf(sessionId: string, chats: string[]): Promise<ChatHead[]> {
+    if (!chats.length) return [];
+    const rows = await this.messages.manager
+      .createQueryBuilder()
+      .select('c.chat_jid', 'chatJid')
+      .addSelect('c.last_message_at', 'lastMessageAt')
+      .addSelect('c.last_message_id', 'lastMessageId')
+      .from('wa_chats', 'c')
+      .where('c.session_id = :sessionId', { sessionId })
+      .andWhere('c.chat_jid IN (:...chats)', { chats })
+      .getRawMany<ChatHead>();
+    return rows.map((r) => ({ chatJid: r.chatJid, lastMessageAt: Number(r.lastMessageAt), lastMessageId: r.lastMessageId }));
   }
 
   /** A page of a chat's visible messages, newest first, strictly after `before` when given. */
@@ -220,40 +265,82 @@ export class MessageStore implements WaMessageLookup {
     return (await this.lids.findBy({ sessionId })).map((r) => ({ lid: r.lid, pn: r.pn }));
   }
 
-  /** Every 1:1 chat and group author we exchanged messages with. */
-  async correspondents(sessionId: string): Promise<string[]> {
-    const rows = await this.messages
-      .createQueryBuilder('m')
-      .select('DISTINCT COALESCE(m.participant, m.chat_jid)', 'jid')
-      .where('m.session_id = :sessionId', { sessionId })
-      .andWhere('m.from_me = :fromMe', { fromMe: false })
-      .getRawMany<{ jid: string }>();
-    const chats = await this.messages
-      .createQueryBuilder('m')
-      .select('DISTINCT m.chat_jid', 'jid')
-      .where('m.session_id = :sessionId', { sessionId })
-      .getRawMany<{ jid: string }>();
-    return [...new Set([...rows, ...chats].map((r) => r.jid))];
+  /** The mappings that name any of the given LIDs or phone-number jids. */
+  async lidMappingsOf(sessionId: string, lids: string[], pns: string[]): Promise<WaLidMapping[]> {
+    const where = [...(lids.length ? [{ sessionId, lid: In(lids) }] : []), ...(pns.length ? [{ sessionId, pn: In(pns) }] : [])];
+    if (!where.length) return [];
+    return (await this.lids.find({ where })).map((r) => ({ lid: r.lid, pn: r.pn }));
   }
 
-  /** Saves or replaces a message; `manager` lets callers store it in the same transaction as its event. */
-  async save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
-    const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
-    const early = input.key.fromMe ? this.early.take(`${input.sessionId}|${input.key.id}`) : undefined;
-    await repo.upsert(
-      {
-        sessionId: input.sessionId,
-        chatJid: input.key.chatJid,
-        messageId: input.key.id,
-        fromMe: input.key.fromMe,
-        participant: input.key.participant ?? null,
-        type: input.type,
-        timestampMs: input.timestampMs,
-        raw: Buffer.from(input.raw).toString('base64'),
-      },
-      ['sessionId', 'chatJid', 'messageId', 'fromMe'],
+  /**
+   * The next jids greater than `after`, in order, that anyone could list as a contact: people we
+   * exchanged messages with, named contacts and groups, and the phone-number side of every LID
+   * pair. Each source is an index range of at most `limit`; `complete` is the jid up to which the
+   * merged list is whole (undefined: to the end).
+   */
+  async contactCandidates(sessionId: string, after: string | undefined, limit: number): Promise<{ jids: string[]; complete?: string }> {
+    const sources = [
+      { table: 'wa_correspondents', column: 'jid' },
+      { table: 'wa_contacts', column: 'jid' },
+      { table: 'wa_lid_mappings', column: 'pn' },
+    ];
+    const lists = await Promise.all(
+      sources.map(async ({ table, column }) => {
+        const q = this.messages.manager
+          .createQueryBuilder()
+          .select(`s.${column}`, 'jid')
+          .from(table, 's')
+          .where('s.session_id = :sessionId', { sessionId });
+        if (after !== undefined) q.andWhere(`s.${column} > :after`, { after });
+        return (await q.orderBy(`s.${column}`, 'ASC').limit(limit).getRawMany<{ jid: string }>()).map((r) => r.jid);
+      }),
     );
+    // A source that filled its page may hold more beyond its last jid; the merge is whole up to the smallest such.
+    const bounds = lists.filter((l) => l.length >= limit).map((l) => l[l.length - 1]);
+    const complete = bounds.length ? bounds.reduce((a, b) => (b < a ? b : a)) : undefined;
+    const jids = [...new Set(lists.flat())].filter((j) => complete === undefined || j <= complete).sort();
+    return { jids, ...(complete !== undefined ? { complete } : {}) };
+  }
+
+  /**
+   * Saves or replaces a message, and in the same transaction the summaries chat and contact lists
+   * read; `manager` lets callers store it in the same transaction as its event.
+   */
+  async save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
+    const early = input.key.fromMe ? this.early.take(`${input.sessionId}|${input.key.id}`) : undefined;
+    const write = async (m: EntityManager): Promise<void> => {
+      await m.getRepository(WaMessageEntity).upsert(
+        {
+          sessionId: input.sessionId,
+          chatJid: input.key.chatJid,
+          messageId: input.key.id,
+          fromMe: input.key.fromMe,
+          participant: input.key.participant ?? null,
+          type: input.type,
+          timestampMs: input.timestampMs,
+          raw: Buffer.from(input.raw).toString('base64'),
+        },
+        ['sessionId', 'chatJid', 'messageId', 'fromMe'],
+      );
+      const p = this.placeholder(m);
+      if (!NON_CHAT_TYPES.includes(input.type)) {
+        await m.query(UPSERT_CHAT(p), [input.sessionId, input.key.chatJid, input.timestampMs, input.key.id]);
+      }
+      const people = [...new Set([input.key.chatJid, ...(!input.key.fromMe && input.key.participant ? [input.key.participant] : [])].map(normalizeJid))].filter(
+        (j) => isPhoneJid(j) || isLidJid(j),
+      );
+      if (people.length) {
+        const values = people.map((_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(', ');
+        await m.query(`INSERT INTO wa_correspondents (session_id, jid) VALUES ${values} ON CONFLICT DO NOTHING`, people.flatMap((j) => [input.sessionId, j]));
+      }
+    };
+    if (manager) await write(manager);
+    else await transactionInTurn(this.messages.manager.connection, write);
     if (early) await this.advanceStatus(input.sessionId, input.key.id, early);
+  }
+
+  private placeholder(m: EntityManager): (i: number) => string {
+    return m.connection.options.type === 'postgres' ? (i) => `$${i}` : () => '?';
   }
 
   /**
@@ -281,6 +368,8 @@ export class MessageStore implements WaMessageLookup {
 
   async forgetSession(sessionId: string): Promise<void> {
     await this.messages.delete({ sessionId });
+    await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).execute();
+    await this.messages.manager.createQueryBuilder().delete().from('wa_correspondents').where('session_id = :sessionId', { sessionId }).execute();
     await this.lids.delete({ sessionId });
     await this.votes.delete({ sessionId });
     await this.contacts.delete({ sessionId });

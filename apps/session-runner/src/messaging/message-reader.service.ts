@@ -10,7 +10,7 @@ import type {
 } from '@wa/contracts';
 import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaMe } from '@wa/wa-adapter';
-import { MessageStore } from '../messages/message-store';
+import { MessageStore, type ChatHead, type ChatScanPosition } from '../messages/message-store';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { publicMessageType } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
@@ -29,40 +29,71 @@ export class MessageReader {
     private readonly store: MessageStore,
   ) {}
 
+  /**
+   * Chats newest first, from the per-chat summary: a chat stored under both jid forms is one
+   * chat, at the place of its newest form, under its phone-number jid when known. Reads about a
+   * page of summary rows (more when rows of twins already listed must be stepped over, at most
+   * `SCAN_MAX` beyond the page: then the page is shorter and its cursor resumes the scan).
+   */
   async chats(p: PagePayload): Promise<Page<ChatSummary>> {
     await this.sessions.requireSession(p);
     const limit = pageLimit(p.limit);
     const after = decodeCursor<{ t: number; j: string }>(p.cursor, { t: 'number', j: 'string' });
-    const twins = await this.twins(p.sessionId);
-    const merged = new Map<string, { jid: string; forms: Set<string>; lastMessageAt: number }>();
-    for (const head of await this.store.chatHeads(p.sessionId)) {
-      const jid = twins.canonical(head.chatJid);
-      const chat = merged.get(jid) ?? { jid, forms: new Set<string>(), lastMessageAt: 0 };
-      chat.forms.add(head.chatJid);
-      chat.lastMessageAt = Math.max(chat.lastMessageAt, head.timestampMs);
-      merged.set(jid, chat);
+    const isAfter = (t: number, j: string) => !after || t < after.t || (t === after.t && j < after.j);
+    const found = new Map<string, { jid: string; forms: string[]; lastMessageAt: number; lastMessageId: string }>();
+    let from: ChatScanPosition | undefined = after ? { ts: after.t } : undefined;
+    let scanned = 0;
+    let exhausted = false;
+    let capped = false;
+    const whole = () => [...found.values()].filter((c) => from === undefined || c.lastMessageAt > from.ts);
+    for (;;) {
+      const size = scanned ? Math.min(limit * 2, 400) : limit + 1;
+      const rows = await this.store.chatHeads(p.sessionId, size, from);
+      scanned += rows.length;
+      exhausted = rows.length < size;
+      const twins = await this.twinsOf(p.sessionId, rows.map((r) => r.chatJid));
+      const known = new Map(rows.map((r) => [r.chatJid, r]));
+      const missing = rows.flatMap((r) => twins.forms(r.chatJid)).filter((f) => !known.has(f));
+      for (const r of await this.store.chatHeadsOf(p.sessionId, [...new Set(missing)])) known.set(r.chatJid, r);
+      for (const row of rows) {
+        const forms = twins.forms(row.chatJid);
+        // The chat is listed at its newest form only (ties: greater id, then greater jid).
+        const lead = forms
+          .map((f) => known.get(f))
+          .filter((r): r is NonNullable<typeof r> => r !== undefined)
+          .reduce((a, b) => (newer(b, a) ? b : a));
+        if (lead.chatJid !== row.chatJid) continue;
+        const jid = twins.canonical(row.chatJid);
+        if (!isAfter(row.lastMessageAt, jid)) continue;
+        found.set(jid, { jid, forms, lastMessageAt: row.lastMessageAt, lastMessageId: row.lastMessageId });
+      }
+      const tail = rows[rows.length - 1];
+      if (tail) from = { ts: tail.lastMessageAt, jid: tail.chatJid };
+      if (exhausted) break;
+      // Chats newer than the last row read are all found; older ones may still come.
+      if (whole().length > limit) break;
+      if (scanned >= limit + SCAN_MAX) {
+        capped = true;
+        break;
+      }
     }
-    const ordered = [...merged.values()]
-      .sort((a, b) => b.lastMessageAt - a.lastMessageAt || (a.jid < b.jid ? 1 : a.jid > b.jid ? -1 : 0))
-      .filter((c) => !after || c.lastMessageAt < after.t || (c.lastMessageAt === after.t && c.jid < after.j));
+    const ordered = (exhausted ? [...found.values()] : whole()).sort(
+      (a, b) => b.lastMessageAt - a.lastMessageAt || (a.jid < b.jid ? 1 : a.jid > b.jid ? -1 : 0),
+    );
     const page = ordered.slice(0, limit);
-    const names = await this.store.names(p.sessionId);
-    const data: ChatSummary[] = [];
-    for (const chat of page) {
-      const [last] = await this.store.chatPage(p.sessionId, [...chat.forms], 1);
-      const pair = twins.pair(chat.jid);
+    const pairs = await this.twinsOf(p.sessionId, page.map((c) => c.jid));
+    const names = await this.store.names(p.sessionId, [...new Set(page.flatMap((c) => [c.jid, pairs.pair(c.jid).lid ?? c.jid]))]);
+    const data: ChatSummary[] = page.map((chat) => {
+      const pair = pairs.pair(chat.jid);
       const name = names.get(chat.jid) ?? (pair.lid ? names.get(pair.lid) : undefined);
-      data.push({
-        jid: chat.jid,
-        ...pair,
-        ...(name ? { name } : {}),
-        isGroup: isGroupJid(chat.jid),
-        lastMessageAt: chat.lastMessageAt,
-        lastMessageId: last?.messageId ?? '',
-      });
-    }
-    const tail = page[page.length - 1];
-    return { data, nextCursor: ordered.length > limit && tail ? encodeCursor({ t: tail.lastMessageAt, j: tail.jid }) : '' };
+      return { jid: chat.jid, ...pair, ...(name ? { name } : {}), isGroup: isGroupJid(chat.jid), lastMessageAt: chat.lastMessageAt, lastMessageId: chat.lastMessageId };
+    });
+    const last = page[page.length - 1];
+    let nextCursor = '';
+    if (ordered.length > limit && last) nextCursor = encodeCursor({ t: last.lastMessageAt, j: last.jid });
+    // Stopped by the bound: everything newer than the scan position is on this page; resume there.
+    else if (capped && from) nextCursor = encodeCursor({ t: from.ts, j: AFTER_EVERY_JID });
+    return { data, nextCursor };
   }
 
   async chatMessages(p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
@@ -87,29 +118,48 @@ export class MessageReader {
     return this.toStored(p.sessionId, row, await this.sessions.me(p.sessionId));
   }
 
+  /**
+   * People we exchanged messages with, named contacts and LID pairs, by jid: one entry per
+   * person under the phone-number jid when known (a LID with a known twin is listed as the
+   * twin). Reads index ranges of about a page per source, at most `SCAN_MAX` jids beyond it.
+   */
   async contacts(p: PagePayload): Promise<Page<ContactSummary>> {
     await this.sessions.requireSession(p);
     const limit = pageLimit(p.limit);
     const after = decodeCursor<{ j: string }>(p.cursor, { j: 'string' });
-    const twins = await this.twins(p.sessionId);
     const me = await this.sessions.me(p.sessionId);
     const own = new Set([me?.jid, me?.lid].filter((j): j is string => Boolean(j)).map(normalizeJid));
-    const names = await this.store.names(p.sessionId);
-    const seen = new Set<string>();
-    for (const jid of [...(await this.store.correspondents(p.sessionId)), ...names.keys(), ...twins.all()]) {
-      const j = normalizeJid(jid);
-      if (!(isPhoneJid(j) || isLidJid(j)) || own.has(j)) continue;
-      seen.add(twins.canonical(j));
+    const found = new Set<string>();
+    let from = after?.j;
+    let scanned = 0;
+    let complete: string | undefined;
+    for (;;) {
+      const batch = await this.store.contactCandidates(p.sessionId, from, limit + 1);
+      complete = batch.complete;
+      scanned += batch.jids.length;
+      const jids = [...new Set(batch.jids.map(normalizeJid))].filter((j) => (isPhoneJid(j) || isLidJid(j)) && !own.has(j) && (!after || j > after.j));
+      // A LID with a known phone-number twin is listed as the twin, which the pairs list anyway.
+      const paired = new Set((await this.store.lidMappingsOf(p.sessionId, jids.filter(isLidJid), [])).map((m) => m.lid));
+      for (const j of jids) if (!paired.has(j)) found.add(j);
+      if (complete === undefined || found.size > limit) break;
+      from = complete;
+      if (scanned >= limit + SCAN_MAX) break;
     }
-    const ordered = [...seen].filter((j) => !own.has(j)).sort().filter((j) => !after || j > after.j);
+    const ordered = [...found].sort();
     const page = ordered.slice(0, limit);
+    const pairs = await this.twinsOf(p.sessionId, page);
+    const names = await this.store.names(p.sessionId, [...new Set(page.flatMap((j) => [j, ...Object.values(pairs.pair(j))]))]);
     const data = page.map((jid) => {
-      const pair = twins.pair(jid);
+      const pair = pairs.pair(jid);
       const name = names.get(jid) ?? (pair.lid ? names.get(pair.lid) : undefined) ?? (pair.pn ? names.get(pair.pn) : undefined);
       return { jid, ...pair, ...(name ? { name } : {}) };
     });
     const tail = page[page.length - 1];
-    return { data, nextCursor: ordered.length > limit && tail ? encodeCursor({ j: tail }) : '' };
+    let nextCursor = '';
+    if (ordered.length > limit && tail) nextCursor = encodeCursor({ j: tail });
+    // More may follow what was read (the bound stopped the scan): resume after it.
+    else if (complete !== undefined) nextCursor = encodeCursor({ j: complete });
+    return { data, nextCursor };
   }
 
   /** A jid and its LID/phone twin, as the store knows them. */
@@ -145,22 +195,52 @@ export class MessageReader {
     return stored;
   }
 
-  private async twins(sessionId: string) {
-    const mappings = await this.store.lidMappings(sessionId);
+  /**
+   * The LID pairs of the given jids: `canonical` is the phone-number form when known (what
+   * callers send to), `forms` every jid the same chat may be stored under.
+   */
+  private async twinsOf(sessionId: string, jids: string[]) {
+    const lids = jids.filter(isLidJid);
+    const pns = jids.filter(isPhoneJid);
+    const mappings = await this.store.lidMappingsOf(sessionId, lids, pns);
+    // Other LIDs of a phone number reached through one of its LIDs.
+    const more = [...new Set(mappings.map((m) => m.pn))].filter((pn) => !pns.includes(pn));
+    if (more.length) mappings.push(...(await this.store.lidMappingsOf(sessionId, [], more)));
     const pnOf = new Map(mappings.map((m) => [m.lid, m.pn]));
-    const lidOf = new Map(mappings.map((m) => [m.pn, m.lid]));
+    const lidsOf = new Map<string, string[]>();
+    for (const m of mappings) {
+      const list = lidsOf.get(m.pn) ?? [];
+      if (!list.includes(m.lid)) list.push(m.lid);
+      lidsOf.set(m.pn, list);
+    }
+    const canonical = (jid: string): string => (isLidJid(jid) ? (pnOf.get(jid) ?? jid) : jid);
     return {
-      /** The phone-number form when known: what callers send to. */
-      canonical: (jid: string): string => (isLidJid(jid) ? (pnOf.get(jid) ?? jid) : jid),
+      canonical,
+      forms: (jid: string): string[] => {
+        const c = canonical(jid);
+        return [c, ...(lidsOf.get(c) ?? [])];
+      },
       pair: (jid: string): { pn?: string; lid?: string } => {
         if (isLidJid(jid)) return { lid: jid, ...(pnOf.get(jid) ? { pn: pnOf.get(jid) } : {}) };
-        if (isPhoneJid(jid)) return { pn: jid, ...(lidOf.get(jid) ? { lid: lidOf.get(jid) } : {}) };
+        if (isPhoneJid(jid)) return { pn: jid, ...(lidsOf.get(jid)?.length ? { lid: lidsOf.get(jid)![0] } : {}) };
         return {};
       },
-      all: (): string[] => mappings.flatMap((m) => [m.pn, m.lid]),
     };
   }
 }
+
+/** Whether chat summary `a` is newer than `b`: later, then greater id, then greater jid. */
+function newer(a: ChatHead, b: ChatHead): boolean {
+  if (a.lastMessageAt !== b.lastMessageAt) return a.lastMessageAt > b.lastMessageAt;
+  if (a.lastMessageId !== b.lastMessageId) return a.lastMessageId > b.lastMessageId;
+  return a.chatJid > b.chatJid;
+}
+
+/** Rows a chat or contact page may read beyond its own before it answers shorter. */
+const SCAN_MAX = 1000;
+
+/** Sorts after every jid: a cursor at it resumes after all chats of that millisecond read so far. */
+const AFTER_EVERY_JID = '\uffff';
 
 /** An edit replaces the text of a text message and the caption of a media message. */
 function withEdit(type: string, content: Record<string, unknown>, editedText: string | null): Record<string, unknown> {

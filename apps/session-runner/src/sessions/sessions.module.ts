@@ -8,7 +8,9 @@ import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';
 import { RunnerEventEntity } from '../events/runner-event.entity';
 import { MessageStore } from '../messages/message-store';
 import { WaLidMappingEntity } from '../messages/wa-lid-mapping.entity';
+import { WaChatEntity } from '../messages/wa-chat.entity';
 import { WaContactEntity } from '../messages/wa-contact.entity';
+import { WaCorrespondentEntity } from '../messages/wa-correspondent.entity';
 import { WaMessageEntity } from '../messages/wa-message.entity';
 import { WaPollVoteEntity } from '../messages/wa-poll-vote.entity';
 import { SendLog } from '../messages/send-log';
@@ -31,6 +33,8 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
       WaLidMappingEntity,
       WaPollVoteEntity,
       WaContactEntity,
+      WaChatEntity,
+      WaCorrespondentEntity,
       WaSendLogEntity,
       RunnerEventEntity,
       WaAuthCredsEntity,
