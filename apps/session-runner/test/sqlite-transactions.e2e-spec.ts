@@ -36,7 +36,7 @@ describe('SQLite transactions of many sessions at once', () => {
     const writes: Promise<unknown>[] = [];
     for (let round = 0; round < 10; round++) {
       sessions.forEach((auth, i) => {
-        writes.push(auth.state.keys.set({ session: { [`peer-${round}.0`]: Buffer.from(`s${i} r${round}`) } }));
+        writes.push(Promise.resolve(auth.state.keys.set({ session: { [`peer-${round}.0`]: Buffer.from(`s${i} r${round}`) } })));
         writes.push(
           transactionInTurn(ds, async (m) => {
             await m.getRepository(RunnerEventEntity).insert({ id: `e-${i}-${round}`, orgId: 'o', sessionId: `s${i}`, type: 'message.received', data: '{}', occurredAt: Date.now() });
