@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { EVENT_TYPES, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+import { EVENT_TYPES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
 import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessageContentDto } from './message-content.dto';
 
 /**
@@ -126,6 +126,46 @@ export class PollVoteEventDataDto extends MessageEventBaseDto {
   selectedOptions!: string[];
 }
 
+export class GroupUpdatedEventDataDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group JID.' })
+  group!: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'Who made the change, when WhatsApp named them.' })
+  author?: JidPairDto;
+
+  @ApiPropertyOptional({ example: 'Project team (2026)', description: 'The new subject.' })
+  subject?: string;
+
+  @ApiPropertyOptional({ example: 'Weekly sync on Mondays', description: 'The new description; empty when it was removed.' })
+  description?: string;
+
+  @ApiPropertyOptional({ example: true, description: 'Whether only admins may send messages now.' })
+  announcement?: boolean;
+
+  @ApiPropertyOptional({ example: false, description: "Whether only admins may change the group's info now." })
+  locked?: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class GroupParticipantsEventDataDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group JID.' })
+  group!: string;
+
+  @ApiProperty({ enum: GROUP_PARTICIPANT_ACTIONS, example: 'promoted' })
+  action!: GroupParticipantAction;
+
+  @ApiProperty({ type: [JidPairDto], description: 'The participants the change is about.' })
+  participants!: JidPairDto[];
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'Who made the change (for `left`: who left), when WhatsApp named them.' })
+  author?: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -148,6 +188,8 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'message.edited': MessageEditedEventDataDto,
   'message.deleted': MessageDeletedEventDataDto,
   'poll.vote': PollVoteEventDataDto,
+  'group.updated': GroupUpdatedEventDataDto,
+  'group.participants': GroupParticipantsEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -164,6 +206,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'message.edited': 'A message was edited; `data` carries the new text.',
   'message.deleted': 'A message was deleted for everyone.',
   'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
+  'group.updated': "A group's subject, description or settings (`announcement`, `locked`) changed; `data` carries what changed and who changed it.",
+  'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

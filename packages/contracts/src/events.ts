@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'message.edited',
   'message.deleted',
   'poll.vote',
+  'group.updated',
+  'group.participants',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -89,6 +91,33 @@ export interface PollVoteEventData extends MessageEventBase {
   selectedOptions: string[];
 }
 
+/** What changed in a group's settings or info; only the fields that changed are present. */
+export interface GroupUpdatedEventData {
+  group: string;
+  /** Who made the change, when WhatsApp named them. */
+  author?: JidPair;
+  subject?: string;
+  /** Empty string when the description was removed. */
+  description?: string;
+  /** Only admins may send messages. */
+  announcement?: boolean;
+  /** Only admins may change the group's info. */
+  locked?: boolean;
+  timestamp: number;
+}
+
+export const GROUP_PARTICIPANT_ACTIONS = ['added', 'removed', 'promoted', 'demoted', 'left'] as const;
+export type GroupParticipantAction = (typeof GROUP_PARTICIPANT_ACTIONS)[number];
+
+export interface GroupParticipantsEventData {
+  group: string;
+  action: GroupParticipantAction;
+  participants: JidPair[];
+  /** Who made the change (for `left`: the participant who left), when WhatsApp named them. */
+  author?: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -96,6 +125,8 @@ export interface EventDataByType {
   'message.edited': MessageEditedEventData;
   'message.deleted': MessageDeletedEventData;
   'poll.vote': PollVoteEventData;
+  'group.updated': GroupUpdatedEventData;
+  'group.participants': GroupParticipantsEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -262,13 +262,51 @@ export const GroupParticipants = named(
   'GroupParticipants',
   Type.Object(
     {
-      action: StringEnum(['add', 'remove'] as const),
+      action: StringEnum(['add', 'remove', 'promote', 'demote'] as const, {
+        example: 'add',
+        description: '`add`/`remove` change who is in the group; `promote`/`demote` make participants admins or take it back. WhatsApp allows them to admins only (members may add when the group lets them).',
+      }),
       participants: Type.Array(Jid(), { minItems: 1, maxItems: 256, example: ['491709876543@s.whatsapp.net'] }),
     },
     closed,
   ),
 );
 export type GroupParticipantsDto = Static<typeof GroupParticipants>;
+
+export const GroupUpdate = named(
+  'GroupUpdate',
+  Type.Object(
+    {
+      subject: Type.Optional(Type.String({ minLength: 1, maxLength: 100, example: 'Project team (2026)', description: 'The new subject.' })),
+      description: Type.Optional(Type.String({ maxLength: 2048, example: 'Weekly sync on Mondays', description: 'The new description; an empty string removes it.' })),
+    },
+    { ...closed, minProperties: 1 },
+  ),
+);
+export type GroupUpdateDto = Static<typeof GroupUpdate>;
+
+export const GroupSettings = named(
+  'GroupSettings',
+  Type.Object(
+    {
+      announcement: Type.Optional(Type.Boolean({ example: true, description: 'Only admins may send messages.' })),
+      locked: Type.Optional(Type.Boolean({ example: false, description: "Only admins may change the group's subject, description and settings." })),
+    },
+    { ...closed, minProperties: 1 },
+  ),
+);
+export type GroupSettingsDto = Static<typeof GroupSettings>;
+
+/** What WhatsApp's invite codes look like (base62, 22 characters today); anything else is a 400. */
+export const INVITE_CODE_PATTERN = /^[0-9A-Za-z_-]{6,64}$/;
+
+export class GroupInviteDto {
+  @ApiProperty({ example: 'F5kVqQe1ZxH2Jr8pLm3nTb', description: 'The invite code.' })
+  code!: string;
+
+  @ApiProperty({ example: 'https://chat.whatsapp.com/F5kVqQe1ZxH2Jr8pLm3nTb', description: 'The invite link to share.' })
+  link!: string;
+}
 
 export const MessageGetQuery = named(
   'MessageGetQuery',
@@ -464,6 +502,12 @@ export class GroupSummaryDto {
 
   @ApiPropertyOptional({ example: 1767225600000, description: 'Unix ms.' })
   createdAt?: number;
+
+  @ApiProperty({ example: false, description: 'Only admins may send messages.' })
+  announcement!: boolean;
+
+  @ApiProperty({ example: false, description: "Only admins may change the group's info." })
+  locked!: boolean;
 
   @ApiProperty({ type: [GroupParticipantDto] })
   participants!: GroupParticipantDto[];

@@ -23,6 +23,16 @@ export const RPC_MESSAGING = {
   group: 'groups.get',
   groupCreate: 'groups.create',
   groupParticipants: 'groups.participants',
+  /** Subject and/or description. */
+  groupUpdate: 'groups.update',
+  /** `announcement` and/or `locked`. */
+  groupSettings: 'groups.settings',
+  groupInvite: 'groups.invite',
+  groupInviteRevoke: 'groups.invite.revoke',
+  groupLeave: 'groups.leave',
+  /** The group an invite code leads to, without joining. */
+  groupInviteInfo: 'groups.invites.info',
+  groupInviteJoin: 'groups.invites.join',
 } as const;
 
 /** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */
@@ -187,6 +197,10 @@ export interface GroupSummary {
   owner?: string;
   description?: string;
   createdAt?: number;
+  /** Only admins may send messages. */
+  announcement: boolean;
+  /** Only admins may change the group's info. */
+  locked: boolean;
   participants: { jid: string; pn?: string; admin?: 'admin' | 'superadmin' }[];
 }
 
@@ -204,12 +218,42 @@ export interface GroupCreatePayload extends SessionRef {
   participants: string[];
 }
 
+export type GroupParticipantsAction = 'add' | 'remove' | 'promote' | 'demote';
+
 export interface GroupParticipantsPayload extends SessionRef {
   group: string;
-  action: 'add' | 'remove';
+  action: GroupParticipantsAction;
   participants: string[];
 }
 
 export interface GroupParticipantsResult {
   results: { jid: string; status: string }[];
+}
+
+/** At least one of the two; an empty `description` removes it. */
+export interface GroupUpdatePayload extends SessionRef {
+  group: string;
+  subject?: string;
+  description?: string;
+}
+
+export interface GroupSettingsPayload extends SessionRef {
+  group: string;
+  announcement?: boolean;
+  locked?: boolean;
+}
+
+/** `groups.invite`, `groups.invite.revoke`, `groups.leave`. */
+export interface GroupInvitePayload extends SessionRef {
+  group: string;
+}
+
+/** `groups.invites.info`, `groups.invites.join`. */
+export interface GroupInviteCodePayload extends SessionRef {
+  code: string;
+}
+
+export interface GroupInviteResult {
+  code: string;
+  link: string;
 }

@@ -34,6 +34,8 @@ import type {
   WaConnectionEvents,
   WaContactCheck,
   WaGroupMetadata,
+  WaGroupParticipantsUpdate,
+  WaGroupUpdate,
   WaIncomingMessage,
   WaMe,
   WaMessageKey,
@@ -286,10 +288,54 @@ export class BaileysConnection implements WaConnection {
     return Object.values(groups).map(toWaGroup);
   }
 
-  async updateGroupParticipants(groupJid: string, participants: string[], action: 'add' | 'remove'): Promise<WaParticipantResult[]> {
+  async updateGroupParticipants(groupJid: string, participants: string[], action: 'add' | 'remove' | 'promote' | 'demote'): Promise<WaParticipantResult[]> {
     const results = await this.connected().sock.groupParticipantsUpdate(groupJid, participants, action);
     await this.caches.groupMetadata.del(groupJid);
     return results.map((r) => ({ jid: r.jid ?? '', status: r.status }));
+  }
+
+  async updateGroupSubject(groupJid: string, subject: string): Promise<void> {
+    await this.connected().sock.groupUpdateSubject(groupJid, subject);
+    await this.caches.groupMetadata.del(groupJid);
+  }
+
+  async updateGroupDescription(groupJid: string, description: string): Promise<void> {
+    // Baileys reads the current description id first (`prev`), as WhatsApp wants it.
+    await this.connected().sock.groupUpdateDescription(groupJid, description || undefined);
+    await this.caches.groupMetadata.del(groupJid);
+  }
+
+  async updateGroupSetting(groupJid: string, setting: 'announcement' | 'not_announcement' | 'locked' | 'unlocked'): Promise<void> {
+    await this.connected().sock.groupSettingUpdate(groupJid, setting);
+    await this.caches.groupMetadata.del(groupJid);
+  }
+
+  async groupInviteCode(groupJid: string): Promise<string> {
+    const code = await this.connected().sock.groupInviteCode(groupJid);
+    if (!code) throw new AppError('internal_error', 'WhatsApp answered no invite code');
+    return code;
+  }
+
+  async revokeGroupInvite(groupJid: string): Promise<string> {
+    const code = await this.connected().sock.groupRevokeInvite(groupJid);
+    if (!code) throw new AppError('internal_error', 'WhatsApp answered no invite code');
+    return code;
+  }
+
+  async groupInviteInfo(code: string): Promise<WaGroupMetadata> {
+    return toWaGroup(await this.connected().sock.groupGetInviteInfo(code));
+  }
+
+  async acceptGroupInvite(code: string): Promise<string> {
+    const jid = await this.connected().sock.groupAcceptInvite(code);
+    if (!jid) throw new AppError('internal_error', 'WhatsApp answered no group');
+    await this.caches.groupMetadata.del(jid);
+    return jid;
+  }
+
+  async leaveGroup(groupJid: string): Promise<void> {
+    await this.connected().sock.groupLeave(groupJid);
+    await this.caches.groupMetadata.del(groupJid);
   }
 
   private async openSocket(): Promise<void> {
@@ -522,6 +568,12 @@ export class BaileysConnection implements WaConnection {
       this.emit('undecryptable', { key: toWaKey(key), reason });
       return;
     }
+    // Group changes come as stub messages of `w:gp2` notifications. Read from here rather than from
+    // `groups.update`: rc14's event buffer keeps only the first update per group of one flush.
+    if (message.messageStubType && key.remoteJid && isGroupJid(key.remoteJid)) {
+      this.emitGroupChange(b, message);
+      return;
+    }
     const content = b.normalizeMessageContent(message.message);
     if (!content) return;
     const timestampMs = toMillis(message.messageTimestamp);
@@ -551,6 +603,56 @@ export class BaileysConnection implements WaConnection {
     }
     if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return;
     this.emit('message', toIncomingMessage(b, message, content));
+  }
+
+  private emitGroupChange(b: BaileysModule, message: WAMessage): void {
+    const Stub = b.proto.WebMessageInfo.StubType;
+    const key = message.key;
+    const params = message.messageStubParameters ?? [];
+    const base = {
+      groupJid: key.remoteJid!,
+      ...(key.participant ? { author: normalizeJid(key.participant) } : {}),
+      ...(key.participantAlt ? { authorPn: normalizeJid(key.participantAlt) } : {}),
+      timestampMs: toMillis(message.messageTimestamp) || Date.now(),
+    };
+    const update = (change: Partial<WaGroupUpdate>): void => this.emit('groupUpdate', { ...base, ...change });
+    const participants = (action: WaGroupParticipantsUpdate['action']): void => {
+      const list = params.flatMap((raw: string) => {
+        try {
+          const p = JSON.parse(raw) as { id?: string; phoneNumber?: string; lid?: string };
+          if (!p.id) return [];
+          if (p.lid) return [{ jid: normalizeJid(p.lid), phoneJid: normalizeJid(p.id) }];
+          return [{ jid: normalizeJid(p.id), ...(p.phoneNumber ? { phoneJid: normalizeJid(p.phoneNumber) } : {}) }];
+        } catch {
+          return [];
+        }
+      });
+      this.emit('groupParticipants', { ...base, action, participants: list });
+    };
+    switch (message.messageStubType) {
+      case Stub.GROUP_CHANGE_SUBJECT:
+        return update({ subject: params[0] ?? '' });
+      case Stub.GROUP_CHANGE_DESCRIPTION:
+        return update({ description: params[0] ?? '' });
+      case Stub.GROUP_CHANGE_ANNOUNCE:
+        return update({ announce: params[0] === 'on' || params[0] === 'true' });
+      case Stub.GROUP_CHANGE_RESTRICT:
+        return update({ restrict: params[0] === 'on' || params[0] === 'true' });
+      case Stub.GROUP_PARTICIPANT_ADD:
+      case Stub.GROUP_PARTICIPANT_INVITE:
+      case Stub.GROUP_PARTICIPANT_ADD_REQUEST_JOIN:
+        return participants('add');
+      case Stub.GROUP_PARTICIPANT_REMOVE:
+        return participants('remove');
+      case Stub.GROUP_PARTICIPANT_LEAVE:
+        return participants('leave');
+      case Stub.GROUP_PARTICIPANT_PROMOTE:
+        return participants('promote');
+      case Stub.GROUP_PARTICIPANT_DEMOTE:
+        return participants('demote');
+      default:
+        return;
+    }
   }
 
   private async onPollUpdate(
@@ -762,6 +864,8 @@ function toWaGroup(metadata: GroupMetadata): WaGroupMetadata {
     ...(metadata.desc ? { description: metadata.desc } : {}),
     ...(metadata.creation ? { createdAtMs: metadata.creation * 1000 } : {}),
     ...(metadata.addressingMode ? { addressingMode: metadata.addressingMode as 'lid' | 'pn' } : {}),
+    announce: !!metadata.announce,
+    restrict: !!metadata.restrict,
     participants: metadata.participants.map((p) => ({
       jid: p.id,
       ...(p.phoneNumber ? { phoneJid: p.phoneNumber } : {}),
@@ -769,4 +873,5 @@ function toWaGroup(metadata: GroupMetadata): WaGroupMetadata {
     })),
   };
 }
+
 

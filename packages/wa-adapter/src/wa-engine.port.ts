@@ -125,6 +125,30 @@ export interface WaUndecryptable {
   reason: 'decrypt_failed' | 'no_content';
 }
 
+/** A change to a group's info or settings as a `w:gp2` notification told it; only changed fields are set. */
+export interface WaGroupUpdate {
+  groupJid: string;
+  author?: string;
+  authorPn?: string;
+  subject?: string;
+  /** Empty string: the description was removed. */
+  description?: string;
+  announce?: boolean;
+  restrict?: boolean;
+  timestampMs: number;
+}
+
+export type WaGroupParticipantsAction = 'add' | 'remove' | 'promote' | 'demote' | 'leave';
+
+export interface WaGroupParticipantsUpdate {
+  groupJid: string;
+  author?: string;
+  authorPn?: string;
+  action: WaGroupParticipantsAction;
+  participants: { jid: string; phoneJid?: string }[];
+  timestampMs: number;
+}
+
 export interface WaConnectionEvents {
   status: (status: WaStatus) => void;
   /** Every stored-worthy message, received or sent from another device of ours. */
@@ -136,6 +160,8 @@ export interface WaConnectionEvents {
   pollVote: (vote: WaPollVote) => void;
   lidMapping: (mapping: WaLidMapping) => void;
   undecryptable: (message: WaUndecryptable) => void;
+  groupUpdate: (update: WaGroupUpdate) => void;
+  groupParticipants: (update: WaGroupParticipantsUpdate) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -188,6 +214,10 @@ export interface WaGroupMetadata {
   description?: string;
   createdAtMs?: number;
   addressingMode?: 'lid' | 'pn';
+  /** Only admins may send messages. */
+  announce: boolean;
+  /** Only admins may change the group's info. */
+  restrict: boolean;
   participants: WaGroupParticipant[];
 }
 
@@ -243,8 +273,20 @@ export interface WaConnection {
   updateGroupParticipants(
     groupJid: string,
     participants: string[],
-    action: 'add' | 'remove',
+    action: 'add' | 'remove' | 'promote' | 'demote',
   ): Promise<WaParticipantResult[]>;
+  updateGroupSubject(groupJid: string, subject: string): Promise<void>;
+  /** An empty description removes it. */
+  updateGroupDescription(groupJid: string, description: string): Promise<void>;
+  updateGroupSetting(groupJid: string, setting: 'announcement' | 'not_announcement' | 'locked' | 'unlocked'): Promise<void>;
+  groupInviteCode(groupJid: string): Promise<string>;
+  /** Revokes the current invite code and answers the new one. */
+  revokeGroupInvite(groupJid: string): Promise<string>;
+  /** The group an invite code leads to, without joining it. */
+  groupInviteInfo(code: string): Promise<WaGroupMetadata>;
+  /** Joins the group by invite code; answers its JID. */
+  acceptGroupInvite(code: string): Promise<string>;
+  leaveGroup(groupJid: string): Promise<void>;
 }
 
 /**

@@ -163,12 +163,19 @@ export interface LoggedOutDevice {
 export interface GroupInfo {
   jid: string;
   subject: string;
+  /** LIDs of the members. */
   participants: string[];
+  /** LIDs of the admins (the creator first, while an admin). */
+  admins: string[];
+  description?: string;
+  announce: boolean;
+  restrict: boolean;
+  inviteCode: string;
 }
 
 export class SandboxError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 403 | 404 | 409,
     message: string,
   ) {
     super(message);

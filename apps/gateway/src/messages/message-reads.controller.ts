@@ -1,5 +1,5 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiListResponse,
@@ -11,6 +11,17 @@ import {
   Jid,
   Type,
   GroupParticipants,
+  GroupSettings,
+  GroupUpdate,
+  GroupInviteDto,
+  INVITE_CODE_PATTERN,
+  type GroupSettingsDto,
+  type GroupUpdateDto,
+  type GroupInviteCodePayload,
+  type GroupInvitePayload,
+  type GroupInviteResult,
+  type GroupSettingsPayload,
+  type GroupUpdatePayload,
   type GroupCreateDto,
   type GroupParticipantsDto,
   GroupParticipantsResultDto,
@@ -42,6 +53,9 @@ const DEFAULT_LIMIT = 50;
 const PHONE_PARAM = Type.String({ pattern: '^[0-9]{6,15}$', example: '491701234567', description: 'The phone number: 6-15 digits, international format without +.' });
 const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
+const INVITE_CODE_PARAM = Type.String({ pattern: INVITE_CODE_PATTERN.source, example: 'F5kVqQe1ZxH2Jr8pLm3nTb', description: 'The invite code: the last part of a `https://chat.whatsapp.com/<code>` link.' });
+const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
+const NOT_ADMIN = '`forbidden`: WhatsApp refused: the account is not an admin of the group.';
 /** Group calls wait for WhatsApp's server, which answers slower than the runner's store. */
 const GROUP_WRITE_TIMEOUT_MS = 30_000;
 
@@ -143,10 +157,16 @@ export class MessageReadsController {
   @Post('groups/:group/participants')
   @HttpCode(200)
   @RequireCapability('send')
-  @ApiOperation({ summary: 'Add or remove group participants', description: "WhatsApp's answer per participant. 409 `session_not_connected` unless the session is connected." })
+  @ApiOperation({
+    summary: 'Add, remove, promote or demote group participants',
+    description:
+      "WhatsApp's answer per participant (`200` done, `404` not on WhatsApp or not a member, `409` already a member, `406` the creator cannot be removed or demoted). " +
+      'Only admins may do this (members may add when the group lets them): otherwise 403 `forbidden`. 409 `session_not_connected` unless the session is connected.',
+  })
   @ApiParam(SESSION_ID)
   @ApiOkResponse({ type: GroupParticipantsResultDto, description: "WhatsApp's answer per participant." })
-  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
+  @ApiErrorResponse(403, ['forbidden'], NOT_ADMIN)
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
   changeGroupParticipants(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string, @ValidBody(GroupParticipants) body: GroupParticipantsDto): Promise<GroupParticipantsResultDto> {
     return this.ask<GroupParticipantsResultDto, GroupParticipantsPayload>(
       p,
@@ -155,5 +175,107 @@ export class MessageReadsController {
       { group, action: body.action, participants: body.participants },
       GROUP_WRITE_TIMEOUT_MS,
     );
+  }
+
+  @Patch('groups/:group')
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Change a group's subject or description",
+    description:
+      'Sets the subject, the description (an empty string removes it), or both, and answers the group as it is now. Every member gets a `group.updated` event. ' +
+      'In a `locked` group only admins may do this: otherwise 403 `forbidden`. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupSummaryDto, description: 'The group after the change.' })
+  @ApiErrorResponse(403, ['forbidden'], NOT_ADMIN)
+  @ApiErrorResponse(409, ['session_not_connected', 'conflict'], `${NOT_CONNECTED} \`conflict\`: the description changed meanwhile; try again.`)
+  updateGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string, @ValidBody(GroupUpdate) body: GroupUpdateDto): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupUpdatePayload>(p, id, RPC_MESSAGING.groupUpdate, { group, ...body }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Put('groups/:group/settings')
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Change a group's settings",
+    description:
+      '`announcement`: only admins may send messages (WhatsApp refuses the others\' messages; they end `failed`). `locked`: only admins may change the subject and description. ' +
+      'Answers the group as it is now; every member gets a `group.updated` event. Admins only: otherwise 403 `forbidden`. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupSummaryDto, description: 'The group after the change.' })
+  @ApiErrorResponse(403, ['forbidden'], NOT_ADMIN)
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  updateGroupSettings(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string, @ValidBody(GroupSettings) body: GroupSettingsDto): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupSettingsPayload>(p, id, RPC_MESSAGING.groupSettings, { group, ...body }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Get('groups/:group/invite')
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Get a group's invite link",
+    description: 'The current invite code and its `https://chat.whatsapp.com/<code>` link. Admins only: otherwise 403 `forbidden`. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupInviteDto, description: 'The invite code and link.' })
+  @ApiErrorResponse(403, ['forbidden'], NOT_ADMIN)
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  getGroupInvite(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string): Promise<GroupInviteResult> {
+    return this.ask<GroupInviteResult, GroupInvitePayload>(p, id, RPC_MESSAGING.groupInvite, { group }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Post('groups/:group/invite/revoke')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Revoke a group's invite link",
+    description: 'The old code stops working at once; answers the new one. Admins only: otherwise 403 `forbidden`. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupInviteDto, description: 'The new invite code and link.' })
+  @ApiErrorResponse(403, ['forbidden'], NOT_ADMIN)
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  revokeGroupInvite(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string): Promise<GroupInviteResult> {
+    return this.ask<GroupInviteResult, GroupInvitePayload>(p, id, RPC_MESSAGING.groupInviteRevoke, { group }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Post('groups/:group/leave')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Leave a group',
+    description: 'The account leaves the group; the other members get a `group.participants` event with `action: left`. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiNoContentResponse({ description: 'Left the group.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  async leaveGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('group', GROUP_PARAM) group: string): Promise<void> {
+    await this.ask<unknown, GroupInvitePayload>(p, id, RPC_MESSAGING.groupLeave, { group }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Get('groups/invites/:code')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: 'Look up an invite code',
+    description: 'The group an invite code leads to (subject, description, settings, participants), without joining it. 404 `not_found` for an unknown or revoked code. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupSummaryDto, description: 'The group the code leads to.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  getGroupInviteInfo(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('code', INVITE_CODE_PARAM) code: string): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupInviteCodePayload>(p, id, RPC_MESSAGING.groupInviteInfo, { code }, GROUP_WRITE_TIMEOUT_MS);
+  }
+
+  @Post('groups/invites/:code/join')
+  @HttpCode(200)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Join a group by invite code',
+    description: 'The account joins the group and the group is answered; the members get a `group.participants` event with `action: added`. 404 `not_found` for an unknown or revoked code. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: GroupSummaryDto, description: 'The group joined.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  joinGroupByInvite(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('code', INVITE_CODE_PARAM) code: string): Promise<GroupSummaryDto> {
+    return this.ask<GroupSummaryDto, GroupInviteCodePayload>(p, id, RPC_MESSAGING.groupInviteJoin, { code }, GROUP_WRITE_TIMEOUT_MS);
   }
 }

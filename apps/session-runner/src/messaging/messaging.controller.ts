@@ -11,7 +11,12 @@ import {
   type ExecuteResult,
   type GroupCreatePayload,
   type GroupGetPayload,
+  type GroupInviteCodePayload,
+  type GroupInvitePayload,
+  type GroupInviteResult,
   type GroupListResult,
+  type GroupSettingsPayload,
+  type GroupUpdatePayload,
   type GroupParticipantsPayload,
   type GroupParticipantsResult,
   type GroupSummary,
@@ -105,5 +110,40 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.groupParticipants)
   groupParticipants(@Payload() p: GroupParticipantsPayload): Promise<GroupParticipantsResult> {
     return this.groups.participants(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupUpdate)
+  groupUpdate(@Payload() p: GroupUpdatePayload): Promise<GroupSummary> {
+    return this.groups.update(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupSettings)
+  groupSettings(@Payload() p: GroupSettingsPayload): Promise<GroupSummary> {
+    return this.groups.settings(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupInvite)
+  groupInvite(@Payload() p: GroupInvitePayload): Promise<GroupInviteResult> {
+    return this.groups.invite(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupInviteRevoke)
+  groupInviteRevoke(@Payload() p: GroupInvitePayload): Promise<GroupInviteResult> {
+    return this.groups.revokeInvite(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupLeave)
+  groupLeave(@Payload() p: GroupInvitePayload): Promise<Record<string, never>> {
+    return this.groups.leave(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupInviteInfo)
+  groupInviteInfo(@Payload() p: GroupInviteCodePayload): Promise<GroupSummary> {
+    return this.groups.inviteInfo(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.groupInviteJoin)
+  groupInviteJoin(@Payload() p: GroupInviteCodePayload): Promise<GroupSummary> {
+    return this.groups.join(p);
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { transactionInTurn, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
+import { transactionInTurn, type GroupParticipantAction, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import type { SqlAuthStateStore, WaConnection, WaEngine, WaIncomingMessage, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaGroupParticipantsAction, WaIncomingMessage, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
@@ -13,6 +13,15 @@ import { RunnerSessionEntity, type DesiredState } from './runner-session.entity'
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
 import { jidPair, receivedContent, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
 import { AUTH_STATE_STORE, WA_ENGINE } from './wa-engine.provider';
+
+/** WhatsApp's participant actions as the `group.participants` event names them. */
+const GROUP_ACTIONS: Record<WaGroupParticipantsAction, GroupParticipantAction> = {
+  add: 'added',
+  remove: 'removed',
+  promote: 'promoted',
+  demote: 'demoted',
+  leave: 'left',
+};
 
 interface OwnedSession {
   orgId: string;
@@ -500,6 +509,33 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
             pollMessageId: v.poll.id,
             voter,
             selectedOptions: v.selectedOptions,
+          });
+        }),
+      ),
+      connection.on('groupUpdate', (u) =>
+        record(async () => {
+          const author = u.author ?? u.authorPn;
+          await this.events.record(orgId, sessionId, 'group.updated', {
+            group: u.groupJid,
+            ...(author ? { author: jidPair(author, u.author && u.authorPn ? u.authorPn : await this.messages.alternateJid(sessionId, author)) } : {}),
+            ...(u.subject !== undefined ? { subject: u.subject } : {}),
+            ...(u.description !== undefined ? { description: u.description } : {}),
+            ...(u.announce !== undefined ? { announcement: u.announce } : {}),
+            ...(u.restrict !== undefined ? { locked: u.restrict } : {}),
+            timestamp: u.timestampMs,
+          });
+          if (u.subject) await this.messages.saveName(sessionId, u.groupJid, u.subject);
+        }),
+      ),
+      connection.on('groupParticipants', (u) =>
+        record(async () => {
+          const author = u.author ?? u.authorPn;
+          await this.events.record(orgId, sessionId, 'group.participants', {
+            group: u.groupJid,
+            action: GROUP_ACTIONS[u.action],
+            participants: await Promise.all(u.participants.map(async (x) => jidPair(x.jid, x.phoneJid ?? (await this.messages.alternateJid(sessionId, x.jid))))),
+            ...(author ? { author: jidPair(author, u.author && u.authorPn ? u.authorPn : await this.messages.alternateJid(sessionId, author)) } : {}),
+            timestamp: u.timestampMs,
           });
         }),
       ),
