@@ -215,7 +215,12 @@ try {
   sample();
   printStats();
 
-  const result = await traffic.result({ pg, schema, runnerSchema: new URL(cluster.databases.runner).searchParams.get('schema') });
+  const result = await traffic.result({
+    pg,
+    schema,
+    runnerSchema: new URL(cluster.databases.runner).searchParams.get('schema'),
+    gatewayKills: kills.filter((k) => k.name.startsWith('gateway')).map((k) => k.at),
+  });
   const growth = judgeGrowth(samples);
   result.processes = growth.lines;
   result.unexpectedExits = unexpectedExits;
@@ -280,6 +285,8 @@ function report(r, growth) {
   say(`  receiver: ${r.events.requests} requests, ${r.events.answeredTooLate} answered after the gateway had hung up, ${r.events.refusedSignatures} bad signatures; sequence gaps ${r.events.sequenceGaps}`);
   for (const l of r.events.lostExamples) say(`  lost: ${JSON.stringify(l)}`);
   for (const d of r.events.duplicatedExamples) say(`  duplicated: ${JSON.stringify(d)}`);
+  say(`  redelivered with the same webhook-id after their gateway was killed (at least once; receivers drop them): ${r.events.redelivered}`);
+  for (const d of r.events.redeliveredExamples) say(`  redelivered: ${JSON.stringify(d)}`);
   say(`sessions (lease owner at the end and its fencing epoch, which counts how often the lease was taken):`);
   for (const s of r.sessions) say(`  ${s.name} ${s.id}: ${s.owner ?? 'no lease'}, epoch ${s.epoch ?? '-'}`);
   say(`processes (RSS and open fds, first sample after warm-up -> last; bound x${RSS_GROWTH_FACTOR} + ${RSS_GROWTH_SLACK_MB} MB, +${FD_GROWTH} fds):`);

@@ -9,6 +9,12 @@ const VCARD = 'BEGIN:VCARD\nVERSION:3.0\nFN:Soak Contact\nTEL;type=CELL;waid=155
 // A write is retried with its Idempotency-Key (on the other gateway too) until it is answered.
 const WRITE_PATIENCE_MS = 90_000;
 const EXAMPLES = 10;
+/**
+ * A delivery that a killed gateway had answered but not recorded was accepted just before the
+ * kill; one still in flight is accepted after it, within the delivery timeout (15 s) at most.
+ */
+const REDELIVERY_BEFORE_KILL_MS = 2000;
+const REDELIVERY_AFTER_KILL_MS = 16_000;
 
 /** Answers that mean "not accepted, try again with the same key" rather than a verdict. */
 const retryable = (status, code) => status >= 500 || status === 429 || (status === 409 && code === 'conflict');
@@ -425,7 +431,8 @@ export class SoakTraffic {
     }
   }
 
-  async result({ pg, schema, runnerSchema }) {
+  /** `gatewayKills`: when gateways were killed (ms), to tell at-least-once redeliveries from duplicates. */
+  async result({ pg, schema, runnerSchema, gatewayKills = [] }) {
     const outbox = await this.#outbox(pg, schema);
     const leases = new Map(
       (await pg.query(`SELECT session_id, owner_id, epoch FROM "${runnerSchema}".session_leases`)).rows.map((r) => [r.session_id, { owner: r.owner_id, epoch: Number(r.epoch) }]),
@@ -453,12 +460,20 @@ export class SoakTraffic {
     const byType = {};
     const eventsLost = [];
     const eventsDup = [];
+    const eventsRedelivered = [];
     const sequences = new Map();
     for (const e of events) {
       byType[e.type] = (byType[e.type] ?? 0) + 1;
       const accepted = this.receiver.accepted.get(e.id);
       if (!accepted) eventsLost.push({ id: e.id, type: e.type, sessionId: e.session_id, sequence: Number(e.sequence) });
-      else if (accepted.at.length > 1) eventsDup.push({ id: e.id, type: e.type, copies: accepted.at.length, acceptedAt: accepted.at });
+      else if (accepted.at.length > 1) {
+        const copy = { id: e.id, type: e.type, copies: accepted.at.length, acceptedAt: accepted.at };
+        // Delivery is at least once: a delivery in flight (or answered, not yet recorded) when
+        // its gateway was killed is delivered again with the same webhook-id, which a Standard
+        // Webhooks receiver drops. Only a copy no kill explains counts as a duplicate.
+        if (gatewayKills.some((k) => accepted.at[0] >= k - REDELIVERY_BEFORE_KILL_MS && accepted.at[0] <= k + REDELIVERY_AFTER_KILL_MS)) eventsRedelivered.push(copy);
+        else eventsDup.push(copy);
+      }
       if (e.session_id) sequences.set(e.session_id, [...(sequences.get(e.session_id) ?? []), Number(e.sequence)]);
     }
     let sequenceGaps = 0;
@@ -496,6 +511,7 @@ export class SoakTraffic {
         delivered: events.length - eventsLost.length,
         lost: eventsLost.length,
         duplicated: eventsDup.reduce((n, d) => n + d.copies - 1, 0),
+        redelivered: eventsRedelivered.reduce((n, d) => n + d.copies - 1, 0),
         byType,
         sequenceGaps,
         notRecorded: unknown.length,
@@ -504,6 +520,7 @@ export class SoakTraffic {
         refusedSignatures: this.receiver.refusedSignatures,
         lostExamples: eventsLost.slice(0, EXAMPLES),
         duplicatedExamples: eventsDup.slice(0, EXAMPLES),
+        redeliveredExamples: eventsRedelivered.slice(0, EXAMPLES),
       },
       sessions: this.sessions.map((s) => ({ name: s.name, id: s.id, ...leases.get(s.id) })),
       errors: this.errors,
