@@ -14,16 +14,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, openFds, rssBytes, sampleIdle, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv, until } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
-  return value;
-};
+const option = (name, fallback) => wholeOption(argv, name, fallback);
 const args = Object.fromEntries(
   Object.entries({ sessions: 1000, concurrency: 20, 'reconnect-concurrency': 20, 'idle-seconds': 30 }).map(([name, fallback]) => [name, option(name, fallback)]),
 );
@@ -82,12 +77,7 @@ const startRunner = () => spawnApp('session-runner', join(root, 'apps/session-ru
 let runner = startRunner();
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
 // Ctrl-C must not leave a runner with a thousand sockets, the gateway and the sandbox behind.
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`${signal}: stopping the runner, the gateway and the sandbox...\n`);
-    void Promise.allSettled([runner.stop(), gateway.stop(), sandbox.stop()]).then(() => process.exit(130));
-  });
-}
+stopOnSignals(() => [runner, gateway, sandbox]);
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 const call = async (method, path, body) => {

@@ -33,16 +33,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv, until } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const option = (name, fallback, min = 1) => {
-  const i = argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} takes a whole number of at least ${min}`);
-  return value;
-};
+const option = (name, fallback, min = 1) => wholeOption(argv, name, fallback, min);
 const args = {
   sessions: option('sessions', 20),
   contacts: option('contacts', 5),
@@ -102,16 +97,7 @@ const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') +
 const profileArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(process.env.BENCH_PRELOAD ? ['--require', process.env.BENCH_PRELOAD] : [])] : [];
 const runner = spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'), profileArgv);
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'), profileArgv);
-// Ctrl-C must not leave the runner, the gateway and the sandbox behind.
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`${signal}: stopping the runner, the gateway and the sandbox...\n`);
-    void Promise.allSettled([runner.stop(), gateway.stop(), sandbox.stop()]).then(() => {
-      process.stderr.write(`logs in ${tmp}${postgres ? `; schemas ${schemaOf('gateway')} and ${schemaOf('runner')} left in PostgreSQL` : ''}\n`);
-      process.exit(130);
-    });
-  });
-}
+stopOnSignals(() => [runner, gateway, sandbox], () => `logs in ${tmp}${postgres ? `; schemas ${schemaOf('gateway')} and ${schemaOf('runner')} left in PostgreSQL` : ''}`);
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
 const call = async (method, path, body, extraHeaders = {}) => {
   const res = await fetch(`${api}${path}`, {

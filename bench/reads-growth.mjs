@@ -15,16 +15,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, transportEnv, until } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
-  return value;
-};
+const option = (name, fallback) => wholeOption(argv, name, fallback);
 const args = { messages: option('messages', 500_000), chats: option('chats', 2_000), requests: option('requests', 200) };
 const postgres = argv.includes('--postgres');
 const keepLogs = argv.includes('--keep-logs');
@@ -56,15 +51,7 @@ try {
 }
 const runner = spawnApp('session-runner', join(root, 'apps/session-runner/dist/main.js'), runnerEnv, join(tmp, 'runner.log'));
 const gateway = spawnApp('gateway', join(root, 'apps/gateway/dist/main.js'), gatewayEnv, join(tmp, 'gateway.log'));
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`${signal}: stopping the runner, the gateway and the sandbox...\n`);
-    void Promise.allSettled([runner.stop(), gateway.stop(), sandbox.stop()]).then(() => {
-      process.stderr.write(`logs in ${tmp}${postgres ? `; schemas ${schemaOf('gateway')} and ${schemaOf('runner')} left in PostgreSQL` : ''}\n`);
-      process.exit(130);
-    });
-  });
-}
+stopOnSignals(() => [runner, gateway, sandbox], () => `logs in ${tmp}${postgres ? `; schemas ${schemaOf('gateway')} and ${schemaOf('runner')} left in PostgreSQL` : ''}`);
 const api = `http://127.0.0.1:${gatewayPort}/api/v1`;
 const call = async (method, path, body, retried = false) => {
   // A keep-alive socket the gateway closed while this process was busy inserting fails once.

@@ -69,3 +69,28 @@ export async function until(what, probe, timeoutMs, intervalMs = 250) {
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** `--name N` from `argv` as a whole number of at least `min`, or `fallback`. */
+export function wholeOption(argv, name, fallback, min = 1) {
+  const i = argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} takes a whole number of at least ${min}`);
+  return value;
+}
+
+/**
+ * Ctrl-C and SIGTERM stop the processes `current()` names (the runner, the gateway, the sandbox)
+ * before the bench exits, so none is left behind; `note()` says what else is (logs, schemas).
+ */
+export function stopOnSignals(current, note = () => '') {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      process.stderr.write(`${signal}: stopping the runner, the gateway and the sandbox...\n`);
+      void Promise.allSettled(current().map((p) => p.stop())).then(() => {
+        const left = note();
+        if (left) process.stderr.write(`${left}\n`);
+        process.exit(130);
+      });
+    });
+  }
+}

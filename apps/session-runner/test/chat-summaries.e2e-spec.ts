@@ -1,18 +1,14 @@
-import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
 import type { ChatSummary, ContactSummary, Page, PagePayload } from '@wa/contracts';
 import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
 import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
-import { DataSource } from 'typeorm';
-import { RUNNER_MIGRATIONS } from '../src/database/migrations';
+import type { DataSource } from 'typeorm';
 import { MessageStore, NON_CHAT_TYPES, type StoredMessageInput } from '../src/messages/message-store';
-import { WaChatEntity } from '../src/messages/wa-chat.entity';
 import { WaContactEntity } from '../src/messages/wa-contact.entity';
-import { WaCorrespondentEntity } from '../src/messages/wa-correspondent.entity';
 import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
-import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
 import { MessageReader } from '../src/messaging/message-reader.service';
 import type { SessionManager } from '../src/sessions/session-manager';
+import { runnerMessageStore } from './support/runner-database';
 
 const pn = (n: number) => `1555${String(n).padStart(7, '0')}@s.whatsapp.net`;
 const lid = (n: number) => `9${String(n).padStart(11, '0')}@lid`;
@@ -126,23 +122,7 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
   };
 
   beforeAll(async () => {
-    await ensureDatabaseSchema(targets[kind]);
-    db = new DataSource(
-      buildDataSourceOptions({
-        target: targets[kind],
-        entities: [WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity, WaChatEntity, WaCorrespondentEntity],
-        migrations: RUNNER_MIGRATIONS,
-        migrationsTableName: 'runner_migrations',
-      }),
-    );
-    await db.initialize();
-    await db.runMigrations();
-    store = new MessageStore(
-      db.getRepository(WaMessageEntity),
-      db.getRepository(WaLidMappingEntity),
-      db.getRepository(WaPollVoteEntity),
-      db.getRepository(WaContactEntity),
-    );
+    ({ db, store } = await runnerMessageStore(targets[kind]));
     reader = new MessageReader(sessions, store);
   });
   afterAll(async () => {

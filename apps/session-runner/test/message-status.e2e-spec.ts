@@ -1,12 +1,8 @@
-import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
 import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
-import { DataSource } from 'typeorm';
-import { RUNNER_MIGRATIONS } from '../src/database/migrations';
-import { MessageStore, type OwnMessageStatus } from '../src/messages/message-store';
-import { WaContactEntity } from '../src/messages/wa-contact.entity';
-import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
+import type { DataSource } from 'typeorm';
+import type { MessageStore, OwnMessageStatus } from '../src/messages/message-store';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
-import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
+import { runnerMessageStore } from './support/runner-database';
 
 /**
  * The status of our own messages in the runner's store, on both databases: it only moves
@@ -24,23 +20,7 @@ describe.each(['sqlite', 'postgres'] as const)('own message status on %s', (kind
   const statusOf = async (id: string) => (await db.getRepository(WaMessageEntity).findOneByOrFail({ sessionId: SESSION, messageId: id })).status;
 
   beforeAll(async () => {
-    await ensureDatabaseSchema(targets[kind]);
-    db = new DataSource(
-      buildDataSourceOptions({
-        target: targets[kind],
-        entities: [WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity],
-        migrations: RUNNER_MIGRATIONS,
-        migrationsTableName: 'runner_migrations',
-      }),
-    );
-    await db.initialize();
-    await db.runMigrations();
-    store = new MessageStore(
-      db.getRepository(WaMessageEntity),
-      db.getRepository(WaLidMappingEntity),
-      db.getRepository(WaPollVoteEntity),
-      db.getRepository(WaContactEntity),
-    );
+    ({ db, store } = await runnerMessageStore(targets[kind]));
   });
   afterAll(async () => {
     await db?.destroy();
