@@ -8,13 +8,12 @@
 // restarts it under the same RUNNER_ID and times until the sandbox sees all N devices connected
 // again. Figures are the runner's own, read from /proc, and printed next to their targets.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, openFds, rssBytes, sampleIdle, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -256,16 +255,6 @@ try {
   process.stderr.write(`${err.stack ?? err}\n`);
   exitCode = 1;
 } finally {
-  await Promise.all([gateway.stop(), runner.stop()]);
-  await sandbox.stop();
-  if (scaleout) {
-    const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "bench_capacity_${runId}_${app}" CASCADE`);
-    await client.end();
-  }
-  if (exitCode === 0 && targetsMet && !keepLogs) rmSync(tmp, { recursive: true, force: true });
-  else process.stderr.write(`logs in ${tmp}\n`);
+  await tearDownStack({ root, runner, gateway, sandbox, postgres: scaleout, schemaPrefix: `bench_capacity_${runId}`, tmp, keep: exitCode !== 0 || !targetsMet || keepLogs });
 }
 process.exit(exitCode);

@@ -27,13 +27,12 @@
 // up in (±poll-ms/2): latency accepted→received p50/p99 are that precise.
 // Exits 1 when anything was lost or duplicated, or on an error.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -425,16 +424,6 @@ try {
   exitCode = 1;
 } finally {
   polling = false;
-  await Promise.all([gateway.stop(), runner.stop()]);
-  await sandbox.stop();
-  if (postgres) {
-    const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(app)}" CASCADE`);
-    await client.end();
-  }
-  if (exitCode === 0 && !keepLogs) rmSync(tmp, { recursive: true, force: true });
-  else process.stderr.write(`logs in ${tmp}\n`);
+  await tearDownStack({ root, runner, gateway, sandbox, postgres, schemaPrefix: `bench_e2e_${runId}`, tmp, keep: exitCode !== 0 || keepLogs });
 }
 process.exit(exitCode);

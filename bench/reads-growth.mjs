@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -205,16 +205,6 @@ try {
   process.stderr.write(`${err.stack ?? err}\n`);
   exitCode = 1;
 } finally {
-  await Promise.all([gateway.stop(), runner.stop()]);
-  await sandbox.stop();
-  if (postgres) {
-    const pg = requireRunner('pg');
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "${schemaOf(app)}" CASCADE`);
-    await client.end();
-  }
-  if (exitCode === 0 && !keepLogs) rmSync(tmp, { recursive: true, force: true });
-  else process.stderr.write(`logs in ${tmp}\n`);
+  await tearDownStack({ root, runner, gateway, sandbox, postgres, schemaPrefix, tmp, keep: exitCode !== 0 || keepLogs });
 }
 process.exit(exitCode);

@@ -1,6 +1,8 @@
 // What the benches that run the whole product share: databases, transport, the sandbox in a
 // process of its own, and an API key made with the gateway's CLI.
 import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort } from './processes.mjs';
 
@@ -93,4 +95,23 @@ export function stopOnSignals(current, note = () => '') {
       });
     });
   }
+}
+
+/**
+ * The end of a full-stack bench: the apps and the sandbox stopped, the PostgreSQL schemas
+ * `<schemaPrefix>_gateway` and `_runner` dropped (when on PostgreSQL), and the logs in `tmp`
+ * removed when `keep` is false, otherwise named.
+ */
+export async function tearDownStack({ root, runner, gateway, sandbox, postgres, schemaPrefix, tmp, keep }) {
+  await Promise.all([gateway.stop(), runner.stop()]);
+  await sandbox.stop();
+  if (postgres) {
+    const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "${schemaPrefix}_${app}" CASCADE`);
+    await client.end();
+  }
+  if (!keep) rmSync(tmp, { recursive: true, force: true });
+  else process.stderr.write(`logs in ${tmp}\n`);
 }
