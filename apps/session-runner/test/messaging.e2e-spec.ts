@@ -88,9 +88,11 @@ describe(MessagingController.name, () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(results.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     const far = [paced('far 1', { ...pacing, minIntervalMs: 5_000 }), paced('far 2', { ...pacing, minIntervalMs: 5_000 })];
+    // Two hand-overs at once reach the runner in either order (NATS makes no promise): one takes
+    // the next turn, the other is told when to come back.
     const settled = await Promise.allSettled(far);
-    expect(settled[0].status).toBe('fulfilled');
-    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { code: 'rate_limited', details: { retryAfterMs: expect.any(Number) } } });
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(settled.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'rate_limited', details: { retryAfterMs: expect.any(Number) } } });
   });
 
   it('replies to a received message, quoting it', async () => {
