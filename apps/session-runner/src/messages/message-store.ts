@@ -348,6 +348,11 @@ export class MessageStore implements WaMessageLookup {
    * message again when the device that decrypted it died before acknowledging it (on this runner
    * or one that owned the session before), and that copy must not become a second event.
    */
+  /** Whether the message is stored already (one indexed lookup). */
+  isStored(sessionId: string, key: WaMessageKey): Promise<boolean> {
+    return this.messages.existsBy({ sessionId, chatJid: key.chatJid, messageId: key.id, fromMe: key.fromMe });
+  }
+
   async saveIfNew(input: StoredMessageInput, manager?: EntityManager): Promise<boolean> {
     const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
     const known = await repo.existsBy({ sessionId: input.sessionId, chatJid: input.key.chatJid, messageId: input.key.id, fromMe: input.key.fromMe });

@@ -422,6 +422,9 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
      * nothing twice, and a crash between the two writes cannot keep the event from ever being made.
      */
     const received = async (m: WaIncomingMessage): Promise<void> => {
+      // Every message stored before its receipt comes by again as a `message` event, and
+      // WhatsApp redelivers after crashes: skip the decoding and lookups for a stored one.
+      if (await this.messages.isStored(sessionId, m.key)) return;
       const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
       const sender = m.key.participant ?? m.key.chatJid;
       const data = {
