@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { ConfigError } from '@wa/domain';
 import { createRunnerApp } from './app.factory';
+import { withPersistentRunnerId } from './config/runner-identity';
 import { loadRunnerConfig, type RunnerConfig } from './config/runner.config';
 
 async function main(): Promise<void> {
   let config: RunnerConfig;
   try {
-    config = loadRunnerConfig(process.env);
+    config = withPersistentRunnerId(loadRunnerConfig(process.env), process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`session-runner: invalid configuration: ${err.message}\n`);
