@@ -7,10 +7,11 @@ import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * `kill -9` of the runner at random points of a burst of async sends over 20 chats (pacing off),
- * restarted each time under a new RUNNER_ID (the default, so it also waits out its own leases):
+ * restarted each time under a new RUNNER_ID (so it also waits out its own leases):
  * every message reaches its contact exactly once. `pnpm crash-test` runs the long version
  * (1,000 messages, 20 runs). Then the same with messages the contacts send: each is stored
- * before its receipt goes to WhatsApp, so each one is stored and reported exactly once.
+ * before its receipt goes to WhatsApp, so each one is stored and reported exactly once; so are
+ * their reactions, edits and deletions.
  */
 describe('runner crashes in the middle of a burst', () => {
   const ORG = 'org-crash';
@@ -54,7 +55,7 @@ describe('runner crashes in the middle of a burst', () => {
     });
     client = new ApiClient(() => gw.url, idp, ORG);
     receiver = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received', 'message.reaction', 'message.edited', 'message.deleted'] } });
     receiver.secrets = [hook.secret];
     sessionId = (await client.linkSession(sandbox, '15557020999')).id;
   }, 120_000);
@@ -118,13 +119,21 @@ describe('runner crashes in the middle of a burst', () => {
     expect({ lost: MESSAGES - copies.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
   }, 600_000);
 
-  it(`stores and reports each of ${INBOUND} messages from the contacts exactly once across ${KILLS} kills`, async () => {
+  it(`stores and reports each of ${INBOUND} messages from the contacts, and their reactions, edits and deletions, exactly once across ${KILLS} kills`, async () => {
     const me = '15557020999@s.whatsapp.net';
     const inbound: string[] = [];
+    /** Every message a contact sent, with the event it must become exactly once. */
+    const expected = new Map<string, string>();
     const sending = (async () => {
       for (let i = 0; i < INBOUND; i++) {
         const contact = CONTACTS[i % CONTACTS.length];
-        inbound.push((await sandbox.sendMessage(contact, me, { type: 'text', text: `inbound ${i}` })).id);
+        const id = (await sandbox.sendMessage(contact, me, { type: 'text', text: `inbound ${i}` })).id;
+        inbound.push(id);
+        expected.set(id, 'message.received');
+        // Reactions, edits and deletions of the contact's own message, between the messages.
+        if (i % 3 === 0) expected.set((await sandbox.sendMessage(contact, me, { type: 'reaction', targetId: id, emoji: '👍' })).id, 'message.reaction');
+        if (i % 5 === 1) expected.set((await sandbox.sendMessage(contact, me, { type: 'edit', targetId: id, text: `inbound ${i}, edited` })).id, 'message.edited');
+        if (i % 7 === 2) expected.set((await sandbox.sendMessage(contact, me, { type: 'revoke', targetId: id })).id, 'message.deleted');
       }
     })();
     // Each kill at a random point while the contacts are still sending; what they send while the
@@ -136,28 +145,28 @@ describe('runner crashes in the middle of a burst', () => {
       runner = await startOurRunner();
     }
     await sending;
+    // Reactions, edits and deletions are stored too (under their own types, outside chat pages):
+    // that row is what tells a copy WhatsApp delivers again from the first.
     await eventually(
       'every message from the contacts to be stored',
       async () => {
-        for (const id of inbound) if ((await client.call(`/sessions/${sessionId}/messages/${id}`)).status !== 200) return false;
+        for (const id of expected.keys()) if ((await client.call(`/sessions/${sessionId}/messages/${id}`)).status !== 200) return false;
         return true;
       },
       180_000,
     );
-    const wanted = new Set(inbound);
-    await eventually('a message.received for each', () => {
-      const seen = new Set(receiver.received.filter((r) => r.body.type === 'message.received').map((r) => r.body.data.messageId as string));
-      return inbound.every((id) => seen.has(id));
-    }, 60_000);
+    const seenOf = () => new Set(receiver.received.filter((r) => expected.get(r.body.data.messageId as string) === r.body.type).map((r) => r.body.data.messageId as string));
+    await eventually('an event for each message, reaction, edit and deletion', () => seenOf().size === expected.size, 60_000).catch(() => undefined);
     // One event per message: a webhook retry repeats an event id, a second event would not.
     const events = new Map<string, Set<string>>();
     for (const r of receiver.received) {
       const id = r.body.data.messageId as string;
-      if (r.body.type !== 'message.received' || !wanted.has(id)) continue;
+      if (expected.get(id) !== r.body.type) continue;
       events.set(id, (events.get(id) ?? new Set()).add(r.body.id));
     }
-    const twice = [...events.entries()].filter(([, ids]) => ids.size > 1).map(([id]) => id);
-    process.stdout.write(`CRASH-INBOUND-RESULT ${JSON.stringify({ messages: INBOUND, kills: KILLS, lost: INBOUND - events.size, duplicated: twice.length })}\n`);
-    expect({ lost: INBOUND - events.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });
+    const twice = [...events.entries()].filter(([, ids]) => ids.size > 1).map(([id]) => `${expected.get(id)} ${id}`);
+    const lost = [...expected.keys()].filter((id) => !events.has(id)).map((id) => `${expected.get(id)} ${id}`);
+    process.stdout.write(`CRASH-INBOUND-RESULT ${JSON.stringify({ messages: INBOUND, total: expected.size, kills: KILLS, lost: lost.length, duplicated: twice.length })}\n`);
+    expect({ lost, duplicated: twice }).toEqual({ lost: [], duplicated: [] });
   }, 600_000);
 });

@@ -42,7 +42,9 @@ import type {
   WaMessageLookup,
   WaOutgoingContent,
   WaParticipantResult,
+  WaPollVote,
   WaPresence,
+  WaReceived,
   WaSendOptions,
   WaSendResult,
   WaStatus,
@@ -92,7 +94,7 @@ const SENT_IDS_KEPT = 1000;
 export class BaileysConnection implements WaConnection {
   private readonly events = new EventEmitter();
   private readonly caches = new SessionCaches();
-  private receiptSink?: (message: WaIncomingMessage) => Promise<void>;
+  private receiptSink?: (received: WaReceived) => Promise<void>;
   private live: LiveSocket | undefined;
   private wanted: 'running' | 'stopped' = 'stopped';
   private disposed = false;
@@ -124,7 +126,7 @@ export class BaileysConnection implements WaConnection {
     return this.latestQr;
   }
 
-  setReceiptSink(sink: ((message: WaIncomingMessage) => Promise<void>) | undefined): void {
+  setReceiptSink(sink: ((received: WaReceived) => Promise<void>) | undefined): void {
     this.receiptSink = sink;
   }
 
@@ -539,17 +541,63 @@ export class BaileysConnection implements WaConnection {
     this.setStatus({ state: 'logged_out' });
   }
 
-  /** A plain received message goes to the receipt sink first; reactions, edits and the like do not. */
+  /**
+   * What a received message becomes (a message, a reaction, an edit, a deletion or a poll vote)
+   * goes to the receipt sink before WhatsApp gets the delivery receipt. A message this adapter
+   * cannot interpret (a vote on a poll it does not know) is acknowledged as before: holding its
+   * receipt would only make WhatsApp deliver it again and again.
+   */
   private async beforeReceipt(b: BaileysModule, sock: LiveSocket['sock'], message: WAMessage): Promise<void> {
     const sink = this.receiptSink;
-    if (!sink || this.live?.sock !== sock) return;
+    const live = this.live;
+    if (!sink || !live || live.sock !== sock) return;
     const key = message.key;
     if (key.fromMe && key.id && this.sentIds.has(key.id)) return;
-    if (message.messageStubType === b.proto.WebMessageInfo.StubType.CIPHERTEXT) return;
+    if (message.messageStubType) return;
+    let received: WaReceived | undefined;
+    try {
+      received = await this.interpret(b, live, message);
+    } catch (error) {
+      this.reportError(error);
+      return;
+    }
+    if (received) await sink(received);
+  }
+
+  /** The event a received message is, or undefined for what is none (key distribution, unknown protocol messages). */
+  private async interpret(b: BaileysModule, live: LiveSocket, message: WAMessage): Promise<WaReceived | undefined> {
+    const key = message.key;
     const content = b.normalizeMessageContent(message.message);
-    if (!content || content.protocolMessage || content.reactionMessage || content.pollUpdateMessage) return;
-    if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return;
-    await sink(toIncomingMessage(b, message, content));
+    if (!content) return undefined;
+    const timestampMs = toMillis(message.messageTimestamp);
+    const protocol = content.protocolMessage;
+    if (protocol) {
+      const target = protocol.key ? this.targetOf(message, protocol.key) : undefined;
+      if (!target) return undefined;
+      if (protocol.type === b.proto.Message.ProtocolMessage.Type.REVOKE) {
+        return { kind: 'revoke', revoke: { key: toWaKey(key), target, timestampMs, raw: encodeWebMessage(b, message) } };
+      }
+      if (protocol.type === b.proto.Message.ProtocolMessage.Type.MESSAGE_EDIT) {
+        const edited = b.normalizeMessageContent(protocol.editedMessage);
+        const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption;
+        return { kind: 'edit', edit: { key: toWaKey(key), target, ...(text ? { text } : {}), timestampMs, raw: encodeWebMessage(b, message) } };
+      }
+      return undefined;
+    }
+    if (content.reactionMessage) {
+      const reaction = content.reactionMessage;
+      if (!reaction.key) return undefined;
+      return {
+        kind: 'reaction',
+        reaction: { key: toWaKey(key), target: toWaKey(reaction.key), emoji: reaction.text ?? '', timestampMs, raw: encodeWebMessage(b, message) },
+      };
+    }
+    if (content.pollUpdateMessage) {
+      const vote = await this.pollVote(b, live, message, content.pollUpdateMessage);
+      return vote ? { kind: 'pollVote', vote } : undefined;
+    }
+    if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return undefined;
+    return { kind: 'message', message: toIncomingMessage(b, message, content) };
   }
 
   private async onUpsert(b: BaileysModule, live: LiveSocket, message: WAMessage): Promise<void> {
@@ -574,35 +622,20 @@ export class BaileysConnection implements WaConnection {
       this.emitGroupChange(b, message);
       return;
     }
-    const content = b.normalizeMessageContent(message.message);
-    if (!content) return;
-    const timestampMs = toMillis(message.messageTimestamp);
-    const protocol = content.protocolMessage;
-    if (protocol) {
-      const target = protocol.key ? this.targetOf(message, protocol.key) : undefined;
-      if (!target) return;
-      if (protocol.type === b.proto.Message.ProtocolMessage.Type.REVOKE) {
-        this.emit('revoke', { key: toWaKey(key), target, timestampMs });
-      } else if (protocol.type === b.proto.Message.ProtocolMessage.Type.MESSAGE_EDIT) {
-        const edited = b.normalizeMessageContent(protocol.editedMessage);
-        const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption;
-        this.emit('edit', { key: toWaKey(key), target, ...(text ? { text } : {}), timestampMs, raw: encodeWebMessage(b, message) });
-      }
-      return;
+    const received = await this.interpret(b, live, message);
+    if (!received) return;
+    switch (received.kind) {
+      case 'message':
+        return this.emit('message', received.message);
+      case 'reaction':
+        return this.emit('reaction', received.reaction);
+      case 'edit':
+        return this.emit('edit', received.edit);
+      case 'revoke':
+        return this.emit('revoke', received.revoke);
+      case 'pollVote':
+        return this.emit('pollVote', received.vote);
     }
-    if (content.reactionMessage) {
-      const reaction = content.reactionMessage;
-      if (reaction.key) {
-        this.emit('reaction', { key: toWaKey(key), target: toWaKey(reaction.key), emoji: reaction.text ?? '', timestampMs });
-      }
-      return;
-    }
-    if (content.pollUpdateMessage) {
-      await this.onPollUpdate(b, live, message, content.pollUpdateMessage);
-      return;
-    }
-    if (content.senderKeyDistributionMessage && b.getContentType(content) === 'senderKeyDistributionMessage') return;
-    this.emit('message', toIncomingMessage(b, message, content));
   }
 
   private emitGroupChange(b: BaileysModule, message: WAMessage): void {
@@ -655,14 +688,9 @@ export class BaileysConnection implements WaConnection {
     }
   }
 
-  private async onPollUpdate(
-    b: BaileysModule,
-    live: LiveSocket,
-    message: WAMessage,
-    update: proto.Message.IPollUpdateMessage,
-  ): Promise<void> {
+  private async pollVote(b: BaileysModule, live: LiveSocket, message: WAMessage, update: proto.Message.IPollUpdateMessage): Promise<WaPollVote | undefined> {
     const pollKey = update.pollCreationMessageKey;
-    if (!pollKey?.id || !update.vote) return;
+    if (!pollKey?.id || !update.vote) return undefined;
     const stored = await this.findMessage(toWaKey(pollKey));
     if (!stored) throw new Error(`vote ${message.key.id} refers to poll ${pollKey.id}, which is not in the message store`);
     const creation = pollCreationOf(b.normalizeMessageContent(stored.message) ?? undefined);
@@ -679,13 +707,14 @@ export class BaileysConnection implements WaConnection {
       voterJids: voters,
       optionTexts: pollOptionTexts(creation),
     });
-    this.emit('pollVote', {
+    return {
       key: toWaKey(message.key),
       poll: toWaKey(stored.key),
       voterJid: vote.voterJid,
       selectedOptions: vote.selectedOptions,
       timestampMs: update.senderTimestampMs ? Number(update.senderTimestampMs) : toMillis(message.messageTimestamp),
-    });
+      raw: encodeWebMessage(b, message),
+    };
   }
 
   /** Adds the LID twin of phone jids and the phone twin of LIDs, as far as Baileys knows them. */

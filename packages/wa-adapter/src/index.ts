@@ -35,6 +35,7 @@ export type {
   WaEdit,
   WaRevoke,
   WaPollVote,
+  WaReceived,
   WaLidMapping,
   WaUndecryptable,
   WaConnectionEvents,

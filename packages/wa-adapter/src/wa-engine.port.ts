@@ -85,6 +85,8 @@ export interface WaReaction {
   /** Empty string = the reaction was removed. */
   emoji: string;
   timestampMs: number;
+  /** `proto.WebMessageInfo` bytes of the reaction message: stored, so a redelivered copy is known. */
+  raw: Uint8Array;
 }
 
 export interface WaEdit {
@@ -99,6 +101,7 @@ export interface WaRevoke {
   key: WaMessageKey;
   target: WaMessageKey;
   timestampMs: number;
+  raw: Uint8Array;
 }
 
 export interface WaPollVote {
@@ -108,7 +111,16 @@ export interface WaPollVote {
   /** Texts of the selected options; an empty list means the voter cleared the vote. */
   selectedOptions: string[];
   timestampMs: number;
+  raw: Uint8Array;
 }
+
+/** What a received message is, as the receipt sink gets it before WhatsApp is told of its delivery. */
+export type WaReceived =
+  | { kind: 'message'; message: WaIncomingMessage }
+  | { kind: 'reaction'; reaction: WaReaction }
+  | { kind: 'edit'; edit: WaEdit }
+  | { kind: 'revoke'; revoke: WaRevoke }
+  | { kind: 'pollVote'; vote: WaPollVote };
 
 export interface WaLidMapping {
   lid: string;
@@ -236,11 +248,12 @@ export interface WaConnection {
 
   on<E extends keyof WaConnectionEvents>(event: E, listener: WaConnectionEvents[E]): () => void;
   /**
-   * Stores a received message before WhatsApp gets its delivery receipt (undefined: none). When
-   * the sink rejects, no receipt goes and WhatsApp delivers the message again at the next login;
-   * the message is still emitted as a `message` event either way.
+   * Stores what a received message is (a message, reaction, edit, deletion or poll vote) before
+   * WhatsApp gets its delivery receipt (undefined: none). When the sink rejects, no receipt goes
+   * and WhatsApp delivers it again at the next login; it is still emitted as its event either
+   * way, so the sink and the listeners must both tell a second copy from a first.
    */
-  setReceiptSink(sink: ((message: WaIncomingMessage) => Promise<void>) | undefined): void;
+  setReceiptSink(sink: ((received: WaReceived) => Promise<void>) | undefined): void;
 
   /** Opens the socket; reconnects on its own per the disconnect policy until `stop`. */
   start(): Promise<void>;

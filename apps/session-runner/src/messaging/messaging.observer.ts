@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { SessionRef } from '@wa/contracts';
 import { isLidJid, normalizeJid } from '@wa/domain';
-import type { WaConnection } from '@wa/wa-adapter';
+import type { WaConnection, WaReceived } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
 import { ConnectionObservers } from '../sessions/connection-observers';
@@ -32,6 +32,25 @@ export class MessagingObserver implements OnModuleInit {
 
   onModuleInit(): void {
     this.observers.register((ref, connection) => this.observe(ref, connection));
+    this.observers.registerBeforeReceipt((ref, received) => this.apply(ref.sessionId, received));
+  }
+
+  /** What an edit, a deletion or a vote changes in the store; idempotent (the newest wins, a deletion stays). */
+  private async apply(sessionId: string, received: WaReceived): Promise<void> {
+    switch (received.kind) {
+      case 'edit':
+        if (received.edit.text !== undefined) await this.store.recordEdit(sessionId, received.edit.target, received.edit.text, received.edit.timestampMs);
+        return;
+      case 'revoke':
+        return this.store.recordRevoke(sessionId, received.revoke.target, received.revoke.timestampMs);
+      case 'pollVote': {
+        const v = received.vote;
+        const voter = await this.canonical(sessionId, v.voterJid);
+        return this.store.saveVote(sessionId, { pollId: v.poll.id, chatJid: v.poll.chatJid, voter, selected: v.selectedOptions, timestampMs: v.timestampMs });
+      }
+      default:
+        return;
+    }
   }
 
   /**
@@ -81,16 +100,9 @@ export class MessagingObserver implements OnModuleInit {
         const status = toPublicDeliveryStatus(u.status);
         if (status && u.key.fromMe) run(() => this.store.advanceStatus(sessionId, u.key.id, status));
       }),
-      connection.on('pollVote', (v) =>
-        run(async () => {
-          const voter = await this.canonical(sessionId, v.voterJid);
-          await this.store.saveVote(sessionId, { pollId: v.poll.id, chatJid: v.poll.chatJid, voter, selected: v.selectedOptions, timestampMs: v.timestampMs });
-        }),
-      ),
-      connection.on('edit', (e) => {
-        if (e.text !== undefined) run(() => this.store.recordEdit(sessionId, e.target, e.text!, e.timestampMs));
-      }),
-      connection.on('revoke', (r) => run(() => this.store.recordRevoke(sessionId, r.target, r.timestampMs))),
+      connection.on('pollVote', (vote) => run(() => this.apply(sessionId, { kind: 'pollVote', vote }))),
+      connection.on('edit', (edit) => run(() => this.apply(sessionId, { kind: 'edit', edit }))),
+      connection.on('revoke', (revoke) => run(() => this.apply(sessionId, { kind: 'revoke', revoke }))),
       connection.on('message', (m) => {
         if (m.key.fromMe || !m.pushName) return;
         const author = m.key.participant ?? m.key.chatJid;

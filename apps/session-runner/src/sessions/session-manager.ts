@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { transactionInTurn, type GroupParticipantAction, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
+import { transactionInTurn, type EventDataByType, type EventType, type GroupParticipantAction, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
 import { AppError } from '@wa/domain';
-import type { SqlAuthStateStore, WaConnection, WaEngine, WaGroupParticipantsAction, WaIncomingMessage, WaMe, WaMessageKey, WaStatus } from '@wa/wa-adapter';
+import type { SqlAuthStateStore, WaConnection, WaEngine, WaGroupParticipantsAction, WaIncomingMessage, WaMe, WaMessageKey, WaReceived, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox } from '../events/event-outbox';
@@ -442,11 +442,70 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       });
       if (recorded) this.events.wake();
     };
+    /**
+     * A reaction, edit, deletion or vote: the message itself stored under its type (kept out of
+     * chat pages) and its event, in one transaction, once; a copy delivered again finds it stored.
+     */
+    const once = async <T extends EventType>(
+      type: 'reaction' | 'edit' | 'revoke' | 'vote',
+      about: { key: WaMessageKey; timestampMs: number; raw: Uint8Array },
+      event: T,
+      data: () => Promise<EventDataByType[T]>,
+    ): Promise<void> => {
+      if (await this.messages.isStored(sessionId, about.key)) return;
+      const payload = await data();
+      const recorded = await transactionInTurn(this.sessions.manager.connection, async (manager) => {
+        if (!(await this.messages.saveIfNew({ sessionId, key: about.key, type, timestampMs: about.timestampMs, raw: about.raw }, manager))) return false;
+        await this.events.record(orgId, sessionId, event, payload, manager);
+        return true;
+      });
+      if (recorded) this.events.wake();
+    };
+    const handle = async (r: WaReceived): Promise<void> => {
+      switch (r.kind) {
+        case 'message':
+          return received(r.message);
+        case 'reaction':
+          return once('reaction', r.reaction, 'message.reaction', async () => ({
+            ...(await this.aboutMessage(sessionId, r.reaction.key, r.reaction.timestampMs)),
+            targetMessageId: r.reaction.target.id,
+            emoji: r.reaction.emoji,
+          }));
+        case 'edit':
+          return once('edit', r.edit, 'message.edited', async () => ({
+            ...(await this.aboutMessage(sessionId, r.edit.key, r.edit.timestampMs)),
+            targetMessageId: r.edit.target.id,
+            content: r.edit.text !== undefined ? { text: r.edit.text } : {},
+          }));
+        case 'revoke':
+          return once('revoke', r.revoke, 'message.deleted', async () => ({
+            ...(await this.aboutMessage(sessionId, r.revoke.key, r.revoke.timestampMs)),
+            targetMessageId: r.revoke.target.id,
+          }));
+        case 'pollVote': {
+          const v = r.vote;
+          return once('vote', v, 'poll.vote', async () => {
+            const voter = jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid));
+            return {
+              messageId: v.key.id,
+              chat: jidPair(v.key.chatJid),
+              sender: voter,
+              fromMe: v.key.fromMe,
+              timestamp: v.timestampMs,
+              pollMessageId: v.poll.id,
+              voter,
+              selectedOptions: v.selectedOptions,
+            };
+          });
+        }
+      }
+    };
     // Stored before WhatsApp gets the delivery receipt; a runner that does not hold the lease by
     // its own clock stores nothing and sends no receipt (WhatsApp delivers it again).
-    connection.setReceiptSink(async (m) => {
+    connection.setReceiptSink(async (r) => {
       if (!this.holds(owned)) throw new AppError('session_unavailable', 'the lease of this session is not held');
-      await received(m);
+      await this.observers.beforeReceipt(ref, r);
+      await handle(r);
     });
     const offs = [
       () => connection.setReceiptSink(undefined),
@@ -460,7 +519,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           if (status.state === 'logged_out' || status.state === 'failed') await this.setDesired(ref, 'stopped');
         }),
       ),
-      connection.on('message', (m) => record(() => received(m))),
+      connection.on('message', (message) => record(() => handle({ kind: 'message', message }))),
       connection.on('messageStatus', (u) =>
         record(async () => {
           const status = toPublicDeliveryStatus(u.status);
@@ -474,47 +533,10 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           });
         }),
       ),
-      connection.on('reaction', (r) =>
-        record(async () =>
-          this.events.record(orgId, sessionId, 'message.reaction', {
-            ...(await this.aboutMessage(sessionId, r.key, r.timestampMs)),
-            targetMessageId: r.target.id,
-            emoji: r.emoji,
-          }),
-        ),
-      ),
-      connection.on('edit', (e) =>
-        record(async () =>
-          this.events.record(orgId, sessionId, 'message.edited', {
-            ...(await this.aboutMessage(sessionId, e.key, e.timestampMs)),
-            targetMessageId: e.target.id,
-            content: e.text !== undefined ? { text: e.text } : {},
-          }),
-        ),
-      ),
-      connection.on('revoke', (r) =>
-        record(async () =>
-          this.events.record(orgId, sessionId, 'message.deleted', {
-            ...(await this.aboutMessage(sessionId, r.key, r.timestampMs)),
-            targetMessageId: r.target.id,
-          }),
-        ),
-      ),
-      connection.on('pollVote', (v) =>
-        record(async () => {
-          const voter = jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid));
-          await this.events.record(orgId, sessionId, 'poll.vote', {
-            messageId: v.key.id,
-            chat: jidPair(v.key.chatJid),
-            sender: voter,
-            fromMe: v.key.fromMe,
-            timestamp: v.timestampMs,
-            pollMessageId: v.poll.id,
-            voter,
-            selectedOptions: v.selectedOptions,
-          });
-        }),
-      ),
+      connection.on('reaction', (reaction) => record(() => handle({ kind: 'reaction', reaction }))),
+      connection.on('edit', (edit) => record(() => handle({ kind: 'edit', edit }))),
+      connection.on('revoke', (revoke) => record(() => handle({ kind: 'revoke', revoke }))),
+      connection.on('pollVote', (vote) => record(() => handle({ kind: 'pollVote', vote }))),
       connection.on('groupUpdate', (u) =>
         record(async () => {
           const author = u.author ?? u.authorPn;
