@@ -1,3 +1,4 @@
+import type { EventInput } from '@wa/contracts';
 import { EventsController } from '../src/events/events.controller';
 import { EventsService } from '../src/events/events.service';
 import { TestIdentityProvider } from './auth-fixture';
@@ -144,6 +145,26 @@ describe(EventsController.name, () => {
     await s.waitFor(2);
     expect(s.messages.map((m) => [m.event, m.data.sessionId])).toEqual([['session.status', 'keep'], ['session.status', 'keep']]);
     expect(s.messages[1].id).toBe(marker.id);
+    await s.close();
+  });
+
+  it('resumes a filtered stream past pages of events it does not want, in order, without the others', async () => {
+    const org = 'sse-filter-resume';
+    const status = (sessionId: string, value: 'connected' | 'stopped'): EventInput<'session.status'> => ({ orgId: org, sessionId, type: 'session.status', occurredAt: Date.now(), data: { status: value } });
+    const [from] = await events.publish(messageEvent(org, 'keep'));
+    // More than one page (500) of another session's events, and the wanted session's events of a
+    // type the filter leaves out, between the resume point and the wanted ones.
+    await events.publish(Array.from({ length: 1_200 }, (_, i): EventInput => (i % 2 ? messageEvent(org, 'other') : status('other', 'connected'))));
+    const wanted = [
+      ...(await events.publish(messageEvent(org, 'keep'))),
+      ...(await events.publish([status('keep', 'stopped'), messageEvent(org, 'other')] as EventInput[])).slice(0, 1),
+    ];
+    await events.publish(Array.from({ length: 600 }, (): EventInput<'session.qr'> => ({ orgId: org, sessionId: 'keep', type: 'session.qr', occurredAt: Date.now(), data: { qr: 'x', expiresAt: 0 } })));
+    const [last] = await events.publish(messageEvent(org, 'keep'));
+    const s = stream(org, '?types=message.received,session.status&sessionId=keep', from.id);
+    await s.waitFor(3);
+    expect(s.messages.map((m) => m.id)).toEqual([...wanted.map((e) => e.id), last.id]);
+    expect(s.messages.every((m) => m.data.sessionId === 'keep')).toBe(true);
     await s.close();
   });
 });

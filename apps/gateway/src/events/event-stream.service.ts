@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { isId, idTime } from '@wa/domain';
 import type { ServerResponse } from 'node:http';
 import { GatewayConfig } from '../config/gateway.config';
-import { EventsRepository, type StoredEvent } from './events.repository';
+import { EventsRepository } from './events.repository';
 import { EventsService } from './events.service';
 
 export interface StreamRequest {
@@ -48,8 +48,6 @@ export class EventStreamService implements OnModuleDestroy {
       if (closed) return;
       if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
     };
-    const matches = (e: StoredEvent): boolean =>
-      (!request.types || request.types.has(e.type)) && (!request.sessionId || e.sessionId === request.sessionId);
 
     const pump = async (): Promise<void> => {
       if (running) {
@@ -60,10 +58,10 @@ export class EventStreamService implements OnModuleDestroy {
       try {
         do {
           again = false;
-          const page = await this.repo.listAfter(request.orgId, cursor, PAGE);
+          const page = await this.repo.listAfter(request.orgId, cursor, PAGE, { sessionId: request.sessionId, types: request.types });
           for (const e of page) {
             if (closed) return;
-            if (matches(e)) await write(`id: ${e.id}\nevent: ${e.type}\ndata: ${this.events.envelopeJson(e)}\n\n`);
+            await write(`id: ${e.id}\nevent: ${e.type}\ndata: ${this.events.envelopeJson(e)}\n\n`);
             cursor = e.position;
           }
           if (page.length === PAGE) again = true;

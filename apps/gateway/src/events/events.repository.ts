@@ -99,12 +99,25 @@ export class EventsRepository {
     }
   }
 
-  async listAfter(orgId: string, position: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.sql.query<EventRow>(
-      this.ds,
-      `SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
-      [orgId, position, limit],
-    );
+  /**
+   * The organization's events after `position`, in position order, optionally only one session's
+   * and only some types: filtered here rather than in memory, so a stream that wants one session
+   * walks that session's index range (`ix_events_org_session_position`).
+   */
+  async listAfter(orgId: string, position: number, limit: number, filter: { sessionId?: string; types?: ReadonlySet<string> } = {}): Promise<StoredEvent[]> {
+    const params: unknown[] = [orgId, position];
+    let where = 'org_id = $1 AND position > $2';
+    if (filter.sessionId !== undefined) {
+      params.push(filter.sessionId);
+      where += ` AND session_id = $${params.length}`;
+    }
+    if (filter.types && filter.types.size > 0) {
+      const types = [...filter.types];
+      where += ` AND type IN (${placeholders(types.length, params.length)})`;
+      params.push(...types);
+    }
+    params.push(limit);
+    const rows = await this.sql.query<EventRow>(this.ds, `SELECT ${COLUMNS} FROM events WHERE ${where} ORDER BY position LIMIT $${params.length}`, params);
     return rows.map(toStored);
   }
 
