@@ -105,15 +105,24 @@ export class MessagesService {
         });
       }
       hash = createHash('sha256').update(canonical(req.fingerprint)).digest('hex');
-      const earlier = await this.earlierAnswer(req, hash);
+    }
+    // A request with a key is written first and looked up only when the key exists already (the
+    // insert is a no-op then) or when it cannot go ahead: a new key costs no extra round trip,
+    // and a repeat still gets the first answer even when the session or its target changed since.
+    let chat: string;
+    let action: OutboxAction;
+    try {
+      if (!req.async && session.status !== 'connected') {
+        throw new AppError('session_not_connected', `the session is ${session.status}; send with "Prefer: respond-async" to queue the message until it connects`, {
+          status: session.status,
+        });
+      }
+      ({ chat, action } = await req.plan({ ...session, orgId: req.orgId }));
+    } catch (err) {
+      const earlier = hash !== undefined ? await this.earlierAnswer(req, hash) : undefined;
       if (earlier) return earlier;
+      throw err;
     }
-    if (!req.async && session.status !== 'connected') {
-      throw new AppError('session_not_connected', `the session is ${session.status}; send with "Prefer: respond-async" to queue the message until it connects`, {
-        status: session.status,
-      });
-    }
-    const { chat, action } = await req.plan({ ...session, orgId: req.orgId });
 
     const now = Date.now();
     const entry = {
@@ -133,7 +142,7 @@ export class MessagesService {
         ? { route: req.route, key: req.idempotencyKey, requestHash: hash, expiresAt: now + this.config.messaging.idempotencyTtlMs, response: req.async ? JSON.stringify(accepted) : null }
         : undefined;
     if (!(await this.store.accept(entry, key))) {
-      // Another request with this key got in between our check and our insert.
+      // A live key with this name: an earlier request (or one in flight) has it.
       const earlier = await this.earlierAnswer(req, hash as string);
       if (earlier) return earlier;
       throw new AppError('conflict', 'a request with this Idempotency-Key is in flight');

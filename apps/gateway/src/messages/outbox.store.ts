@@ -74,6 +74,15 @@ const SQL = {
   insert:
     'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9)",
+  // PostgreSQL: the key and the entry in one statement (one round trip, one commit); the entry is
+  // written only when the key was (a live key with that name makes both a no-op).
+  acceptWithKey:
+    'WITH k AS (INSERT INTO idempotency_keys (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at) ' +
+    'VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8::bigint) ' +
+    'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
+    'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at RETURNING 1) ' +
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
+    "SELECT $9, $10, $11, $12, $13, $14, $15, $16, 'queued', NULL, 0, $17::bigint, NULL, NULL, $17::bigint, $17::bigint WHERE EXISTS (SELECT 1 FROM k)",
   saveResponse: 'UPDATE idempotency_keys SET response = $4 WHERE org_id = $1 AND route = $2 AND idem_key = $3',
   get: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE org_id = $1 AND session_id = $2 AND id = $3`,
   byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
@@ -126,8 +135,8 @@ interface PreparedSql {
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]>;
   /** Like `write`, but may share one commit with the same writes of other requests (group commit). */
   writeGrouped(name: StatementName, params: unknown[]): Promise<void>;
-  /** Both statements, atomically; the second runs only if the first wrote a row. Returns whether it did. */
-  writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean>;
+  /** The idempotency key (`claimKey`) and the entry (`insert`), atomically; the entry only if the key was written. Returns whether it was. */
+  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
 }
 
 interface GroupedWrite {
@@ -217,10 +226,10 @@ class SqlitePrepared implements PreparedSql {
     });
   }
 
-  writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean> {
+  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
     return this.turn(() => {
-      const a = this.bind(first, firstParams);
-      const b = this.bind(second, secondParams);
+      const a = this.bind('claimKey', keyParams);
+      const b = this.bind('insert', entryParams);
       return this.db.transaction(() => {
         if (a.stmt.run(...a.values).changes === 0) return false;
         b.stmt.run(...b.values);
@@ -257,25 +266,59 @@ class PostgresPrepared implements PreparedSql {
     return (await this.pool.query({ name, text: SQL[name], values: params })).rows as Row[];
   }
 
-  async writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
-    await this.pool.query({ name, text: SQL[name], values: params });
+  /**
+   * Inserts queued within one turn of the event loop go as one multi-row INSERT: one round trip
+   * and one commit (one WAL flush) for many requests, where each had paid its own. Every caller
+   * hears back only after the statement committed; if it fails, each row is retried alone so a
+   * bad row fails only its own request.
+   */
+  writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let group = this.groups.get(name);
+      if (!group) {
+        const fresh: GroupedWrite[] = [];
+        this.groups.set(name, fresh);
+        setImmediate(() => void this.flushGroup(name, fresh));
+        group = fresh;
+      }
+      group.push({ name, params, resolve, reject });
+      // A full group takes no more; the next write starts another one.
+      if (group.length >= MAX_GROUP) this.groups.delete(name);
+    });
   }
 
-  async writeBoth(first: StatementName, firstParams: unknown[], second: StatementName, secondParams: unknown[]): Promise<boolean> {
-    const client = await this.pool.connect();
+  private readonly groups = new Map<StatementName, GroupedWrite[]>();
+
+  private async flushGroup(name: StatementName, items: GroupedWrite[]): Promise<void> {
+    if (this.groups.get(name) === items) this.groups.delete(name);
+    if (items.length === 1) {
+      await this.write(name, items[0].params).then(() => items[0].resolve(), items[0].reject);
+      return;
+    }
     try {
-      await client.query('BEGIN');
-      const wrote = ((await client.query({ name: first, text: SQL[first], values: firstParams })).rowCount ?? 0) > 0;
-      if (wrote) await client.query({ name: second, text: SQL[second], values: secondParams });
-      await client.query(wrote ? 'COMMIT' : 'ROLLBACK');
-      return wrote;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+      await this.pool.query({ name: `${name}_x${items.length}`, text: multiRow(SQL[name], items.length), values: items.flatMap((it) => it.params) });
+      for (const it of items) it.resolve();
+    } catch {
+      for (const it of items) await this.write(it.name, it.params).then(() => it.resolve(), it.reject);
     }
   }
+
+  async acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
+    return ((await this.pool.query({ name: 'acceptWithKey', text: SQL.acceptWithKey, values: [...keyParams, ...entryParams] })).rowCount ?? 0) > 0;
+  }
+}
+
+/** At most this many rows per grouped INSERT (and so at most this many prepared variants per connection). */
+const MAX_GROUP = 64;
+
+/** `INSERT ... VALUES (<tuple>)` with the tuple repeated `rows` times, each copy's parameters numbered after the previous copy's. */
+function multiRow(sql: string, rows: number): string {
+  const at = sql.lastIndexOf('VALUES (');
+  const head = sql.slice(0, at + 'VALUES '.length);
+  const tuple = sql.slice(at + 'VALUES '.length);
+  const width = Math.max(...[...tuple.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+  const tuples = Array.from({ length: rows }, (_, r) => tuple.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`));
+  return head + tuples.join(', ');
 }
 
 const num = (v: unknown): number => Number(v);
@@ -336,7 +379,7 @@ export class OutboxStore {
       await this.sql.writeGrouped('insert', entry);
       return true;
     }
-    return this.sql.writeBoth('claimKey', [e.orgId, key.route, key.key, key.requestHash, e.id, key.response, e.createdAt, key.expiresAt], 'insert', entry);
+    return this.sql.acceptWithKey([e.orgId, key.route, key.key, key.requestHash, e.id, key.response, e.createdAt, key.expiresAt], entry);
   }
 
   async saveResponse(orgId: string, route: string, key: string, response: string): Promise<void> {

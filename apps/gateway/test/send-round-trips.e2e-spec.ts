@@ -1,0 +1,97 @@
+import { requestContext } from '@wa/contracts';
+import { DataSource } from 'typeorm';
+import { startAuthStack, type AuthStack } from './api-key-fixture';
+import { scaleOut } from './harness';
+import { ApiClient } from './session-fixture';
+
+type Query = (...args: unknown[]) => Promise<unknown>;
+interface PgPool {
+  query: Query;
+  connect: () => Promise<{ query: Query; release: () => void }>;
+}
+
+/**
+ * What one accepted send costs PostgreSQL: the statements issued in the request's own async
+ * context (the gateway's request context, by request id; the dispatcher, webhook and purge loops
+ * run outside it), each a round
+ * trip. A send with an Idempotency-Key writes the key and the entry in one statement; one without
+ * joins the other inserts of its turn of the event loop in one multi-row INSERT.
+ */
+(scaleOut ? describe : describe.skip)('round trips of an accepted send (PostgreSQL)', () => {
+  const ORG = 'org-round-trips';
+  let stack: AuthStack;
+  let client: ApiClient;
+  let sessionId: string;
+  /** Statements per request id. */
+  const issued = new Map<string, string[]>();
+  let requests = 0;
+
+  beforeAll(async () => {
+    stack = await startAuthStack();
+    client = new ApiClient(() => stack.gw.url, stack.idp, ORG);
+    sessionId = (await client.json<{ id: string }>('/sessions', { method: 'POST', body: { name: 'round trips' } })).id;
+
+    // Every statement names itself (prepared statements) or is its SQL; counted per request.
+    const pool = (stack.gw.app.get(DataSource).driver as unknown as { master: PgPool }).master;
+    const label = (q: unknown): string => (typeof q === 'string' ? q.slice(0, 60) : ((q as { name?: string; text?: string }).name ?? (q as { text?: string }).text?.slice(0, 60) ?? '?'));
+    const count = (original: Query): Query => (...args) => {
+      const id = requestContext.getStore()?.requestId;
+      if (id) issued.set(id, [...(issued.get(id) ?? []), label(args[0])]);
+      return original(...args);
+    };
+    // pool.query takes a client with connect() and queries through it: counted there, once.
+    // Clients taken for transactions count too; TypeORM takes them with a callback, others with a promise.
+    const counted = new WeakSet<object>();
+    const wrap = <C extends { query: Query }>(c: C): C => {
+      if (!counted.has(c)) {
+        counted.add(c);
+        c.query = count(c.query.bind(c));
+      }
+      return c;
+    };
+    const connect = pool.connect.bind(pool) as (cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) => Promise<{ query: Query; release: () => void }> | void;
+    pool.connect = ((cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) =>
+      cb ? connect((err, c, release) => cb(err, c && wrap(c), release)) : (connect() as Promise<{ query: Query; release: () => void }>).then(wrap)) as PgPool['connect'];
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  /** Sends one async text and returns the statements its request issued, and its answer. */
+  const sendWithAnswer = async (key?: string): Promise<{ statements: string[]; body: { outboxId: string; replayed: boolean } }> => {
+    const requestId = `round-trips-${++requests}`;
+    const res = await client.call(`/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      headers: { prefer: 'respond-async', 'x-request-id': requestId, ...(key ? { 'idempotency-key': key } : {}) },
+      body: { chat: '4915112345678@s.whatsapp.net', type: 'text', text: 'counted' },
+    });
+    // The shared rate limit takes tokens for many requests at a time (one statement a batch, at
+    // most one per hold period): not a cost of this send.
+    const statements = (issued.get(requestId) ?? []).filter((q) => !q.includes('rate_limit_buckets'));
+    expect(res.status).toBe(202);
+    return { statements, body: (await res.json()) as { outboxId: string; replayed: boolean } };
+  };
+  const send = async (key?: string): Promise<string[]> => (await sendWithAnswer(key)).statements;
+
+  it('writes a send with an Idempotency-Key in at most two round trips (session, key + entry)', async () => {
+    await send('warm-up'); // prepares the statements on a connection
+    const statements = await send(`key-${Date.now()}`);
+    expect(statements.length).toBeLessThanOrEqual(2);
+    expect(statements).toContain('acceptWithKey');
+  });
+
+  it('writes a send without a key in at most two round trips', async () => {
+    await send();
+    const statements = await send();
+    expect(statements.length).toBeLessThanOrEqual(2);
+  });
+
+  it('answers a repeated key from the first request: one more lookup, no second entry', async () => {
+    const key = `repeat-${Date.now()}`;
+    const first = await sendWithAnswer(key);
+    const again = await sendWithAnswer(key);
+    expect(again.body).toEqual({ ...first.body, replayed: true });
+    expect(again.statements).toEqual(['session', 'acceptWithKey', 'idempotency']);
+  });
+});
