@@ -26,9 +26,10 @@ export function startServer(file, env = {}) {
   });
 }
 
-export async function load({ url, connections, duration, method = 'GET', body, headers = {}, title }) {
+/** `setupRequest` (optional) changes each request before it goes, e.g. a fresh Idempotency-Key. */
+export async function load({ url, connections, duration, method = 'GET', body, headers = {}, title, setupRequest }) {
   process.stderr.write(`  measuring ${title} for ${duration}s at ${connections} connections...\n`);
-  const r = await autocannon({ url, connections, duration, method, body, headers, setupClient: undefined });
+  const r = await autocannon({ url, connections, duration, method, body, headers, setupClient: undefined, ...(setupRequest ? { requests: [{ setupRequest }] } : {}) });
   const non2xx = r.non2xx + r.errors;
   return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx };
 }

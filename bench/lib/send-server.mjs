@@ -24,7 +24,15 @@ Controller('bench')(EchoController);
 class EchoModule {}
 Module({ controllers: [EchoController] })(EchoModule);
 
-const config = loadGatewayConfig({ ...process.env, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_PER_API_KEY: 'off', RATE_LIMIT_PER_ORG: 'off' });
+// Rate limits on, as in production, with limits the bench never reaches: their cost is measured, not their refusals.
+const config = loadGatewayConfig({
+  RATE_LIMIT_PER_API_KEY: '100000000/60',
+  RATE_LIMIT_PER_ORG: '100000000/60',
+  ...process.env,
+  LOG_LEVEL: 'silent',
+  PORT: '0',
+  HOST: '127.0.0.1',
+});
 const app = await createGatewayApp(config, { imports: [EchoModule], listenForRunnerEvents: process.env.BENCH_RUNNER === '1' });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const org = 'bench-org';
