@@ -25,8 +25,12 @@ export const RPC = {
 } as const;
 
 import { RPC_MESSAGING } from './messaging-rpc';
+import type { RPC_PROFILE } from './profile.dto';
 
-export type RpcPattern = (typeof RPC)[keyof typeof RPC] | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING];
+export type RpcPattern =
+  | (typeof RPC)[keyof typeof RPC]
+  | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING]
+  | (typeof RPC_PROFILE)[keyof typeof RPC_PROFILE];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -26,8 +26,10 @@ import {
 import { type BaileysModule, loadBaileys } from './baileys.loader';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
+import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
+import type { WaPrivacyCategory } from './wa-profile.port';
 import { isLoggedInCreds, type SqlAuthState, type SqlAuthStateStore } from './sql-auth-state.store';
 import type {
   WaConnection,
@@ -108,6 +110,9 @@ export class BaileysConnection implements WaConnection {
   private socketQrs = 0;
   private readonly sentIds = new Set<string>();
   private readonly knownMappings = new Set<string>();
+  /** Our global presence as last set, repeated when the push name changes. */
+  private globalPresence: 'available' | 'unavailable' = 'unavailable';
+  private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
 
   constructor(
     readonly sessionId: string,
@@ -257,7 +262,18 @@ export class BaileysConnection implements WaConnection {
 
   async sendPresence(presence: WaPresence, chatJid?: string): Promise<void> {
     await this.connected().sock.sendPresenceUpdate(presence, chatJid);
+    if (!chatJid && (presence === 'available' || presence === 'unavailable')) this.globalPresence = presence;
   }
+
+  ownProfile = () => this.profile.ownProfile();
+  updateProfileName = (name: string) => this.profile.updateProfileName(name);
+  updateProfileAbout = (about: string) => this.profile.updateProfileAbout(about);
+  updateProfilePicture = (image: Buffer) => this.profile.updateProfilePicture(image);
+  removeProfilePicture = () => this.profile.removeProfilePicture();
+  privacySettings = () => this.profile.privacySettings();
+  updatePrivacy = (category: WaPrivacyCategory, value: string) => this.profile.updatePrivacy(category, value);
+  profilePictureUrl = (jid: string) => this.profile.profilePictureUrl(jid);
+  about = (jid: string) => this.profile.about(jid);
 
   async onWhatsApp(phoneNumber: string): Promise<WaContactCheck> {
     const phone = normalizePhoneNumber(phoneNumber);

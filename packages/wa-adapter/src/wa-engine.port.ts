@@ -1,3 +1,4 @@
+import type { WaProfileOps } from './wa-profile.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -227,7 +228,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection {
+export interface WaConnection extends WaProfileOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

@@ -15,6 +15,7 @@ export {
   type OutgoingMessage,
   type PhoneInfo,
   type PresenceState,
+  type ProfileInfo,
   type ReceiptType,
   type ReceivedKind,
   type ReceivedMessage,
@@ -23,3 +24,4 @@ export {
   type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
+export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange } from './profile.directory';

@@ -181,3 +181,15 @@ export class SandboxError extends Error {
     super(message);
   }
 }
+
+/** An account's profile as the sandbox's server keeps it. */
+export interface ProfileInfo {
+  phone: string;
+  /** The push name, as last announced in a `<presence name>`. */
+  name: string;
+  about?: string;
+  pictureId?: string;
+  privacy: Record<string, string>;
+  /** The address book: phones that "contacts" in a privacy setting means. */
+  contacts: string[];
+}

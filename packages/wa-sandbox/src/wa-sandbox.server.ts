@@ -17,6 +17,7 @@ import {
   type OutgoingMessage,
   type PhoneInfo,
   type PresenceState,
+  type ProfileInfo,
   type ReceiptType,
   type ReceivedMessage,
   type SandboxOptions,
@@ -26,6 +27,7 @@ import {
 import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
+import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
 
 const SERVER_JID = 's.whatsapp.net';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -145,6 +147,8 @@ export class WaSandbox {
   private http?: Server;
   private wss?: WebSocketServer;
   private messageCounter = 0;
+  /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
+  readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
 
   private constructor(
     private readonly baileys: Baileys,
@@ -381,6 +385,28 @@ export class WaSandbox {
     for (const companion of this.activeCompanions(target)) this.deliverNode(companion, node);
   }
 
+  /** An account's profile as the server keeps it (name, about, picture id, privacy, address book). */
+  profile(phone: string): ProfileInfo {
+    const account = this.account(phone);
+    const profile = this.profiles.of(account.phone.info.phone);
+    return {
+      phone: account.phone.info.phone,
+      name: account.phone.info.name,
+      ...(profile.about ? { about: profile.about.text } : {}),
+      ...(profile.picture ? { pictureId: profile.picture.id } : {}),
+      privacy: { ...profile.privacy },
+      contacts: [...profile.contacts],
+    };
+  }
+
+  /** What a phone's owner changes in their profile or address book. */
+  setProfile(phone: string, change: ProfileChange): ProfileInfo {
+    const account = this.account(phone);
+    if (change.contacts) for (const contact of change.contacts) this.account(contact);
+    this.profiles.change(account.phone.info.phone, change);
+    return this.profile(phone);
+  }
+
   async createGroup(phone: string, subject: string, participantPhones: string[]): Promise<GroupInfo> {
     const creator = this.account(phone);
     const participants = [creator, ...participantPhones.map((p) => this.account(p)).filter((a) => a !== creator)];
@@ -538,6 +564,8 @@ export class WaSandbox {
         return this.onCompanionReceipt(companion, node);
       case 'chatstate':
         return this.onCompanionChatstate(companion, node);
+      case 'presence':
+        return this.onCompanionPresence(companion, node);
       default:
         return;
     }
@@ -560,7 +588,7 @@ export class WaSandbox {
         await reply();
         return this.afterPassive(companion);
       case 'usync':
-        return reply([this.usyncResult(child(node, 'usync'))]);
+        return reply([this.usyncResult(child(node, 'usync'), companion.account)]);
       case 'w:sync:app:state':
         return reply([
           {
@@ -573,16 +601,14 @@ export class WaSandbox {
           },
         ]);
       case 'privacy':
-        return reply([
-          {
-            tag: 'privacy',
-            attrs: {},
-            content: ['readreceipts', 'last', 'online', 'profile', 'status', 'groupadd', 'calladd'].map((name) => ({
-              tag: 'category',
-              attrs: { name, value: name === 'readreceipts' ? 'all' : 'contacts' },
-            })),
-          },
-        ]);
+        return this.answerIq(companion, node, reply, this.profiles.privacyIq(companion.account.phone.info.phone, node));
+      case 'status':
+        return this.answerIq(companion, node, reply, this.profiles.statusIq(companion.account.phone.info.phone, node));
+      case 'w:profile:picture': {
+        const target = node.attrs.target === undefined ? undefined : this.accountFor(node.attrs.target)?.phone.info.phone;
+        if (node.attrs.target !== undefined && !target) return this.answerIq(companion, node, reply, { error: { code: 404, text: 'item-not-found' } });
+        return this.answerIq(companion, node, reply, this.profiles.pictureIq(companion.account.phone.info.phone, node, target));
+      }
       case 'blocklist':
         return reply([{ tag: 'list', attrs: {} }]);
       case 'w:g2':
@@ -849,7 +875,15 @@ export class WaSandbox {
     }
   }
 
-  private usyncResult(usync: BinaryNode | undefined): BinaryNode {
+  private answerIq(companion: Companion, node: BinaryNode, reply: (content?: BinaryNode[]) => Promise<void>, answer: IqAnswer): Promise<void> {
+    if ('error' in answer) {
+      const error = { tag: 'error', attrs: { code: String(answer.error.code), text: answer.error.text } };
+      return companion.connection?.send({ tag: 'iq', attrs: { from: SERVER_JID, type: 'error', id: node.attrs.id ?? '' }, content: [error] }) ?? Promise.resolve();
+    }
+    return reply(answer.content);
+  }
+
+  private usyncResult(usync: BinaryNode | undefined, viewer?: Account): BinaryNode {
     const protocols = new Set((child(usync, 'query')?.content as BinaryNode[] | undefined)?.map((p) => p.tag) ?? []);
     const users = children(child(usync, 'list'), 'user').map((user): BinaryNode => {
       const phoneNumber = bytes(child(user, 'contact'))?.toString().replace(/^\+/, '');
@@ -864,6 +898,7 @@ export class WaSandbox {
         content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
       }
       if (protocols.has('lid') && account && !jid.endsWith('@lid')) content.push({ tag: 'lid', attrs: { val: account.phone.info.lid } });
+      if (protocols.has('status') && account && viewer) content.push(this.profiles.statusNode(account.phone.info.phone, viewer.phone.info.phone));
       return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
     });
     return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
@@ -1203,6 +1238,12 @@ export class WaSandbox {
     for (const device of this.activeCompanions(target)) {
       this.deliverNode(device, { tag: 'chatstate', attrs: { from: companion.account.phone.info.lid }, content: [first] });
     }
+  }
+
+  /** The push name travels in `<presence name>`: it is what WhatsApp shows others as `notify`. */
+  private onCompanionPresence(companion: Companion, node: BinaryNode): void {
+    const name = node.attrs.name;
+    if (name) companion.account.phone.info.name = name;
   }
 
   /** Delivers one per-device stanza: over the wire to a companion, or into a virtual phone. */
