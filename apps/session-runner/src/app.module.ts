@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
+import { ContactsModule } from './contacts/contacts.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
@@ -13,7 +14,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule],
       controllers: [PingController],
     };
   }

@@ -166,6 +166,14 @@ export class GroupParticipantsEventDataDto {
   timestamp!: number;
 }
 
+export class ContactBlockEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The contact blocked or unblocked.' })
+  contact!: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -190,6 +198,8 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'poll.vote': PollVoteEventDataDto,
   'group.updated': GroupUpdatedEventDataDto,
   'group.participants': GroupParticipantsEventDataDto,
+  'contact.blocked': ContactBlockEventDataDto,
+  'contact.unblocked': ContactBlockEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -208,6 +218,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
   'group.updated': "A group's subject, description or settings (`announcement`, `locked`) changed; `data` carries what changed and who changed it.",
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
+  'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
+  'contact.unblocked': 'The account unblocked a contact.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

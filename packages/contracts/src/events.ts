@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'poll.vote',
   'group.updated',
   'group.participants',
+  'contact.blocked',
+  'contact.unblocked',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -118,6 +120,12 @@ export interface GroupParticipantsEventData {
   timestamp: number;
 }
 
+/** Our account blocked or unblocked a contact (from the API, another linked device or the phone). */
+export interface ContactBlockEventData {
+  contact: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -127,6 +135,8 @@ export interface EventDataByType {
   'poll.vote': PollVoteEventData;
   'group.updated': GroupUpdatedEventData;
   'group.participants': GroupParticipantsEventData;
+  'contact.blocked': ContactBlockEventData;
+  'contact.unblocked': ContactBlockEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -67,6 +67,7 @@ export {
   type PollVoteEventData,
   type GroupUpdatedEventData,
   type GroupParticipantsEventData,
+  type ContactBlockEventData,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
   type EventDataByType,
@@ -111,6 +112,7 @@ export {
   PollVoteEventDataDto,
   GroupUpdatedEventDataDto,
   GroupParticipantsEventDataDto,
+  ContactBlockEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -254,3 +256,17 @@ export {
   type ContactPictureResult,
   type ContactAboutResult,
 } from './profile.dto';
+export {
+  RPC_CONTACTS,
+  CONTACTS_CHECK_MAX,
+  ContactsCheck,
+  type ContactsCheckDto,
+  BusinessProfileDto,
+  BlockedContactDto,
+  type ContactsCheckPayload,
+  type ContactsCheckResult,
+  type ContactJidPayload,
+  type BlockPayload,
+  type BusinessProfileResult,
+  type BlocklistResult,
+} from './contacts.dto';

@@ -26,6 +26,7 @@ import {
 import { type BaileysModule, loadBaileys } from './baileys.loader';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
+import { BaileysContacts } from './baileys.contacts';
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
@@ -113,6 +114,7 @@ export class BaileysConnection implements WaConnection {
   /** Our global presence as last set, repeated when the push name changes. */
   private globalPresence: 'available' | 'unavailable' = 'unavailable';
   private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
+  private readonly contacts = new BaileysContacts(() => this.connected().sock, loadBaileys);
 
   constructor(
     readonly sessionId: string,
@@ -274,6 +276,10 @@ export class BaileysConnection implements WaConnection {
   updatePrivacy = (category: WaPrivacyCategory, value: string) => this.profile.updatePrivacy(category, value);
   profilePictureUrl = (jid: string) => this.profile.profilePictureUrl(jid);
   about = (jid: string) => this.profile.about(jid);
+  checkNumbers = (phones: string[]) => this.contacts.checkNumbers(phones);
+  businessProfile = (jid: string) => this.contacts.businessProfile(jid);
+  blocklist = () => this.contacts.blocklist();
+  setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
 
   async onWhatsApp(phoneNumber: string): Promise<WaContactCheck> {
     const phone = normalizePhoneNumber(phoneNumber);
@@ -408,6 +414,9 @@ export class BaileysConnection implements WaConnection {
     }
     if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
     if (this.live !== live) return;
+    for (const { blocklist, type } of events['blocklist.update'] ? [events['blocklist.update']] : []) {
+      this.emit('blocklist', { jids: blocklist.map(normalizeJid), blocked: type === 'add' });
+    }
     if (events['lid-mapping.update']) this.emitMapping(events['lid-mapping.update'].lid, events['lid-mapping.update'].pn);
     for (const mapping of events['messaging-history.set']?.lidPnMappings ?? []) this.emitMapping(mapping.lid, mapping.pn);
     for (const message of events['messages.upsert']?.messages ?? []) {

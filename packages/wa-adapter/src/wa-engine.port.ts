@@ -1,3 +1,4 @@
+import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaProfileOps } from './wa-profile.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
@@ -163,6 +164,7 @@ export interface WaConnectionEvents {
   undecryptable: (message: WaUndecryptable) => void;
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
+  blocklist: (update: WaBlocklistUpdate) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -228,7 +230,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

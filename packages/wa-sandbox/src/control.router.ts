@@ -38,6 +38,15 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
   },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/blocklist$/, handle: (sandbox, [phone = '']) => sandbox.blocklistOf(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/blocklist$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.blocked !== 'boolean') throw new SandboxError(400, '"blocked" must be a boolean');
+      return sandbox.setBlocked(phone, text(body, 'contact'), body.blocked);
+    },
+  },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/profile$/, handle: (sandbox, [phone = '']) => sandbox.profile(phone) },
   { method: 'POST', pattern: /^\/phones\/(\d+)\/profile$/, handle: (sandbox, [phone = ''], body) => sandbox.setProfile(phone, profileChange(body)) },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/presences$/, handle: (sandbox, [phone = '']) => sandbox.presences(phone) },
@@ -123,12 +132,13 @@ function respond(response: ServerResponse, status: number, payload: unknown): vo
 }
 
 function profileChange(body: Body): ProfileChange {
-  const { about, picture, privacy, contacts } = body;
+  const { about, picture, privacy, contacts, business } = body;
+  if (business !== undefined && business !== null && (typeof business !== 'object' || Array.isArray(business))) throw new SandboxError(400, '"business" must be an object or null');
   if (about !== undefined && typeof about !== 'string') throw new SandboxError(400, '"about" must be a string');
   if (picture !== undefined && picture !== null && typeof picture !== 'string') throw new SandboxError(400, '"picture" must be base64 JPEG or null');
   if (privacy !== undefined && (typeof privacy !== 'object' || privacy === null || Array.isArray(privacy))) throw new SandboxError(400, '"privacy" must be an object');
   if (contacts !== undefined && (!Array.isArray(contacts) || contacts.some((c) => typeof c !== 'string'))) throw new SandboxError(400, '"contacts" must be an array of phone numbers');
-  return { ...(about !== undefined ? { about } : {}), ...(picture !== undefined ? { picture } : {}), ...(privacy ? { privacy } : {}), ...(contacts ? { contacts } : {}) } as ProfileChange;
+  return { ...(about !== undefined ? { about } : {}), ...(picture !== undefined ? { picture } : {}), ...(privacy ? { privacy } : {}), ...(contacts ? { contacts } : {}), ...(business !== undefined ? { business } : {}) } as ProfileChange;
 }
 
 /** Profile pictures as pps.whatsapp.net serves them: the JPEG itself, 404 once replaced or removed. */

@@ -24,4 +24,4 @@ export {
   type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
-export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange } from './profile.directory';
+export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange, type BusinessProfile } from './profile.directory';

@@ -32,6 +32,17 @@ export interface ProfileState {
   privacy: PrivacySettings;
   /** The account's address book, by phone number: who "contacts" in a privacy setting means. */
   contacts: Set<string>;
+  /** Set for a WhatsApp Business account. */
+  business?: BusinessProfile;
+}
+
+/** What a WhatsApp Business account shows in its profile. */
+export interface BusinessProfile {
+  description?: string;
+  category?: string;
+  email?: string;
+  website?: string;
+  address?: string;
 }
 
 /** What a virtual phone's owner sets from the control API. */
@@ -41,6 +52,8 @@ export interface ProfileChange {
   picture?: string | null;
   privacy?: Partial<PrivacySettings>;
   contacts?: string[];
+  /** Makes the account a business account with this profile; `null` makes it a personal one again. */
+  business?: BusinessProfile | null;
 }
 
 /** Answers as the sandbox's server gives them to an iq: content of a `result`, or an `<error>`. */
@@ -94,6 +107,36 @@ export class ProfileDirectory {
     if (change.picture === null) profile.picture = undefined;
     else if (change.picture !== undefined) this.setPicture(profile, Buffer.from(change.picture, 'base64'));
     if (change.contacts) for (const contact of change.contacts) profile.contacts.add(contact);
+    if (change.business === null) profile.business = undefined;
+    else if (change.business) profile.business = { ...change.business };
+  }
+
+  /**
+   * `xmlns=w:biz` `<business_profile><profile jid/>`: the business profile of each asked account
+   * that is a business; personal accounts (and unknown numbers) get no `<profile>`.
+   */
+  businessIq(node: BinaryNode, phoneOf: (jid: string) => string | undefined): IqAnswer {
+    const asked = Array.isArray(child(node, 'business_profile')?.content) ? (child(node, 'business_profile')!.content as BinaryNode[]) : [];
+    const profiles: BinaryNode[] = [];
+    for (const item of asked) {
+      const jid = item.attrs.jid ?? '';
+      const phone = phoneOf(jid);
+      const business = phone ? this.of(phone).business : undefined;
+      if (!business) continue;
+      const text = (tag: string, value: string | undefined): BinaryNode[] => (value ? [{ tag, attrs: {}, content: Buffer.from(value, 'utf8') }] : []);
+      profiles.push({
+        tag: 'profile',
+        attrs: { jid },
+        content: [
+          ...text('description', business.description),
+          ...text('address', business.address),
+          ...text('email', business.email),
+          ...text('website', business.website),
+          ...(business.category ? [{ tag: 'categories', attrs: {}, content: [{ tag: 'category', attrs: { id: '1' }, content: Buffer.from(business.category, 'utf8') }] }] : []),
+        ],
+      });
+    }
+    return { content: [{ tag: 'business_profile', attrs: { v: '244' }, content: profiles }] };
   }
 
   /** Whether `viewer` may see what `category` guards of `owner`'s profile. */

@@ -28,6 +28,7 @@ import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
+import { BlocklistRegistry } from './blocklist.registry';
 
 const SERVER_JID = 's.whatsapp.net';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -149,6 +150,7 @@ export class WaSandbox {
   private messageCounter = 0;
   /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
+  private readonly blocklist = new BlocklistRegistry();
 
   private constructor(
     private readonly baileys: Baileys,
@@ -374,6 +376,7 @@ export class WaSandbox {
     const account = this.account(phone);
     const target = this.accountFor(to);
     if (!target) throw new SandboxError(404, 'unknown recipient');
+    if (this.blockedBy(target, account)) return;
     const node: BinaryNode =
       state === 'available' || state === 'unavailable'
         ? { tag: 'presence', attrs: { from: account.phone.info.lid, type: state } }
@@ -405,6 +408,25 @@ export class WaSandbox {
     if (change.contacts) for (const contact of change.contacts) this.account(contact);
     this.profiles.change(account.phone.info.phone, change);
     return this.profile(phone);
+  }
+
+  /** The phones an account has blocked. */
+  blocklistOf(phone: string): string[] {
+    return this.blocklist.list(this.account(phone).phone.info.phone);
+  }
+
+  /** The phone's owner blocks or unblocks a contact from the phone; the linked devices hear of it. */
+  setBlocked(phone: string, contactPhone: string, blocked: boolean): string[] {
+    const account = this.account(phone);
+    const contact = this.account(contactPhone);
+    this.blocklist.set(account.phone.info.phone, contact.phone.info.phone, blocked);
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: account.phone.info.jid, type: 'account_sync', id: this.nextId(), t: unixNow() },
+      content: [{ tag: 'blocklist', attrs: {}, content: [{ tag: 'item', attrs: { jid: contact.phone.info.lid, pn_jid: contact.phone.info.jid, action: blocked ? 'block' : 'unblock' } }] }],
+    };
+    for (const device of this.activeCompanions(account)) this.deliverNode(device, notification);
+    return this.blocklistOf(phone);
   }
 
   async createGroup(phone: string, subject: string, participantPhones: string[]): Promise<GroupInfo> {
@@ -610,7 +632,9 @@ export class WaSandbox {
         return this.answerIq(companion, node, reply, this.profiles.pictureIq(companion.account.phone.info.phone, node, target));
       }
       case 'blocklist':
-        return reply([{ tag: 'list', attrs: {} }]);
+        return this.onBlocklistIq(companion, node, reply);
+      case 'w:biz':
+        return this.answerIq(companion, node, reply, this.profiles.businessIq(node, (jid) => this.accountFor(jid)?.phone.info.phone));
       case 'w:g2':
         return this.onGroupIq(companion, node, first, reply);
       default:
@@ -882,6 +906,44 @@ export class WaSandbox {
     }
     return reply(answer.content);
   }
+
+  /**
+   * `xmlns=blocklist`: get answers the list (LIDs, with the phone number); set blocks or unblocks
+   * one contact, and every device of the blocker hears of it in an `account_sync` notification.
+   */
+  private async onBlocklistIq(companion: Companion, node: BinaryNode, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
+    const me = companion.account;
+    const item = (contact: Account, action?: string): BinaryNode => ({
+      tag: 'item',
+      attrs: { jid: contact.phone.info.lid, pn_jid: contact.phone.info.jid, ...(action ? { action } : {}) },
+    });
+    if (node.attrs.type !== 'set') {
+      const listed = this.blocklist.list(me.phone.info.phone).map((phone) => item(this.account(phone)));
+      return reply([{ tag: 'list', attrs: {}, content: listed }]);
+    }
+    const asked = child(node, 'item');
+    const action = asked?.attrs.action;
+    const contact = this.accountFor(asked?.attrs.jid ?? '');
+    if ((action !== 'block' && action !== 'unblock') || (action === 'block' && !asked?.attrs.pn_jid)) {
+      return this.answerIq(companion, node, reply, { error: { code: 400, text: 'bad-request' } });
+    }
+    if (!contact) return this.answerIq(companion, node, reply, { error: { code: 404, text: 'item-not-found' } });
+    if (contact === me) return this.answerIq(companion, node, reply, { error: { code: 406, text: 'not-acceptable' } });
+    this.blocklist.set(me.phone.info.phone, contact.phone.info.phone, action === 'block');
+    await reply();
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: me.phone.info.jid, type: 'account_sync', id: this.nextId(), t: unixNow() },
+      content: [{ tag: 'blocklist', attrs: {}, content: [item(contact, action)] }],
+    };
+    for (const device of this.activeCompanions(me)) this.deliverNode(device, notification);
+  }
+
+  /** Whether WhatsApp stops a 1:1 stanza from `from` to `to`: the recipient blocked the sender. */
+  private blockedBy(to: Account, from: Account): boolean {
+    return this.blocklist.has(to.phone.info.phone, from.phone.info.phone);
+  }
+
 
   private usyncResult(usync: BinaryNode | undefined, viewer?: Account): BinaryNode {
     const protocols = new Set((child(usync, 'query')?.content as BinaryNode[] | undefined)?.map((p) => p.tag) ?? []);
@@ -1160,6 +1222,12 @@ export class WaSandbox {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
       return;
     }
+    const recipient = group ? undefined : this.accountFor(to);
+    if (recipient && recipient !== sender.account && this.blockedBy(sender.account, recipient)) {
+      // The blocker's own messages to the blocked contact: WhatsApp refuses them.
+      await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '403' } });
+      return;
+    }
     await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } });
     const deviceIdentity = child(node, 'device-identity');
     const perDevice = new Map<string, BinaryNode>();
@@ -1190,6 +1258,8 @@ export class WaSandbox {
     for (const [deviceLid, enc] of perDevice) {
       const device = this.deviceFor(deviceLid);
       if (!device) continue;
+      // A blocked contact's messages are acked as usual but never reach the blocker.
+      if (this.blockedBy(this.accountOfDevice(device), sender.account)) continue;
       const ownDevice = this.accountOfDevice(device) === sender.account;
       await this.deliverStanza(device, {
         tag: 'message',
@@ -1232,7 +1302,7 @@ export class WaSandbox {
   private onCompanionChatstate(companion: Companion, node: BinaryNode): void {
     const target = this.accountFor(node.attrs.to ?? '');
     const first = Array.isArray(node.content) ? node.content[0] : undefined;
-    if (!target || !first) return;
+    if (!target || !first || this.blockedBy(target, companion.account)) return;
     const state: PresenceState = first.attrs.media === 'audio' ? 'recording' : first.tag === 'paused' ? 'paused' : 'composing';
     target.phone.presences.push({ from: companion.account.phone.info.lid, state, at: Date.now() });
     for (const device of this.activeCompanions(target)) {
@@ -1428,8 +1498,10 @@ export class WaSandbox {
     } else {
       const target = this.accountFor(to);
       if (!target) throw new SandboxError(404, 'unknown recipient');
+      if (target !== account && this.blockedBy(account, target)) throw new SandboxError(403, 'this phone blocked the recipient');
       const chat = target.phone.info.lid;
-      for (const device of this.devicesOf(target)) {
+      const delivered = !this.blockedBy(target, account);
+      for (const device of delivered ? this.devicesOf(target) : []) {
         await this.deliverFromPhone(account, device, id, message, { type });
       }
       if (target !== account) {
