@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'group.participants',
   'contact.blocked',
   'contact.unblocked',
+  'presence.update',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -126,6 +127,19 @@ export interface ContactBlockEventData {
   timestamp: number;
 }
 
+export const PRESENCE_UPDATE_STATES = ['available', 'unavailable', 'composing', 'recording', 'paused'] as const;
+
+/** A contact's presence (to subscribers) or chat state in a chat, as WhatsApp forwarded it. */
+export interface PresenceUpdateEventData {
+  /** The chat: the contact itself, or the group the chat state is about. */
+  chat: JidPair;
+  contact: JidPair;
+  presence: (typeof PRESENCE_UPDATE_STATES)[number];
+  /** With `unavailable`: Unix ms when the contact was last online, when their privacy lets us know. */
+  lastSeen?: number;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -137,6 +151,7 @@ export interface EventDataByType {
   'group.participants': GroupParticipantsEventData;
   'contact.blocked': ContactBlockEventData;
   'contact.unblocked': ContactBlockEventData;
+  'presence.update': PresenceUpdateEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

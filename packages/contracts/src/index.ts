@@ -68,6 +68,8 @@ export {
   type GroupUpdatedEventData,
   type GroupParticipantsEventData,
   type ContactBlockEventData,
+  type PresenceUpdateEventData,
+  PRESENCE_UPDATE_STATES,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
   type EventDataByType,
@@ -113,6 +115,7 @@ export {
   GroupUpdatedEventDataDto,
   GroupParticipantsEventDataDto,
   ContactBlockEventDataDto,
+  PresenceUpdateEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -270,3 +273,4 @@ export {
   type BusinessProfileResult,
   type BlocklistResult,
 } from './contacts.dto';
+export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';

@@ -27,6 +27,7 @@ import { type BaileysModule, loadBaileys } from './baileys.loader';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
+import { attachPresence } from './baileys.presence';
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
@@ -263,8 +264,12 @@ export class BaileysConnection implements WaConnection {
   }
 
   async sendPresence(presence: WaPresence, chatJid?: string): Promise<void> {
-    await this.connected().sock.sendPresenceUpdate(presence, chatJid);
-    if (!chatJid && (presence === 'available' || presence === 'unavailable')) this.globalPresence = presence;
+    const { sock } = this.connected();
+    const global = !chatJid && (presence === 'available' || presence === 'unavailable');
+    // Baileys drops a global presence while the account has no push name; WhatsApp takes it without one.
+    if (global && !sock.authState.creds.me?.name) await sock.sendNode({ tag: 'presence', attrs: { type: presence } });
+    else await sock.sendPresenceUpdate(presence, chatJid);
+    if (global) this.globalPresence = presence;
   }
 
   ownProfile = () => this.profile.ownProfile();
@@ -280,6 +285,10 @@ export class BaileysConnection implements WaConnection {
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+
+  async subscribePresence(jid: string): Promise<void> {
+    await this.connected().sock.presenceSubscribe(jid);
+  }
 
   async onWhatsApp(phoneNumber: string): Promise<WaContactCheck> {
     const phone = normalizePhoneNumber(phoneNumber);
@@ -400,9 +409,11 @@ export class BaileysConnection implements WaConnection {
       this.emit('messageStatus', { key: { chatJid, id: node.attrs.id, fromMe: true }, status: 'server_ack', timestampMs: Date.now() });
     };
     sock.ws.on('CB:ack,class:message', onAck);
+    const detachPresence = attachPresence(sock, (update) => this.live === live && this.emit('presence', update));
     live.detach = () => {
       detachEvents();
       sock.ws.off('CB:ack,class:message', onAck);
+      detachPresence();
     };
     this.live = live;
   }

@@ -62,3 +62,4 @@ export { type WaLogger, silentLogger } from './silent.logger';
 export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';
 export type { WaAbout, WaOwnProfile, WaPrivacyCategory, WaProfileOps } from './wa-profile.port';
 export type { WaBlocklistUpdate, WaBusinessProfile, WaContactsOps, WaNumberCheck } from './wa-contacts.port';
+export type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';

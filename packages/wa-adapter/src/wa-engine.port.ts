@@ -1,4 +1,5 @@
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
+import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
@@ -165,6 +166,7 @@ export interface WaConnectionEvents {
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
   blocklist: (update: WaBlocklistUpdate) => void;
+  presence: (update: WaPresenceUpdate) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -230,7 +232,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

@@ -38,6 +38,15 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
   },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/online$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.online !== 'boolean') throw new SandboxError(400, '"online" must be a boolean');
+      sandbox.setPhonePresence(phone, body.online);
+      return { online: body.online };
+    },
+  },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/blocklist$/, handle: (sandbox, [phone = '']) => sandbox.blocklistOf(phone) },
   {
     method: 'POST',

@@ -29,6 +29,7 @@ import { verifySignatureStrict } from './strict-verify.util';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
 import { BlocklistRegistry } from './blocklist.registry';
+import { PresenceRegistry } from './presence.registry';
 
 const SERVER_JID = 's.whatsapp.net';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -151,6 +152,7 @@ export class WaSandbox {
   /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
   private readonly blocklist = new BlocklistRegistry();
+  private readonly presence = new PresenceRegistry();
 
   private constructor(
     private readonly baileys: Baileys,
@@ -1310,10 +1312,52 @@ export class WaSandbox {
     }
   }
 
-  /** The push name travels in `<presence name>`: it is what WhatsApp shows others as `notify`. */
+  /**
+   * `<presence type=available|unavailable name>` sets the account's presence (and push name:
+   * it is what WhatsApp shows others as `notify`); `<presence type=subscribe to>` asks for a
+   * contact's presence, which WhatsApp answers with the current one.
+   */
   private onCompanionPresence(companion: Companion, node: BinaryNode): void {
     const name = node.attrs.name;
     if (name) companion.account.phone.info.name = name;
+    const type = node.attrs.type;
+    if (type === 'subscribe') {
+      const target = this.accountFor(node.attrs.to ?? '');
+      if (!target || target === companion.account) return;
+      this.presence.subscribe(companion.account.phone.info.phone, target.phone.info.phone);
+      const stanza = this.presenceFor(target, companion.account);
+      if (stanza) this.deliverNode(companion, stanza);
+      return;
+    }
+    if (type === 'available' || type === 'unavailable') this.announcePresence(companion.account, type === 'available');
+  }
+
+  private announcePresence(account: Account, online: boolean): void {
+    if (!this.presence.set(account.phone.info.phone, online)) return;
+    for (const phone of this.presence.subscribersOf(account.phone.info.phone)) {
+      const viewer = this.account(phone);
+      const stanza = this.presenceFor(account, viewer);
+      if (stanza) for (const companion of this.activeCompanions(viewer)) this.deliverNode(companion, stanza);
+    }
+  }
+
+  /**
+   * What `viewer` is told of `owner`'s presence: nothing to a blocked contact or while online is
+   * hidden from them; the last-seen time only where the owner's last-seen privacy allows.
+   */
+  private presenceFor(owner: Account, viewer: Account): BinaryNode | undefined {
+    if (this.blockedBy(owner, viewer)) return undefined;
+    const ownerPhone = owner.phone.info.phone;
+    const viewerPhone = viewer.phone.info.phone;
+    const { online, lastSeen } = this.presence.of(ownerPhone);
+    if (online) return this.profiles.onlineVisible(ownerPhone, viewerPhone) ? { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'available' } } : undefined;
+    const last = lastSeen && this.profiles.visible(ownerPhone, viewerPhone, 'last') ? String(lastSeen) : 'deny';
+    return { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'unavailable', last } };
+  }
+
+  /** The phone's owner opens or leaves WhatsApp: subscribers hear of it as their privacy allows. */
+  setPhonePresence(phone: string, online: boolean): void {
+    this.announcePresence(this.account(phone), online);
   }
 
   /** Delivers one per-device stanza: over the wire to a companion, or into a virtual phone. */

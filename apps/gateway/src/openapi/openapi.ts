@@ -76,6 +76,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'ContactsController.listBlocked': 'contacts_list_blocked',
   'ContactsController.block': 'contacts_block',
   'ContactsController.unblock': 'contacts_unblock',
+  'PresenceController.setPresence': 'contacts_set_presence',
+  'PresenceController.subscribePresence': 'contacts_subscribe_presence',
   'WebhooksController.create': 'webhooks_create',
   'WebhooksController.list': 'webhooks_list',
   'WebhooksController.get': 'webhooks_get',
