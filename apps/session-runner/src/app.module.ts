@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CallsModule } from './calls/calls.module';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import type { RunnerConfig } from './config/runner.config';
@@ -15,7 +16,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule],
       controllers: [PingController],
     };
   }

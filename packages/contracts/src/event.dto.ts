@@ -191,6 +191,32 @@ export class PresenceUpdateEventDataDto {
   timestamp!: number;
 }
 
+export class CallReceivedEventDataDto {
+  @ApiProperty({ example: 'A1B2C3D4E5F60718293A4B5C6D7E8F90', description: 'Reject it with `POST .../calls/{callId}/reject`.' })
+  callId!: string;
+
+  @ApiProperty({ type: JidPairDto, description: 'The caller.' })
+  from!: JidPairDto;
+
+  @ApiProperty({ example: false, description: 'A video call (else voice).' })
+  video!: boolean;
+
+  @ApiProperty({ example: false, description: 'A group call.' })
+  group!: boolean;
+
+  @ApiPropertyOptional({ example: '120363041234567890@g.us' })
+  groupJid?: string;
+
+  @ApiProperty({ example: false, description: "Rejected at once by the session's call settings." })
+  autoRejected!: boolean;
+
+  @ApiProperty({ example: false, description: 'Offered while the session was offline.' })
+  offline!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms of the offer.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -218,6 +244,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'contact.blocked': ContactBlockEventDataDto,
   'contact.unblocked': ContactBlockEventDataDto,
   'presence.update': PresenceUpdateEventDataDto,
+  'call.received': CallReceivedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -238,6 +265,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
   'contact.unblocked': 'The account unblocked a contact.',
+  'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',

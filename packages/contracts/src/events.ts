@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'contact.blocked',
   'contact.unblocked',
   'presence.update',
+  'call.received',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -140,6 +141,21 @@ export interface PresenceUpdateEventData {
   timestamp: number;
 }
 
+/** Someone calls the account (every linked device rings). */
+export interface CallReceivedEventData {
+  callId: string;
+  from: JidPair;
+  video: boolean;
+  group: boolean;
+  /** The group a group call belongs to, when WhatsApp named it. */
+  groupJid?: string;
+  /** Rejected at once by the session's call settings. */
+  autoRejected: boolean;
+  /** Offered while the session was offline (the call may have ended since). */
+  offline: boolean;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -152,6 +168,7 @@ export interface EventDataByType {
   'contact.blocked': ContactBlockEventData;
   'contact.unblocked': ContactBlockEventData;
   'presence.update': PresenceUpdateEventData;
+  'call.received': CallReceivedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

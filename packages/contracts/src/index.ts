@@ -69,6 +69,7 @@ export {
   type GroupParticipantsEventData,
   type ContactBlockEventData,
   type PresenceUpdateEventData,
+  type CallReceivedEventData,
   PRESENCE_UPDATE_STATES,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
@@ -116,6 +117,7 @@ export {
   GroupParticipantsEventDataDto,
   ContactBlockEventDataDto,
   PresenceUpdateEventDataDto,
+  CallReceivedEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -274,3 +276,4 @@ export {
   type BlocklistResult,
 } from './contacts.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
+export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';

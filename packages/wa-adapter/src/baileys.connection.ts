@@ -286,6 +286,10 @@ export class BaileysConnection implements WaConnection {
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
 
+  async rejectCall(callId: string, from: string): Promise<void> {
+    await this.connected().sock.rejectCall(callId, from);
+  }
+
   async subscribePresence(jid: string): Promise<void> {
     await this.connected().sock.presenceSubscribe(jid);
   }
@@ -425,6 +429,19 @@ export class BaileysConnection implements WaConnection {
     }
     if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
     if (this.live !== live) return;
+    for (const call of events.call ?? []) {
+      this.emit('call', {
+        callId: call.id,
+        from: normalizeJid(call.from),
+        ...(call.callerPn ? { callerPn: normalizeJid(call.callerPn) } : {}),
+        status: call.status,
+        video: !!call.isVideo,
+        group: !!call.isGroup,
+        ...(call.groupJid ? { groupJid: call.groupJid } : {}),
+        offline: call.offline,
+        timestampMs: call.date.getTime() || Date.now(),
+      });
+    }
     for (const { blocklist, type } of events['blocklist.update'] ? [events['blocklist.update']] : []) {
       this.emit('blocklist', { jids: blocklist.map(normalizeJid), blocked: type === 'add' });
     }

@@ -63,3 +63,4 @@ export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaSt
 export type { WaAbout, WaOwnProfile, WaPrivacyCategory, WaProfileOps } from './wa-profile.port';
 export type { WaBlocklistUpdate, WaBusinessProfile, WaContactsOps, WaNumberCheck } from './wa-contacts.port';
 export type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
+export type { WaCall, WaCallOps } from './wa-calls.port';

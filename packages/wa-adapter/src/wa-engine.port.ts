@@ -1,3 +1,4 @@
+import type { WaCall, WaCallOps } from './wa-calls.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
@@ -167,6 +168,7 @@ export interface WaConnectionEvents {
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
   blocklist: (update: WaBlocklistUpdate) => void;
   presence: (update: WaPresenceUpdate) => void;
+  call: (call: WaCall) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -232,7 +234,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

@@ -38,6 +38,13 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
   },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/calls$/, handle: (sandbox, [phone = '']) => sandbox.callsOf(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/calls$/,
+    handle: (sandbox, [phone = ''], body) => sandbox.placeCall(phone, text(body, 'to'), { video: body.video === true, group: body.group === true }),
+  },
+  { method: 'POST', pattern: /^\/phones\/(\d+)\/calls\/([0-9A-F]+)\/end$/, handle: (sandbox, [phone = '', callId = '']) => sandbox.endCall(phone, callId) },
   {
     method: 'POST',
     pattern: /^\/phones\/(\d+)\/online$/,

@@ -7,6 +7,7 @@ export {
   FAULT_KINDS,
   SERVER_IDENTITIES,
   SandboxError,
+  type CallInfo,
   type DeviceInfo,
   type FaultKind,
   type GroupInfo,

@@ -193,3 +193,15 @@ export interface ProfileInfo {
   /** The address book: phones that "contacts" in a privacy setting means. */
   contacts: string[];
 }
+
+/** A call a virtual phone placed, as the server saw it end. */
+export interface CallInfo {
+  callId: string;
+  from: string;
+  to: string;
+  video: boolean;
+  group: boolean;
+  status: 'ringing' | 'rejected' | 'terminated';
+  /** The device of the callee that rejected it. */
+  rejectedBy?: string;
+}

@@ -16,6 +16,7 @@ import {
   type LoggedOutDevice,
   type OutgoingMessage,
   type PhoneInfo,
+  type CallInfo,
   type PresenceState,
   type ProfileInfo,
   type ReceiptType,
@@ -153,6 +154,7 @@ export class WaSandbox {
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
   private readonly blocklist = new BlocklistRegistry();
   private readonly presence = new PresenceRegistry();
+  private readonly calls = new Map<string, CallInfo>();
 
   private constructor(
     private readonly baileys: Baileys,
@@ -590,6 +592,8 @@ export class WaSandbox {
         return this.onCompanionChatstate(companion, node);
       case 'presence':
         return this.onCompanionPresence(companion, node);
+      case 'call':
+        return this.onCompanionCall(companion, node);
       default:
         return;
     }
@@ -1353,6 +1357,79 @@ export class WaSandbox {
     if (online) return this.profiles.onlineVisible(ownerPhone, viewerPhone) ? { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'available' } } : undefined;
     const last = lastSeen && this.profiles.visible(ownerPhone, viewerPhone, 'last') ? String(lastSeen) : 'deny';
     return { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'unavailable', last } };
+  }
+
+  /**
+   * A virtual phone calls an account: every linked device gets the `<call><offer>` (audio, and
+   * video for a video call), as WhatsApp rings them all; nothing rings at a callee that blocked
+   * the caller. The call rings until a device rejects it or the caller hangs up.
+   */
+  placeCall(phone: string, to: string, options: { video?: boolean; group?: boolean } = {}): CallInfo {
+    const caller = this.account(phone);
+    const callee = this.accountFor(to);
+    if (!callee || callee === caller) throw new SandboxError(404, 'unknown callee');
+    const callId = randomBytes(16).toString('hex').toUpperCase();
+    const call: CallInfo = { callId, from: phone, to: callee.phone.info.phone, video: !!options.video, group: !!options.group, status: 'ringing' };
+    this.calls.set(callId, call);
+    if (this.blockedBy(callee, caller)) return { ...call };
+    const offer: BinaryNode = {
+      tag: 'offer',
+      attrs: {
+        'call-id': callId,
+        'call-creator': caller.phone.info.lid,
+        caller_pn: caller.phone.info.jid,
+        count: '0',
+        ...(options.group ? { type: 'group' } : {}),
+      },
+      content: [
+        { tag: 'audio', attrs: { enc: 'opus', rate: '16000' } },
+        ...(options.video ? [{ tag: 'video', attrs: { enc: 'vp8', dec: 'vp8' } }] : []),
+        { tag: 'net', attrs: { medium: '3' } },
+      ],
+    };
+    this.ringCallee(callee, caller, offer);
+    return { ...call };
+  }
+
+  /** The caller hangs up: the callee's devices stop ringing (`<terminate>`). */
+  endCall(phone: string, callId: string): CallInfo {
+    const caller = this.account(phone);
+    const call = this.calls.get(callId);
+    if (!call || call.from !== caller.phone.info.phone) throw new SandboxError(404, 'unknown call');
+    if (call.status === 'ringing') {
+      call.status = 'terminated';
+      this.ringCallee(this.account(call.to), caller, { tag: 'terminate', attrs: { 'call-id': callId, 'call-creator': caller.phone.info.lid } });
+    }
+    return { ...call };
+  }
+
+  callsOf(phone: string): CallInfo[] {
+    const account = this.account(phone);
+    return [...this.calls.values()].filter((c) => c.from === account.phone.info.phone || c.to === account.phone.info.phone).map((c) => ({ ...c }));
+  }
+
+  private ringCallee(callee: Account, caller: Account, info: BinaryNode, except?: Companion): void {
+    const stanza: BinaryNode = {
+      tag: 'call',
+      attrs: { from: caller.phone.info.lid, id: this.nextId(), t: unixNow(), notify: caller.phone.info.name },
+      content: [info],
+    };
+    for (const companion of this.activeCompanions(callee)) if (companion !== except) this.deliverNode(companion, stanza);
+  }
+
+  /**
+   * A device answers a call with `<call to=caller><reject call-id call-creator/></call>`: the
+   * server acks it by id (Baileys waits for that), the caller learns it was rejected, and the
+   * callee's other devices stop ringing.
+   */
+  private async onCompanionCall(companion: Companion, node: BinaryNode): Promise<void> {
+    const info = Array.isArray(node.content) ? node.content[0] : undefined;
+    await companion.connection?.send({ tag: 'ack', attrs: { class: 'call', id: node.attrs.id ?? '', from: node.attrs.to ?? SERVER_JID, ...(info ? { type: info.tag } : {}) } });
+    const call = this.calls.get(info?.attrs['call-id'] ?? '');
+    if (!info || info.tag !== 'reject' || !call || call.status !== 'ringing' || call.to !== companion.account.phone.info.phone) return;
+    call.status = 'rejected';
+    call.rejectedBy = this.pn(companion.account, companion.deviceId);
+    this.ringCallee(companion.account, this.account(call.from), { tag: 'reject', attrs: { 'call-id': call.callId, 'call-creator': this.account(call.from).phone.info.lid, count: '0' } }, companion);
   }
 
   /** The phone's owner opens or leaves WhatsApp: subscribers hear of it as their privacy allows. */
