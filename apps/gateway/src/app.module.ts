@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ConfigModule } from './config/config.module';
+import { ContactsModule } from './contacts/contacts.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -9,6 +10,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ProfileModule } from './profile/profile.module';
 import { RunnerModule } from './runner/runner.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { RunnerEventsModule } from './runner-events/runner-events.module';
@@ -19,7 +21,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, RunnerEventsModule, DashboardModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, ContactsModule, RunnerEventsModule, DashboardModule, ...extra],
     };
   }
 }

@@ -1,10 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CallsModule } from './calls/calls.module';
 import { ConfigModule } from './config/config.module';
+import { ContactsModule } from './contacts/contacts.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
 import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PresenceModule } from './presence/presence.module';
+import { ProfileModule } from './profile/profile.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -12,7 +16,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule],
       controllers: [PingController],
     };
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { EVENT_TYPES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+import { EVENT_TYPES, PRESENCE_UPDATE_STATES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
 import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessageContentDto } from './message-content.dto';
 
 /**
@@ -166,6 +166,57 @@ export class GroupParticipantsEventDataDto {
   timestamp!: number;
 }
 
+export class ContactBlockEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The contact blocked or unblocked.' })
+  contact!: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class PresenceUpdateEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The chat: the contact itself, or the group a chat state is about.' })
+  chat!: JidPairDto;
+
+  @ApiProperty({ type: JidPairDto, description: 'Whose presence it is.' })
+  contact!: JidPairDto;
+
+  @ApiProperty({ enum: PRESENCE_UPDATE_STATES, example: 'composing' })
+  presence!: string;
+
+  @ApiPropertyOptional({ example: 1767225600000, description: "With `unavailable`: Unix ms when the contact was last online, when the contact's privacy lets you know." })
+  lastSeen?: number;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when it was seen.' })
+  timestamp!: number;
+}
+
+export class CallReceivedEventDataDto {
+  @ApiProperty({ example: 'A1B2C3D4E5F60718293A4B5C6D7E8F90', description: 'Reject it with `POST .../calls/{callId}/reject`.' })
+  callId!: string;
+
+  @ApiProperty({ type: JidPairDto, description: 'The caller.' })
+  from!: JidPairDto;
+
+  @ApiProperty({ example: false, description: 'A video call (else voice).' })
+  video!: boolean;
+
+  @ApiProperty({ example: false, description: 'A group call.' })
+  group!: boolean;
+
+  @ApiPropertyOptional({ example: '120363041234567890@g.us' })
+  groupJid?: string;
+
+  @ApiProperty({ example: false, description: "Rejected at once by the session's call settings." })
+  autoRejected!: boolean;
+
+  @ApiProperty({ example: false, description: 'Offered while the session was offline.' })
+  offline!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms of the offer.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -190,6 +241,10 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'poll.vote': PollVoteEventDataDto,
   'group.updated': GroupUpdatedEventDataDto,
   'group.participants': GroupParticipantsEventDataDto,
+  'contact.blocked': ContactBlockEventDataDto,
+  'contact.unblocked': ContactBlockEventDataDto,
+  'presence.update': PresenceUpdateEventDataDto,
+  'call.received': CallReceivedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -208,6 +263,10 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
   'group.updated': "A group's subject, description or settings (`announcement`, `locked`) changed; `data` carries what changed and who changed it.",
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
+  'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
+  'contact.unblocked': 'The account unblocked a contact.',
+  'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
+  'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

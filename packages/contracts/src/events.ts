@@ -13,6 +13,10 @@ export const EVENT_TYPES = [
   'poll.vote',
   'group.updated',
   'group.participants',
+  'contact.blocked',
+  'contact.unblocked',
+  'presence.update',
+  'call.received',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -118,6 +122,40 @@ export interface GroupParticipantsEventData {
   timestamp: number;
 }
 
+/** Our account blocked or unblocked a contact (from the API, another linked device or the phone). */
+export interface ContactBlockEventData {
+  contact: JidPair;
+  timestamp: number;
+}
+
+export const PRESENCE_UPDATE_STATES = ['available', 'unavailable', 'composing', 'recording', 'paused'] as const;
+
+/** A contact's presence (to subscribers) or chat state in a chat, as WhatsApp forwarded it. */
+export interface PresenceUpdateEventData {
+  /** The chat: the contact itself, or the group the chat state is about. */
+  chat: JidPair;
+  contact: JidPair;
+  presence: (typeof PRESENCE_UPDATE_STATES)[number];
+  /** With `unavailable`: Unix ms when the contact was last online, when their privacy lets us know. */
+  lastSeen?: number;
+  timestamp: number;
+}
+
+/** Someone calls the account (every linked device rings). */
+export interface CallReceivedEventData {
+  callId: string;
+  from: JidPair;
+  video: boolean;
+  group: boolean;
+  /** The group a group call belongs to, when WhatsApp named it. */
+  groupJid?: string;
+  /** Rejected at once by the session's call settings. */
+  autoRejected: boolean;
+  /** Offered while the session was offline (the call may have ended since). */
+  offline: boolean;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -127,6 +165,10 @@ export interface EventDataByType {
   'poll.vote': PollVoteEventData;
   'group.updated': GroupUpdatedEventData;
   'group.participants': GroupParticipantsEventData;
+  'contact.blocked': ContactBlockEventData;
+  'contact.unblocked': ContactBlockEventData;
+  'presence.update': PresenceUpdateEventData;
+  'call.received': CallReceivedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

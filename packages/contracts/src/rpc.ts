@@ -25,8 +25,18 @@ export const RPC = {
 } as const;
 
 import { RPC_MESSAGING } from './messaging-rpc';
+import type { RPC_CONTACTS } from './contacts.dto';
+import type { RPC_CALLS } from './calls.dto';
+import type { RPC_PRESENCE } from './presence.dto';
+import type { RPC_PROFILE } from './profile.dto';
 
-export type RpcPattern = (typeof RPC)[keyof typeof RPC] | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING];
+export type RpcPattern =
+  | (typeof RPC)[keyof typeof RPC]
+  | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING]
+  | (typeof RPC_PROFILE)[keyof typeof RPC_PROFILE]
+  | (typeof RPC_CONTACTS)[keyof typeof RPC_CONTACTS]
+  | (typeof RPC_PRESENCE)[keyof typeof RPC_PRESENCE]
+  | (typeof RPC_CALLS)[keyof typeof RPC_CALLS];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -26,8 +26,12 @@ import {
 import { type BaileysModule, loadBaileys } from './baileys.loader';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
+import { BaileysContacts } from './baileys.contacts';
+import { attachPresence } from './baileys.presence';
+import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
+import type { WaPrivacyCategory } from './wa-profile.port';
 import { isLoggedInCreds, type SqlAuthState, type SqlAuthStateStore } from './sql-auth-state.store';
 import type {
   WaConnection,
@@ -110,6 +114,10 @@ export class BaileysConnection implements WaConnection {
   private socketQrs = 0;
   private readonly sentIds = new Set<string>();
   private readonly knownMappings = new Set<string>();
+  /** Our global presence as last set, repeated when the push name changes. */
+  private globalPresence: 'available' | 'unavailable' = 'unavailable';
+  private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
+  private readonly contacts = new BaileysContacts(() => this.connected().sock, loadBaileys);
 
   constructor(
     readonly sessionId: string,
@@ -258,7 +266,34 @@ export class BaileysConnection implements WaConnection {
   }
 
   async sendPresence(presence: WaPresence, chatJid?: string): Promise<void> {
-    await this.connected().sock.sendPresenceUpdate(presence, chatJid);
+    const { sock } = this.connected();
+    const global = !chatJid && (presence === 'available' || presence === 'unavailable');
+    // Baileys drops a global presence while the account has no push name; WhatsApp takes it without one.
+    if (global && !sock.authState.creds.me?.name) await sock.sendNode({ tag: 'presence', attrs: { type: presence } });
+    else await sock.sendPresenceUpdate(presence, chatJid);
+    if (global) this.globalPresence = presence;
+  }
+
+  ownProfile = () => this.profile.ownProfile();
+  updateProfileName = (name: string) => this.profile.updateProfileName(name);
+  updateProfileAbout = (about: string) => this.profile.updateProfileAbout(about);
+  updateProfilePicture = (image: Buffer) => this.profile.updateProfilePicture(image);
+  removeProfilePicture = () => this.profile.removeProfilePicture();
+  privacySettings = () => this.profile.privacySettings();
+  updatePrivacy = (category: WaPrivacyCategory, value: string) => this.profile.updatePrivacy(category, value);
+  profilePictureUrl = (jid: string) => this.profile.profilePictureUrl(jid);
+  about = (jid: string) => this.profile.about(jid);
+  checkNumbers = (phones: string[]) => this.contacts.checkNumbers(phones);
+  businessProfile = (jid: string) => this.contacts.businessProfile(jid);
+  blocklist = () => this.contacts.blocklist();
+  setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+
+  async rejectCall(callId: string, from: string): Promise<void> {
+    await this.connected().sock.rejectCall(callId, from);
+  }
+
+  async subscribePresence(jid: string): Promise<void> {
+    await this.connected().sock.presenceSubscribe(jid);
   }
 
   async onWhatsApp(phoneNumber: string): Promise<WaContactCheck> {
@@ -380,9 +415,11 @@ export class BaileysConnection implements WaConnection {
       this.emit('messageStatus', { key: { chatJid, id: node.attrs.id, fromMe: true }, status: 'server_ack', timestampMs: Date.now() });
     };
     sock.ws.on('CB:ack,class:message', onAck);
+    const detachPresence = attachPresence(sock, (update) => this.live === live && this.emit('presence', update));
     live.detach = () => {
       detachEvents();
       sock.ws.off('CB:ack,class:message', onAck);
+      detachPresence();
     };
     this.live = live;
   }
@@ -394,6 +431,22 @@ export class BaileysConnection implements WaConnection {
     }
     if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
     if (this.live !== live) return;
+    for (const call of events.call ?? []) {
+      this.emit('call', {
+        callId: call.id,
+        from: normalizeJid(call.from),
+        ...(call.callerPn ? { callerPn: normalizeJid(call.callerPn) } : {}),
+        status: call.status,
+        video: !!call.isVideo,
+        group: !!call.isGroup,
+        ...(call.groupJid ? { groupJid: call.groupJid } : {}),
+        offline: call.offline,
+        timestampMs: call.date.getTime() || Date.now(),
+      });
+    }
+    for (const { blocklist, type } of events['blocklist.update'] ? [events['blocklist.update']] : []) {
+      this.emit('blocklist', { jids: blocklist.map(normalizeJid), blocked: type === 'add' });
+    }
     if (events['lid-mapping.update']) this.emitMapping(events['lid-mapping.update'].lid, events['lid-mapping.update'].pn);
     for (const mapping of events['messaging-history.set']?.lidPnMappings ?? []) this.emitMapping(mapping.lid, mapping.pn);
     for (const message of events['messages.upsert']?.messages ?? []) {

@@ -1,3 +1,7 @@
+import type { WaCall, WaCallOps } from './wa-calls.port';
+import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
+import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
+import type { WaProfileOps } from './wa-profile.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -174,6 +178,9 @@ export interface WaConnectionEvents {
   undecryptable: (message: WaUndecryptable) => void;
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
+  blocklist: (update: WaBlocklistUpdate) => void;
+  presence: (update: WaPresenceUpdate) => void;
+  call: (call: WaCall) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -239,7 +246,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FAULT_KINDS, SERVER_IDENTITIES, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
+import type { ProfileChange } from './profile.directory';
 import type { WaSandbox } from './wa-sandbox.server';
 
 type Body = Record<string, unknown>;
@@ -37,6 +38,33 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
   },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/calls$/, handle: (sandbox, [phone = '']) => sandbox.callsOf(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/calls$/,
+    handle: (sandbox, [phone = ''], body) => sandbox.placeCall(phone, text(body, 'to'), { video: body.video === true, group: body.group === true }),
+  },
+  { method: 'POST', pattern: /^\/phones\/(\d+)\/calls\/([0-9A-F]+)\/end$/, handle: (sandbox, [phone = '', callId = '']) => sandbox.endCall(phone, callId) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/online$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.online !== 'boolean') throw new SandboxError(400, '"online" must be a boolean');
+      sandbox.setPhonePresence(phone, body.online);
+      return { online: body.online };
+    },
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/blocklist$/, handle: (sandbox, [phone = '']) => sandbox.blocklistOf(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/blocklist$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.blocked !== 'boolean') throw new SandboxError(400, '"blocked" must be a boolean');
+      return sandbox.setBlocked(phone, text(body, 'contact'), body.blocked);
+    },
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/profile$/, handle: (sandbox, [phone = '']) => sandbox.profile(phone) },
+  { method: 'POST', pattern: /^\/phones\/(\d+)\/profile$/, handle: (sandbox, [phone = ''], body) => sandbox.setProfile(phone, profileChange(body)) },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/presences$/, handle: (sandbox, [phone = '']) => sandbox.presences(phone) },
   {
     method: 'POST',
@@ -119,9 +147,33 @@ function respond(response: ServerResponse, status: number, payload: unknown): vo
   response.end(JSON.stringify(payload));
 }
 
+function profileChange(body: Body): ProfileChange {
+  const { about, picture, privacy, contacts, business } = body;
+  if (business !== undefined && business !== null && (typeof business !== 'object' || Array.isArray(business))) throw new SandboxError(400, '"business" must be an object or null');
+  if (about !== undefined && typeof about !== 'string') throw new SandboxError(400, '"about" must be a string');
+  if (picture !== undefined && picture !== null && typeof picture !== 'string') throw new SandboxError(400, '"picture" must be base64 JPEG or null');
+  if (privacy !== undefined && (typeof privacy !== 'object' || privacy === null || Array.isArray(privacy))) throw new SandboxError(400, '"privacy" must be an object');
+  if (contacts !== undefined && (!Array.isArray(contacts) || contacts.some((c) => typeof c !== 'string'))) throw new SandboxError(400, '"contacts" must be an array of phone numbers');
+  return { ...(about !== undefined ? { about } : {}), ...(picture !== undefined ? { picture } : {}), ...(privacy ? { privacy } : {}), ...(contacts ? { contacts } : {}), ...(business !== undefined ? { business } : {}) } as ProfileChange;
+}
+
+/** Profile pictures as pps.whatsapp.net serves them: the JPEG itself, 404 once replaced or removed. */
+function servePicture(sandbox: WaSandbox, path: string, response: ServerResponse): boolean {
+  const match = /^\/pictures\/(\d+)\/(\d+)\.jpg$/.exec(path);
+  if (!match) return false;
+  const jpeg = sandbox.profiles.picture(match[1]!, match[2]!);
+  if (!jpeg) respond(response, 404, { error: 'no such picture' });
+  else {
+    response.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(jpeg.length) });
+    response.end(jpeg);
+  }
+  return true;
+}
+
 /** The control API: plain node:http, JSON in and out, loopback only (the sandbox has no auth). */
 export async function handleControlRequest(sandbox: WaSandbox, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  if (request.method === 'GET' && servePicture(sandbox, path, response)) return;
   const route = routes.find((candidate) => candidate.method === request.method && candidate.pattern.test(path));
   try {
     if (!route) throw new SandboxError(404, `no route ${request.method} ${path}`);

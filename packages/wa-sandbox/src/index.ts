@@ -7,6 +7,7 @@ export {
   FAULT_KINDS,
   SERVER_IDENTITIES,
   SandboxError,
+  type CallInfo,
   type DeviceInfo,
   type FaultKind,
   type GroupInfo,
@@ -15,6 +16,7 @@ export {
   type OutgoingMessage,
   type PhoneInfo,
   type PresenceState,
+  type ProfileInfo,
   type ReceiptType,
   type ReceivedKind,
   type ReceivedMessage,
@@ -23,3 +25,4 @@ export {
   type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
+export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange, type BusinessProfile } from './profile.directory';

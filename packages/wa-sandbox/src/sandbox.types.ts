@@ -181,3 +181,27 @@ export class SandboxError extends Error {
     super(message);
   }
 }
+
+/** An account's profile as the sandbox's server keeps it. */
+export interface ProfileInfo {
+  phone: string;
+  /** The push name, as last announced in a `<presence name>`. */
+  name: string;
+  about?: string;
+  pictureId?: string;
+  privacy: Record<string, string>;
+  /** The address book: phones that "contacts" in a privacy setting means. */
+  contacts: string[];
+}
+
+/** A call a virtual phone placed, as the server saw it end. */
+export interface CallInfo {
+  callId: string;
+  from: string;
+  to: string;
+  video: boolean;
+  group: boolean;
+  status: 'ringing' | 'rejected' | 'terminated';
+  /** The device of the callee that rejected it. */
+  rejectedBy?: string;
+}

@@ -16,7 +16,9 @@ import {
   type LoggedOutDevice,
   type OutgoingMessage,
   type PhoneInfo,
+  type CallInfo,
   type PresenceState,
+  type ProfileInfo,
   type ReceiptType,
   type ReceivedMessage,
   type SandboxOptions,
@@ -26,6 +28,9 @@ import {
 import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
+import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
+import { BlocklistRegistry } from './blocklist.registry';
+import { PresenceRegistry } from './presence.registry';
 
 const SERVER_JID = 's.whatsapp.net';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
@@ -145,6 +150,11 @@ export class WaSandbox {
   private http?: Server;
   private wss?: WebSocketServer;
   private messageCounter = 0;
+  /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
+  readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
+  private readonly blocklist = new BlocklistRegistry();
+  private readonly presence = new PresenceRegistry();
+  private readonly calls = new Map<string, CallInfo>();
 
   private constructor(
     private readonly baileys: Baileys,
@@ -370,6 +380,7 @@ export class WaSandbox {
     const account = this.account(phone);
     const target = this.accountFor(to);
     if (!target) throw new SandboxError(404, 'unknown recipient');
+    if (this.blockedBy(target, account)) return;
     const node: BinaryNode =
       state === 'available' || state === 'unavailable'
         ? { tag: 'presence', attrs: { from: account.phone.info.lid, type: state } }
@@ -379,6 +390,47 @@ export class WaSandbox {
             content: [{ tag: state === 'recording' ? 'composing' : state, attrs: state === 'recording' ? { media: 'audio' } : {} }],
           };
     for (const companion of this.activeCompanions(target)) this.deliverNode(companion, node);
+  }
+
+  /** An account's profile as the server keeps it (name, about, picture id, privacy, address book). */
+  profile(phone: string): ProfileInfo {
+    const account = this.account(phone);
+    const profile = this.profiles.of(account.phone.info.phone);
+    return {
+      phone: account.phone.info.phone,
+      name: account.phone.info.name,
+      ...(profile.about ? { about: profile.about.text } : {}),
+      ...(profile.picture ? { pictureId: profile.picture.id } : {}),
+      privacy: { ...profile.privacy },
+      contacts: [...profile.contacts],
+    };
+  }
+
+  /** What a phone's owner changes in their profile or address book. */
+  setProfile(phone: string, change: ProfileChange): ProfileInfo {
+    const account = this.account(phone);
+    if (change.contacts) for (const contact of change.contacts) this.account(contact);
+    this.profiles.change(account.phone.info.phone, change);
+    return this.profile(phone);
+  }
+
+  /** The phones an account has blocked. */
+  blocklistOf(phone: string): string[] {
+    return this.blocklist.list(this.account(phone).phone.info.phone);
+  }
+
+  /** The phone's owner blocks or unblocks a contact from the phone; the linked devices hear of it. */
+  setBlocked(phone: string, contactPhone: string, blocked: boolean): string[] {
+    const account = this.account(phone);
+    const contact = this.account(contactPhone);
+    this.blocklist.set(account.phone.info.phone, contact.phone.info.phone, blocked);
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: account.phone.info.jid, type: 'account_sync', id: this.nextId(), t: unixNow() },
+      content: [{ tag: 'blocklist', attrs: {}, content: [{ tag: 'item', attrs: { jid: contact.phone.info.lid, pn_jid: contact.phone.info.jid, action: blocked ? 'block' : 'unblock' } }] }],
+    };
+    for (const device of this.activeCompanions(account)) this.deliverNode(device, notification);
+    return this.blocklistOf(phone);
   }
 
   async createGroup(phone: string, subject: string, participantPhones: string[]): Promise<GroupInfo> {
@@ -538,6 +590,10 @@ export class WaSandbox {
         return this.onCompanionReceipt(companion, node);
       case 'chatstate':
         return this.onCompanionChatstate(companion, node);
+      case 'presence':
+        return this.onCompanionPresence(companion, node);
+      case 'call':
+        return this.onCompanionCall(companion, node);
       default:
         return;
     }
@@ -560,7 +616,7 @@ export class WaSandbox {
         await reply();
         return this.afterPassive(companion);
       case 'usync':
-        return reply([this.usyncResult(child(node, 'usync'))]);
+        return reply([this.usyncResult(child(node, 'usync'), companion.account)]);
       case 'w:sync:app:state':
         return reply([
           {
@@ -573,18 +629,18 @@ export class WaSandbox {
           },
         ]);
       case 'privacy':
-        return reply([
-          {
-            tag: 'privacy',
-            attrs: {},
-            content: ['readreceipts', 'last', 'online', 'profile', 'status', 'groupadd', 'calladd'].map((name) => ({
-              tag: 'category',
-              attrs: { name, value: name === 'readreceipts' ? 'all' : 'contacts' },
-            })),
-          },
-        ]);
+        return this.answerIq(companion, node, reply, this.profiles.privacyIq(companion.account.phone.info.phone, node));
+      case 'status':
+        return this.answerIq(companion, node, reply, this.profiles.statusIq(companion.account.phone.info.phone, node));
+      case 'w:profile:picture': {
+        const target = node.attrs.target === undefined ? undefined : this.accountFor(node.attrs.target)?.phone.info.phone;
+        if (node.attrs.target !== undefined && !target) return this.answerIq(companion, node, reply, { error: { code: 404, text: 'item-not-found' } });
+        return this.answerIq(companion, node, reply, this.profiles.pictureIq(companion.account.phone.info.phone, node, target));
+      }
       case 'blocklist':
-        return reply([{ tag: 'list', attrs: {} }]);
+        return this.onBlocklistIq(companion, node, reply);
+      case 'w:biz':
+        return this.answerIq(companion, node, reply, this.profiles.businessIq(node, (jid) => this.accountFor(jid)?.phone.info.phone));
       case 'w:g2':
         return this.onGroupIq(companion, node, first, reply);
       default:
@@ -849,7 +905,53 @@ export class WaSandbox {
     }
   }
 
-  private usyncResult(usync: BinaryNode | undefined): BinaryNode {
+  private answerIq(companion: Companion, node: BinaryNode, reply: (content?: BinaryNode[]) => Promise<void>, answer: IqAnswer): Promise<void> {
+    if ('error' in answer) {
+      const error = { tag: 'error', attrs: { code: String(answer.error.code), text: answer.error.text } };
+      return companion.connection?.send({ tag: 'iq', attrs: { from: SERVER_JID, type: 'error', id: node.attrs.id ?? '' }, content: [error] }) ?? Promise.resolve();
+    }
+    return reply(answer.content);
+  }
+
+  /**
+   * `xmlns=blocklist`: get answers the list (LIDs, with the phone number); set blocks or unblocks
+   * one contact, and every device of the blocker hears of it in an `account_sync` notification.
+   */
+  private async onBlocklistIq(companion: Companion, node: BinaryNode, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
+    const me = companion.account;
+    const item = (contact: Account, action?: string): BinaryNode => ({
+      tag: 'item',
+      attrs: { jid: contact.phone.info.lid, pn_jid: contact.phone.info.jid, ...(action ? { action } : {}) },
+    });
+    if (node.attrs.type !== 'set') {
+      const listed = this.blocklist.list(me.phone.info.phone).map((phone) => item(this.account(phone)));
+      return reply([{ tag: 'list', attrs: {}, content: listed }]);
+    }
+    const asked = child(node, 'item');
+    const action = asked?.attrs.action;
+    const contact = this.accountFor(asked?.attrs.jid ?? '');
+    if ((action !== 'block' && action !== 'unblock') || (action === 'block' && !asked?.attrs.pn_jid)) {
+      return this.answerIq(companion, node, reply, { error: { code: 400, text: 'bad-request' } });
+    }
+    if (!contact) return this.answerIq(companion, node, reply, { error: { code: 404, text: 'item-not-found' } });
+    if (contact === me) return this.answerIq(companion, node, reply, { error: { code: 406, text: 'not-acceptable' } });
+    this.blocklist.set(me.phone.info.phone, contact.phone.info.phone, action === 'block');
+    await reply();
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: me.phone.info.jid, type: 'account_sync', id: this.nextId(), t: unixNow() },
+      content: [{ tag: 'blocklist', attrs: {}, content: [item(contact, action)] }],
+    };
+    for (const device of this.activeCompanions(me)) this.deliverNode(device, notification);
+  }
+
+  /** Whether WhatsApp stops a 1:1 stanza from `from` to `to`: the recipient blocked the sender. */
+  private blockedBy(to: Account, from: Account): boolean {
+    return this.blocklist.has(to.phone.info.phone, from.phone.info.phone);
+  }
+
+
+  private usyncResult(usync: BinaryNode | undefined, viewer?: Account): BinaryNode {
     const protocols = new Set((child(usync, 'query')?.content as BinaryNode[] | undefined)?.map((p) => p.tag) ?? []);
     const users = children(child(usync, 'list'), 'user').map((user): BinaryNode => {
       const phoneNumber = bytes(child(user, 'contact'))?.toString().replace(/^\+/, '');
@@ -864,6 +966,7 @@ export class WaSandbox {
         content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
       }
       if (protocols.has('lid') && account && !jid.endsWith('@lid')) content.push({ tag: 'lid', attrs: { val: account.phone.info.lid } });
+      if (protocols.has('status') && account && viewer) content.push(this.profiles.statusNode(account.phone.info.phone, viewer.phone.info.phone));
       return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
     });
     return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
@@ -1125,6 +1228,12 @@ export class WaSandbox {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
       return;
     }
+    const recipient = group ? undefined : this.accountFor(to);
+    if (recipient && recipient !== sender.account && this.blockedBy(sender.account, recipient)) {
+      // The blocker's own messages to the blocked contact: WhatsApp refuses them.
+      await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '403' } });
+      return;
+    }
     await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } });
     const deviceIdentity = child(node, 'device-identity');
     const perDevice = new Map<string, BinaryNode>();
@@ -1155,6 +1264,8 @@ export class WaSandbox {
     for (const [deviceLid, enc] of perDevice) {
       const device = this.deviceFor(deviceLid);
       if (!device) continue;
+      // A blocked contact's messages are acked as usual but never reach the blocker.
+      if (this.blockedBy(this.accountOfDevice(device), sender.account)) continue;
       const ownDevice = this.accountOfDevice(device) === sender.account;
       await this.deliverStanza(device, {
         tag: 'message',
@@ -1197,12 +1308,133 @@ export class WaSandbox {
   private onCompanionChatstate(companion: Companion, node: BinaryNode): void {
     const target = this.accountFor(node.attrs.to ?? '');
     const first = Array.isArray(node.content) ? node.content[0] : undefined;
-    if (!target || !first) return;
+    if (!target || !first || this.blockedBy(target, companion.account)) return;
     const state: PresenceState = first.attrs.media === 'audio' ? 'recording' : first.tag === 'paused' ? 'paused' : 'composing';
     target.phone.presences.push({ from: companion.account.phone.info.lid, state, at: Date.now() });
     for (const device of this.activeCompanions(target)) {
       this.deliverNode(device, { tag: 'chatstate', attrs: { from: companion.account.phone.info.lid }, content: [first] });
     }
+  }
+
+  /**
+   * `<presence type=available|unavailable name>` sets the account's presence (and push name:
+   * it is what WhatsApp shows others as `notify`); `<presence type=subscribe to>` asks for a
+   * contact's presence, which WhatsApp answers with the current one.
+   */
+  private onCompanionPresence(companion: Companion, node: BinaryNode): void {
+    const name = node.attrs.name;
+    if (name) companion.account.phone.info.name = name;
+    const type = node.attrs.type;
+    if (type === 'subscribe') {
+      const target = this.accountFor(node.attrs.to ?? '');
+      if (!target || target === companion.account) return;
+      this.presence.subscribe(companion.account.phone.info.phone, target.phone.info.phone);
+      const stanza = this.presenceFor(target, companion.account);
+      if (stanza) this.deliverNode(companion, stanza);
+      return;
+    }
+    if (type === 'available' || type === 'unavailable') this.announcePresence(companion.account, type === 'available');
+  }
+
+  private announcePresence(account: Account, online: boolean): void {
+    if (!this.presence.set(account.phone.info.phone, online)) return;
+    for (const phone of this.presence.subscribersOf(account.phone.info.phone)) {
+      const viewer = this.account(phone);
+      const stanza = this.presenceFor(account, viewer);
+      if (stanza) for (const companion of this.activeCompanions(viewer)) this.deliverNode(companion, stanza);
+    }
+  }
+
+  /**
+   * What `viewer` is told of `owner`'s presence: nothing to a blocked contact or while online is
+   * hidden from them; the last-seen time only where the owner's last-seen privacy allows.
+   */
+  private presenceFor(owner: Account, viewer: Account): BinaryNode | undefined {
+    if (this.blockedBy(owner, viewer)) return undefined;
+    const ownerPhone = owner.phone.info.phone;
+    const viewerPhone = viewer.phone.info.phone;
+    const { online, lastSeen } = this.presence.of(ownerPhone);
+    if (online) return this.profiles.onlineVisible(ownerPhone, viewerPhone) ? { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'available' } } : undefined;
+    const last = lastSeen && this.profiles.visible(ownerPhone, viewerPhone, 'last') ? String(lastSeen) : 'deny';
+    return { tag: 'presence', attrs: { from: owner.phone.info.lid, type: 'unavailable', last } };
+  }
+
+  /**
+   * A virtual phone calls an account: every linked device gets the `<call><offer>` (audio, and
+   * video for a video call), as WhatsApp rings them all; nothing rings at a callee that blocked
+   * the caller. The call rings until a device rejects it or the caller hangs up.
+   */
+  placeCall(phone: string, to: string, options: { video?: boolean; group?: boolean } = {}): CallInfo {
+    const caller = this.account(phone);
+    const callee = this.accountFor(to);
+    if (!callee || callee === caller) throw new SandboxError(404, 'unknown callee');
+    const callId = randomBytes(16).toString('hex').toUpperCase();
+    const call: CallInfo = { callId, from: phone, to: callee.phone.info.phone, video: !!options.video, group: !!options.group, status: 'ringing' };
+    this.calls.set(callId, call);
+    if (this.blockedBy(callee, caller)) return { ...call };
+    const offer: BinaryNode = {
+      tag: 'offer',
+      attrs: {
+        'call-id': callId,
+        'call-creator': caller.phone.info.lid,
+        caller_pn: caller.phone.info.jid,
+        count: '0',
+        ...(options.group ? { type: 'group' } : {}),
+      },
+      content: [
+        { tag: 'audio', attrs: { enc: 'opus', rate: '16000' } },
+        ...(options.video ? [{ tag: 'video', attrs: { enc: 'vp8', dec: 'vp8' } }] : []),
+        { tag: 'net', attrs: { medium: '3' } },
+      ],
+    };
+    this.ringCallee(callee, caller, offer);
+    return { ...call };
+  }
+
+  /** The caller hangs up: the callee's devices stop ringing (`<terminate>`). */
+  endCall(phone: string, callId: string): CallInfo {
+    const caller = this.account(phone);
+    const call = this.calls.get(callId);
+    if (!call || call.from !== caller.phone.info.phone) throw new SandboxError(404, 'unknown call');
+    if (call.status === 'ringing') {
+      call.status = 'terminated';
+      this.ringCallee(this.account(call.to), caller, { tag: 'terminate', attrs: { 'call-id': callId, 'call-creator': caller.phone.info.lid } });
+    }
+    return { ...call };
+  }
+
+  callsOf(phone: string): CallInfo[] {
+    const account = this.account(phone);
+    return [...this.calls.values()].filter((c) => c.from === account.phone.info.phone || c.to === account.phone.info.phone).map((c) => ({ ...c }));
+  }
+
+  private ringCallee(callee: Account, caller: Account, info: BinaryNode, except?: Companion): void {
+    const stanza: BinaryNode = {
+      tag: 'call',
+      attrs: { from: caller.phone.info.lid, id: this.nextId(), t: unixNow(), notify: caller.phone.info.name },
+      content: [info],
+    };
+    for (const companion of this.activeCompanions(callee)) if (companion !== except) this.deliverNode(companion, stanza);
+  }
+
+  /**
+   * A device answers a call with `<call to=caller><reject call-id call-creator/></call>`: the
+   * server acks it by id (Baileys waits for that), the caller learns it was rejected, and the
+   * callee's other devices stop ringing.
+   */
+  private async onCompanionCall(companion: Companion, node: BinaryNode): Promise<void> {
+    const info = Array.isArray(node.content) ? node.content[0] : undefined;
+    await companion.connection?.send({ tag: 'ack', attrs: { class: 'call', id: node.attrs.id ?? '', from: node.attrs.to ?? SERVER_JID, ...(info ? { type: info.tag } : {}) } });
+    const call = this.calls.get(info?.attrs['call-id'] ?? '');
+    if (!info || info.tag !== 'reject' || !call || call.status !== 'ringing' || call.to !== companion.account.phone.info.phone) return;
+    call.status = 'rejected';
+    call.rejectedBy = this.pn(companion.account, companion.deviceId);
+    this.ringCallee(companion.account, this.account(call.from), { tag: 'reject', attrs: { 'call-id': call.callId, 'call-creator': this.account(call.from).phone.info.lid, count: '0' } }, companion);
+  }
+
+  /** The phone's owner opens or leaves WhatsApp: subscribers hear of it as their privacy allows. */
+  setPhonePresence(phone: string, online: boolean): void {
+    this.announcePresence(this.account(phone), online);
   }
 
   /** Delivers one per-device stanza: over the wire to a companion, or into a virtual phone. */
@@ -1387,8 +1619,10 @@ export class WaSandbox {
     } else {
       const target = this.accountFor(to);
       if (!target) throw new SandboxError(404, 'unknown recipient');
+      if (target !== account && this.blockedBy(account, target)) throw new SandboxError(403, 'this phone blocked the recipient');
       const chat = target.phone.info.lid;
-      for (const device of this.devicesOf(target)) {
+      const delivered = !this.blockedBy(target, account);
+      for (const device of delivered ? this.devicesOf(target) : []) {
         await this.deliverFromPhone(account, device, id, message, { type });
       }
       if (target !== account) {

@@ -11,6 +11,6 @@ import { OutboxStore } from './outbox.store';
 @Module({
   controllers: [MessagesController, MessageReadsController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
-  exports: [OutboxEvents],
+  exports: [OutboxEvents, MessagesService, MediaPolicy],
 })
 export class MessagesModule {}

@@ -22,6 +22,13 @@ export class RunnerSessionEntity {
   @Column({ name: 'me_lid', type: 'varchar', length: 128, nullable: true })
   meLid!: string | null;
 
+  /** Reject incoming calls at once, and send this text to the caller (when set). */
+  @Column({ name: 'call_auto_reject', type: 'boolean', default: false })
+  callAutoReject!: boolean;
+
+  @Column({ name: 'call_reject_message', type: 'varchar', length: 1000, nullable: true })
+  callRejectMessage!: string | null;
+
   @Column({ name: 'updated_at', type: 'bigint', transformer: bigintMs })
   updatedAt!: number;
 }

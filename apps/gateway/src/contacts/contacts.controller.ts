@@ -1,0 +1,113 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiErrorResponse,
+  ApiListResponse,
+  BlockedContactDto,
+  BusinessProfileDto,
+  CONTACT_JID_PARAM,
+  ContactExistsDto,
+  ContactsCheck,
+  RPC_CONTACTS,
+  type BlockPayload,
+  type BlocklistResult,
+  type BusinessProfileResult,
+  type ContactJidPayload,
+  type ContactsCheckDto,
+  type ContactsCheckPayload,
+  type ContactsCheckResult,
+  type RpcPattern,
+  type SessionRef,
+} from '@wa/contracts';
+import { ValidBody, ValidParam } from '../http/request-schema';
+import { MessagesService } from '../messages/messages.service';
+import { RunnerClient } from '../runner/runner-client';
+
+const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
+const CONTACT_TIMEOUT_MS = 30_000;
+
+/**
+ * What WhatsApp answers about contacts (numbers, business profiles) and the account's blocklist.
+ * The session is checked against the caller's org first, so another org's session is a 404
+ * identical to a missing one before any runner is asked.
+ */
+@ApiTags('contacts')
+@ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.')
+@Controller('sessions/:id')
+export class ContactsController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly runner: RunnerClient,
+  ) {}
+
+  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    await this.messages.requireSession(p.orgId, id);
+    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, CONTACT_TIMEOUT_MS);
+  }
+
+  @Post('contacts/check')
+  @HttpCode(200)
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: 'Check several numbers at once',
+    description: 'One WhatsApp query for up to 50 numbers: for each, whether it has WhatsApp and, when it has, its phone-number JID and LID. Answers in the order asked. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(ContactExistsDto, 'One entry per number, in the order asked.')
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  checkContacts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(ContactsCheck) body: ContactsCheckDto): Promise<ContactsCheckResult & { nextCursor: string }> {
+    return this.ask<ContactsCheckResult, ContactsCheckPayload>(p, id, RPC_CONTACTS.check, { phones: body.phones }).then((r) => ({ ...r, nextCursor: '' }));
+  }
+
+  @Get('contacts/:jid/business')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: "A business contact's profile",
+    description: 'Description, category, email, website and address of a WhatsApp Business account. 404 `not_found` when the contact is not a business account. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: BusinessProfileDto, description: 'The business profile.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  getBusinessProfile(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<BusinessProfileResult> {
+    return this.ask<BusinessProfileResult, ContactJidPayload>(p, id, RPC_CONTACTS.business, { jid });
+  }
+
+  @Get('blocklist')
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List blocked contacts', description: 'As WhatsApp has the list now, in one page. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(BlockedContactDto, 'The blocked contacts.')
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  listBlocked(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<BlocklistResult> {
+    return this.ask<BlocklistResult, SessionRef>(p, id, RPC_CONTACTS.blocklist, {});
+  }
+
+  @Put('blocklist/:jid')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Block a contact',
+    description:
+      "The contact's messages stop arriving (WhatsApp acknowledges them to the contact as usual) and messages to the contact are refused by WhatsApp (they end `failed`). " +
+      "Every device of the account hears of it: a `contact.blocked` event. Idempotent. 404 `not_found` when no WhatsApp account has the address. 409 `session_not_connected` unless the session is connected.",
+  })
+  @ApiParam(SESSION_ID)
+  @ApiNoContentResponse({ description: 'Blocked.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  async block(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<void> {
+    await this.ask<unknown, BlockPayload>(p, id, RPC_CONTACTS.block, { jid, blocked: true });
+  }
+
+  @Delete('blocklist/:jid')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({ summary: 'Unblock a contact', description: 'A `contact.unblocked` event follows. Idempotent. 409 `session_not_connected` unless the session is connected.' })
+  @ApiParam(SESSION_ID)
+  @ApiNoContentResponse({ description: 'Unblocked.' })
+  @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
+  async unblock(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<void> {
+    await this.ask<unknown, BlockPayload>(p, id, RPC_CONTACTS.block, { jid, blocked: false });
+  }
+}

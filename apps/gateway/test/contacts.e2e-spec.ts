@@ -1,0 +1,190 @@
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { ApiClient } from './session-fixture';
+import { WebhookReceiver, type Received } from './webhook-receiver';
+
+interface Envelope {
+  status: number;
+  body: { error?: { code: string; message: string } } & Record<string, unknown>;
+}
+
+/**
+ * Number checks, business profiles and the blocklist end to end: two sessions of one
+ * organization, virtual contacts (one a business account), the real runner and Baileys sockets,
+ * and the sandbox stopping what WhatsApp stops once someone is blocked.
+ */
+describe('contacts and blocking (gateway + runner + Baileys against the sandbox)', () => {
+  const ORG = 'org-contacts';
+  const BLOCKER = '4917400000001';
+  const OTHER = '4917400000002';
+  const SHOP = '4917400000003';
+  const PEST = '4917400000004';
+  const NOBODY = '4917400000099';
+  const pn = (phone: string) => `${phone}@s.whatsapp.net`;
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let hooks: WebhookReceiver;
+  let blocker: string;
+  let other: string;
+  const lids: Record<string, string> = {};
+
+  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
+    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
+  };
+  const events = (session: string, type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === session && b.type === type);
+  const eventFor = async (session: string, type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
+    let hit: Received['body'] | undefined;
+    await hooks.waitFor(() => !!(hit = events(session, type).find((b) => pred(b.data))), 20_000).catch(() => {
+      throw new Error(`no ${type} for ${session}; got ${JSON.stringify(hooks.received.map((r) => [r.body.sessionId, r.body.type, r.body.data]).slice(-12))}`);
+    });
+    return hit!;
+  };
+  const isPerson = (pair: unknown, phone: string) => {
+    const p = pair as { pn?: string; lid?: string } | undefined;
+    return !!p && (p.pn === pn(phone) || p.lid === lids[phone]);
+  };
+  const textOf = (data: Record<string, unknown>) => (data.content as { text?: string } | undefined)?.text;
+  const outboxStatus = async (session: string, outboxId: string, wanted: string) => {
+    const deadline = Date.now() + 20_000;
+    let status = '';
+    while (Date.now() < deadline && status !== wanted) {
+      status = ((await call(`/sessions/${session}/outbox/${outboxId}`)).body.status as string) ?? '';
+      if (status !== wanted) await new Promise((r) => setTimeout(r, 50));
+    }
+    return status;
+  };
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    const transport = await transportEnv();
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
+    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    hooks = await WebhookReceiver.start();
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.blocked', 'contact.unblocked', 'message.received'] } });
+    hooks.secrets = [hook.secret];
+    for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    blocker = (await client.linkSession(sandbox, BLOCKER, 'blocker')).id;
+    other = (await client.linkSession(sandbox, OTHER, 'other')).id;
+  }, 120_000);
+
+  afterAll(async () => {
+    await hooks?.close();
+    await gw?.close();
+    await runner?.stop();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+
+  it('checks several numbers in one call, in the order asked, with jid and lid of those on WhatsApp', async () => {
+    const res = await call(`/sessions/${blocker}/contacts/check`, 'POST', { phones: [SHOP, NOBODY, OTHER] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      data: [
+        { phone: SHOP, exists: true, jid: pn(SHOP), lid: lids[SHOP] },
+        { phone: NOBODY, exists: false },
+        { phone: OTHER, exists: true, jid: pn(OTHER), lid: lids[OTHER] },
+      ],
+      nextCursor: '',
+    });
+  });
+
+  it('refuses bad checks with 400', async () => {
+    for (const body of [{ phones: [] }, { phones: ['+491701234567'] }, { phones: [SHOP, SHOP] }, { phones: Array.from({ length: 51 }, (_, i) => `49170000${String(i).padStart(4, '0')}`) }, {}]) {
+      const res = await call(`/sessions/${blocker}/contacts/check`, 'POST', body);
+      expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 400, code: 'validation_error' });
+    }
+  });
+
+  it("reads a business account's profile, and answers 404 for a personal account", async () => {
+    sandbox.setProfile(SHOP, { business: { description: 'Fresh bread every morning.', category: 'Bakery', email: 'hello@bakery.example', website: 'https://bakery.example', address: 'Hauptstr. 1, Berlin' } });
+    const res = await call(`/sessions/${blocker}/contacts/${encodeURIComponent(pn(SHOP))}/business`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ jid: pn(SHOP), description: 'Fresh bread every morning.', category: 'Bakery', email: 'hello@bakery.example', website: 'https://bakery.example', address: 'Hauptstr. 1, Berlin' });
+    const personal = await call(`/sessions/${blocker}/contacts/${encodeURIComponent(pn(OTHER))}/business`);
+    expect(personal.status).toBe(404);
+    expect(personal.body.error?.code).toBe('not_found');
+  });
+
+  it('blocks a contact: WhatsApp lists it, the account gets contact.blocked, and the contact\'s messages stop arriving', async () => {
+    expect((await call(`/sessions/${blocker}/blocklist`)).body).toEqual({ data: [], nextCursor: '' });
+    const res = await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(PEST))}`, 'PUT');
+    expect(res.status).toBe(204);
+    expect(sandbox.blocklistOf(BLOCKER)).toEqual([PEST]);
+    await eventFor(blocker, 'contact.blocked', (d) => isPerson(d.contact, PEST));
+    const list = await call(`/sessions/${blocker}/blocklist`);
+    expect(list.body.data).toEqual([expect.objectContaining({ lid: lids[PEST] })]);
+    expect(isPerson((list.body.data as unknown[])[0], PEST)).toBe(true);
+
+    await sandbox.sendMessage(PEST, pn(BLOCKER), { type: 'text', text: 'while blocked' });
+    // The account's own messages to the blocked contact: WhatsApp refuses them.
+    const sent = await call(`/sessions/${blocker}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'to a blocked contact' });
+    expect([200, 202]).toContain(sent.status);
+    expect(await outboxStatus(blocker, sent.body.outboxId as string, 'failed')).toBe('failed');
+
+    const unblocked = await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(PEST))}`, 'DELETE');
+    expect(unblocked.status).toBe(204);
+    await eventFor(blocker, 'contact.unblocked', (d) => isPerson(d.contact, PEST));
+    expect(sandbox.blocklistOf(BLOCKER)).toEqual([]);
+    await sandbox.sendMessage(PEST, pn(BLOCKER), { type: 'text', text: 'after unblock' });
+    await eventFor(blocker, 'message.received', (d) => textOf(d) === 'after unblock');
+    // Sent earlier by the same phone, and never delivered.
+    expect(events(blocker, 'message.received').map((b) => textOf(b.data))).not.toContain('while blocked');
+    expect(sandbox.received(PEST).map((m) => m.text)).not.toContain('to a blocked contact');
+    const after = await call(`/sessions/${blocker}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'friends again' });
+    expect(after.body.status).toBe('sent');
+    await sandbox.waitForReceived(PEST, (m) => m.text === 'friends again');
+  });
+
+  it("stops a blocked session's messages to the blocker, though WhatsApp acks them as usual", async () => {
+    await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(OTHER))}`, 'PUT');
+    await eventFor(blocker, 'contact.blocked', (d) => isPerson(d.contact, OTHER));
+    const sent = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(BLOCKER), type: 'text', text: 'do you hear me?' });
+    expect(sent.body.status).toBe('sent');
+    await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(OTHER))}`, 'DELETE');
+    await eventFor(blocker, 'contact.unblocked', (d) => isPerson(d.contact, OTHER));
+    const again = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(BLOCKER), type: 'text', text: 'and now?' });
+    expect(again.body.status).toBe('sent');
+    await eventFor(blocker, 'message.received', (d) => textOf(d) === 'and now?');
+    expect(events(blocker, 'message.received').map((b) => textOf(b.data))).not.toContain('do you hear me?');
+  });
+
+  it('tells the linked devices when the phone blocks someone', async () => {
+    sandbox.setBlocked(OTHER, PEST, true);
+    await eventFor(other, 'contact.blocked', (d) => isPerson(d.contact, PEST));
+    expect((await call(`/sessions/${other}/blocklist`)).body.data).toEqual([expect.objectContaining({ lid: lids[PEST] })]);
+    sandbox.setBlocked(OTHER, PEST, false);
+    await eventFor(other, 'contact.unblocked', (d) => isPerson(d.contact, PEST));
+  });
+
+  it('answers refusals and bad input with the envelope', async () => {
+    const path = `/sessions/${blocker}/blocklist/${encodeURIComponent(pn(PEST))}`;
+    const viewer = await call(path, 'PUT', undefined, 'viewer');
+    expect({ status: viewer.status, code: viewer.body.error?.code }).toEqual({ status: 403, code: 'forbidden' });
+    expect((await call(`/sessions/${blocker}/blocklist`, 'GET', undefined, 'viewer')).status).toBe(200);
+    for (const [p, method, body] of [
+      [path, 'PUT'],
+      [`/sessions/${blocker}/blocklist`, 'GET'],
+      [`/sessions/${blocker}/contacts/check`, 'POST', { phones: [SHOP] }],
+      [`/sessions/${blocker}/contacts/${encodeURIComponent(pn(SHOP))}/business`, 'GET'],
+    ] as [string, string, unknown?][]) {
+      const res = await call(p, method, body, undefined, 'org-elsewhere');
+      expect({ p, status: res.status, code: res.body.error?.code }).toEqual({ p, status: 404, code: 'not_found' });
+    }
+    expect(sandbox.blocklistOf(BLOCKER)).toEqual([]);
+    const nobody = await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(NOBODY))}`, 'PUT');
+    expect({ status: nobody.status, code: nobody.body.error?.code }).toEqual({ status: 404, code: 'not_found' });
+    for (const jid of ['not-a-jid', '120363041234567890@g.us']) {
+      const res = await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(jid)}`, 'PUT');
+      expect({ jid, status: res.status, code: res.body.error?.code }).toEqual({ jid, status: 400, code: 'validation_error' });
+    }
+  });
+});

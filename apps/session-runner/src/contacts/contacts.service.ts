@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts';
+import { AppError, isGroupJid } from '@wa/domain';
+import { MessageStore } from '../messages/message-store';
+import { toJid } from '../messaging/jid.resolve';
+import { SessionManager } from '../sessions/session-manager';
+import { jidPair } from '../sessions/session-events.mapper';
+
+function codeOf(err: unknown): number | undefined {
+  const boom = err as { output?: { statusCode?: number }; data?: unknown };
+  return typeof boom.data === 'number' ? boom.data : boom.output?.statusCode;
+}
+
+/**
+ * Number checks, business profiles and the blocklist over the session's live connection. The
+ * gateway checked the session against the org; `connected` checks it again.
+ */
+@Injectable()
+export class ContactsService {
+  constructor(
+    private readonly sessions: SessionManager,
+    private readonly store: MessageStore,
+  ) {}
+
+  async check(p: ContactsCheckPayload): Promise<ContactsCheckResult> {
+    const results = await this.sessions.connected(p).checkNumbers(p.phones);
+    for (const r of results) if (r.jid && r.lid) await this.store.saveLidMapping(p.sessionId, { lid: r.lid, pn: r.jid });
+    return { data: results.map((r) => ({ phone: r.phone, exists: r.exists, ...(r.jid ? { jid: r.jid } : {}), ...(r.lid ? { lid: r.lid } : {}) })) };
+  }
+
+  async business(p: ContactJidPayload): Promise<BusinessProfileResult> {
+    const jid = this.contactJid(p.jid);
+    const profile = await this.sessions.connected(p).businessProfile(jid);
+    if (!profile) throw new AppError('not_found', 'not a WhatsApp Business account', { jid });
+    return { jid, ...profile };
+  }
+
+  async blocklist(p: SessionRef): Promise<BlocklistResult> {
+    const jids = await this.sessions.connected(p).blocklist();
+    const data = await Promise.all(jids.map(async (jid) => jidPair(jid, await this.store.alternateJid(p.sessionId, jid))));
+    return { data, nextCursor: '' };
+  }
+
+  async setBlocked(p: BlockPayload): Promise<Record<string, never>> {
+    const jid = this.contactJid(p.jid);
+    const connection = this.sessions.connected(p);
+    try {
+      await connection.setBlocked(jid, p.blocked);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const code = codeOf(err);
+      if (code === 404) throw new AppError('not_found', 'no WhatsApp account has this address', { jid });
+      if (code === 400 || code === 406) throw new AppError('validation_error', 'WhatsApp refused to block this address', { jid, whatsapp: code });
+      throw err;
+    }
+    return {};
+  }
+
+  private contactJid(value: string): string {
+    const jid = toJid(value, 'jid');
+    if (isGroupJid(jid) || !/@(s\.whatsapp\.net|lid)$/.test(jid)) {
+      throw new AppError('validation_error', 'invalid request: jid: a contact is a @s.whatsapp.net or @lid address', { fields: [{ field: 'jid', problems: ['not a contact address'] }] });
+    }
+    return jid;
+  }
+}

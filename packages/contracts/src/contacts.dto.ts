@@ -1,0 +1,90 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { SessionRef } from './rpc';
+import { named, Type, type Static } from './schema';
+
+/**
+ * Contacts as WhatsApp answers about them (numbers, business profiles) and our blocklist.
+ * Wire names in RPC_CONTACTS are public between gateway and runner: never rename one.
+ */
+export const RPC_CONTACTS = {
+  check: 'contacts.check',
+  business: 'contacts.business',
+  blocklist: 'blocklist.list',
+  block: 'blocklist.set',
+} as const;
+
+/** How many numbers one check may carry (WhatsApp's usync takes batches; keep a request small). */
+export const CONTACTS_CHECK_MAX = 50;
+
+export const ContactsCheck = named(
+  'ContactsCheck',
+  Type.Object(
+    {
+      phones: Type.Array(Type.String({ pattern: '^[0-9]{6,15}$', example: '491701234567', description: 'International format, digits only, without +.' }), {
+        minItems: 1,
+        maxItems: CONTACTS_CHECK_MAX,
+        uniqueItems: true,
+        description: `The numbers to check, at most ${CONTACTS_CHECK_MAX}.`,
+      }),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type ContactsCheckDto = Static<typeof ContactsCheck>;
+
+export class BusinessProfileDto {
+  @ApiProperty({ example: '491701234567@s.whatsapp.net' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: 'Fresh bread every morning.' })
+  description?: string;
+
+  @ApiPropertyOptional({ example: 'Bakery' })
+  category?: string;
+
+  @ApiPropertyOptional({ example: 'hello@bakery.example' })
+  email?: string;
+
+  @ApiPropertyOptional({ example: 'https://bakery.example' })
+  website?: string;
+
+  @ApiPropertyOptional({ example: 'Hauptstr. 1, Berlin' })
+  address?: string;
+}
+
+export class BlockedContactDto {
+  @ApiProperty({ example: '123456789012345@lid', description: 'The contact as WhatsApp lists it.' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: '491701234567@s.whatsapp.net', description: 'Phone-number form, when known.' })
+  pn?: string;
+
+  @ApiPropertyOptional({ example: '123456789012345@lid', description: 'LID form, when known.' })
+  lid?: string;
+}
+
+export interface ContactsCheckPayload extends SessionRef {
+  phones: string[];
+}
+export interface ContactsCheckResult {
+  data: { phone: string; exists: boolean; jid?: string; lid?: string }[];
+}
+export interface ContactJidPayload extends SessionRef {
+  jid: string;
+}
+export interface BlockPayload extends SessionRef {
+  jid: string;
+  blocked: boolean;
+}
+export interface BusinessProfileResult {
+  jid: string;
+  description?: string;
+  category?: string;
+  email?: string;
+  website?: string;
+  address?: string;
+}
+export interface BlocklistResult {
+  data: { jid: string; pn?: string; lid?: string }[];
+  nextCursor: '';
+}

@@ -1,0 +1,32 @@
+import type { SessionRef } from './rpc';
+import { named, StringEnum, Type, type Static } from './schema';
+
+/**
+ * Our own presence and subscriptions to contacts' presence. Wire names in RPC_PRESENCE are
+ * public between gateway and runner: never rename one.
+ */
+export const RPC_PRESENCE = {
+  set: 'presence.set',
+  subscribe: 'presence.subscribe',
+} as const;
+
+export const PresenceSet = named(
+  'PresenceSet',
+  Type.Object(
+    {
+      presence: StringEnum(['available', 'unavailable'] as const, {
+        example: 'available',
+        description: '`available`: the account shows as online to those allowed to see it; `unavailable`: offline, with the last-seen time from now.',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type PresenceSetDto = Static<typeof PresenceSet>;
+
+export interface PresenceSetPayload extends SessionRef {
+  presence: 'available' | 'unavailable';
+}
+export interface PresenceSubscribePayload extends SessionRef {
+  jid: string;
+}
