@@ -13,6 +13,8 @@ export {
   type HandshakeRecord,
   type LoggedOutDevice,
   type OutgoingMessage,
+  type OutgoingMediaMessage,
+  type ReceivedMedia,
   type PhoneInfo,
   type PresenceState,
   type ReceiptType,
@@ -23,3 +25,4 @@ export {
   type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
+export { encryptMedia, decryptMedia, MEDIA_KEY_INFO, MediaVerificationError, type EncryptedMedia, type MediaKind } from './media.crypto';

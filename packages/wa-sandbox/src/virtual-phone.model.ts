@@ -25,6 +25,8 @@ export interface SentRecord {
  */
 export class VirtualPhone {
   readonly received: ReceivedMessage[] = [];
+  /** Decrypted, verified files of received media messages, by message id. */
+  readonly receivedMedia = new Map<string, Buffer>();
   readonly presences: ReceivedPresence[] = [];
   readonly sent = new Map<string, SentRecord>();
   /** Retry receipts this phone sent, per message id; and retries it served, per message id and device. */
