@@ -166,14 +166,15 @@ export interface WaConnectionEvents {
   error: (error: Error) => void;
 }
 
-export type WaMedia = { data: Uint8Array } | { url: string };
+/** `file`: a local file Baileys reads as a stream (large media are never held in memory). */
+export type WaMedia = { data: Uint8Array } | { url: string } | { file: string };
 
 export type WaOutgoingContent =
   | { type: 'text'; text: string; mentions?: string[] }
-  | { type: 'image'; media: WaMedia; mimetype?: string; caption?: string }
-  | { type: 'video'; media: WaMedia; mimetype?: string; caption?: string }
-  | { type: 'audio'; media: WaMedia; mimetype?: string; voiceNote?: boolean }
-  | { type: 'document'; media: WaMedia; mimetype: string; fileName?: string; caption?: string }
+  | { type: 'image'; media: WaMedia; mimetype?: string; caption?: string; mentions?: string[] }
+  | { type: 'video'; media: WaMedia; mimetype?: string; caption?: string; mentions?: string[]; seconds?: number; gifPlayback?: boolean }
+  | { type: 'audio'; media: WaMedia; mimetype?: string; voiceNote?: boolean; seconds?: number; waveform?: Uint8Array }
+  | { type: 'document'; media: WaMedia; mimetype: string; fileName?: string; caption?: string; mentions?: string[] }
   | { type: 'sticker'; media: WaMedia }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contact'; displayName: string; vcard: string }
