@@ -3,6 +3,7 @@ import { ConfigModule } from './config/config.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
+import { MediaModule } from './media/media.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -12,7 +13,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, MediaModule],
       controllers: [PingController],
     };
   }

@@ -230,3 +230,4 @@ export {
   MessageGetQuery,
   type MessageGetQueryDto,
 } from './message.dto';
+export { RPC_MEDIA, MEDIA_CHUNK_BYTES, MEDIA_MESSAGE_TYPES, mediaUrlFields, type MediaStatPayload, type MediaStat, type MediaReadPayload, type MediaChunk } from './media-rpc';

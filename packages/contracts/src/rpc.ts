@@ -24,9 +24,13 @@ export const RPC = {
   gatewayEvents: 'gateway.events',
 } as const;
 
+import { RPC_MEDIA } from './media-rpc';
 import { RPC_MESSAGING } from './messaging-rpc';
 
-export type RpcPattern = (typeof RPC)[keyof typeof RPC] | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING];
+export type RpcPattern =
+  | (typeof RPC)[keyof typeof RPC]
+  | (typeof RPC_MESSAGING)[keyof typeof RPC_MESSAGING]
+  | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -60,3 +60,12 @@ export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';
 export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';
+export {
+  type WaMediaKind,
+  type WaMediaReference,
+  WaMediaError,
+  mediaReferenceOf,
+  mediaReferenceOfMessage,
+  mediaDownloadUrl,
+  downloadMediaToFile,
+} from './media-download';
