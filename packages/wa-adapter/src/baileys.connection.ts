@@ -282,6 +282,12 @@ export class BaileysConnection implements WaConnection {
     return toWaGroup(metadata);
   }
 
+  async reuploadMedia(raw: Uint8Array): Promise<Uint8Array> {
+    const b = await loadBaileys();
+    const updated = await this.connected().sock.updateMediaMessage(decodeWebMessage(b, raw));
+    return b.proto.WebMessageInfo.encode(updated).finish();
+  }
+
   async listGroups(): Promise<WaGroupMetadata[]> {
     const groups = await this.connected().sock.groupFetchAllParticipating();
     for (const metadata of Object.values(groups)) await this.caches.groupMetadata.set(metadata.id, metadata);

@@ -288,6 +288,12 @@ export interface WaConnection {
   /** Joins the group by invite code; answers its JID. */
   acceptGroupInvite(code: string): Promise<string>;
   leaveGroup(groupJid: string): Promise<void>;
+  /**
+   * Asks our phone to upload a stored media message again (WhatsApp's copy expired): the
+   * `mediaretry` receipt/notification exchange. Answers the message's raw bytes with the new
+   * direct path; rejects when the phone could not (it no longer has the file, for one).
+   */
+  reuploadMedia(raw: Uint8Array): Promise<Uint8Array>;
 }
 
 /**

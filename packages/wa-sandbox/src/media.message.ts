@@ -28,7 +28,7 @@ const buf = (value: Uint8Array | null | undefined): Buffer | undefined => (value
  * to, check both hashes and the MAC, decrypt. The description says whether that worked and why
  * not; the plaintext comes back only when everything verified.
  */
-export function receiveMedia(message: ProtoMessage, server: SandboxMediaServer): { media: ReceivedMedia; plaintext?: Buffer } | undefined {
+export function receiveMedia(message: ProtoMessage, server: SandboxMediaServer): { media: ReceivedMedia; plaintext?: Buffer; mediaKey?: Buffer } | undefined {
   const found = mediaOf(message);
   if (!found) return undefined;
   const { kind, proto } = found;
@@ -57,7 +57,7 @@ export function receiveMedia(message: ProtoMessage, server: SandboxMediaServer):
   if (stored === 'expired') return { media: { ...described, problem: 'expired' } };
   try {
     const plaintext = decryptMedia(stored, kind, { mediaKey, fileEncSha256, fileSha256 });
-    return { media: { ...described, verified: true, size: plaintext.length, sha256: sha256(plaintext).toString('hex') }, plaintext };
+    return { media: { ...described, verified: true, size: plaintext.length, sha256: sha256(plaintext).toString('hex') }, plaintext, mediaKey };
   } catch (error) {
     if (error instanceof MediaVerificationError) return { media: { ...described, problem: error.problem } };
     throw error;

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
 import { buildMediaMessage, receiveMedia } from './media.message';
+import { answerMediaRetry } from './media.retry';
 import { SandboxMediaServer } from './media.server';
 import { handleControlRequest } from './control.router';
 import { DeviceConnection, type ClientPayload } from './device.connection';
@@ -147,6 +148,7 @@ export class WaSandbox {
   private http?: Server;
   private wss?: WebSocketServer;
   private readonly media: SandboxMediaServer;
+  private readonly mediaRetries: { id: string; device: string; at: number }[] = [];
   private messageCounter = 0;
 
   private constructor(
@@ -268,6 +270,11 @@ export class WaSandbox {
   /** The decrypted bytes of a media message the phone received, once they verified. */
   receivedMedia(phone: string, id: string): Buffer | undefined {
     return this.account(phone).phone.receivedMedia.get(id);
+  }
+
+  /** Media retry requests (re-upload asks) companions sent, oldest first. */
+  listMediaRetries(): { id: string; device: string; at: number }[] {
+    return [...this.mediaRetries];
   }
 
   /** Upload requests the media server refused (reason: auth, token, hash mismatch, too large...). */
@@ -1209,6 +1216,12 @@ export class WaSandbox {
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    if (node.attrs.type === 'server-error') {
+      // A media retry request goes to the account's own phone, which holds the file.
+      const held = companion.account.phone.heldMedia.get(node.attrs.id ?? '');
+      this.mediaRetries.push({ id: node.attrs.id ?? '', device: this.pn(companion.account, companion.deviceId), at: Date.now() });
+      return this.deliverNode(companion, answerMediaRetry(this.baileys, node, held, this.media, companion.account.phone.info.jid));
+    }
     // A device acknowledges a message it decrypted with a receipt rather than an ack (any type
     // but `retry`, which asks for it again).
     if (node.attrs.type !== 'retry') {
@@ -1335,6 +1348,7 @@ export class WaSandbox {
       record.kind = media.media.type;
       record.media = media.media;
       if (media.plaintext) phone.receivedMedia.set(id, media.plaintext);
+      if (media.plaintext && media.mediaKey) phone.heldMedia.set(id, { kind: media.media.type, mediaKey: media.mediaKey, plaintext: media.plaintext });
     }
     phone.received.push(record);
     for (const waiter of this.waiters) {

@@ -130,4 +130,30 @@ describe(`${WaSandbox.name} media`, () => {
     expect(sandbox.expireMedia().expired).toBeGreaterThan(0);
     await expect(httpsCall(document.url, { ca })).resolves.toMatchObject({ status: 410 });
   });
+
+  it("answers a companion's media retry (updateMediaMessage) for an expired file with a fresh direct path to the same ciphertext", async () => {
+    const data = randomBytes(12_345);
+    const { id } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'image', data: data.toString('base64'), mimetype: 'image/jpeg' });
+    const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === id));
+    const message = upsert.messages.find((m) => m.key.id === id)!;
+    // The account's own phone received the message too, and holds the file.
+    await sandbox.waitForReceived(ALICE, (m) => m.id === id);
+    const before = message.message!.imageMessage.directPath as string;
+    sandbox.expireMedia();
+    await expect(httpsCall(`${sandbox.mediaBaseUrl}${before}`, { ca })).resolves.toMatchObject({ status: 410 });
+    const updated = await alice.sock.updateMediaMessage(message as never);
+    const after = updated.message!.imageMessage!.directPath!;
+    expect(after).not.toBe(before);
+    const fetched = await httpsCall(`${sandbox.mediaBaseUrl}${after}`, { ca });
+    expect(fetched.status).toBe(200);
+    expect(sha256hex(fetched.body)).toBe(Buffer.from(message.message!.imageMessage.fileEncSha256).toString('hex'));
+    expect(sandbox.listMediaRetries().map((r) => r.id)).toContain(id);
+  });
+
+  it('answers a media retry for a message the phone does not hold with an error Baileys reports', async () => {
+    const baileys = await loadBaileys();
+    const prepared = await baileys.prepareWAMessageMedia({ image: randomBytes(500), jpegThumbnail: '' } as never, { upload: alice.sock.waUploadToServer });
+    const fake = { key: { id: baileys.generateMessageIDV2(), remoteJid: carolJid, fromMe: false }, message: { imageMessage: prepared.imageMessage } };
+    await expect(alice.sock.updateMediaMessage(fake as never)).rejects.toThrow(/re-upload/);
+  });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { MEDIA_CHUNK_BYTES, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload } from '@wa/contracts';
+import { MEDIA_CHUNK_BYTES, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload, type SessionRef } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import { downloadMediaToFile, mediaReferenceOf, WaMediaError, type WaMediaReference } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
@@ -34,7 +34,7 @@ export class MediaArchive implements OnModuleInit, OnModuleDestroy {
       this.observers.register((ref, connection) =>
         connection.on('message', (message) => {
           if (!message.key.id) return;
-          void this.fetchIfMedia(ref.sessionId, message.key.id, message.raw).catch((err: unknown) =>
+          void this.fetchIfMedia(ref, message.key.id, message.raw).catch((err: unknown) =>
             this.logger.warn({ msg: 'media download on arrival failed', sessionId: ref.sessionId, messageId: message.key.id, error: (err as Error).message }),
           );
         }),
@@ -61,7 +61,7 @@ export class MediaArchive implements OnModuleInit, OnModuleDestroy {
     const { reference, key } = await this.referenceOf(p);
     let stored = await this.blobs.stat(key);
     if (!stored) {
-      await this.fetch(p.sessionId, p.id, reference);
+      await this.fetch(p, p.id, reference);
       stored = await this.blobs.stat(key);
     }
     if (!stored) throw new AppError('not_found', 'the media of this message could not be stored', { id: p.id });
@@ -87,20 +87,48 @@ export class MediaArchive implements OnModuleInit, OnModuleDestroy {
     return { reference, key: blobKey(p.sessionId, p.id) };
   }
 
-  private async fetchIfMedia(sessionId: string, messageId: string, raw: Uint8Array): Promise<void> {
+  private async fetchIfMedia(ref: SessionRef, messageId: string, raw: Uint8Array): Promise<void> {
     const reference = await mediaReferenceOf(raw);
-    if (reference) await this.fetch(sessionId, messageId, reference);
+    if (reference) await this.fetch(ref, messageId, reference);
   }
 
   /** One download per message at a time; a second caller waits for the first. */
-  private fetch(sessionId: string, messageId: string, reference: WaMediaReference): Promise<void> {
-    const key = blobKey(sessionId, messageId);
+  private fetch(ref: SessionRef, messageId: string, reference: WaMediaReference): Promise<void> {
+    const key = blobKey(ref.sessionId, messageId);
     let running = this.inflight.get(key);
     if (!running) {
-      running = this.download(key, reference).finally(() => this.inflight.delete(key));
+      running = this.downloadOrReupload(ref, messageId, key, reference).finally(() => this.inflight.delete(key));
       this.inflight.set(key, running);
     }
     return running;
+  }
+
+  /**
+   * WhatsApp keeps files for a limited time; when its copy is gone (404/410) our phone is asked to
+   * upload it again (rc14 never does this by itself on a download error) and the download is
+   * retried once from the new direct path, which is kept in the stored message.
+   */
+  private async downloadOrReupload(ref: SessionRef, messageId: string, key: string, reference: WaMediaReference): Promise<void> {
+    try {
+      return await this.download(key, reference);
+    } catch (error) {
+      if (!(error instanceof AppError && error.details.reason === 'expired')) throw error;
+    }
+    const row = await this.store.find(ref.sessionId, messageId);
+    if (!row) throw new AppError('not_found', 'message not found', { id: messageId });
+    let raw: Uint8Array;
+    try {
+      raw = await this.sessions.connected(ref).reuploadMedia(Buffer.from(row.raw, 'base64'));
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      this.logger.warn({ msg: 'media re-upload refused', sessionId: ref.sessionId, messageId, error: (error as Error).message });
+      throw new AppError('not_found', "the media is no longer on WhatsApp's servers and the phone could not upload it again", { reason: 'expired' });
+    }
+    await this.store.replaceRaw(row, raw);
+    const renewed = await mediaReferenceOf(raw);
+    if (!renewed) throw new AppError('not_found', 'the message has no media', { id: messageId });
+    this.logger.log({ msg: 'media re-uploaded by the phone', sessionId: ref.sessionId, messageId });
+    await this.download(key, renewed);
   }
 
   private async download(key: string, reference: WaMediaReference): Promise<void> {
