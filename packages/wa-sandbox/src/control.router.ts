@@ -83,6 +83,8 @@ const routes: Route[] = [
     },
   },
   { method: 'POST', pattern: /^\/media\/expire$/, handle: (sandbox) => sandbox.expireMedia() },
+  /** An upload auth as media_conn hands out, for clients that upload without a socket (benches). */
+  { method: 'POST', pattern: /^\/media\/auth$/, handle: (sandbox) => sandbox.mediaUploadAuth() },
   { method: 'GET', pattern: /^\/media$/, handle: (sandbox) => ({ baseUrl: sandbox.mediaBaseUrl, caFile: sandbox.mediaCaFile, refusals: sandbox.mediaRefusals() }) },
   { method: 'GET', pattern: /^\/server-identity$/, handle: (sandbox) => ({ identity: sandbox.serverIdentity }) },
   {

@@ -272,6 +272,11 @@ export class WaSandbox {
     return this.account(phone).phone.receivedMedia.get(id);
   }
 
+  /** What media_conn answers (auth, hosts), without a socket: lets a benchmark upload directly. */
+  mediaUploadAuth(): { auth: string; host: string } {
+    return { auth: this.media.mediaConnNode().attrs.auth ?? '', host: this.media.host };
+  }
+
   /** Media retry requests (re-upload asks) companions sent, oldest first. */
   listMediaRetries(): { id: string; device: string; at: number }[] {
     return [...this.mediaRetries];
