@@ -46,7 +46,11 @@ const env = {
   GATEWAY_EVENTS_URL: eventsUrl,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };
-const runnerEnv = { ...env, DATABASE_URL: `sqlite:${join(dataDir, 'session-runner.db')}`, WA_WS_URL: sandbox.wsUrl, WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey };
+const runnerEnv = { ...env, DATABASE_URL: `sqlite:${join(dataDir, 'session-runner.db')}`, WA_WS_URL: sandbox.wsUrl,
+  WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
+  NODE_EXTRA_CA_CERTS: sandbox.mediaCaFile,
+  WA_MEDIA_BASE_URL: sandbox.mediaBaseUrl,
+};
 const gatewayEnv = { ...env, PORT: String(port), DATABASE_URL: `sqlite:${join(dataDir, 'gateway.db')}`, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
 
 const cli = spawnSync(

@@ -75,11 +75,18 @@ export async function transportEnv(): Promise<TransportEnv> {
  * The environment of a runner that uses the sandbox as WhatsApp, with its own database; short
  * reconnect, query and lease timings keep fault and takeover tests quick.
  */
-export function sandboxRunnerEnv(sandbox: { wsUrl: string; rootPublicKey: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function sandboxRunnerEnv(
+  sandbox: { wsUrl: string; rootPublicKey: string; mediaCaFile?: string; mediaBaseUrl?: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: testDatabaseUrl('runner'),
     WA_WS_URL: sandbox.wsUrl,
     WA_ROOT_PUBLIC_KEY: sandbox.rootPublicKey,
+    // The sandbox's media host has a certificate from a CA made at its start: Node trusts it only
+    // when the process starts with it (NODE_EXTRA_CA_CERTS is read once).
+    ...(sandbox.mediaCaFile ? { NODE_EXTRA_CA_CERTS: sandbox.mediaCaFile } : {}),
+    ...(sandbox.mediaBaseUrl ? { WA_MEDIA_BASE_URL: sandbox.mediaBaseUrl } : {}),
     WA_RECONNECT_BASE_MS: '50',
     WA_RECONNECT_MAX_MS: '500',
     WA_QUERY_TIMEOUT_MS: '5000',

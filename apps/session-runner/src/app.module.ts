@@ -5,6 +5,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
+import { MediaModule } from './media/media.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PresenceModule } from './presence/presence.module';
@@ -16,7 +17,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule],
       controllers: [PingController],
     };
   }

@@ -41,6 +41,7 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details: Recor
   payload_too_large: { message: 'request body is larger than the server accepts', details: {} },
   uri_too_long: { message: 'the request URL is too long', details: {} },
   unsupported_media_type: { message: 'Content-Type "text/plain" is not accepted; send application/json', details: { contentType: 'text/plain' } },
+  range_not_satisfiable: { message: 'the range bytes=90000- is outside the file (84211 bytes)', details: { size: 84211 } },
   idempotency_key_reused: { message: 'this Idempotency-Key was used with a different request', details: {} },
   rate_limited: { message: 'too many failed authentications; retry later', details: { scope: 'ip', retryAfterSeconds: 30 } },
   headers_too_large: { message: 'the request headers are too large', details: {} },

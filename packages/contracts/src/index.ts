@@ -277,3 +277,4 @@ export {
 } from './contacts.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';
+export { RPC_MEDIA, MEDIA_CHUNK_BYTES, MEDIA_MESSAGE_TYPES, mediaUrlFields, type MediaStatPayload, type MediaStat, type MediaReadPayload, type MediaChunk } from './media-rpc';

@@ -77,8 +77,26 @@ const mediaFields = {
   replyTo,
 };
 
-export const ImageMessageSend = named('ImageMessageSend', Type.Object({ ...mediaFields, type: kind('image'), caption }, closed));
-export const VideoMessageSend = named('VideoMessageSend', Type.Object({ ...mediaFields, type: kind('video'), caption }, closed));
+const captionMentions = Type.Optional(
+  Type.Array(Jid(), { maxItems: 1024, example: ['491709876543@s.whatsapp.net'], description: 'JIDs mentioned in the caption (write them as `@<number>` in `caption`).' }),
+);
+const seconds = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, example: 7, description }));
+
+export const ImageMessageSend = named('ImageMessageSend', Type.Object({ ...mediaFields, type: kind('image'), caption, mentions: captionMentions }, closed));
+export const VideoMessageSend = named(
+  'VideoMessageSend',
+  Type.Object(
+    {
+      ...mediaFields,
+      type: kind('video'),
+      caption,
+      mentions: captionMentions,
+      seconds: seconds('The duration shown before the video is downloaded.'),
+      gifPlayback: Type.Optional(Type.Boolean({ default: false, description: 'Play as a GIF: looped, muted, no controls (send a short mp4).' })),
+    },
+    closed,
+  ),
+);
 export const AudioMessageSend = named(
   'AudioMessageSend',
   Type.Object(
@@ -86,13 +104,23 @@ export const AudioMessageSend = named(
       ...mediaFields,
       type: kind('audio'),
       voiceNote: Type.Optional(Type.Boolean({ default: false, description: 'Send as a voice note (push-to-talk; use audio/ogg; codecs=opus).' })),
+      seconds: seconds('The duration WhatsApp shows. Give it: the server does not decode audio to measure it.'),
+      waveform: Type.Optional(
+        Type.String({
+          minLength: 4,
+          maxLength: 344,
+          pattern: '^[A-Za-z0-9+/]*={0,2}$',
+          example: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==',
+          description: 'A voice note\'s waveform as WhatsApp draws it: base64 of up to 256 bytes (WhatsApp uses 64, each 0-100).',
+        }),
+      ),
     },
     closed,
   ),
 );
 export const DocumentMessageSend = named(
   'DocumentMessageSend',
-  Type.Object({ ...mediaFields, type: kind('document'), fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, example: 'invoice.pdf' })), caption }, closed),
+  Type.Object({ ...mediaFields, type: kind('document'), fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255, example: 'invoice.pdf' })), caption, mentions: captionMentions }, closed),
 );
 export const StickerMessageSend = named('StickerMessageSend', Type.Object({ ...mediaFields, type: kind('sticker') }, closed));
 

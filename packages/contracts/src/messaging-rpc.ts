@@ -49,10 +49,11 @@ export type MediaSource = { url: string } | { base64: string };
 
 export type OutgoingContent =
   | { type: 'text'; text: string; mentions?: string[] }
-  | { type: 'image'; media: MediaSource; mimetype?: string; caption?: string }
-  | { type: 'video'; media: MediaSource; mimetype?: string; caption?: string }
-  | { type: 'audio'; media: MediaSource; mimetype?: string; voiceNote?: boolean }
-  | { type: 'document'; media: MediaSource; mimetype: string; fileName?: string; caption?: string }
+  | { type: 'image'; media: MediaSource; mimetype?: string; caption?: string; mentions?: string[] }
+  | { type: 'video'; media: MediaSource; mimetype?: string; caption?: string; mentions?: string[]; seconds?: number; gifPlayback?: boolean }
+  /** `waveform`: base64. */
+  | { type: 'audio'; media: MediaSource; mimetype?: string; voiceNote?: boolean; seconds?: number; waveform?: string }
+  | { type: 'document'; media: MediaSource; mimetype: string; fileName?: string; caption?: string; mentions?: string[] }
   | { type: 'sticker'; media: MediaSource }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }

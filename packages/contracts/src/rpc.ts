@@ -24,6 +24,7 @@ export const RPC = {
   gatewayEvents: 'gateway.events',
 } as const;
 
+import { RPC_MEDIA } from './media-rpc';
 import { RPC_MESSAGING } from './messaging-rpc';
 import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
@@ -36,7 +37,8 @@ export type RpcPattern =
   | (typeof RPC_PROFILE)[keyof typeof RPC_PROFILE]
   | (typeof RPC_CONTACTS)[keyof typeof RPC_CONTACTS]
   | (typeof RPC_PRESENCE)[keyof typeof RPC_PRESENCE]
-  | (typeof RPC_CALLS)[keyof typeof RPC_CALLS];
+  | (typeof RPC_CALLS)[keyof typeof RPC_CALLS]
+  | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -319,6 +319,12 @@ export class BaileysConnection implements WaConnection {
     return toWaGroup(metadata);
   }
 
+  async reuploadMedia(raw: Uint8Array): Promise<Uint8Array> {
+    const b = await loadBaileys();
+    const updated = await this.connected().sock.updateMediaMessage(decodeWebMessage(b, raw));
+    return b.proto.WebMessageInfo.encode(updated).finish();
+  }
+
   async listGroups(): Promise<WaGroupMetadata[]> {
     const groups = await this.connected().sock.groupFetchAllParticipating();
     for (const metadata of Object.values(groups)) await this.caches.groupMetadata.set(metadata.id, metadata);
@@ -892,26 +898,44 @@ export class BaileysConnection implements WaConnection {
   }
 }
 
-function media(m: { data: Uint8Array } | { url: string }): Buffer | { url: string } {
-  return 'data' in m ? Buffer.from(m.data) : { url: m.url };
+function media(m: { data: Uint8Array } | { url: string } | { file: string }): Buffer | { url: string } {
+  if ('data' in m) return Buffer.from(m.data);
+  // Baileys streams a non-http url from disk (createReadStream), encrypting and uploading as it reads.
+  return 'file' in m ? { url: m.file } : { url: m.url };
 }
+
+const mentionsOf = (content: { mentions?: string[] }) => (content.mentions?.length ? { mentions: content.mentions } : {});
 
 function toAnyContent(content: WaOutgoingContent): AnyMessageContent {
   switch (content.type) {
     case 'text':
       return { text: content.text, ...(content.mentions ? { mentions: content.mentions } : {}) };
     case 'image':
-      return { image: media(content.media), ...(content.caption ? { caption: content.caption } : {}), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+      return { image: media(content.media), ...(content.caption ? { caption: content.caption } : {}), ...(content.mimetype ? { mimetype: content.mimetype } : {}), ...mentionsOf(content) };
     case 'video':
-      return { video: media(content.media), ...(content.caption ? { caption: content.caption } : {}), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+      return {
+        video: media(content.media),
+        ...(content.caption ? { caption: content.caption } : {}),
+        ...(content.mimetype ? { mimetype: content.mimetype } : {}),
+        ...(content.seconds !== undefined ? { seconds: content.seconds } : {}),
+        ...(content.gifPlayback ? { gifPlayback: true } : {}),
+        ...mentionsOf(content),
+      };
     case 'audio':
-      return { audio: media(content.media), ptt: Boolean(content.voiceNote), ...(content.mimetype ? { mimetype: content.mimetype } : {}) };
+      return {
+        audio: media(content.media),
+        ptt: Boolean(content.voiceNote),
+        ...(content.mimetype ? { mimetype: content.mimetype } : {}),
+        ...(content.seconds !== undefined ? { seconds: content.seconds } : {}),
+        ...(content.waveform ? { waveform: content.waveform } : {}),
+      };
     case 'document':
       return {
         document: media(content.media),
         mimetype: content.mimetype,
         ...(content.fileName ? { fileName: content.fileName } : {}),
         ...(content.caption ? { caption: content.caption } : {}),
+        ...mentionsOf(content),
       };
     case 'sticker':
       return { sticker: media(content.media) };

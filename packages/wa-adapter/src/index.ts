@@ -65,3 +65,12 @@ export type { WaAbout, WaOwnProfile, WaPrivacyCategory, WaProfileOps } from './w
 export type { WaBlocklistUpdate, WaBusinessProfile, WaContactsOps, WaNumberCheck } from './wa-contacts.port';
 export type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 export type { WaCall, WaCallOps } from './wa-calls.port';
+export {
+  type WaMediaKind,
+  type WaMediaReference,
+  WaMediaError,
+  mediaReferenceOf,
+  mediaReferenceOfMessage,
+  mediaDownloadUrl,
+  downloadMediaToFile,
+} from './media-download';

@@ -185,14 +185,15 @@ export interface WaConnectionEvents {
   error: (error: Error) => void;
 }
 
-export type WaMedia = { data: Uint8Array } | { url: string };
+/** `file`: a local file Baileys reads as a stream (large media are never held in memory). */
+export type WaMedia = { data: Uint8Array } | { url: string } | { file: string };
 
 export type WaOutgoingContent =
   | { type: 'text'; text: string; mentions?: string[] }
-  | { type: 'image'; media: WaMedia; mimetype?: string; caption?: string }
-  | { type: 'video'; media: WaMedia; mimetype?: string; caption?: string }
-  | { type: 'audio'; media: WaMedia; mimetype?: string; voiceNote?: boolean }
-  | { type: 'document'; media: WaMedia; mimetype: string; fileName?: string; caption?: string }
+  | { type: 'image'; media: WaMedia; mimetype?: string; caption?: string; mentions?: string[] }
+  | { type: 'video'; media: WaMedia; mimetype?: string; caption?: string; mentions?: string[]; seconds?: number; gifPlayback?: boolean }
+  | { type: 'audio'; media: WaMedia; mimetype?: string; voiceNote?: boolean; seconds?: number; waveform?: Uint8Array }
+  | { type: 'document'; media: WaMedia; mimetype: string; fileName?: string; caption?: string; mentions?: string[] }
   | { type: 'sticker'; media: WaMedia }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contact'; displayName: string; vcard: string }
@@ -307,6 +308,12 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
   /** Joins the group by invite code; answers its JID. */
   acceptGroupInvite(code: string): Promise<string>;
   leaveGroup(groupJid: string): Promise<void>;
+  /**
+   * Asks our phone to upload a stored media message again (WhatsApp's copy expired): the
+   * `mediaretry` receipt/notification exchange. Answers the message's raw bytes with the new
+   * direct path; rejects when the phone could not (it no longer has the file, for one).
+   */
+  reuploadMedia(raw: Uint8Array): Promise<Uint8Array>;
 }
 
 /**

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`SANDBOX_PORT must be a TCP port, got ${process.env.SANDBOX_PORT}`);
   const sandbox = await (await WaSandbox.create()).start({ port });
   // One structured line, so scripts can read the URLs and the root key to trust.
-  process.stdout.write(`${JSON.stringify({ event: 'wa-sandbox.ready', wsUrl: sandbox.wsUrl, controlUrl: sandbox.controlUrl, rootPublicKey: sandbox.rootPublicKey })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'wa-sandbox.ready', wsUrl: sandbox.wsUrl, controlUrl: sandbox.controlUrl, rootPublicKey: sandbox.rootPublicKey, mediaBaseUrl: sandbox.mediaBaseUrl, mediaCaFile: sandbox.mediaCaFile })}\n`);
   const shutdown = () => {
     void sandbox.stop().then(() => process.exit(0));
   };

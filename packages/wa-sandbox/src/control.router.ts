@@ -12,7 +12,7 @@ const text = (body: Body, key: string): string => {
   return value;
 };
 
-const MESSAGE_TYPES = new Set(['text', 'location', 'contact', 'contacts', 'poll', 'vote', 'reaction', 'edit', 'revoke']);
+const MESSAGE_TYPES = new Set(['text', 'location', 'contact', 'contacts', 'poll', 'vote', 'reaction', 'edit', 'revoke', 'image', 'video', 'audio', 'document', 'sticker']);
 const PRESENCE_STATES = new Set(['composing', 'paused', 'recording', 'available', 'unavailable']);
 
 function outgoing(body: Body): OutgoingMessage {
@@ -24,7 +24,7 @@ function outgoing(body: Body): OutgoingMessage {
 }
 
 const routes: Route[] = [
-  { method: 'GET', pattern: /^\/health$/, handle: (sandbox) => ({ ok: true, wsUrl: sandbox.wsUrl, rootPublicKey: sandbox.rootPublicKey }) },
+  { method: 'GET', pattern: /^\/health$/, handle: (sandbox) => ({ ok: true, wsUrl: sandbox.wsUrl, rootPublicKey: sandbox.rootPublicKey, mediaBaseUrl: sandbox.mediaBaseUrl, mediaCaFile: sandbox.mediaCaFile }) },
   { method: 'GET', pattern: /^\/phones$/, handle: (sandbox) => sandbox.listPhones() },
   {
     method: 'POST',
@@ -101,6 +101,19 @@ const routes: Route[] = [
       return sandbox.createGroup(phone, text(body, 'subject'), participants);
     },
   },
+  {
+    method: 'GET',
+    pattern: /^\/phones\/(\d+)\/media\/([^/]+)$/,
+    handle: (sandbox, [phone = '', id = '']) => {
+      const bytes = sandbox.receivedMedia(phone, decodeURIComponent(id));
+      if (!bytes) throw new SandboxError(404, `phone ${phone} has no verified media for message ${id}`);
+      return bytes;
+    },
+  },
+  { method: 'POST', pattern: /^\/media\/expire$/, handle: (sandbox) => sandbox.expireMedia() },
+  /** An upload auth as media_conn hands out, for clients that upload without a socket (benches). */
+  { method: 'POST', pattern: /^\/media\/auth$/, handle: (sandbox) => sandbox.mediaUploadAuth() },
+  { method: 'GET', pattern: /^\/media$/, handle: (sandbox) => ({ baseUrl: sandbox.mediaBaseUrl, caFile: sandbox.mediaCaFile, refusals: sandbox.mediaRefusals() }) },
   { method: 'GET', pattern: /^\/server-identity$/, handle: (sandbox) => ({ identity: sandbox.serverIdentity }) },
   {
     method: 'POST',
@@ -143,6 +156,10 @@ async function readBody(request: IncomingMessage): Promise<Body> {
 }
 
 function respond(response: ServerResponse, status: number, payload: unknown): void {
+  if (Buffer.isBuffer(payload)) {
+    response.writeHead(status, { 'content-type': 'application/octet-stream', 'content-length': String(payload.length) });
+    return void response.end(payload);
+  }
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(payload));
 }

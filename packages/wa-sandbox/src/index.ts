@@ -14,6 +14,8 @@ export {
   type HandshakeRecord,
   type LoggedOutDevice,
   type OutgoingMessage,
+  type OutgoingMediaMessage,
+  type ReceivedMedia,
   type PhoneInfo,
   type PresenceState,
   type ProfileInfo,
@@ -26,3 +28,4 @@ export {
   type StartOptions,
 } from './sandbox.types';
 export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange, type BusinessProfile } from './profile.directory';
+export { encryptMedia, decryptMedia, MEDIA_KEY_INFO, MediaVerificationError, type EncryptedMedia, type MediaKind } from './media.crypto';

@@ -1,5 +1,6 @@
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Baileys, ProtoMessage } from './baileys.loader';
+import { mediaOf } from './media.message';
 import type { ReceivedKind, ReceivedMessage } from './sandbox.types';
 
 export interface PollRecord {
@@ -133,5 +134,6 @@ export function decryptVote(
 export function stanzaTypeOf(message: ProtoMessage): string {
   if (message.reactionMessage) return 'reaction';
   if (message.pollCreationMessageV3 || message.pollCreationMessage || message.pollUpdateMessage) return 'poll';
+  if (mediaOf(message)) return 'media';
   return 'text';
 }

@@ -11,6 +11,8 @@ export interface SandboxOptions {
   phonePreKeyCount?: number;
   /** How the server authenticates itself in the noise handshake at first ('genuine'). */
   serverIdentity?: ServerIdentity;
+  /** Largest file the media server accepts (its media_conn `maxContentLengthBytes`); 100 MiB by default. */
+  mediaMaxBytes?: number;
 }
 
 /**
@@ -72,7 +74,27 @@ export type OutgoingMessage =
   | { type: 'vote'; pollId: string; options: string[] }
   | { type: 'reaction'; targetId: string; emoji: string }
   | { type: 'edit'; targetId: string; text: string }
-  | { type: 'revoke'; targetId: string };
+  | { type: 'revoke'; targetId: string }
+  | OutgoingMediaMessage;
+
+/**
+ * A file a phone sends: encrypted and uploaded to the sandbox media server as WhatsApp does.
+ * `data` is base64 of the plaintext; `waveform` base64 of the voice-note waveform (64 bytes).
+ */
+export interface OutgoingMediaMessage {
+  type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+  data: string;
+  mimetype?: string;
+  caption?: string;
+  fileName?: string;
+  ptt?: boolean;
+  seconds?: number;
+  waveform?: string;
+  gifPlayback?: boolean;
+  isAnimated?: boolean;
+  quotedId?: string;
+  mentions?: string[];
+}
 
 export type ReceivedKind =
   | 'text'
@@ -84,6 +106,11 @@ export type ReceivedKind =
   | 'edit'
   | 'revoke'
   | 'protocol'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'document'
+  | 'sticker'
   | 'other';
 
 export interface ReceivedMessage {
@@ -107,6 +134,35 @@ export interface ReceivedMessage {
   reaction?: { targetId: string; emoji: string; removed: boolean };
   edit?: { targetId: string; text: string };
   revoke?: { targetId: string };
+  media?: ReceivedMedia;
+}
+
+/**
+ * A media message as the receiving phone saw it after downloading, checking and decrypting the
+ * file. `verified` is true only when the ciphertext hash, the MAC and the plaintext hash all
+ * matched; otherwise `problem` says which check failed (or `not_found`/`expired`/`missing_keys`).
+ */
+export interface ReceivedMedia {
+  type: 'image' | 'video' | 'audio' | 'document' | 'sticker';
+  mimetype: string;
+  /** As the message claims it. */
+  fileLength: number;
+  verified: boolean;
+  problem?: 'enc_sha256_mismatch' | 'mac_mismatch' | 'undecryptable' | 'sha256_mismatch' | 'not_found' | 'expired' | 'missing_keys';
+  /** Of the decrypted bytes (hex), when verified. */
+  sha256?: string;
+  size?: number;
+  caption?: string;
+  fileName?: string;
+  ptt?: boolean;
+  seconds?: number;
+  /** Base64. */
+  waveform?: string;
+  gifPlayback?: boolean;
+  isAnimated?: boolean;
+  quotedId?: string;
+  mentions?: string[];
+  directPath?: string;
 }
 
 export type ReceiptType = 'delivered' | 'read';

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthenticationCreds, Baileys, KeyPair, ProtoMessage, SignalKeyStore, SignalRepository } from './baileys.loader';
+import type { HeldMedia } from './media.retry';
 import { createTransactionalMemoryKeyStore } from './memory-key.store';
 import type { PollRecord } from './message.codec';
 import type { PhoneInfo, ReceivedMessage, ReceivedPresence } from './sandbox.types';
@@ -25,6 +26,10 @@ export interface SentRecord {
  */
 export class VirtualPhone {
   readonly received: ReceivedMessage[] = [];
+  /** Decrypted, verified files of received media messages, by message id. */
+  readonly receivedMedia = new Map<string, Buffer>();
+  /** Media this phone holds (received or sent), by message id, to upload again when a companion asks. */
+  readonly heldMedia = new Map<string, HeldMedia>();
   readonly presences: ReceivedPresence[] = [];
   readonly sent = new Map<string, SentRecord>();
   /** Retry receipts this phone sent, per message id; and retries it served, per message id and device. */

@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
+import { buildMediaMessage, receiveMedia } from './media.message';
+import { answerMediaRetry } from './media.retry';
+import { SandboxMediaServer } from './media.server';
 import { handleControlRequest } from './control.router';
 import { DeviceConnection, type ClientPayload } from './device.connection';
 import { decryptVote, describeMessage, encryptPollVote, stanzaTypeOf, type PollRecord } from './message.codec';
@@ -149,6 +152,8 @@ export class WaSandbox {
   private readonly options: Required<SandboxOptions>;
   private http?: Server;
   private wss?: WebSocketServer;
+  private readonly media: SandboxMediaServer;
+  private readonly mediaRetries: { id: string; device: string; at: number }[] = [];
   private messageCounter = 0;
   /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
@@ -166,7 +171,9 @@ export class WaSandbox {
       autoDeliveryReceipts: options.autoDeliveryReceipts ?? true,
       phonePreKeyCount: options.phonePreKeyCount ?? 50,
       serverIdentity: options.serverIdentity ?? 'genuine',
+      mediaMaxBytes: options.mediaMaxBytes ?? 100 * 1024 * 1024,
     };
+    this.media = new SandboxMediaServer({ maxUploadBytes: this.options.mediaMaxBytes });
     this.rootKeyPair = baileys.Curve.generateKeyPair();
     const noiseStatic = baileys.Curve.generateKeyPair();
     this.genuine = { noiseStatic, certificateChain: createCertificateChain(baileys, this.rootKeyPair, noiseStatic) };
@@ -235,6 +242,7 @@ export class WaSandbox {
     });
     this.http = http;
     this.wss = wss;
+    await this.media.start();
     return this;
   }
 
@@ -246,6 +254,47 @@ export class WaSandbox {
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     this.http = undefined;
     this.wss = undefined;
+    await this.media.stop();
+  }
+
+  // ---- media -------------------------------------------------------------------------------
+
+  /**
+   * PEM file of the CA that issued the media server's certificate: a client trusts the sandbox's
+   * media host by starting with `NODE_EXTRA_CA_CERTS=<this path>`.
+   */
+  get mediaCaFile(): string {
+    return this.media.caFile;
+  }
+
+  /** `https://127.0.0.1:<port>`: the media host (the runner's `WA_MEDIA_BASE_URL` in tests). */
+  get mediaBaseUrl(): string {
+    return this.media.baseUrl;
+  }
+
+  /** Every file uploaded so far expires: downloads answer 410 and clients must ask for a re-upload. */
+  expireMedia(): { expired: number } {
+    return { expired: this.media.expireAll() };
+  }
+
+  /** The decrypted bytes of a media message the phone received, once they verified. */
+  receivedMedia(phone: string, id: string): Buffer | undefined {
+    return this.account(phone).phone.receivedMedia.get(id);
+  }
+
+  /** What media_conn answers (auth, hosts), without a socket: lets a benchmark upload directly. */
+  mediaUploadAuth(): { auth: string; host: string } {
+    return { auth: this.media.mediaConnNode().attrs.auth ?? '', host: this.media.host };
+  }
+
+  /** Media retry requests (re-upload asks) companions sent, oldest first. */
+  listMediaRetries(): { id: string; device: string; at: number }[] {
+    return [...this.mediaRetries];
+  }
+
+  /** Upload requests the media server refused (reason: auth, token, hash mismatch, too large...). */
+  mediaRefusals(): { reason: string; at: number }[] {
+    return [...this.media.refusals];
   }
 
   // ---- virtual phones --------------------------------------------------------------------
@@ -643,6 +692,8 @@ export class WaSandbox {
         return this.answerIq(companion, node, reply, this.profiles.businessIq(node, (jid) => this.accountFor(jid)?.phone.info.phone));
       case 'w:g2':
         return this.onGroupIq(companion, node, first, reply);
+      case 'w:m':
+        return reply([this.media.mediaConnNode()]);
       default:
         return reply();
     }
@@ -1281,6 +1332,12 @@ export class WaSandbox {
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    if (node.attrs.type === 'server-error') {
+      // A media retry request goes to the account's own phone, which holds the file.
+      const held = companion.account.phone.heldMedia.get(node.attrs.id ?? '');
+      this.mediaRetries.push({ id: node.attrs.id ?? '', device: this.pn(companion.account, companion.deviceId), at: Date.now() });
+      return this.deliverNode(companion, answerMediaRetry(this.baileys, node, held, this.media, companion.account.phone.info.jid));
+    }
     // A device acknowledges a message it decrypted with a receipt rather than an ack (any type
     // but `retry`, which asks for it again).
     if (node.attrs.type !== 'retry') {
@@ -1523,6 +1580,13 @@ export class WaSandbox {
       timestamp: Number(stanza.attrs.t ?? unixNow()),
     };
     if (visible.kind === 'protocol') return;
+    const media = receiveMedia(content, this.media);
+    if (media) {
+      record.kind = media.media.type;
+      record.media = media.media;
+      if (media.plaintext) phone.receivedMedia.set(id, media.plaintext);
+      if (media.plaintext && media.mediaKey) phone.heldMedia.set(id, { kind: media.media.type, mediaKey: media.mediaKey, plaintext: media.plaintext });
+    }
     phone.received.push(record);
     for (const waiter of this.waiters) {
       if (waiter.phone === phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
@@ -1717,6 +1781,21 @@ export class WaSandbox {
         };
       case 'revoke':
         return { protocolMessage: { key: keyFor(message.targetId), type: this.baileys.proto.Message.ProtocolMessage.Type.REVOKE } };
+      case 'image':
+      case 'video':
+      case 'audio':
+      case 'document':
+      case 'sticker': {
+        const quoted = message.quotedId ? keyFor(message.quotedId) : undefined;
+        const contextInfo =
+          quoted || message.mentions?.length
+            ? {
+                ...(quoted ? { stanzaId: quoted.id, participant: quoted.fromMe ? phone.info.lid : (quoted.participant ?? quoted.remoteJid), quotedMessage: { conversation: '' } } : {}),
+                ...(message.mentions?.length ? { mentionedJid: message.mentions } : {}),
+              }
+            : undefined;
+        return buildMediaMessage(message, this.media, contextInfo);
+      }
       default:
         throw new SandboxError(400, `unsupported message type for ${to}`);
     }

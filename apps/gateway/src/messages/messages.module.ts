@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MediaPolicy } from './media.policy';
+import { MessageMediaController } from './message-media.controller';
 import { MessageReadsController } from './message-reads.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
@@ -9,7 +10,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
-  controllers: [MessagesController, MessageReadsController],
+  controllers: [MessagesController, MessageReadsController, MessageMediaController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents, MessagesService, MediaPolicy],
 })

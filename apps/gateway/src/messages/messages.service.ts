@@ -203,9 +203,15 @@ export class MessagesService {
       case 'document':
       case 'sticker': {
         const media = await this.media.source(dto);
-        if (dto.type === 'image' || dto.type === 'video') return { type: dto.type, media, mimetype: dto.mimetype, caption: dto.caption };
-        if (dto.type === 'audio') return { type: 'audio', media, mimetype: dto.mimetype, voiceNote: dto.voiceNote ?? false };
-        if (dto.type === 'document') return { type: 'document', media, mimetype: dto.mimetype ?? 'application/octet-stream', fileName: dto.fileName, caption: dto.caption };
+        const mentions = 'mentions' in dto && dto.mentions?.length ? { mentions: dto.mentions } : {};
+        if (dto.type === 'image') return { type: 'image', media, mimetype: dto.mimetype, caption: dto.caption, ...mentions };
+        if (dto.type === 'video') {
+          return { type: 'video', media, mimetype: dto.mimetype, caption: dto.caption, ...mentions, ...(dto.seconds !== undefined ? { seconds: dto.seconds } : {}), ...(dto.gifPlayback ? { gifPlayback: true } : {}) };
+        }
+        if (dto.type === 'audio') {
+          return { type: 'audio', media, mimetype: dto.mimetype, voiceNote: dto.voiceNote ?? false, ...(dto.seconds !== undefined ? { seconds: dto.seconds } : {}), ...(dto.waveform ? { waveform: dto.waveform } : {}) };
+        }
+        if (dto.type === 'document') return { type: 'document', media, mimetype: dto.mimetype ?? 'application/octet-stream', fileName: dto.fileName, caption: dto.caption, ...mentions };
         return { type: 'sticker', media };
       }
     }

@@ -50,6 +50,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'MessageReadsController.listChats': 'chats_list',
   'MessageReadsController.listChatMessages': 'chats_list_messages',
   'MessageReadsController.getMessage': 'chats_get_message',
+  'MessageMediaController.download': 'chats_get_message_media',
   'MessageReadsController.listContacts': 'chats_list_contacts',
   'MessageReadsController.contactExists': 'chats_check_number',
   'MessageReadsController.listGroups': 'chats_list_groups',

@@ -15,6 +15,7 @@ import {
   type Env,
 } from '@wa/domain';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -54,6 +55,19 @@ export interface MessagingConfig {
     allowPrivateNetworks: boolean;
     allowedCidrs: string[];
   };
+  /** Received media: where they are fetched from, when, where kept and for how long. */
+  inbound: InboundMediaConfig;
+}
+
+export interface InboundMediaConfig {
+  /** `WA_MEDIA_BASE_URL`: joined with a message's direct path (WhatsApp's media CDN by default). */
+  baseUrl: string;
+  /** `MEDIA_DOWNLOAD`: `arrival` fetches each file when its message arrives; `request` on the first read. */
+  download: 'arrival' | 'request';
+  /** `MEDIA_RETENTION_DAYS`: stored files older than this are deleted; 0 keeps them forever. */
+  retentionDays: number;
+  /** `MEDIA_DIR`: the filesystem blob store (default `media/` beside the SQLite file, else `./data/media`). */
+  dir: string;
 }
 
 /** The runner's environment, validated once at start. */
@@ -111,14 +125,25 @@ function readBackoff(env: Env): { backoffBaseMs: number; backoffMaxMs: number } 
   return { backoffBaseMs, backoffMaxMs };
 }
 
+function readInboundMedia(env: Env, database: DatabaseTarget): InboundMediaConfig {
+  const besideDatabase = database.kind === 'sqlite' && database.path !== ':memory:' ? join(dirname(database.path), 'media') : join('data', 'media');
+  return {
+    baseUrl: envUrl(env, 'WA_MEDIA_BASE_URL', ['https:'], 'https://mmg.whatsapp.net'),
+    download: envEnum(env, 'MEDIA_DOWNLOAD', ['arrival', 'request'] as const, 'arrival'),
+    retentionDays: envInt(env, 'MEDIA_RETENTION_DAYS', 0, 0, 36_500),
+    dir: envString(env, 'MEDIA_DIR', besideDatabase),
+  };
+}
+
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   const transport = runnerTransportFromEnv(env);
+  const database = parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', 'sqlite:./data/session-runner.db'));
   const wsUrl = envOptional(env, 'WA_WS_URL');
   return new RunnerConfig({
     // A fresh id per process: a restarted runner must never be mistaken for its previous life
     // when leases are compared.
     runnerId: readRunnerId(env),
-    database: parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', 'sqlite:./data/session-runner.db')),
+    database,
     transport,
     gatewayEvents: gatewayEventsTransportFromEnv(env, transport),
     logLevel: envEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -148,6 +173,7 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
         allowPrivateNetworks: envBool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false),
         allowedCidrs: envCidrList(env, 'MEDIA_ALLOWED_CIDRS'),
       },
+      inbound: readInboundMedia(env, database),
     },
     metrics: {
       port: envOptional(env, 'METRICS_PORT') === undefined ? undefined : envInt(env, 'METRICS_PORT', 9464, 1, 65535),

@@ -133,6 +133,11 @@ export class MessageStore implements WaMessageLookup {
     await this.messages.update(this.primaryKey(row), { deletedAt: at });
   }
 
+  /** A media message's new raw bytes after our phone uploaded the file again (a new direct path). */
+  async replaceRaw(row: WaMessageEntity, raw: Uint8Array): Promise<void> {
+    await this.messages.update(this.primaryKey(row), { raw: Buffer.from(raw).toString('base64') });
+  }
+
   private primaryKey(row: WaMessageEntity): Pick<WaMessageEntity, 'sessionId' | 'chatJid' | 'messageId' | 'fromMe'> {
     return { sessionId: row.sessionId, chatJid: row.chatJid, messageId: row.messageId, fromMe: row.fromMe };
   }

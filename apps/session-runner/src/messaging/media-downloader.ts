@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { OutgoingContent } from '@wa/contracts';
 import { AddressPolicy, AppError, checkedLookup, RefusedAddressError } from '@wa/domain';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RunnerConfig } from '../config/runner.config';
 
 type MediaContent = Extract<OutgoingContent, { media: unknown }>;
@@ -26,14 +32,27 @@ export class MediaDownloader {
     this.lookup = checkedLookup(this.policy);
   }
 
-  /** The content with any `media.url` replaced by the downloaded bytes. */
-  async resolve(content: OutgoingContent): Promise<OutgoingContent> {
-    if (!('media' in content) || !content.media || !('url' in content.media)) return content;
-    const data = await this.download(content.media.url);
-    return { ...(content as MediaContent), media: { base64: data.toString('base64') } } as OutgoingContent;
+  /**
+   * The content with any `media.url` replaced by a local file holding what it served, streamed to
+   * disk under the size cap (never a whole copy in memory), and a release that removes the file
+   * once the send is over.
+   */
+  async resolve(content: OutgoingContent): Promise<{ content: OutgoingContent; release: () => Promise<void> }> {
+    if (!('media' in content) || !content.media || !('url' in content.media)) return { content, release: async () => undefined };
+    const dir = await mkdtemp(join(tmpdir(), 'wa-media-'));
+    const release = () => rm(dir, { recursive: true, force: true });
+    try {
+      const file = join(dir, 'media');
+      await this.download(content.media.url, file);
+      return { content: { ...(content as MediaContent), media: { file } } as unknown as OutgoingContent, release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
   }
 
-  download(raw: string): Promise<Buffer> {
+  /** Streams what `raw` serves into `file`, under the media address rules and MEDIA_MAX_BYTES. */
+  download(raw: string, file: string): Promise<void> {
     const { maxBytes, timeoutMs } = this.config.messaging.media;
     const problem = this.policy.urlProblem(raw);
     if (problem) return Promise.reject(refused(problem));
@@ -42,7 +61,7 @@ export class MediaDownloader {
     if (isIP(host) && !this.policy.isAllowed(host)) return Promise.reject(refused(`${host} is not an allowed address`));
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const req = request(url, { method: 'GET', lookup: this.lookup, timeout: timeoutMs }, (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400) {
@@ -58,19 +77,17 @@ export class MediaDownloader {
           res.destroy();
           return reject(new AppError('payload_too_large', `media is larger than ${maxBytes} bytes`, { maxBytes }));
         }
-        const chunks: Buffer[] = [];
         let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) {
-            res.destroy();
-            reject(new AppError('payload_too_large', `media is larger than ${maxBytes} bytes`, { maxBytes }));
-            return;
-          }
-          chunks.push(chunk);
+        const cap = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            size += chunk.length;
+            if (size > maxBytes) return done(new AppError('payload_too_large', `media is larger than ${maxBytes} bytes`, { maxBytes }));
+            done(null, chunk);
+          },
         });
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-        res.on('error', (err) => reject(new AppError('validation_error', `media download failed: ${err.message}`)));
+        pipeline(res, cap, createWriteStream(file)).then(resolve, (err: Error) =>
+          reject(err instanceof AppError ? err : new AppError('validation_error', `media download failed: ${err.message}`)),
+        );
       });
       req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
       req.on('error', (err: Error) => {

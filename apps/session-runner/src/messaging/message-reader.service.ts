@@ -8,6 +8,7 @@ import type {
   PagePayload,
   StoredMessage,
 } from '@wa/contracts';
+import { mediaUrlFields } from '@wa/contracts';
 import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaMe } from '@wa/wa-adapter';
 import { MessageStore, type ChatHead, type ChatScanPosition } from '../messages/message-store';
@@ -177,7 +178,7 @@ export class MessageReader {
       fromMe: row.fromMe,
       timestamp: row.timestampMs,
       type: publicMessageType(decoded.type === 'unknown' ? row.type : decoded.type),
-      content: row.deletedAt !== null ? {} : withEdit(decoded.type, decoded.content, row.editedText),
+      content: row.deletedAt !== null ? {} : { ...withEdit(decoded.type, decoded.content, row.editedText), ...mediaUrlFields(sessionId, row.messageId, decoded.type) },
       ...(row.fromMe && row.status ? { status: row.status as StoredMessage['status'] } : {}),
       ...(row.editedAt !== null ? { editedAt: row.editedAt } : {}),
       ...(row.deletedAt !== null ? { deletedAt: row.deletedAt } : {}),

@@ -151,9 +151,14 @@ export class MessageSender {
       case 'send': {
         const chat = toJid(action.chat, 'chat');
         const quoted = action.replyTo ? await this.keyOf(p.sessionId, action.replyTo, me, true) : undefined;
-        const content = toWaContent(await this.media.resolve(action.content));
-        const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
-        return { result, type: content.type === 'contact' ? 'contacts' : content.type };
+        const resolved = await this.media.resolve(action.content);
+        try {
+          const content = toWaContent(resolved.content);
+          const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
+          return { result, type: content.type === 'contact' ? 'contacts' : content.type };
+        } finally {
+          await resolved.release();
+        }
       }
       case 'react': {
         if (typeof action.emoji !== 'string') throw new AppError('validation_error', 'emoji must be a string ("" removes the reaction)');
@@ -214,12 +219,15 @@ export function isOwn(jid: string, me: WaMe | undefined): boolean {
   return j === normalizeJid(me.jid) || (me.lid !== undefined && j === normalizeJid(me.lid));
 }
 
-/** URLs were downloaded by MediaDownloader before this point: Baileys only ever gets bytes. */
-function media(source: unknown): { data: Uint8Array } {
-  const s = source as { base64?: unknown } | undefined;
+/** URLs were downloaded to a file by MediaDownloader before this point: Baileys never fetches a caller's URL. */
+function media(source: unknown): { data: Uint8Array } | { file: string } {
+  const s = source as { base64?: unknown; file?: unknown } | undefined;
+  if (s && typeof s.file === 'string' && s.file) return { file: s.file };
   if (s && typeof s.base64 === 'string' && s.base64) return { data: Buffer.from(s.base64, 'base64') };
   throw new AppError('validation_error', 'media needs base64 data or an http(s) url');
 }
+
+const mentionsOf = (c: { mentions?: string[] }) => (c.mentions?.length ? { mentions: c.mentions.map((m) => toJid(m, 'mentions')) } : {});
 
 function toWaContent(c: OutgoingContent): WaOutgoingContent {
   if (!c || !CONTENT_TYPES.has(c.type)) throw new AppError('validation_error', 'unknown content type', { type: (c as { type?: unknown } | undefined)?.type });
@@ -228,13 +236,36 @@ function toWaContent(c: OutgoingContent): WaOutgoingContent {
       if (typeof c.text !== 'string' || !c.text) throw new AppError('validation_error', 'text is required');
       return { type: 'text', text: c.text, ...(c.mentions?.length ? { mentions: c.mentions.map((m) => toJid(m, 'mentions')) } : {}) };
     case 'image':
+      return { type: 'image', media: media(c.media), ...(c.mimetype ? { mimetype: c.mimetype } : {}), ...(c.caption ? { caption: c.caption } : {}), ...mentionsOf(c) };
     case 'video':
-      return { type: c.type, media: media(c.media), ...(c.mimetype ? { mimetype: c.mimetype } : {}), ...(c.caption ? { caption: c.caption } : {}) };
+      return {
+        type: 'video',
+        media: media(c.media),
+        ...(c.mimetype ? { mimetype: c.mimetype } : {}),
+        ...(c.caption ? { caption: c.caption } : {}),
+        ...mentionsOf(c),
+        ...(typeof c.seconds === 'number' ? { seconds: c.seconds } : {}),
+        ...(c.gifPlayback ? { gifPlayback: true } : {}),
+      };
     case 'audio':
-      return { type: 'audio', media: media(c.media), ...(c.mimetype ? { mimetype: c.mimetype } : {}), ...(c.voiceNote ? { voiceNote: true } : {}) };
+      return {
+        type: 'audio',
+        media: media(c.media),
+        ...(c.mimetype ? { mimetype: c.mimetype } : {}),
+        ...(c.voiceNote ? { voiceNote: true } : {}),
+        ...(typeof c.seconds === 'number' ? { seconds: c.seconds } : {}),
+        ...(typeof c.waveform === 'string' && c.waveform ? { waveform: Buffer.from(c.waveform, 'base64') } : {}),
+      };
     case 'document':
       if (!c.mimetype) throw new AppError('validation_error', 'a document needs a mimetype');
-      return { type: 'document', media: media(c.media), mimetype: c.mimetype, ...(c.fileName ? { fileName: c.fileName } : {}), ...(c.caption ? { caption: c.caption } : {}) };
+      return {
+        type: 'document',
+        media: media(c.media),
+        mimetype: c.mimetype,
+        ...(c.fileName ? { fileName: c.fileName } : {}),
+        ...(c.caption ? { caption: c.caption } : {}),
+        ...mentionsOf(c),
+      };
     case 'sticker':
       return { type: 'sticker', media: media(c.media) };
     case 'location':

@@ -1,4 +1,4 @@
-import type { JidPair, MessageReceivedEventData, SessionStatusEventData } from '@wa/contracts';
+import { mediaUrlFields, type JidPair, type MessageReceivedEventData, type SessionStatusEventData } from '@wa/contracts';
 import { decodeStoredMessage, type WaDeliveryStatus, type WaIncomingMessage, type WaStatus } from '@wa/wa-adapter';
 
 /** The public status of a connection state. */
@@ -54,16 +54,18 @@ export function publicMessageType(type: string): string {
  * before it had the full content (`text`: the text, caption, poll question, location or card
  * name; `pollOptions`), so a consumer of either sees one shape per type.
  */
-export async function receivedContent(m: WaIncomingMessage): Promise<Pick<MessageReceivedEventData, 'type' | 'content'>> {
+export async function receivedContent(m: WaIncomingMessage, sessionId: string): Promise<Pick<MessageReceivedEventData, 'type' | 'content'>> {
   const decoded = await decodeStoredMessage(m.raw);
+  const type = publicMessageType(decoded.type === 'unknown' ? m.type : decoded.type);
   return {
-    type: publicMessageType(decoded.type === 'unknown' ? m.type : decoded.type),
+    type,
     content: {
       ...(m.text !== undefined ? { text: m.text } : {}),
       ...(m.pollOptions ? { pollOptions: m.pollOptions } : {}),
       ...(m.quotedId ? { quotedMessageId: m.quotedId } : {}),
       ...decoded.content,
       ...(m.pushName ? { pushName: m.pushName } : {}),
+      ...mediaUrlFields(sessionId, m.key.id, type),
     },
   };
 }

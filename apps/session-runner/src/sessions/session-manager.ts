@@ -433,7 +433,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
         fromMe: m.key.fromMe,
         timestamp: m.timestampMs,
-        ...(await receivedContent(m)),
+        ...(await receivedContent(m, sessionId)),
       };
       const recorded = await transactionInTurn(this.sessions.manager.connection, async (manager) => {
         if (!(await this.messages.saveIfNew({ sessionId, key: m.key, type: m.type, timestampMs: m.timestampMs, raw: m.raw }, manager))) return false;

@@ -1,0 +1,145 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { ApiClient } from './session-fixture';
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Incoming media end to end: a virtual phone encrypts and uploads each media type to the
+ * sandbox's media server and sends the message; the runner (real Baileys) downloads it on
+ * arrival from WA_MEDIA_BASE_URL, verifies and decrypts it into its blob store, and the gateway
+ * streams it from the runner in chunks over the transport, with Range support.
+ */
+describe('incoming media (sandbox phone -> runner blob store -> gateway media route)', () => {
+  const ORG = 'org-media-receive';
+  const OTHER_ORG = 'org-media-receive-other';
+  const OWNER = '4917400000001';
+  const CONTACT = '4917400000002';
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let owner: PhoneInfo;
+  let sessionId: string;
+  let mediaDir: string;
+
+  const mediaPath = (mid: string) => `/sessions/${sessionId}/messages/${mid}/media`;
+
+  /** The route once the message is in the runner's store (404 until then). */
+  async function fetchMedia(mid: string, headers: Record<string, string> = {}): Promise<Response> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await client.call(mediaPath(mid), { headers });
+      if (res.status !== 404 || Date.now() > deadline) return res;
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function sendFromContact(message: Omit<OutgoingMediaMessage, 'data'>, data: Buffer): Promise<string> {
+    return (await sandbox.sendMessage(CONTACT, owner.jid, { ...message, data: data.toString('base64') } as OutgoingMediaMessage)).id;
+  }
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    owner = await sandbox.createPhone(OWNER, 'Owner');
+    await sandbox.createPhone(CONTACT, 'Contact');
+    mediaDir = mkdtempSync(join(tmpdir(), 'media-receive-'));
+    const transport = await transportEnv();
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir }));
+    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    sessionId = (await client.linkSession(sandbox, OWNER, 'media receiver')).id;
+  }, 120_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    await runner?.stop();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+    if (mediaDir) rmSync(mediaDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['image', { type: 'image', mimetype: 'image/jpeg', caption: 'a photo' }, 'inline; filename="MID.jpg"'],
+    ['video', { type: 'video', mimetype: 'video/mp4', seconds: 4 }, 'inline; filename="MID.mp4"'],
+    ['audio', { type: 'audio', mimetype: 'audio/mpeg', seconds: 30 }, 'inline; filename="MID.mp3"'],
+    ['voice note', { type: 'audio', mimetype: 'audio/ogg; codecs=opus', ptt: true, seconds: 3, waveform: Buffer.alloc(64, 5).toString('base64') }, 'inline; filename="MID.ogg"'],
+    ['document', { type: 'document', mimetype: 'application/pdf', fileName: 'Rechnung März.pdf', caption: 'invoice' }, `attachment; filename="Rechnung M_rz.pdf"; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf`],
+    ['sticker', { type: 'sticker', mimetype: 'image/webp' }, 'inline; filename="MID.webp"'],
+  ] as const)('a %s sent by a contact downloads through the route, byte for byte', async (_name, message, disposition) => {
+    const data = randomBytes(50_000 + Math.floor(Math.random() * 1000));
+    const mid = await sendFromContact(message as Omit<OutgoingMediaMessage, 'data'>, data);
+    const res = await fetchMedia(mid);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(message.mimetype);
+    expect(res.headers.get('content-length')).toBe(String(data.length));
+    expect(res.headers.get('content-disposition')).toContain(disposition.replace('MID', mid));
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
+    const stored = await client.json<{ type: string; content: Record<string, unknown> }>(`/sessions/${sessionId}/messages/${mid}`);
+    expect(stored).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}`, mimetype: message.mimetype } });
+  });
+
+  it('serves byte ranges (206) and refuses one past the end (416 in the envelope); a file larger than one transport chunk arrives whole', async () => {
+    const data = randomBytes(1_300_000);
+    const mid = await sendFromContact({ type: 'document', mimetype: 'application/zip', fileName: 'big.zip' }, data);
+    const whole = await fetchMedia(mid);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(data)).toBe(true);
+
+    const middle = await client.call(mediaPath(mid), { headers: { range: 'bytes=524000-600000' } });
+    expect(middle.status).toBe(206);
+    expect(middle.headers.get('content-range')).toBe(`bytes 524000-600000/${data.length}`);
+    expect(Buffer.from(await middle.arrayBuffer()).equals(data.subarray(524_000, 600_001))).toBe(true);
+
+    const suffix = await client.call(mediaPath(mid), { headers: { range: 'bytes=-100' } });
+    expect(suffix.status).toBe(206);
+    expect(Buffer.from(await suffix.arrayBuffer()).equals(data.subarray(data.length - 100))).toBe(true);
+
+    const beyond = await client.call(mediaPath(mid), { headers: { range: `bytes=${data.length}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${data.length}`);
+    await expect(beyond.json()).resolves.toMatchObject({ error: { code: 'range_not_satisfiable', details: { size: data.length } } });
+  });
+
+  it('stores each file on arrival: it is still served after WhatsApp has expired its copy', async () => {
+    const data = randomBytes(20_000);
+    const before = readdirSync(join(mediaDir, 'blobs')).length;
+    const mid = await sendFromContact({ type: 'image', mimetype: 'image/png' }, data);
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(join(mediaDir, 'blobs')).length === before) {
+      if (Date.now() > deadline) throw new Error('the runner stored no file on arrival');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sandbox.expireMedia();
+    const res = await fetchMedia(mid);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
+  });
+
+  it('answers 404 in the envelope for an unknown message, a message without media and another organization', async () => {
+    const unknown = await client.call(mediaPath('3EB0000000000000DEAD'));
+    expect(unknown.status).toBe(404);
+    await expect(unknown.json()).resolves.toMatchObject({ error: { code: 'not_found' } });
+
+    const { id: textId } = await sandbox.sendMessage(CONTACT, owner.jid, { type: 'text', text: 'no file here' });
+    const text = await fetchMedia(textId);
+    expect(text.status).toBe(404);
+    await expect(text.json()).resolves.toMatchObject({ error: { code: 'not_found', message: 'the message has no media' } });
+
+    const mid = await sendFromContact({ type: 'image', mimetype: 'image/jpeg' }, randomBytes(1000));
+    expect((await fetchMedia(mid)).status).toBe(200);
+    const foreign = await client.call(mediaPath(mid), { org: OTHER_ORG });
+    const missing = await client.call(`/sessions/01HZX3K9Q2T4W6Y8A0C2E4G6J8/messages/${mid}/media`, { org: OTHER_ORG });
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toEqual(await missing.json());
+  });
+});
