@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FAULT_KINDS, SERVER_IDENTITIES, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
+import { FAULT_KINDS, PHONE_CHAT_ACTIONS, SERVER_IDENTITIES, SandboxError, type FaultKind, type PhoneChatAction, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
 import type { WaSandbox } from './wa-sandbox.server';
 
 type Body = Record<string, unknown>;
@@ -71,6 +71,27 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => {
       const participants = Array.isArray(body.participants) ? body.participants.map(String) : [];
       return sandbox.createGroup(phone, text(body, 'subject'), participants);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/app-state\/actions$/,
+    handle: (sandbox, [phone = ''], body) => {
+      const action = body.action as Body | undefined;
+      if (!action || typeof action !== 'object' || !PHONE_CHAT_ACTIONS.includes(action.type as PhoneChatAction['type'])) {
+        throw new SandboxError(400, `"action.type" must be one of ${PHONE_CHAT_ACTIONS.join(', ')}`);
+      }
+      return sandbox.phoneChatAction(phone, action as unknown as PhoneChatAction);
+    },
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/app-state$/, handle: (sandbox, [phone = '']) => sandbox.appState(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/business$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.business !== 'boolean') throw new SandboxError(400, '"business" must be a boolean');
+      sandbox.setBusiness(phone, body.business);
+      return { business: body.business };
     },
   },
   { method: 'GET', pattern: /^\/server-identity$/, handle: (sandbox) => ({ identity: sandbox.serverIdentity }) },

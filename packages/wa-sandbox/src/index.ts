@@ -5,6 +5,10 @@ export { encryptPollVote, hashPollOption } from './message.codec';
 export { silentLogger } from './silent.logger';
 export {
   FAULT_KINDS,
+  PHONE_CHAT_ACTIONS,
+  type AppStateEntry,
+  type AppStateView,
+  type PhoneChatAction,
   SERVER_IDENTITIES,
   SandboxError,
   type DeviceInfo,
@@ -23,3 +27,4 @@ export {
   type ServerIdentity,
   type StartOptions,
 } from './sandbox.types';
+export { APP_STATE_COLLECTIONS, type AppStateCollection } from './app-state.store';

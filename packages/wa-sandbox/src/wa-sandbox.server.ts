@@ -2,6 +2,8 @@ import { createDecipheriv, createCipheriv, pbkdf2Sync, randomBytes, randomInt } 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { AppStateStore } from './app-state.store';
+import { answerAppStateSync } from './app-state.sync';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
 import { handleControlRequest } from './control.router';
@@ -17,6 +19,8 @@ import {
   type OutgoingMessage,
   type PhoneInfo,
   type PresenceState,
+  type AppStateView,
+  type PhoneChatAction,
   type ReceiptType,
   type ReceivedMessage,
   type SandboxOptions,
@@ -25,6 +29,7 @@ import {
 } from './sandbox.types';
 import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
+import { PhoneAppState } from './phone-app-state';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 
 const SERVER_JID = 's.whatsapp.net';
@@ -58,6 +63,12 @@ interface Account {
   phone: VirtualPhone;
   companions: Map<number, Companion>;
   nextDeviceId: number;
+  /** What WhatsApp's server keeps: encrypted patches per collection. */
+  appState: AppStateStore;
+  /** What the phone keeps: the sync key and the decoded collections. */
+  phoneAppState: PhoneAppState;
+  /** A WhatsApp Business account (labels). */
+  business: boolean;
 }
 
 interface Registration {
@@ -248,10 +259,14 @@ export class WaSandbox {
     do lidUser = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
     while (this.accountsByLid.has(lidUser));
     const info: PhoneInfo = { phone, jid: `${phone}@${SERVER_JID}`, lid: `${lidUser}@lid`, name: name ?? `Phone ${phone}` };
+    const appState = new AppStateStore();
     const account: Account = {
       phone: await VirtualPhone.create(this.baileys, info, lidUser, this.options.phonePreKeyCount),
       companions: new Map(),
       nextDeviceId: 1,
+      appState,
+      phoneAppState: new PhoneAppState(this.baileys, appState),
+      business: false,
     };
     this.accounts.set(phone, account);
     this.accountsByLid.set(lidUser, account);
@@ -392,6 +407,25 @@ export class WaSandbox {
     const group = this.groups.get(jid);
     if (!group) throw new SandboxError(404, 'unknown group');
     return this.describeGroup(group);
+  }
+
+  /** The phone changes its chat organisation; the account's companions are told to fetch it. */
+  async phoneChatAction(phone: string, action: PhoneChatAction): Promise<{ collection: string; version: number }> {
+    const account = this.account(phone);
+    if (action.type.startsWith('label') && !account.business) throw new SandboxError(403, 'labels exist on WhatsApp Business accounts only');
+    const written = await account.phoneAppState.apply(action);
+    this.announceAppState(account, [{ name: written.collection, version: written.version }]);
+    return written;
+  }
+
+  /** The account's app state as its phone decoded it (with any patch that failed its checks). */
+  appState(phone: string): Promise<AppStateView> {
+    return this.account(phone).phoneAppState.view();
+  }
+
+  /** Turns a virtual phone's account into a WhatsApp Business one (or back). */
+  setBusiness(phone: string, business: boolean): void {
+    this.account(phone).business = business;
   }
 
   listDevices(): DeviceInfo[] {
@@ -561,17 +595,12 @@ export class WaSandbox {
         return this.afterPassive(companion);
       case 'usync':
         return reply([this.usyncResult(child(node, 'usync'))]);
-      case 'w:sync:app:state':
-        return reply([
-          {
-            tag: 'sync',
-            attrs: {},
-            content: children(child(node, 'sync'), 'collection').map((collection) => ({
-              tag: 'collection',
-              attrs: { name: collection.attrs.name ?? '', version: collection.attrs.version ?? '0' },
-            })),
-          },
-        ]);
+      case 'w:sync:app:state': {
+        const { collections, written } = answerAppStateSync(this.baileys, companion.account.appState, child(node, 'sync'));
+        await reply([{ tag: 'sync', attrs: {}, content: collections }]);
+        this.announceAppState(companion.account, written, companion);
+        return;
+      }
       case 'privacy':
         return reply([
           {
@@ -816,23 +845,7 @@ export class WaSandbox {
     const account = companion.account;
     const { deflateSync } = await import('node:zlib');
     const history = proto.HistorySync.encode({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations: [] }).finish();
-    const keyShare: ProtoMessage = {
-      protocolMessage: {
-        type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
-        appStateSyncKeyShare: {
-          keys: [
-            {
-              keyId: { keyId: randomBytes(6) },
-              keyData: {
-                keyData: randomBytes(32),
-                fingerprint: { rawId: randomInt(1, 2 ** 31), currentIndex: 0, deviceIndexes: [0, companion.deviceId] },
-                timestamp: Date.now(),
-              },
-            },
-          ],
-        },
-      },
-    };
+    const keyShare = account.phoneAppState.keyShare(companion.deviceId);
     const historyNotification: ProtoMessage = {
       protocolMessage: {
         type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
@@ -867,6 +880,27 @@ export class WaSandbox {
       return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
     });
     return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
+  }
+
+  /**
+   * After a write, WhatsApp tells every other device of the account to fetch: a `server_sync`
+   * notification naming the collection to each companion, and the phone reads it too.
+   */
+  private announceAppState(account: Account, written: Array<{ name: string; version: number }>, writer?: Companion): void {
+    if (!written.length) return;
+    void account.phoneAppState.sync().catch(() => undefined);
+    const latest = new Map(written.map((item) => [item.name, item.version]));
+    for (const companion of this.activeCompanions(account)) {
+      if (companion === writer) continue;
+      // Baileys reads one collection per notification, as WhatsApp sends them.
+      for (const [name, version] of latest) {
+        this.deliverNode(companion, {
+          tag: 'notification',
+          attrs: { from: SERVER_JID, type: 'server_sync', id: this.nextId(), t: unixNow() },
+          content: [{ tag: 'collection', attrs: { name, version: String(version) } }],
+        });
+      }
+    }
   }
 
   // ---- groups ------------------------------------------------------------------------------
