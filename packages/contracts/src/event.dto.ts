@@ -166,6 +166,49 @@ export class GroupParticipantsEventDataDto {
   timestamp!: number;
 }
 
+export class ChatUpdatedEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The chat.' })
+  chat!: JidPairDto;
+
+  @ApiPropertyOptional({ example: true })
+  archived?: boolean;
+
+  @ApiPropertyOptional({ example: true })
+  pinned?: boolean;
+
+  @ApiPropertyOptional({ type: Number, example: 1767254400000, nullable: true, description: 'Unix ms the mute ends (`-1`: always); `null`: unmuted.' })
+  mutedUntil?: number | null;
+
+  @ApiPropertyOptional({ example: false, description: 'Marked unread (`true`) or read (`false`).' })
+  unread?: boolean;
+
+  @ApiPropertyOptional({ example: true, description: 'The chat was deleted.' })
+  deleted?: boolean;
+
+  @ApiPropertyOptional({ example: true, description: 'The chat was emptied of its messages.' })
+  cleared?: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class MessageStarredEventDataDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiProperty({ example: false })
+  fromMe!: boolean;
+
+  @ApiProperty({ example: true })
+  starred!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -190,6 +233,8 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'poll.vote': PollVoteEventDataDto,
   'group.updated': GroupUpdatedEventDataDto,
   'group.participants': GroupParticipantsEventDataDto,
+  'chat.updated': ChatUpdatedEventDataDto,
+  'message.starred': MessageStarredEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -208,6 +253,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
   'group.updated': "A group's subject, description or settings (`announcement`, `locked`) changed; `data` carries what changed and who changed it.",
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
+  'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',
+  'message.starred': 'A message was starred or unstarred, through the API or on another device of the account.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

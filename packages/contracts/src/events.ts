@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'poll.vote',
   'group.updated',
   'group.participants',
+  'chat.updated',
+  'message.starred',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -118,6 +120,28 @@ export interface GroupParticipantsEventData {
   timestamp: number;
 }
 
+/** A chat's organisation changed, here or on another device of the account; only what changed is present. */
+export interface ChatUpdatedEventData {
+  chat: JidPair;
+  archived?: boolean;
+  pinned?: boolean;
+  /** Unix ms the mute ends (-1: always); null: unmuted. */
+  mutedUntil?: number | null;
+  unread?: boolean;
+  /** The chat was deleted (or, with `cleared`, emptied) on this device or another. */
+  deleted?: boolean;
+  cleared?: boolean;
+  timestamp: number;
+}
+
+export interface MessageStarredEventData {
+  messageId: string;
+  chat: JidPair;
+  fromMe: boolean;
+  starred: boolean;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -127,6 +151,8 @@ export interface EventDataByType {
   'poll.vote': PollVoteEventData;
   'group.updated': GroupUpdatedEventData;
   'group.participants': GroupParticipantsEventData;
+  'chat.updated': ChatUpdatedEventData;
+  'message.starred': MessageStarredEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -383,6 +383,18 @@ export class ChatSummaryDto {
 
   @ApiProperty({ example: '3EB0C431C26A1916E07A' })
   lastMessageId!: string;
+
+  @ApiProperty({ example: false, description: 'Archived (from the account\'s app state, shared with the phone).' })
+  archived!: boolean;
+
+  @ApiProperty({ example: true, description: 'Pinned.' })
+  pinned!: boolean;
+
+  @ApiPropertyOptional({ example: 1767254400000, description: 'Unix ms the mute ends (`-1`: always); absent when not muted.' })
+  mutedUntil?: number;
+
+  @ApiProperty({ example: false, description: 'Marked unread.' })
+  unread!: boolean;
 }
 
 export class PollTallyEntryDto {

@@ -33,6 +33,11 @@ export const RPC_MESSAGING = {
   /** The group an invite code leads to, without joining. */
   groupInviteInfo: 'groups.invites.info',
   groupInviteJoin: 'groups.invites.join',
+  /** Chat organisation through the account's app state (chat-organisation.ts). */
+  chatModify: 'chats.modify',
+  chatDelete: 'chats.delete',
+  chatClear: 'chats.clear',
+  messageStar: 'messages.star',
 } as const;
 
 /** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */
@@ -134,6 +139,11 @@ export interface ChatSummary {
   isGroup: boolean;
   lastMessageAt: number;
   lastMessageId: string;
+  /** From the account's app state (chat-organisation.ts). */
+  archived?: boolean;
+  pinned?: boolean;
+  mutedUntil?: number;
+  unread?: boolean;
 }
 
 export interface StoredMessage {

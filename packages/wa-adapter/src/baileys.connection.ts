@@ -24,6 +24,8 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
+import { chatUpdatesOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import type { WaChatChange, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { SessionCaches } from './session.caches';
@@ -338,6 +340,14 @@ export class BaileysConnection implements WaConnection {
     await this.caches.groupMetadata.del(groupJid);
   }
 
+  async modifyChat(chatJid: string, change: WaChatChange, lastMessage?: WaLastMessage): Promise<void> {
+    await this.connected().sock.chatModify(toChatModification(change, lastMessage), chatJid);
+  }
+
+  async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
+    await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
+  }
+
   private async openSocket(): Promise<void> {
     const b = await loadBaileys();
     const auth = await this.config.authStore.use(this.sessionId);
@@ -410,6 +420,8 @@ export class BaileysConnection implements WaConnection {
       this.emit('messageStatus', { key: toWaKey(key), status, ...(receipt.userJid ? { recipient: receipt.userJid } : {}), timestampMs: toMillis(at) });
     }
     for (const group of events['groups.update'] ?? []) if (group.id) await this.caches.groupMetadata.del(group.id);
+    for (const update of chatUpdatesOf(events)) this.emit('chatUpdate', update);
+    for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
   }
 

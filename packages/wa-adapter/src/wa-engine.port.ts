@@ -1,3 +1,4 @@
+import type { WaChatChange, WaChatUpdate, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -162,6 +163,9 @@ export interface WaConnectionEvents {
   undecryptable: (message: WaUndecryptable) => void;
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
+  /** Archive, pin, mute, read state or deletion of a chat, from this device or another of the account. */
+  chatUpdate: (update: WaChatUpdate) => void;
+  messageStar: (update: WaStarUpdate) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -287,6 +291,9 @@ export interface WaConnection {
   /** Joins the group by invite code; answers its JID. */
   acceptGroupInvite(code: string): Promise<string>;
   leaveGroup(groupJid: string): Promise<void>;
+  /** Writes one change to the account's app state, which every device of the account then reads. */
+  modifyChat(chatJid: string, change: WaChatChange, lastMessage?: WaLastMessage): Promise<void>;
+  starMessage(key: WaMessageKey, starred: boolean): Promise<void>;
 }
 
 /**

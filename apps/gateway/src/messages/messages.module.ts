@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ChatOrganisationController } from './chat-organisation.controller';
 import { MediaPolicy } from './media.policy';
 import { MessageReadsController } from './message-reads.controller';
 import { MessagesController } from './messages.controller';
@@ -9,7 +10,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
-  controllers: [MessagesController, MessageReadsController],
+  controllers: [MessagesController, MessageReadsController, ChatOrganisationController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents],
 })

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { WaChatStateEntity } from '../messages/wa-chat-state.entity';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatActions } from './chat-actions.service';
+import { ChatOrganisationObserver } from './chat-organisation.observer';
+import { ChatOrganisation } from './chat-organisation.service';
+import { ChatStateStore } from './chat-state.store';
 import { GroupsService } from './groups.service';
 import { MediaDownloader } from './media-downloader';
 import { MessageReader } from './message-reader.service';
@@ -10,8 +15,8 @@ import { MessagingObserver } from './messaging.observer';
 
 /** Sending, reading and group management on the sessions this runner owns. */
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, TypeOrmModule.forFeature([WaChatStateEntity])],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver],
 })
 export class MessagingModule {}

@@ -1,0 +1,71 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { SessionRef } from '@wa/contracts';
+import { normalizeJid } from '@wa/domain';
+import type { WaChatUpdate, WaConnection, WaStarUpdate } from '@wa/wa-adapter';
+import { EventOutbox } from '../events/event-outbox';
+import { MessageStore } from '../messages/message-store';
+import { ConnectionObservers } from '../sessions/connection-observers';
+import { jidPair } from '../sessions/session-events.mapper';
+import { ChatOrganisation } from './chat-organisation.service';
+import { ChatStateStore } from './chat-state.store';
+
+/**
+ * Records what the account's app state tells every device: archive, pin, mute, read state and
+ * deletions of chats, and stars, whether this session or the phone made them. One session's
+ * changes are recorded one at a time, in the order Baileys reported them, so `chat.updated`
+ * events keep that order.
+ */
+@Injectable()
+export class ChatOrganisationObserver implements OnModuleInit {
+  private readonly logger = new Logger(ChatOrganisationObserver.name);
+
+  constructor(
+    private readonly observers: ConnectionObservers,
+    private readonly states: ChatStateStore,
+    private readonly store: MessageStore,
+    private readonly events: EventOutbox,
+    private readonly chats: ChatOrganisation,
+  ) {}
+
+  onModuleInit(): void {
+    this.observers.register((ref, connection) => this.observe(ref, connection));
+  }
+
+  private observe(ref: SessionRef, connection: WaConnection): () => void {
+    let turn = Promise.resolve();
+    const inOrder = (work: () => Promise<void>): void => {
+      turn = turn.then(work).catch((err: unknown) => this.logger.error({ msg: 'failed to record chat organisation', sessionId: ref.sessionId, error: (err as Error).message }));
+    };
+    const offs = [
+      connection.on('chatUpdate', (u) => inOrder(() => this.onChatUpdate(ref, u))),
+      connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private async onChatUpdate(ref: SessionRef, u: WaChatUpdate): Promise<void> {
+    const chat = normalizeJid(u.chatJid);
+    if (u.deleted) await this.chats.forgetChat(ref.sessionId, chat, false);
+    else await this.states.apply(ref.sessionId, chat, { archived: u.archived, pinnedAt: u.pinnedAt, mutedUntil: u.mutedUntil, unread: u.unread }, u.timestampMs);
+    await this.events.record(ref.orgId, ref.sessionId, 'chat.updated', {
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      ...(u.archived !== undefined ? { archived: u.archived } : {}),
+      ...(u.pinnedAt !== undefined ? { pinned: u.pinnedAt !== null } : {}),
+      ...(u.mutedUntil !== undefined ? { mutedUntil: u.mutedUntil } : {}),
+      ...(u.unread !== undefined ? { unread: u.unread } : {}),
+      ...(u.deleted ? { deleted: true } : {}),
+      timestamp: u.timestampMs,
+    });
+  }
+
+  private async onStar(ref: SessionRef, u: WaStarUpdate): Promise<void> {
+    const chat = normalizeJid(u.key.chatJid);
+    await this.events.record(ref.orgId, ref.sessionId, 'message.starred', {
+      messageId: u.key.id,
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      fromMe: u.key.fromMe,
+      starred: u.starred,
+      timestamp: u.timestampMs,
+    });
+  }
+}
