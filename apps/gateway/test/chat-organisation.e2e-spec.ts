@@ -142,6 +142,15 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     await eventFor('message.starred', (d) => d.messageId === carolMessage && d.starred === false);
   });
 
+  it("forwards a stored message with WhatsApp's forwarded flag and score; an unknown one is a 404 before anything is queued", async () => {
+    const res = await call(`/sessions/${alice}/messages`, 'POST', { chat: pn(DAN), type: 'forward', messageId: carolMessage, fromChat: pn(CAROL) });
+    expect([res.status, res.body.status, res.body.waMessageId]).toEqual([200, 'sent', expect.any(String)]);
+    const got = await sandbox.waitForReceived(DAN, (m) => m.id === res.body.waMessageId);
+    expect(got).toMatchObject({ kind: 'text', text: 'hi from carol', forwarded: { score: 1 } });
+    const missing = await call(`/sessions/${alice}/messages`, 'POST', { chat: pn(DAN), type: 'forward', messageId: 'NOSUCHMESSAGE', fromChat: pn(CAROL) });
+    expect([missing.status, missing.body.error?.code]).toEqual([404, 'not_found']);
+  });
+
   it('clears a chat (kept, emptied) and takes a deletion from the phone off the list', async () => {
     expect((await call(chatPath(CAROL, '/clear'), 'POST')).status).toBe(204);
     await phoneHas('regular_high', (e) => e.index[0] === 'clearChat' && e.index[1] === pn(CAROL));

@@ -179,6 +179,7 @@ export {
 export {
   JID_PATTERN,
   SEND_MESSAGE_TYPES,
+  ForwardMessageSend,
   type SendMessageType,
   PRESENCE_STATES,
   POLL_MAX_OPTIONS,

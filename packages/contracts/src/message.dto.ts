@@ -37,6 +37,7 @@ export const MessageReplyTo = named(
 const replyTo = Type.Optional(MessageReplyTo);
 const caption = Type.Optional(Type.String({ maxLength: 4096 }));
 const kind = <T extends SendMessageType>(type: T) => Type.Literal(type);
+const kind2 = <T extends string>(type: T) => Type.Literal(type);
 
 export const TextMessageSend = named(
   'TextMessageSend',
@@ -152,6 +153,20 @@ export const PollMessageSend = named(
   ),
 );
 
+/** Forwards a stored message (sent or received by this session) as WhatsApp does: marked forwarded, with its forwarding score raised. */
+export const ForwardMessageSend = named(
+  'ForwardMessageSend',
+  Type.Object(
+    {
+      chat,
+      type: kind2('forward'),
+      messageId: Type.String({ minLength: 1, maxLength: 128, example: '3EB0C431C26A1916E07A', description: 'The WhatsApp id of the stored message to forward.' }),
+      fromChat: Jid({ description: 'The chat the message to forward is in.' }),
+    },
+    closed,
+  ),
+);
+
 /** The send body: one of the message shapes, chosen by `type`. */
 export const MessageSend = named(
   'MessageSend',
@@ -165,6 +180,7 @@ export const MessageSend = named(
     LocationMessageSend,
     ContactsMessageSend,
     PollMessageSend,
+    ForwardMessageSend,
   ]),
 );
 export type MessageSendDto = Static<typeof MessageSend>;

@@ -61,7 +61,9 @@ export type OutgoingContent =
   | { type: 'sticker'; media: MediaSource }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }
-  | { type: 'poll'; name: string; options: string[]; selectableCount: number };
+  | { type: 'poll'; name: string; options: string[]; selectableCount: number }
+  /** A stored message forwarded (forwarded flag, forwarding score) to `chat`. */
+  | { type: 'forward'; messageId: string; fromChat: string };
 
 /** What one outbox entry asks WhatsApp to do. */
 export type OutboxAction =

@@ -344,6 +344,12 @@ export class BaileysConnection implements WaConnection {
     await this.connected().sock.chatModify(toChatModification(change, lastMessage), chatJid);
   }
 
+  async forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult> {
+    const message = await this.findMessage(source);
+    if (!message) throw new AppError('not_found', 'the message to forward is not stored', { id: source.id });
+    return this.send(chatJid, { forward: message }, options.messageId);
+  }
+
   async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
     await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
   }

@@ -294,6 +294,8 @@ export interface WaConnection {
   /** Writes one change to the account's app state, which every device of the account then reads. */
   modifyChat(chatJid: string, change: WaChatChange, lastMessage?: WaLastMessage): Promise<void>;
   starMessage(key: WaMessageKey, starred: boolean): Promise<void>;
+  /** Sends a stored message on as forwarded (Baileys raises its forwarding score; our own messages keep theirs). */
+  forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult>;
 }
 
 /**

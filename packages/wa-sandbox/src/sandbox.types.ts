@@ -107,6 +107,8 @@ export interface ReceivedMessage {
   reaction?: { targetId: string; emoji: string; removed: boolean };
   edit?: { targetId: string; text: string };
   revoke?: { targetId: string };
+  /** Set on a forwarded message: WhatsApp's forwarding score (how often it was forwarded). */
+  forwarded?: { score: number };
 }
 
 export type ReceiptType = 'delivered' | 'read';
