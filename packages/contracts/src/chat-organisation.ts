@@ -22,6 +22,7 @@ export const ChatListQuery = named(
       archived: Type.Optional(flag('Only archived (`true`) or only not archived (`false`) chats.')),
       pinned: Type.Optional(flag('Only pinned (`true`) or only unpinned (`false`) chats.')),
       unread: Type.Optional(flag('Only chats marked unread (`true`) or only the others (`false`).')),
+      label: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z_-]+$', example: '3', description: 'Only chats with this WhatsApp Business label.' })),
     },
     closed,
   ),
@@ -32,6 +33,7 @@ export interface ChatListPayload extends PagePayload {
   archived?: boolean;
   pinned?: boolean;
   unread?: boolean;
+  label?: string;
 }
 
 export const ChatModify = named(

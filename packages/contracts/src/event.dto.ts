@@ -209,6 +209,40 @@ export class MessageStarredEventDataDto {
   timestamp!: number;
 }
 
+export class LabelUpdatedEventDataDto {
+  @ApiProperty({ example: '3' })
+  labelId!: string;
+
+  @ApiPropertyOptional({ example: 'New customer' })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 1, description: "WhatsApp's label colour index (0-19)." })
+  color?: number;
+
+  @ApiPropertyOptional({ example: true, description: 'The label was deleted.' })
+  deleted?: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class LabelAssociationEventDataDto {
+  @ApiProperty({ example: '3' })
+  labelId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiPropertyOptional({ example: '3EB0C431C26A1916E07A', description: 'Set when the label is on one message of the chat.' })
+  messageId?: string;
+
+  @ApiProperty({ example: true, description: 'Put on (`true`) or taken off.' })
+  labeled!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -235,6 +269,8 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'group.participants': GroupParticipantsEventDataDto,
   'chat.updated': ChatUpdatedEventDataDto,
   'message.starred': MessageStarredEventDataDto,
+  'label.updated': LabelUpdatedEventDataDto,
+  'label.association': LabelAssociationEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -255,6 +291,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',
   'message.starred': 'A message was starred or unstarred, through the API or on another device of the account.',
+  'label.updated': 'A WhatsApp Business label was created, renamed, recoloured or deleted, through the API or on another device of the account.',
+  'label.association': 'A WhatsApp Business label was put on or taken off a chat or a message, through the API or on another device of the account.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

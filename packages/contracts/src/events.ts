@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   'group.participants',
   'chat.updated',
   'message.starred',
+  'label.updated',
+  'label.association',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -142,6 +144,24 @@ export interface MessageStarredEventData {
   timestamp: number;
 }
 
+/** A WhatsApp Business label was created, changed or (`deleted`) removed, here or on another device. */
+export interface LabelUpdatedEventData {
+  labelId: string;
+  name?: string;
+  color?: number;
+  deleted?: boolean;
+  timestamp: number;
+}
+
+/** A label was put on (`labeled`) or taken off a chat, or one message of it. */
+export interface LabelAssociationEventData {
+  labelId: string;
+  chat: JidPair;
+  messageId?: string;
+  labeled: boolean;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -153,6 +173,8 @@ export interface EventDataByType {
   'group.participants': GroupParticipantsEventData;
   'chat.updated': ChatUpdatedEventData;
   'message.starred': MessageStarredEventData;
+  'label.updated': LabelUpdatedEventData;
+  'label.association': LabelAssociationEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

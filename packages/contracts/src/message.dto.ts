@@ -411,6 +411,9 @@ export class ChatSummaryDto {
 
   @ApiProperty({ example: false, description: 'Marked unread.' })
   unread!: boolean;
+
+  @ApiProperty({ type: [String], example: ['3'], description: 'Ids of the WhatsApp Business labels on the chat.' })
+  labels!: string[];
 }
 
 export class PollTallyEntryDto {

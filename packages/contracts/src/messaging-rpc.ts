@@ -38,6 +38,12 @@ export const RPC_MESSAGING = {
   chatDelete: 'chats.delete',
   chatClear: 'chats.clear',
   messageStar: 'messages.star',
+  /** WhatsApp Business labels (labels.ts). */
+  labels: 'labels.list',
+  labelCreate: 'labels.create',
+  labelUpdate: 'labels.update',
+  labelDelete: 'labels.delete',
+  labelAssign: 'labels.assign',
 } as const;
 
 /** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */
@@ -146,6 +152,8 @@ export interface ChatSummary {
   pinned?: boolean;
   mutedUntil?: number;
   unread?: boolean;
+  /** Ids of the WhatsApp Business labels on the chat. */
+  labels?: string[];
 }
 
 export interface StoredMessage {

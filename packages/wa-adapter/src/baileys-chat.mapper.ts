@@ -1,5 +1,5 @@
 import type { BaileysEventMap, ChatModification } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
-import type { WaChatChange, WaChatUpdate, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 
 /**
  * Our chat changes as Baileys' chat modifications. Archive, mark read, delete and clear carry the
@@ -40,4 +40,36 @@ export function starUpdatesOf(events: Partial<BaileysEventMap>, now = Date.now()
   return (events['messages.update'] ?? [])
     .filter(({ key, update }) => typeof update.starred === 'boolean' && key.id && key.remoteJid)
     .map(({ key, update }) => ({ key: { chatJid: key.remoteJid!, id: key.id!, fromMe: !!key.fromMe }, starred: !!update.starred, timestampMs: now }));
+}
+
+/** Label edits from app state (`labels.edit`). */
+export function labelEditsOf(events: Partial<BaileysEventMap>, now = Date.now()): Array<WaLabel & { timestampMs: number }> {
+  const edit = events['labels.edit'];
+  if (!edit?.id) return [];
+  return [
+    {
+      id: edit.id,
+      ...(edit.name !== undefined && edit.name !== null ? { name: edit.name } : {}),
+      ...(typeof edit.color === 'number' ? { color: edit.color } : {}),
+      ...(edit.deleted ? { deleted: true } : {}),
+      ...(edit.predefinedId ? { predefinedId: String(edit.predefinedId) } : {}),
+      timestampMs: now,
+    },
+  ];
+}
+
+/** Labels put on or taken off chats and messages (`labels.association`). */
+export function labelAssociationsOf(events: Partial<BaileysEventMap>, now = Date.now()): WaLabelAssociation[] {
+  const item = events['labels.association'];
+  if (!item) return [];
+  const { association } = item;
+  return [
+    {
+      labelId: association.labelId,
+      chatJid: association.chatId,
+      ...('messageId' in association && association.messageId ? { messageId: association.messageId } : {}),
+      labeled: item.type === 'add',
+      timestampMs: now,
+    },
+  ];
 }

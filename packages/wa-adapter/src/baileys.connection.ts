@@ -24,8 +24,8 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
-import { chatUpdatesOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
-import type { WaChatChange, WaLastMessage } from './wa-chat.port';
+import { chatUpdatesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { SessionCaches } from './session.caches';
@@ -83,6 +83,9 @@ interface LiveSocket {
 /** Baileys rc14 shows the first QR of a socket this long, every later one BAILEYS_NEXT_QR_MS (socket.js, `qrTimeout`). */
 const BAILEYS_FIRST_QR_MS = 60_000;
 const BAILEYS_NEXT_QR_MS = 20_000;
+
+/** The primary's platform at pairing for WhatsApp Business (Android, iOS); `android`/`iphone` otherwise. */
+const BUSINESS_PLATFORMS = new Set(['smba', 'smbi']);
 
 /** Ids we sent ourselves are kept briefly so their own upsert echo is not reported as a new message. */
 const SENT_IDS_KEPT = 1000;
@@ -350,6 +353,25 @@ export class BaileysConnection implements WaConnection {
     return this.send(chatJid, { forward: message }, options.messageId);
   }
 
+  isBusiness(): boolean {
+    return BUSINESS_PLATFORMS.has(String(this.live?.auth.state.creds.platform ?? ''));
+  }
+
+  async editLabel(label: WaLabel): Promise<void> {
+    // The label index names no chat: Baileys takes a jid it does not use.
+    await this.connected().sock.addLabel('', { id: label.id, name: label.name, color: label.color, deleted: label.deleted, predefinedId: label.predefinedId ? Number(label.predefinedId) : undefined });
+  }
+
+  async labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void> {
+    const { sock } = this.connected();
+    await (labeled ? sock.addChatLabel(chatJid, labelId) : sock.removeChatLabel(chatJid, labelId));
+  }
+
+  async labelMessage(chatJid: string, messageId: string, labelId: string, labeled: boolean): Promise<void> {
+    const { sock } = this.connected();
+    await (labeled ? sock.addMessageLabel(chatJid, messageId, labelId) : sock.removeMessageLabel(chatJid, messageId, labelId));
+  }
+
   async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
     await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
   }
@@ -428,6 +450,8 @@ export class BaileysConnection implements WaConnection {
     for (const group of events['groups.update'] ?? []) if (group.id) await this.caches.groupMetadata.del(group.id);
     for (const update of chatUpdatesOf(events)) this.emit('chatUpdate', update);
     for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
+    for (const label of labelEditsOf(events)) this.emit('labelEdit', label);
+    for (const association of labelAssociationsOf(events)) this.emit('labelAssociation', association);
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
   }
 

@@ -60,4 +60,4 @@ export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';
 export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';
-export type { WaChatChange, WaChatUpdate, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+export type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';

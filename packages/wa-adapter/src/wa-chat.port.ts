@@ -37,3 +37,22 @@ export interface WaStarUpdate {
   starred: boolean;
   timestampMs: number;
 }
+
+/** A WhatsApp Business label as app state keeps it (`labelEditAction`); `deleted` removes it. */
+export interface WaLabel {
+  id: string;
+  name?: string;
+  /** WhatsApp's colour index (0-19). */
+  color?: number;
+  deleted?: boolean;
+  predefinedId?: string;
+}
+
+/** A label put on (or taken off) a chat, or a message of a chat when `messageId` is set. */
+export interface WaLabelAssociation {
+  labelId: string;
+  chatJid: string;
+  messageId?: string;
+  labeled: boolean;
+  timestampMs: number;
+}

@@ -1,4 +1,4 @@
-import type { WaChatChange, WaChatUpdate, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -166,6 +166,8 @@ export interface WaConnectionEvents {
   /** Archive, pin, mute, read state or deletion of a chat, from this device or another of the account. */
   chatUpdate: (update: WaChatUpdate) => void;
   messageStar: (update: WaStarUpdate) => void;
+  labelEdit: (label: WaLabel & { timestampMs: number }) => void;
+  labelAssociation: (association: WaLabelAssociation) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -296,6 +298,12 @@ export interface WaConnection {
   starMessage(key: WaMessageKey, starred: boolean): Promise<void>;
   /** Sends a stored message on as forwarded (Baileys raises its forwarding score; our own messages keep theirs). */
   forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult>;
+  /** Whether the linked account is a WhatsApp Business one (its phone's platform, told at pairing). */
+  isBusiness(): boolean;
+  /** Creates, edits or (with `deleted`) removes a label in the account's app state. */
+  editLabel(label: WaLabel): Promise<void>;
+  labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void>;
+  labelMessage(chatJid: string, messageId: string, labelId: string, labeled: boolean): Promise<void>;
 }
 
 /**

@@ -674,7 +674,8 @@ export class WaSandbox {
           attrs: {},
           content: [
             { tag: 'device-identity', attrs: {}, content: account.phone.signCompanion(registration.identityKey, advSecret, deviceId) },
-            { tag: 'platform', attrs: { name: 'smba' } },
+            // The primary's platform: WhatsApp Business on Android (`smba`) or the plain app.
+            { tag: 'platform', attrs: { name: account.business ? 'smba' : 'android' } },
             { tag: 'device', attrs: { jid: this.pn(account, deviceId), lid: this.lid(account, deviceId) } },
           ],
         },

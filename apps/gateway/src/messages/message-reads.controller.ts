@@ -96,6 +96,7 @@ export class MessageReadsController {
       limit: q.limit ?? DEFAULT_LIMIT,
       cursor: q.cursor,
       ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
+      ...(q.label ? { label: q.label } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChatOrganisationController } from './chat-organisation.controller';
+import { LabelsController } from './labels.controller';
 import { MediaPolicy } from './media.policy';
 import { MessageReadsController } from './message-reads.controller';
 import { MessagesController } from './messages.controller';
@@ -10,7 +11,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
-  controllers: [MessagesController, MessageReadsController, ChatOrganisationController],
+  controllers: [MessagesController, MessageReadsController, ChatOrganisationController, LabelsController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents],
 })

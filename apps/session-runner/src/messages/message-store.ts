@@ -387,6 +387,8 @@ export class MessageStore implements WaMessageLookup {
     await this.lids.delete({ sessionId });
     await this.votes.delete({ sessionId });
     await this.contacts.delete({ sessionId });
-    await this.messages.manager.createQueryBuilder().delete().from('wa_chat_states').where('session_id = :sessionId', { sessionId }).execute();
+    for (const table of ['wa_chat_states', 'wa_labels', 'wa_label_associations']) {
+      await this.messages.manager.createQueryBuilder().delete().from(table).where('session_id = :sessionId', { sessionId }).execute();
+    }
   }
 }

@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { SessionRef } from '@wa/contracts';
 import { normalizeJid } from '@wa/domain';
-import type { WaChatUpdate, WaConnection, WaStarUpdate } from '@wa/wa-adapter';
+import type { WaChatUpdate, WaConnection, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { jidPair } from '../sessions/session-events.mapper';
 import { ChatOrganisation } from './chat-organisation.service';
 import { ChatStateStore } from './chat-state.store';
+import { LabelStore } from './label.store';
 
 /**
  * Records what the account's app state tells every device: archive, pin, mute, read state and
@@ -25,6 +26,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
     private readonly store: MessageStore,
     private readonly events: EventOutbox,
     private readonly chats: ChatOrganisation,
+    private readonly labels: LabelStore,
   ) {}
 
   onModuleInit(): void {
@@ -39,6 +41,8 @@ export class ChatOrganisationObserver implements OnModuleInit {
     const offs = [
       connection.on('chatUpdate', (u) => inOrder(() => this.onChatUpdate(ref, u))),
       connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
+      connection.on('labelEdit', (l) => inOrder(() => this.onLabelEdit(ref, l))),
+      connection.on('labelAssociation', (a) => inOrder(() => this.onLabelAssociation(ref, a))),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -66,6 +70,27 @@ export class ChatOrganisationObserver implements OnModuleInit {
       fromMe: u.key.fromMe,
       starred: u.starred,
       timestamp: u.timestampMs,
+    });
+  }
+
+  private async onLabelEdit(ref: SessionRef, l: WaLabel & { timestampMs: number }): Promise<void> {
+    const saved = await this.labels.save(ref.sessionId, l, l.timestampMs);
+    await this.events.record(ref.orgId, ref.sessionId, 'label.updated', {
+      labelId: l.id,
+      ...(saved.deleted ? { deleted: true } : { name: saved.name, color: saved.color }),
+      timestamp: l.timestampMs,
+    });
+  }
+
+  private async onLabelAssociation(ref: SessionRef, a: WaLabelAssociation): Promise<void> {
+    const chat = normalizeJid(a.chatJid);
+    await this.labels.associate(ref.sessionId, a.labelId, chat, a.messageId ?? '', a.labeled);
+    await this.events.record(ref.orgId, ref.sessionId, 'label.association', {
+      labelId: a.labelId,
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      ...(a.messageId ? { messageId: a.messageId } : {}),
+      labeled: a.labeled,
+      timestamp: a.timestampMs,
     });
   }
 }

@@ -16,6 +16,7 @@ import { MessageStore } from '../messages/message-store';
 import { jidPair } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
 import { ChatStateStore, toChatState, type ChatStateFilter } from './chat-state.store';
+import { LabelStore } from './label.store';
 import { toJid } from './jid.resolve';
 import { MessageReader } from './message-reader.service';
 import { decodeCursor, encodeCursor, pageLimit } from './page.cursor';
@@ -49,6 +50,7 @@ export class ChatOrganisation {
     private readonly reader: MessageReader,
     private readonly states: ChatStateStore,
     private readonly events: EventOutbox,
+    private readonly labels: LabelStore,
   ) {}
 
   async modify(p: ChatModifyPayload): Promise<ChatState> {
@@ -120,7 +122,8 @@ export class ChatOrganisation {
     for (const [name, value] of Object.entries(filter)) {
       if (typeof value !== 'boolean') throw new AppError('validation_error', `${name} must be true or false`, { [name]: value });
     }
-    if (Object.values(filter).some((v) => v === true)) return this.listOrganised(p, filter);
+    if (p.label !== undefined && (typeof p.label !== 'string' || !p.label)) throw new AppError('validation_error', 'label must be a label id', { label: p.label });
+    if (Object.values(filter).some((v) => v === true) || p.label) return this.listOrganised(p, filter);
     if (!Object.keys(filter).length) {
       const page = await this.reader.chats(p);
       return { data: await this.annotate(p.sessionId, page.data), nextCursor: page.nextCursor };
@@ -159,8 +162,9 @@ export class ChatOrganisation {
     const limit = pageLimit(p.limit);
     const after = decodeCursor<{ t: number; j: string }>(p.cursor, { t: 'number', j: 'string' });
     const canonical = new Set<string>();
-    for (const state of await this.states.matching(p.sessionId, filter)) {
-      canonical.add(isLidJid(state.chatJid) ? ((await this.store.alternateJid(p.sessionId, state.chatJid)) ?? state.chatJid) : state.chatJid);
+    const candidates = p.label ? await this.labels.chatsWith(p.sessionId, p.label) : (await this.states.matching(p.sessionId, filter)).map((s) => s.chatJid);
+    for (const chatJid of candidates) {
+      canonical.add(isLidJid(chatJid) ? ((await this.store.alternateJid(p.sessionId, chatJid)) ?? chatJid) : chatJid);
     }
     const all: ChatSummary[] = [];
     for (const jid of canonical) {
@@ -182,7 +186,7 @@ export class ChatOrganisation {
       });
     }
     const ordered = (await this.annotate(p.sessionId, all))
-      .filter((c) => matchesSummary(c, filter))
+      .filter((c) => matchesSummary(c, filter) && (!p.label || !!c.labels?.includes(p.label)))
       .filter((c) => !after || c.lastMessageAt < after.t || (c.lastMessageAt === after.t && c.jid < after.j))
       .sort((a, b) => b.lastMessageAt - a.lastMessageAt || (a.jid < b.jid ? 1 : a.jid > b.jid ? -1 : 0));
     const data = ordered.slice(0, limit);
@@ -191,14 +195,17 @@ export class ChatOrganisation {
   }
 
   private async annotate(sessionId: string, chats: ChatSummary[]): Promise<ChatSummary[]> {
-    const states = await this.states.statesOf(sessionId, chats.flatMap((c) => [c.jid, c.pn, c.lid].filter((j): j is string => !!j)));
+    const forms = chats.flatMap((c) => [c.jid, c.pn, c.lid].filter((j): j is string => !!j));
+    const states = await this.states.statesOf(sessionId, forms);
+    const labels = await this.labels.labelsOfChats(sessionId, forms);
     return chats.map((chat) => {
       const found = [chat.jid, chat.pn, chat.lid]
         .map((j) => (j ? states.get(j) : undefined))
         .filter((s): s is NonNullable<typeof s> => !!s)
         .sort((a, b) => b.updatedAt - a.updatedAt)[0];
       const { chat: _jid, ...state } = toChatState(chat.jid, found);
-      return { ...chat, ...state };
+      const onChat = [...new Set([chat.jid, chat.pn, chat.lid].flatMap((j) => (j ? (labels.get(j) ?? []) : [])))].sort();
+      return { ...chat, ...state, labels: onChat };
     });
   }
 

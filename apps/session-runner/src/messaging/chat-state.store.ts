@@ -34,7 +34,8 @@ export class ChatStateStore {
       unread: change.unread ?? current?.unread ?? false,
       updatedAt: at,
     });
-    await this.repo.save(next);
+    // An upsert: the write here and the same change read back from WhatsApp may race.
+    await this.repo.upsert(next, ['sessionId', 'chatJid']);
   }
 
   async forget(sessionId: string, chats: string[]): Promise<void> {

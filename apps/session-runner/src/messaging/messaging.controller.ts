@@ -8,6 +8,12 @@ import {
   type ChatRefPayload,
   type ChatState,
   type MessageStarPayload,
+  type Label,
+  type LabelAssignPayload,
+  type LabelAssignResult,
+  type LabelCreatePayload,
+  type LabelRefPayload,
+  type LabelUpdatePayload,
   type MessageStarResult,
   type ChatSummary,
   type ContactExistsPayload,
@@ -40,6 +46,7 @@ import {
 } from '@wa/contracts';
 import { ChatActions } from './chat-actions.service';
 import { ChatOrganisation } from './chat-organisation.service';
+import { LabelsService } from './labels.service';
 import { GroupsService } from './groups.service';
 import { MessageReader } from './message-reader.service';
 import { MessageSender } from './message-sender.service';
@@ -53,6 +60,7 @@ export class MessagingController {
     private readonly chats: ChatActions,
     private readonly groups: GroupsService,
     private readonly organisation: ChatOrganisation,
+    private readonly labels: LabelsService,
   ) {}
 
   @MessagePattern(RPC_MESSAGING.execute)
@@ -173,5 +181,30 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.messageStar)
   messageStar(@Payload() p: MessageStarPayload): Promise<MessageStarResult> {
     return this.organisation.star(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labels)
+  labelList(@Payload() p: SessionRef): Promise<{ data: Label[] }> {
+    return this.labels.list(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelCreate)
+  labelCreate(@Payload() p: LabelCreatePayload): Promise<Label> {
+    return this.labels.create(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelUpdate)
+  labelUpdate(@Payload() p: LabelUpdatePayload): Promise<Label> {
+    return this.labels.update(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelDelete)
+  labelDelete(@Payload() p: LabelRefPayload): Promise<Record<string, never>> {
+    return this.labels.delete(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelAssign)
+  labelAssign(@Payload() p: LabelAssignPayload): Promise<LabelAssignResult> {
+    return this.labels.assign(p);
   }
 }
