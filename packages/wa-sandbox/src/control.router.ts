@@ -84,6 +84,18 @@ const routes: Route[] = [
       return sandbox.phoneChatAction(phone, action as unknown as PhoneChatAction);
     },
   },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/statuses$/,
+    handle: (sandbox, [phone = ''], body) => {
+      const to = Array.isArray(body.to) ? body.to.map(String) : [];
+      const style = {
+        ...(typeof body.backgroundArgb === 'number' ? { backgroundArgb: body.backgroundArgb } : {}),
+        ...(typeof body.font === 'number' ? { font: body.font } : {}),
+      };
+      return sandbox.postStatus(phone, text(body, 'text'), to, style);
+    },
+  },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/app-state$/, handle: (sandbox, [phone = '']) => sandbox.appState(phone) },
   {
     method: 'POST',

@@ -33,6 +33,7 @@ import { PhoneAppState } from './phone-app-state';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 
 const SERVER_JID = 's.whatsapp.net';
+const STATUS_JID = 'status@broadcast';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const LINK_CODE_ITERATIONS = 2 << 16;
 /** Handshakes remembered for `listHandshakes`; older ones are forgotten so a long run stays small. */
@@ -1155,6 +1156,7 @@ export class WaSandbox {
 
   private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
     const { id = '', to = '', type = 'text' } = node.attrs;
+    if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
     if (group && this.refusesSender(group, sender.account)) {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
@@ -1202,6 +1204,56 @@ export class WaSandbox {
         content: deviceIdentity ? [enc, deviceIdentity] : [enc],
       }, { author: senderLid, sender: sender.account });
     }
+  }
+
+  /**
+   * A status update goes, as WhatsApp sends it, to the devices the client addressed (its
+   * `statusJidList`, each with the sender key in a pkmsg) as `from=status@broadcast` with the
+   * author as participant; nobody else gets it.
+   */
+  private async onCompanionStatus(sender: Companion, node: BinaryNode): Promise<void> {
+    const { id = '', type = 'text' } = node.attrs;
+    await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: STATUS_JID, t: unixNow() } });
+    const skmsg = child(node, 'enc');
+    const senderLid = this.lid(sender.account, sender.deviceId);
+    for (const target of children(child(node, 'participants'), 'to')) {
+      const device = this.deviceFor(target.attrs.jid ?? '');
+      const pkmsg = child(target, 'enc');
+      if (!device || this.deviceLid(device) === senderLid) continue;
+      await this.deliverStanza(device, {
+        tag: 'message',
+        attrs: { id, type, t: unixNow(), notify: sender.account.phone.info.name, from: STATUS_JID, participant: senderLid, participant_pn: this.pn(sender.account, sender.deviceId) },
+        content: [pkmsg, skmsg].filter((enc): enc is BinaryNode => !!enc),
+      }, { author: senderLid, sender: sender.account, group: STATUS_JID });
+    }
+  }
+
+  /** A virtual phone posts a text status to the given contacts' devices (its own companions too, as WhatsApp does). */
+  async postStatus(phone: string, text: string, to: string[], style: { backgroundArgb?: number; font?: number } = {}): Promise<{ id: string }> {
+    const account = this.account(phone);
+    const id = this.nextId();
+    const message: ProtoMessage = { extendedTextMessage: { text, ...(style.backgroundArgb !== undefined ? { backgroundArgb: style.backgroundArgb } : {}), ...(style.font !== undefined ? { font: style.font } : {}) } };
+    const { ciphertext, senderKeyDistributionMessage } = await account.phone.encryptGroup(STATUS_JID, message);
+    const distribution: ProtoMessage = { senderKeyDistributionMessage: { groupId: STATUS_JID, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } };
+    const audience = [account, ...to.map((p) => this.account(p)).filter((a) => a !== account)];
+    for (const member of audience) {
+      for (const device of this.devicesOf(member)) {
+        if (device.kind === 'phone' && device.account === account) continue;
+        const deviceJid = this.deviceLid(device);
+        if (!(await account.phone.ensureSession(deviceJid, () => this.takeBundle(deviceJid)))) continue;
+        const pk = await account.phone.encrypt(deviceJid, distribution);
+        await this.deliverStanza(device, {
+          tag: 'message',
+          attrs: { id, type: 'text', t: unixNow(), from: STATUS_JID, participant: account.phone.info.lid, participant_pn: account.phone.info.jid, notify: account.phone.info.name },
+          content: [
+            { tag: 'enc', attrs: { v: '2', type: pk.type }, content: pk.ciphertext },
+            { tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: ciphertext },
+          ],
+        }, { author: account.phone.info.lid, sender: account, group: STATUS_JID });
+      }
+    }
+    account.phone.sent.set(id, { id, chat: STATUS_JID, message });
+    return { id };
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
