@@ -74,7 +74,7 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received', 'status.received'] } });
     hooks.secrets = [hook.secret];
     await sandbox.createPhone(ALICE, 'Alice');
     await sandbox.createPhone(CAROL, 'Carol');
@@ -149,6 +149,25 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     expect(got).toMatchObject({ kind: 'text', text: 'hi from carol', forwarded: { score: 1 } });
     const missing = await call(`/sessions/${alice}/messages`, 'POST', { chat: pn(DAN), type: 'forward', messageId: 'NOSUCHMESSAGE', fromChat: pn(CAROL) });
     expect([missing.status, missing.body.error?.code]).toEqual([404, 'not_found']);
+  });
+
+  it("posts text statuses to a list of contacts or all of them, and records contacts' statuses", async () => {
+    const listed = await call(`/sessions/${alice}/statuses`, 'POST', { type: 'text', text: 'closed today', backgroundColor: '#25D366', font: 1, contacts: [pn(CAROL)] });
+    expect([listed.status, listed.body.recipients]).toEqual([201, 1]);
+    const seen = await sandbox.waitForReceived(CAROL, (m) => m.id === listed.body.waMessageId);
+    expect(seen).toMatchObject({ chat: 'status@broadcast', text: 'closed today', fromPn: pn(ALICE) });
+    const everyone = await call(`/sessions/${alice}/statuses`, 'POST', { type: 'text', text: 'open again' });
+    expect([everyone.status, everyone.body.recipients]).toEqual([201, 2]);
+    await sandbox.waitForReceived(DAN, (m) => m.id === everyone.body.waMessageId && m.chat === 'status@broadcast');
+    expect(sandbox.received(DAN).some((m) => m.id === listed.body.waMessageId)).toBe(false);
+    const { id } = await sandbox.postStatus(DAN, 'new menu', [ALICE]);
+    const event = await eventFor('status.received', (d) => d.messageId === id);
+    expect(event.data).toMatchObject({ text: 'new menu', type: 'text', sender: { pn: pn(DAN) } });
+    const stored = await call(`/sessions/${alice}/statuses`);
+    expect((stored.body.data ?? []).map((m) => m.id)).toEqual(expect.arrayContaining([id, listed.body.waMessageId]));
+    for (const body of [{ type: 'image', text: 'x' }, { type: 'text', text: 'x', backgroundColor: 'red' }, { type: 'text', text: '' }]) {
+      expect((await call(`/sessions/${alice}/statuses`, 'POST', body)).status).toBe(400);
+    }
   });
 
   it('clears a chat (kept, emptied) and takes a deletion from the phone off the list', async () => {

@@ -243,6 +243,23 @@ export class LabelAssociationEventDataDto {
   timestamp!: number;
 }
 
+export class StatusReceivedEventDataDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto, description: 'Who posted it.' })
+  sender!: JidPairDto;
+
+  @ApiProperty({ example: 'text', description: 'The message type (text, image, video, ...).' })
+  type!: string;
+
+  @ApiPropertyOptional({ example: 'New menu today' })
+  text?: string;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -271,6 +288,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'message.starred': MessageStarredEventDataDto,
   'label.updated': LabelUpdatedEventDataDto,
   'label.association': LabelAssociationEventDataDto,
+  'status.received': StatusReceivedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -293,6 +311,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'message.starred': 'A message was starred or unstarred, through the API or on another device of the account.',
   'label.updated': 'A WhatsApp Business label was created, renamed, recoloured or deleted, through the API or on another device of the account.',
   'label.association': 'A WhatsApp Business label was put on or taken off a chat or a message, through the API or on another device of the account.',
+  'status.received': 'A contact posted a status update the account may see (it is also stored in the `status@broadcast` chat).',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

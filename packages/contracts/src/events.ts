@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'message.starred',
   'label.updated',
   'label.association',
+  'status.received',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -162,6 +163,15 @@ export interface LabelAssociationEventData {
   timestamp: number;
 }
 
+/** A contact posted a status update the account may see. */
+export interface StatusReceivedEventData {
+  messageId: string;
+  sender: JidPair;
+  type: string;
+  text?: string;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -175,6 +185,7 @@ export interface EventDataByType {
   'message.starred': MessageStarredEventData;
   'label.updated': LabelUpdatedEventData;
   'label.association': LabelAssociationEventData;
+  'status.received': StatusReceivedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -71,6 +71,7 @@ export {
   type MessageStarredEventData,
   type LabelUpdatedEventData,
   type LabelAssociationEventData,
+  type StatusReceivedEventData,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
   type EventDataByType,
@@ -119,6 +120,7 @@ export {
   MessageStarredEventDataDto,
   LabelUpdatedEventDataDto,
   LabelAssociationEventDataDto,
+  StatusReceivedEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -269,3 +271,4 @@ export {
   type LabelAssignResult,
   LabelAssignResultDto,
 } from './labels';
+export { STATUS_JID, StatusPost, type StatusPostDto, type StatusPostPayload, type StatusPostResult, StatusPostResultDto } from './statuses';

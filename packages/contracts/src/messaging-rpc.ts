@@ -44,6 +44,8 @@ export const RPC_MESSAGING = {
   labelUpdate: 'labels.update',
   labelDelete: 'labels.delete',
   labelAssign: 'labels.assign',
+  /** Status updates (statuses.ts). */
+  statusPost: 'statuses.post',
 } as const;
 
 /** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */

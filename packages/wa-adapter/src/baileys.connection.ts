@@ -353,6 +353,20 @@ export class BaileysConnection implements WaConnection {
     return this.send(chatJid, { forward: message }, options.messageId);
   }
 
+  async sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult> {
+    const { sock } = this.connected();
+    const b = await loadBaileys();
+    this.rememberSent(options.messageId);
+    const sent = await sock.sendMessage('status@broadcast', { text: content.text }, {
+      messageId: options.messageId,
+      statusJidList: recipients,
+      ...(content.backgroundColor ? { backgroundColor: content.backgroundColor } : {}),
+      ...(content.font !== undefined ? { font: content.font } : {}),
+    } as Parameters<Socket['sendMessage']>[2]);
+    if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the status');
+    return this.result(b, sent);
+  }
+
   isBusiness(): boolean {
     return BUSINESS_PLATFORMS.has(String(this.live?.auth.state.creds.platform ?? ''));
   }

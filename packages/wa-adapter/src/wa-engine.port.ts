@@ -300,6 +300,8 @@ export interface WaConnection {
   forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult>;
   /** Whether the linked account is a WhatsApp Business one (its phone's platform, told at pairing). */
   isBusiness(): boolean;
+  /** Posts a text status to `status@broadcast` for the given contacts (Baileys' `statusJidList`). */
+  sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult>;
   /** Creates, edits or (with `deleted`) removes a label in the account's app state. */
   editLabel(label: WaLabel): Promise<void>;
   labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void>;

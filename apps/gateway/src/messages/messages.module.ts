@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ChatOrganisationController } from './chat-organisation.controller';
 import { LabelsController } from './labels.controller';
+import { StatusesController } from './statuses.controller';
 import { MediaPolicy } from './media.policy';
 import { MessageReadsController } from './message-reads.controller';
 import { MessagesController } from './messages.controller';
@@ -11,7 +12,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
-  controllers: [MessagesController, MessageReadsController, ChatOrganisationController, LabelsController],
+  controllers: [MessagesController, MessageReadsController, ChatOrganisationController, LabelsController, StatusesController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents],
 })

@@ -73,6 +73,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'LabelsController.unlabelChat': 'chats_unlabel_chat',
   'LabelsController.labelMessage': 'chats_label_message',
   'LabelsController.unlabelMessage': 'chats_unlabel_message',
+  'StatusesController.postStatus': 'messages_post_status',
+  'StatusesController.listStatuses': 'messages_list_statuses',
   'WebhooksController.create': 'webhooks_create',
   'WebhooksController.list': 'webhooks_list',
   'WebhooksController.get': 'webhooks_get',

@@ -1,11 +1,11 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { SessionRef } from '@wa/contracts';
+import { STATUS_JID, type SessionRef } from '@wa/contracts';
 import { normalizeJid } from '@wa/domain';
-import type { WaChatUpdate, WaConnection, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
+import type { WaChatUpdate, WaConnection, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
-import { jidPair } from '../sessions/session-events.mapper';
+import { jidPair, publicMessageType } from '../sessions/session-events.mapper';
 import { ChatOrganisation } from './chat-organisation.service';
 import { ChatStateStore } from './chat-state.store';
 import { LabelStore } from './label.store';
@@ -43,6 +43,9 @@ export class ChatOrganisationObserver implements OnModuleInit {
       connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
       connection.on('labelEdit', (l) => inOrder(() => this.onLabelEdit(ref, l))),
       connection.on('labelAssociation', (a) => inOrder(() => this.onLabelAssociation(ref, a))),
+      connection.on('message', (m) => {
+        if (m.key.chatJid === STATUS_JID && !m.key.fromMe) inOrder(() => this.onStatus(ref, m));
+      }),
     ];
     return () => offs.forEach((off) => off());
   }
@@ -91,6 +94,19 @@ export class ChatOrganisationObserver implements OnModuleInit {
       ...(a.messageId ? { messageId: a.messageId } : {}),
       labeled: a.labeled,
       timestamp: a.timestampMs,
+    });
+  }
+
+  /** A contact's status update (Baileys delivers it as a message of `status@broadcast`). */
+  private async onStatus(ref: SessionRef, m: WaIncomingMessage): Promise<void> {
+    const author = normalizeJid(m.key.participant ?? m.participantAlt ?? '');
+    if (!author) return;
+    await this.events.record(ref.orgId, ref.sessionId, 'status.received', {
+      messageId: m.key.id,
+      sender: jidPair(author, m.participantAlt ? normalizeJid(m.participantAlt) : await this.store.alternateJid(ref.sessionId, author)),
+      type: publicMessageType(m.type),
+      ...(m.text ? { text: m.text } : {}),
+      timestamp: m.timestampMs,
     });
   }
 }

@@ -10,6 +10,8 @@ import {
   type MessageStarPayload,
   type Label,
   type LabelAssignPayload,
+  type StatusPostPayload,
+  type StatusPostResult,
   type LabelAssignResult,
   type LabelCreatePayload,
   type LabelRefPayload,
@@ -47,6 +49,7 @@ import {
 import { ChatActions } from './chat-actions.service';
 import { ChatOrganisation } from './chat-organisation.service';
 import { LabelsService } from './labels.service';
+import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
 import { MessageReader } from './message-reader.service';
 import { MessageSender } from './message-sender.service';
@@ -61,6 +64,7 @@ export class MessagingController {
     private readonly groups: GroupsService,
     private readonly organisation: ChatOrganisation,
     private readonly labels: LabelsService,
+    private readonly statuses: StatusesService,
   ) {}
 
   @MessagePattern(RPC_MESSAGING.execute)
@@ -206,5 +210,10 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.labelAssign)
   labelAssign(@Payload() p: LabelAssignPayload): Promise<LabelAssignResult> {
     return this.labels.assign(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.statusPost)
+  statusPost(@Payload() p: StatusPostPayload): Promise<StatusPostResult> {
+    return this.statuses.post(p);
   }
 }

@@ -9,6 +9,7 @@ import { ChatOrganisation } from './chat-organisation.service';
 import { ChatStateStore } from './chat-state.store';
 import { LabelStore } from './label.store';
 import { LabelsService } from './labels.service';
+import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
 import { MediaDownloader } from './media-downloader';
 import { MessageReader } from './message-reader.service';
@@ -20,6 +21,6 @@ import { MessagingObserver } from './messaging.observer';
 @Module({
   imports: [SessionsModule, TypeOrmModule.forFeature([WaChatStateEntity, WaLabelEntity, WaLabelAssociationEntity])],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService],
 })
 export class MessagingModule {}
