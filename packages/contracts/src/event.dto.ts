@@ -217,6 +217,100 @@ export class CallReceivedEventDataDto {
   timestamp!: number;
 }
 
+export class ChatUpdatedEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The chat.' })
+  chat!: JidPairDto;
+
+  @ApiPropertyOptional({ example: true })
+  archived?: boolean;
+
+  @ApiPropertyOptional({ example: true })
+  pinned?: boolean;
+
+  @ApiPropertyOptional({ type: Number, example: 1767254400000, nullable: true, description: 'Unix ms the mute ends (`-1`: always); `null`: unmuted.' })
+  mutedUntil?: number | null;
+
+  @ApiPropertyOptional({ example: false, description: 'Marked unread (`true`) or read (`false`).' })
+  unread?: boolean;
+
+  @ApiPropertyOptional({ example: true, description: 'The chat was deleted.' })
+  deleted?: boolean;
+
+  @ApiPropertyOptional({ example: true, description: 'The chat was emptied of its messages.' })
+  cleared?: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class MessageStarredEventDataDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiProperty({ example: false })
+  fromMe!: boolean;
+
+  @ApiProperty({ example: true })
+  starred!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class LabelUpdatedEventDataDto {
+  @ApiProperty({ example: '3' })
+  labelId!: string;
+
+  @ApiPropertyOptional({ example: 'New customer' })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 1, description: "WhatsApp's label colour index (0-19)." })
+  color?: number;
+
+  @ApiPropertyOptional({ example: true, description: 'The label was deleted.' })
+  deleted?: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class LabelAssociationEventDataDto {
+  @ApiProperty({ example: '3' })
+  labelId!: string;
+
+  @ApiProperty({ type: JidPairDto })
+  chat!: JidPairDto;
+
+  @ApiPropertyOptional({ example: '3EB0C431C26A1916E07A', description: 'Set when the label is on one message of the chat.' })
+  messageId?: string;
+
+  @ApiProperty({ example: true, description: 'Put on (`true`) or taken off.' })
+  labeled!: boolean;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
+export class StatusReceivedEventDataDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiProperty({ type: JidPairDto, description: 'Who posted it.' })
+  sender!: JidPairDto;
+
+  @ApiProperty({ example: 'text', description: 'The message type (text, image, video, ...).' })
+  type!: string;
+
+  @ApiPropertyOptional({ example: 'New menu today' })
+  text?: string;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -245,6 +339,11 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'contact.unblocked': ContactBlockEventDataDto,
   'presence.update': PresenceUpdateEventDataDto,
   'call.received': CallReceivedEventDataDto,
+  'chat.updated': ChatUpdatedEventDataDto,
+  'message.starred': MessageStarredEventDataDto,
+  'label.updated': LabelUpdatedEventDataDto,
+  'label.association': LabelAssociationEventDataDto,
+  'status.received': StatusReceivedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -267,6 +366,11 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'contact.unblocked': 'The account unblocked a contact.',
   'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
+  'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',
+  'message.starred': 'A message was starred or unstarred, through the API or on another device of the account.',
+  'label.updated': 'A WhatsApp Business label was created, renamed, recoloured or deleted, through the API or on another device of the account.',
+  'label.association': 'A WhatsApp Business label was put on or taken off a chat or a message, through the API or on another device of the account.',
+  'status.received': 'A contact posted a status update the account may see (it is also stored in the `status@broadcast` chat).',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

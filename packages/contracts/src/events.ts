@@ -17,6 +17,11 @@ export const EVENT_TYPES = [
   'contact.unblocked',
   'presence.update',
   'call.received',
+  'chat.updated',
+  'message.starred',
+  'label.updated',
+  'label.association',
+  'status.received',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -156,6 +161,55 @@ export interface CallReceivedEventData {
   timestamp: number;
 }
 
+/** A chat's organisation changed, here or on another device of the account; only what changed is present. */
+export interface ChatUpdatedEventData {
+  chat: JidPair;
+  archived?: boolean;
+  pinned?: boolean;
+  /** Unix ms the mute ends (-1: always); null: unmuted. */
+  mutedUntil?: number | null;
+  unread?: boolean;
+  /** The chat was deleted (or, with `cleared`, emptied) on this device or another. */
+  deleted?: boolean;
+  cleared?: boolean;
+  timestamp: number;
+}
+
+export interface MessageStarredEventData {
+  messageId: string;
+  chat: JidPair;
+  fromMe: boolean;
+  starred: boolean;
+  timestamp: number;
+}
+
+/** A WhatsApp Business label was created, changed or (`deleted`) removed, here or on another device. */
+export interface LabelUpdatedEventData {
+  labelId: string;
+  name?: string;
+  color?: number;
+  deleted?: boolean;
+  timestamp: number;
+}
+
+/** A label was put on (`labeled`) or taken off a chat, or one message of it. */
+export interface LabelAssociationEventData {
+  labelId: string;
+  chat: JidPair;
+  messageId?: string;
+  labeled: boolean;
+  timestamp: number;
+}
+
+/** A contact posted a status update the account may see. */
+export interface StatusReceivedEventData {
+  messageId: string;
+  sender: JidPair;
+  type: string;
+  text?: string;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -169,6 +223,11 @@ export interface EventDataByType {
   'contact.unblocked': ContactBlockEventData;
   'presence.update': PresenceUpdateEventData;
   'call.received': CallReceivedEventData;
+  'chat.updated': ChatUpdatedEventData;
+  'message.starred': MessageStarredEventData;
+  'label.updated': LabelUpdatedEventData;
+  'label.association': LabelAssociationEventData;
+  'status.received': StatusReceivedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -71,6 +71,11 @@ export {
   type PresenceUpdateEventData,
   type CallReceivedEventData,
   PRESENCE_UPDATE_STATES,
+  type ChatUpdatedEventData,
+  type MessageStarredEventData,
+  type LabelUpdatedEventData,
+  type LabelAssociationEventData,
+  type StatusReceivedEventData,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
   type EventDataByType,
@@ -118,6 +123,11 @@ export {
   ContactBlockEventDataDto,
   PresenceUpdateEventDataDto,
   CallReceivedEventDataDto,
+  ChatUpdatedEventDataDto,
+  MessageStarredEventDataDto,
+  LabelUpdatedEventDataDto,
+  LabelAssociationEventDataDto,
+  StatusReceivedEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -182,6 +192,7 @@ export {
 export {
   JID_PATTERN,
   SEND_MESSAGE_TYPES,
+  ForwardMessageSend,
   type SendMessageType,
   PRESENCE_STATES,
   POLL_MAX_OPTIONS,
@@ -278,3 +289,34 @@ export {
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';
 export { RPC_MEDIA, MEDIA_CHUNK_BYTES, MEDIA_MESSAGE_TYPES, mediaUrlFields, type MediaStatPayload, type MediaStat, type MediaReadPayload, type MediaChunk } from './media-rpc';
+export {
+  ChatListQuery,
+  type ChatListQueryDto,
+  type ChatListPayload,
+  ChatModify,
+  type ChatModifyDto,
+  type ChatModifyPayload,
+  type ChatRefPayload,
+  MessageStar,
+  type MessageStarDto,
+  type MessageStarPayload,
+  type MessageStarResult,
+  type ChatState,
+  ChatStateDto,
+  MessageStarResultDto,
+} from './chat-organisation';
+export {
+  LabelCreate,
+  type LabelCreateDto,
+  LabelUpdate,
+  type LabelUpdateDto,
+  type Label,
+  LabelDto,
+  type LabelCreatePayload,
+  type LabelUpdatePayload,
+  type LabelRefPayload,
+  type LabelAssignPayload,
+  type LabelAssignResult,
+  LabelAssignResultDto,
+} from './labels';
+export { STATUS_JID, StatusPost, type StatusPostDto, type StatusPostPayload, type StatusPostResult, StatusPostResultDto } from './statuses';

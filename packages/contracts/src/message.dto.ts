@@ -37,6 +37,7 @@ export const MessageReplyTo = named(
 const replyTo = Type.Optional(MessageReplyTo);
 const caption = Type.Optional(Type.String({ maxLength: 4096 }));
 const kind = <T extends SendMessageType>(type: T) => Type.Literal(type);
+const kind2 = <T extends string>(type: T) => Type.Literal(type);
 
 export const TextMessageSend = named(
   'TextMessageSend',
@@ -180,6 +181,20 @@ export const PollMessageSend = named(
   ),
 );
 
+/** Forwards a stored message (sent or received by this session) as WhatsApp does: marked forwarded, with its forwarding score raised. */
+export const ForwardMessageSend = named(
+  'ForwardMessageSend',
+  Type.Object(
+    {
+      chat,
+      type: kind2('forward'),
+      messageId: Type.String({ minLength: 1, maxLength: 128, example: '3EB0C431C26A1916E07A', description: 'The WhatsApp id of the stored message to forward.' }),
+      fromChat: Jid({ description: 'The chat the message to forward is in.' }),
+    },
+    closed,
+  ),
+);
+
 /** The send body: one of the message shapes, chosen by `type`. */
 export const MessageSend = named(
   'MessageSend',
@@ -193,6 +208,7 @@ export const MessageSend = named(
     LocationMessageSend,
     ContactsMessageSend,
     PollMessageSend,
+    ForwardMessageSend,
   ]),
 );
 export type MessageSendDto = Static<typeof MessageSend>;
@@ -411,6 +427,21 @@ export class ChatSummaryDto {
 
   @ApiProperty({ example: '3EB0C431C26A1916E07A' })
   lastMessageId!: string;
+
+  @ApiProperty({ example: false, description: 'Archived (from the account\'s app state, shared with the phone).' })
+  archived!: boolean;
+
+  @ApiProperty({ example: true, description: 'Pinned.' })
+  pinned!: boolean;
+
+  @ApiPropertyOptional({ example: 1767254400000, description: 'Unix ms the mute ends (`-1`: always); absent when not muted.' })
+  mutedUntil?: number;
+
+  @ApiProperty({ example: false, description: 'Marked unread.' })
+  unread!: boolean;
+
+  @ApiProperty({ type: [String], example: ['3'], description: 'Ids of the WhatsApp Business labels on the chat.' })
+  labels!: string[];
 }
 
 export class PollTallyEntryDto {

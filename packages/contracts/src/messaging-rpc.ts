@@ -33,6 +33,19 @@ export const RPC_MESSAGING = {
   /** The group an invite code leads to, without joining. */
   groupInviteInfo: 'groups.invites.info',
   groupInviteJoin: 'groups.invites.join',
+  /** Chat organisation through the account's app state (chat-organisation.ts). */
+  chatModify: 'chats.modify',
+  chatDelete: 'chats.delete',
+  chatClear: 'chats.clear',
+  messageStar: 'messages.star',
+  /** WhatsApp Business labels (labels.ts). */
+  labels: 'labels.list',
+  labelCreate: 'labels.create',
+  labelUpdate: 'labels.update',
+  labelDelete: 'labels.delete',
+  labelAssign: 'labels.assign',
+  /** Status updates (statuses.ts). */
+  statusPost: 'statuses.post',
 } as const;
 
 /** Identifies a message as WhatsApp does; `fromMe` is derived by the runner from `sender`. */
@@ -57,7 +70,9 @@ export type OutgoingContent =
   | { type: 'sticker'; media: MediaSource }
   | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
   | { type: 'contacts'; contacts: { displayName: string; vcard: string }[] }
-  | { type: 'poll'; name: string; options: string[]; selectableCount: number };
+  | { type: 'poll'; name: string; options: string[]; selectableCount: number }
+  /** A stored message forwarded (forwarded flag, forwarding score) to `chat`. */
+  | { type: 'forward'; messageId: string; fromChat: string };
 
 /** What one outbox entry asks WhatsApp to do. */
 export type OutboxAction =
@@ -135,6 +150,13 @@ export interface ChatSummary {
   isGroup: boolean;
   lastMessageAt: number;
   lastMessageId: string;
+  /** From the account's app state (chat-organisation.ts). */
+  archived?: boolean;
+  pinned?: boolean;
+  mutedUntil?: number;
+  unread?: boolean;
+  /** Ids of the WhatsApp Business labels on the chat. */
+  labels?: string[];
 }
 
 export interface StoredMessage {

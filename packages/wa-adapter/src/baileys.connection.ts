@@ -24,6 +24,8 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
+import { chatUpdatesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
@@ -87,6 +89,9 @@ interface LiveSocket {
 /** Baileys rc14 shows the first QR of a socket this long, every later one BAILEYS_NEXT_QR_MS (socket.js, `qrTimeout`). */
 const BAILEYS_FIRST_QR_MS = 60_000;
 const BAILEYS_NEXT_QR_MS = 20_000;
+
+/** The primary's platform at pairing for WhatsApp Business (Android, iOS); `android`/`iphone` otherwise. */
+const BUSINESS_PLATFORMS = new Set(['smba', 'smbi']);
 
 /** Ids we sent ourselves are kept briefly so their own upsert echo is not reported as a new message. */
 const SENT_IDS_KEPT = 1000;
@@ -381,6 +386,53 @@ export class BaileysConnection implements WaConnection {
     await this.caches.groupMetadata.del(groupJid);
   }
 
+  async modifyChat(chatJid: string, change: WaChatChange, lastMessage?: WaLastMessage): Promise<void> {
+    await this.connected().sock.chatModify(toChatModification(change, lastMessage), chatJid);
+  }
+
+  async forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult> {
+    const message = await this.findMessage(source);
+    if (!message) throw new AppError('not_found', 'the message to forward is not stored', { id: source.id });
+    return this.send(chatJid, { forward: message }, options.messageId);
+  }
+
+  async sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult> {
+    const { sock } = this.connected();
+    const b = await loadBaileys();
+    this.rememberSent(options.messageId);
+    const sent = await sock.sendMessage('status@broadcast', { text: content.text }, {
+      messageId: options.messageId,
+      statusJidList: recipients,
+      ...(content.backgroundColor ? { backgroundColor: content.backgroundColor } : {}),
+      ...(content.font !== undefined ? { font: content.font } : {}),
+    } as Parameters<Socket['sendMessage']>[2]);
+    if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the status');
+    return this.result(b, sent);
+  }
+
+  isBusiness(): boolean {
+    return BUSINESS_PLATFORMS.has(String(this.live?.auth.state.creds.platform ?? ''));
+  }
+
+  async editLabel(label: WaLabel): Promise<void> {
+    // The label index names no chat: Baileys takes a jid it does not use.
+    await this.connected().sock.addLabel('', { id: label.id, name: label.name, color: label.color, deleted: label.deleted, predefinedId: label.predefinedId ? Number(label.predefinedId) : undefined });
+  }
+
+  async labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void> {
+    const { sock } = this.connected();
+    await (labeled ? sock.addChatLabel(chatJid, labelId) : sock.removeChatLabel(chatJid, labelId));
+  }
+
+  async labelMessage(chatJid: string, messageId: string, labelId: string, labeled: boolean): Promise<void> {
+    const { sock } = this.connected();
+    await (labeled ? sock.addMessageLabel(chatJid, messageId, labelId) : sock.removeMessageLabel(chatJid, messageId, labelId));
+  }
+
+  async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
+    await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
+  }
+
   private async openSocket(): Promise<void> {
     const b = await loadBaileys();
     const auth = await this.config.authStore.use(this.sessionId);
@@ -471,6 +523,10 @@ export class BaileysConnection implements WaConnection {
       this.emit('messageStatus', { key: toWaKey(key), status, ...(receipt.userJid ? { recipient: receipt.userJid } : {}), timestampMs: toMillis(at) });
     }
     for (const group of events['groups.update'] ?? []) if (group.id) await this.caches.groupMetadata.del(group.id);
+    for (const update of chatUpdatesOf(events)) this.emit('chatUpdate', update);
+    for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
+    for (const label of labelEditsOf(events)) this.emit('labelEdit', label);
+    for (const association of labelAssociationsOf(events)) this.emit('labelAssociation', association);
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
   }
 

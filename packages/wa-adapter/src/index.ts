@@ -74,3 +74,4 @@ export {
   mediaDownloadUrl,
   downloadMediaToFile,
 } from './media-download';
+export type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';

@@ -2,6 +2,7 @@ import type { WaCall, WaCallOps } from './wa-calls.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
+import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -181,6 +182,11 @@ export interface WaConnectionEvents {
   blocklist: (update: WaBlocklistUpdate) => void;
   presence: (update: WaPresenceUpdate) => void;
   call: (call: WaCall) => void;
+  /** Archive, pin, mute, read state or deletion of a chat, from this device or another of the account. */
+  chatUpdate: (update: WaChatUpdate) => void;
+  messageStar: (update: WaStarUpdate) => void;
+  labelEdit: (label: WaLabel & { timestampMs: number }) => void;
+  labelAssociation: (association: WaLabelAssociation) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -314,6 +320,19 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
    * direct path; rejects when the phone could not (it no longer has the file, for one).
    */
   reuploadMedia(raw: Uint8Array): Promise<Uint8Array>;
+  /** Writes one change to the account's app state, which every device of the account then reads. */
+  modifyChat(chatJid: string, change: WaChatChange, lastMessage?: WaLastMessage): Promise<void>;
+  starMessage(key: WaMessageKey, starred: boolean): Promise<void>;
+  /** Sends a stored message on as forwarded (Baileys raises its forwarding score; our own messages keep theirs). */
+  forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult>;
+  /** Whether the linked account is a WhatsApp Business one (its phone's platform, told at pairing). */
+  isBusiness(): boolean;
+  /** Posts a text status to `status@broadcast` for the given contacts (Baileys' `statusJidList`). */
+  sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult>;
+  /** Creates, edits or (with `deleted`) removes a label in the account's app state. */
+  editLabel(label: WaLabel): Promise<void>;
+  labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void>;
+  labelMessage(chatJid: string, messageId: string, labelId: string, labeled: boolean): Promise<void>;
 }
 
 /**

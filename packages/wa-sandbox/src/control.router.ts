@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FAULT_KINDS, SERVER_IDENTITIES, SandboxError, type FaultKind, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
+import { FAULT_KINDS, PHONE_CHAT_ACTIONS, SERVER_IDENTITIES, SandboxError, type FaultKind, type PhoneChatAction, type OutgoingMessage, type PresenceState, type ServerIdentity } from './sandbox.types';
 import type { ProfileChange } from './profile.directory';
 import type { WaSandbox } from './wa-sandbox.server';
 
@@ -114,6 +114,39 @@ const routes: Route[] = [
   /** An upload auth as media_conn hands out, for clients that upload without a socket (benches). */
   { method: 'POST', pattern: /^\/media\/auth$/, handle: (sandbox) => sandbox.mediaUploadAuth() },
   { method: 'GET', pattern: /^\/media$/, handle: (sandbox) => ({ baseUrl: sandbox.mediaBaseUrl, caFile: sandbox.mediaCaFile, refusals: sandbox.mediaRefusals() }) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/app-state\/actions$/,
+    handle: (sandbox, [phone = ''], body) => {
+      const action = body.action as Body | undefined;
+      if (!action || typeof action !== 'object' || !PHONE_CHAT_ACTIONS.includes(action.type as PhoneChatAction['type'])) {
+        throw new SandboxError(400, `"action.type" must be one of ${PHONE_CHAT_ACTIONS.join(', ')}`);
+      }
+      return sandbox.phoneChatAction(phone, action as unknown as PhoneChatAction);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/statuses$/,
+    handle: (sandbox, [phone = ''], body) => {
+      const to = Array.isArray(body.to) ? body.to.map(String) : [];
+      const style = {
+        ...(typeof body.backgroundArgb === 'number' ? { backgroundArgb: body.backgroundArgb } : {}),
+        ...(typeof body.font === 'number' ? { font: body.font } : {}),
+      };
+      return sandbox.postStatus(phone, text(body, 'text'), to, style);
+    },
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/app-state$/, handle: (sandbox, [phone = '']) => sandbox.appState(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/business$/,
+    handle: (sandbox, [phone = ''], body) => {
+      if (typeof body.business !== 'boolean') throw new SandboxError(400, '"business" must be a boolean');
+      sandbox.setBusiness(phone, body.business);
+      return { business: body.business };
+    },
+  },
   { method: 'GET', pattern: /^\/server-identity$/, handle: (sandbox) => ({ identity: sandbox.serverIdentity }) },
   {
     method: 'POST',

@@ -5,6 +5,10 @@ export { encryptPollVote, hashPollOption } from './message.codec';
 export { silentLogger } from './silent.logger';
 export {
   FAULT_KINDS,
+  PHONE_CHAT_ACTIONS,
+  type AppStateEntry,
+  type AppStateView,
+  type PhoneChatAction,
   SERVER_IDENTITIES,
   SandboxError,
   type CallInfo,
@@ -29,3 +33,4 @@ export {
 } from './sandbox.types';
 export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange, type BusinessProfile } from './profile.directory';
 export { encryptMedia, decryptMedia, MEDIA_KEY_INFO, MediaVerificationError, type EncryptedMedia, type MediaKind } from './media.crypto';
+export { APP_STATE_COLLECTIONS, type AppStateCollection } from './app-state.store';

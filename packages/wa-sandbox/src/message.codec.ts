@@ -14,7 +14,7 @@ export interface PollRecord {
 
 export type MessageContent = Pick<
   ReceivedMessage,
-  'kind' | 'text' | 'location' | 'contact' | 'poll' | 'vote' | 'reaction' | 'edit' | 'revoke'
+  'kind' | 'text' | 'location' | 'contact' | 'poll' | 'vote' | 'reaction' | 'edit' | 'revoke' | 'forwarded'
 > & { pollSecret?: Buffer; voteCiphertext?: { encPayload: Buffer; encIv: Buffer } };
 
 const asBuffer = (value: Uint8Array | null | undefined): Buffer | undefined =>
@@ -22,6 +22,12 @@ const asBuffer = (value: Uint8Array | null | undefined): Buffer | undefined =>
 
 /** Flattens the message kinds the gateway cares about into plain JSON. */
 export function describeMessage(message: ProtoMessage): MessageContent {
+  const described = describeContent(message);
+  const context = Object.values(message).find((part): part is { contextInfo?: { isForwarded?: boolean | null; forwardingScore?: number | null } } => !!part && typeof part === 'object' && 'contextInfo' in part)?.contextInfo;
+  return context?.isForwarded ? { ...described, forwarded: { score: context.forwardingScore ?? 0 } } : described;
+}
+
+function describeContent(message: ProtoMessage): MessageContent {
   const poll = message.pollCreationMessageV3 ?? message.pollCreationMessageV2 ?? message.pollCreationMessage;
   if (message.conversation || message.extendedTextMessage?.text) {
     return { kind: 'text', text: message.conversation || message.extendedTextMessage?.text || '' };

@@ -135,6 +135,8 @@ export interface ReceivedMessage {
   edit?: { targetId: string; text: string };
   revoke?: { targetId: string };
   media?: ReceivedMedia;
+  /** Set on a forwarded message: WhatsApp's forwarding score (how often it was forwarded). */
+  forwarded?: { score: number };
 }
 
 /**
@@ -260,4 +262,38 @@ export interface CallInfo {
   status: 'ringing' | 'rejected' | 'terminated';
   /** The device of the callee that rejected it. */
   rejectedBy?: string;
+}
+
+/**
+ * A change the virtual phone makes to its chat organisation, written to the account's app state
+ * as WhatsApp's phone app does. `mute.until` is the end in Unix milliseconds (-1: always), null
+ * to unmute. Labels exist on WhatsApp Business accounts only.
+ */
+export type PhoneChatAction =
+  | { type: 'archive'; chat: string; archived: boolean }
+  | { type: 'pin'; chat: string; pinned: boolean }
+  | { type: 'mute'; chat: string; until: number | null }
+  | { type: 'markRead'; chat: string; read: boolean }
+  | { type: 'star'; chat: string; messageId: string; fromMe: boolean; starred: boolean }
+  | { type: 'delete'; chat: string }
+  | { type: 'clear'; chat: string }
+  | { type: 'contact'; jid: string; fullName: string | null }
+  | { type: 'labelEdit'; labelId: string; name: string; color: number; deleted?: boolean }
+  | { type: 'labelChat'; labelId: string; chat: string; labeled: boolean }
+  | { type: 'labelMessage'; labelId: string; chat: string; messageId: string; labeled: boolean };
+
+export const PHONE_CHAT_ACTIONS: readonly PhoneChatAction['type'][] = [
+  'archive', 'pin', 'mute', 'markRead', 'star', 'delete', 'clear', 'contact', 'labelEdit', 'labelChat', 'labelMessage',
+];
+
+/** One entry of a collection as the phone decoded it: the mutation index and its `SyncActionValue`. */
+export interface AppStateEntry {
+  index: string[];
+  value: Record<string, unknown>;
+}
+
+/** An account's app state as its phone reads it, per collection, and any patch it could not verify. */
+export interface AppStateView {
+  collections: Record<'critical_block' | 'critical_unblock_low' | 'regular_high' | 'regular' | 'regular_low', { version: number; entries: AppStateEntry[] }>;
+  failures: string[];
 }

@@ -2,6 +2,8 @@ import { createDecipheriv, createCipheriv, pbkdf2Sync, randomBytes, randomInt } 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { AppStateStore } from './app-state.store';
+import { answerAppStateSync } from './app-state.sync';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
 import { buildMediaMessage, receiveMedia } from './media.message';
@@ -22,6 +24,8 @@ import {
   type CallInfo,
   type PresenceState,
   type ProfileInfo,
+  type AppStateView,
+  type PhoneChatAction,
   type ReceiptType,
   type ReceivedMessage,
   type SandboxOptions,
@@ -30,12 +34,14 @@ import {
 } from './sandbox.types';
 import { credentialsFor, type ServerCredentials } from './server.identity';
 import { verifySignatureStrict } from './strict-verify.util';
+import { PhoneAppState } from './phone-app-state';
 import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
 import { BlocklistRegistry } from './blocklist.registry';
 import { PresenceRegistry } from './presence.registry';
 
 const SERVER_JID = 's.whatsapp.net';
+const STATUS_JID = 'status@broadcast';
 const QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const LINK_CODE_ITERATIONS = 2 << 16;
 /** Handshakes remembered for `listHandshakes`; older ones are forgotten so a long run stays small. */
@@ -66,6 +72,12 @@ interface Account {
   phone: VirtualPhone;
   companions: Map<number, Companion>;
   nextDeviceId: number;
+  /** What WhatsApp's server keeps: encrypted patches per collection. */
+  appState: AppStateStore;
+  /** What the phone keeps: the sync key and the decoded collections. */
+  phoneAppState: PhoneAppState;
+  /** A WhatsApp Business account (labels). */
+  business: boolean;
 }
 
 interface Registration {
@@ -307,10 +319,14 @@ export class WaSandbox {
     do lidUser = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
     while (this.accountsByLid.has(lidUser));
     const info: PhoneInfo = { phone, jid: `${phone}@${SERVER_JID}`, lid: `${lidUser}@lid`, name: name ?? `Phone ${phone}` };
+    const appState = new AppStateStore();
     const account: Account = {
       phone: await VirtualPhone.create(this.baileys, info, lidUser, this.options.phonePreKeyCount),
       companions: new Map(),
       nextDeviceId: 1,
+      appState,
+      phoneAppState: new PhoneAppState(this.baileys, appState),
+      business: false,
     };
     this.accounts.set(phone, account);
     this.accountsByLid.set(lidUser, account);
@@ -495,6 +511,25 @@ export class WaSandbox {
     return this.describeGroup(group);
   }
 
+  /** The phone changes its chat organisation; the account's companions are told to fetch it. */
+  async phoneChatAction(phone: string, action: PhoneChatAction): Promise<{ collection: string; version: number }> {
+    const account = this.account(phone);
+    if (action.type.startsWith('label') && !account.business) throw new SandboxError(403, 'labels exist on WhatsApp Business accounts only');
+    const written = await account.phoneAppState.apply(action);
+    this.announceAppState(account, [{ name: written.collection, version: written.version }]);
+    return written;
+  }
+
+  /** The account's app state as its phone decoded it (with any patch that failed its checks). */
+  appState(phone: string): Promise<AppStateView> {
+    return this.account(phone).phoneAppState.view();
+  }
+
+  /** Turns a virtual phone's account into a WhatsApp Business one (or back). */
+  setBusiness(phone: string, business: boolean): void {
+    this.account(phone).business = business;
+  }
+
   listDevices(): DeviceInfo[] {
     return [...this.accounts.values()].flatMap((account) =>
       [...account.companions.values()].map((companion) => ({
@@ -666,17 +701,12 @@ export class WaSandbox {
         return this.afterPassive(companion);
       case 'usync':
         return reply([this.usyncResult(child(node, 'usync'), companion.account)]);
-      case 'w:sync:app:state':
-        return reply([
-          {
-            tag: 'sync',
-            attrs: {},
-            content: children(child(node, 'sync'), 'collection').map((collection) => ({
-              tag: 'collection',
-              attrs: { name: collection.attrs.name ?? '', version: collection.attrs.version ?? '0' },
-            })),
-          },
-        ]);
+      case 'w:sync:app:state': {
+        const { collections, written } = answerAppStateSync(this.baileys, companion.account.appState, child(node, 'sync'));
+        await reply([{ tag: 'sync', attrs: {}, content: collections }]);
+        this.announceAppState(companion.account, written, companion);
+        return;
+      }
       case 'privacy':
         return this.answerIq(companion, node, reply, this.profiles.privacyIq(companion.account.phone.info.phone, node));
       case 'status':
@@ -752,7 +782,8 @@ export class WaSandbox {
           attrs: {},
           content: [
             { tag: 'device-identity', attrs: {}, content: account.phone.signCompanion(registration.identityKey, advSecret, deviceId) },
-            { tag: 'platform', attrs: { name: 'smba' } },
+            // The primary's platform: WhatsApp Business on Android (`smba`) or the plain app.
+            { tag: 'platform', attrs: { name: account.business ? 'smba' : 'android' } },
             { tag: 'device', attrs: { jid: this.pn(account, deviceId), lid: this.lid(account, deviceId) } },
           ],
         },
@@ -923,23 +954,7 @@ export class WaSandbox {
     const account = companion.account;
     const { deflateSync } = await import('node:zlib');
     const history = proto.HistorySync.encode({ syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP, conversations: [] }).finish();
-    const keyShare: ProtoMessage = {
-      protocolMessage: {
-        type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
-        appStateSyncKeyShare: {
-          keys: [
-            {
-              keyId: { keyId: randomBytes(6) },
-              keyData: {
-                keyData: randomBytes(32),
-                fingerprint: { rawId: randomInt(1, 2 ** 31), currentIndex: 0, deviceIndexes: [0, companion.deviceId] },
-                timestamp: Date.now(),
-              },
-            },
-          ],
-        },
-      },
-    };
+    const keyShare = account.phoneAppState.keyShare(companion.deviceId);
     const historyNotification: ProtoMessage = {
       protocolMessage: {
         type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
@@ -1021,6 +1036,27 @@ export class WaSandbox {
       return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
     });
     return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
+  }
+
+  /**
+   * After a write, WhatsApp tells every other device of the account to fetch: a `server_sync`
+   * notification naming the collection to each companion, and the phone reads it too.
+   */
+  private announceAppState(account: Account, written: Array<{ name: string; version: number }>, writer?: Companion): void {
+    if (!written.length) return;
+    void account.phoneAppState.sync().catch(() => undefined);
+    const latest = new Map(written.map((item) => [item.name, item.version]));
+    for (const companion of this.activeCompanions(account)) {
+      if (companion === writer) continue;
+      // Baileys reads one collection per notification, as WhatsApp sends them.
+      for (const [name, version] of latest) {
+        this.deliverNode(companion, {
+          tag: 'notification',
+          attrs: { from: SERVER_JID, type: 'server_sync', id: this.nextId(), t: unixNow() },
+          content: [{ tag: 'collection', attrs: { name, version: String(version) } }],
+        });
+      }
+    }
   }
 
   // ---- groups ------------------------------------------------------------------------------
@@ -1274,6 +1310,7 @@ export class WaSandbox {
 
   private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
     const { id = '', to = '', type = 'text' } = node.attrs;
+    if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
     if (group && this.refusesSender(group, sender.account)) {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
@@ -1329,6 +1366,56 @@ export class WaSandbox {
         content: deviceIdentity ? [enc, deviceIdentity] : [enc],
       }, { author: senderLid, sender: sender.account });
     }
+  }
+
+  /**
+   * A status update goes, as WhatsApp sends it, to the devices the client addressed (its
+   * `statusJidList`, each with the sender key in a pkmsg) as `from=status@broadcast` with the
+   * author as participant; nobody else gets it.
+   */
+  private async onCompanionStatus(sender: Companion, node: BinaryNode): Promise<void> {
+    const { id = '', type = 'text' } = node.attrs;
+    await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: STATUS_JID, t: unixNow() } });
+    const skmsg = child(node, 'enc');
+    const senderLid = this.lid(sender.account, sender.deviceId);
+    for (const target of children(child(node, 'participants'), 'to')) {
+      const device = this.deviceFor(target.attrs.jid ?? '');
+      const pkmsg = child(target, 'enc');
+      if (!device || this.deviceLid(device) === senderLid) continue;
+      await this.deliverStanza(device, {
+        tag: 'message',
+        attrs: { id, type, t: unixNow(), notify: sender.account.phone.info.name, from: STATUS_JID, participant: senderLid, participant_pn: this.pn(sender.account, sender.deviceId) },
+        content: [pkmsg, skmsg].filter((enc): enc is BinaryNode => !!enc),
+      }, { author: senderLid, sender: sender.account, group: STATUS_JID });
+    }
+  }
+
+  /** A virtual phone posts a text status to the given contacts' devices (its own companions too, as WhatsApp does). */
+  async postStatus(phone: string, text: string, to: string[], style: { backgroundArgb?: number; font?: number } = {}): Promise<{ id: string }> {
+    const account = this.account(phone);
+    const id = this.nextId();
+    const message: ProtoMessage = { extendedTextMessage: { text, ...(style.backgroundArgb !== undefined ? { backgroundArgb: style.backgroundArgb } : {}), ...(style.font !== undefined ? { font: style.font } : {}) } };
+    const { ciphertext, senderKeyDistributionMessage } = await account.phone.encryptGroup(STATUS_JID, message);
+    const distribution: ProtoMessage = { senderKeyDistributionMessage: { groupId: STATUS_JID, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } };
+    const audience = [account, ...to.map((p) => this.account(p)).filter((a) => a !== account)];
+    for (const member of audience) {
+      for (const device of this.devicesOf(member)) {
+        if (device.kind === 'phone' && device.account === account) continue;
+        const deviceJid = this.deviceLid(device);
+        if (!(await account.phone.ensureSession(deviceJid, () => this.takeBundle(deviceJid)))) continue;
+        const pk = await account.phone.encrypt(deviceJid, distribution);
+        await this.deliverStanza(device, {
+          tag: 'message',
+          attrs: { id, type: 'text', t: unixNow(), from: STATUS_JID, participant: account.phone.info.lid, participant_pn: account.phone.info.jid, notify: account.phone.info.name },
+          content: [
+            { tag: 'enc', attrs: { v: '2', type: pk.type }, content: pk.ciphertext },
+            { tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: ciphertext },
+          ],
+        }, { author: account.phone.info.lid, sender: account, group: STATUS_JID });
+      }
+    }
+    account.phone.sent.set(id, { id, chat: STATUS_JID, message });
+    return { id };
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {

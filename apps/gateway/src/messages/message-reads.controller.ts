@@ -3,7 +3,10 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiListResponse,
+  ChatListQuery,
   ChatSummaryDto,
+  type ChatListPayload,
+  type ChatListQueryDto,
   ContactExistsDto,
   ContactSummaryDto,
   ApiErrorResponse,
@@ -80,11 +83,21 @@ export class MessageReadsController {
 
   @Get('chats')
   @RequireAuthenticated()
-  @ApiOperation({ summary: 'List chats', description: 'Chats with their latest message, most recent first, in cursor pages.' })
+  @ApiOperation({
+    summary: 'List chats',
+    description: 'Chats with their latest message and their organisation (archived, pinned, muted, unread), most recent first, in cursor pages; `archived`, `pinned` and `unread` filter them.',
+  })
   @ApiParam(SESSION_ID)
   @ApiListResponse(ChatSummaryDto, 'A page of chats.')
-  listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<ChatSummaryDto>> {
-    return this.ask<ListResult<ChatSummaryDto>, PagePayload>(p, id, RPC_MESSAGING.chats, { limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  listChats(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(ChatListQuery) q: ChatListQueryDto): Promise<ListResult<ChatSummaryDto>> {
+    const flag = (value: 'true' | 'false' | undefined) => (value === undefined ? undefined : value === 'true');
+    const filters = { archived: flag(q.archived), pinned: flag(q.pinned), unread: flag(q.unread) };
+    return this.ask<ListResult<ChatSummaryDto>, ChatListPayload>(p, id, RPC_MESSAGING.chats, {
+      limit: q.limit ?? DEFAULT_LIMIT,
+      cursor: q.cursor,
+      ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
+      ...(q.label ? { label: q.label } : {}),
+    });
   }
 
   @Get('chats/:chat/messages')

@@ -104,7 +104,7 @@ export class MessagesController {
     if (dto.type === 'poll' && dto.selectableCount > dto.options.length) {
       throw validationError([{ field: 'selectableCount', problems: ['selectableCount must not be greater than the number of options'] }]);
     }
-    return this.write(w, { sessionId: id, route: 'messages.send', fingerprint: [id, dto], plan: () => this.messages.planSend(dto) });
+    return this.write(w, { sessionId: id, route: 'messages.send', fingerprint: [id, dto], plan: (s) => this.messages.planSend(dto, s) });
   }
 
   @Post('messages/:mid/reaction')

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ChatOrganisationController } from './chat-organisation.controller';
+import { LabelsController } from './labels.controller';
+import { StatusesController } from './statuses.controller';
 import { MediaPolicy } from './media.policy';
 import { MessageMediaController } from './message-media.controller';
 import { MessageReadsController } from './message-reads.controller';
@@ -10,7 +13,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
-  controllers: [MessagesController, MessageReadsController, MessageMediaController],
+  controllers: [MessagesController, MessageReadsController, MessageMediaController, ChatOrganisationController, LabelsController, StatusesController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents, MessagesService, MediaPolicy],
 })

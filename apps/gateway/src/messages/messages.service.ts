@@ -182,7 +182,10 @@ export class MessagesService {
 
   // --- plans: what each route asks WhatsApp to do, validated before anything is written ---
 
-  async planSend(dto: MessageSendDto): Promise<{ chat: string; action: OutboxAction }> {
+  async planSend(dto: MessageSendDto, session?: SessionRow & { orgId: string }): Promise<{ chat: string; action: OutboxAction }> {
+    if (dto.type === 'forward' && session && !(await this.lookup(session, { id: dto.messageId, chat: dto.fromChat, sender: '' })).exists) {
+      throw new AppError('not_found', 'the message to forward is not stored in this session', { messageId: dto.messageId, fromChat: dto.fromChat });
+    }
     const replyTo = 'replyTo' in dto && dto.replyTo ? { id: dto.replyTo.id, chat: dto.chat, sender: dto.replyTo.sender } : undefined;
     return { chat: dto.chat, action: { kind: 'send', chat: dto.chat, content: await this.content(dto), ...(replyTo ? { replyTo } : {}) } };
   }
@@ -197,6 +200,8 @@ export class MessagesService {
         return { type: 'contacts', contacts: dto.contacts.map((c) => ({ displayName: c.displayName, vcard: c.vcard })) };
       case 'poll':
         return { type: 'poll', name: dto.name, options: dto.options, selectableCount: dto.selectableCount };
+      case 'forward':
+        return { type: 'forward', messageId: dto.messageId, fromChat: dto.fromChat };
       case 'image':
       case 'video':
       case 'audio':

@@ -7,6 +7,8 @@ import { SessionIdentity1764000500000 } from './migrations/1764000500000-session
 import { SendLog1764000600000 } from './migrations/1764000600000-send-log';
 import { ChatSummaries1764000700000 } from './migrations/1764000700000-chat-summaries';
 import { CallSettings1764001300000 } from './migrations/1764001300000-call-settings';
+import { ChatStates1764001400000 } from './migrations/1764001400000-chat-states';
+import { Labels1764001500000 } from './migrations/1764001500000-labels';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -19,4 +21,6 @@ export const RUNNER_MIGRATIONS = [
   SendLog1764000600000,
   ChatSummaries1764000700000,
   CallSettings1764001300000,
+  ChatStates1764001400000,
+  Labels1764001500000,
 ];

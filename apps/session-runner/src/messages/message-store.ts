@@ -376,6 +376,15 @@ export class MessageStore implements WaMessageLookup {
     return (await this.lids.findOneBy({ sessionId, pn: jid }))?.lid;
   }
 
+  /** A chat deleted (or, keeping its place in the chat list, cleared) on some device of the account. */
+  async forgetChatMessages(sessionId: string, chats: string[], keepSummary: boolean): Promise<void> {
+    if (!chats.length) return;
+    await this.messages.delete({ sessionId, chatJid: In(chats) });
+    if (!keepSummary) {
+      await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).andWhere('chat_jid IN (:...chats)', { chats }).execute();
+    }
+  }
+
   async forgetSession(sessionId: string): Promise<void> {
     await this.messages.delete({ sessionId });
     await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).execute();
@@ -383,5 +392,8 @@ export class MessageStore implements WaMessageLookup {
     await this.lids.delete({ sessionId });
     await this.votes.delete({ sessionId });
     await this.contacts.delete({ sessionId });
+    for (const table of ['wa_chat_states', 'wa_labels', 'wa_label_associations']) {
+      await this.messages.manager.createQueryBuilder().delete().from(table).where('session_id = :sessionId', { sessionId }).execute();
+    }
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { OutgoingContent } from '@wa/contracts';
 import { AddressPolicy, AppError, checkedLookup, RefusedAddressError } from '@wa/domain';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -48,6 +48,18 @@ export class MediaDownloader {
     } catch (error) {
       await release();
       throw error;
+    }
+  }
+
+  /** What `raw` serves, in memory (for small images such as profile pictures), under the same rules. */
+  async fetchBytes(raw: string): Promise<Buffer> {
+    const dir = await mkdtemp(join(tmpdir(), 'wa-media-'));
+    try {
+      const file = join(dir, 'media');
+      await this.download(raw, file);
+      return await readFile(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -151,6 +151,13 @@ export class MessageSender {
       case 'send': {
         const chat = toJid(action.chat, 'chat');
         const quoted = action.replyTo ? await this.keyOf(p.sessionId, action.replyTo, me, true) : undefined;
+        if (action.content?.type === 'forward') {
+          const { messageId, fromChat } = action.content;
+          const source = await this.findTarget(p.sessionId, { id: String(messageId ?? ''), chat: toJid(fromChat, 'fromChat'), sender: '' });
+          if (!source) throw new AppError('not_found', 'the message to forward is not stored in this session', { messageId, fromChat });
+          const key = { chatJid: source.chatJid, id: source.messageId, fromMe: source.fromMe, ...(source.participant ? { participant: source.participant } : {}) };
+          return { result: await connection.forwardMessage(chat, key, options), type: source.type };
+        }
         const resolved = await this.media.resolve(action.content);
         try {
           const content = toWaContent(resolved.content);
@@ -289,5 +296,8 @@ function toWaContent(c: OutgoingContent): WaOutgoingContent {
       }
       return { type: 'poll', name: c.name, options, selectableCount };
     }
+    case 'forward':
+      // Resolved from the store before this point (MessageSender.perform).
+      throw new AppError('validation_error', 'a forward names a stored message');
   }
 }

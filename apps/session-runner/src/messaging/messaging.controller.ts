@@ -2,7 +2,21 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   RPC_MESSAGING,
+  type ChatListPayload,
   type ChatMessagesPayload,
+  type ChatModifyPayload,
+  type ChatRefPayload,
+  type ChatState,
+  type MessageStarPayload,
+  type Label,
+  type LabelAssignPayload,
+  type StatusPostPayload,
+  type StatusPostResult,
+  type LabelAssignResult,
+  type LabelCreatePayload,
+  type LabelRefPayload,
+  type LabelUpdatePayload,
+  type MessageStarResult,
   type ChatSummary,
   type ContactExistsPayload,
   type ContactExistsResult,
@@ -33,6 +47,9 @@ import {
   type StoredMessage,
 } from '@wa/contracts';
 import { ChatActions } from './chat-actions.service';
+import { ChatOrganisation } from './chat-organisation.service';
+import { LabelsService } from './labels.service';
+import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
 import { MessageReader } from './message-reader.service';
 import { MessageSender } from './message-sender.service';
@@ -45,6 +62,9 @@ export class MessagingController {
     private readonly reader: MessageReader,
     private readonly chats: ChatActions,
     private readonly groups: GroupsService,
+    private readonly organisation: ChatOrganisation,
+    private readonly labels: LabelsService,
+    private readonly statuses: StatusesService,
   ) {}
 
   @MessagePattern(RPC_MESSAGING.execute)
@@ -68,8 +88,8 @@ export class MessagingController {
   }
 
   @MessagePattern(RPC_MESSAGING.chats)
-  chatList(@Payload() p: PagePayload): Promise<Page<ChatSummary>> {
-    return this.reader.chats(p);
+  chatList(@Payload() p: ChatListPayload): Promise<Page<ChatSummary>> {
+    return this.organisation.list(p);
   }
 
   @MessagePattern(RPC_MESSAGING.chatMessages)
@@ -145,5 +165,55 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.groupInviteJoin)
   groupInviteJoin(@Payload() p: GroupInviteCodePayload): Promise<GroupSummary> {
     return this.groups.join(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.chatModify)
+  chatModify(@Payload() p: ChatModifyPayload): Promise<ChatState> {
+    return this.organisation.modify(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.chatDelete)
+  chatDelete(@Payload() p: ChatRefPayload): Promise<Record<string, never>> {
+    return this.organisation.delete(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.chatClear)
+  chatClear(@Payload() p: ChatRefPayload): Promise<Record<string, never>> {
+    return this.organisation.clear(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.messageStar)
+  messageStar(@Payload() p: MessageStarPayload): Promise<MessageStarResult> {
+    return this.organisation.star(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labels)
+  labelList(@Payload() p: SessionRef): Promise<{ data: Label[] }> {
+    return this.labels.list(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelCreate)
+  labelCreate(@Payload() p: LabelCreatePayload): Promise<Label> {
+    return this.labels.create(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelUpdate)
+  labelUpdate(@Payload() p: LabelUpdatePayload): Promise<Label> {
+    return this.labels.update(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelDelete)
+  labelDelete(@Payload() p: LabelRefPayload): Promise<Record<string, never>> {
+    return this.labels.delete(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.labelAssign)
+  labelAssign(@Payload() p: LabelAssignPayload): Promise<LabelAssignResult> {
+    return this.labels.assign(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.statusPost)
+  statusPost(@Payload() p: StatusPostPayload): Promise<StatusPostResult> {
+    return this.statuses.post(p);
   }
 }

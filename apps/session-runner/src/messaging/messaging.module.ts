@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { WaChatStateEntity } from '../messages/wa-chat-state.entity';
+import { WaLabelAssociationEntity, WaLabelEntity } from '../messages/wa-label.entity';
 import { SessionsModule } from '../sessions/sessions.module';
 import { ChatActions } from './chat-actions.service';
+import { ChatOrganisationObserver } from './chat-organisation.observer';
+import { ChatOrganisation } from './chat-organisation.service';
+import { ChatStateStore } from './chat-state.store';
+import { LabelStore } from './label.store';
+import { LabelsService } from './labels.service';
+import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
 import { MediaDownloader } from './media-downloader';
 import { MessageReader } from './message-reader.service';
@@ -10,8 +19,8 @@ import { MessagingObserver } from './messaging.observer';
 
 /** Sending, reading and group management on the sessions this runner owns. */
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, TypeOrmModule.forFeature([WaChatStateEntity, WaLabelEntity, WaLabelAssociationEntity])],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService],
 })
 export class MessagingModule {}

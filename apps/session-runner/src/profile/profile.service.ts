@@ -63,7 +63,7 @@ export class ProfileService {
 
   async setPicture(p: ProfilePictureSetPayload): Promise<ProfileResult> {
     const connection = this.sessions.connected(p);
-    const image = 'url' in p ? await this.media.download(p.url) : Buffer.from(p.base64, 'base64');
+    const image = 'url' in p ? await this.media.fetchBytes(p.url) : Buffer.from(p.base64, 'base64');
     try {
       await connection.updateProfilePicture(image);
     } catch (err) {

@@ -1,0 +1,67 @@
+import { Controller, Get, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
+import {
+  ApiErrorResponse,
+  ApiListResponse,
+  PageQuery,
+  RPC_MESSAGING,
+  STATUS_JID,
+  StatusPost,
+  StatusPostResultDto,
+  StoredMessageDto,
+  type ChatMessagesPayload,
+  type ListResult,
+  type PageQueryDto,
+  type StatusPostDto,
+  type StatusPostPayload,
+} from '@wa/contracts';
+import { ValidBody, ValidQuery } from '../http/request-schema';
+import { RunnerClient } from '../runner/runner-client';
+import { MessagesService } from './messages.service';
+
+const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
+const DEFAULT_LIMIT = 50;
+/** A status goes to every device of every contact in the audience: many sessions to set up. */
+const STATUS_TIMEOUT_MS = 60_000;
+
+/** Status updates: post text statuses to contacts, read the ones contacts posted. */
+@ApiTags('messages')
+@ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.')
+@Controller('sessions/:id/statuses')
+export class StatusesController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly runner: RunnerClient,
+  ) {}
+
+  @Post()
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: 'Post a status update',
+    description:
+      'Posts a text status (background colour, font) to `status@broadcast` for the given contacts, or every contact the session knows; WhatsApp delivers it to each of their devices ' +
+      'and to the account\'s own. Image and video statuses are not supported yet. 409 `session_not_connected` unless the session is connected.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiCreatedResponse({ type: StatusPostResultDto, description: 'The status was handed to WhatsApp.' })
+  @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
+  async postStatus(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(StatusPost) body: StatusPostDto): Promise<StatusPostResultDto> {
+    await this.messages.requireSession(p.orgId, id);
+    return this.runner.call<StatusPostResultDto, StatusPostPayload>(
+      RPC_MESSAGING.statusPost,
+      { orgId: p.orgId, sessionId: id, text: body.text, ...(body.backgroundColor ? { backgroundColor: body.backgroundColor } : {}), ...(body.font !== undefined ? { font: body.font } : {}), ...(body.contacts ? { contacts: body.contacts } : {}) },
+      STATUS_TIMEOUT_MS,
+    );
+  }
+
+  @Get()
+  @RequireAuthenticated()
+  @ApiOperation({ summary: 'List status updates', description: "Status updates contacts posted (and ours), newest first, in cursor pages; each also arrived as a `status.received` event." })
+  @ApiParam(SESSION_ID)
+  @ApiListResponse(StoredMessageDto, 'A page of status updates.')
+  async listStatuses(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidQuery(PageQuery) q: PageQueryDto): Promise<ListResult<StoredMessageDto>> {
+    await this.messages.requireSession(p.orgId, id);
+    return this.runner.call<ListResult<StoredMessageDto>, ChatMessagesPayload>(RPC_MESSAGING.chatMessages, { orgId: p.orgId, sessionId: id, chat: STATUS_JID, limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
+  }
+}

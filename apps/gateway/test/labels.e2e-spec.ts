@@ -1,0 +1,153 @@
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { ApiClient } from './session-fixture';
+import { WebhookReceiver, type Received } from './webhook-receiver';
+
+interface Envelope {
+  status: number;
+  body: { error?: { code: string; message: string }; data?: Array<Record<string, unknown>> } & Record<string, unknown>;
+}
+
+type Entry = { index: string[]; value: Record<string, any> };
+
+/**
+ * WhatsApp Business labels end to end: a business account's session creates, edits, deletes and
+ * assigns labels through the real Baileys socket; the sandbox's phone (which checks every patch's
+ * MACs) reads them, and its own label changes come back as events and in the chat list. A plain
+ * account is refused, as WhatsApp has no labels there.
+ */
+describe('labels (gateway + runner + Baileys against the sandbox)', () => {
+  const ORG = 'org-labels';
+  const BIZ = '4917400000001';
+  const PLAIN = '4917400000002';
+  const CAROL = '4917400000003';
+  const pn = (phone: string) => `${phone}@s.whatsapp.net`;
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let hooks: WebhookReceiver;
+  let biz: string;
+  let plain: string;
+  let carolMessage: string;
+
+  const call = async (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => {
+    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...init });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
+  };
+  const events = (type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === biz && b.type === type);
+  const eventFor = async (type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
+    let hit: Received['body'] | undefined;
+    await hooks
+      .waitFor(() => !!(hit = events(type).find((b) => pred(b.data))), 20_000)
+      .catch(() => {
+        throw new Error(`no matching ${type}; got ${JSON.stringify(hooks.received.map((r) => [r.body.type, r.body.data]).slice(-12))}`);
+      });
+    return hit!;
+  };
+  /** Waits until the phone's decoded `regular` collection has an entry the predicate accepts (and no patch failed its checks). */
+  const phoneHas = async (pred: (e: Entry) => boolean) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const state = await sandbox.appState(BIZ);
+      expect(state.failures).toEqual([]);
+      if (state.collections.regular.entries.some(pred)) return;
+      if (Date.now() > deadline) throw new Error(`the phone has no matching entry: ${JSON.stringify(state.collections.regular.entries)}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    const transport = await transportEnv();
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
+    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    hooks = await WebhookReceiver.start();
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['label.updated', 'label.association', 'message.received'] } });
+    hooks.secrets = [hook.secret];
+    await sandbox.createPhone(BIZ, 'Shop');
+    sandbox.setBusiness(BIZ, true);
+    await sandbox.createPhone(PLAIN, 'Plain');
+    await sandbox.createPhone(CAROL, 'Carol');
+    biz = (await client.linkSession(sandbox, BIZ, 'shop')).id;
+    plain = (await client.linkSession(sandbox, PLAIN, 'plain')).id;
+    carolMessage = (await sandbox.sendMessage(CAROL, pn(BIZ), { type: 'text', text: 'do you ship?' })).id;
+    await hooks.waitFor(() => events('message.received').length >= 1, 20_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await hooks?.close();
+    await gw?.close();
+    await runner?.stop();
+    await sandbox?.stop();
+    await idp?.close();
+    await dropTestSchemas();
+  });
+
+  it('creates a label the phone reads, and puts it on a chat the list shows and filters by', async () => {
+    expect((await call(`/sessions/${biz}/labels`)).body).toEqual({ data: [], nextCursor: '' });
+    let created = await call(`/sessions/${biz}/labels`, 'POST', { name: 'Lead', color: 2 });
+    // Right after linking the phone's key share may still be on its way.
+    const deadline = Date.now() + 20_000;
+    while (created.status === 409 && Date.now() < deadline) created = await call(`/sessions/${biz}/labels`, 'POST', { name: 'Lead', color: 2 });
+    expect([created.status, created.body]).toEqual([201, { id: '1', name: 'Lead', color: 2 }]);
+    await phoneHas((e) => e.index[0] === 'label_edit' && e.index[1] === '1' && e.value.labelEditAction?.name === 'Lead');
+    const put = await call(`/sessions/${biz}/labels/1/chats/${encodeURIComponent(pn(CAROL))}`, 'PUT');
+    expect([put.status, put.body]).toEqual([200, { labelId: '1', chat: pn(CAROL), labeled: true }]);
+    await phoneHas((e) => e.index[0] === 'label_jid' && e.index[1] === '1' && e.index[2] === pn(CAROL) && e.value.labelAssociationAction?.labeled === true);
+    const chats = (await call(`/sessions/${biz}/chats`)).body.data ?? [];
+    expect(chats.find((c) => c.jid === pn(CAROL))).toMatchObject({ labels: ['1'] });
+    expect(((await call(`/sessions/${biz}/chats?label=1`)).body.data ?? []).map((c) => c.jid)).toEqual([pn(CAROL)]);
+    expect((await call(`/sessions/${biz}/chats?label=99`)).body.data).toEqual([]);
+  });
+
+  it('labels a message, renames and deletes labels; the phone sees each', async () => {
+    const put = await call(`/sessions/${biz}/labels/1/messages/${carolMessage}`, 'PUT');
+    expect([put.status, put.body.messageId, put.body.labeled]).toEqual([200, carolMessage, true]);
+    await phoneHas((e) => e.index[0] === 'label_message' && e.index[1] === '1' && e.index[3] === carolMessage);
+    const renamed = await call(`/sessions/${biz}/labels/1`, 'PATCH', { name: 'Customer' });
+    expect([renamed.status, renamed.body]).toEqual([200, { id: '1', name: 'Customer', color: 2 }]);
+    await phoneHas((e) => e.index[0] === 'label_edit' && e.index[1] === '1' && e.value.labelEditAction?.name === 'Customer');
+    const second = await call(`/sessions/${biz}/labels`, 'POST', { name: 'Spam' });
+    expect(second.body).toMatchObject({ id: '2', name: 'Spam' });
+    const removed = await call(`/sessions/${biz}/labels/2`, 'DELETE');
+    expect([removed.status, removed.body]).toEqual([204, {}]);
+    await phoneHas((e) => e.index[0] === 'label_edit' && e.index[1] === '2' && e.value.labelEditAction?.deleted === true);
+    expect(((await call(`/sessions/${biz}/labels`)).body.data ?? []).map((l) => l.id)).toEqual(['1']);
+  });
+
+  it("records the phone's labels and label assignments as events and in the reads", async () => {
+    await sandbox.phoneChatAction(BIZ, { type: 'labelEdit', labelId: '7', name: 'VIP', color: 5 });
+    await sandbox.phoneChatAction(BIZ, { type: 'labelChat', labelId: '7', chat: pn(CAROL), labeled: true });
+    await sandbox.phoneChatAction(BIZ, { type: 'labelChat', labelId: '1', chat: pn(CAROL), labeled: false });
+    await eventFor('label.updated', (d) => d.labelId === '7' && d.name === 'VIP' && d.color === 5);
+    await eventFor('label.association', (d) => d.labelId === '7' && (d.chat as { pn?: string }).pn === pn(CAROL) && d.labeled === true);
+    await eventFor('label.association', (d) => d.labelId === '1' && d.labeled === false && !d.messageId);
+    expect(((await call(`/sessions/${biz}/labels`)).body.data ?? []).map((l) => [l.id, l.name])).toEqual([['1', 'Customer'], ['7', 'VIP']]);
+    expect(((await call(`/sessions/${biz}/chats`)).body.data ?? []).find((c) => c.jid === pn(CAROL))).toMatchObject({ labels: ['7'] });
+  });
+
+  it('refuses labels on a plain account (403), bad input (400), unknown labels and messages (404), another org (404)', async () => {
+    const refused = await call(`/sessions/${plain}/labels`, 'POST', { name: 'Lead' });
+    expect([refused.status, refused.body.error?.code]).toEqual([403, 'forbidden']);
+    for (const [path, method, body] of [
+      [`/sessions/${biz}/labels`, 'POST', { name: '' }],
+      [`/sessions/${biz}/labels`, 'POST', { name: 'x', color: 99 }],
+      [`/sessions/${biz}/labels/1`, 'PATCH', {}],
+      [`/sessions/${biz}/labels/a b`, 'DELETE', undefined],
+      [`/sessions/${biz}/labels/1/chats/not-a-jid`, 'PUT', undefined],
+    ] as const) {
+      const res = await call(path, method, body);
+      expect([path, method, res.status, res.body.error?.code]).toEqual([path, method, 400, 'validation_error']);
+    }
+    expect((await call(`/sessions/${biz}/labels/42`, 'PATCH', { name: 'x' })).status).toBe(404);
+    expect((await call(`/sessions/${biz}/labels/1/messages/NOSUCHMESSAGE`, 'PUT')).status).toBe(404);
+    expect((await call(`/sessions/${biz}/labels`, 'POST', { name: 'x' }, { role: 'viewer' })).status).toBe(403);
+    expect((await call(`/sessions/${biz}/labels`, 'GET', undefined, { org: 'org-someone-else' })).status).toBe(404);
+  });
+});

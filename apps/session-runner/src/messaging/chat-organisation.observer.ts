@@ -1,0 +1,112 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { STATUS_JID, type SessionRef } from '@wa/contracts';
+import { normalizeJid } from '@wa/domain';
+import type { WaChatUpdate, WaConnection, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
+import { EventOutbox } from '../events/event-outbox';
+import { MessageStore } from '../messages/message-store';
+import { ConnectionObservers } from '../sessions/connection-observers';
+import { jidPair, publicMessageType } from '../sessions/session-events.mapper';
+import { ChatOrganisation } from './chat-organisation.service';
+import { ChatStateStore } from './chat-state.store';
+import { LabelStore } from './label.store';
+
+/**
+ * Records what the account's app state tells every device: archive, pin, mute, read state and
+ * deletions of chats, and stars, whether this session or the phone made them. One session's
+ * changes are recorded one at a time, in the order Baileys reported them, so `chat.updated`
+ * events keep that order.
+ */
+@Injectable()
+export class ChatOrganisationObserver implements OnModuleInit {
+  private readonly logger = new Logger(ChatOrganisationObserver.name);
+
+  constructor(
+    private readonly observers: ConnectionObservers,
+    private readonly states: ChatStateStore,
+    private readonly store: MessageStore,
+    private readonly events: EventOutbox,
+    private readonly chats: ChatOrganisation,
+    private readonly labels: LabelStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.observers.register((ref, connection) => this.observe(ref, connection));
+  }
+
+  private observe(ref: SessionRef, connection: WaConnection): () => void {
+    let turn = Promise.resolve();
+    const inOrder = (work: () => Promise<void>): void => {
+      turn = turn.then(work).catch((err: unknown) => this.logger.error({ msg: 'failed to record chat organisation', sessionId: ref.sessionId, error: (err as Error).message }));
+    };
+    const offs = [
+      connection.on('chatUpdate', (u) => inOrder(() => this.onChatUpdate(ref, u))),
+      connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
+      connection.on('labelEdit', (l) => inOrder(() => this.onLabelEdit(ref, l))),
+      connection.on('labelAssociation', (a) => inOrder(() => this.onLabelAssociation(ref, a))),
+      connection.on('message', (m) => {
+        if (m.key.chatJid === STATUS_JID && !m.key.fromMe) inOrder(() => this.onStatus(ref, m));
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private async onChatUpdate(ref: SessionRef, u: WaChatUpdate): Promise<void> {
+    const chat = normalizeJid(u.chatJid);
+    if (u.deleted) await this.chats.forgetChat(ref.sessionId, chat, false);
+    else await this.states.apply(ref.sessionId, chat, { archived: u.archived, pinnedAt: u.pinnedAt, mutedUntil: u.mutedUntil, unread: u.unread }, u.timestampMs);
+    await this.events.record(ref.orgId, ref.sessionId, 'chat.updated', {
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      ...(u.archived !== undefined ? { archived: u.archived } : {}),
+      ...(u.pinnedAt !== undefined ? { pinned: u.pinnedAt !== null } : {}),
+      ...(u.mutedUntil !== undefined ? { mutedUntil: u.mutedUntil } : {}),
+      ...(u.unread !== undefined ? { unread: u.unread } : {}),
+      ...(u.deleted ? { deleted: true } : {}),
+      timestamp: u.timestampMs,
+    });
+  }
+
+  private async onStar(ref: SessionRef, u: WaStarUpdate): Promise<void> {
+    const chat = normalizeJid(u.key.chatJid);
+    await this.events.record(ref.orgId, ref.sessionId, 'message.starred', {
+      messageId: u.key.id,
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      fromMe: u.key.fromMe,
+      starred: u.starred,
+      timestamp: u.timestampMs,
+    });
+  }
+
+  private async onLabelEdit(ref: SessionRef, l: WaLabel & { timestampMs: number }): Promise<void> {
+    const saved = await this.labels.save(ref.sessionId, l, l.timestampMs);
+    await this.events.record(ref.orgId, ref.sessionId, 'label.updated', {
+      labelId: l.id,
+      ...(saved.deleted ? { deleted: true } : { name: saved.name, color: saved.color }),
+      timestamp: l.timestampMs,
+    });
+  }
+
+  private async onLabelAssociation(ref: SessionRef, a: WaLabelAssociation): Promise<void> {
+    const chat = normalizeJid(a.chatJid);
+    await this.labels.associate(ref.sessionId, a.labelId, chat, a.messageId ?? '', a.labeled);
+    await this.events.record(ref.orgId, ref.sessionId, 'label.association', {
+      labelId: a.labelId,
+      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      ...(a.messageId ? { messageId: a.messageId } : {}),
+      labeled: a.labeled,
+      timestamp: a.timestampMs,
+    });
+  }
+
+  /** A contact's status update (Baileys delivers it as a message of `status@broadcast`). */
+  private async onStatus(ref: SessionRef, m: WaIncomingMessage): Promise<void> {
+    const author = normalizeJid(m.key.participant ?? m.participantAlt ?? '');
+    if (!author) return;
+    await this.events.record(ref.orgId, ref.sessionId, 'status.received', {
+      messageId: m.key.id,
+      sender: jidPair(author, m.participantAlt ? normalizeJid(m.participantAlt) : await this.store.alternateJid(ref.sessionId, author)),
+      type: publicMessageType(m.type),
+      ...(m.text ? { text: m.text } : {}),
+      timestamp: m.timestampMs,
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Jid } from './message.dto';
+import type { SessionRef } from './rpc';
+import { named, Type, type Static } from './schema';
+
+/** Status updates (WhatsApp's stories): sent to `status@broadcast` for a list of contacts. */
+export const STATUS_JID = 'status@broadcast';
+
+export const StatusPost = named(
+  'StatusPost',
+  Type.Object(
+    {
+      type: Type.Literal('text', { description: 'Text statuses; image and video statuses are not supported yet.' }),
+      text: Type.String({ minLength: 1, maxLength: 700, example: 'Closed today, back on Monday' }),
+      backgroundColor: Type.Optional(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$', example: '#25D366', description: 'The background colour, `#RRGGBB`.' })),
+      font: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, example: 1, description: "WhatsApp's status font index." })),
+      contacts: Type.Optional(
+        Type.Array(Jid(), {
+          minItems: 1,
+          maxItems: 1024,
+          uniqueItems: true,
+          example: ['491709876543@s.whatsapp.net'],
+          description: 'Who may see it; every contact the session knows when absent.',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type StatusPostDto = Static<typeof StatusPost>;
+
+export interface StatusPostPayload extends SessionRef {
+  text: string;
+  backgroundColor?: string;
+  font?: number;
+  contacts?: string[];
+}
+
+export interface StatusPostResult {
+  waMessageId: string;
+  /** How many contacts it was sent to. */
+  recipients: number;
+  timestamp: number;
+}
+
+export class StatusPostResultDto {
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  waMessageId!: string;
+
+  @ApiProperty({ example: 12, description: 'How many contacts it was sent to.' })
+  recipients!: number;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms.' })
+  timestamp!: number;
+}
