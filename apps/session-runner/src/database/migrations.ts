@@ -6,6 +6,7 @@ import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-mes
 import { SessionIdentity1764000500000 } from './migrations/1764000500000-session-identity';
 import { SendLog1764000600000 } from './migrations/1764000600000-send-log';
 import { ChatSummaries1764000700000 } from './migrations/1764000700000-chat-summaries';
+import { MediaBlobs1764000950000 } from './migrations/1764000950000-media-blobs';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const RUNNER_MIGRATIONS = [
   SessionIdentity1764000500000,
   SendLog1764000600000,
   ChatSummaries1764000700000,
+  MediaBlobs1764000950000,
 ];
