@@ -7,6 +7,7 @@ import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-san
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
+import { WebhookReceiver } from './webhook-receiver';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -32,6 +33,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
   let sessionId: string;
   let mediaDir: string;
   let runnerDb: Client | undefined;
+  let hooks: WebhookReceiver;
 
   /** Files in the runner's blob store: the directory, or the large-object index in PostgreSQL. */
   async function blobCount(): Promise<number> {
@@ -72,12 +74,15 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
       runnerDb = new Client({ connectionString: url.toString(), options: `-c search_path=${schema}` });
       await runnerDb.connect();
     }
-    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0' });
+    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);
+    hooks = await WebhookReceiver.start();
+    hooks.secrets = [(await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['message.received'] } })).secret];
     sessionId = (await client.linkSession(sandbox, OWNER, 'media receiver')).id;
   }, 120_000);
 
   afterAll(async () => {
+    await hooks?.close();
     await gw?.close();
     await runner?.stop();
     await sandbox?.stop();
@@ -107,6 +112,9 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
     const stored = await client.json<{ type: string; content: Record<string, unknown> }>(`/sessions/${sessionId}/messages/${mid}`);
     expect(stored).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}`, mimetype: message.mimetype } });
+    const event = () => hooks.received.map((r) => r.body).find((b) => b.type === 'message.received' && b.data.messageId === mid);
+    await hooks.waitFor(() => !!event(), 20_000);
+    expect(event()?.data).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}` } });
   });
 
   it('serves byte ranges (206) and refuses one past the end (416 in the envelope); a file larger than one transport chunk arrives whole', async () => {
