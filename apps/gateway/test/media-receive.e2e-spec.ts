@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
+import { WebhookReceiver } from './webhook-receiver';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -13,7 +15,9 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
  * Incoming media end to end: a virtual phone encrypts and uploads each media type to the
  * sandbox's media server and sends the message; the runner (real Baileys) downloads it on
  * arrival from WA_MEDIA_BASE_URL, verifies and decrypts it into its blob store, and the gateway
- * streams it from the runner in chunks over the transport, with Range support.
+ * streams it from the runner in chunks over the transport, with Range support. In the scale-out
+ * configuration the blob store is PostgreSQL large objects (MEDIA_STORE=postgres), the store
+ * every runner shares.
  */
 describe('incoming media (sandbox phone -> runner blob store -> gateway media route)', () => {
   const ORG = 'org-media-receive';
@@ -28,6 +32,14 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
   let owner: PhoneInfo;
   let sessionId: string;
   let mediaDir: string;
+  let runnerDb: Client | undefined;
+  let hooks: WebhookReceiver;
+
+  /** Files in the runner's blob store: the directory, or the large-object index in PostgreSQL. */
+  async function blobCount(): Promise<number> {
+    if (runnerDb) return Number((await runnerDb.query<{ n: string }>('SELECT count(*) AS n FROM wa_media_blobs')).rows[0]?.n ?? 0);
+    return existsSync(join(mediaDir, 'blobs')) ? readdirSync(join(mediaDir, 'blobs')).length : 0;
+  }
 
   const mediaPath = (mid: string) => `/sessions/${sessionId}/messages/${mid}/media`;
 
@@ -53,16 +65,30 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     await sandbox.createPhone(CONTACT, 'Contact');
     mediaDir = mkdtempSync(join(tmpdir(), 'media-receive-'));
     const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir }));
-    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0' });
+    const runnerEnv = sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir, MEDIA_STORE: scaleOut ? 'postgres' : 'fs' });
+    runner = await startRunner(transport, runnerEnv);
+    if (scaleOut) {
+      const url = new URL(runnerEnv.DATABASE_URL);
+      const schema = url.searchParams.get('schema');
+      url.searchParams.delete('schema');
+      runnerDb = new Client({ connectionString: url.toString(), options: `-c search_path=${schema}` });
+      await runnerDb.connect();
+    }
+    gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);
+    hooks = await WebhookReceiver.start();
+    hooks.secrets = [(await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['message.received'] } })).secret];
     sessionId = (await client.linkSession(sandbox, OWNER, 'media receiver')).id;
   }, 120_000);
 
   afterAll(async () => {
+    await hooks?.close();
     await gw?.close();
     await runner?.stop();
     await sandbox?.stop();
+    // Large objects belong to the database, not the schema dropped below.
+    await runnerDb?.query('SELECT lo_unlink(oid) FROM wa_media_blobs');
+    await runnerDb?.end();
     await idp?.close();
     await dropTestSchemas();
     if (mediaDir) rmSync(mediaDir, { recursive: true, force: true });
@@ -86,6 +112,9 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
     const stored = await client.json<{ type: string; content: Record<string, unknown> }>(`/sessions/${sessionId}/messages/${mid}`);
     expect(stored).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}`, mimetype: message.mimetype } });
+    const event = () => hooks.received.map((r) => r.body).find((b) => b.type === 'message.received' && b.data.messageId === mid);
+    await hooks.waitFor(() => !!event(), 20_000);
+    expect(event()?.data).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}` } });
   });
 
   it('serves byte ranges (206) and refuses one past the end (416 in the envelope); a file larger than one transport chunk arrives whole', async () => {
@@ -110,19 +139,22 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     await expect(beyond.json()).resolves.toMatchObject({ error: { code: 'range_not_satisfiable', details: { size: data.length } } });
   });
 
-  it('stores each file on arrival: it is still served after WhatsApp has expired its copy', async () => {
+  it('stores each file on arrival, before anyone asks for it', async () => {
     const data = randomBytes(20_000);
-    const before = readdirSync(join(mediaDir, 'blobs')).length;
+    const before = await blobCount();
     const mid = await sendFromContact({ type: 'image', mimetype: 'image/png' }, data);
     const deadline = Date.now() + 20_000;
-    while (readdirSync(join(mediaDir, 'blobs')).length === before) {
+    while ((await blobCount()) === before) {
       if (Date.now() > deadline) throw new Error('the runner stored no file on arrival');
       await new Promise((r) => setTimeout(r, 50));
     }
+    const retriesBefore = sandbox.listMediaRetries().length;
     sandbox.expireMedia();
     const res = await fetchMedia(mid);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
+    // Served from the store: nobody had to ask the phone for the expired file.
+    expect(sandbox.listMediaRetries()).toHaveLength(retriesBefore);
   });
 
   it('answers 404 in the envelope for an unknown message, a message without media and another organization', async () => {

@@ -66,8 +66,10 @@ export interface InboundMediaConfig {
   download: 'arrival' | 'request';
   /** `MEDIA_RETENTION_DAYS`: stored files older than this are deleted; 0 keeps them forever. */
   retentionDays: number;
-  /** `MEDIA_DIR`: the filesystem blob store (default `media/` beside the SQLite file, else `./data/media`). */
+  /** `MEDIA_DIR`: the filesystem blob store (default `media/` beside the SQLite file, else `./data/media`); scratch files of either store. */
   dir: string;
+  /** `MEDIA_STORE`: `fs` (one runner's disk) or `postgres` (large objects every runner reads). */
+  store: 'fs' | 'postgres';
 }
 
 /** The runner's environment, validated once at start. */
@@ -132,7 +134,14 @@ function readInboundMedia(env: Env, database: DatabaseTarget): InboundMediaConfi
     download: envEnum(env, 'MEDIA_DOWNLOAD', ['arrival', 'request'] as const, 'arrival'),
     retentionDays: envInt(env, 'MEDIA_RETENTION_DAYS', 0, 0, 36_500),
     dir: envString(env, 'MEDIA_DIR', besideDatabase),
+    store: readMediaStore(env, database),
   };
+}
+
+function readMediaStore(env: Env, database: DatabaseTarget): 'fs' | 'postgres' {
+  const store = envEnum(env, 'MEDIA_STORE', ['fs', 'postgres'] as const, 'fs');
+  if (store === 'postgres' && database.kind !== 'postgres') throw new ConfigError('MEDIA_STORE', 'postgres needs DATABASE_URL to be a PostgreSQL database');
+  return store;
 }
 
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {

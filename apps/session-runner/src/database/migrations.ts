@@ -6,6 +6,7 @@ import { MessageEditsRevokes1764000400000 } from './migrations/1764000400000-mes
 import { SessionIdentity1764000500000 } from './migrations/1764000500000-session-identity';
 import { SendLog1764000600000 } from './migrations/1764000600000-send-log';
 import { ChatSummaries1764000700000 } from './migrations/1764000700000-chat-summaries';
+import { MediaBlobs1764000950000 } from './migrations/1764000950000-media-blobs';
 import { CallSettings1764001300000 } from './migrations/1764001300000-call-settings';
 import { ChatStates1764001400000 } from './migrations/1764001400000-chat-states';
 import { Labels1764001500000 } from './migrations/1764001500000-labels';
@@ -20,6 +21,7 @@ export const RUNNER_MIGRATIONS = [
   SessionIdentity1764000500000,
   SendLog1764000600000,
   ChatSummaries1764000700000,
+  MediaBlobs1764000950000,
   CallSettings1764001300000,
   ChatStates1764001400000,
   Labels1764001500000,
