@@ -74,7 +74,7 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received', 'status.received'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received', 'status.received', 'message.status'] } });
     hooks.secrets = [hook.secret];
     await sandbox.createPhone(ALICE, 'Alice');
     await sandbox.createPhone(CAROL, 'Carol');
@@ -156,6 +156,11 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     expect([listed.status, listed.body.recipients]).toEqual([201, 1]);
     const seen = await sandbox.waitForReceived(CAROL, (m) => m.id === listed.body.waMessageId);
     expect(seen).toMatchObject({ chat: 'status@broadcast', text: 'closed today', fromPn: pn(ALICE) });
+    // Carol views it: WhatsApp reports the view as a read receipt naming her.
+    await sandbox.viewStatus(CAROL, pn(ALICE), [listed.body.waMessageId as string]);
+    const view = await eventFor('message.status', (d) => d.messageId === listed.body.waMessageId && d.status === 'read');
+    const carolLid = sandbox.listPhones().find((p) => p.phone === CAROL)?.lid;
+    expect(view.data).toMatchObject({ chat: { jid: 'status@broadcast' }, recipient: { jid: carolLid } });
     const everyone = await call(`/sessions/${alice}/statuses`, 'POST', { type: 'text', text: 'open again' });
     expect([everyone.status, everyone.body.recipients]).toEqual([201, 2]);
     await sandbox.waitForReceived(DAN, (m) => m.id === everyone.body.waMessageId && m.chat === 'status@broadcast');

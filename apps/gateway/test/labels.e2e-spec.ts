@@ -110,6 +110,9 @@ describe('labels (gateway + runner + Baileys against the sandbox)', () => {
     const put = await call(`/sessions/${biz}/labels/1/messages/${carolMessage}`, 'PUT');
     expect([put.status, put.body.messageId, put.body.labeled]).toEqual([200, carolMessage, true]);
     await phoneHas((e) => e.index[0] === 'label_message' && e.index[1] === '1' && e.index[3] === carolMessage);
+    expect((await call(`/sessions/${biz}/messages/${carolMessage}`)).body).toMatchObject({ id: carolMessage, labels: ['1'] });
+    const page = (await call(`/sessions/${biz}/chats/${encodeURIComponent(pn(CAROL))}/messages`)).body.data ?? [];
+    expect(page.find((m) => m.id === carolMessage)).toMatchObject({ labels: ['1'] });
     const renamed = await call(`/sessions/${biz}/labels/1`, 'PATCH', { name: 'Customer' });
     expect([renamed.status, renamed.body]).toEqual([200, { id: '1', name: 'Customer', color: 2 }]);
     await phoneHas((e) => e.index[0] === 'label_edit' && e.index[1] === '1' && e.value.labelEditAction?.name === 'Customer');

@@ -505,6 +505,9 @@ export class StoredMessageDto {
 
   @ApiPropertyOptional({ example: 1767225800000, description: 'Unix ms at which the message was deleted for everyone; `content` is then empty.' })
   deletedAt?: number;
+
+  @ApiPropertyOptional({ type: [String], example: ['3'], description: 'Ids of the WhatsApp Business labels on the message, when it has any.' })
+  labels?: string[];
 }
 
 export class ContactSummaryDto {

@@ -173,6 +173,8 @@ export interface StoredMessage {
   editedAt?: number;
   /** When the message was deleted for everyone; `content` is then empty. */
   deletedAt?: number;
+  /** Ids of the WhatsApp Business labels on the message, when it has any. */
+  labels?: string[];
   /** For polls: the current tally, each voter's latest selection counted once. */
   poll?: {
     name: string;

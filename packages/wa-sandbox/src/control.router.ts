@@ -137,6 +137,16 @@ const routes: Route[] = [
       return sandbox.postStatus(phone, text(body, 'text'), to, style);
     },
   },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/status-views$/,
+    handle: async (sandbox, [phone = ''], body) => {
+      const ids = body.ids;
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new SandboxError(400, '"ids" must be an array of strings');
+      await sandbox.viewStatus(phone, text(body, 'poster'), ids as string[]);
+      return { viewed: ids.length };
+    },
+  },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/app-state$/, handle: (sandbox, [phone = '']) => sandbox.appState(phone) },
   {
     method: 'POST',

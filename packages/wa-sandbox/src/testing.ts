@@ -67,7 +67,7 @@ export async function createMemoryAuth(): Promise<SandboxAuth> {
   return { creds: initAuthCreds(), keys: createMemoryKeyStore() };
 }
 
-const TRACKED_EVENTS: EventMap[] = ['connection.update', 'messages.upsert', 'messages.update', 'messages.reaction', 'presence.update', 'creds.update', 'messaging-history.set', 'chats.update', 'chats.delete', 'labels.edit', 'labels.association', 'contacts.upsert', 'contacts.update'];
+const TRACKED_EVENTS: EventMap[] = ['connection.update', 'messages.upsert', 'messages.update', 'messages.reaction', 'presence.update', 'creds.update', 'messaging-history.set', 'chats.update', 'chats.delete', 'labels.edit', 'labels.association', 'contacts.upsert', 'contacts.update', 'message-receipt.update'];
 
 /**
  * Opens a real Baileys socket against the sandbox with in-memory auth, a silent logger, a fixed

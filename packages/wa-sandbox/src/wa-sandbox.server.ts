@@ -1390,6 +1390,14 @@ export class WaSandbox {
     }
   }
 
+  /** The phone's user views statuses another account posted: a read receipt from `status@broadcast`, as WhatsApp sends it. */
+  async viewStatus(phone: string, poster: string, ids: string[]): Promise<void> {
+    const viewer = this.account(phone);
+    const target = this.accountFor(poster);
+    if (!target || !ids.length) throw new SandboxError(400, 'unknown poster or no ids');
+    this.receiptToAccount(viewer, target, ids, 'read', STATUS_JID);
+  }
+
   /** A virtual phone posts a text status to the given contacts' devices (its own companions too, as WhatsApp does). */
   async postStatus(phone: string, text: string, to: string[], style: { backgroundArgb?: number; font?: number } = {}): Promise<{ id: string }> {
     const account = this.account(phone);

@@ -72,6 +72,28 @@ describe(`${WaSandbox.name} app state`, () => {
     await expect(first.waitFor<LabelAssociation>('labels.association', (l) => l.type === 'add' && l.association.chatId === carol)).resolves.toBeDefined();
   });
 
+  it('hands a newly linked device a long collection in pages (has_more_patches) that verify to the same LT-hash', async () => {
+    for (let i = 0; i < 120; i++) await sandbox.phoneChatAction(ALICE, { type: 'pin', chat: `1555000${String(1000 + i)}@s.whatsapp.net`, pinned: true });
+    const { version } = (await sandbox.appState(ALICE)).collections.regular_low;
+    const third = await pairWithQr(sandbox, ALICE);
+    try {
+      const deadline = Date.now() + 30_000;
+      let synced: { version?: number; hash?: Uint8Array } | undefined;
+      // Polls the device's stored collection state until it reached the phone's version.
+      while (Date.now() < deadline && (synced?.version ?? 0) < version) {
+        synced = (await third.auth.keys.get('app-state-sync-version', ['regular_low'])).regular_low as typeof synced;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await expect(Promise.resolve(synced?.version)).resolves.toBe(version);
+      // The first companion fetched the same patches one notification at a time: same LT-hash.
+      await first.sock.resyncAppState(['regular_low'], false);
+      const caughtUp = (await first.auth.keys.get('app-state-sync-version', ['regular_low'])).regular_low as { version: number; hash: Uint8Array };
+      await expect(Promise.resolve(Buffer.from(synced!.hash!).equals(Buffer.from(caughtUp.hash)))).resolves.toBe(true);
+    } finally {
+      await third.end();
+    }
+  });
+
   it('refuses a patch built on an old version with a 409 conflict on the collection', async () => {
     const result = await first.sock.query({
       tag: 'iq',

@@ -29,6 +29,16 @@ describe(`${WaSandbox.name} status updates`, () => {
     await expect(Promise.resolve(sandbox.received(BOB).some((m) => m.id === sent?.key.id))).resolves.toBe(false);
   });
 
+  it('reports a view of a Baileys status as a read receipt from status@broadcast naming the viewer', async () => {
+    const sent = await alice.sock.sendMessage('status@broadcast', { text: 'seen?' }, { statusJidList: [pn(CAROL)] } as never);
+    await sandbox.waitForReceived(CAROL, (m) => m.id === sent?.key.id);
+    await sandbox.viewStatus(CAROL, pn(ALICE), [sent?.key.id ?? '']);
+    type Receipt = Array<{ key: { id?: string | null; remoteJid?: string | null }; receipt: { userJid?: string; readTimestamp?: number } }>;
+    const receipt = await alice.waitFor<Receipt>('message-receipt.update' as never, (r) => r.some((i) => i.key.id === sent?.key.id && !!i.receipt.readTimestamp));
+    const item = receipt.find((i) => i.key.id === sent?.key.id)!;
+    await expect(Promise.resolve([item.key.remoteJid, item.receipt.userJid])).resolves.toEqual(['status@broadcast', (await sandbox.listPhones()).find((p) => p.phone === CAROL)?.lid]);
+  });
+
   it("delivers a contact's status to Baileys with its colours", async () => {
     const { id } = await sandbox.postStatus(CAROL, 'new menu today', [ALICE], { backgroundArgb: 0xff00ff00, font: 1 });
     const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === id));

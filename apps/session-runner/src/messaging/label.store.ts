@@ -58,6 +58,15 @@ export class LabelStore {
     return result;
   }
 
+  /** Labels on each of the given messages. */
+  async labelsOfMessages(sessionId: string, messageIds: string[]): Promise<Map<string, string[]>> {
+    if (!messageIds.length) return new Map();
+    const rows = await this.associations.findBy({ sessionId, messageId: In([...new Set(messageIds)]) });
+    const result = new Map<string, string[]>();
+    for (const row of rows) result.set(row.messageId, [...(result.get(row.messageId) ?? []), row.labelId].sort());
+    return result;
+  }
+
   async chatsWith(sessionId: string, labelId: string): Promise<string[]> {
     return (await this.associations.findBy({ sessionId, labelId, messageId: '' })).map((r) => r.chatJid);
   }

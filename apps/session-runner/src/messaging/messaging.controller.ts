@@ -93,13 +93,15 @@ export class MessagingController {
   }
 
   @MessagePattern(RPC_MESSAGING.chatMessages)
-  chatMessages(@Payload() p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
-    return this.reader.chatMessages(p);
+  async chatMessages(@Payload() p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
+    const page = await this.reader.chatMessages(p);
+    return { ...page, data: await this.labels.withLabels(p.sessionId, page.data) };
   }
 
   @MessagePattern(RPC_MESSAGING.message)
-  message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
-    return this.reader.message(p);
+  async message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
+    const [message] = await this.labels.withLabels(p.sessionId, [await this.reader.message(p)]);
+    return message!;
   }
 
   @MessagePattern(RPC_MESSAGING.contacts)
