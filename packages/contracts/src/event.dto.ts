@@ -217,6 +217,17 @@ export class CallReceivedEventDataDto {
   timestamp!: number;
 }
 
+export class GroupJoinedEventDataDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group JID.' })
+  group!: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'Who added the account, when WhatsApp named them.' })
+  author?: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when it was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -245,6 +256,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'contact.unblocked': ContactBlockEventDataDto,
   'presence.update': PresenceUpdateEventDataDto,
   'call.received': CallReceivedEventDataDto,
+  'group.joined': GroupJoinedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -265,6 +277,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
   'contact.unblocked': 'The account unblocked a contact.',
+  'group.joined': 'The account was added to a group (by a member, or its join request was approved); the group is readable from now on.',
   'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',

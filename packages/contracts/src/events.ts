@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'contact.unblocked',
   'presence.update',
   'call.received',
+  'group.joined',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -156,6 +157,14 @@ export interface CallReceivedEventData {
   timestamp: number;
 }
 
+/** Our account was added to a group (by an admin, or through an invite or an approved request). */
+export interface GroupJoinedEventData {
+  group: string;
+  /** Who added us, when WhatsApp named them. */
+  author?: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -169,6 +178,7 @@ export interface EventDataByType {
   'contact.unblocked': ContactBlockEventData;
   'presence.update': PresenceUpdateEventData;
   'call.received': CallReceivedEventData;
+  'group.joined': GroupJoinedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -70,6 +70,7 @@ export {
   type ContactBlockEventData,
   type PresenceUpdateEventData,
   type CallReceivedEventData,
+  type GroupJoinedEventData,
   PRESENCE_UPDATE_STATES,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
@@ -118,6 +119,7 @@ export {
   ContactBlockEventDataDto,
   PresenceUpdateEventDataDto,
   CallReceivedEventDataDto,
+  GroupJoinedEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -277,3 +279,14 @@ export {
 } from './contacts.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';
+export {
+  RPC_GROUP_POLICIES,
+  DISAPPEARING_SECONDS,
+  MEMBER_ADD_MODES,
+  GroupPoliciesUpdate,
+  type GroupPoliciesUpdateDto,
+  GroupPoliciesDto,
+  type GroupPoliciesResult,
+  type GroupPoliciesGetPayload,
+  type GroupPoliciesSetPayload,
+} from './group-policies.dto';

@@ -27,6 +27,7 @@ export const RPC = {
 import { RPC_MESSAGING } from './messaging-rpc';
 import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
+import type { RPC_GROUP_POLICIES } from './group-policies.dto';
 import type { RPC_PRESENCE } from './presence.dto';
 import type { RPC_PROFILE } from './profile.dto';
 
@@ -36,7 +37,8 @@ export type RpcPattern =
   | (typeof RPC_PROFILE)[keyof typeof RPC_PROFILE]
   | (typeof RPC_CONTACTS)[keyof typeof RPC_CONTACTS]
   | (typeof RPC_PRESENCE)[keyof typeof RPC_PRESENCE]
-  | (typeof RPC_CALLS)[keyof typeof RPC_CALLS];
+  | (typeof RPC_CALLS)[keyof typeof RPC_CALLS]
+  | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -64,3 +64,4 @@ export type { WaAbout, WaOwnProfile, WaPrivacyCategory, WaProfileOps } from './w
 export type { WaBlocklistUpdate, WaBusinessProfile, WaContactsOps, WaNumberCheck } from './wa-contacts.port';
 export type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 export type { WaCall, WaCallOps } from './wa-calls.port';
+export type { WaGroupPolicies, WaGroupPolicyOps } from './wa-group-policies.port';

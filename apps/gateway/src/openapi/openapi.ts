@@ -81,6 +81,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'CallsController.rejectCall': 'sessions_reject_call',
   'CallsController.getCallSettings': 'sessions_get_call_settings',
   'CallsController.updateCallSettings': 'sessions_update_call_settings',
+  'GroupPoliciesController.getGroupPolicies': 'chats_get_group_policies',
+  'GroupPoliciesController.updateGroupPolicies': 'chats_update_group_policies',
   'WebhooksController.create': 'webhooks_create',
   'WebhooksController.list': 'webhooks_list',
   'WebhooksController.get': 'webhooks_get',
