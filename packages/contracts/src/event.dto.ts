@@ -311,6 +311,17 @@ export class StatusReceivedEventDataDto {
   timestamp!: number;
 }
 
+export class GroupJoinedEventDataDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group JID.' })
+  group!: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'Who added the account, when WhatsApp named them.' })
+  author?: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when it was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -344,6 +355,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'label.updated': LabelUpdatedEventDataDto,
   'label.association': LabelAssociationEventDataDto,
   'status.received': StatusReceivedEventDataDto,
+  'group.joined': GroupJoinedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -364,6 +376,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
   'contact.unblocked': 'The account unblocked a contact.',
+  'group.joined': 'The account was added to a group (by a member, or its join request was approved); the group is readable from now on.',
   'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',

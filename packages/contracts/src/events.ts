@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'label.updated',
   'label.association',
   'status.received',
+  'group.joined',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -210,6 +211,14 @@ export interface StatusReceivedEventData {
   timestamp: number;
 }
 
+/** Our account was added to a group (by an admin, or through an invite or an approved request). */
+export interface GroupJoinedEventData {
+  group: string;
+  /** Who added us, when WhatsApp named them. */
+  author?: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -228,6 +237,7 @@ export interface EventDataByType {
   'label.updated': LabelUpdatedEventData;
   'label.association': LabelAssociationEventData;
   'status.received': StatusReceivedEventData;
+  'group.joined': GroupJoinedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

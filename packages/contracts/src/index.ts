@@ -70,6 +70,7 @@ export {
   type ContactBlockEventData,
   type PresenceUpdateEventData,
   type CallReceivedEventData,
+  type GroupJoinedEventData,
   PRESENCE_UPDATE_STATES,
   type ChatUpdatedEventData,
   type MessageStarredEventData,
@@ -128,6 +129,7 @@ export {
   LabelUpdatedEventDataDto,
   LabelAssociationEventDataDto,
   StatusReceivedEventDataDto,
+  GroupJoinedEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -320,3 +322,14 @@ export {
   LabelAssignResultDto,
 } from './labels';
 export { STATUS_JID, StatusPost, type StatusPostDto, type StatusPostPayload, type StatusPostResult, StatusPostResultDto } from './statuses';
+export {
+  RPC_GROUP_POLICIES,
+  DISAPPEARING_SECONDS,
+  MEMBER_ADD_MODES,
+  GroupPoliciesUpdate,
+  type GroupPoliciesUpdateDto,
+  GroupPoliciesDto,
+  type GroupPoliciesResult,
+  type GroupPoliciesGetPayload,
+  type GroupPoliciesSetPayload,
+} from './group-policies.dto';

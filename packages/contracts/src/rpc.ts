@@ -28,6 +28,7 @@ import { RPC_MEDIA } from './media-rpc';
 import { RPC_MESSAGING } from './messaging-rpc';
 import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
+import type { RPC_GROUP_POLICIES } from './group-policies.dto';
 import type { RPC_PRESENCE } from './presence.dto';
 import type { RPC_PROFILE } from './profile.dto';
 
@@ -38,7 +39,8 @@ export type RpcPattern =
   | (typeof RPC_CONTACTS)[keyof typeof RPC_CONTACTS]
   | (typeof RPC_PRESENCE)[keyof typeof RPC_PRESENCE]
   | (typeof RPC_CALLS)[keyof typeof RPC_CALLS]
-  | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA];
+  | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA]
+  | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

@@ -29,11 +29,13 @@ import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
+import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
 import type { WaPrivacyCategory } from './wa-profile.port';
+import type { WaGroupPolicies } from './wa-group-policies.port';
 import { isLoggedInCreds, type SqlAuthState, type SqlAuthStateStore } from './sql-auth-state.store';
 import type {
   WaConnection,
@@ -123,6 +125,7 @@ export class BaileysConnection implements WaConnection {
   private globalPresence: 'available' | 'unavailable' = 'unavailable';
   private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
   private readonly contacts = new BaileysContacts(() => this.connected().sock, loadBaileys);
+  private readonly policies = new BaileysGroupPolicies(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
 
   constructor(
     readonly sessionId: string,
@@ -292,6 +295,9 @@ export class BaileysConnection implements WaConnection {
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+
+  groupPolicies = (groupJid: string) => this.policies.groupPolicies(groupJid);
+  setGroupPolicies = (groupJid: string, change: Partial<WaGroupPolicies>) => this.policies.setGroupPolicies(groupJid, change);
 
   async rejectCall(callId: string, from: string): Promise<void> {
     await this.connected().sock.rejectCall(callId, from);
@@ -786,6 +792,13 @@ export class BaileysConnection implements WaConnection {
         return update({ announce: params[0] === 'on' || params[0] === 'true' });
       case Stub.GROUP_CHANGE_RESTRICT:
         return update({ restrict: params[0] === 'on' || params[0] === 'true' });
+      case Stub.GROUP_CREATE: {
+        // A group created with us in it: "joined", unless we created it (from another device).
+        const me = this.live?.auth.state.creds.me;
+        const mine = [me?.id, me?.lid].filter((j): j is string => !!j).map(normalizeJid);
+        if (base.author && mine.includes(base.author)) return;
+        return this.emit('groupParticipants', { ...base, action: 'add', participants: mine.map((jid) => ({ jid })) });
+      }
       case Stub.GROUP_PARTICIPANT_ADD:
       case Stub.GROUP_PARTICIPANT_INVITE:
       case Stub.GROUP_PARTICIPANT_ADD_REQUEST_JOIN:

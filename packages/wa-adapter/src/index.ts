@@ -75,3 +75,4 @@ export {
   downloadMediaToFile,
 } from './media-download';
 export type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+export type { WaGroupPolicies, WaGroupPolicyOps } from './wa-group-policies.port';

@@ -1,4 +1,5 @@
 import type { WaCall, WaCallOps } from './wa-calls.port';
+import type { WaGroupPolicyOps } from './wa-group-policies.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
@@ -253,7 +254,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

@@ -115,6 +115,10 @@ interface Group {
   restrict: boolean;
   /** Members may add participants (`member_add_mode` `all_member_add`). */
   memberAdd: boolean;
+  /** Joining by link needs an admin's approval (`membership_approval_mode`). */
+  joinApproval?: boolean;
+  /** Disappearing messages, in seconds; 0 or absent: off. */
+  ephemeral?: number;
   inviteCode: string;
   createdAt: number;
 }
@@ -1127,6 +1131,8 @@ export class WaSandbox {
         ...(group.announce ? [{ tag: 'announcement', attrs: {} }] : []),
         ...(group.restrict ? [{ tag: 'locked', attrs: {} }] : []),
         { tag: 'member_add_mode', attrs: {}, content: Buffer.from(group.memberAdd ? 'all_member_add' : 'admin_add') },
+        ...(group.joinApproval ? [{ tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state: 'on' } }] }] : []),
+        ...(group.ephemeral ? [{ tag: 'ephemeral', attrs: { expiration: String(group.ephemeral) } }] : []),
       ],
     };
   }
@@ -1145,7 +1151,10 @@ export class WaSandbox {
     if (first?.tag === 'create') {
       const participants = [me, ...children(first, 'participant').map((p) => this.accountFor(p.attrs.jid ?? '')).filter((a): a is Account => !!a && a !== me)];
       const group = this.registerGroup(me, first.attrs.subject ?? '', participants);
-      return reply([this.groupNode(group)]);
+      await reply([this.groupNode(group)]);
+      // Every member's devices (the creator's other ones too) learn of the new group.
+      this.notifyGroup(group, me, { tag: 'create', attrs: {}, content: [this.groupNode(group)] });
+      return;
     }
     if (first?.tag === 'participating') {
       const mine = [...this.groups.values()].filter((g) => g.participants.includes(me));
@@ -1227,6 +1236,25 @@ export class WaSandbox {
         this.notifyGroup(group, me, { tag: 'member_add_mode', attrs: {}, content: Buffer.from(group.memberAdd ? 'all_member_add' : 'admin_add') });
         return;
       }
+      case 'membership_approval_mode': {
+        if (!admin) return fail(401, 'not-authorized');
+        const state = child(first, 'group_join')?.attrs.state;
+        if (state !== 'on' && state !== 'off') return fail(400, 'bad-request');
+        group.joinApproval = state === 'on';
+        await reply();
+        this.notifyGroup(group, me, { tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state } }] });
+        return;
+      }
+      case 'ephemeral':
+      case 'not_ephemeral': {
+        if (group.restrict && !admin) return fail(401, 'not-authorized');
+        const expiration = first.tag === 'ephemeral' ? Number(first.attrs.expiration) : 0;
+        if (!Number.isInteger(expiration) || expiration < 0) return fail(400, 'bad-request');
+        group.ephemeral = expiration;
+        await reply();
+        this.notifyGroup(group, me, expiration ? { tag: 'ephemeral', attrs: { expiration: String(expiration) } } : { tag: 'not_ephemeral', attrs: {} });
+        return;
+      }
       case 'invite': {
         if (!admin) return fail(401, 'not-authorized');
         if (set) {
@@ -1250,6 +1278,13 @@ export class WaSandbox {
           const member = group.participants.includes(account);
           if (action === 'add') {
             if (member) return { tag: 'participant', attrs: { jid, error: '409' } };
+            // Their "who can add me to groups" setting keeps out whoever it does not allow: the
+            // adder gets an invite to send them instead.
+            const allowed = this.profiles.of(account.phone.info.phone).privacy.groupadd === 'all' || this.profiles.of(account.phone.info.phone).contacts.has(me.phone.info.phone);
+            if (!allowed) {
+              const expiration = String(Math.floor(Date.now() / 1000) + 3 * 24 * 3600);
+              return { tag: 'participant', attrs: { jid, error: '403' }, content: [{ tag: 'add_request', attrs: { code: newInviteCode(), expiration } }] };
+            }
             group.participants.push(account);
           } else if (!member) {
             return { tag: 'participant', attrs: { jid, error: '404' } };

@@ -96,6 +96,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'LabelsController.unlabelMessage': 'chats_unlabel_message',
   'StatusesController.postStatus': 'messages_post_status',
   'StatusesController.listStatuses': 'messages_list_statuses',
+  'GroupPoliciesController.getGroupPolicies': 'chats_get_group_policies',
+  'GroupPoliciesController.updateGroupPolicies': 'chats_update_group_policies',
   'WebhooksController.create': 'webhooks_create',
   'WebhooksController.list': 'webhooks_list',
   'WebhooksController.get': 'webhooks_get',
