@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
 
 /**
  * Incoming calls end to end: a virtual phone rings the session's devices through the sandbox,
@@ -31,11 +26,7 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
   let callee: string;
   const lids: Record<string, string> = {};
 
-  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => client.envelope(path, { method, body, role, org });
   const offers = () => hooks.received.map((r) => r.body).filter((b) => b.sessionId === callee && b.type === 'call.received');
   const offerOf = async (callId: string): Promise<Received['body']> => {
     let hit: Received['body'] | undefined;

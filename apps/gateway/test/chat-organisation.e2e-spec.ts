@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string }; data?: Array<Record<string, unknown>> } & Record<string, unknown>;
-}
 
 /**
  * Chat organisation end to end: the session writes archive, pin, read state, stars, clear and
@@ -30,22 +25,10 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
   let alice: string;
   let carolMessage: string;
 
-  const call = async (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...init });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => client.envelope(path, { method, body, ...init });
   const chatPath = (phone: string, suffix = '') => `/sessions/${alice}/chats/${encodeURIComponent(pn(phone))}${suffix}`;
-  const events = (type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === alice && b.type === type);
-  const eventFor = async (type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
-    let hit: Received['body'] | undefined;
-    await hooks
-      .waitFor(() => !!(hit = events(type).find((b) => pred(b.data))), 20_000)
-      .catch(() => {
-        throw new Error(`no matching ${type}; got ${JSON.stringify(hooks.received.map((r) => [r.body.type, r.body.data]).slice(-12))}`);
-      });
-    return hit!;
-  };
+  const events = (type: string) => hooks.events(type, alice);
+  const eventFor = (type: string, pred: (data: Record<string, unknown>) => boolean) => hooks.eventFor(alice, type, pred);
   const aboutChat = (phone: string) => (d: Record<string, unknown>) => (d.chat as { pn?: string } | undefined)?.pn === pn(phone);
   const listChats = async (query = ''): Promise<Array<Record<string, unknown>>> => {
     const res = await call(`/sessions/${alice}/chats${query}`);

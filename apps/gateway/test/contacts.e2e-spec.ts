@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
 
 /**
  * Number checks, business profiles and the blocklist end to end: two sessions of one
@@ -32,19 +27,9 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
   let other: string;
   const lids: Record<string, string> = {};
 
-  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
-  const events = (session: string, type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === session && b.type === type);
-  const eventFor = async (session: string, type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
-    let hit: Received['body'] | undefined;
-    await hooks.waitFor(() => !!(hit = events(session, type).find((b) => pred(b.data))), 20_000).catch(() => {
-      throw new Error(`no ${type} for ${session}; got ${JSON.stringify(hooks.received.map((r) => [r.body.sessionId, r.body.type, r.body.data]).slice(-12))}`);
-    });
-    return hit!;
-  };
+  const call = (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => client.envelope(path, { method, body, role, org });
+  const events = (session: string, type: string) => hooks.events(type, session);
+  const eventFor = (session: string, type: string, pred: (data: Record<string, unknown>) => boolean) => hooks.eventFor(session, type, pred);
   const isPerson = (pair: unknown, phone: string) => {
     const p = pair as { pn?: string; lid?: string } | undefined;
     return !!p && (p.pn === pn(phone) || p.lid === lids[phone]);

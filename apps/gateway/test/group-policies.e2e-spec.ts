@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
 
 /**
  * Group policies and joining end to end: `group.joined` when the account is added, member-add
@@ -31,11 +26,7 @@ describe('group policies (gateway + runner + Baileys against the sandbox)', () =
   let group: string;
   const lids: Record<string, string> = {};
 
-  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => client.envelope(path, { method, body, role, org });
   const policies = (session: string) => `/sessions/${session}/groups/${encodeURIComponent(group)}/policies`;
 
   beforeAll(async () => {

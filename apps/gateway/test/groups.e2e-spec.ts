@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
 interface JidPair {
@@ -17,11 +17,6 @@ interface Group {
   announcement: boolean;
   locked: boolean;
   participants: { jid: string; pn?: string; admin?: string }[];
-}
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
 }
 
 /**
@@ -46,22 +41,10 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
   let joiner: string;
   let group: Group;
 
-  const call = async (path: string, method = 'GET', body?: unknown): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => client.envelope(path, { method, body });
   const groupPath = (session: string, suffix = '') => `/sessions/${session}/groups/${encodeURIComponent(group.jid)}${suffix}`;
-  const events = (session: string, type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === session && b.type === type);
-  const eventFor = async (session: string, type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
-    let hit: Received['body'] | undefined;
-    await hooks
-      .waitFor(() => !!(hit = events(session, type).find((b) => pred(b.data))), 20_000)
-      .catch(() => {
-        throw new Error(`no ${type} for ${session}; got ${JSON.stringify(hooks.received.map((r) => [r.body.sessionId, r.body.type, r.body.data]).slice(-12))}`);
-      });
-    return hit!;
-  };
+  const events = (session: string, type: string) => hooks.events(type, session);
+  const eventFor = (session: string, type: string, pred: (data: Record<string, unknown>) => boolean) => hooks.eventFor(session, type, pred);
   const lids: Record<string, string> = {};
   /** The author and participants carry the LID WhatsApp addressed them by, and the phone number where known. */
   const samePerson = (pair: unknown, phone: string) => {

@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string }; data?: Array<Record<string, unknown>> } & Record<string, unknown>;
-}
 
 type Entry = { index: string[]; value: Record<string, any> };
 
@@ -33,21 +28,9 @@ describe('labels (gateway + runner + Baileys against the sandbox)', () => {
   let plain: string;
   let carolMessage: string;
 
-  const call = async (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...init });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
-  const events = (type: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === biz && b.type === type);
-  const eventFor = async (type: string, pred: (data: Record<string, unknown>) => boolean): Promise<Received['body']> => {
-    let hit: Received['body'] | undefined;
-    await hooks
-      .waitFor(() => !!(hit = events(type).find((b) => pred(b.data))), 20_000)
-      .catch(() => {
-        throw new Error(`no matching ${type}; got ${JSON.stringify(hooks.received.map((r) => [r.body.type, r.body.data]).slice(-12))}`);
-      });
-    return hit!;
-  };
+  const call = (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => client.envelope(path, { method, body, ...init });
+  const events = (type: string) => hooks.events(type, biz);
+  const eventFor = (type: string, pred: (data: Record<string, unknown>) => boolean) => hooks.eventFor(biz, type, pred);
   /** Waits until the phone's decoded `regular` collection has an entry the predicate accepts (and no patch failed its checks). */
   const phoneHas = async (pred: (e: Entry) => boolean) => {
     const deadline = Date.now() + 15_000;

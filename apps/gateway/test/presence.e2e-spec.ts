@@ -1,13 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
+import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
 
 /**
  * Presence end to end: a session subscribes to a virtual contact and to another session, the
@@ -30,11 +25,7 @@ describe('presence (gateway + runner + Baileys against the sandbox)', () => {
   let shown: string;
   const lids: Record<string, string> = {};
 
-  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => client.envelope(path, { method, body, role, org });
   const updates = (session: string) => hooks.received.map((r) => r.body).filter((b) => b.sessionId === session && b.type === 'presence.update');
   const isPerson = (pair: unknown, phone: string) => {
     const p = pair as { pn?: string; lid?: string } | undefined;

@@ -3,12 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient } from './session-fixture';
-
-interface Envelope {
-  status: number;
-  body: { error?: { code: string; message: string } } & Record<string, unknown>;
-}
+import { ApiClient, type Envelope } from './session-fixture';
 
 /** A 2x2 PNG: any image the server can read becomes WhatsApp's 640x640 JPEG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEklEQVQImWM4ISd3Qk6OAUIBAB8mBBGFRCvEAAAAAElFTkSuQmCC', 'base64');
@@ -48,11 +43,7 @@ describe('profile and privacy (gateway + runner + Baileys against the sandbox)',
   let owner: string;
   let friend: string;
 
-  const call = async (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => {
-    const res = await client.call(path, { method, ...(body === undefined ? {} : { body }), ...(role ? { role } : {}), ...(org ? { org } : {}) });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
-  };
+  const call = (path: string, method = 'GET', body?: unknown, role?: string, org?: string): Promise<Envelope> => client.envelope(path, { method, body, role, org });
   const download = async (url: string) => {
     const res = await fetch(url);
     return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };

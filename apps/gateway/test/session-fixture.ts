@@ -18,6 +18,12 @@ export interface ApiCall {
   headers?: Record<string, string>;
 }
 
+/** An answer with its status and its JSON body (`{}` when empty): an error envelope or a resource. */
+export interface Envelope {
+  status: number;
+  body: { error?: { code: string; message: string }; data?: Array<Record<string, unknown>> } & Record<string, unknown>;
+}
+
 /** A person of `org` calling the gateway's API over real HTTP with a login JWT. */
 export class ApiClient {
   constructor(
@@ -32,6 +38,13 @@ export class ApiClient {
       headers: { ...this.idp.headers(init.org ?? this.org, init.role ?? 'owner'), ...(init.accept ? { accept: init.accept } : {}), ...init.headers },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
+  }
+
+  /** The status and parsed body of a call, for asserting on errors as much as on results. */
+  async envelope(path: string, init: ApiCall = {}): Promise<Envelope> {
+    const res = await this.call(path, init);
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Envelope['body']) : {} };
   }
 
   async json<T>(path: string, init: ApiCall = {}): Promise<T> {

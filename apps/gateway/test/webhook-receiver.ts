@@ -43,6 +43,20 @@ export class WebhookReceiver {
     return this.received.map((r) => r.id);
   }
 
+  /** Bodies of the events of `type` received so far, of one session when given. */
+  events(type: string, session?: string): Received['body'][] {
+    return this.received.map((r) => r.body).filter((b) => b.type === type && (session === undefined || b.sessionId === session));
+  }
+
+  /** The first event of `type` (of `session`, when given) whose data matches; fails naming the last ones received. */
+  async eventFor(session: string | undefined, type: string, pred: (data: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Received['body']> {
+    let hit: Received['body'] | undefined;
+    await this.waitFor(() => !!(hit = this.events(type, session).find((b) => pred(b.data))), timeoutMs).catch(() => {
+      throw new Error(`no ${type}${session ? ` for ${session}` : ''}; got ${JSON.stringify(this.received.map((r) => [r.body.sessionId, r.body.type, r.body.data]).slice(-12))}`);
+    });
+    return hit as Received['body'];
+  }
+
   async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!predicate()) {
