@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
@@ -154,6 +155,23 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     const stored = await call(`/sessions/${alice}/statuses`);
     expect((stored.body.data ?? []).map((m) => m.id)).toEqual(expect.arrayContaining([id, listed.body.waMessageId]));
     for (const body of [{ type: 'image', text: 'x' }, { type: 'text', text: 'x', backgroundColor: 'red' }, { type: 'text', text: '' }]) {
+      expect((await call(`/sessions/${alice}/statuses`, 'POST', body)).status).toBe(400);
+    }
+  });
+
+  it('posts image and video statuses: the listed contact decrypts the same bytes, with the caption', async () => {
+    const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    for (const [type, mimetype, size] of [['image', 'image/jpeg', 60_000], ['video', 'video/mp4', 120_000]] as const) {
+      const data = randomBytes(size);
+      const posted = await call(`/sessions/${alice}/statuses`, 'POST', { type, base64: data.toString('base64'), mimetype, caption: `${type} status`, contacts: [pn(CAROL)] });
+      expect([posted.status, posted.body.recipients]).toEqual([201, 1]);
+      const seen = await sandbox.waitForReceived(CAROL, (m) => m.id === posted.body.waMessageId);
+      expect(seen).toMatchObject({ chat: 'status@broadcast', fromPn: pn(ALICE) });
+      expect(seen.media).toMatchObject({ type, mimetype, verified: true, sha256: sha256(data), caption: `${type} status` });
+      expect(sandbox.received(DAN).some((m) => m.id === posted.body.waMessageId)).toBe(false);
+    }
+    // Media rules as for message sends: exactly one source, a mimetype with base64.
+    for (const body of [{ type: 'image', contacts: [pn(CAROL)] }, { type: 'video', base64: 'AAAA' }, { type: 'image', url: 'http://127.0.0.1/x.jpg', base64: 'AAAA', mimetype: 'image/jpeg' }]) {
       expect((await call(`/sessions/${alice}/statuses`, 'POST', body)).status).toBe(400);
     }
   });

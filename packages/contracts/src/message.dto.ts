@@ -55,8 +55,8 @@ export const TextMessageSend = named(
   ),
 );
 
-const mediaFields = {
-  chat,
+/** Where a media file comes from: fetched from `url`, or inline as `base64` with its `mimetype`. */
+export const mediaSourceFields = {
   url: Type.Optional(
     Type.String({
       minLength: 1,
@@ -75,6 +75,11 @@ const mediaFields = {
       description: 'The MIME type (type/subtype, optional parameters); required with `base64`.',
     }),
   ),
+};
+
+const mediaFields = {
+  chat,
+  ...mediaSourceFields,
   replyTo,
 };
 

@@ -1,38 +1,59 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Jid } from './message.dto';
+import { Jid, mediaSourceFields } from './message.dto';
+import type { OutgoingContent } from './messaging-rpc';
 import type { SessionRef } from './rpc';
-import { named, Type, type Static } from './schema';
+import { Discriminated, named, Type, type Static } from './schema';
 
 /** Status updates (WhatsApp's stories): sent to `status@broadcast` for a list of contacts. */
 export const STATUS_JID = 'status@broadcast';
 
-export const StatusPost = named(
-  'StatusPost',
+const audience = Type.Optional(
+  Type.Array(Jid(), {
+    minItems: 1,
+    maxItems: 1024,
+    uniqueItems: true,
+    example: ['491709876543@s.whatsapp.net'],
+    description: 'Who may see it; every contact the session knows when absent.',
+  }),
+);
+
+export const TextStatusPost = named(
+  'TextStatusPost',
   Type.Object(
     {
-      type: Type.Literal('text', { description: 'Text statuses; image and video statuses are not supported yet.' }),
+      type: Type.Literal('text'),
       text: Type.String({ minLength: 1, maxLength: 700, example: 'Closed today, back on Monday' }),
       backgroundColor: Type.Optional(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$', example: '#25D366', description: 'The background colour, `#RRGGBB`.' })),
       font: Type.Optional(Type.Integer({ minimum: 0, maximum: 9, example: 1, description: "WhatsApp's status font index." })),
-      contacts: Type.Optional(
-        Type.Array(Jid(), {
-          minItems: 1,
-          maxItems: 1024,
-          uniqueItems: true,
-          example: ['491709876543@s.whatsapp.net'],
-          description: 'Who may see it; every contact the session knows when absent.',
-        }),
-      ),
+      contacts: audience,
     },
     { additionalProperties: false },
   ),
 );
+
+const mediaStatus = (type: 'image' | 'video') =>
+  Type.Object(
+    {
+      ...mediaSourceFields,
+      type: Type.Literal(type),
+      caption: Type.Optional(Type.String({ maxLength: 700, example: 'New in store' })),
+      contacts: audience,
+    },
+    { additionalProperties: false },
+  );
+export const ImageStatusPost = named('ImageStatusPost', mediaStatus('image'));
+export const VideoStatusPost = named('VideoStatusPost', mediaStatus('video'));
+
+export const StatusPost = named('StatusPost', Discriminated('type', [TextStatusPost, ImageStatusPost, VideoStatusPost]));
 export type StatusPostDto = Static<typeof StatusPost>;
 
 export interface StatusPostPayload extends SessionRef {
-  text: string;
+  /** A text status. */
+  text?: string;
   backgroundColor?: string;
   font?: number;
+  /** An image or video status (its media from a URL or inline, as in message sends). */
+  media?: OutgoingContent;
   contacts?: string[];
 }
 

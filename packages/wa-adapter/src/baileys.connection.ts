@@ -56,6 +56,7 @@ import type {
   WaSendOptions,
   WaSendResult,
   WaStatus,
+  WaStatusContent,
 } from './wa-engine.port';
 
 type Socket = ReturnType<BaileysModule['makeWASocket']>;
@@ -402,15 +403,17 @@ export class BaileysConnection implements WaConnection {
     return this.send(chatJid, { forward: message }, options.messageId);
   }
 
-  async sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult> {
+  async sendStatus(content: WaStatusContent, recipients: string[], options: WaSendOptions): Promise<WaSendResult> {
     const { sock } = this.connected();
     const b = await loadBaileys();
     this.rememberSent(options.messageId);
-    const sent = await sock.sendMessage('status@broadcast', { text: content.text }, {
+    const body = 'type' in content ? toAnyContent(content) : { text: content.text };
+    const style: { backgroundColor?: string; font?: number } = 'type' in content ? {} : content;
+    const sent = await sock.sendMessage('status@broadcast', body, {
       messageId: options.messageId,
       statusJidList: recipients,
-      ...(content.backgroundColor ? { backgroundColor: content.backgroundColor } : {}),
-      ...(content.font !== undefined ? { font: content.font } : {}),
+      ...(style.backgroundColor ? { backgroundColor: style.backgroundColor } : {}),
+      ...(style.font !== undefined ? { font: style.font } : {}),
     } as Parameters<Socket['sendMessage']>[2]);
     if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the status');
     return this.result(b, sent);

@@ -36,6 +36,7 @@ export type {
   WaRevoke,
   WaPollVote,
   WaReceived,
+  WaStatusContent,
   WaLidMapping,
   WaUndecryptable,
   WaConnectionEvents,

@@ -120,6 +120,9 @@ export interface WaPollVote {
   raw: Uint8Array;
 }
 
+/** A status update: styled text, or an image or video message. */
+export type WaStatusContent = { text: string; backgroundColor?: string; font?: number } | Extract<WaOutgoingContent, { type: 'image' | 'video' }>;
+
 /** What a received message is, as the receipt sink gets it before WhatsApp is told of its delivery. */
 export type WaReceived =
   | { kind: 'message'; message: WaIncomingMessage }
@@ -328,8 +331,8 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
   forwardMessage(chatJid: string, source: WaMessageKey, options: WaSendOptions): Promise<WaSendResult>;
   /** Whether the linked account is a WhatsApp Business one (its phone's platform, told at pairing). */
   isBusiness(): boolean;
-  /** Posts a text status to `status@broadcast` for the given contacts (Baileys' `statusJidList`). */
-  sendStatus(content: { text: string; backgroundColor?: string; font?: number }, recipients: string[], options: WaSendOptions): Promise<WaSendResult>;
+  /** Posts a status (text, or an image or video) to `status@broadcast` for the given contacts (Baileys' `statusJidList`). */
+  sendStatus(content: WaStatusContent, recipients: string[], options: WaSendOptions): Promise<WaSendResult>;
   /** Creates, edits or (with `deleted`) removes a label in the account's app state. */
   editLabel(label: WaLabel): Promise<void>;
   labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void>;

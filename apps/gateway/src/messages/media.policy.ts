@@ -33,7 +33,7 @@ export class MediaPolicy {
     this.addresses = new AddressPolicy(config.messaging.mediaAllowPrivateNetworks, config.messaging.mediaAllowedCidrs);
   }
 
-  async source(dto: MediaDto): Promise<MediaSource> {
+  async source(dto: Pick<MediaDto, 'type' | 'url' | 'base64' | 'mimetype'>): Promise<MediaSource> {
     if ((dto.url === undefined) === (dto.base64 === undefined)) throw invalid('url', 'give exactly one of url and base64');
     const mimetype = dto.mimetype?.split(';')[0].trim().toLowerCase();
     const family = MIME_FAMILY[dto.type];

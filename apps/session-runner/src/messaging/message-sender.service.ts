@@ -236,7 +236,7 @@ function media(source: unknown): { data: Uint8Array } | { file: string } {
 
 const mentionsOf = (c: { mentions?: string[] }) => (c.mentions?.length ? { mentions: c.mentions.map((m) => toJid(m, 'mentions')) } : {});
 
-function toWaContent(c: OutgoingContent): WaOutgoingContent {
+export function toWaContent(c: OutgoingContent): WaOutgoingContent {
   if (!c || !CONTENT_TYPES.has(c.type)) throw new AppError('validation_error', 'unknown content type', { type: (c as { type?: unknown } | undefined)?.type });
   switch (c.type) {
     case 'text':

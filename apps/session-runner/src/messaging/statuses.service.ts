@@ -5,12 +5,14 @@ import { AppError, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { SessionManager } from '../sessions/session-manager';
 import { toJid } from './jid.resolve';
+import { MediaDownloader } from './media-downloader';
+import { toWaContent } from './message-sender.service';
 
 /** WhatsApp shows a status to at most this many contacts a time; "all contacts" is cut there. */
 const MAX_AUDIENCE = 1024;
 
 /**
- * Text status updates. WhatsApp's server does not know the audience: the client names it (every
+ * Status updates (text, image, video). WhatsApp's server does not know the audience: the client names it (every
  * device of each contact gets the sender key), so "all contacts" is everyone the session knows.
  */
 @Injectable()
@@ -18,13 +20,18 @@ export class StatusesService {
   constructor(
     private readonly sessions: SessionManager,
     private readonly store: MessageStore,
+    private readonly media: MediaDownloader,
   ) {}
 
   async post(p: StatusPostPayload): Promise<StatusPostResult> {
     await this.sessions.requireSession(p);
-    if (typeof p.text !== 'string' || !p.text || p.text.length > 700) throw new AppError('validation_error', 'text must be 1 to 700 characters');
-    if (p.backgroundColor !== undefined && !/^#[0-9A-Fa-f]{6}$/.test(String(p.backgroundColor))) throw new AppError('validation_error', 'backgroundColor must be #RRGGBB');
-    if (p.font !== undefined && (!Number.isInteger(p.font) || p.font < 0 || p.font > 9)) throw new AppError('validation_error', 'font must be 0 to 9');
+    if (p.media !== undefined) {
+      if (p.media?.type !== 'image' && p.media?.type !== 'video') throw new AppError('validation_error', 'a status is text, an image or a video');
+    } else {
+      if (typeof p.text !== 'string' || !p.text || p.text.length > 700) throw new AppError('validation_error', 'text must be 1 to 700 characters');
+      if (p.backgroundColor !== undefined && !/^#[0-9A-Fa-f]{6}$/.test(String(p.backgroundColor))) throw new AppError('validation_error', 'backgroundColor must be #RRGGBB');
+      if (p.font !== undefined && (!Number.isInteger(p.font) || p.font < 0 || p.font > 9)) throw new AppError('validation_error', 'font must be 0 to 9');
+    }
     const connection = this.sessions.connected(p);
     const me = await this.sessions.me(p.sessionId);
     const own = new Set([me?.jid, me?.lid].filter((j): j is string => !!j).map(normalizeJid));
@@ -33,8 +40,23 @@ export class StatusesService {
     // Our own phone and other devices see what we post, as on WhatsApp.
     const recipients = [...new Set([...audience, ...(me?.jid ? [normalizeJid(me.jid)] : [])])];
     const messageId = `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
-    const result = await connection.sendStatus({ text: p.text, ...(p.backgroundColor ? { backgroundColor: p.backgroundColor } : {}), ...(p.font !== undefined ? { font: p.font } : {}) }, recipients, { messageId });
-    await this.store.save({ sessionId: p.sessionId, key: { ...result.key, chatJid: STATUS_JID }, type: 'text', timestampMs: result.timestampMs, raw: result.raw });
+    let result: Awaited<ReturnType<typeof connection.sendStatus>>;
+    let type: string = 'text';
+    if (p.media) {
+      // A media URL is fetched to a file under the media rules and size cap, and removed after.
+      const resolved = await this.media.resolve(p.media);
+      try {
+        const content = toWaContent(resolved.content);
+        if (content.type !== 'image' && content.type !== 'video') throw new AppError('validation_error', 'a status is text, an image or a video');
+        type = content.type;
+        result = await connection.sendStatus(content, recipients, { messageId });
+      } finally {
+        await resolved.release();
+      }
+    } else {
+      result = await connection.sendStatus({ text: p.text as string, ...(p.backgroundColor ? { backgroundColor: p.backgroundColor } : {}), ...(p.font !== undefined ? { font: p.font } : {}) }, recipients, { messageId });
+    }
+    await this.store.save({ sessionId: p.sessionId, key: { ...result.key, chatJid: STATUS_JID }, type, timestampMs: result.timestampMs, raw: result.raw });
     return { waMessageId: result.key.id, recipients: audience.length, timestamp: result.timestampMs };
   }
 
