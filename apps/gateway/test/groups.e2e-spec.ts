@@ -204,6 +204,19 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
     expect((await call(`/sessions/${member}/groups/invites/NoSuchCode0000000000zz`)).status).toBe(404);
   });
 
+  it('mentions every participant with mentionAll, and refuses mentionAll outside a group', async () => {
+    const current = (await call(groupPath(admin))).body as unknown as Group;
+    const others = current.participants.filter((p) => p.pn !== pn(ADMIN)).map((p) => p.jid);
+    expect(others.length).toBe(2);
+    const sent = await call(`/sessions/${admin}/messages`, 'POST', { chat: group.jid, type: 'text', text: 'all hands at noon', mentionAll: true });
+    expect([sent.status, sent.body.status]).toEqual([200, 'sent']);
+    // The member's phone reads the message WhatsApp delivered: everyone but the sender mentioned.
+    const seen = await sandbox.waitForReceived(MEMBER, (m) => m.id === sent.body.waMessageId);
+    expect(new Set(seen.mentions)).toEqual(new Set(others));
+    const refused = await call(`/sessions/${admin}/messages`, 'POST', { chat: pn(MEMBER), type: 'text', text: 'hi', mentionAll: true });
+    expect([refused.status, refused.body.error?.code]).toEqual([400, 'validation_error']);
+  });
+
   it('removes a participant and lets a member leave; the group reports removed and left, and no longer answers the leaver', async () => {
     const removed = await call(groupPath(admin, '/participants'), 'POST', { action: 'remove', participants: [pn(JOINER)] });
     expect(removed.body).toEqual({ results: [expect.objectContaining({ status: '200' })] });

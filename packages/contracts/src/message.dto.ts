@@ -49,6 +49,9 @@ export const TextMessageSend = named(
       mentions: Type.Optional(
         Type.Array(Jid(), { maxItems: 1024, example: ['491709876543@s.whatsapp.net'], description: 'JIDs mentioned in the text (write them as `@<number>` in `text`).' }),
       ),
+      mentionAll: Type.Optional(
+        Type.Boolean({ description: 'Groups only: mention every participant (each is notified as if named; the text need not name them).' }),
+      ),
       replyTo,
     },
     closed,

@@ -61,7 +61,7 @@ export interface MessageTarget {
 export type MediaSource = { url: string } | { base64: string };
 
 export type OutgoingContent =
-  | { type: 'text'; text: string; mentions?: string[] }
+  | { type: 'text'; text: string; mentions?: string[]; mentionAll?: boolean }
   | { type: 'image'; media: MediaSource; mimetype?: string; caption?: string; mentions?: string[] }
   | { type: 'video'; media: MediaSource; mimetype?: string; caption?: string; mentions?: string[]; seconds?: number; gifPlayback?: boolean }
   /** `waveform`: base64. */

@@ -14,7 +14,7 @@ export interface PollRecord {
 
 export type MessageContent = Pick<
   ReceivedMessage,
-  'kind' | 'text' | 'location' | 'contact' | 'poll' | 'vote' | 'reaction' | 'edit' | 'revoke' | 'forwarded'
+  'kind' | 'text' | 'mentions' | 'location' | 'contact' | 'poll' | 'vote' | 'reaction' | 'edit' | 'revoke' | 'forwarded'
 > & { pollSecret?: Buffer; voteCiphertext?: { encPayload: Buffer; encIv: Buffer } };
 
 const asBuffer = (value: Uint8Array | null | undefined): Buffer | undefined =>
@@ -30,7 +30,8 @@ export function describeMessage(message: ProtoMessage): MessageContent {
 function describeContent(message: ProtoMessage): MessageContent {
   const poll = message.pollCreationMessageV3 ?? message.pollCreationMessageV2 ?? message.pollCreationMessage;
   if (message.conversation || message.extendedTextMessage?.text) {
-    return { kind: 'text', text: message.conversation || message.extendedTextMessage?.text || '' };
+    const mentions = message.extendedTextMessage?.contextInfo?.mentionedJid ?? [];
+    return { kind: 'text', text: message.conversation || message.extendedTextMessage?.text || '', ...(mentions.length ? { mentions: [...mentions] } : {}) };
   }
   if (message.locationMessage) {
     const { degreesLatitude, degreesLongitude, name, address } = message.locationMessage;

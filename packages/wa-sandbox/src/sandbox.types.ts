@@ -127,6 +127,8 @@ export interface ReceivedMessage {
   fromOwnDevice: boolean;
   timestamp: number;
   text?: string;
+  /** Jids a text message mentions (its `mentionedJid`). */
+  mentions?: string[];
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   contact?: { displayName: string; vcard: string };
   poll?: { name: string; options: string[]; selectableCount: number };

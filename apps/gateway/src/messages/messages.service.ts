@@ -193,7 +193,10 @@ export class MessagesService {
   private async content(dto: MessageSendDto): Promise<OutgoingContent> {
     switch (dto.type) {
       case 'text':
-        return { type: 'text', text: dto.text, ...(dto.mentions?.length ? { mentions: dto.mentions } : {}) };
+        if (dto.mentionAll && !dto.chat.endsWith('@g.us')) {
+          throw new AppError('validation_error', 'mentionAll is for group chats', { fields: [{ field: 'mentionAll', problems: ['only in a group (a chat ending in @g.us)'] }] });
+        }
+        return { type: 'text', text: dto.text, ...(dto.mentions?.length ? { mentions: dto.mentions } : {}), ...(dto.mentionAll ? { mentionAll: true } : {}) };
       case 'location':
         return { type: 'location', latitude: dto.latitude, longitude: dto.longitude, name: dto.name, address: dto.address };
       case 'contacts':

@@ -160,7 +160,7 @@ export class MessageSender {
         }
         const resolved = await this.media.resolve(action.content);
         try {
-          const content = toWaContent(resolved.content);
+          const content = await this.withEveryoneMentioned(connection, chat, toWaContent(resolved.content), action.content);
           const result = await connection.sendMessage(chat, content, { ...options, ...(quoted ? { quoted } : {}) });
           return { result, type: content.type === 'contact' ? 'contacts' : content.type };
         } finally {
@@ -200,6 +200,17 @@ export class MessageSender {
    * The key WhatsApp knows a message by. The stored copy wins (its chat form and participant are
    * what the contact saw); without one, the key is built from the target as given.
    */
+  /** `mentionAll`: every participant of the group at sending time joins the mentions (ourselves left out). */
+  private async withEveryoneMentioned(connection: WaConnection, chat: string, content: WaOutgoingContent, asked: OutgoingContent): Promise<WaOutgoingContent> {
+    if (asked.type !== 'text' || !asked.mentionAll || content.type !== 'text') return content;
+    if (!chat.endsWith('@g.us')) throw new AppError('validation_error', 'mentionAll is for group chats');
+    const group = await connection.groupMetadata(chat);
+    const me = connection.status.state === 'connected' ? connection.status.me : undefined;
+    const own = new Set([me?.jid, me?.lid].filter((j): j is string => !!j).map(normalizeJid));
+    const everyone = group.participants.map((p) => p.jid).filter((j) => !own.has(normalizeJid(j)));
+    return { ...content, mentions: [...new Set([...(content.mentions ?? []), ...everyone])] };
+  }
+
   private async keyOf(sessionId: string, target: MessageTarget, me: WaMe, mustExist: boolean): Promise<WaMessageKey> {
     if (!target || typeof target.id !== 'string' || !target.id) throw new AppError('validation_error', 'target.id is required');
     const chat = toJid(target.chat, 'chat');
