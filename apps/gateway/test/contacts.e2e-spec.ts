@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient, type Envelope } from './session-fixture';
+import { ApiClient, type Envelope, handedOver } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
 /**
@@ -125,7 +125,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     expect(events(blocker, 'message.received').map((b) => textOf(b.data))).not.toContain('while blocked');
     expect(sandbox.received(PEST).map((m) => m.text)).not.toContain('to a blocked contact');
     const after = await call(`/sessions/${blocker}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'friends again' });
-    expect(after.body.status).toBe('sent');
+    expect(after.body.status).toEqual(handedOver());
     await sandbox.waitForReceived(PEST, (m) => m.text === 'friends again');
   });
 
@@ -133,11 +133,11 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(OTHER))}`, 'PUT');
     await eventFor(blocker, 'contact.blocked', (d) => isPerson(d.contact, OTHER));
     const sent = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(BLOCKER), type: 'text', text: 'do you hear me?' });
-    expect(sent.body.status).toBe('sent');
+    expect(sent.body.status).toEqual(handedOver());
     await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(OTHER))}`, 'DELETE');
     await eventFor(blocker, 'contact.unblocked', (d) => isPerson(d.contact, OTHER));
     const again = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(BLOCKER), type: 'text', text: 'and now?' });
-    expect(again.body.status).toBe('sent');
+    expect(again.body.status).toEqual(handedOver());
     await eventFor(blocker, 'message.received', (d) => textOf(d) === 'and now?');
     expect(events(blocker, 'message.received').map((b) => textOf(b.data))).not.toContain('do you hear me?');
   });

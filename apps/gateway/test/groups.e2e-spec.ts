@@ -1,7 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient, type Envelope } from './session-fixture';
+import { ApiClient, type Envelope, handedOver } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
 interface JidPair {
@@ -153,7 +153,7 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
 
     const sent = await call(`/sessions/${admin}/messages`, 'POST', { chat: group.jid, type: 'text', text: 'announcement' });
     expect(sent.status).toBe(200);
-    expect(sent.body.status).toBe('sent');
+    expect(sent.body.status).toEqual(handedOver());
   });
 
   it('promotes the member (who may then change settings) and demotes them again, with group.participants events', async () => {
@@ -209,7 +209,7 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
     const others = current.participants.filter((p) => p.pn !== pn(ADMIN)).map((p) => p.jid);
     expect(others.length).toBe(2);
     const sent = await call(`/sessions/${admin}/messages`, 'POST', { chat: group.jid, type: 'text', text: 'all hands at noon', mentionAll: true });
-    expect([sent.status, sent.body.status]).toEqual([200, 'sent']);
+    expect([sent.status, sent.body.status]).toEqual([200, handedOver()]);
     // The member's phone reads the message WhatsApp delivered: everyone but the sender mentioned.
     const seen = await sandbox.waitForReceived(MEMBER, (m) => m.id === sent.body.waMessageId);
     expect(new Set(seen.mentions)).toEqual(new Set(others));

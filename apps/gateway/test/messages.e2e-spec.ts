@@ -1,6 +1,6 @@
 import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { ApiClient, type ApiCall } from './session-fixture';
+import { ApiClient, type ApiCall, handedOver } from './session-fixture';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
 
 interface SendResult {
@@ -124,7 +124,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     ];
     for (const [body, expected] of cases) {
       const result = await send(body);
-      expect(result).toEqual({ mode: 'sync', outboxId: expect.any(String), replayed: false, status: 'sent', timestamp: expect.any(Number), waMessageId: expect.any(String) });
+      expect(result).toEqual({ mode: 'sync', outboxId: expect.any(String), replayed: false, status: handedOver(), timestamp: expect.any(Number), waMessageId: expect.any(String) });
       await expect(receivedBy(CONTACT, (m) => m.id === result.waMessageId)).resolves.toMatchObject(expected);
     }
   });
@@ -144,7 +144,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     await expect(receivedBy(CONTACT, (m) => m.kind === 'reaction' && m.reaction?.targetId === target.waMessageId && m.reaction.emoji === '👍')).resolves.toBeDefined();
     const removed = await client.call(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid, emoji: '🙈' } });
     expect(removed.status).toBe(200);
-    await expect(json<SendResult>(removed)).resolves.toMatchObject({ mode: 'sync', replayed: false, status: 'sent' });
+    await expect(json<SendResult>(removed)).resolves.toMatchObject({ mode: 'sync', replayed: false, status: handedOver() });
     await expect(receivedBy(CONTACT, (m) => m.kind === 'reaction' && m.reaction?.targetId === target.waMessageId && m.reaction.removed)).resolves.toBeDefined();
     const again = await client.call(path, { method: 'DELETE', body: { chat: contact.jid, sender: owner.jid } });
     expect(again.status).toBe(200);

@@ -18,6 +18,12 @@ export interface ApiCall {
   headers?: Record<string, string>;
 }
 
+/**
+ * The status of a sync SendResult: `sent` once handed to WhatsApp, or already `delivered` or
+ * `read` when the contact's receipt came back before the answer was read.
+ */
+export const handedOver = (): unknown => expect.stringMatching(/^(sent|delivered|read)$/);
+
 /** An answer with its status and its JSON body (`{}` when empty): an error envelope or a resource. */
 export interface Envelope {
   status: number;
