@@ -4,7 +4,7 @@ import { ApiKeysController } from '../src/api-keys/api-keys.controller';
 import { BOOTSTRAP_LOG_MARKER } from '../src/api-keys/api-keys.bootstrap';
 import { bearer, startAuthStack, type AuthStack } from './api-key-fixture';
 import type { TestIdentityProvider } from './auth-fixture';
-import { gatewayTransportEnv, spawnGateway } from './gateway-process';
+import { gatewayTransportEnv, spawnGateway, type GatewayProcess } from './gateway-process';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 import { until } from './webhooks-helpers';
 
@@ -251,13 +251,20 @@ describe('bootstrap key', () => {
   });
 
   const bootstrapLines = (log: string) => log.split('\n').filter((l) => l.includes(BOOTSTRAP_LOG_MARKER));
+  /** The log is written asynchronously: a started gateway's line may reach the pipe after its health check answers. */
+  const printedBy = async (processes: GatewayProcess[]): Promise<string[]> => {
+    const deadline = Date.now() + 15_000;
+    let lines: string[] = [];
+    while ((lines = processes.flatMap((p) => bootstrapLines(p.output()))).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return lines;
+  };
 
   it('is printed once on the first start with an empty key table, works, and is never printed again', async () => {
     const env = { DATABASE_URL: testDatabaseUrl('bootstrap'), BOOTSTRAP_ORG: 'acme' };
     const first = await spawnGateway(transport, env);
     let token: string;
     try {
-      const lines = bootstrapLines(first.output());
+      const lines = await printedBy([first]);
       expect(lines).toHaveLength(1);
       const tokens = (lines[0] ?? '').match(/wag_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}/g) ?? [];
       expect(tokens).toHaveLength(1);
@@ -276,12 +283,13 @@ describe('bootstrap key', () => {
 
     const second = await spawnGateway(transport, env);
     try {
-      expect(bootstrapLines(second.output())).toEqual([]);
-      expect(second.output()).not.toContain(token);
       expect((await fetch(`${second.url}/api/v1/api-keys`, { headers: bearer(token) })).status).toBe(200);
     } finally {
       await second.stop();
     }
+    // Read once it has stopped: everything it logged is in.
+    expect(bootstrapLines(second.output())).toEqual([]);
+    expect(second.output()).not.toContain(token);
   });
 
   it('is created by exactly one of several replicas starting at once', async () => {
@@ -290,6 +298,9 @@ describe('bootstrap key', () => {
     await (await spawnGateway(transport, env)).stop();
     const replicas = await Promise.all([0, 1, 2].map(() => spawnGateway(transport, { ...env, BOOTSTRAP_ORG: 'acme' })));
     try {
+      await printedBy(replicas);
+      await Promise.all(replicas.slice(0, 2).map((r) => r.stop()));
+      // The two stopped have logged everything; the one left logs nothing more at start-up.
       const printed = replicas.flatMap((r) => bootstrapLines(r.output()));
       expect(printed).toHaveLength(1);
       const token = ((printed[0] ?? '').match(/wag_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}/) ?? [''])[0];

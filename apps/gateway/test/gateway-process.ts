@@ -32,7 +32,8 @@ export async function spawnGateway(transport: TransportEnv, env: Record<string, 
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': the process's output has been read to the end by then.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   // Generous: a deadline for a gateway that cannot start, which a busy machine must not trip.
   const deadline = Date.now() + 60_000;
