@@ -25,7 +25,11 @@ const profiles = withNode22 ? ['embedded', 'scaleout', 'soak', 'node22'] : ['emb
 const workspacesOf = (dir) => ['apps', 'packages'].flatMap((d) => readdirSync(join(dir, d)).map((n) => join(dir, d, n)));
 const workspaces = workspacesOf(root);
 const started = Date.now();
-const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+const minutes = (ms) => {
+  // Whole seconds first, so 18 min 59.6 s reads 19m00s rather than 18m60s.
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+};
 
 /** Runs turbo in `cwd`; with a tag, each output line is prefixed with it so that concurrent runs stay readable. */
 function turbo(args, { cwd = root, env = {}, tag } = {}) {
