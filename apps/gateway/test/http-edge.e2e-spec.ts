@@ -120,7 +120,10 @@ describe('gateway HTTP edge under attack', () => {
       HTTP_HEADERS_TIMEOUT_MS: '2000',
     });
     port = Number(new URL(gw.url).port);
-    const bootstrap = gw.output().split('\n').find((l) => l.includes(BOOTSTRAP_LOG_MARKER)) ?? '';
+    // The log is written asynchronously: the key line can reach the pipe after the health check answered.
+    const lineOf = () => gw.output().split('\n').find((l) => l.includes(BOOTSTRAP_LOG_MARKER));
+    for (const deadline = Date.now() + 15_000; !lineOf() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    const bootstrap = lineOf() ?? '';
     key = (bootstrap.match(/wag_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}/) ?? [''])[0];
     expect(key).not.toBe('');
   });
