@@ -32,11 +32,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A database URL that no other suite uses. */
-export function testDatabaseUrl(label: string): string {
+/** The PostgreSQL the scale-out configuration uses; suites about PostgreSQL itself use it in both configurations. */
+const POSTGRES_URL = scaleOut ? (process.env.DATABASE_URL as string) : (process.env.SCALEOUT_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test');
+
+/** A database URL that no other suite uses: of the configuration under test, or PostgreSQL when asked for. */
+export function testDatabaseUrl(label: string, kind?: 'postgres'): string {
   const suffix = `${label}_${randomBytes(4).toString('hex')}`;
-  if (scaleOut) {
-    const url = new URL(process.env.DATABASE_URL as string);
+  if (scaleOut || kind === 'postgres') {
+    const url = new URL(POSTGRES_URL);
     const schema = `t_${suffix}`.toLowerCase();
     createdSchemas.push(`${url.toString()}|${schema}`);
     url.searchParams.set('schema', schema);

@@ -1,7 +1,7 @@
 import { requestContext } from '@wa/contracts';
 import { DataSource } from 'typeorm';
-import { startAuthStack, type AuthStack } from './api-key-fixture';
-import { scaleOut } from './harness';
+import { TestIdentityProvider } from './auth-fixture';
+import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
 
 type Query = (...args: unknown[]) => Promise<unknown>;
@@ -17,9 +17,10 @@ interface PgPool {
  * trip. A send with an Idempotency-Key writes the key and the entry in one statement; one without
  * joins the other inserts of its turn of the event loop in one multi-row INSERT.
  */
-(scaleOut ? describe : describe.skip)('round trips of an accepted send (PostgreSQL)', () => {
+// About PostgreSQL, so on PostgreSQL in both configurations (the transport is the configuration's).
+describe('round trips of an accepted send (PostgreSQL)', () => {
   const ORG = 'org-round-trips';
-  let stack: AuthStack;
+  let stack: { gw: GatewayHandle; idp: TestIdentityProvider; runner: RunnerProcess };
   let client: ApiClient;
   let sessionId: string;
   /** Statements per request id. */
@@ -27,7 +28,11 @@ interface PgPool {
   let requests = 0;
 
   beforeAll(async () => {
-    stack = await startAuthStack();
+    const transport = await transportEnv();
+    const runner = await startRunner(transport);
+    const idp = await TestIdentityProvider.start();
+    const gw = await startGateway(transport, { ...idp.env, RATE_LIMIT_FAILED_AUTH: 'off', DATABASE_URL: testDatabaseUrl('gateway', 'postgres') });
+    stack = { gw, idp, runner };
     client = new ApiClient(() => stack.gw.url, stack.idp, ORG);
     sessionId = (await client.json<{ id: string }>('/sessions', { method: 'POST', body: { name: 'round trips' } })).id;
 
@@ -55,7 +60,10 @@ interface PgPool {
   }, 60_000);
 
   afterAll(async () => {
-    await stack?.close();
+    await stack?.gw.close();
+    await stack?.idp.close();
+    await stack?.runner.stop();
+    await dropTestSchemas();
   });
 
   /** Sends one async text and returns the statements its request issued, and its answer. */
