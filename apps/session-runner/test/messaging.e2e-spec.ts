@@ -38,7 +38,7 @@ describe(MessagingController.name, () => {
     runner.call<ExecuteResult>(RPC_MESSAGING.execute, { ...ref(), outboxId: newId(), waMessageId, action, attempt });
   const send = (content: Extract<OutboxAction, { kind: 'send' }>['content'], extra: Partial<Extract<OutboxAction, { kind: 'send' }>> = {}) =>
     execute({ kind: 'send', chat: contact.jid, content, ...extra });
-  const receivedAtContact = (pred: (m: ReceivedMessage) => boolean) => sandbox.waitForReceived(CONTACT, pred, 10_000);
+  const receivedAtContact = (pred: (m: ReceivedMessage) => boolean) => sandbox.waitForReceived(CONTACT, pred, 60_000);
   const get = (id: string) => runner.call<StoredMessage>(RPC_MESSAGING.message, { ...ref(), id });
   /** A message the contact sends, once the runner has stored it. */
   const fromContact = async (message: Parameters<WaSandbox['sendMessage']>[2]): Promise<string> => {
@@ -273,7 +273,8 @@ describe(MessagingController.name, () => {
     const readReceipt = contactCompanion!.waitFor<Array<{ key: { id?: string }; update: { status?: number } }>>(
       'messages.update',
       (updates) => updates.some((u) => u.key.id === id && u.update.status === 4),
-      10_000,
+      // A deadline for a hang: under load the receipt took longer than 10 s once (Node 22 CI run).
+      60_000,
     );
 
     await expect(runner.call<MarkReadResult>(RPC_MESSAGING.markRead, { ...ref(), chat: contact.jid })).resolves.toEqual({ read: expect.any(Number) });

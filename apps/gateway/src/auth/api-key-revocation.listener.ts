@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ApiKeyAuthenticator } from '@wa/auth';
 import { ApiKeyRevocations } from '../api-keys/api-key-revocations';
 
@@ -9,6 +9,8 @@ import { ApiKeyRevocations } from '../api-keys/api-key-revocations';
  */
 @Injectable()
 export class ApiKeyRevocationListener implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ApiKeyRevocationListener.name);
+
   constructor(
     private readonly revocations: ApiKeyRevocations,
     private readonly authenticator: ApiKeyAuthenticator,
@@ -16,7 +18,11 @@ export class ApiKeyRevocationListener implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): Promise<void> {
     return this.revocations.listen({
-      revoked: (id) => this.authenticator.invalidate(id),
+      revoked: (id) => {
+        this.authenticator.invalidate(id);
+        // The key's id only (it is public, like a listing shows it): an operator sees where and when a revocation took effect.
+        this.logger.log({ msg: 'API key revocation received', keyId: id });
+      },
       mayHaveMissed: () => this.authenticator.invalidateAll(),
     });
   }
