@@ -32,6 +32,8 @@ export interface Group<A extends GroupMember> {
   createdAt: number;
   /** The picture's id while it has one (the JPEG is kept by the profile directory, under the group's id). */
   pictureId?: string;
+  /** Requests to join waiting for an admin (join approval on), with when and how they came. */
+  requests: Map<A, { at: number; method: string }>;
 }
 
 /** What the registry needs from the server around it. */
@@ -98,6 +100,7 @@ export class GroupRegistry<A extends GroupMember> {
       memberAdd: false,
       inviteCode: newInviteCode(),
       createdAt: now,
+      requests: new Map(),
     };
     this.groups.set(group.jid, group);
     return group;
@@ -186,6 +189,15 @@ export class GroupRegistry<A extends GroupMember> {
       const group = [...this.groups.values()].find((g) => g.inviteCode === code);
       if (!group) return this.revokedInvites.has(code) ? fail(410, 'gone') : fail(406, 'not-acceptable');
       if (!set) return reply([this.groupNode(group)]);
+      if (group.joinApproval && !group.participants.includes(me)) {
+        // The join waits for an admin: WhatsApp files a request, answers it in place of the group,
+        // and tells the admins' devices who asked.
+        if (!group.requests.has(me)) {
+          group.requests.set(me, { at: unixNow(), method: 'invite_link' });
+          this.notify(group, me, { tag: 'membership_approval_request', attrs: { request_method: 'invite_link' } }, [...group.admins]);
+        }
+        return reply([{ tag: 'membership_approval_request', attrs: { jid: group.jid } }]);
+      }
       if (!group.participants.includes(me)) {
         group.participants.push(me);
         this.notify(group, me, { tag: 'add', attrs: { reason: 'invite' }, content: [this.participantNode(group, me)] });
@@ -277,6 +289,16 @@ export class GroupRegistry<A extends GroupMember> {
       case 'promote':
       case 'demote':
         return this.changeParticipants(group, me, first, reply, fail);
+      case 'membership_approval_requests': {
+        if (!admin) return fail(401, 'not-authorized');
+        const requests = [...group.requests].map(([account, r]): BinaryNode => ({
+          tag: 'membership_approval_request',
+          attrs: { jid: account.phone.info.lid, phone_number: account.phone.info.jid, request_method: r.method, request_time: String(r.at) },
+        }));
+        return reply([{ tag: 'membership_approval_requests', attrs: {}, content: requests }]);
+      }
+      case 'membership_requests_action':
+        return this.answerRequests(group, me, first, reply, fail);
       default:
         return fail(400, 'bad-request');
     }
@@ -318,6 +340,36 @@ export class GroupRegistry<A extends GroupMember> {
     });
     await reply([{ tag: action, attrs: {}, content: results }]);
     if (done.length) this.notify(group, me, { tag: action, attrs: {}, content: done.map((a) => this.participantNode(group, a)) }, action === 'remove' ? before : undefined);
+  }
+
+  /**
+   * An admin approves (the requesters join; every member hears of the `add`) or rejects (the
+   * admins hear of it as `revoked_membership_requests`) pending requests; `404` for a
+   * participant without one.
+   */
+  private async answerRequests(group: Group<A>, me: A, first: BinaryNode, reply: IqReply, fail: IqFail): Promise<void> {
+    if (!group.admins.has(me)) return fail(401, 'not-authorized');
+    const decision = Array.isArray(first.content) ? first.content[0] : undefined;
+    if (decision?.tag !== 'approve' && decision?.tag !== 'reject') return fail(400, 'bad-request');
+    const done: A[] = [];
+    const results = children(decision, 'participant').map((p): BinaryNode => {
+      const jid = p.attrs.jid ?? '';
+      const account = this.ctx.accountFor(jid);
+      if (!account || !group.requests.has(account)) return { tag: 'participant', attrs: { jid, error: '404' } };
+      group.requests.delete(account);
+      if (decision.tag === 'approve' && !group.participants.includes(account)) group.participants.push(account);
+      done.push(account);
+      return { tag: 'participant', attrs: { jid } };
+    });
+    await reply([{ tag: 'membership_requests_action', attrs: {}, content: [{ tag: decision.tag, attrs: {}, content: results }] }]);
+    if (!done.length) return;
+    if (decision.tag === 'approve') {
+      this.notify(group, me, { tag: 'add', attrs: { reason: 'approval' }, content: done.map((a) => this.participantNode(group, a)) });
+    } else {
+      for (const account of done) {
+        this.notify(group, me, { tag: 'revoked_membership_requests', attrs: {}, content: [{ tag: 'participant', attrs: { jid: account.phone.info.lid, phone_number: account.phone.info.jid } }] }, [...group.admins]);
+      }
+    }
   }
 
   private participantNode(group: Group<A>, account: A): BinaryNode {
