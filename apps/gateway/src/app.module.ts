@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProfileModule } from './profile/profile.module';
+import { GroupAdminModule } from './group-admin/group-admin.module';
 import { RunnerModule } from './runner/runner.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { RunnerEventsModule } from './runner-events/runner-events.module';
@@ -21,7 +22,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, ContactsModule, RunnerEventsModule, DashboardModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, GroupAdminModule, ContactsModule, RunnerEventsModule, DashboardModule, ...extra],
     };
   }
 }

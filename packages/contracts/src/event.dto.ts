@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { EVENT_TYPES, PRESENCE_UPDATE_STATES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+import { EVENT_TYPES, PRESENCE_UPDATE_STATES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, GROUP_JOIN_REQUEST_ACTIONS, type GroupJoinRequestAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
 import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessageContentDto } from './message-content.dto';
 
 /**
@@ -144,6 +144,12 @@ export class GroupUpdatedEventDataDto {
 
   @ApiPropertyOptional({ example: false, description: "Whether only admins may change the group's info now." })
   locked?: boolean;
+
+  @ApiPropertyOptional({ enum: ['set', 'removed'], example: 'set', description: 'The group picture was set (or replaced) or removed; read the new one with `GET .../groups/{group}/picture`.' })
+  picture?: 'set' | 'removed';
+
+  @ApiPropertyOptional({ example: '1767225600123', description: "WhatsApp's id of the new picture." })
+  pictureId?: string;
 
   @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
   timestamp!: number;
@@ -322,6 +328,26 @@ export class GroupJoinedEventDataDto {
   timestamp!: number;
 }
 
+export class GroupJoinRequestEventDataDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group JID.' })
+  group!: string;
+
+  @ApiProperty({ enum: GROUP_JOIN_REQUEST_ACTIONS, example: 'requested', description: '`requested`: a new request waits for an admin; `cancelled`: the requester withdrew it; `rejected`: an admin turned it down. An approved request is a `group.participants` event with `action: added`.' })
+  action!: GroupJoinRequestAction;
+
+  @ApiProperty({ type: JidPairDto, description: 'Who asked to join.' })
+  requester!: JidPairDto;
+
+  @ApiPropertyOptional({ example: 'invite_link', description: 'How they asked, when WhatsApp said.' })
+  method?: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'The admin who rejected the request.' })
+  author?: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when it was seen.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -356,6 +382,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'label.association': LabelAssociationEventDataDto,
   'status.received': StatusReceivedEventDataDto,
   'group.joined': GroupJoinedEventDataDto,
+  'group.join_request': GroupJoinRequestEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -372,11 +399,12 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'message.edited': 'A message was edited; `data` carries the new text.',
   'message.deleted': 'A message was deleted for everyone.',
   'poll.vote': 'Someone voted on a poll; `data` carries their current selection.',
-  'group.updated': "A group's subject, description or settings (`announcement`, `locked`) changed; `data` carries what changed and who changed it.",
+  'group.updated': "A group's subject, description, settings (`announcement`, `locked`) or picture changed; `data` carries what changed and who changed it.",
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
   'contact.unblocked': 'The account unblocked a contact.',
   'group.joined': 'The account was added to a group (by a member, or its join request was approved); the group is readable from now on.',
+  'group.join_request': 'Someone asked to join a group the account is an admin of (joining needs approval there), withdrew the request, or an admin rejected it; approve or reject with `POST .../groups/{group}/requests`.',
   'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',

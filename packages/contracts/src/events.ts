@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'label.association',
   'status.received',
   'group.joined',
+  'group.join_request',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -113,6 +114,10 @@ export interface GroupUpdatedEventData {
   announcement?: boolean;
   /** Only admins may change the group's info. */
   locked?: boolean;
+  /** The group's picture was set (or replaced) or removed. */
+  picture?: 'set' | 'removed';
+  /** WhatsApp's id of the new picture. */
+  pictureId?: string;
   timestamp: number;
 }
 
@@ -219,6 +224,21 @@ export interface GroupJoinedEventData {
   timestamp: number;
 }
 
+export const GROUP_JOIN_REQUEST_ACTIONS = ['requested', 'cancelled', 'rejected'] as const;
+export type GroupJoinRequestAction = (typeof GROUP_JOIN_REQUEST_ACTIONS)[number];
+
+/** Someone asked to join a group the account administers, withdrew the request, or an admin turned it down. */
+export interface GroupJoinRequestEventData {
+  group: string;
+  action: GroupJoinRequestAction;
+  requester: JidPair;
+  /** How they asked (`invite_link`, ...), when WhatsApp said. */
+  method?: string;
+  /** The admin who rejected the request. */
+  author?: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -238,6 +258,7 @@ export interface EventDataByType {
   'label.association': LabelAssociationEventData;
   'status.received': StatusReceivedEventData;
   'group.joined': GroupJoinedEventData;
+  'group.join_request': GroupJoinRequestEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -71,6 +71,9 @@ export {
   type PresenceUpdateEventData,
   type CallReceivedEventData,
   type GroupJoinedEventData,
+  type GroupJoinRequestEventData,
+  GROUP_JOIN_REQUEST_ACTIONS,
+  type GroupJoinRequestAction,
   PRESENCE_UPDATE_STATES,
   type ChatUpdatedEventData,
   type MessageStarredEventData,
@@ -130,6 +133,7 @@ export {
   LabelAssociationEventDataDto,
   StatusReceivedEventDataDto,
   GroupJoinedEventDataDto,
+  GroupJoinRequestEventDataDto,
   WebhookDisabledEventDataDto,
   WebhookPingEventDataDto,
   EVENT_ENVELOPE_DTOS,
@@ -290,6 +294,26 @@ export {
 } from './contacts.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';
+export {
+  RPC_GROUP_ADMIN,
+  JOIN_REQUEST_ACTIONS,
+  GroupPictureSet,
+  type GroupPictureSetDto,
+  GroupPictureDto,
+  type GroupPictureResult,
+  GroupCreatePictureDto,
+  GroupCreatedDto,
+  type GroupPicturePayload,
+  type GroupPictureSetPayload,
+  GroupJoinRequestsUpdate,
+  type GroupJoinRequestsUpdateDto,
+  GroupJoinRequestDto,
+  type GroupJoinRequest,
+  type GroupJoinRequestsPayload,
+  type GroupJoinRequestsUpdatePayload,
+  GroupJoinPendingDto,
+  type GroupJoinPending,
+} from './group-admin.dto';
 export { RPC_MEDIA, MEDIA_CHUNK_BYTES, MEDIA_MESSAGE_TYPES, mediaUrlFields, type MediaStatPayload, type MediaStat, type MediaReadPayload, type MediaChunk } from './media-rpc';
 export {
   ChatListQuery,

@@ -304,6 +304,15 @@ export const GroupCreate = named(
     {
       subject: Type.String({ minLength: 1, maxLength: 100, example: 'Project team' }),
       participants: Type.Array(Jid(), { minItems: 1, maxItems: 256, example: ['491709876543@s.whatsapp.net'], description: 'JIDs to add.' }),
+      picture: Type.Optional(
+        Type.Object(
+          {
+            url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Where the server fetches the image (the same rules as media messages).' })),
+            base64: Type.Optional(Type.String({ minLength: 1, description: 'The image inline, base64-encoded.' })),
+          },
+          { ...closed, description: 'A group picture to set right after creation: `url` or `base64`, any image the server can read. The answer says in `picture` whether it was set.' },
+        ),
+      ),
     },
     closed,
   ),

@@ -29,6 +29,7 @@ import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
+import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
 import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
 import { BaileysProfile } from './baileys.profile';
@@ -36,6 +37,7 @@ import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
 import type { WaPrivacyCategory } from './wa-profile.port';
 import type { WaGroupPolicies } from './wa-group-policies.port';
+import type { WaJoinRequestUpdate } from './wa-group-admin.port';
 import { isLoggedInCreds, type SqlAuthState, type SqlAuthStateStore } from './sql-auth-state.store';
 import type {
   WaConnection,
@@ -127,6 +129,7 @@ export class BaileysConnection implements WaConnection {
   private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
   private readonly contacts = new BaileysContacts(() => this.connected().sock, loadBaileys);
   private readonly policies = new BaileysGroupPolicies(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
+  private readonly groupAdmin = new BaileysGroupAdmin(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
 
   constructor(
     readonly sessionId: string,
@@ -299,6 +302,12 @@ export class BaileysConnection implements WaConnection {
 
   groupPolicies = (groupJid: string) => this.policies.groupPolicies(groupJid);
   setGroupPolicies = (groupJid: string, change: Partial<WaGroupPolicies>) => this.policies.setGroupPolicies(groupJid, change);
+  groupPictureUrl = (groupJid: string) => this.groupAdmin.groupPictureUrl(groupJid);
+  setGroupPicture = (groupJid: string, image: Buffer) => this.groupAdmin.setGroupPicture(groupJid, image);
+  removeGroupPicture = (groupJid: string) => this.groupAdmin.removeGroupPicture(groupJid);
+  groupJoinRequests = (groupJid: string) => this.groupAdmin.groupJoinRequests(groupJid);
+  updateGroupJoinRequests = (groupJid: string, participants: string[], action: 'approve' | 'reject') => this.groupAdmin.updateGroupJoinRequests(groupJid, participants, action);
+  joinByInvite = (code: string) => this.groupAdmin.joinByInvite(code);
 
   async rejectCall(callId: string, from: string): Promise<void> {
     await this.connected().sock.rejectCall(callId, from);
@@ -379,13 +388,6 @@ export class BaileysConnection implements WaConnection {
 
   async groupInviteInfo(code: string): Promise<WaGroupMetadata> {
     return toWaGroup(await this.connected().sock.groupGetInviteInfo(code));
-  }
-
-  async acceptGroupInvite(code: string): Promise<string> {
-    const jid = await this.connected().sock.groupAcceptInvite(code);
-    if (!jid) throw new AppError('internal_error', 'WhatsApp answered no group');
-    await this.caches.groupMetadata.del(jid);
-    return jid;
   }
 
   async leaveGroup(groupJid: string): Promise<void> {
@@ -483,10 +485,12 @@ export class BaileysConnection implements WaConnection {
     };
     sock.ws.on('CB:ack,class:message', onAck);
     const detachPresence = attachPresence(sock, (update) => this.live === live && this.emit('presence', update));
+    const detachJoinRequests = attachJoinRequests(sock, (update) => this.live === live && this.emit('joinRequest', update));
     live.detach = () => {
       detachEvents();
       sock.ws.off('CB:ack,class:message', onAck);
       detachPresence();
+      detachJoinRequests();
     };
     this.live = live;
   }
@@ -766,9 +770,11 @@ export class BaileysConnection implements WaConnection {
     const Stub = b.proto.WebMessageInfo.StubType;
     const key = message.key;
     const params = message.messageStubParameters ?? [];
+    // A removed picture's author is only on the message (Baileys clears the key's participant).
+    const author = key.participant ?? message.participant;
     const base = {
       groupJid: key.remoteJid!,
-      ...(key.participant ? { author: normalizeJid(key.participant) } : {}),
+      ...(author ? { author: normalizeJid(author) } : {}),
       ...(key.participantAlt ? { authorPn: normalizeJid(key.participantAlt) } : {}),
       timestampMs: toMillis(message.messageTimestamp) || Date.now(),
     };
@@ -795,6 +801,30 @@ export class BaileysConnection implements WaConnection {
         return update({ announce: params[0] === 'on' || params[0] === 'true' });
       case Stub.GROUP_CHANGE_RESTRICT:
         return update({ restrict: params[0] === 'on' || params[0] === 'true' });
+      case Stub.GROUP_CHANGE_ICON:
+        return update(params[0] ? { picture: 'set', pictureId: params[0] } : { picture: 'removed' });
+      case Stub.GROUP_MEMBERSHIP_JOIN_APPROVAL_REQUEST_NON_ADMIN_ADD: {
+        // rc14 reads `created_membership_requests` and `revoked_membership_requests` into this stub:
+        // [{lid, pn} of the requester, created | revoked (by the requester) | rejected (by an admin), method].
+        const actions: Record<string, WaJoinRequestUpdate['action']> = { created: 'requested', revoked: 'cancelled', rejected: 'rejected' };
+        const action = actions[String(params[1] ?? '')];
+        let requester: { lid?: string; pn?: string } = {};
+        try {
+          requester = JSON.parse(params[0] ?? '{}') as { lid?: string; pn?: string };
+        } catch {
+          return;
+        }
+        const jid = requester.lid ?? requester.pn;
+        if (!action || !jid) return;
+        return this.emit('joinRequest', {
+          groupJid: base.groupJid,
+          requester: { jid: normalizeJid(jid), ...(requester.lid && requester.pn ? { phoneJid: normalizeJid(requester.pn) } : {}) },
+          action,
+          ...(params[2] ? { method: params[2] } : {}),
+          ...(action === 'rejected' && base.author ? { author: base.author, ...(base.authorPn ? { authorPn: base.authorPn } : {}) } : {}),
+          timestampMs: base.timestampMs,
+        });
+      }
       case Stub.GROUP_CREATE: {
         // A group created with us in it: "joined", unless we created it (from another device).
         const me = this.live?.auth.state.creds.me;

@@ -77,3 +77,4 @@ export {
 } from './media-download';
 export type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 export type { WaGroupPolicies, WaGroupPolicyOps } from './wa-group-policies.port';
+export type { WaGroupAdminOps, WaInviteJoin, WaJoinRequest, WaJoinRequestUpdate } from './wa-group-admin.port';

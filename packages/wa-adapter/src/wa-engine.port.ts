@@ -1,5 +1,6 @@
 import type { WaCall, WaCallOps } from './wa-calls.port';
 import type { WaGroupPolicyOps } from './wa-group-policies.port';
+import type { WaGroupAdminOps, WaJoinRequestUpdate } from './wa-group-admin.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
@@ -156,6 +157,9 @@ export interface WaGroupUpdate {
   description?: string;
   announce?: boolean;
   restrict?: boolean;
+  /** The picture was set (or replaced), with its new id, or removed. */
+  picture?: 'set' | 'removed';
+  pictureId?: string;
   timestampMs: number;
 }
 
@@ -183,6 +187,7 @@ export interface WaConnectionEvents {
   undecryptable: (message: WaUndecryptable) => void;
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
+  joinRequest: (update: WaJoinRequestUpdate) => void;
   blocklist: (update: WaBlocklistUpdate) => void;
   presence: (update: WaPresenceUpdate) => void;
   call: (call: WaCall) => void;
@@ -257,7 +262,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps, WaGroupAdminOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;
@@ -315,8 +320,6 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
   revokeGroupInvite(groupJid: string): Promise<string>;
   /** The group an invite code leads to, without joining it. */
   groupInviteInfo(code: string): Promise<WaGroupMetadata>;
-  /** Joins the group by invite code; answers its JID. */
-  acceptGroupInvite(code: string): Promise<string>;
   leaveGroup(groupJid: string): Promise<void>;
   /**
    * Asks our phone to upload a stored media message again (WhatsApp's copy expired): the

@@ -160,6 +160,23 @@ export class ProfileDirectory {
     return this.visible(owner, viewer, 'last');
   }
 
+  /**
+   * Keeps the picture of an owner the directory holds no profile for, such as a group (by the
+   * digits of its JID), served like any other; `undefined` removes it. Answers the new id.
+   */
+  storePicture(owner: string, jpeg: Buffer | undefined): string | undefined {
+    const profile = this.of(owner);
+    if (!jpeg) {
+      profile.picture = undefined;
+      return undefined;
+    }
+    return this.setPicture(profile, jpeg);
+  }
+
+  pictureUrlOf(owner: string, id: string): string {
+    return this.pictureUrl(owner, id);
+  }
+
   picture(phone: string, id: string): Buffer | undefined {
     const picture = this.of(phone).picture;
     return picture?.id === id ? picture.jpeg : undefined;
@@ -197,7 +214,7 @@ export class ProfileDirectory {
 
   /**
    * `xmlns=w:profile:picture`. A set without `target` changes our own picture (with a JPEG
-   * `<picture>`) or removes it (without); group pictures (`target` a group) are not kept here.
+   * `<picture>`) or removes it (without); a group `target` is the group registry's to answer.
    * A get names whose picture by `target`: 404 when there is none, 401 when privacy hides it.
    */
   pictureIq(phone: string, node: BinaryNode, target: string | undefined): IqAnswer {

@@ -231,6 +231,8 @@ export interface GroupInfo {
   announce: boolean;
   restrict: boolean;
   inviteCode: string;
+  /** The id of the group's picture, while it has one. */
+  pictureId?: string;
 }
 
 export class SandboxError extends Error {

@@ -39,6 +39,7 @@ import { VirtualPhone, type PreKeyBundle } from './virtual-phone.model';
 import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.directory';
 import { BlocklistRegistry } from './blocklist.registry';
 import { PresenceRegistry } from './presence.registry';
+import { GroupRegistry } from './groups.registry';
 
 const SERVER_JID = 's.whatsapp.net';
 const STATUS_JID = 'status@broadcast';
@@ -99,36 +100,6 @@ interface Registration {
   };
 }
 
-interface Group {
-  jid: string;
-  subject: string;
-  subjectOwner: Account;
-  subjectAt: number;
-  creator: Account;
-  participants: Account[];
-  /** The creator starts as the one (super)admin. */
-  admins: Set<Account>;
-  description?: { id: string; body: string; at: number; author: Account };
-  /** Only admins may send. */
-  announce: boolean;
-  /** Only admins may change the group's info. */
-  restrict: boolean;
-  /** Members may add participants (`member_add_mode` `all_member_add`). */
-  memberAdd: boolean;
-  /** Joining by link needs an admin's approval (`membership_approval_mode`). */
-  joinApproval?: boolean;
-  /** Disappearing messages, in seconds; 0 or absent: off. */
-  ephemeral?: number;
-  inviteCode: string;
-  createdAt: number;
-}
-
-/** 22 base62 characters, like WhatsApp's invite codes. */
-function newInviteCode(): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  return Array.from(randomBytes(22), (b) => alphabet[b % alphabet.length]).join('');
-}
-
 type DeviceRef = { kind: 'phone'; account: Account } | { kind: 'companion'; companion: Companion };
 
 interface Waiter {
@@ -159,9 +130,19 @@ export class WaSandbox {
   private readonly accounts = new Map<string, Account>();
   private readonly accountsByLid = new Map<string, Account>();
   private readonly registrations = new Set<Registration>();
-  private readonly groups = new Map<string, Group>();
-  /** Invite codes an admin revoked: joining with one answers `gone` rather than `not-acceptable`. */
-  private readonly revokedInvites = new Set<string>();
+  private readonly groups: GroupRegistry<Account> = new GroupRegistry<Account>({
+    accountFor: (jid) => this.accountFor(jid),
+    toDevices: (account, stanza) => {
+      for (const companion of this.activeCompanions(account)) this.deliverNode(companion, stanza);
+    },
+    nextId: () => this.nextId(),
+    mayAdd: (account, adder) => {
+      const profile = this.profiles.of(account.phone.info.phone);
+      return profile.privacy.groupadd === 'all' || profile.contacts.has(adder.phone.info.phone);
+    },
+    storePicture: (groupId, jpeg) => this.profiles.storePicture(groupId, jpeg),
+    pictureUrl: (groupId, pictureId) => this.profiles.pictureUrlOf(groupId, pictureId),
+  });
   private readonly loggedOut: LoggedOutDevice[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<Waiter>();
@@ -504,15 +485,14 @@ export class WaSandbox {
 
   async createGroup(phone: string, subject: string, participantPhones: string[]): Promise<GroupInfo> {
     const creator = this.account(phone);
-    const participants = [creator, ...participantPhones.map((p) => this.account(p)).filter((a) => a !== creator)];
-    return this.describeGroup(this.registerGroup(creator, subject, participants));
+    return this.groups.describe(this.groups.create(creator, subject, participantPhones.map((p) => this.account(p))));
   }
 
   /** A group as the server knows it: members, admins, settings and the current invite code. */
   groupInfo(jid: string): GroupInfo {
     const group = this.groups.get(jid);
     if (!group) throw new SandboxError(404, 'unknown group');
-    return this.describeGroup(group);
+    return this.groups.describe(group);
   }
 
   /** The phone changes its chat organisation; the account's companions are told to fetch it. */
@@ -716,6 +696,7 @@ export class WaSandbox {
       case 'status':
         return this.answerIq(companion, node, reply, this.profiles.statusIq(companion.account.phone.info.phone, node));
       case 'w:profile:picture': {
+        if (node.attrs.target?.endsWith('@g.us')) return this.answerIq(companion, node, reply, this.groups.pictureIq(companion.account, node, node.attrs.target));
         const target = node.attrs.target === undefined ? undefined : this.accountFor(node.attrs.target)?.phone.info.phone;
         if (node.attrs.target !== undefined && !target) return this.answerIq(companion, node, reply, { error: { code: 404, text: 'item-not-found' } });
         return this.answerIq(companion, node, reply, this.profiles.pictureIq(companion.account.phone.info.phone, node, target));
@@ -725,7 +706,9 @@ export class WaSandbox {
       case 'w:biz':
         return this.answerIq(companion, node, reply, this.profiles.businessIq(node, (jid) => this.accountFor(jid)?.phone.info.phone));
       case 'w:g2':
-        return this.onGroupIq(companion, node, first, reply);
+        return this.groups.onIq(companion.account, node, reply, (code, text) =>
+          companion.connection?.send({ tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: String(code), text } }] }) ?? Promise.resolve(),
+        );
       case 'w:m':
         return reply([this.media.mediaConnNode()]);
       default:
@@ -1063,291 +1046,13 @@ export class WaSandbox {
     }
   }
 
-  // ---- groups ------------------------------------------------------------------------------
-
-  private registerGroup(creator: Account, subject: string, participants: Account[]): Group {
-    const now = Math.floor(Date.now() / 1000);
-    const group: Group = {
-      jid: `120363${randomInt(100_000_000, 999_999_999)}${randomInt(100_000, 999_999)}@g.us`,
-      subject,
-      subjectOwner: creator,
-      subjectAt: now,
-      creator,
-      participants,
-      admins: new Set([creator]),
-      announce: false,
-      restrict: false,
-      memberAdd: false,
-      inviteCode: newInviteCode(),
-      createdAt: now,
-    };
-    this.groups.set(group.jid, group);
-    return group;
-  }
-
-  private describeGroup(group: Group): GroupInfo {
-    return {
-      jid: group.jid,
-      subject: group.subject,
-      participants: group.participants.map((a) => a.phone.info.lid),
-      admins: group.participants.filter((a) => group.admins.has(a)).map((a) => a.phone.info.lid),
-      ...(group.description ? { description: group.description.body } : {}),
-      announce: group.announce,
-      restrict: group.restrict,
-      inviteCode: group.inviteCode,
-    };
-  }
-
-  private participantNode(group: Group, account: Account): BinaryNode {
-    const type = account === group.creator && group.admins.has(account) ? 'superadmin' : group.admins.has(account) ? 'admin' : undefined;
-    return { tag: 'participant', attrs: { jid: account.phone.info.lid, phone_number: account.phone.info.jid, ...(type ? { type } : {}) } };
-  }
-
-  private groupNode(group: Group): BinaryNode {
-    const description = group.description;
-    return {
-      tag: 'group',
-      attrs: {
-        id: group.jid.split('@')[0] ?? group.jid,
-        subject: group.subject,
-        s_t: String(group.subjectAt),
-        s_o: group.subjectOwner.phone.info.lid,
-        s_o_pn: group.subjectOwner.phone.info.jid,
-        creation: String(group.createdAt),
-        creator: group.creator.phone.info.lid,
-        creator_pn: group.creator.phone.info.jid,
-        addressing_mode: 'lid',
-        size: String(group.participants.length),
-      },
-      content: [
-        ...group.participants.map((participant) => this.participantNode(group, participant)),
-        ...(description
-          ? [{
-              tag: 'description',
-              attrs: { id: description.id, t: String(description.at), participant: description.author.phone.info.lid, participant_pn: description.author.phone.info.jid },
-              content: [{ tag: 'body', attrs: {}, content: Buffer.from(description.body) }],
-            }]
-          : []),
-        ...(group.announce ? [{ tag: 'announcement', attrs: {} }] : []),
-        ...(group.restrict ? [{ tag: 'locked', attrs: {} }] : []),
-        { tag: 'member_add_mode', attrs: {}, content: Buffer.from(group.memberAdd ? 'all_member_add' : 'admin_add') },
-        ...(group.joinApproval ? [{ tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state: 'on' } }] }] : []),
-        ...(group.ephemeral ? [{ tag: 'ephemeral', attrs: { expiration: String(group.ephemeral) } }] : []),
-      ],
-    };
-  }
-
-  /**
-   * The `w:g2` iqs, answered as WhatsApp does: `item-not-found` (404) for an unknown group,
-   * `forbidden` (403) to a non-member, `not-authorized` (401) to a member who is no admin where
-   * only admins may act; each change goes out as a `w:gp2` notification to every member's devices.
-   */
-  private async onGroupIq(companion: Companion, node: BinaryNode, first: BinaryNode | undefined, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
-    const me = companion.account;
-    const fail = (code: number, text: string): Promise<void> =>
-      companion.connection?.send({ tag: 'iq', attrs: { from: node.attrs.to ?? '@g.us', type: 'error', id: node.attrs.id ?? '' }, content: [{ tag: 'error', attrs: { code: String(code), text } }] }) ?? Promise.resolve();
-    const set = node.attrs.type === 'set';
-
-    if (first?.tag === 'create') {
-      const participants = [me, ...children(first, 'participant').map((p) => this.accountFor(p.attrs.jid ?? '')).filter((a): a is Account => !!a && a !== me)];
-      const group = this.registerGroup(me, first.attrs.subject ?? '', participants);
-      await reply([this.groupNode(group)]);
-      // Every member's devices (the creator's other ones too) learn of the new group.
-      this.notifyGroup(group, me, { tag: 'create', attrs: {}, content: [this.groupNode(group)] });
-      return;
-    }
-    if (first?.tag === 'participating') {
-      const mine = [...this.groups.values()].filter((g) => g.participants.includes(me));
-      return reply([{ tag: 'groups', attrs: {}, content: mine.map((g) => this.groupNode(g)) }]);
-    }
-    if (first?.tag === 'leave') {
-      const left: BinaryNode[] = [];
-      for (const item of children(first, 'group')) {
-        const group = this.groups.get(item.attrs.id ?? '');
-        if (!group || !group.participants.includes(me)) return fail(404, 'item-not-found');
-        const before = [...group.participants];
-        this.dropMembers(group, [me]);
-        this.notifyGroup(group, me, { tag: 'remove', attrs: {}, content: [this.participantNode(group, me)] }, before);
-        left.push({ tag: 'group', attrs: { id: group.jid } });
-      }
-      return reply([{ tag: 'leave', attrs: {}, content: left }]);
-    }
-    if (first?.tag === 'invite' && first.attrs.code !== undefined && (node.attrs.to ?? '@g.us') === '@g.us') {
-      const code = first.attrs.code;
-      const group = [...this.groups.values()].find((g) => g.inviteCode === code);
-      if (!group) return this.revokedInvites.has(code) ? fail(410, 'gone') : fail(406, 'not-acceptable');
-      if (!set) return reply([this.groupNode(group)]);
-      if (!group.participants.includes(me)) {
-        group.participants.push(me);
-        this.notifyGroup(group, me, { tag: 'add', attrs: { reason: 'invite' }, content: [this.participantNode(group, me)] });
-      }
-      return reply([{ tag: 'group', attrs: { jid: group.jid } }]);
-    }
-
-    const group = this.groups.get(node.attrs.to ?? '');
-    if (!group) return fail(404, 'item-not-found');
-    if (!group.participants.includes(me)) return fail(403, 'forbidden');
-    const admin = group.admins.has(me);
-    if (first?.tag === 'query') return reply([this.groupNode(group)]);
-
-    switch (first?.tag) {
-      case 'subject': {
-        if (group.restrict && !admin) return fail(401, 'not-authorized');
-        const subject = bytes(first)?.toString('utf8') ?? '';
-        if (!subject.trim() || subject.length > 100) return fail(400, 'bad-request');
-        group.subject = subject;
-        group.subjectOwner = me;
-        group.subjectAt = Math.floor(Date.now() / 1000);
-        await reply();
-        this.notifyGroup(group, me, { tag: 'subject', attrs: { subject, s_o: me.phone.info.lid, s_t: String(group.subjectAt) } });
-        return;
-      }
-      case 'description': {
-        if (group.restrict && !admin) return fail(401, 'not-authorized');
-        if ((first.attrs.prev ?? '') !== (group.description?.id ?? '')) return fail(409, 'conflict');
-        const body = bytes(child(first, 'body'))?.toString('utf8');
-        const id = first.attrs.id ?? this.nextId();
-        group.description = first.attrs.delete === 'true' || !body ? undefined : { id, body, at: Math.floor(Date.now() / 1000), author: me };
-        await reply();
-        this.notifyGroup(
-          group,
-          me,
-          group.description
-            ? { tag: 'description', attrs: { id }, content: [{ tag: 'body', attrs: {}, content: Buffer.from(group.description.body) }] }
-            : { tag: 'description', attrs: { id, delete: 'true' } },
-        );
-        return;
-      }
-      case 'announcement':
-      case 'not_announcement':
-      case 'locked':
-      case 'unlocked': {
-        if (!admin) return fail(401, 'not-authorized');
-        if (first.tag === 'announcement' || first.tag === 'not_announcement') group.announce = first.tag === 'announcement';
-        else group.restrict = first.tag === 'locked';
-        await reply();
-        this.notifyGroup(group, me, { tag: first.tag, attrs: {} });
-        return;
-      }
-      case 'member_add_mode': {
-        if (!admin) return fail(401, 'not-authorized');
-        group.memberAdd = bytes(first)?.toString('utf8') === 'all_member_add';
-        await reply();
-        this.notifyGroup(group, me, { tag: 'member_add_mode', attrs: {}, content: Buffer.from(group.memberAdd ? 'all_member_add' : 'admin_add') });
-        return;
-      }
-      case 'membership_approval_mode': {
-        if (!admin) return fail(401, 'not-authorized');
-        const state = child(first, 'group_join')?.attrs.state;
-        if (state !== 'on' && state !== 'off') return fail(400, 'bad-request');
-        group.joinApproval = state === 'on';
-        await reply();
-        this.notifyGroup(group, me, { tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state } }] });
-        return;
-      }
-      case 'ephemeral':
-      case 'not_ephemeral': {
-        if (group.restrict && !admin) return fail(401, 'not-authorized');
-        const expiration = first.tag === 'ephemeral' ? Number(first.attrs.expiration) : 0;
-        if (!Number.isInteger(expiration) || expiration < 0) return fail(400, 'bad-request');
-        group.ephemeral = expiration;
-        await reply();
-        this.notifyGroup(group, me, expiration ? { tag: 'ephemeral', attrs: { expiration: String(expiration) } } : { tag: 'not_ephemeral', attrs: {} });
-        return;
-      }
-      case 'invite': {
-        if (!admin) return fail(401, 'not-authorized');
-        if (set) {
-          this.revokedInvites.add(group.inviteCode);
-          group.inviteCode = newInviteCode();
-        }
-        return reply([{ tag: 'invite', attrs: { code: group.inviteCode } }]);
-      }
-      case 'add':
-      case 'remove':
-      case 'promote':
-      case 'demote': {
-        if (!admin && !(first.tag === 'add' && group.memberAdd)) return fail(401, 'not-authorized');
-        const action = first.tag;
-        const before = [...group.participants];
-        const done: Account[] = [];
-        const results = children(first, 'participant').map((p): BinaryNode => {
-          const jid = p.attrs.jid ?? '';
-          const account = this.accountFor(jid);
-          if (!account) return { tag: 'participant', attrs: { jid, error: '404' } };
-          const member = group.participants.includes(account);
-          if (action === 'add') {
-            if (member) return { tag: 'participant', attrs: { jid, error: '409' } };
-            // Their "who can add me to groups" setting keeps out whoever it does not allow: the
-            // adder gets an invite to send them instead.
-            const allowed = this.profiles.of(account.phone.info.phone).privacy.groupadd === 'all' || this.profiles.of(account.phone.info.phone).contacts.has(me.phone.info.phone);
-            if (!allowed) {
-              const expiration = String(Math.floor(Date.now() / 1000) + 3 * 24 * 3600);
-              return { tag: 'participant', attrs: { jid, error: '403' }, content: [{ tag: 'add_request', attrs: { code: newInviteCode(), expiration } }] };
-            }
-            group.participants.push(account);
-          } else if (!member) {
-            return { tag: 'participant', attrs: { jid, error: '404' } };
-          } else if (action === 'remove') {
-            if (account === group.creator && account !== me) return { tag: 'participant', attrs: { jid, error: '406' } };
-            this.dropMembers(group, [account]);
-          } else if (action === 'promote') {
-            group.admins.add(account);
-          } else {
-            if (account === group.creator && account !== me) return { tag: 'participant', attrs: { jid, error: '406' } };
-            group.admins.delete(account);
-          }
-          done.push(account);
-          return { tag: 'participant', attrs: { jid } };
-        });
-        await reply([{ tag: action, attrs: {}, content: results }]);
-        if (done.length) this.notifyGroup(group, me, { tag: action, attrs: {}, content: done.map((a) => this.participantNode(group, a)) }, action === 'remove' ? before : undefined);
-        return;
-      }
-      default:
-        return fail(400, 'bad-request');
-    }
-  }
-
-  private dropMembers(group: Group, accounts: Account[]): void {
-    group.participants = group.participants.filter((a) => !accounts.includes(a));
-    for (const account of accounts) group.admins.delete(account);
-  }
-
-  /**
-   * A `w:gp2` notification about one change, to every linked device of every member (`audience`:
-   * the members before a removal, so the removed hear of it too), as WhatsApp sends them.
-   */
-  private notifyGroup(group: Group, author: Account, change: BinaryNode, audience: Account[] = group.participants): void {
-    const stanza: BinaryNode = {
-      tag: 'notification',
-      attrs: {
-        from: group.jid,
-        type: 'w:gp2',
-        id: this.nextId(),
-        t: unixNow(),
-        participant: author.phone.info.lid,
-        participant_pn: author.phone.info.jid,
-        addressing_mode: 'lid',
-        notify: author.phone.info.name,
-      },
-      content: [change],
-    };
-    for (const account of audience) for (const companion of this.activeCompanions(account)) this.deliverNode(companion, stanza);
-  }
-
-  /** Where only admins may send and the sender is none, WhatsApp refuses the message with an error ack. */
-  private refusesSender(group: Group, account: Account): boolean {
-    return !group.participants.includes(account) || (group.announce && !group.admins.has(account));
-  }
-
   // ---- message routing ---------------------------------------------------------------------
 
   private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
     const { id = '', to = '', type = 'text' } = node.attrs;
     if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
-    if (group && this.refusesSender(group, sender.account)) {
+    if (group && this.groups.refusesSender(group, sender.account)) {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
       return;
     }
@@ -1789,7 +1494,7 @@ export class WaSandbox {
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
     if (to.endsWith('@g.us')) {
       if (!group || !group.participants.includes(account)) throw new SandboxError(404, 'unknown group or not a participant');
-      if (this.refusesSender(group, account)) throw new SandboxError(403, 'only admins may send to this group');
+      if (this.groups.refusesSender(group, account)) throw new SandboxError(403, 'only admins may send to this group');
       const { ciphertext, senderKeyDistributionMessage } = await phone.encryptGroup(group.jid, message);
       const distribution: ProtoMessage = {
         senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage },

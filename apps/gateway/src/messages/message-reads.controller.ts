@@ -1,5 +1,5 @@
-import { Controller, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Principal } from '@wa/auth';
 import {
   ApiListResponse,
@@ -29,6 +29,11 @@ import {
   type GroupParticipantsDto,
   GroupParticipantsResultDto,
   GroupSummaryDto,
+  GroupCreatedDto,
+  GroupJoinPendingDto,
+  RPC_GROUP_ADMIN,
+  type GroupJoinPending,
+  type GroupPictureSetPayload,
   MessageGetQuery,
   PageQuery,
   type MessageGetQueryDto,
@@ -47,8 +52,11 @@ import {
   type RpcPattern,
   type SessionRef,
 } from '@wa/contracts';
+import { AppError } from '@wa/domain';
+import type { FastifyReply } from 'fastify';
 import { ValidBody, ValidParam, ValidQuery } from '../http/request-schema';
 import { RunnerClient } from '../runner/runner-client';
+import { MediaPolicy } from './media.policy';
 import { MessagesService } from './messages.service';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
@@ -74,6 +82,7 @@ export class MessageReadsController {
   constructor(
     private readonly messages: MessagesService,
     private readonly runner: RunnerClient,
+    private readonly media: MediaPolicy,
   ) {}
 
   private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>, timeoutMs?: number): Promise<T> {
@@ -159,12 +168,29 @@ export class MessageReadsController {
 
   @Post('groups')
   @RequireCapability('send')
-  @ApiOperation({ summary: 'Create a group', description: 'Creates a group with the given participants. 409 `session_not_connected` unless the session is connected.' })
+  @ApiOperation({
+    summary: 'Create a group',
+    description:
+      'Creates a group with the given participants. With `picture` (`url` or `base64`, the rules of `PUT .../groups/{group}/picture`) the picture is set right after: ' +
+      'the answer is 201 with the group either way, and `picture.set` says whether it worked (`picture.error` why not). A `picture` that cannot be fetched or read as given is a 400 before anything is created. ' +
+      '409 `session_not_connected` unless the session is connected.',
+  })
   @ApiParam(SESSION_ID)
-  @ApiCreatedResponse({ type: GroupSummaryDto, description: 'The new group.' })
+  @ApiCreatedResponse({ type: GroupCreatedDto, description: 'The new group (with what became of the picture, when one was given).' })
+  @ApiErrorResponse(413, ['payload_too_large'], '`payload_too_large`: the picture is larger than MEDIA_MAX_BYTES.')
   @ApiErrorResponse(409, ['session_not_connected'], '`session_not_connected`: the session is not connected.')
-  createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(GroupCreate) body: GroupCreateDto): Promise<GroupSummaryDto> {
-    return this.ask<GroupSummaryDto, GroupCreatePayload>(p, id, RPC_MESSAGING.groupCreate, { subject: body.subject, participants: body.participants }, GROUP_WRITE_TIMEOUT_MS);
+  async createGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidBody(GroupCreate) body: GroupCreateDto): Promise<GroupCreatedDto> {
+    const picture = body.picture ? await this.media.source({ type: 'image', mimetype: 'image/jpeg', ...body.picture } as Parameters<MediaPolicy['source']>[0]) : undefined;
+    const group = await this.ask<GroupSummaryDto, GroupCreatePayload>(p, id, RPC_MESSAGING.groupCreate, { subject: body.subject, participants: body.participants }, GROUP_WRITE_TIMEOUT_MS);
+    if (!picture) return group;
+    try {
+      await this.runner.call<unknown, GroupPictureSetPayload>(RPC_GROUP_ADMIN.pictureSet, { orgId: p.orgId, sessionId: id, group: group.jid, ...picture }, GROUP_WRITE_TIMEOUT_MS);
+      return { ...group, picture: { set: true } };
+    } catch (err) {
+      // The group exists: the caller needs its JID whatever became of the picture.
+      const error = err instanceof AppError ? err : new AppError('internal_error', 'the picture could not be set');
+      return { ...group, picture: { set: false, error: { code: error.code, message: error.message, details: error.details } } };
+    }
   }
 
   @Post('groups/:group/participants')
@@ -283,12 +309,23 @@ export class MessageReadsController {
   @RequireCapability('send')
   @ApiOperation({
     summary: 'Join a group by invite code',
-    description: 'The account joins the group and the group is answered; the members get a `group.participants` event with `action: added`. 404 `not_found` for an unknown or revoked code. 409 `session_not_connected` unless the session is connected.',
+    description:
+      'The account joins the group and the group is answered (200); the members get a `group.participants` event with `action: added`. ' +
+      'Where the group needs an admin to approve joins, a request is filed instead and the answer is 202 with `pending: true`; the admins get a `group.join_request` event, and the account `group.joined` once approved. ' +
+      '404 `not_found` for an unknown or revoked code. 409 `session_not_connected` unless the session is connected.',
   })
   @ApiParam(SESSION_ID)
   @ApiOkResponse({ type: GroupSummaryDto, description: 'The group joined.' })
+  @ApiAcceptedResponse({ type: GroupJoinPendingDto, description: 'A request to join was filed and waits for an admin.' })
   @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
-  joinGroupByInvite(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('code', INVITE_CODE_PARAM) code: string): Promise<GroupSummaryDto> {
-    return this.ask<GroupSummaryDto, GroupInviteCodePayload>(p, id, RPC_MESSAGING.groupInviteJoin, { code }, GROUP_WRITE_TIMEOUT_MS);
+  async joinGroupByInvite(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @ValidParam('code', INVITE_CODE_PARAM) code: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GroupSummaryDto | GroupJoinPending> {
+    const result = await this.ask<GroupSummaryDto | GroupJoinPending, GroupInviteCodePayload>(p, id, RPC_MESSAGING.groupInviteJoin, { code }, GROUP_WRITE_TIMEOUT_MS);
+    if ('pending' in result) void reply.status(202);
+    return result;
   }
 }

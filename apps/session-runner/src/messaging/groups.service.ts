@@ -5,6 +5,7 @@ import type {
   GroupInviteCodePayload,
   GroupInvitePayload,
   GroupInviteResult,
+  GroupJoinPending,
   GroupListResult,
   GroupParticipantsPayload,
   GroupParticipantsResult,
@@ -142,10 +143,12 @@ export class GroupsService {
     return toSummary(metadata);
   }
 
-  async join(p: GroupInviteCodePayload): Promise<GroupSummary> {
+  /** The group joined, or, where an admin must approve joins, the request that now waits for one. */
+  async join(p: GroupInviteCodePayload): Promise<GroupSummary | GroupJoinPending> {
     await this.sessions.requireSession(p);
-    const group = await this.sessions.connected(p).acceptGroupInvite(inviteCode(p.code)).catch((e: unknown) => fromWhatsAppInvite(e));
-    return this.get({ ...p, group });
+    const joined = await this.sessions.connected(p).joinByInvite(inviteCode(p.code)).catch((e: unknown) => fromWhatsAppInvite(e));
+    if (joined.pending) return { jid: joined.groupJid, pending: true };
+    return this.get({ ...p, group: joined.groupJid });
   }
 
   private async remember(sessionId: string, g: WaGroupMetadata): Promise<void> {

@@ -26,6 +26,7 @@ import {
   type GroupCreatePayload,
   type GroupGetPayload,
   type GroupInviteCodePayload,
+  type GroupJoinPending,
   type GroupInvitePayload,
   type GroupInviteResult,
   type GroupListResult,
@@ -165,7 +166,7 @@ export class MessagingController {
   }
 
   @MessagePattern(RPC_MESSAGING.groupInviteJoin)
-  groupInviteJoin(@Payload() p: GroupInviteCodePayload): Promise<GroupSummary> {
+  groupInviteJoin(@Payload() p: GroupInviteCodePayload): Promise<GroupSummary | GroupJoinPending> {
     return this.groups.join(p);
   }
 

@@ -547,6 +547,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
             ...(u.description !== undefined ? { description: u.description } : {}),
             ...(u.announce !== undefined ? { announcement: u.announce } : {}),
             ...(u.restrict !== undefined ? { locked: u.restrict } : {}),
+            ...(u.picture ? { picture: u.picture, ...(u.pictureId ? { pictureId: u.pictureId } : {}) } : {}),
             timestamp: u.timestampMs,
           });
           if (u.subject) await this.messages.saveName(sessionId, u.groupJid, u.subject);
