@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'label.updated',
   'label.association',
   'status.received',
+  'channel.message',
   'group.joined',
   'session.status',
   'session.qr',
@@ -219,6 +220,16 @@ export interface GroupJoinedEventData {
   timestamp: number;
 }
 
+/** A post in a channel the account follows (or one of its own posts, made on another device). */
+export interface ChannelMessageEventData {
+  channel: string;
+  messageId: string;
+  serverId?: string;
+  type: string;
+  text?: string;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -237,6 +248,7 @@ export interface EventDataByType {
   'label.updated': LabelUpdatedEventData;
   'label.association': LabelAssociationEventData;
   'status.received': StatusReceivedEventData;
+  'channel.message': ChannelMessageEventData;
   'group.joined': GroupJoinedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;

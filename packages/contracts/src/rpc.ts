@@ -29,6 +29,7 @@ import { RPC_MESSAGING } from './messaging-rpc';
 import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
 import type { RPC_GROUP_POLICIES } from './group-policies.dto';
+import type { RPC_CHANNELS } from './channels';
 import type { RPC_PRESENCE } from './presence.dto';
 import type { RPC_PROFILE } from './profile.dto';
 
@@ -40,7 +41,8 @@ export type RpcPattern =
   | (typeof RPC_PRESENCE)[keyof typeof RPC_PRESENCE]
   | (typeof RPC_CALLS)[keyof typeof RPC_CALLS]
   | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA]
-  | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES];
+  | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES]
+  | (typeof RPC_CHANNELS)[keyof typeof RPC_CHANNELS];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {
