@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ConfigModule } from './config/config.module';
+import { ChannelsModule } from './channels/channels.module';
 import { ContactsModule } from './contacts/contacts.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
@@ -22,7 +23,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, GroupAdminModule, ContactsModule, RunnerEventsModule, DashboardModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, GroupAdminModule, ContactsModule, ChannelsModule, RunnerEventsModule, DashboardModule, ...extra],
     };
   }
 }

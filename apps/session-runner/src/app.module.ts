@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CallsModule } from './calls/calls.module';
+import { ChannelsModule } from './channels/channels.module';
 import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { GroupAdminModule } from './group-admin/group-admin.module';
@@ -19,7 +20,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule, ChannelsModule],
       controllers: [PingController],
     };
   }

@@ -348,6 +348,26 @@ export class GroupJoinRequestEventDataDto {
   timestamp!: number;
 }
 
+export class ChannelMessageEventDataDto {
+  @ApiProperty({ example: '120363123456789012@newsletter' })
+  channel!: string;
+
+  @ApiProperty({ example: '3EB0C431C26A1916E07A' })
+  messageId!: string;
+
+  @ApiPropertyOptional({ example: '105', description: "WhatsApp's number of the post in the channel; reactions name it." })
+  serverId?: string;
+
+  @ApiProperty({ example: 'text', description: 'The message type (text, image, video, ...).' })
+  type!: string;
+
+  @ApiPropertyOptional({ example: 'Soup of the day: lentils' })
+  text?: string;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -381,6 +401,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'label.updated': LabelUpdatedEventDataDto,
   'label.association': LabelAssociationEventDataDto,
   'status.received': StatusReceivedEventDataDto,
+  'channel.message': ChannelMessageEventDataDto,
   'group.joined': GroupJoinedEventDataDto,
   'group.join_request': GroupJoinRequestEventDataDto,
   'session.status': SessionStatusEventDataDto,
@@ -412,6 +433,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'label.updated': 'A WhatsApp Business label was created, renamed, recoloured or deleted, through the API or on another device of the account.',
   'label.association': 'A WhatsApp Business label was put on or taken off a chat or a message, through the API or on another device of the account.',
   'status.received': 'A contact posted a status update the account may see (it is also stored in the `status@broadcast` chat).',
+  'channel.message': 'A post arrived in a channel the account follows (it is also stored, as a `message.received` in the channel\'s chat).',
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

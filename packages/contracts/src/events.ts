@@ -22,6 +22,7 @@ export const EVENT_TYPES = [
   'label.updated',
   'label.association',
   'status.received',
+  'channel.message',
   'group.joined',
   'group.join_request',
   'session.status',
@@ -239,6 +240,16 @@ export interface GroupJoinRequestEventData {
   timestamp: number;
 }
 
+/** A post in a channel the account follows (or one of its own posts, made on another device). */
+export interface ChannelMessageEventData {
+  channel: string;
+  messageId: string;
+  serverId?: string;
+  type: string;
+  text?: string;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -257,6 +268,7 @@ export interface EventDataByType {
   'label.updated': LabelUpdatedEventData;
   'label.association': LabelAssociationEventData;
   'status.received': StatusReceivedEventData;
+  'channel.message': ChannelMessageEventData;
   'group.joined': GroupJoinedEventData;
   'group.join_request': GroupJoinRequestEventData;
   'session.status': SessionStatusEventData;

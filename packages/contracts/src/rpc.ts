@@ -30,6 +30,7 @@ import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
 import type { RPC_GROUP_ADMIN } from './group-admin.dto';
 import type { RPC_GROUP_POLICIES } from './group-policies.dto';
+import type { RPC_CHANNELS } from './channels';
 import type { RPC_PRESENCE } from './presence.dto';
 import type { RPC_PROFILE } from './profile.dto';
 
@@ -42,7 +43,8 @@ export type RpcPattern =
   | (typeof RPC_CALLS)[keyof typeof RPC_CALLS]
   | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA]
   | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES]
-  | (typeof RPC_GROUP_ADMIN)[keyof typeof RPC_GROUP_ADMIN];
+  | (typeof RPC_GROUP_ADMIN)[keyof typeof RPC_GROUP_ADMIN]
+  | (typeof RPC_CHANNELS)[keyof typeof RPC_CHANNELS];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

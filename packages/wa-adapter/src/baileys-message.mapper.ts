@@ -111,6 +111,7 @@ export function toIncomingMessage(b: BaileysModule, message: WAMessage, content:
     ...(textOf(content) !== undefined ? { text: textOf(content) } : {}),
     ...(poll ? { pollOptions: pollOptionTexts(poll) } : {}),
     ...(inner && typeof inner === 'object' && inner.contextInfo?.stanzaId ? { quotedId: inner.contextInfo.stanzaId } : {}),
+    ...((key as { server_id?: string }).server_id ? { serverId: (key as { server_id?: string }).server_id } : {}),
     raw: encodeWebMessage(b, message),
   };
 }

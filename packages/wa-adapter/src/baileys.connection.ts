@@ -30,6 +30,7 @@ import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type Backoff
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
 import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
+import { BaileysChannels } from './baileys.channels';
 import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
 import { BaileysProfile } from './baileys.profile';
@@ -128,6 +129,7 @@ export class BaileysConnection implements WaConnection {
   private globalPresence: 'available' | 'unavailable' = 'unavailable';
   private readonly profile = new BaileysProfile(() => this.connected().sock, () => this.globalPresence);
   private readonly contacts = new BaileysContacts(() => this.connected().sock, loadBaileys);
+  private readonly channels = new BaileysChannels(() => this.connected().sock, loadBaileys);
   private readonly policies = new BaileysGroupPolicies(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
   private readonly groupAdmin = new BaileysGroupAdmin(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
 
@@ -299,6 +301,15 @@ export class BaileysConnection implements WaConnection {
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+  createChannel = (name: string, description?: string) => this.channels.createChannel(name, description);
+  channelMetadata = (key: { jid: string } | { invite: string }) => this.channels.channelMetadata(key);
+  followChannel = (jid: string, following: boolean) => this.channels.followChannel(jid, following);
+  muteChannel = (jid: string, muted: boolean) => this.channels.muteChannel(jid, muted);
+  updateChannel = (jid: string, change: { name?: string; description?: string }) => this.channels.updateChannel(jid, change);
+  deleteChannel = (jid: string) => this.channels.deleteChannel(jid);
+  followedChannels = () => this.channels.followedChannels();
+  channelMessages = (jid: string, count: number) => this.channels.channelMessages(jid, count);
+  reactToChannelMessage = (jid: string, serverId: string, emoji: string) => this.channels.reactToChannelMessage(jid, serverId, emoji);
 
   groupPolicies = (groupJid: string) => this.policies.groupPolicies(groupJid);
   setGroupPolicies = (groupJid: string, change: Partial<WaGroupPolicies>) => this.policies.setGroupPolicies(groupJid, change);

@@ -1,4 +1,5 @@
 export { loadBaileys, type BaileysModule } from './baileys.loader';
+export type { WaChannel, WaChannelMessage, WaChannelOps, WaChannelRole } from './wa-channels.port';
 export {
   assertNoiseCertificateBinding,
   installStrictCurveVerify,

@@ -2,6 +2,7 @@ import type { WaCall, WaCallOps } from './wa-calls.port';
 import type { WaGroupPolicyOps } from './wa-group-policies.port';
 import type { WaGroupAdminOps, WaJoinRequestUpdate } from './wa-group-admin.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
+import type { WaChannelOps } from './wa-channels.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
 import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
@@ -70,6 +71,8 @@ export interface WaIncomingMessage {
   /** For polls: the option texts, needed later to map vote hashes back. */
   pollOptions?: string[];
   quotedId?: string;
+  /** A channel post's server id (WhatsApp numbers each channel's posts; reactions name it). */
+  serverId?: string;
   /** `proto.WebMessageInfo` bytes: what the message store keeps for retries, edits and votes. */
   raw: Uint8Array;
 }
@@ -262,7 +265,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps, WaGroupAdminOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps, WaGroupAdminOps, WaChannelOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

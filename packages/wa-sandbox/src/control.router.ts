@@ -147,6 +147,23 @@ const routes: Route[] = [
       return { viewed: ids.length };
     },
   },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/channels$/,
+    handle: (sandbox, [phone = ''], body) => sandbox.createChannel(phone, text(body, 'name'), typeof body.description === 'string' ? body.description : undefined),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/channels\/([^/]+)\/(follow|unfollow)$/,
+    handle: (sandbox, [phone = '', key = '', verb = '']) => sandbox.followChannel(phone, decodeURIComponent(key), verb === 'follow'),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/channels\/([^/]+)\/messages$/,
+    handle: (sandbox, [phone = '', jid = ''], body) => sandbox.postToChannel(phone, decodeURIComponent(jid), text(body, 'text')),
+  },
+  { method: 'POST', pattern: /^\/channels\/([^/]+)\/admins$/, handle: (sandbox, [jid = ''], body) => sandbox.promoteChannelAdmin(decodeURIComponent(jid), text(body, 'phone')) },
+  { method: 'GET', pattern: /^\/channels\/([^/]+)$/, handle: (sandbox, [jid = '']) => sandbox.channel(decodeURIComponent(jid)) },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/app-state$/, handle: (sandbox, [phone = '']) => sandbox.appState(phone) },
   {
     method: 'POST',

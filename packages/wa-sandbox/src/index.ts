@@ -34,3 +34,4 @@ export {
 export { PRIVACY_VALUES, type PrivacyCategory, type PrivacySettings, type ProfileChange, type BusinessProfile } from './profile.directory';
 export { encryptMedia, decryptMedia, MEDIA_KEY_INFO, MediaVerificationError, type EncryptedMedia, type MediaKind } from './media.crypto';
 export { APP_STATE_COLLECTIONS, type AppStateCollection } from './app-state.store';
+export { type NewsletterView } from './newsletter.registry';

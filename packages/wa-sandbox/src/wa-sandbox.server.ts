@@ -40,6 +40,7 @@ import { ProfileDirectory, type IqAnswer, type ProfileChange } from './profile.d
 import { BlocklistRegistry } from './blocklist.registry';
 import { PresenceRegistry } from './presence.registry';
 import { GroupRegistry } from './groups.registry';
+import { NewsletterRegistry, type Newsletter, type NewsletterPost, type NewsletterView } from './newsletter.registry';
 
 const SERVER_JID = 's.whatsapp.net';
 const STATUS_JID = 'status@broadcast';
@@ -156,6 +157,7 @@ export class WaSandbox {
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
   private readonly blocklist = new BlocklistRegistry();
   private readonly presence = new PresenceRegistry();
+  private readonly newsletters = new NewsletterRegistry();
   private readonly calls = new Map<string, CallInfo>();
 
   private constructor(
@@ -711,6 +713,15 @@ export class WaSandbox {
         );
       case 'w:m':
         return reply([this.media.mediaConnNode()]);
+      case 'w:mex': {
+        const answered = this.newsletters.mexIq(companion.account.phone.info.phone, node);
+        if (!answered) return reply();
+        await this.answerIq(companion, node, reply, answered.answer);
+        if (answered.deleted) this.announceChannelDeleted(answered.deleted);
+        return;
+      }
+      case 'newsletter':
+        return this.answerIq(companion, node, reply, this.newsletters.newsletterIq(node));
       default:
         return reply();
     }
@@ -1051,6 +1062,7 @@ export class WaSandbox {
   private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
     const { id = '', to = '', type = 'text' } = node.attrs;
     if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
+    if (to.endsWith('@newsletter')) return this.onCompanionChannelMessage(sender, node);
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
     if (group && this.groups.refusesSender(group, sender.account)) {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
@@ -1127,6 +1139,131 @@ export class WaSandbox {
         attrs: { id, type, t: unixNow(), notify: sender.account.phone.info.name, from: STATUS_JID, participant: senderLid, participant_pn: this.pn(sender.account, sender.deviceId) },
         content: [pkmsg, skmsg].filter((enc): enc is BinaryNode => !!enc),
       }, { author: senderLid, sender: sender.account, group: STATUS_JID });
+    }
+  }
+
+  /**
+   * A message to a channel is not end-to-end encrypted: the client sends the `proto.Message` in a
+   * `<plaintext>` node. The owner's or an admin's post gets a server id in the ack and goes to
+   * every device of everyone who follows the channel; a reaction (`type=reaction`, naming the
+   * post by `server_id`) is counted. Anyone else's post is refused with 403, an unknown channel
+   * or post with 404, in the ack's `error` as WhatsApp does.
+   */
+  private async onCompanionChannelMessage(sender: Companion, node: BinaryNode): Promise<void> {
+    const { id = '', to = '', type = 'text' } = node.attrs;
+    const phone = sender.account.phone.info.phone;
+    const ack = (attrs: Record<string, string>) => sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), ...attrs } });
+    try {
+      if (type === 'reaction') {
+        const code = child(node, 'reaction')?.attrs.code ?? '';
+        this.newsletters.react(to, phone, Number(node.attrs.server_id ?? ''), node.attrs.edit === '7' ? '' : code);
+        await ack({});
+        return;
+      }
+      const plaintext = bytes(child(node, 'plaintext'));
+      if (!plaintext) {
+        await ack({ error: '400' });
+        return;
+      }
+      const post = this.newsletters.post(to, phone, id, type, plaintext);
+      await ack({ server_id: String(post.serverId) });
+      await this.deliverChannelPost(this.newsletters.find(to), post, sender);
+    } catch (error) {
+      const graphQl = (error as { graphQl?: { code: number } }).graphQl;
+      if (!graphQl) throw error;
+      await ack({ error: String(graphQl.code) });
+    }
+  }
+
+  /** `sender`: the companion that posted, or the phone number of the phone that did (neither gets its own post back). */
+  private async deliverChannelPost(newsletter: Newsletter, post: NewsletterPost, sender: Companion | string): Promise<void> {
+    const stanza: BinaryNode = {
+      tag: 'message',
+      attrs: { from: newsletter.jid, id: post.id, server_id: String(post.serverId), t: String(post.t), type: post.type },
+      content: [{ tag: 'plaintext', attrs: {}, content: post.plaintext }],
+    };
+    for (const phone of this.newsletters.audience(newsletter)) {
+      const account = this.accounts.get(phone);
+      if (!account) continue;
+      for (const device of this.devicesOf(account)) {
+        if (device.kind === 'companion') {
+          if (device.companion !== sender) this.deliverNode(device.companion, stanza);
+        } else if (sender !== phone) this.receiveChannelPostOnPhone(account, newsletter, post);
+      }
+    }
+  }
+
+  private receiveChannelPostOnPhone(account: Account, newsletter: Newsletter, post: NewsletterPost): void {
+    const message = this.baileys.proto.Message.decode(post.plaintext) as ProtoMessage;
+    const { pollSecret: _secret, voteCiphertext: _vote, ...visible } = describeMessage(message);
+    const record: ReceivedMessage = { ...visible, id: post.id, from: newsletter.jid, fromPn: newsletter.jid, fromLid: newsletter.jid, chat: newsletter.jid, fromOwnDevice: false, timestamp: post.t };
+    account.phone.received.push(record);
+    for (const waiter of this.waiters) {
+      if (waiter.phone === account.phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
+    }
+  }
+
+  /** Followers' devices hear that a channel is gone (Baileys logs it; the metadata answers 404 from then on). */
+  private announceChannelDeleted(newsletter: Newsletter): void {
+    const payload = { operation: 'NotificationNewsletterStateChange', updates: [{ jid: newsletter.jid, state: { type: 'DELETED' } }] };
+    for (const phone of this.newsletters.audience(newsletter)) {
+      const account = this.accounts.get(phone);
+      for (const companion of account ? this.activeCompanions(account) : []) {
+        this.deliverNode(companion, {
+          tag: 'notification',
+          attrs: { from: newsletter.jid, type: 'mex', id: this.nextId(), t: unixNow() },
+          content: [{ tag: 'mex', attrs: { op_name: payload.operation }, content: Buffer.from(JSON.stringify(payload)) }],
+        });
+      }
+    }
+  }
+
+  /** A virtual phone creates a channel (it becomes its owner). */
+  createChannel(phone: string, name: string, description?: string): NewsletterView {
+    this.account(phone);
+    return this.channelCall(() => this.newsletters.view(this.newsletters.create(phone, name, description).jid));
+  }
+
+  /** A virtual phone follows or unfollows a channel, by jid or invite code. */
+  followChannel(phone: string, key: string, following: boolean): NewsletterView {
+    this.account(phone);
+    return this.channelCall(() => {
+      const jid = key.endsWith('@newsletter') ? key : this.newsletters.find(key, 'INVITE').jid;
+      this.newsletters.follow(jid, phone, following);
+      return this.newsletters.view(jid);
+    });
+  }
+
+  /** The owner makes another account an admin of the channel (who may then post). */
+  promoteChannelAdmin(jid: string, phone: string): NewsletterView {
+    this.account(phone);
+    return this.channelCall(() => {
+      this.newsletters.promote(jid, phone);
+      return this.newsletters.view(jid);
+    });
+  }
+
+  /** A virtual phone posts a text to a channel it owns or administers; every follower's devices get it. */
+  async postToChannel(phone: string, jid: string, text: string): Promise<{ id: string; serverId: number }> {
+    this.account(phone);
+    const id = this.nextId();
+    const plaintext = Buffer.from(this.baileys.proto.Message.encode({ conversation: text }).finish());
+    const post = this.channelCall(() => this.newsletters.post(jid, phone, id, 'text', plaintext));
+    await this.deliverChannelPost(this.newsletters.find(jid), post, phone);
+    return { id, serverId: post.serverId };
+  }
+
+  channel(jid: string): NewsletterView {
+    return this.newsletters.view(jid);
+  }
+
+  private channelCall<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      const graphQl = (error as { graphQl?: { code: number; message: string } }).graphQl;
+      if (graphQl) throw new SandboxError(graphQl.code === 403 || graphQl.code === 404 ? graphQl.code : 400, graphQl.message);
+      throw error;
     }
   }
 
