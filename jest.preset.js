@@ -38,7 +38,7 @@ module.exports = (dir) => ({
   },
   moduleFileExtensions: ['ts', 'js', 'json', 'mjs', 'cjs'],
   // A deadline for a test that hangs; a busy 2-core machine (CI next to other work) must not trip it.
-  testTimeout: 120_000,
+  testTimeout: 300_000,
   // Sockets, timers and child processes are closed by each suite's afterAll; a leak is a bug
   // that --detectOpenHandles finds, not something to paper over with forceExit.
   verbose: false,

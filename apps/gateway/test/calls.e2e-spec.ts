@@ -57,7 +57,7 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
     hooks.secrets = [hook.secret];
     for (const [phone, name] of [[CALLEE, 'Callee'], [CALLER, 'Caller']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     callee = (await client.linkSession(sandbox, CALLEE, 'callee')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

@@ -47,7 +47,7 @@ describe('channels (gateway + runner + Baileys against the sandbox)', () => {
     await sandbox.createPhone(US, 'Us');
     await sandbox.createPhone(PUBLISHER, 'Publisher');
     session = (await client.linkSession(sandbox, US, 'us')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

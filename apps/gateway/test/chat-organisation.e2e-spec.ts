@@ -67,7 +67,7 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     carolMessage = (await sandbox.sendMessage(CAROL, pn(ALICE), { type: 'text', text: 'hi from carol' })).id;
     await sandbox.sendMessage(DAN, pn(ALICE), { type: 'text', text: 'hi from dan' });
     await hooks.waitFor(() => events('message.received').length >= 2, 20_000);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

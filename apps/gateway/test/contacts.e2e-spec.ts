@@ -58,7 +58,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     blocker = (await client.linkSession(sandbox, BLOCKER, 'blocker')).id;
     other = (await client.linkSession(sandbox, OTHER, 'other')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

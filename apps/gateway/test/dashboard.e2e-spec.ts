@@ -62,7 +62,7 @@ describe('dashboard (Chromium against gateway + runner + sandbox)', () => {
       if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
     });
     page.on('pageerror', (err) => pageErrors.push(err.message));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await context?.close();

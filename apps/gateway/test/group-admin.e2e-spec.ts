@@ -58,7 +58,7 @@ describe('group pictures and join requests (gateway + runner + Baileys against t
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
     outsider = (await client.linkSession(sandbox, OUTSIDER, 'outsider')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

@@ -42,7 +42,7 @@ describe('group policies (gateway + runner + Baileys against the sandbox)', () =
     for (const [phone, name] of [[ADMIN, 'Admin'], [MEMBER, 'Member'], [SHY, 'Shy']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

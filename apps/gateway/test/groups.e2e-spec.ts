@@ -70,7 +70,7 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
     const created = await call(`/sessions/${admin}/groups`, 'POST', { subject: 'Team', participants: [pn(MEMBER)] });
     expect(created.status).toBe(201);
     group = created.body as unknown as Group;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

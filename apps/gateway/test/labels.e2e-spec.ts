@@ -61,7 +61,7 @@ describe('labels (gateway + runner + Baileys against the sandbox)', () => {
     plain = (await client.linkSession(sandbox, PLAIN, 'plain')).id;
     carolMessage = (await sandbox.sendMessage(CAROL, pn(BIZ), { type: 'text', text: 'do you ship?' })).id;
     await hooks.waitFor(() => events('message.received').length >= 1, 20_000);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

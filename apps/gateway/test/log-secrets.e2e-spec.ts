@@ -76,7 +76,7 @@ describe('no key material or secret on any output of either app', () => {
     const hook = await call<{ id: string; secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['*'] } });
     webhookSecrets.push(hook.secret);
     receiver.secrets = [hook.secret];
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await gateway?.stop();

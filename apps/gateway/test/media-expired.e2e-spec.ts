@@ -47,7 +47,7 @@ describe('media on request and after expiry (re-upload by the phone)', () => {
     gw = await startGateway(transport, { ...idp.env });
     client = new ApiClient(() => gw.url, idp, ORG);
     sessionId = (await client.linkSession(sandbox, OWNER, 'media expiry')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await gw?.close();

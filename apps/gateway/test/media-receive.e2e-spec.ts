@@ -79,7 +79,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     hooks = await WebhookReceiver.start();
     hooks.secrets = [(await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['message.received'] } })).secret];
     sessionId = (await client.linkSession(sandbox, OWNER, 'media receiver')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

@@ -75,7 +75,7 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
     gw = await startGateway(transport, { ...idp.env, ...media, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '60000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     sessionId = (await client.linkSession(sandbox, OWNER, 'media sender')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await gw?.close();

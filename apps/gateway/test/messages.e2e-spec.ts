@@ -102,7 +102,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     });
     client = new ApiClient(() => gw.url, idp, ORG);
     sessionId = (await client.linkSession(sandbox, OWNER, 'sender')).id;
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await gw?.close();

@@ -72,7 +72,7 @@ describe('metrics (gateway + runner after real traffic)', () => {
     sessionId = (await client.linkSession(sandbox, OWNER, 'metrics')).id;
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received'] } });
     receiver.secrets = [hook.secret];
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await gw?.close();

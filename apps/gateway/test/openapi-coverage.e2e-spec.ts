@@ -83,7 +83,7 @@ describe('OpenAPI: observed statuses are documented', () => {
 
   beforeAll(async () => {
     stack = await startAuthStack();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.close();

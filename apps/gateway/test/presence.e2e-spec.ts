@@ -55,7 +55,7 @@ describe('presence (gateway + runner + Baileys against the sandbox)', () => {
     for (const [phone, name] of [[WATCHER, 'Watcher'], [SHOWN, 'Shown'], [FRIEND, 'Friend']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     watcher = (await client.linkSession(sandbox, WATCHER, 'watcher')).id;
     shown = (await client.linkSession(sandbox, SHOWN, 'shown')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

@@ -66,7 +66,7 @@ describe('profile and privacy (gateway + runner + Baileys against the sandbox)',
     for (const [phone, name] of [[OWNER, 'Owner'], [FRIEND, 'Friend'], [CONTACT, 'Contact']]) await sandbox.createPhone(phone, name);
     owner = (await client.linkSession(sandbox, OWNER, 'owner')).id;
     friend = (await client.linkSession(sandbox, FRIEND, 'friend')).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await gw?.close();

@@ -58,7 +58,7 @@ describe('runner crashes in the middle of a burst', () => {
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received', 'message.reaction', 'message.edited', 'message.deleted'] } });
     receiver.secrets = [hook.secret];
     sessionId = (await client.linkSession(sandbox, '15557020999')).id;
-  }, 120_000);
+  });
 
   afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close()));
 

@@ -44,7 +44,7 @@ describe('a runner that wakes after losing its leases', () => {
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['session.status'] } });
     receiver.secrets = [hook.secret];
     for (const phone of PHONES) sessions.push(await client.linkSession(sandbox, phone));
-  }, 180_000);
+  });
 
   afterAll(async () => {
     for (const r of runners.values()) {

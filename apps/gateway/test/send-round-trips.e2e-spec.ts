@@ -57,7 +57,7 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
     const connect = pool.connect.bind(pool) as (cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) => Promise<{ query: Query; release: () => void }> | void;
     pool.connect = ((cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) =>
       cb ? connect((err, c, release) => cb(err, c && wrap(c), release)) : (connect() as Promise<{ query: Query; release: () => void }>).then(wrap)) as PgPool['connect'];
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.gw.close();

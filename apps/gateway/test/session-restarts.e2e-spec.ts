@@ -31,7 +31,7 @@ describe('a session stopped and started many times', () => {
     gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY });
     client = new ApiClient(() => gw.url, idp, 'org-restarts');
     id = (await client.linkSession(sandbox, '15557030999')).id;
-  }, 120_000);
+  });
   afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => sandbox?.stop(), () => idp?.close()));
   it('sends and receives every message across eight stop/start cycles, without a decryption error', async () => {
     const me = '15557030999@s.whatsapp.net';

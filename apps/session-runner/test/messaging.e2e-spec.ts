@@ -57,7 +57,7 @@ describe(MessagingController.name, () => {
     contactCompanion = await pairWithQr(sandbox, CONTACT);
     runner = await startRunner(sandbox, 'runner_messaging', { SEND_ACK_WAIT_MS: '3000' });
     sessionId = await linkSession(runner, sandbox, ORG, OWNER);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await contactCompanion?.end();

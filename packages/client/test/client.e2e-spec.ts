@@ -35,7 +35,7 @@ describe('@wa/client against a running gateway', () => {
     stack = await startStack(sandbox, ORG);
     receiver = await startReceiver();
     gw = createGatewayClient({ baseUrl: stack.url, token: stack.apiKey });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.close();
