@@ -5,6 +5,7 @@ import type {
   AnyMessageContent,
   BaileysEventMap,
   CacheStore,
+  SignalKeyStore,
   GroupMetadata,
   WAMessage,
   WAMessageKey,
@@ -294,6 +295,7 @@ export class BaileysConnection implements WaConnection {
   about = (jid: string) => this.profile.about(jid);
   checkNumbers = (phones: string[]) => this.contacts.checkNumbers(phones);
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
+  phoneOfLid = (lid: string) => this.contacts.phoneOfLid(lid);
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
 
@@ -452,7 +454,7 @@ export class BaileysConnection implements WaConnection {
       ...(this.config.browser ? { browser: this.config.browser } : {}),
       logger,
       ...(this.config.qrTimeoutMs ? { qrTimeout: this.config.qrTimeoutMs } : {}),
-      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys, logger, this.caches.signalKeys) },
+      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(this.watchLidMappings(auth.state.keys), logger, this.caches.signalKeys) },
       connectTimeoutMs: this.config.connectTimeoutMs,
       defaultQueryTimeoutMs: this.config.queryTimeoutMs,
       markOnlineOnConnect: false,
@@ -919,6 +921,26 @@ export class BaileysConnection implements WaConnection {
       jid: user?.id ? normalizeJid(user.id) : '',
       ...(user?.lid ? { lid: normalizeJid(user.lid) } : {}),
       ...(user?.name || user?.notify ? { pushName: user.name ?? user.notify } : {}),
+    };
+  }
+
+  /**
+   * Baileys records a pn<->lid pair in its LID mapping store (key type `lid-mapping`: phone user
+   * -> LID user, and `<lid user>_reverse` -> phone user) wherever it learns one: usync answers
+   * when it looks a contact up before sending, message envelopes (`sender_pn`), app state. Only
+   * some of those raise `lid-mapping.update`, so the pairs are read from the writes to the store.
+   */
+  private watchLidMappings(keys: SignalKeyStore): SignalKeyStore {
+    return {
+      get: (type, ids) => keys.get(type, ids),
+      set: async (data) => {
+        await keys.set(data);
+        for (const [pnUser, lidUser] of Object.entries(data['lid-mapping'] ?? {})) {
+          if (pnUser.endsWith('_reverse') || typeof lidUser !== 'string' || !lidUser) continue;
+          this.emitMapping(`${lidUser}@lid`, `${pnUser}@s.whatsapp.net`);
+        }
+      },
+      ...(keys.clear ? { clear: () => keys.clear!() } : {}),
     };
   }
 
