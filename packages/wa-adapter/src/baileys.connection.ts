@@ -5,7 +5,6 @@ import type {
   AnyMessageContent,
   BaileysEventMap,
   CacheStore,
-  SignalKeyStore,
   GroupMetadata,
   WAMessage,
   WAMessageKey,
@@ -454,7 +453,7 @@ export class BaileysConnection implements WaConnection {
       ...(this.config.browser ? { browser: this.config.browser } : {}),
       logger,
       ...(this.config.qrTimeoutMs ? { qrTimeout: this.config.qrTimeoutMs } : {}),
-      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(this.watchLidMappings(auth.state.keys), logger, this.caches.signalKeys) },
+      auth: { creds: auth.state.creds, keys: b.makeCacheableSignalKeyStore(auth.state.keys, logger, this.caches.signalKeys) },
       connectTimeoutMs: this.config.connectTimeoutMs,
       defaultQueryTimeoutMs: this.config.queryTimeoutMs,
       markOnlineOnConnect: false,
@@ -472,6 +471,7 @@ export class BaileysConnection implements WaConnection {
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
     });
+    this.watchLidMappings(sock);
     this.socketQrs = 0;
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -925,22 +925,18 @@ export class BaileysConnection implements WaConnection {
   }
 
   /**
-   * Baileys records a pn<->lid pair in its LID mapping store (key type `lid-mapping`: phone user
-   * -> LID user, and `<lid user>_reverse` -> phone user) wherever it learns one: usync answers
-   * when it looks a contact up before sending, message envelopes (`sender_pn`), app state. Only
-   * some of those raise `lid-mapping.update`, so the pairs are read from the writes to the store.
+   * Every pn<->lid pair Baileys learns goes through its LID mapping store's `storeLIDPNMappings`:
+   * usync answers when it looks a contact up before sending, message envelopes (`sender_pn`),
+   * history and app state. Only some of those raise `lid-mapping.update`, and the store's own
+   * writes are held back until the send's key transaction commits (after WhatsApp may already
+   * have acknowledged the message), so each pair is reported as the store is handed it.
    */
-  private watchLidMappings(keys: SignalKeyStore): SignalKeyStore {
-    return {
-      get: (type, ids) => keys.get(type, ids),
-      set: async (data) => {
-        await keys.set(data);
-        for (const [pnUser, lidUser] of Object.entries(data['lid-mapping'] ?? {})) {
-          if (pnUser.endsWith('_reverse') || typeof lidUser !== 'string' || !lidUser) continue;
-          this.emitMapping(`${lidUser}@lid`, `${pnUser}@s.whatsapp.net`);
-        }
-      },
-      ...(keys.clear ? { clear: () => keys.clear!() } : {}),
+  private watchLidMappings(sock: Socket): void {
+    const mappings = sock.signalRepository.lidMapping;
+    const store = mappings.storeLIDPNMappings.bind(mappings);
+    mappings.storeLIDPNMappings = async (pairs) => {
+      for (const { lid, pn } of pairs) this.emitMapping(lid, pn);
+      return store(pairs);
     };
   }
 
