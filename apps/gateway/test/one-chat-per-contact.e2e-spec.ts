@@ -115,6 +115,8 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
       expect({ form, ids }).toEqual({ form, ids: first ?? ids });
       first ??= ids;
       expect(new Set(page.map((m) => m.chat))).toEqual(new Set([contact.jid]));
+      for (const m of page) expect(m.chatIds).toEqual(one());
+      expect(page.filter((m) => !m.fromMe).map((m) => m.senderIds)).toEqual([one(), one()]);
       expect(page.filter((m) => !m.fromMe).map((m) => m.sender)).toEqual([contact.jid, contact.jid]);
       expect(page.filter((m) => m.fromMe).map((m) => m.status)).toEqual(['read', 'read', 'read']);
     }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ContactIdsDto } from './contacts.dto';
 import { Discriminated, named, StringEnum, Type, type Static } from './schema';
 import { OUTBOX_STATUSES, type OutboxStatus, SEND_MODES, type SendMode } from './send-result.dto';
 import { MESSAGE_TYPE_DESCRIPTION, STORED_CONTENT_DESCRIPTION, StoredMessageContentDto } from './message-content.dto';
@@ -498,6 +499,12 @@ export class StoredMessageDto {
 
   @ApiProperty({ example: '491701234567@s.whatsapp.net' })
   sender!: string;
+
+  @ApiPropertyOptional({ type: ContactIdsDto, description: "The chat's one id (`chat`) with its phone-number and LID forms, where known." })
+  chatIds?: ContactIdsDto;
+
+  @ApiPropertyOptional({ type: ContactIdsDto, description: "The sender's one id (`sender`) with its phone-number and LID forms, where known." })
+  senderIds?: ContactIdsDto;
 
   @ApiProperty()
   fromMe!: boolean;
