@@ -144,7 +144,8 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     await sandbox.viewStatus(CAROL, pn(ALICE), [listed.body.waMessageId as string]);
     const view = await eventFor('message.status', (d) => d.messageId === listed.body.waMessageId && d.status === 'read');
     const carolLid = sandbox.listPhones().find((p) => p.phone === CAROL)?.lid;
-    expect(view.data).toMatchObject({ chat: { jid: 'status@broadcast' }, recipient: { jid: carolLid } });
+    // Named by her one id, the phone number the status was addressed to, with the LID the receipt came from.
+    expect(view.data).toMatchObject({ chat: { jid: 'status@broadcast' }, recipient: { jid: pn(CAROL), pn: pn(CAROL), lid: carolLid } });
     const everyone = await call(`/sessions/${alice}/statuses`, 'POST', { type: 'text', text: 'open again' });
     expect([everyone.status, everyone.body.recipients]).toEqual([201, 2]);
     await sandbox.waitForReceived(DAN, (m) => m.id === everyone.body.waMessageId && m.chat === 'status@broadcast');

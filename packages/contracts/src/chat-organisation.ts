@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Jid } from './message.dto';
+import { Address } from './message.dto';
 import type { PagePayload } from './messaging-rpc';
 import type { SessionRef } from './rpc';
 import { Nullable, named, StringEnum, Type, type Static } from './schema';
@@ -70,7 +70,7 @@ export const MessageStar = named(
   Type.Object(
     {
       starred: Type.Boolean({ example: true, description: 'Star (`true`) or unstar the message.' }),
-      chat: Type.Optional(Jid({ description: 'The chat of the message, when the same id could exist in several chats.' })),
+      chat: Type.Optional(Address({ description: 'The chat of the message (any of its forms), when the same id could exist in several chats.' })),
     },
     closed,
   ),

@@ -11,6 +11,7 @@ export const RPC_CONTACTS = {
   business: 'contacts.business',
   blocklist: 'blocklist.list',
   block: 'blocklist.set',
+  ids: 'contacts.ids',
 } as const;
 
 /** How many numbers one check may carry (WhatsApp's usync takes batches; keep a request small). */
@@ -52,6 +53,20 @@ export class BusinessProfileDto {
   address?: string;
 }
 
+export class ContactIdsDto {
+  @ApiProperty({
+    example: '491701234567@s.whatsapp.net',
+    description: "The contact's one id in this gateway: its phone-number JID when known, else its LID. Chats, messages and events name the contact by it.",
+  })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: '491701234567@s.whatsapp.net', description: 'Phone-number form, when known.' })
+  pn?: string;
+
+  @ApiPropertyOptional({ example: '123456789012345@lid', description: 'LID form, when known.' })
+  lid?: string;
+}
+
 export class BlockedContactDto {
   @ApiProperty({ example: '123456789012345@lid', description: 'The contact as WhatsApp lists it.' })
   jid!: string;
@@ -87,4 +102,9 @@ export interface BusinessProfileResult {
 export interface BlocklistResult {
   data: { jid: string; pn?: string; lid?: string }[];
   nextCursor: '';
+}
+export interface ContactIdsResult {
+  jid: string;
+  pn?: string;
+  lid?: string;
 }

@@ -9,7 +9,10 @@ import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessage
  */
 
 export class JidPairDto {
-  @ApiProperty({ example: '491701234567@s.whatsapp.net', description: 'The JID as WhatsApp addressed it (phone-number or LID form).' })
+  @ApiProperty({
+    example: '491701234567@s.whatsapp.net',
+    description: "The one id of the contact (its phone-number JID when known, else its LID) or of the group; chats, messages and routes use the same.",
+  })
   jid!: string;
 
   @ApiPropertyOptional({ example: '491701234567@s.whatsapp.net', description: 'Phone-number form, when known.' })

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ContactIdsDto } from './contacts.dto';
 import { Discriminated, named, StringEnum, Type, type Static } from './schema';
 import { OUTBOX_STATUSES, type OutboxStatus, SEND_MODES, type SendMode } from './send-result.dto';
 import { MESSAGE_TYPE_DESCRIPTION, STORED_CONTENT_DESCRIPTION, StoredMessageContentDto } from './message-content.dto';
@@ -14,22 +15,34 @@ export type SendMessageType = (typeof SEND_MESSAGE_TYPES)[number];
 export const PRESENCE_STATES = ['typing', 'recording', 'paused'] as const;
 export const POLL_MAX_OPTIONS = 12;
 
-const CHAT_DESCRIPTION = 'The JID of the chat (e.g. "123...@s.whatsapp.net", "123...@lid" or "123...@g.us").';
+const CHAT_DESCRIPTION =
+  'The chat: a JID (e.g. "123...@s.whatsapp.net", "123...@lid" or "123...@g.us") or a phone number; a contact\'s phone-number JID, LID and number all name its one chat.';
 
 /** A WhatsApp address: `<user>@s.whatsapp.net`, `@lid`, `@g.us`, `@broadcast` or `@newsletter`. */
 export function Jid(options: Record<string, unknown> = {}) {
   return Type.String({ maxLength: 180, pattern: JID_PATTERN.source, example: '491701234567@s.whatsapp.net', ...options });
 }
 
+/** A chat or contact as callers name it: any JID form, or an international phone number (digits, optional `+`). */
+export const ADDRESS_PATTERN = new RegExp(`^(\\+?[0-9]{6,15}|${JID_PATTERN.source.slice(1, -1)})$`);
+
+/**
+ * A chat or person: a JID (a contact's phone-number or LID form, both naming the same chat) or an
+ * international phone number, which stands for `<number>@s.whatsapp.net`.
+ */
+export function Address(options: Record<string, unknown> = {}) {
+  return Type.String({ maxLength: 180, pattern: ADDRESS_PATTERN.source, example: '491701234567@s.whatsapp.net', ...options });
+}
+
 const closed = { additionalProperties: false } as const;
-const chat = Jid({ description: CHAT_DESCRIPTION });
+const chat = Address({ description: CHAT_DESCRIPTION });
 
 export const MessageReplyTo = named(
   'MessageReplyTo',
   Type.Object(
     {
       id: Type.String({ minLength: 1, maxLength: 128, example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id of the quoted message (in the same chat).' }),
-      sender: Jid({ description: "The JID of the quoted message's author." }),
+      sender: Address({ description: "The quoted message's author (JID or phone number)." }),
     },
     closed,
   ),
@@ -197,7 +210,7 @@ export const ForwardMessageSend = named(
       chat,
       type: kind2('forward'),
       messageId: Type.String({ minLength: 1, maxLength: 128, example: '3EB0C431C26A1916E07A', description: 'The WhatsApp id of the stored message to forward.' }),
-      fromChat: Jid({ description: 'The chat the message to forward is in.' }),
+      fromChat: Address({ description: 'The chat the message to forward is in (JID or phone number).' }),
     },
     closed,
   ),
@@ -226,7 +239,7 @@ export const MessageReaction = named(
   Type.Object(
     {
       chat,
-      sender: Jid({ description: "The JID of the message's author (your own JID for your messages). Identifies the message together with `mid`." }),
+      sender: Address({ description: "The message's author, JID or phone number (your own JID for your messages). Identifies the message together with `mid`." }),
       emoji: Type.String({ minLength: 1, maxLength: 32, example: '👍', description: 'One emoji.' }),
     },
     closed,
@@ -239,7 +252,7 @@ export const MessageReactionRemove = named(
   Type.Object(
     {
       chat,
-      sender: Jid({ description: "The JID of the message's author. Identifies the message together with `mid`." }),
+      sender: Address({ description: "The message's author (JID or phone number). Identifies the message together with `mid`." }),
       emoji: Type.Optional(Type.String({ maxLength: 32, description: 'Ignored: removing sends an empty reaction.' })),
     },
     closed,
@@ -251,8 +264,8 @@ export const PollVote = named(
   'PollVote',
   Type.Object(
     {
-      chat: Jid({ example: '123456789012345@lid', description: 'The JID of the chat the poll lives in (e.g. "123...@s.whatsapp.net" or "123...@g.us").' }),
-      sender: Jid({ description: "The JID of the poll's creator/sender. Identifies the poll message together with mid." }),
+      chat: Address({ example: '123456789012345@lid', description: 'The chat the poll lives in (e.g. "123...@s.whatsapp.net", "123...@lid", "123...@g.us" or a phone number).' }),
+      sender: Address({ description: "The poll's creator/sender (JID or phone number). Identifies the poll message together with mid." }),
       options: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
         maxItems: POLL_MAX_OPTIONS,
         uniqueItems: true,
@@ -371,7 +384,7 @@ export class GroupInviteDto {
 
 export const MessageGetQuery = named(
   'MessageGetQuery',
-  Type.Object({ chat: Type.Optional(Jid({ description: 'The chat of the message, when the same id could exist in several chats.' })) }, closed),
+  Type.Object({ chat: Type.Optional(Address({ description: 'The chat of the message (any of its forms), when the same id could exist in several chats.' })) }, closed),
 );
 export type MessageGetQueryDto = Static<typeof MessageGetQuery>;
 
@@ -495,6 +508,12 @@ export class StoredMessageDto {
 
   @ApiProperty({ example: '491701234567@s.whatsapp.net' })
   sender!: string;
+
+  @ApiPropertyOptional({ type: ContactIdsDto, description: "The chat's one id (`chat`) with its phone-number and LID forms, where known." })
+  chatIds?: ContactIdsDto;
+
+  @ApiPropertyOptional({ type: ContactIdsDto, description: "The sender's one id (`sender`) with its phone-number and LID forms, where known." })
+  senderIds?: ContactIdsDto;
 
   @ApiProperty()
   fromMe!: boolean;

@@ -161,8 +161,12 @@ export interface ChatSummary {
 
 export interface StoredMessage {
   id: string;
+  /** The chat's one id: a contact's phone-number JID when known, else its LID; or the group. */
   chat: string;
   sender: string;
+  /** `chat` with the phone-number and LID forms known for it. */
+  chatIds?: { jid: string; pn?: string; lid?: string };
+  senderIds?: { jid: string; pn?: string; lid?: string };
   fromMe: boolean;
   timestamp: number;
   type: string;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Jid } from './message.dto';
+import { Address } from './message.dto';
 import type { SessionRef } from './rpc';
 import { named, StringEnum, Type, type Static } from './schema';
 
@@ -86,7 +86,7 @@ export const PrivacyUpdate = named(
 );
 export type PrivacyUpdateDto = Static<typeof PrivacyUpdate>;
 
-export const CONTACT_JID_PARAM = Jid({ description: 'The contact (URL-encoded): `<number>@s.whatsapp.net` or `<id>@lid`.' });
+export const CONTACT_JID_PARAM = Address({ description: 'The contact (URL-encoded): `<number>@s.whatsapp.net`, `<id>@lid` or the phone number.' });
 
 export class ProfileDto {
   @ApiPropertyOptional({ example: 'Acme Support', description: 'The push name contacts see.' })

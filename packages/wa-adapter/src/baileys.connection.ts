@@ -299,6 +299,7 @@ export class BaileysConnection implements WaConnection {
   about = (jid: string) => this.profile.about(jid);
   checkNumbers = (phones: string[]) => this.contacts.checkNumbers(phones);
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
+  phoneOfLid = (lid: string) => this.contacts.phoneOfLid(lid);
   blocklist = () => this.contacts.blocklist();
   setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
   createChannel = (name: string, description?: string) => this.channels.createChannel(name, description);
@@ -483,6 +484,7 @@ export class BaileysConnection implements WaConnection {
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
     });
+    this.watchLidMappings(sock);
     this.socketQrs = 0;
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -960,6 +962,22 @@ export class BaileysConnection implements WaConnection {
       jid: user?.id ? normalizeJid(user.id) : '',
       ...(user?.lid ? { lid: normalizeJid(user.lid) } : {}),
       ...(user?.name || user?.notify ? { pushName: user.name ?? user.notify } : {}),
+    };
+  }
+
+  /**
+   * Every pn<->lid pair Baileys learns goes through its LID mapping store's `storeLIDPNMappings`:
+   * usync answers when it looks a contact up before sending, message envelopes (`sender_pn`),
+   * history and app state. Only some of those raise `lid-mapping.update`, and the store's own
+   * writes are held back until the send's key transaction commits (after WhatsApp may already
+   * have acknowledged the message), so each pair is reported as the store is handed it.
+   */
+  private watchLidMappings(sock: Socket): void {
+    const mappings = sock.signalRepository.lidMapping;
+    const store = mappings.storeLIDPNMappings.bind(mappings);
+    mappings.storeLIDPNMappings = async (pairs) => {
+      for (const { lid, pn } of pairs) this.emitMapping(lid, pn);
+      return store(pairs);
     };
   }
 

@@ -31,6 +31,11 @@ export class BaileysContacts implements WaContactsOps {
     return phones.map((phone) => byPhone.get(phone) ?? { phone, exists: false });
   }
 
+  async phoneOfLid(lid: string): Promise<string | undefined> {
+    const pn = await this.socket().signalRepository.lidMapping.getPNForLID(lid);
+    return pn ? normalizeJid(pn) : undefined;
+  }
+
   async businessProfile(jid: string): Promise<WaBusinessProfile | undefined> {
     const profile = await this.socket().getBusinessProfile(jid);
     if (!profile) return undefined;

@@ -62,7 +62,7 @@ export { classifyDisconnect, refusedCertificateCheck, backoffDelay, type Disconn
 export { generateMessageId } from '@wa/domain';
 export { renderQrPng } from './qr.render';
 export { type WaLogger, silentLogger } from './silent.logger';
-export { decodeStoredMessage, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';
+export { decodeStoredMessage, storedMessageKey, type WaStoredContent, type WaStoredPoll, type WaStoredType } from './stored-message.decoder';
 export type { WaAbout, WaOwnProfile, WaPrivacyCategory, WaProfileOps } from './wa-profile.port';
 export type { WaBlocklistUpdate, WaBusinessProfile, WaContactsOps, WaNumberCheck } from './wa-contacts.port';
 export type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';

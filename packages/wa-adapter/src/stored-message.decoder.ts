@@ -1,8 +1,8 @@
 import type { proto } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
 
-import { decodeWebMessage, pollCreationOf, pollOptionTexts } from './baileys-message.mapper';
+import { decodeWebMessage, pollCreationOf, pollOptionTexts, toWaKey } from './baileys-message.mapper';
 import { loadBaileys, type BaileysModule } from './baileys.loader';
-import type { WaMessageType } from './wa-engine.port';
+import type { WaMessageKey, WaMessageType } from './wa-engine.port';
 
 export interface WaStoredPoll {
   name: string;
@@ -192,4 +192,13 @@ export async function decodeStoredMessage(raw: Uint8Array): Promise<WaStoredCont
   const c = b.normalizeMessageContent(message.message) ?? undefined;
   if (!c) return { type: 'unknown', content: {} };
   return describeContent(b, c, isViewOnce(message.message));
+}
+
+/**
+ * The key a stored message had on the wire (chat and author in the form the contact used), which
+ * the store's own row may no longer show: it keeps one chat id per contact.
+ */
+export async function storedMessageKey(raw: Uint8Array): Promise<WaMessageKey | undefined> {
+  const message = decodeWebMessage(await loadBaileys(), raw);
+  return message.key?.remoteJid && message.key.id ? toWaKey(message.key) : undefined;
 }

@@ -24,6 +24,11 @@ export interface WaBlocklistUpdate {
 export interface WaContactsOps {
   /** Numbers as digits (international, no `+`); answers one entry per number, in order. */
   checkNumbers(phones: string[]): Promise<WaNumberCheck[]>;
+  /**
+   * The phone-number jid Baileys' LID mapping store holds for a LID (learned from messages, usync
+   * answers and app state), or undefined: WhatsApp has no query that reveals it.
+   */
+  phoneOfLid(lid: string): Promise<string | undefined>;
   /** Undefined for a personal account (or an unknown number). */
   businessProfile(jid: string): Promise<WaBusinessProfile | undefined>;
   /** The blocked contacts as WhatsApp lists them (LIDs today). */

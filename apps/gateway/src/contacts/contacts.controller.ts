@@ -8,11 +8,13 @@ import {
   BusinessProfileDto,
   CONTACT_JID_PARAM,
   ContactExistsDto,
+  ContactIdsDto,
   ContactsCheck,
   RPC_CONTACTS,
   type BlockPayload,
   type BlocklistResult,
   type BusinessProfileResult,
+  type ContactIdsResult,
   type ContactJidPayload,
   type ContactsCheckDto,
   type ContactsCheckPayload,
@@ -72,6 +74,21 @@ export class ContactsController {
   @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
   getBusinessProfile(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<BusinessProfileResult> {
     return this.ask<BusinessProfileResult, ContactJidPayload>(p, id, RPC_CONTACTS.business, { jid });
+  }
+
+  @Get('contacts/:jid/ids')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: "A contact's phone-number and LID forms",
+    description:
+      'WhatsApp names a contact by its phone-number JID or by its LID; this gateway keeps one id per contact (`jid`: the phone-number JID when known, else the LID) and answers both forms as known. ' +
+      "Takes any of them or the phone number. What the session has not learned yet it asks WhatsApp while connected (a number's LID; a LID's number only as far as the account has met it); " +
+      'disconnected, it answers what it knows. 404 `not_found` when WhatsApp has no account with that number.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: ContactIdsDto, description: "The contact's id and forms." })
+  getContactIds(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<ContactIdsResult> {
+    return this.ask<ContactIdsResult, ContactJidPayload>(p, id, RPC_CONTACTS.ids, { jid });
   }
 
   @Get('blocklist')

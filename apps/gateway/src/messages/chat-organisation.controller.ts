@@ -5,7 +5,7 @@ import {
   ApiErrorResponse,
   ChatModify,
   ChatStateDto,
-  Jid,
+  Address,
   MessageStar,
   MessageStarResultDto,
   RPC_MESSAGING,
@@ -22,7 +22,7 @@ import { RunnerClient } from '../runner/runner-client';
 import { MessagesService } from './messages.service';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
-const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
+const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const CONFLICT = `${NOT_CONNECTED} \`conflict\`: the phone has not shared the account's app-state keys yet (right after linking); try again in a moment.`;
 /** App-state writes first read what other devices wrote, then write: a round trip or two to WhatsApp. */

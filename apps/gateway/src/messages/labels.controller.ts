@@ -4,7 +4,7 @@ import { CurrentPrincipal, RequireAuthenticated, RequireCapability, type Princip
 import {
   ApiErrorResponse,
   ApiListResponse,
-  Jid,
+  Address,
   LabelAssignResultDto,
   LabelCreate,
   LabelDto,
@@ -27,7 +27,7 @@ import { MessagesService } from './messages.service';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const LABEL_PARAM = Type.String({ pattern: '^[0-9A-Za-z_-]{1,64}$', example: '3', description: 'The label id.' });
-const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
+const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 const MID_PARAM = Type.String({ minLength: 1, maxLength: 128, pattern: '^[0-9A-Za-z._:-]+$', example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id.' });
 const WRITE_ERRORS = '`session_not_connected`: the session is not connected. `conflict`: the phone has not shared the account\'s app-state keys yet; try again in a moment.';
 const NOT_BUSINESS = '`forbidden`: the account is not a WhatsApp Business account (only those have labels).';

@@ -11,6 +11,7 @@ import {
   ContactSummaryDto,
   ApiErrorResponse,
   GroupCreate,
+  Address,
   Jid,
   Type,
   GroupParticipants,
@@ -62,7 +63,7 @@ import { MessagesService } from './messages.service';
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const DEFAULT_LIMIT = 50;
 const PHONE_PARAM = Type.String({ pattern: '^[0-9]{6,15}$', example: '491701234567', description: 'The phone number: 6-15 digits, international format without +.' });
-const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
+const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
 const INVITE_CODE_PARAM = Type.String({ pattern: INVITE_CODE_PATTERN.source, example: 'F5kVqQe1ZxH2Jr8pLm3nTb', description: 'The invite code: the last part of a `https://chat.whatsapp.com/<code>` link.' });
 const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';

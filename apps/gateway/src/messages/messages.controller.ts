@@ -5,7 +5,7 @@ import {
   ApiErrorResponse,
   ChatPresence,
   ChatRead,
-  Jid,
+  Address,
   MessageDelete,
   MessageEdit,
   MessageReaction,
@@ -33,7 +33,7 @@ import { Write, type WriteContext } from './write-context.decorator';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const MID = { name: 'mid', description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp).', example: '3EB0C431C26A1916E07A' };
-const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
+const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 
 const WRITE_SEMANTICS =
   'Every write goes through the durable outbox and answers a `SendResult`. By default (`mode: sync`) the gateway waits, up to SEND_SYNC_TIMEOUT_MS, until the runner handed the message to WhatsApp, and answers **200**; ' +

@@ -75,6 +75,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'ProfileController.getContactAbout': 'profile_get_contact_about',
   'ContactsController.checkContacts': 'contacts_check',
   'ContactsController.getBusinessProfile': 'contacts_get_business_profile',
+  'ContactsController.getContactIds': 'contacts_get_ids',
   'ContactsController.listBlocked': 'contacts_list_blocked',
   'ContactsController.block': 'contacts_block',
   'ContactsController.unblock': 'contacts_unblock',

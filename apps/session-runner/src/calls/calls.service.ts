@@ -9,7 +9,6 @@ import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { RunnerSessionEntity } from '../sessions/runner-session.entity';
 import { SessionManager } from '../sessions/session-manager';
-import { jidPair } from '../sessions/session-events.mapper';
 
 /** Ringing calls remembered per session (to reject by id); older ones are forgotten. */
 const RINGING_KEPT = 200;
@@ -80,10 +79,10 @@ export class CallsService implements OnModuleInit {
       ringing.set(call.callId, call.from);
       if (ringing.size > RINGING_KEPT) ringing.delete(ringing.keys().next().value as string);
     }
-    const alternate = call.callerPn ?? (await this.store.alternateJid(ref.sessionId, call.from));
+    const from = await this.store.pairOf(ref.sessionId, call.from, call.callerPn);
     await this.events.record(ref.orgId, ref.sessionId, 'call.received', {
       callId: call.callId,
-      from: jidPair(call.from, alternate),
+      from,
       video: call.video,
       group: call.group,
       ...(call.groupJid ? { groupJid: call.groupJid } : {}),
@@ -94,7 +93,7 @@ export class CallsService implements OnModuleInit {
     if (!autoReject) return;
     await connection.rejectCall(call.callId, call.from);
     if (row?.callRejectMessage) {
-      const to = alternate && alternate.endsWith('@s.whatsapp.net') ? alternate : call.from;
+      const to = from.pn ?? call.from;
       const sent = await connection.sendMessage(to, { type: 'text', text: row.callRejectMessage }, { messageId: generateMessageId() });
       await this.store.save({ sessionId: ref.sessionId, key: sent.key, type: 'text', timestampMs: sent.timestampMs, raw: sent.raw });
     }

@@ -5,6 +5,7 @@ import {
   type BlockPayload,
   type BlocklistResult,
   type BusinessProfileResult,
+  type ContactIdsResult,
   type ContactJidPayload,
   type ContactsCheckPayload,
   type ContactsCheckResult,
@@ -25,6 +26,11 @@ export class ContactsController {
   @MessagePattern(RPC_CONTACTS.business)
   business(@Payload() p: ContactJidPayload): Promise<BusinessProfileResult> {
     return this.contacts.business(p);
+  }
+
+  @MessagePattern(RPC_CONTACTS.ids)
+  ids(@Payload() p: ContactJidPayload): Promise<ContactIdsResult> {
+    return this.contacts.ids(p);
   }
 
   @MessagePattern(RPC_CONTACTS.blocklist)

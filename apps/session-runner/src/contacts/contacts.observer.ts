@@ -5,7 +5,6 @@ import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { SessionManager } from '../sessions/session-manager';
-import { jidPair } from '../sessions/session-events.mapper';
 
 /** Turns WhatsApp's blocklist notifications (from any of our devices or the phone) into events. */
 @Injectable()
@@ -33,7 +32,7 @@ export class ContactsObserver implements OnModuleInit {
   private async record(ref: SessionRef, update: WaBlocklistUpdate): Promise<void> {
     const timestamp = Date.now();
     for (const jid of update.jids) {
-      const contact = jidPair(jid, await this.store.alternateJid(ref.sessionId, jid));
+      const contact = await this.store.pairOf(ref.sessionId, jid);
       await this.events.record(ref.orgId, ref.sessionId, update.blocked ? 'contact.blocked' : 'contact.unblocked', { contact, timestamp });
     }
   }

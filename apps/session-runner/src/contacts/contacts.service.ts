@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts';
+import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactIdsResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts';
 import { AppError, isGroupJid } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { toJid } from '../messaging/jid.resolve';
 import { SessionManager } from '../sessions/session-manager';
-import { jidPair } from '../sessions/session-events.mapper';
 
 function codeOf(err: unknown): number | undefined {
   const boom = err as { output?: { statusCode?: number }; data?: unknown };
@@ -35,9 +34,34 @@ export class ContactsService {
     return { jid, ...profile };
   }
 
+  /**
+   * A contact's one id and both forms: from the pairs the session recorded; what is missing is
+   * asked of WhatsApp while connected (usync answers a number's LID; a LID's number comes only
+   * from Baileys' mapping store, as no query reveals it). A pair learned here is recorded, which
+   * merges rows stored under the LID.
+   */
+  async ids(p: ContactJidPayload): Promise<ContactIdsResult> {
+    await this.sessions.requireSession(p);
+    const known = await this.store.pairOf(p.sessionId, this.contactJid(p.jid));
+    if ((known.pn && known.lid) || !this.sessions.owns(p.sessionId)) return known;
+    let connection;
+    try {
+      connection = this.sessions.connected(p);
+    } catch {
+      return known;
+    }
+    if (known.pn) {
+      const [hit] = await connection.checkNumbers([known.pn.split('@')[0] ?? '']);
+      if (!hit?.exists || !hit.jid) throw new AppError('not_found', 'no WhatsApp account has this number', { jid: known.pn });
+      return this.store.pairOf(p.sessionId, hit.jid, hit.lid);
+    }
+    const pn = known.lid ? await connection.phoneOfLid(known.lid) : undefined;
+    return pn ? this.store.pairOf(p.sessionId, known.lid!, pn) : known;
+  }
+
   async blocklist(p: SessionRef): Promise<BlocklistResult> {
     const jids = await this.sessions.connected(p).blocklist();
-    const data = await Promise.all(jids.map(async (jid) => jidPair(jid, await this.store.alternateJid(p.sessionId, jid))));
+    const data = await Promise.all(jids.map(async (jid) => await this.store.pairOf(p.sessionId, jid)));
     return { data, nextCursor: '' };
   }
 

@@ -6,7 +6,6 @@ import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { SessionManager } from '../sessions/session-manager';
-import { jidPair } from '../sessions/session-events.mapper';
 
 function codeOf(err: unknown): number | undefined {
   const boom = err as { output?: { statusCode?: number }; data?: unknown };
@@ -89,7 +88,7 @@ export class GroupPoliciesService implements OnModuleInit {
     const author = u.author ?? u.authorPn;
     await this.events.record(ref.orgId, ref.sessionId, 'group.joined', {
       group: u.groupJid,
-      ...(author ? { author: jidPair(author, u.author && u.authorPn ? u.authorPn : await this.store.alternateJid(ref.sessionId, author)) } : {}),
+      ...(author ? { author: await this.store.pairOf(ref.sessionId, author, u.author ? u.authorPn : undefined) } : {}),
       timestamp: u.timestampMs,
     });
   }

@@ -8,6 +8,14 @@ import { WaContactEntity } from './wa-contact.entity';
 import { WaLidMappingEntity } from './wa-lid-mapping.entity';
 import { WaMessageEntity } from './wa-message.entity';
 import { WaPollVoteEntity } from './wa-poll-vote.entity';
+import { mergeLidRows } from './lid-merge';
+
+/** A contact or chat with its canonical id (`jid`) and the phone-number and LID forms known for it. */
+export interface ContactIds {
+  jid: string;
+  pn?: string;
+  lid?: string;
+}
 
 export interface StoredMessageInput {
   sessionId: string;
@@ -95,6 +103,8 @@ const UPSERT_CHAT = (p: (i: number) => string) =>
 @Injectable()
 export class MessageStore implements WaMessageLookup {
   private readonly early = new EarlyStatuses();
+  /** Pairs being recorded, per session: lookups that name a contact wait for the ones before them. */
+  private readonly learning = new Map<string, Promise<void>>();
 
   constructor(
     @InjectRepository(WaMessageEntity) private readonly messages: Repository<WaMessageEntity>,
@@ -243,7 +253,8 @@ export class MessageStore implements WaMessageLookup {
   }
 
   /** Keeps a voter's newest selection only: votes can arrive out of order after a reconnect. */
-  async saveVote(sessionId: string, vote: { pollId: string; chatJid: string; voter: string; selected: string[]; timestampMs: number }): Promise<void> {
+  async saveVote(sessionId: string, given: { pollId: string; chatJid: string; voter: string; selected: string[]; timestampMs: number }): Promise<void> {
+    const vote = { ...given, chatJid: await this.canonicalJid(sessionId, given.chatJid), voter: await this.canonicalJid(sessionId, given.voter) };
     const existing = await this.votes.findOneBy({ sessionId, pollId: vote.pollId, voter: vote.voter });
     if (existing && existing.timestampMs > vote.timestampMs) return;
     await this.votes.upsert(
@@ -314,13 +325,15 @@ export class MessageStore implements WaMessageLookup {
   async save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
     const early = input.key.fromMe ? this.early.take(`${input.sessionId}|${input.key.id}`) : undefined;
     const write = async (m: EntityManager): Promise<void> => {
+      const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, m);
+      const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, m) : null;
       await m.getRepository(WaMessageEntity).upsert(
         {
           sessionId: input.sessionId,
-          chatJid: input.key.chatJid,
+          chatJid,
           messageId: input.key.id,
           fromMe: input.key.fromMe,
-          participant: input.key.participant ?? null,
+          participant,
           type: input.type,
           timestampMs: input.timestampMs,
           raw: Buffer.from(input.raw).toString('base64'),
@@ -329,9 +342,9 @@ export class MessageStore implements WaMessageLookup {
       );
       const p = this.placeholder(m);
       if (!NON_CHAT_TYPES.includes(input.type)) {
-        await m.query(UPSERT_CHAT(p), [input.sessionId, input.key.chatJid, input.timestampMs, input.key.id]);
+        await m.query(UPSERT_CHAT(p), [input.sessionId, chatJid, input.timestampMs, input.key.id]);
       }
-      const people = [...new Set([input.key.chatJid, ...(!input.key.fromMe && input.key.participant ? [input.key.participant] : [])].map(normalizeJid))].filter(
+      const people = [...new Set([chatJid, ...(!input.key.fromMe && participant ? [participant] : [])].map(normalizeJid))].filter(
         (j) => isPhoneJid(j) || isLidJid(j),
       );
       if (people.length) {
@@ -354,26 +367,79 @@ export class MessageStore implements WaMessageLookup {
    * or one that owned the session before), and that copy must not become a second event.
    */
   /** Whether the message is stored already (one indexed lookup). */
-  isStored(sessionId: string, key: WaMessageKey): Promise<boolean> {
-    return this.messages.existsBy({ sessionId, chatJid: key.chatJid, messageId: key.id, fromMe: key.fromMe });
+  async isStored(sessionId: string, key: WaMessageKey, manager?: EntityManager): Promise<boolean> {
+    const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
+    const chats = [...new Set([key.chatJid, await this.canonicalJid(sessionId, key.chatJid, manager)])];
+    return repo.existsBy({ sessionId, chatJid: In(chats), messageId: key.id, fromMe: key.fromMe });
   }
 
   async saveIfNew(input: StoredMessageInput, manager?: EntityManager): Promise<boolean> {
-    const repo = manager ? manager.getRepository(WaMessageEntity) : this.messages;
-    const known = await repo.existsBy({ sessionId: input.sessionId, chatJid: input.key.chatJid, messageId: input.key.id, fromMe: input.key.fromMe });
-    if (known) return false;
+    if (await this.isStored(input.sessionId, input.key, manager)) return false;
     await this.save(input, manager);
     return true;
   }
 
-  async saveLidMapping(sessionId: string, mapping: WaLidMapping): Promise<void> {
-    await this.lids.upsert({ sessionId, lid: mapping.lid, pn: mapping.pn }, ['sessionId', 'lid']);
+  /**
+   * Records a pair and, in the same transaction, moves what was stored under the LID to the phone
+   * number (see `mergeLidRows`). A pair already known is a no-op. Pairs of one session are
+   * recorded one after the other, and `pairOf` waits for those begun before it.
+   */
+  saveLidMapping(sessionId: string, mapping: WaLidMapping): Promise<void> {
+    const lid = normalizeJid(mapping.lid);
+    const pn = normalizeJid(mapping.pn);
+    if (!isLidJid(lid) || !isPhoneJid(pn)) return Promise.resolve();
+    const work = (this.learning.get(sessionId) ?? Promise.resolve()).then(async () => {
+      if ((await this.lids.findOneBy({ sessionId, lid }))?.pn === pn) return;
+      await transactionInTurn(this.messages.manager.connection, async (m) => {
+        await m.getRepository(WaLidMappingEntity).upsert({ sessionId, lid, pn }, ['sessionId', 'lid']);
+        await mergeLidRows(m, m.connection.options.type === 'postgres', sessionId, lid, pn);
+      });
+    });
+    const settled = work.catch(() => undefined);
+    this.learning.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.learning.get(sessionId) === settled) this.learning.delete(sessionId);
+    });
+    return work;
+  }
+
+  /**
+   * The one id the store keeps a contact under: its phone-number jid when known (a LID with a
+   * known pair becomes its phone number), else the jid as given. Groups and others stay as they are.
+   */
+  async canonicalJid(sessionId: string, jid: string, manager?: EntityManager): Promise<string> {
+    if (!isLidJid(jid)) return jid;
+    const repo = manager ? manager.getRepository(WaLidMappingEntity) : this.lids;
+    return (await repo.findOneBy({ sessionId, lid: normalizeJid(jid) }))?.pn ?? jid;
+  }
+
+  /**
+   * A contact's canonical id and both of its forms as known, after the pairs being recorded;
+   * `alternate`, its other form as WhatsApp named it alongside, is recorded first.
+   */
+  async pairOf(sessionId: string, jid: string, alternate?: string): Promise<ContactIds> {
+    if (alternate) {
+      const [a, b] = [normalizeJid(jid), normalizeJid(alternate)];
+      if (isLidJid(a) && isPhoneJid(b)) await this.saveLidMapping(sessionId, { lid: a, pn: b });
+      else if (isLidJid(b) && isPhoneJid(a)) await this.saveLidMapping(sessionId, { lid: b, pn: a });
+    }
+    await this.learning.get(sessionId);
+    const j = normalizeJid(jid);
+    if (isLidJid(j)) {
+      const pn = (await this.lids.findOneBy({ sessionId, lid: j }))?.pn;
+      return pn ? { jid: pn, pn, lid: j } : { jid: j, lid: j };
+    }
+    if (isPhoneJid(j)) {
+      const lid = (await this.lids.find({ where: { sessionId, pn: j }, order: { lid: 'ASC' }, take: 1 }))[0]?.lid;
+      return { jid: j, pn: j, ...(lid ? { lid } : {}) };
+    }
+    return { jid };
   }
 
   /** The other form of a jid (LID for a phone-number jid and back), when known. */
   async alternateJid(sessionId: string, jid: string): Promise<string | undefined> {
-    if (jid.endsWith('@lid')) return (await this.lids.findOneBy({ sessionId, lid: jid }))?.pn;
-    return (await this.lids.findOneBy({ sessionId, pn: jid }))?.lid;
+    const ids = await this.pairOf(sessionId, jid);
+    return isLidJid(normalizeJid(jid)) ? ids.pn : ids.lid;
   }
 
   /** A chat deleted (or, keeping its place in the chat list, cleared) on some device of the account. */

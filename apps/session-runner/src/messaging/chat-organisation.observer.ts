@@ -5,7 +5,7 @@ import type { WaChatUpdate, WaConnection, WaIncomingMessage, WaLabel, WaLabelAss
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
-import { jidPair, publicMessageType } from '../sessions/session-events.mapper';
+import { publicMessageType } from '../sessions/session-events.mapper';
 import { ChatOrganisation } from './chat-organisation.service';
 import { ChatStateStore } from './chat-state.store';
 import { LabelStore } from './label.store';
@@ -55,7 +55,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
     if (u.deleted) await this.chats.forgetChat(ref.sessionId, chat, false);
     else await this.states.apply(ref.sessionId, chat, { archived: u.archived, pinnedAt: u.pinnedAt, mutedUntil: u.mutedUntil, unread: u.unread }, u.timestampMs);
     await this.events.record(ref.orgId, ref.sessionId, 'chat.updated', {
-      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      chat: await this.store.pairOf(ref.sessionId, chat),
       ...(u.archived !== undefined ? { archived: u.archived } : {}),
       ...(u.pinnedAt !== undefined ? { pinned: u.pinnedAt !== null } : {}),
       ...(u.mutedUntil !== undefined ? { mutedUntil: u.mutedUntil } : {}),
@@ -69,7 +69,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
     const chat = normalizeJid(u.key.chatJid);
     await this.events.record(ref.orgId, ref.sessionId, 'message.starred', {
       messageId: u.key.id,
-      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      chat: await this.store.pairOf(ref.sessionId, chat),
       fromMe: u.key.fromMe,
       starred: u.starred,
       timestamp: u.timestampMs,
@@ -90,7 +90,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
     await this.labels.associate(ref.sessionId, a.labelId, chat, a.messageId ?? '', a.labeled);
     await this.events.record(ref.orgId, ref.sessionId, 'label.association', {
       labelId: a.labelId,
-      chat: jidPair(chat, await this.store.alternateJid(ref.sessionId, chat)),
+      chat: await this.store.pairOf(ref.sessionId, chat),
       ...(a.messageId ? { messageId: a.messageId } : {}),
       labeled: a.labeled,
       timestamp: a.timestampMs,
@@ -103,7 +103,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
     if (!author) return;
     await this.events.record(ref.orgId, ref.sessionId, 'status.received', {
       messageId: m.key.id,
-      sender: jidPair(author, m.participantAlt ? normalizeJid(m.participantAlt) : await this.store.alternateJid(ref.sessionId, author)),
+      sender: await this.store.pairOf(ref.sessionId, author, m.participantAlt),
       type: publicMessageType(m.type),
       ...(m.text ? { text: m.text } : {}),
       timestamp: m.timestampMs,

@@ -94,7 +94,7 @@ export class ChatOrganisation {
     await connection.modifyChat(chat, { cleared: true }, await this.lastMessage(p.sessionId, chat)).catch(fromWhatsApp);
     await this.forgetChat(p.sessionId, chat, true);
     await this.events.record(p.orgId, p.sessionId, 'chat.updated', {
-      chat: jidPair(chat, await this.store.alternateJid(p.sessionId, chat)),
+      chat: await this.store.pairOf(p.sessionId, chat),
       cleared: true,
       timestamp: Date.now(),
     });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { ChatState } from '@wa/contracts';
 import { In, Repository, type FindOptionsWhere } from 'typeorm';
+import { MessageStore } from '../messages/message-store';
 import { WaChatStateEntity } from '../messages/wa-chat-state.entity';
 
 /** One change as an app-state patch told it; absent fields stay as they were. */
@@ -21,9 +22,14 @@ export interface ChatStateFilter {
 /** The runner's record of each chat's organisation, the only place that reads or writes `wa_chat_states`. */
 @Injectable()
 export class ChatStateStore {
-  constructor(@InjectRepository(WaChatStateEntity) private readonly repo: Repository<WaChatStateEntity>) {}
+  constructor(
+    @InjectRepository(WaChatStateEntity) private readonly repo: Repository<WaChatStateEntity>,
+    private readonly store: MessageStore,
+  ) {}
 
-  async apply(sessionId: string, chatJid: string, change: ChatStateChange, at: number): Promise<void> {
+  /** Kept under the chat's one id (a contact's LID becomes its phone number when known). */
+  async apply(sessionId: string, given: string, change: ChatStateChange, at: number): Promise<void> {
+    const chatJid = await this.store.canonicalJid(sessionId, given);
     const current = await this.repo.findOneBy({ sessionId, chatJid });
     const next: WaChatStateEntity = Object.assign(new WaChatStateEntity(), {
       sessionId,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
+import { MessageStore } from '../messages/message-store';
 import { WaLabelAssociationEntity, WaLabelEntity } from '../messages/wa-label.entity';
 
 /** The runner's record of an account's labels and what they are on; the only reader and writer of both tables. */
@@ -9,6 +10,7 @@ export class LabelStore {
   constructor(
     @InjectRepository(WaLabelEntity) private readonly labels: Repository<WaLabelEntity>,
     @InjectRepository(WaLabelAssociationEntity) private readonly associations: Repository<WaLabelAssociationEntity>,
+    private readonly store: MessageStore,
   ) {}
 
   async save(sessionId: string, label: { id: string; name?: string; color?: number; predefinedId?: string; deleted?: boolean }, at: number): Promise<WaLabelEntity> {
@@ -43,7 +45,9 @@ export class LabelStore {
     return String(Math.max(0, ...ids) + 1);
   }
 
-  async associate(sessionId: string, labelId: string, chatJid: string, messageId: string, labeled: boolean): Promise<void> {
+  /** Kept under the chat's one id (a contact's LID becomes its phone number when known). */
+  async associate(sessionId: string, labelId: string, given: string, messageId: string, labeled: boolean): Promise<void> {
+    const chatJid = await this.store.canonicalJid(sessionId, given);
     const row = Object.assign(new WaLabelAssociationEntity(), { sessionId, labelId, chatJid, messageId });
     if (labeled) await this.associations.upsert(row, ['sessionId', 'labelId', 'chatJid', 'messageId']);
     else await this.associations.delete({ sessionId, labelId, chatJid, messageId });

@@ -171,10 +171,19 @@ export class MessageReader {
 
   private async toStored(sessionId: string, row: WaMessageEntity, me: WaMe | undefined): Promise<StoredMessage> {
     const decoded = await decodeStoredMessage(Buffer.from(row.raw, 'base64'));
+    const sender = row.fromMe ? (me?.jid ?? '') : normalizeJid(row.participant ?? row.chatJid);
+    const chatIds = await this.store.pairOf(sessionId, row.chatJid);
+    const senderIds = row.fromMe
+      ? { jid: sender, ...(me?.jid ? { pn: me.jid } : {}), ...(me?.lid ? { lid: normalizeJid(me.lid) } : {}) }
+      : sender === row.chatJid
+        ? chatIds
+        : await this.store.pairOf(sessionId, sender);
     const stored: StoredMessage = {
       id: row.messageId,
       chat: row.chatJid,
-      sender: row.fromMe ? (me?.jid ?? '') : normalizeJid(row.participant ?? row.chatJid),
+      sender,
+      chatIds,
+      senderIds,
       fromMe: row.fromMe,
       timestamp: row.timestampMs,
       type: publicMessageType(decoded.type === 'unknown' ? row.type : decoded.type),

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts';
 import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
-import { decodeStoredMessage, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
+import { decodeStoredMessage, storedMessageKey, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
 import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
+import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { RunnerMetrics } from '../metrics/runner-metrics';
 import { publicMessageType } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
@@ -155,7 +156,7 @@ export class MessageSender {
           const { messageId, fromChat } = action.content;
           const source = await this.findTarget(p.sessionId, { id: String(messageId ?? ''), chat: toJid(fromChat, 'fromChat'), sender: '' });
           if (!source) throw new AppError('not_found', 'the message to forward is not stored in this session', { messageId, fromChat });
-          const key = { chatJid: source.chatJid, id: source.messageId, fromMe: source.fromMe, ...(source.participant ? { participant: source.participant } : {}) };
+          const key = await wireKey(source);
           return { result: await connection.forwardMessage(chat, key, options), type: source.type };
         }
         const resolved = await this.media.resolve(action.content);
@@ -217,7 +218,7 @@ export class MessageSender {
     const sender = toJid(target.sender, 'sender');
     const fromMe = isOwn(sender, me);
     const row = await this.findTarget(sessionId, { ...target, chat, sender }, fromMe);
-    if (row) return { chatJid: row.chatJid, id: row.messageId, fromMe: row.fromMe, ...(row.participant ? { participant: row.participant } : {}) };
+    if (row) return wireKey(row);
     if (mustExist) throw new AppError('not_found', 'message not found', { id: target.id, chat });
     return { chatJid: chat, id: target.id, fromMe, ...(isGroupJid(chat) && !fromMe ? { participant: sender } : {}) };
   }
@@ -228,6 +229,16 @@ export class MessageSender {
     const own = fromMe ?? (target.sender ? isOwn(toJid(target.sender, 'sender'), await this.sessions.me(sessionId)) : undefined);
     return (await this.store.find(sessionId, target.id, { chats, ...(own !== undefined ? { fromMe: own } : {}) })) ?? (await this.store.find(sessionId, target.id, { chats }));
   }
+}
+
+/**
+ * The key a stored message had on the wire: the store keeps one chat id per contact, while
+ * WhatsApp knows the message by the chat form and author the contact used.
+ */
+async function wireKey(row: WaMessageEntity): Promise<WaMessageKey> {
+  const wire = await storedMessageKey(Buffer.from(row.raw, 'base64'));
+  if (wire && wire.id === row.messageId) return { ...wire, fromMe: row.fromMe };
+  return { chatJid: row.chatJid, id: row.messageId, fromMe: row.fromMe, ...(row.participant ? { participant: row.participant } : {}) };
 }
 
 /** Our own messages are addressed by our phone jid or our LID, on any of our devices. */

@@ -5,7 +5,6 @@ import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
 import { SessionManager } from '../sessions/session-manager';
-import { jidPair } from '../sessions/session-events.mapper';
 
 /** Turns the presence and chat states WhatsApp forwards into `presence.update` events. */
 @Injectable()
@@ -31,7 +30,7 @@ export class PresenceObserver implements OnModuleInit {
   }
 
   private async record(ref: SessionRef, u: WaPresenceUpdate): Promise<void> {
-    const pair = async (jid: string) => (jid.endsWith('@g.us') ? { jid } : jidPair(jid, await this.store.alternateJid(ref.sessionId, jid)));
+    const pair = async (jid: string) => (jid.endsWith('@g.us') ? { jid } : await this.store.pairOf(ref.sessionId, jid));
     await this.events.record(ref.orgId, ref.sessionId, 'presence.update', {
       chat: await pair(u.chatJid),
       contact: await pair(u.participant),

@@ -11,7 +11,7 @@ import { SEND_LOG_RETENTION_MS, SendLog } from '../messages/send-log';
 import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
-import { jidPair, receivedContent, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
+import { receivedContent, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
 import { AUTH_STATE_STORE, WA_ENGINE } from './wa-engine.provider';
 
 /** WhatsApp's participant actions as the `group.participants` event names them. */
@@ -424,13 +424,15 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     const received = async (m: WaIncomingMessage): Promise<void> => {
       // Every message stored before its receipt comes by again as a `message` event, and
       // WhatsApp redelivers after crashes: skip the decoding and lookups for a stored one.
+      // The pair a LID-addressed message names (its sender's phone number) is recorded first, so
+      // the message is stored and announced under the contact's one chat id.
+      const chat = await this.messages.pairOf(sessionId, m.key.chatJid, m.chatJidAlt);
+      const sender = m.key.participant ? await this.messages.pairOf(sessionId, m.key.participant, m.participantAlt) : chat;
       if (await this.messages.isStored(sessionId, m.key)) return;
-      const chatAlt = m.chatJidAlt ?? (await this.messages.alternateJid(sessionId, m.key.chatJid));
-      const sender = m.key.participant ?? m.key.chatJid;
       const data = {
         messageId: m.key.id,
-        chat: jidPair(m.key.chatJid, chatAlt),
-        sender: jidPair(sender, m.participantAlt ?? (m.key.participant ? undefined : chatAlt)),
+        chat,
+        sender,
         fromMe: m.key.fromMe,
         timestamp: m.timestampMs,
         ...(await receivedContent(m, sessionId)),
@@ -485,10 +487,10 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         case 'pollVote': {
           const v = r.vote;
           return once('vote', v, 'poll.vote', async () => {
-            const voter = jidPair(v.voterJid, await this.messages.alternateJid(sessionId, v.voterJid));
+            const voter = await this.messages.pairOf(sessionId, v.voterJid);
             return {
               messageId: v.key.id,
-              chat: jidPair(v.key.chatJid),
+              chat: await this.messages.pairOf(sessionId, v.key.chatJid),
               sender: voter,
               fromMe: v.key.fromMe,
               timestamp: v.timestampMs,
@@ -527,9 +529,9 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           if (!status || !u.key.fromMe) return;
           await this.events.record(orgId, sessionId, 'message.status', {
             messageId: u.key.id,
-            chat: jidPair(u.key.chatJid, await this.messages.alternateJid(sessionId, u.key.chatJid)),
+            chat: await this.messages.pairOf(sessionId, u.key.chatJid),
             status,
-            ...(u.recipient ? { recipient: jidPair(u.recipient) } : {}),
+            ...(u.recipient ? { recipient: await this.messages.pairOf(sessionId, u.recipient) } : {}),
           });
         }),
       ),
@@ -542,7 +544,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           const author = u.author ?? u.authorPn;
           await this.events.record(orgId, sessionId, 'group.updated', {
             group: u.groupJid,
-            ...(author ? { author: jidPair(author, u.author && u.authorPn ? u.authorPn : await this.messages.alternateJid(sessionId, author)) } : {}),
+            ...(author ? { author: await this.messages.pairOf(sessionId, author, u.author ? u.authorPn : undefined) } : {}),
             ...(u.subject !== undefined ? { subject: u.subject } : {}),
             ...(u.description !== undefined ? { description: u.description } : {}),
             ...(u.announce !== undefined ? { announcement: u.announce } : {}),
@@ -559,8 +561,8 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           await this.events.record(orgId, sessionId, 'group.participants', {
             group: u.groupJid,
             action: GROUP_ACTIONS[u.action],
-            participants: await Promise.all(u.participants.map(async (x) => jidPair(x.jid, x.phoneJid ?? (await this.messages.alternateJid(sessionId, x.jid))))),
-            ...(author ? { author: jidPair(author, u.author && u.authorPn ? u.authorPn : await this.messages.alternateJid(sessionId, author)) } : {}),
+            participants: await Promise.all(u.participants.map((x) => this.messages.pairOf(sessionId, x.jid, x.phoneJid))),
+            ...(author ? { author: await this.messages.pairOf(sessionId, author, u.author ? u.authorPn : undefined) } : {}),
             timestamp: u.timestampMs,
           });
         }),
@@ -574,15 +576,11 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
 
   /** The fields every message event carries, with both forms of the chat and sender JIDs where known. */
   private async aboutMessage(sessionId: string, key: WaMessageKey, timestampMs: number): Promise<MessageEventBase> {
-    const sender = key.participant ?? key.chatJid;
-    const [chatAlt, senderAlt] = await Promise.all([
-      this.messages.alternateJid(sessionId, key.chatJid),
-      sender === key.chatJid ? undefined : this.messages.alternateJid(sessionId, sender),
-    ]);
+    const chat = await this.messages.pairOf(sessionId, key.chatJid);
     return {
       messageId: key.id,
-      chat: jidPair(key.chatJid, chatAlt),
-      sender: jidPair(sender, sender === key.chatJid ? chatAlt : senderAlt),
+      chat,
+      sender: key.participant ? await this.messages.pairOf(sessionId, key.participant) : chat,
       fromMe: key.fromMe,
       timestamp: timestampMs,
     };
