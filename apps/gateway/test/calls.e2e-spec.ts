@@ -120,7 +120,7 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
 
     const off = await call(`/sessions/${callee}/settings/calls`, 'PUT', { autoReject: false });
     expect(off.body).toEqual({ autoReject: false, rejectMessage: null });
-  }, 120_000);
+  });
 
   it("does not ring for a caller the account blocked", async () => {
     expect((await call(`/sessions/${callee}/blocklist/${encodeURIComponent(pn(CALLER))}`, 'PUT')).status).toBe(204);

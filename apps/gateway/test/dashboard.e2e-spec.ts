@@ -153,7 +153,7 @@ describe('dashboard (Chromium against gateway + runner + sandbox)', () => {
 
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
-  }, 60_000);
+  });
 
   it('fits a narrow screen and forgets the key on sign-out', async () => {
     await page.setViewportSize({ width: 360, height: 740 });

@@ -143,7 +143,7 @@ describe('no key material or secret on any output of either app', () => {
     const closing = parseLines(runner.output()).filter((l) => l.source === 'console' && typeof l.msg === 'string' && l.msg.startsWith('Closing session'));
     expect(closing.length).toBeGreaterThan(0);
     expect(closing[0]).toMatchObject({ level: 20, omittedArgs: 1 });
-  }, 240_000);
+  });
 });
 
 function parseLines(text: string): Record<string, unknown>[] {

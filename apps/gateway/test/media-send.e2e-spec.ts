@@ -168,5 +168,5 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
     // Buffered per hop (bytes, then a base64 string, then bytes again) the runner held more than two
     // whole copies at once; streamed from disk it stays under one (measured 34-40 MB: chunks awaiting GC).
     expect(growth).toBeLessThan(BIG);
-  }, 180_000);
+  });
 });

@@ -90,7 +90,7 @@ describe('scripts/start.mjs', () => {
     expect(again.output()).toContain('api-key create');
     again.child.kill('SIGTERM');
     await again.exited;
-  }, 120_000);
+  });
 
   it('names the app and the port when a port is taken, and exits non-zero', async () => {
     const env = await environment();
