@@ -145,5 +145,7 @@ describe('communities (gateway + runner + Baileys against the sandbox)', () => {
     expect((await call(communityPath(member))).status).toBe(404);
     expect((await call(`/sessions/${member}/communities`)).body.data).toEqual([]);
     expect((await call(linkPath(admin, team), 'DELETE')).status).toBe(404);
+    // The outsider was never in the community and heard of none of it.
+    expect(hooks.events('community.updated', outsider)).toEqual([]);
   });
 });

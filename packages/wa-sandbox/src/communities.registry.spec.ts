@@ -108,6 +108,11 @@ describe(CommunityRules.name, () => {
     const other = (await ask(admin, iq('@g.us', 'set', createCommunity('Other')))).result![0]!;
     expect(await ask(admin, iq(`${other.attrs.id}@g.us`, 'set', link(own.jid)))).toEqual({ error: 409 });
     expect(await ask(member, iq(jid, 'set', unlink(own.jid)))).toEqual({ error: 401 });
+
+    // Whoever joins a linked group later joins the community and its announcement group with it.
+    await ask(admin, iq(own.jid, 'set', { tag: 'add', attrs: {}, content: [{ tag: 'participant', attrs: { jid: outsider.phone.info.jid } }] }));
+    expect(info(jid).participants).toContain(outsider.phone.info.lid);
+    expect(info(announcements).participants).toContain(outsider.phone.info.lid);
   });
 
   it('unlinks for a community admin only; who is in no linked group leaves the community, the announcement group stays', async () => {
