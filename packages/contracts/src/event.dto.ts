@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { EVENT_TYPES, PRESENCE_UPDATE_STATES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, GROUP_JOIN_REQUEST_ACTIONS, type GroupJoinRequestAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
+import { EVENT_TYPES, PRESENCE_UPDATE_STATES, GROUP_PARTICIPANT_ACTIONS, type GroupParticipantAction, GROUP_JOIN_REQUEST_ACTIONS, type GroupJoinRequestAction, COMMUNITY_UPDATE_ACTIONS, type CommunityUpdateAction, SESSION_FAILURE_REASONS, SESSION_STATUSES, type EventType, type SessionStatus } from './events';
 import { MESSAGE_TYPE_DESCRIPTION, RECEIVED_CONTENT_DESCRIPTION, ReceivedMessageContentDto } from './message-content.dto';
 
 /**
@@ -351,6 +351,34 @@ export class GroupJoinRequestEventDataDto {
   timestamp!: number;
 }
 
+export class CommunityGroupRefDto {
+  @ApiProperty({ example: '120363041234567890@g.us', description: 'The group linked or unlinked.' })
+  jid!: string;
+
+  @ApiPropertyOptional({ example: 'Building B', description: 'Its subject, as WhatsApp named it.' })
+  subject?: string;
+}
+
+export class CommunityUpdatedEventDataDto {
+  @ApiProperty({ example: '120363049876543210@g.us', description: 'The community (its parent group JID).' })
+  community!: string;
+
+  @ApiProperty({ enum: COMMUNITY_UPDATE_ACTIONS, example: 'linked', description: '`linked`: the group joined the community (its members became community members); `unlinked`: it left.' })
+  action!: CommunityUpdateAction;
+
+  @ApiProperty({ type: CommunityGroupRefDto })
+  group!: CommunityGroupRefDto;
+
+  @ApiPropertyOptional({ example: 'unlink_group', description: 'Why a group left: `unlink_group` (an admin unlinked it) or `delete_parent` (the community was deleted).' })
+  reason?: string;
+
+  @ApiPropertyOptional({ type: JidPairDto, description: 'The admin who linked or unlinked it.' })
+  author?: JidPairDto;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when it was seen.' })
+  timestamp!: number;
+}
+
 export class ChannelMessageEventDataDto {
   @ApiProperty({ example: '120363123456789012@newsletter' })
   channel!: string;
@@ -407,6 +435,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'channel.message': ChannelMessageEventDataDto,
   'group.joined': GroupJoinedEventDataDto,
   'group.join_request': GroupJoinRequestEventDataDto,
+  'community.updated': CommunityUpdatedEventDataDto,
   'session.status': SessionStatusEventDataDto,
   'session.qr': SessionQrEventDataDto,
   'webhook.disabled': WebhookDisabledEventDataDto,
@@ -429,6 +458,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'contact.unblocked': 'The account unblocked a contact.',
   'group.joined': 'The account was added to a group (by a member, or its join request was approved); the group is readable from now on.',
   'group.join_request': 'Someone asked to join a group the account is an admin of (joining needs approval there), withdrew the request, or an admin rejected it; approve or reject with `POST .../groups/{group}/requests`.',
+  'community.updated': 'A group was linked to a community the account is in (its members joined the community and its announcement group) or unlinked from it; `data` names the community, the group and the admin.',
   'call.received': 'Someone calls the account: voice or video, 1:1 or group; reject it, or let the session reject calls automatically.',
   'presence.update': 'A contact you subscribed to came online or went offline (with the last-seen time their privacy allows), or a contact is typing, recording or paused in a chat.',
   'chat.updated': 'A chat was archived, pinned, muted, marked read or unread, deleted or cleared, through the API or on another device of the account (the phone); `data` carries what changed.',

@@ -25,6 +25,7 @@ export const EVENT_TYPES = [
   'channel.message',
   'group.joined',
   'group.join_request',
+  'community.updated',
   'session.status',
   'session.qr',
   'webhook.disabled',
@@ -250,6 +251,21 @@ export interface ChannelMessageEventData {
   timestamp: number;
 }
 
+export const COMMUNITY_UPDATE_ACTIONS = ['linked', 'unlinked'] as const;
+export type CommunityUpdateAction = (typeof COMMUNITY_UPDATE_ACTIONS)[number];
+
+/** A group was linked to a community the account is in, or unlinked from it. */
+export interface CommunityUpdatedEventData {
+  community: string;
+  action: CommunityUpdateAction;
+  group: { jid: string; subject?: string };
+  /** Why a group left: `unlink_group` (an admin unlinked it) or `delete_parent` (the community was deleted). */
+  reason?: string;
+  /** The admin who linked or unlinked it. */
+  author?: JidPair;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -271,6 +287,7 @@ export interface EventDataByType {
   'channel.message': ChannelMessageEventData;
   'group.joined': GroupJoinedEventData;
   'group.join_request': GroupJoinRequestEventData;
+  'community.updated': CommunityUpdatedEventData;
   'session.status': SessionStatusEventData;
   'session.qr': SessionQrEventData;
   'webhook.disabled': { webhookId: string; reason: string };

@@ -29,6 +29,7 @@ import { RPC_MESSAGING } from './messaging-rpc';
 import type { RPC_CONTACTS } from './contacts.dto';
 import type { RPC_CALLS } from './calls.dto';
 import type { RPC_GROUP_ADMIN } from './group-admin.dto';
+import type { RPC_COMMUNITIES } from './communities.dto';
 import type { RPC_GROUP_POLICIES } from './group-policies.dto';
 import type { RPC_CHANNELS } from './channels';
 import type { RPC_PRESENCE } from './presence.dto';
@@ -44,6 +45,7 @@ export type RpcPattern =
   | (typeof RPC_MEDIA)[keyof typeof RPC_MEDIA]
   | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES]
   | (typeof RPC_GROUP_ADMIN)[keyof typeof RPC_GROUP_ADMIN]
+  | (typeof RPC_COMMUNITIES)[keyof typeof RPC_COMMUNITIES]
   | (typeof RPC_CHANNELS)[keyof typeof RPC_CHANNELS];
 
 export type RunnerPingPayload = Record<string, never>;

@@ -30,6 +30,7 @@ import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type Backoff
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
 import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
+import { BaileysCommunities, attachCommunityLinks } from './baileys.communities';
 import { BaileysChannels } from './baileys.channels';
 import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
@@ -132,6 +133,7 @@ export class BaileysConnection implements WaConnection {
   private readonly channels = new BaileysChannels(() => this.connected().sock, loadBaileys);
   private readonly policies = new BaileysGroupPolicies(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
   private readonly groupAdmin = new BaileysGroupAdmin(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
+  private readonly communities = new BaileysCommunities(() => this.connected().sock, async (jid) => void (await this.caches.groupMetadata.del(jid)));
 
   constructor(
     readonly sessionId: string,
@@ -320,6 +322,11 @@ export class BaileysConnection implements WaConnection {
   groupJoinRequests = (groupJid: string) => this.groupAdmin.groupJoinRequests(groupJid);
   updateGroupJoinRequests = (groupJid: string, participants: string[], action: 'approve' | 'reject') => this.groupAdmin.updateGroupJoinRequests(groupJid, participants, action);
   joinByInvite = (code: string) => this.groupAdmin.joinByInvite(code);
+  createCommunity = (subject: string, description?: string) => this.communities.createCommunity(subject, description);
+  community = (communityJid: string) => this.communities.community(communityJid);
+  listCommunities = () => this.communities.listCommunities();
+  linkCommunityGroup = (communityJid: string, groupJid: string) => this.communities.linkCommunityGroup(communityJid, groupJid);
+  unlinkCommunityGroup = (communityJid: string, groupJid: string) => this.communities.unlinkCommunityGroup(communityJid, groupJid);
 
   async rejectCall(callId: string, from: string): Promise<void> {
     await this.connected().sock.rejectCall(callId, from);
@@ -499,11 +506,17 @@ export class BaileysConnection implements WaConnection {
     sock.ws.on('CB:ack,class:message', onAck);
     const detachPresence = attachPresence(sock, (update) => this.live === live && this.emit('presence', update));
     const detachJoinRequests = attachJoinRequests(sock, (update) => this.live === live && this.emit('joinRequest', update));
+    const detachCommunityLinks = attachCommunityLinks(
+      sock,
+      async (jid) => void (await this.caches.groupMetadata.del(jid)),
+      (update) => this.live === live && this.emit('community', update),
+    );
     live.detach = () => {
       detachEvents();
       sock.ws.off('CB:ack,class:message', onAck);
       detachPresence();
       detachJoinRequests();
+      detachCommunityLinks();
     };
     this.live = live;
   }

@@ -1,6 +1,7 @@
 import type { WaCall, WaCallOps } from './wa-calls.port';
 import type { WaGroupPolicyOps } from './wa-group-policies.port';
 import type { WaGroupAdminOps, WaJoinRequestUpdate } from './wa-group-admin.port';
+import type { WaCommunityOps, WaCommunityUpdate } from './wa-communities.port';
 import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaChannelOps } from './wa-channels.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
@@ -191,6 +192,8 @@ export interface WaConnectionEvents {
   groupUpdate: (update: WaGroupUpdate) => void;
   groupParticipants: (update: WaGroupParticipantsUpdate) => void;
   joinRequest: (update: WaJoinRequestUpdate) => void;
+  /** A group was linked to or unlinked from a community the account is in. */
+  community: (update: WaCommunityUpdate) => void;
   blocklist: (update: WaBlocklistUpdate) => void;
   presence: (update: WaPresenceUpdate) => void;
   call: (call: WaCall) => void;
@@ -265,7 +268,7 @@ export interface WaParticipantResult {
   status: string;
 }
 
-export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps, WaGroupAdminOps, WaChannelOps {
+export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps, WaCallOps, WaGroupPolicyOps, WaGroupAdminOps, WaChannelOps, WaCommunityOps {
   readonly sessionId: string;
   /** The latest status; events report every change. */
   readonly status: WaStatus;

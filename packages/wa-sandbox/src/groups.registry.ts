@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { BinaryNode } from './baileys.loader';
+import { CommunityRules, type CommunityFields } from './communities.registry';
 import type { IqAnswer } from './profile.directory';
 import type { GroupInfo, PhoneInfo } from './sandbox.types';
 
@@ -8,7 +9,7 @@ export interface GroupMember {
   phone: { info: PhoneInfo };
 }
 
-export interface Group<A extends GroupMember> {
+export interface Group<A extends GroupMember> extends CommunityFields {
   jid: string;
   subject: string;
   subjectOwner: A;
@@ -78,11 +79,16 @@ export class GroupRegistry<A extends GroupMember> {
   private readonly groups = new Map<string, Group<A>>();
   /** Invite codes an admin revoked: joining with one answers `gone` rather than `not-acceptable`. */
   private readonly revokedInvites = new Set<string>();
+  private readonly communities = new CommunityRules<A, Group<A>>(this);
 
   constructor(private readonly ctx: GroupContext<A>) {}
 
   get(jid: string): Group<A> | undefined {
     return this.groups.get(jid);
+  }
+
+  all(): Iterable<Group<A>> {
+    return this.groups.values();
   }
 
   create(creator: A, subject: string, participants: A[]): Group<A> {
@@ -117,12 +123,15 @@ export class GroupRegistry<A extends GroupMember> {
       restrict: group.restrict,
       inviteCode: group.inviteCode,
       ...(group.pictureId ? { pictureId: group.pictureId } : {}),
+      ...(group.parent ? { community: true, announcementGroup: this.communities.announcementGroup(group)?.jid } : {}),
+      ...(group.linkedParent ? { linkedParent: group.linkedParent } : {}),
+      ...(group.defaultSubGroup ? { defaultSubGroup: true } : {}),
     };
   }
 
   /** Where only admins may send and the sender is none, WhatsApp refuses the message with an error ack. */
   refusesSender(group: Group<A>, account: A): boolean {
-    return !group.participants.includes(account) || (group.announce && !group.admins.has(account));
+    return !group.participants.includes(account) || (group.announce && !group.admins.has(account)) || this.communities.refusesSender(group);
   }
 
   /**
@@ -160,6 +169,10 @@ export class GroupRegistry<A extends GroupMember> {
     const first = Array.isArray(node.content) ? node.content[0] : undefined;
     const set = node.attrs.type === 'set';
 
+    if (first?.tag === 'create' && child(first, 'parent')) {
+      await this.communities.create(me, first, reply);
+      return;
+    }
     if (first?.tag === 'create') {
       const participants = children(first, 'participant').map((p) => this.ctx.accountFor(p.attrs.jid ?? '')).filter((a): a is A => !!a);
       const group = this.create(me, first.attrs.subject ?? '', participants);
@@ -201,6 +214,7 @@ export class GroupRegistry<A extends GroupMember> {
       if (!group.participants.includes(me)) {
         group.participants.push(me);
         this.notify(group, me, { tag: 'add', attrs: { reason: 'invite' }, content: [this.participantNode(group, me)] });
+        this.communities.joinedLinkedGroup(group, [me], me);
       }
       return reply([{ tag: 'group', attrs: { jid: group.jid } }]);
     }
@@ -210,6 +224,7 @@ export class GroupRegistry<A extends GroupMember> {
     if (!group.participants.includes(me)) return fail(403, 'forbidden');
     const admin = group.admins.has(me);
     if (first?.tag === 'query') return reply([this.groupNode(group)]);
+    if (first && (await this.communities.onIq(me, group, first, reply, fail))) return;
 
     switch (first?.tag) {
       case 'subject': {
@@ -340,6 +355,7 @@ export class GroupRegistry<A extends GroupMember> {
     });
     await reply([{ tag: action, attrs: {}, content: results }]);
     if (done.length) this.notify(group, me, { tag: action, attrs: {}, content: done.map((a) => this.participantNode(group, a)) }, action === 'remove' ? before : undefined);
+    if (action === 'add' && done.length) this.communities.joinedLinkedGroup(group, done, me);
   }
 
   /**
@@ -365,6 +381,7 @@ export class GroupRegistry<A extends GroupMember> {
     if (!done.length) return;
     if (decision.tag === 'approve') {
       this.notify(group, me, { tag: 'add', attrs: { reason: 'approval' }, content: done.map((a) => this.participantNode(group, a)) });
+      this.communities.joinedLinkedGroup(group, done, me);
     } else {
       for (const account of done) {
         this.notify(group, me, { tag: 'revoked_membership_requests', attrs: {}, content: [{ tag: 'participant', attrs: { jid: account.phone.info.lid, phone_number: account.phone.info.jid } }] }, [...group.admins]);
@@ -372,12 +389,12 @@ export class GroupRegistry<A extends GroupMember> {
     }
   }
 
-  private participantNode(group: Group<A>, account: A): BinaryNode {
+  participantNode(group: Group<A>, account: A): BinaryNode {
     const type = account === group.creator && group.admins.has(account) ? 'superadmin' : group.admins.has(account) ? 'admin' : undefined;
     return { tag: 'participant', attrs: { jid: account.phone.info.lid, phone_number: account.phone.info.jid, ...(type ? { type } : {}) } };
   }
 
-  private groupNode(group: Group<A>): BinaryNode {
+  groupNode(group: Group<A>): BinaryNode {
     const description = group.description;
     return {
       tag: 'group',
@@ -407,6 +424,7 @@ export class GroupRegistry<A extends GroupMember> {
         { tag: 'member_add_mode', attrs: {}, content: Buffer.from(group.memberAdd ? 'all_member_add' : 'admin_add') },
         ...(group.joinApproval ? [{ tag: 'membership_approval_mode', attrs: {}, content: [{ tag: 'group_join', attrs: { state: 'on' } }] }] : []),
         ...(group.ephemeral ? [{ tag: 'ephemeral', attrs: { expiration: String(group.ephemeral) } }] : []),
+        ...this.communities.nodeChildren(group),
       ],
     };
   }
@@ -420,7 +438,7 @@ export class GroupRegistry<A extends GroupMember> {
    * A `w:gp2` notification about one change, to every linked device of every member (`audience`:
    * the members before a removal, so the removed hear of it too), as WhatsApp sends them.
    */
-  private notify(group: Group<A>, author: A, change: BinaryNode, audience: A[] = group.participants): void {
+  notify(group: Group<A>, author: A, change: BinaryNode, audience: A[] = group.participants): void {
     const stanza: BinaryNode = {
       tag: 'notification',
       attrs: {

@@ -233,6 +233,13 @@ export interface GroupInfo {
   inviteCode: string;
   /** The id of the group's picture, while it has one. */
   pictureId?: string;
+  /** The group is a community (its parent group), with its announcement group. */
+  community?: boolean;
+  announcementGroup?: string;
+  /** The community the group is linked to. */
+  linkedParent?: string;
+  /** The group is its community's announcement group. */
+  defaultSubGroup?: boolean;
 }
 
 export class SandboxError extends Error {
