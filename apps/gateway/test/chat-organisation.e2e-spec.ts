@@ -58,7 +58,7 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received', 'status.received', 'message.status'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['chat.updated', 'message.starred', 'message.received', 'status.received', 'message.status', 'message.reaction'] } });
     hooks.secrets = [hook.secret];
     await sandbox.createPhone(ALICE, 'Alice');
     await sandbox.createPhone(CAROL, 'Carol');
@@ -146,6 +146,10 @@ describe('chat organisation (gateway + runner + Baileys against the sandbox)', (
     const carolLid = sandbox.listPhones().find((p) => p.phone === CAROL)?.lid;
     // Named by her one id, the phone number the status was addressed to, with the LID the receipt came from.
     expect(view.data).toMatchObject({ chat: { jid: 'status@broadcast' }, recipient: { jid: pn(CAROL), pn: pn(CAROL), lid: carolLid } });
+    // Carol reacts to it: WhatsApp's phones send the reaction to the status's author, keyed to status@broadcast.
+    await sandbox.sendMessage(CAROL, pn(ALICE), { type: 'reaction', targetId: listed.body.waMessageId as string, emoji: '🔥' });
+    const reaction = await eventFor('message.reaction', (d) => d.targetMessageId === listed.body.waMessageId);
+    expect(reaction.data).toMatchObject({ sender: { jid: pn(CAROL), lid: carolLid }, fromMe: false, emoji: '🔥' });
     const everyone = await call(`/sessions/${alice}/statuses`, 'POST', { type: 'text', text: 'open again' });
     expect([everyone.status, everyone.body.recipients]).toEqual([201, 2]);
     await sandbox.waitForReceived(DAN, (m) => m.id === everyone.body.waMessageId && m.chat === 'status@broadcast');

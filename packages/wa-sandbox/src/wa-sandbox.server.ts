@@ -1703,7 +1703,8 @@ export class WaSandbox {
       if (sent) return { remoteJid: sent.chat, fromMe: true, id: targetId };
       const received = phone.received.find((item) => item.id === targetId);
       if (!received) throw new SandboxError(404, `phone ${phone.info.phone} knows no message ${targetId}`);
-      return received.chat.endsWith('@g.us')
+      // A group's message, or a status (reacting to a status names status@broadcast and its author), as WhatsApp keys them.
+      return received.chat.endsWith('@g.us') || received.chat === STATUS_JID
         ? { remoteJid: received.chat, fromMe: false, id: targetId, participant: received.fromLid }
         : { remoteJid: received.fromLid, fromMe: false, id: targetId };
     };
