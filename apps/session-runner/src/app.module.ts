@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { GroupAdminModule } from './group-admin/group-admin.module';
 import { GroupPoliciesModule } from './group-policies/group-policies.module';
+import { HistoryModule } from './history/history.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
@@ -20,7 +21,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule, ChannelsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule, ChannelsModule, HistoryModule],
       controllers: [PingController],
     };
   }

@@ -33,6 +33,7 @@ import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
 import { BaileysChannels } from './baileys.channels';
 import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
+import { onDemandHistoryNotification, readOnDemandHistory } from './baileys.history';
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
@@ -72,6 +73,8 @@ export interface BaileysConnectionConfig {
   wsUrl?: string;
   browser?: [string, string, string];
   syncHistory: boolean;
+  /** Joined with the direct path of a history-sync blob our phone uploaded. */
+  mediaBaseUrl: string;
   maxConsecutiveFailures: number;
   backoff: BackoffOptions;
   pairingTimeoutMs: number;
@@ -337,6 +340,10 @@ export class BaileysConnection implements WaConnection {
     const jid = normalizeJid(hit.jid);
     const lid = await sock.signalRepository.lidMapping.getLIDForPN(jid).catch(() => null);
     return { exists: true, jid, ...(lid ? { lid: normalizeJid(lid) } : {}) };
+  }
+
+  async fetchHistory(anchor: WaMessageKey, anchorTimestampMs: number, count: number): Promise<string> {
+    return this.connected().sock.fetchMessageHistory(count, toProtoKey(anchor), anchorTimestampMs);
   }
 
   async createGroup(subject: string, participants: string[]): Promise<WaGroupMetadata> {
@@ -743,6 +750,12 @@ export class BaileysConnection implements WaConnection {
     const key = message.key;
     if (key.remoteJidAlt) this.emitMapping(key.remoteJid ?? '', key.remoteJidAlt);
     if (key.participantAlt) this.emitMapping(key.participant ?? '', key.participantAlt);
+    const history = onDemandHistoryNotification(b, message);
+    if (history) {
+      const { batch, lidMappings } = await readOnDemandHistory(b, history, this.config.mediaBaseUrl);
+      for (const mapping of lidMappings) this.emitMapping(mapping.lid, mapping.pn);
+      return this.emit('history', batch);
+    }
     if (key.fromMe) {
       // A receipt that lands while events are buffered is folded into the upsert itself.
       const status = deliveryStatus(message.status);
