@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import { AppError, isGroupJid, isLidJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
+import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
 import type {
   AnyMessageContent,
   BaileysEventMap,
@@ -29,6 +29,7 @@ import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
+import { BlockedContacts } from './blocked-contacts';
 import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
 import { BaileysChannels } from './baileys.channels';
 import { BaileysGroupPolicies } from './baileys.group-policies';
@@ -127,6 +128,7 @@ export class BaileysConnection implements WaConnection {
   /** QR codes offered by the current socket: its first one lives longer. */
   private socketQrs = 0;
   private readonly sentIds = new Set<string>();
+  private readonly blocked = new BlockedContacts();
   private readonly knownMappings = new Set<string>();
   /** Our global presence as last set, repeated when the push name changes. */
   private globalPresence: 'available' | 'unavailable' = 'unavailable';
@@ -243,6 +245,7 @@ export class BaileysConnection implements WaConnection {
   async vote(poll: WaMessageKey, selectedOptions: string[], options: WaSendOptions): Promise<WaSendResult> {
     const { sock } = this.connected();
     const b = await loadBaileys();
+    await this.refuseBlocked(sock, poll.chatJid);
     const stored = await this.findMessage(poll);
     if (!stored) throw new AppError('not_found', 'poll not found', { id: poll.id });
     const creation = pollCreationOf(b.normalizeMessageContent(stored.message) ?? undefined);
@@ -303,7 +306,11 @@ export class BaileysConnection implements WaConnection {
   checkNumbers = (phones: string[]) => this.contacts.checkNumbers(phones);
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
   blocklist = () => this.contacts.blocklist();
-  setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+  async setBlocked(jid: string, blocked: boolean): Promise<void> {
+    await this.contacts.setBlocked(jid, blocked);
+    // Known at once, not only when WhatsApp's notification of it comes in.
+    this.blocked.apply(await this.withAlternates(this.connected().sock, [normalizeJid(jid)]), blocked);
+  }
   createChannel = (name: string, description?: string) => this.channels.createChannel(name, description);
   channelMetadata = (key: { jid: string } | { invite: string }) => this.channels.channelMetadata(key);
   followChannel = (jid: string, following: boolean) => this.channels.followChannel(jid, following);
@@ -534,6 +541,7 @@ export class BaileysConnection implements WaConnection {
       });
     }
     for (const { blocklist, type } of events['blocklist.update'] ? [events['blocklist.update']] : []) {
+      this.blocked.apply(blocklist, type === 'add');
       this.emit('blocklist', { jids: blocklist.map(normalizeJid), blocked: type === 'add' });
     }
     if (events['lid-mapping.update']) this.emitMapping(events['lid-mapping.update'].lid, events['lid-mapping.update'].pn);
@@ -584,6 +592,7 @@ export class BaileysConnection implements WaConnection {
       this.pairingCode = undefined;
       this.latestQr = undefined;
       clearTimeout(this.pairingTimer);
+      this.blocked.load(async () => (await live.sock.fetchBlocklist()).filter((jid): jid is string => !!jid));
       this.setStatus({ state: 'connected', me: this.me(live.sock) });
     }
     if (update.connection === 'close') {
@@ -902,6 +911,12 @@ export class BaileysConnection implements WaConnection {
     };
   }
 
+  /** A contact the account blocked gets nothing from us: refused here, as WhatsApp's own clients do. */
+  private async refuseBlocked(sock: Socket, chatJid: string): Promise<void> {
+    const jid = normalizeJid(chatJid);
+    if (isPhoneJid(jid) || isLidJid(jid)) await this.blocked.refuse(await this.withAlternates(sock, [jid]));
+  }
+
   /** Adds the LID twin of phone jids and the phone twin of LIDs, as far as Baileys knows them. */
   private async withAlternates(sock: Socket, jids: string[]): Promise<string[]> {
     const out = new Set(jids);
@@ -939,6 +954,7 @@ export class BaileysConnection implements WaConnection {
 
   private async send(chatJid: string, content: AnyMessageContent, messageId: string, quoted?: WAMessage): Promise<WaSendResult> {
     const { sock } = this.connected();
+    await this.refuseBlocked(sock, chatJid);
     const b = await loadBaileys();
     this.rememberSent(messageId);
     const sent = await sock.sendMessage(chatJid, content, { messageId, ...(quoted ? { quoted } : {}) });
