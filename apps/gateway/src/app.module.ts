@@ -3,6 +3,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { ConfigModule } from './config/config.module';
 import { ChannelsModule } from './channels/channels.module';
 import { ContactsModule } from './contacts/contacts.module';
+import { HistoryModule } from './history/history.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GatewayAuthModule } from './auth/gateway-auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -24,7 +25,7 @@ export class AppModule {
   static forRoot(config: GatewayConfig, extra: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, GroupAdminModule, CommunitiesModule, ContactsModule, ChannelsModule, RunnerEventsModule, DashboardModule, ...extra],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, MetricsModule, GatewayAuthModule, RunnerModule, HealthModule, EventsModule, WebhooksModule, ApiKeysModule, SessionsModule, MessagesModule, ProfileModule, GroupAdminModule, CommunitiesModule, ContactsModule, ChannelsModule, HistoryModule, RunnerEventsModule, DashboardModule, ...extra],
     };
   }
 }

@@ -53,7 +53,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.blocked', 'contact.unblocked', 'message.received'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.blocked', 'contact.unblocked', 'message.received', 'message.status'] } });
     hooks.secrets = [hook.secret];
     for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     blocker = (await client.linkSession(sandbox, BLOCKER, 'blocker')).id;
@@ -110,10 +110,20 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     expect(isPerson((list.body.data as unknown[])[0], PEST)).toBe(true);
 
     await sandbox.sendMessage(PEST, pn(BLOCKER), { type: 'text', text: 'while blocked' });
-    // The account's own messages to the blocked contact: WhatsApp refuses them.
+    // The account's own messages to the blocked contact are refused, as WhatsApp's apps refuse them.
     const sent = await call(`/sessions/${blocker}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'to a blocked contact' });
-    expect([200, 202]).toContain(sent.status);
-    expect(await outboxStatus(blocker, sent.body.outboxId as string, 'failed')).toBe('failed');
+    expect({ status: sent.status, code: sent.body.error?.code, details: (sent.body.error as { details?: Record<string, unknown> } | undefined)?.details }).toEqual({
+      status: 403,
+      code: 'forbidden',
+      details: expect.objectContaining({ reason: 'contact_blocked', outboxId: expect.any(String) }),
+    });
+    // Asked for by its LID too, and queued: the entry fails with the reason, and says so in an event.
+    const queued = await client.envelope(`/sessions/${blocker}/messages`, { method: 'POST', body: { chat: lids[PEST], type: 'text', text: 'queued for a blocked contact' }, headers: { prefer: 'respond-async' } });
+    expect(queued.status).toBe(202);
+    expect(await outboxStatus(blocker, queued.body.outboxId as string, 'failed')).toBe('failed');
+    expect((await call(`/sessions/${blocker}/outbox/${queued.body.outboxId as string}`)).body.error).toMatch(/^contact_blocked: /);
+    const failed = await eventFor(blocker, 'message.status', (d) => d.outboxId === queued.body.outboxId);
+    expect(failed.data).toEqual(expect.objectContaining({ messageId: queued.body.waMessageId, status: 'failed', error: 'contact_blocked' }));
 
     const unblocked = await call(`/sessions/${blocker}/blocklist/${encodeURIComponent(pn(PEST))}`, 'DELETE');
     expect(unblocked.status).toBe(204);
@@ -124,6 +134,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     // Sent earlier by the same phone, and never delivered.
     expect(events(blocker, 'message.received').map((b) => textOf(b.data))).not.toContain('while blocked');
     expect(sandbox.received(PEST).map((m) => m.text)).not.toContain('to a blocked contact');
+    expect(sandbox.received(PEST).map((m) => m.text)).not.toContain('queued for a blocked contact');
     const after = await call(`/sessions/${blocker}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'friends again' });
     expect(after.body.status).toEqual(handedOver());
     await sandbox.waitForReceived(PEST, (m) => m.text === 'friends again');
@@ -146,8 +157,14 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     sandbox.setBlocked(OTHER, PEST, true);
     await eventFor(other, 'contact.blocked', (d) => isPerson(d.contact, PEST));
     expect((await call(`/sessions/${other}/blocklist`)).body.data).toEqual([expect.objectContaining({ lid: lids[PEST] })]);
+    // Blocked on the phone: this device refuses to send to the contact from then on.
+    const refused = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'blocked on the phone' });
+    expect({ status: refused.status, reason: (refused.body.error as { details?: Record<string, unknown> } | undefined)?.details?.reason }).toEqual({ status: 403, reason: 'contact_blocked' });
     sandbox.setBlocked(OTHER, PEST, false);
     await eventFor(other, 'contact.unblocked', (d) => isPerson(d.contact, PEST));
+    const allowed = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'unblocked on the phone' });
+    expect(allowed.body.status).toEqual(handedOver());
+    await sandbox.waitForReceived(PEST, (m) => m.text === 'unblocked on the phone');
   });
 
   it('answers refusals and bad input with the envelope', async () => {

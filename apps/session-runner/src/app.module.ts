@@ -6,6 +6,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import { GroupAdminModule } from './group-admin/group-admin.module';
 import { CommunitiesModule } from './communities/communities.module';
 import { GroupPoliciesModule } from './group-policies/group-policies.module';
+import { HistoryModule } from './history/history.module';
 import type { RunnerConfig } from './config/runner.config';
 import { DatabaseModule } from './database/database.module';
 import { PingController } from './health/ping.controller';
@@ -21,7 +22,7 @@ export class RunnerAppModule {
   static forRoot(config: RunnerConfig): DynamicModule {
     return {
       module: RunnerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule, CommunitiesModule, ChannelsModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, SessionsModule, MetricsModule, MessagingModule, ProfileModule, ContactsModule, PresenceModule, CallsModule, MediaModule, GroupPoliciesModule, GroupAdminModule, CommunitiesModule, ChannelsModule, HistoryModule],
       controllers: [PingController],
     };
   }

@@ -399,6 +399,29 @@ export class ChannelMessageEventDataDto {
   timestamp!: number;
 }
 
+export class HistoryReceivedEventDataDto {
+  @ApiPropertyOptional({ example: '3EB0B7E8C1D2A3F4E5D6', description: 'The `requestId` that `POST .../chats/{chat}/history` answered.' })
+  requestId?: string;
+
+  @ApiProperty({ type: JidPairDto, description: 'The chat.' })
+  chat!: JidPairDto;
+
+  @ApiProperty({ example: 20, description: 'How many messages the phone sent; fewer than asked when the chat has no older ones.' })
+  count!: number;
+
+  @ApiProperty({ example: 20, description: 'How many of them were new to the stored messages.' })
+  stored!: number;
+
+  @ApiPropertyOptional({ example: 1767225600000, description: 'Unix ms of the oldest message sent.' })
+  oldest?: number;
+
+  @ApiPropertyOptional({ example: 1767229200000, description: 'Unix ms of the newest message sent.' })
+  newest?: number;
+
+  @ApiProperty({ example: 1767232800000, description: 'Unix ms when the answer arrived.' })
+  timestamp!: number;
+}
+
 export class WebhookDisabledEventDataDto {
   @ApiProperty({ example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' })
   webhookId!: string;
@@ -433,6 +456,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'label.association': LabelAssociationEventDataDto,
   'status.received': StatusReceivedEventDataDto,
   'channel.message': ChannelMessageEventDataDto,
+  'history.received': HistoryReceivedEventDataDto,
   'group.joined': GroupJoinedEventDataDto,
   'group.join_request': GroupJoinRequestEventDataDto,
   'community.updated': CommunityUpdatedEventDataDto,
@@ -467,6 +491,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'label.association': 'A WhatsApp Business label was put on or taken off a chat or a message, through the API or on another device of the account.',
   'status.received': 'A contact posted a status update the account may see (it is also stored in the `status@broadcast` chat).',
   'channel.message': 'A post arrived in a channel the account follows (it is also stored, as a `message.received` in the channel\'s chat).',
+  'history.received': "Older messages of a chat arrived from the account's phone, as asked with `POST .../chats/{chat}/history`; they are stored and paged like the others, and none of them becomes a `message.received`.",
   'session.status': 'The session changed state (connected, qr, logged_out, failed, ...), with the reason and the linked account when known.',
   'session.qr': 'A new QR code is waiting to be scanned, with when it expires.',
   'webhook.disabled': 'A webhook endpoint was disabled (it answered 410, or its retry schedule ran out). Organization-level.',

@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'label.association',
   'status.received',
   'channel.message',
+  'history.received',
   'group.joined',
   'group.join_request',
   'community.updated',
@@ -266,6 +267,24 @@ export interface CommunityUpdatedEventData {
   timestamp: number;
 }
 
+/**
+ * Older messages of a chat arrived from the account's phone, as asked with `POST .../chats/{chat}/history`.
+ * The messages are stored (paged by `GET .../chats/{chat}/messages`); none becomes a `message.received`.
+ */
+export interface HistoryReceivedEventData {
+  /** The `requestId` the request answered; absent when the phone did not name it. */
+  requestId?: string;
+  chat: JidPair;
+  /** How many messages the phone sent (fewer than asked: the chat has no older ones). */
+  count: number;
+  /** How many of them were new to the store (the others were stored already). */
+  stored: number;
+  /** Unix ms of the oldest and newest message sent; absent when none was. */
+  oldest?: number;
+  newest?: number;
+  timestamp: number;
+}
+
 export interface EventDataByType {
   'message.received': MessageReceivedEventData;
   'message.status': MessageStatusEventData;
@@ -285,6 +304,7 @@ export interface EventDataByType {
   'label.association': LabelAssociationEventData;
   'status.received': StatusReceivedEventData;
   'channel.message': ChannelMessageEventData;
+  'history.received': HistoryReceivedEventData;
   'group.joined': GroupJoinedEventData;
   'group.join_request': GroupJoinRequestEventData;
   'community.updated': CommunityUpdatedEventData;

@@ -84,6 +84,7 @@ export {
   type LabelAssociationEventData,
   type StatusReceivedEventData,
   type ChannelMessageEventData,
+  type HistoryReceivedEventData,
   GROUP_PARTICIPANT_ACTIONS,
   type GroupParticipantAction,
   type EventDataByType,
@@ -137,6 +138,7 @@ export {
   LabelAssociationEventDataDto,
   StatusReceivedEventDataDto,
   ChannelMessageEventDataDto,
+  HistoryReceivedEventDataDto,
   GroupJoinedEventDataDto,
   GroupJoinRequestEventDataDto,
   CommunityUpdatedEventDataDto,
@@ -303,6 +305,7 @@ export {
   type BusinessProfileResult,
   type BlocklistResult,
 } from './contacts.dto';
+export { RPC_HISTORY, HISTORY_FETCH_MAX, HistoryFetch, type HistoryFetchDto, type HistoryFetchPayload, type HistoryFetchResult, HistoryAnchorDto, HistoryFetchResultDto } from './history.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';
 export {

@@ -33,6 +33,7 @@ import type { RPC_COMMUNITIES } from './communities.dto';
 import type { RPC_GROUP_POLICIES } from './group-policies.dto';
 import type { RPC_CHANNELS } from './channels';
 import type { RPC_PRESENCE } from './presence.dto';
+import type { RPC_HISTORY } from './history.dto';
 import type { RPC_PROFILE } from './profile.dto';
 
 export type RpcPattern =
@@ -46,7 +47,8 @@ export type RpcPattern =
   | (typeof RPC_GROUP_POLICIES)[keyof typeof RPC_GROUP_POLICIES]
   | (typeof RPC_GROUP_ADMIN)[keyof typeof RPC_GROUP_ADMIN]
   | (typeof RPC_COMMUNITIES)[keyof typeof RPC_COMMUNITIES]
-  | (typeof RPC_CHANNELS)[keyof typeof RPC_CHANNELS];
+  | (typeof RPC_CHANNELS)[keyof typeof RPC_CHANNELS]
+  | (typeof RPC_HISTORY)[keyof typeof RPC_HISTORY];
 
 export type RunnerPingPayload = Record<string, never>;
 export interface RunnerPingResult {

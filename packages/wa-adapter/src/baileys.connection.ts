@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import { AppError, isGroupJid, isLidJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
+import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
 import type {
   AnyMessageContent,
   BaileysEventMap,
@@ -29,11 +29,13 @@ import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
+import { BlockedContacts } from './blocked-contacts';
 import { BaileysGroupAdmin, attachJoinRequests } from './baileys.group-admin';
 import { BaileysCommunities, attachCommunityLinks } from './baileys.communities';
 import { BaileysChannels } from './baileys.channels';
 import { BaileysGroupPolicies } from './baileys.group-policies';
 import { attachPresence } from './baileys.presence';
+import { onDemandHistoryNotification, readOnDemandHistory } from './baileys.history';
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
@@ -73,6 +75,8 @@ export interface BaileysConnectionConfig {
   wsUrl?: string;
   browser?: [string, string, string];
   syncHistory: boolean;
+  /** Joined with the direct path of a history-sync blob our phone uploaded. */
+  mediaBaseUrl: string;
   maxConsecutiveFailures: number;
   backoff: BackoffOptions;
   pairingTimeoutMs: number;
@@ -125,6 +129,7 @@ export class BaileysConnection implements WaConnection {
   /** QR codes offered by the current socket: its first one lives longer. */
   private socketQrs = 0;
   private readonly sentIds = new Set<string>();
+  private readonly blocked = new BlockedContacts();
   private readonly knownMappings = new Set<string>();
   /** Our global presence as last set, repeated when the push name changes. */
   private globalPresence: 'available' | 'unavailable' = 'unavailable';
@@ -242,6 +247,7 @@ export class BaileysConnection implements WaConnection {
   async vote(poll: WaMessageKey, selectedOptions: string[], options: WaSendOptions): Promise<WaSendResult> {
     const { sock } = this.connected();
     const b = await loadBaileys();
+    await this.refuseBlocked(sock, poll.chatJid);
     const stored = await this.findMessage(poll);
     if (!stored) throw new AppError('not_found', 'poll not found', { id: poll.id });
     const creation = pollCreationOf(b.normalizeMessageContent(stored.message) ?? undefined);
@@ -303,7 +309,11 @@ export class BaileysConnection implements WaConnection {
   businessProfile = (jid: string) => this.contacts.businessProfile(jid);
   phoneOfLid = (lid: string) => this.contacts.phoneOfLid(lid);
   blocklist = () => this.contacts.blocklist();
-  setBlocked = (jid: string, blocked: boolean) => this.contacts.setBlocked(jid, blocked);
+  async setBlocked(jid: string, blocked: boolean): Promise<void> {
+    await this.contacts.setBlocked(jid, blocked);
+    // Known at once, not only when WhatsApp's notification of it comes in.
+    this.blocked.apply(await this.withAlternates(this.connected().sock, [normalizeJid(jid)]), blocked);
+  }
   createChannel = (name: string, description?: string) => this.channels.createChannel(name, description);
   channelMetadata = (key: { jid: string } | { invite: string }) => this.channels.channelMetadata(key);
   followChannel = (jid: string, following: boolean) => this.channels.followChannel(jid, following);
@@ -345,6 +355,10 @@ export class BaileysConnection implements WaConnection {
     const jid = normalizeJid(hit.jid);
     const lid = await sock.signalRepository.lidMapping.getLIDForPN(jid).catch(() => null);
     return { exists: true, jid, ...(lid ? { lid: normalizeJid(lid) } : {}) };
+  }
+
+  async fetchHistory(anchor: WaMessageKey, anchorTimestampMs: number, count: number): Promise<string> {
+    return this.connected().sock.fetchMessageHistory(count, toProtoKey(anchor), anchorTimestampMs);
   }
 
   async createGroup(subject: string, participants: string[]): Promise<WaGroupMetadata> {
@@ -542,6 +556,7 @@ export class BaileysConnection implements WaConnection {
       });
     }
     for (const { blocklist, type } of events['blocklist.update'] ? [events['blocklist.update']] : []) {
+      this.blocked.apply(blocklist, type === 'add');
       this.emit('blocklist', { jids: blocklist.map(normalizeJid), blocked: type === 'add' });
     }
     if (events['lid-mapping.update']) this.emitMapping(events['lid-mapping.update'].lid, events['lid-mapping.update'].pn);
@@ -592,6 +607,7 @@ export class BaileysConnection implements WaConnection {
       this.pairingCode = undefined;
       this.latestQr = undefined;
       clearTimeout(this.pairingTimer);
+      this.blocked.load(async () => (await live.sock.fetchBlocklist()).filter((jid): jid is string => !!jid));
       this.setStatus({ state: 'connected', me: this.me(live.sock) });
     }
     if (update.connection === 'close') {
@@ -758,6 +774,12 @@ export class BaileysConnection implements WaConnection {
     const key = message.key;
     if (key.remoteJidAlt) this.emitMapping(key.remoteJid ?? '', key.remoteJidAlt);
     if (key.participantAlt) this.emitMapping(key.participant ?? '', key.participantAlt);
+    const history = onDemandHistoryNotification(b, message);
+    if (history) {
+      const { batch, lidMappings } = await readOnDemandHistory(b, history, this.config.mediaBaseUrl);
+      for (const mapping of lidMappings) this.emitMapping(mapping.lid, mapping.pn);
+      return this.emit('history', batch);
+    }
     if (key.fromMe) {
       // A receipt that lands while events are buffered is folded into the upsert itself.
       const status = deliveryStatus(message.status);
@@ -904,6 +926,12 @@ export class BaileysConnection implements WaConnection {
     };
   }
 
+  /** A contact the account blocked gets nothing from us: refused here, as WhatsApp's own clients do. */
+  private async refuseBlocked(sock: Socket, chatJid: string): Promise<void> {
+    const jid = normalizeJid(chatJid);
+    if (isPhoneJid(jid) || isLidJid(jid)) await this.blocked.refuse(await this.withAlternates(sock, [jid]));
+  }
+
   /** Adds the LID twin of phone jids and the phone twin of LIDs, as far as Baileys knows them. */
   private async withAlternates(sock: Socket, jids: string[]): Promise<string[]> {
     const out = new Set(jids);
@@ -941,6 +969,7 @@ export class BaileysConnection implements WaConnection {
 
   private async send(chatJid: string, content: AnyMessageContent, messageId: string, quoted?: WAMessage): Promise<WaSendResult> {
     const { sock } = this.connected();
+    await this.refuseBlocked(sock, chatJid);
     const b = await loadBaileys();
     this.rememberSent(messageId);
     const sent = await sock.sendMessage(chatJid, content, { messageId, ...(quoted ? { quoted } : {}) });

@@ -19,6 +19,11 @@ export interface BaileysEngineOptions {
   browser?: [string, string, string];
   /** Download history after pairing; off by default because nothing stores it. */
   syncHistory?: boolean;
+  /**
+   * `WA_MEDIA_BASE_URL`: where history-sync blobs the phone uploaded are downloaded from (joined
+   * with their direct path); WhatsApp's media host by default.
+   */
+  mediaBaseUrl?: string;
   /** Consecutive failed connections (reset by each successful login) before giving up. */
   maxConsecutiveFailures?: number;
   backoff?: Partial<BackoffOptions>;
@@ -68,6 +73,7 @@ export class BaileysEngine implements WaEngine {
           ...(o.wsUrl ? { wsUrl: o.wsUrl } : {}),
           ...(o.browser ? { browser: o.browser } : {}),
           syncHistory: o.syncHistory ?? false,
+          mediaBaseUrl: o.mediaBaseUrl ?? 'https://mmg.whatsapp.net',
           maxConsecutiveFailures: o.maxConsecutiveFailures ?? 10,
           backoff: { baseMs: o.backoff?.baseMs ?? 1_000, maxMs: o.backoff?.maxMs ?? 60_000 },
           pairingTimeoutMs: o.pairingTimeoutMs ?? 180_000,

@@ -39,6 +39,7 @@ export type {
   WaReceived,
   WaStatusContent,
   WaLidMapping,
+  WaHistoryBatch,
   WaUndecryptable,
   WaConnectionEvents,
   WaMedia,

@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createInflate } from 'node:zlib';
 import type { proto } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
 import { decodeWebMessage } from './baileys-message.mapper';
 import { loadBaileys } from './baileys.loader';
@@ -19,6 +20,8 @@ const KEY_INFO: Record<WaMediaKind, string> = {
   sticker: 'WhatsApp Image Keys',
 };
 const KINDS = Object.keys(KEY_INFO) as WaMediaKind[];
+/** History-sync blobs are encrypted like media, under their own HKDF info (Baileys' `md-msg-hist`). */
+const HISTORY_KEY_INFO = 'WhatsApp History Keys';
 const MAC_LENGTH = 10;
 
 /** Where a received file is and how to open it: the parts of a media message the store never shows. */
@@ -88,6 +91,8 @@ export class WaMediaError extends Error {
  * truncated to 10 bytes against the trailing MAC, AES-256-CBC, SHA-256 of the plaintext. The last
  * 10 bytes seen are held back until the end, since only then is it known they are the MAC.
  */
+type BlobKeys = Pick<WaMediaReference, 'mediaKey' | 'fileEncSha256' | 'fileSha256'>;
+
 class MediaDecryptor extends Transform {
   private readonly encHash = createHash('sha256');
   private readonly plainHash = createHash('sha256');
@@ -97,11 +102,12 @@ class MediaDecryptor extends Transform {
   size = 0;
 
   constructor(
-    private readonly reference: WaMediaReference,
+    private readonly reference: BlobKeys,
+    keyInfo: string,
     private readonly maxBytes: number,
   ) {
     super();
-    const expanded = Buffer.from(hkdfSync('sha256', reference.mediaKey, Buffer.alloc(0), KEY_INFO[reference.kind], 112));
+    const expanded = Buffer.from(hkdfSync('sha256', reference.mediaKey, Buffer.alloc(0), keyInfo, 112));
     const iv = expanded.subarray(0, 16);
     this.decipher = createDecipheriv('aes-256-cbc', expanded.subarray(16, 48), iv);
     this.hmac = createHmac('sha256', expanded.subarray(48, 80)).update(iv);
@@ -155,11 +161,22 @@ export async function downloadMediaToFile(
   reference: WaMediaReference,
   options: { baseUrl: string; file: string; maxBytes: number; timeoutMs: number },
 ): Promise<{ size: number }> {
-  const url = mediaDownloadUrl(reference, options.baseUrl);
+  const response = await fetchBlob(mediaDownloadUrl(reference, options.baseUrl), options.timeoutMs);
+  const decryptor = new MediaDecryptor(reference, KEY_INFO[reference.kind], options.maxBytes);
+  try {
+    await pipeline(response, decryptor, createWriteStream(options.file));
+  } catch (error) {
+    await rm(options.file, { force: true });
+    throw error instanceof WaMediaError ? error : new WaMediaError('http', `media download failed: ${(error as Error).message}`);
+  }
+  return { size: decryptor.size };
+}
+
+async function fetchBlob(url: URL, timeoutMs: number): Promise<IncomingMessage> {
   if (url.protocol !== 'https:') throw new WaMediaError('http', `the media host must be https (got ${url.protocol})`);
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(url, { method: 'GET', timeout: options.timeoutMs, headers: { Origin: 'https://web.whatsapp.com' } }, resolve);
-    req.on('timeout', () => req.destroy(new WaMediaError('http', `the media host did not answer within ${options.timeoutMs} ms`)));
+    const req = request(url, { method: 'GET', timeout: timeoutMs, headers: { Origin: 'https://web.whatsapp.com' } }, resolve);
+    req.on('timeout', () => req.destroy(new WaMediaError('http', `the media host did not answer within ${timeoutMs} ms`)));
     req.on('error', (err) => reject(err instanceof WaMediaError ? err : new WaMediaError('http', `media download failed: ${err.message}`)));
     req.end();
   });
@@ -168,12 +185,39 @@ export async function downloadMediaToFile(
     response.resume();
     throw new WaMediaError(status === 404 || status === 410 ? 'expired' : 'http', `the media host answered ${status}`, status);
   }
-  const decryptor = new MediaDecryptor(reference, options.maxBytes);
+  return response;
+}
+
+/** Where a history-sync notification's blob is and how to open it. */
+export interface WaHistoryBlobReference {
+  directPath: string;
+  mediaKey: Buffer;
+  fileEncSha256: Buffer;
+  fileSha256: Buffer;
+}
+
+/**
+ * Downloads a history-sync blob, verifies and decrypts it, and inflates it: the bytes of a
+ * `proto.HistorySync`. Baileys' own download goes to mmg.whatsapp.net and checks neither hash
+ * nor MAC; this one uses the configured media host and checks all three. `maxBytes` bounds the
+ * inflated size, since the whole sync is decoded in memory.
+ */
+export async function downloadHistoryBlob(reference: WaHistoryBlobReference, options: { baseUrl: string; maxBytes: number; timeoutMs: number }): Promise<Buffer> {
+  const response = await fetchBlob(new URL(reference.directPath, options.baseUrl), options.timeoutMs);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > options.maxBytes) return done(new WaMediaError('too_large', `the history sync is larger than ${options.maxBytes} bytes`));
+      chunks.push(chunk);
+      done();
+    },
+  });
   try {
-    await pipeline(response, decryptor, createWriteStream(options.file));
+    await pipeline(response, new MediaDecryptor(reference, HISTORY_KEY_INFO, options.maxBytes), createInflate(), collect);
   } catch (error) {
-    await rm(options.file, { force: true });
-    throw error instanceof WaMediaError ? error : new WaMediaError('http', `media download failed: ${(error as Error).message}`);
+    throw error instanceof WaMediaError ? error : new WaMediaError('http', `history download failed: ${(error as Error).message}`);
   }
-  return { size: decryptor.size };
+  return Buffer.concat(chunks);
 }

@@ -178,6 +178,20 @@ export interface WaGroupParticipantsUpdate {
   timestampMs: number;
 }
 
+/**
+ * Older messages of a chat our phone sent because we asked (`fetchHistory`): WhatsApp's ON_DEMAND
+ * history sync. Only content messages; `requestId` is the id `fetchHistory` answered.
+ */
+export interface WaHistoryBatch {
+  requestId?: string;
+  /** The chat as the phone named it (its LID form for a contact whose LID it knows). */
+  chatJid?: string;
+  /** The chat's phone-number or LID twin, when the phone named it. */
+  chatJidAlt?: string;
+  /** Oldest first. */
+  messages: WaIncomingMessage[];
+}
+
 export interface WaConnectionEvents {
   status: (status: WaStatus) => void;
   /** Every stored-worthy message, received or sent from another device of ours. */
@@ -202,6 +216,8 @@ export interface WaConnectionEvents {
   messageStar: (update: WaStarUpdate) => void;
   labelEdit: (label: WaLabel & { timestampMs: number }) => void;
   labelAssociation: (association: WaLabelAssociation) => void;
+  /** Older messages of a chat that `fetchHistory` asked our phone for. */
+  history: (batch: WaHistoryBatch) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -307,6 +323,12 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
   /** Without `chatJid` sets our global presence; with it, typing/recording state in that chat. */
   sendPresence(presence: WaPresence, chatJid?: string): Promise<void>;
   onWhatsApp(phoneNumber: string): Promise<WaContactCheck>;
+  /**
+   * Asks our phone for up to `count` messages of the anchor's chat older than the anchor (a
+   * message we have, with its timestamp); answers the request id. The phone's answer arrives
+   * later as a `history` event carrying that id, or never (a phone that is offline).
+   */
+  fetchHistory(anchor: WaMessageKey, anchorTimestampMs: number, count: number): Promise<string>;
 
   createGroup(subject: string, participants: string[]): Promise<WaGroupMetadata>;
   groupMetadata(groupJid: string): Promise<WaGroupMetadata>;

@@ -38,6 +38,12 @@ const routes: Route[] = [
     handle: (sandbox, [phone = ''], body) => sandbox.enterPairingCode(phone, text(body, 'code')),
   },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/messages$/, handle: (sandbox, [phone = '']) => sandbox.received(phone) },
+  {
+    method: 'POST',
+    pattern: /^\/phones\/(\d+)\/chats\/(\d+)\/history$/,
+    handle: (sandbox, [phone = '', contact = ''], body) => sandbox.seedChatHistory(phone, contact, seededMessages(body)),
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/history-requests$/, handle: (sandbox, [phone = '']) => sandbox.historyRequests(phone) },
   { method: 'GET', pattern: /^\/phones\/(\d+)\/calls$/, handle: (sandbox, [phone = '']) => sandbox.callsOf(phone) },
   {
     method: 'POST',
@@ -201,6 +207,16 @@ const routes: Route[] = [
     },
   },
 ];
+
+function seededMessages(body: Body): { fromMe: boolean; text: string; timestamp: number }[] {
+  const messages = body.messages;
+  const valid = (m: unknown): m is { fromMe: boolean; text: string; timestamp: number } => {
+    const o = m as Body | null;
+    return !!o && typeof o === 'object' && typeof o.fromMe === 'boolean' && typeof o.text === 'string' && Number.isInteger(o.timestamp) && (o.timestamp as number) > 0;
+  };
+  if (!Array.isArray(messages) || !messages.every(valid)) throw new SandboxError(400, '"messages" must be an array of {fromMe, text, timestamp (Unix seconds)}');
+  return messages;
+}
 
 async function readBody(request: IncomingMessage): Promise<Body> {
   const chunks: Buffer[] = [];

@@ -11,6 +11,13 @@ export const MEDIA_KEY_INFO = {
 
 export type MediaKind = keyof typeof MEDIA_KEY_INFO;
 
+/**
+ * What else a phone encrypts and uploads like media: history-sync blobs (`md-msg-hist`), whose
+ * keys WhatsApp derives under their own HKDF info.
+ */
+export type BlobKind = MediaKind | 'history';
+const KEY_INFO: Record<BlobKind, string> = { ...MEDIA_KEY_INFO, history: 'WhatsApp History Keys' };
+
 /** Upload path per kind, as Baileys' MEDIA_PATH_MAP and WhatsApp (a sticker is an image upload). */
 export const MEDIA_UPLOAD_PATH: Record<MediaKind, string> = {
   image: '/mms/image',
@@ -28,8 +35,8 @@ interface MediaKeys {
   macKey: Buffer;
 }
 
-function expand(mediaKey: Buffer, kind: MediaKind): MediaKeys {
-  const expanded = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(0), MEDIA_KEY_INFO[kind], 112));
+function expand(mediaKey: Buffer, kind: BlobKind): MediaKeys {
+  const expanded = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(0), KEY_INFO[kind], 112));
   return { iv: expanded.subarray(0, 16), cipherKey: expanded.subarray(16, 48), macKey: expanded.subarray(48, 80) };
 }
 
@@ -43,7 +50,7 @@ export interface EncryptedMedia {
 }
 
 /** What a WhatsApp client does before it uploads a file. */
-export function encryptMedia(plaintext: Buffer, kind: MediaKind, mediaKey: Buffer = randomBytes(32)): EncryptedMedia {
+export function encryptMedia(plaintext: Buffer, kind: BlobKind, mediaKey: Buffer = randomBytes(32)): EncryptedMedia {
   const { iv, cipherKey, macKey } = expand(mediaKey, kind);
   const cipher = createCipheriv('aes-256-cbc', cipherKey, iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -73,7 +80,7 @@ export class MediaVerificationError extends Error {
  */
 export function decryptMedia(
   encrypted: Buffer,
-  kind: MediaKind,
+  kind: BlobKind,
   expected: { mediaKey: Buffer; fileEncSha256?: Buffer; fileSha256?: Buffer },
 ): Buffer {
   if (expected.fileEncSha256 && !sha256(encrypted).equals(expected.fileEncSha256)) throw new MediaVerificationError('enc_sha256_mismatch');

@@ -3,6 +3,7 @@ import type { AuthenticationCreds, Baileys, KeyPair, ProtoMessage, SignalKeyStor
 import type { HeldMedia } from './media.retry';
 import { createTransactionalMemoryKeyStore } from './memory-key.store';
 import type { PollRecord } from './message.codec';
+import { ChatArchive, type HistoryRequestRecord } from './phone-history';
 import type { PhoneInfo, ReceivedMessage, ReceivedPresence } from './sandbox.types';
 import { silentLogger } from './silent.logger';
 
@@ -36,6 +37,9 @@ export class VirtualPhone {
   readonly retriesAsked = new Map<string, number>();
   readonly retriesServed = new Map<string, number>();
   readonly polls = new Map<string, PollRecord>();
+  /** Every chat's messages, which linked devices ask for when they want older ones. */
+  readonly archive = new ChatArchive();
+  readonly historyRequests: HistoryRequestRecord[] = [];
   private readonly freePreKeys: number[] = [];
 
   private constructor(

@@ -6,7 +6,7 @@ import { AppStateStore } from './app-state.store';
 import { answerAppStateSync } from './app-state.sync';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
-import { buildMediaMessage, receiveMedia } from './media.message';
+import { buildMediaMessage, mediaOf, receiveMedia } from './media.message';
 import { answerMediaRetry } from './media.retry';
 import { SandboxMediaServer } from './media.server';
 import { handleControlRequest } from './control.router';
@@ -41,6 +41,7 @@ import { BlocklistRegistry } from './blocklist.registry';
 import { PresenceRegistry } from './presence.registry';
 import { GroupRegistry } from './groups.registry';
 import { NewsletterRegistry, type Newsletter, type NewsletterPost, type NewsletterView } from './newsletter.registry';
+import { onDemandHistoryNotification, type HistoryRequestRecord } from './phone-history';
 
 const SERVER_JID = 's.whatsapp.net';
 const STATUS_JID = 'status@broadcast';
@@ -326,6 +327,29 @@ export class WaSandbox {
 
   received(phone: string): ReceivedMessage[] {
     return [...this.account(phone).phone.received];
+  }
+
+  /**
+   * Puts messages into the chat of `phone` with `contact` as if they had been exchanged before
+   * (in both phones' archives; nothing is delivered): the history a linked device may ask for.
+   * `timestamp` is Unix seconds; answers the ids given to the messages, in the order given.
+   */
+  seedChatHistory(phone: string, contact: string, messages: { fromMe: boolean; text: string; timestamp: number }[]): { ids: string[] } {
+    const owner = this.account(phone);
+    const other = this.account(contact);
+    const ids = messages.map((m) => {
+      const id = this.nextId();
+      const message: ProtoMessage = { conversation: m.text };
+      owner.phone.archive.add(other.phone.info.lid, { id, fromMe: m.fromMe, timestamp: m.timestamp, message, ...(m.fromMe ? {} : { pushName: other.phone.info.name }) });
+      other.phone.archive.add(owner.phone.info.lid, { id, fromMe: !m.fromMe, timestamp: m.timestamp, message, ...(m.fromMe ? { pushName: owner.phone.info.name } : {}) });
+      return id;
+    });
+    return { ids };
+  }
+
+  /** The requests for older messages `phone` answered, oldest first. */
+  historyRequests(phone: string): HistoryRequestRecord[] {
+    return [...this.account(phone).phone.historyRequests];
   }
 
   presences(phone: string) {
@@ -1061,6 +1085,7 @@ export class WaSandbox {
 
   private async onCompanionMessage(sender: Companion, node: BinaryNode): Promise<void> {
     const { id = '', to = '', type = 'text' } = node.attrs;
+    if (node.attrs.category === 'peer') return this.onCompanionPeerMessage(sender, node);
     if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
     if (to.endsWith('@newsletter')) return this.onCompanionChannelMessage(sender, node);
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
@@ -1118,6 +1143,58 @@ export class WaSandbox {
         content: deviceIdentity ? [enc, deviceIdentity] : [enc],
       }, { author: senderLid, sender: sender.account });
     }
+  }
+
+  /**
+   * A message a companion sends to its own phone only (`category=peer`: one `enc` for device 0,
+   * no participant list), as Baileys' `sendPeerDataOperationMessage` does. The phone answers a
+   * request for older messages of a chat (`HISTORY_SYNC_ON_DEMAND`) with a history sync sent to
+   * that companion alone; other peer operations it does not serve.
+   */
+  private async onCompanionPeerMessage(sender: Companion, node: BinaryNode): Promise<void> {
+    const { id = '', to = '' } = node.attrs;
+    const account = sender.account;
+    if (this.accountFor(to) !== account) {
+      await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '400' } });
+      return;
+    }
+    await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } });
+    const enc = child(node, 'enc');
+    const ciphertext = bytes(enc);
+    const encType = enc?.attrs.type;
+    if (!ciphertext || (encType !== 'pkmsg' && encType !== 'msg')) return;
+    const senderLid = this.lid(account, sender.deviceId);
+    let decoded: ProtoMessage;
+    try {
+      decoded = await account.phone.decrypt(senderLid, encType, ciphertext);
+    } catch {
+      this.askToRetry(account, node, { author: senderLid });
+      return;
+    }
+    const { proto } = this.baileys;
+    const request = (decoded.deviceSentMessage?.message ?? decoded).protocolMessage?.peerDataOperationRequestMessage;
+    const onDemand = request?.historySyncOnDemandRequest;
+    if (request?.peerDataOperationRequestType !== proto.Message.PeerDataOperationRequestType.HISTORY_SYNC_ON_DEMAND || !onDemand?.chatJid) return;
+    await this.answerHistoryRequest(account, sender, id, onDemand);
+  }
+
+  /** The requested number of messages of the chat right before the anchor, to the asking companion only. */
+  private async answerHistoryRequest(
+    account: Account,
+    companion: Companion,
+    requestId: string,
+    request: NonNullable<NonNullable<ProtoMessage['protocolMessage']>['peerDataOperationRequestMessage']>['historySyncOnDemandRequest'] & object,
+  ): Promise<void> {
+    const phone = account.phone;
+    const asked = request.chatJid ?? '';
+    const chat = asked.endsWith('@g.us') ? asked : this.lidForm(asked);
+    const contact = asked.endsWith('@g.us') ? undefined : this.accountFor(asked);
+    const count = Math.max(0, Math.min(Number(request.onDemandMsgCount ?? 0), ON_DEMAND_MAX));
+    const anchor = { id: request.oldestMsgId ?? '', fromMe: Boolean(request.oldestMsgFromMe), timestampMs: Number(request.oldestMsgTimestampMs ?? 0) };
+    const messages = phone.archive.before(chat, anchor, count);
+    phone.historyRequests.push({ requestId, chat, anchorId: anchor.id, count, answered: messages.length, at: Date.now() });
+    const notification = onDemandHistoryNotification(this.baileys, this.media, { id: chat, ...(contact ? { pnJid: contact.phone.info.jid } : {}) }, messages, requestId);
+    await this.deliverFromPhone(account, { kind: 'companion', companion }, this.nextId(), notification, { category: 'peer', type: 'text' });
   }
 
   /**
@@ -1560,6 +1637,16 @@ export class WaSandbox {
       if (media.plaintext && media.mediaKey) phone.heldMedia.set(id, { kind: media.media.type, mediaKey: media.mediaKey, plaintext: media.plaintext });
     }
     phone.received.push(record);
+    if (ARCHIVED_KINDS.has(record.kind)) {
+      phone.archive.add(chat, {
+        id,
+        fromMe: fromOwnDevice,
+        ...(origin.group && !fromOwnDevice ? { participant: senderInfo.lid } : {}),
+        timestamp: record.timestamp,
+        message: content,
+        pushName: senderInfo.name,
+      });
+    }
     for (const waiter of this.waiters) {
       if (waiter.phone === phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
     }
@@ -1668,6 +1755,9 @@ export class WaSandbox {
       }
     }
     phone.sent.set(id, { id, chat: group?.jid ?? this.lidForm(to), message });
+    if (ARCHIVED_KINDS.has(describeMessage(message).kind) || mediaOf(message)) {
+      phone.archive.add(group?.jid ?? this.lidForm(to), { id, fromMe: true, timestamp: Number(unixNow()), message });
+    }
     const poll = message.pollCreationMessageV3 ?? message.pollCreationMessage;
     const secret = message.messageContextInfo?.messageSecret;
     if (poll && secret) {
@@ -1897,6 +1987,12 @@ export class WaSandbox {
 
 /** Retry receipts per message and device before a client gives up, as WhatsApp's do. */
 const MAX_RETRIES = 5;
+
+/** The most messages a phone sends for one on-demand history request (WhatsApp Web asks for 50). */
+const ON_DEMAND_MAX = 50;
+
+/** What a phone keeps in a chat's history: what people wrote, not the reactions, votes and edits about it. */
+const ARCHIVED_KINDS = new Set<string>(['text', 'location', 'contact', 'poll', 'image', 'video', 'audio', 'document', 'sticker']);
 
 function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined): string {
   return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}`;

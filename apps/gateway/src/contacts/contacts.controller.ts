@@ -107,7 +107,7 @@ export class ContactsController {
   @ApiOperation({
     summary: 'Block a contact',
     description:
-      "The contact's messages stop arriving (WhatsApp acknowledges them to the contact as usual) and messages to the contact are refused by WhatsApp (they end `failed`). " +
+      "The contact's messages stop arriving (WhatsApp acknowledges them to the contact as usual) and writes to the contact are refused, as WhatsApp's apps refuse them: 403 `forbidden` with `details.reason: contact_blocked` in sync mode, an entry that ends `failed` (`contact_blocked`) in async mode. " +
       "Every device of the account hears of it: a `contact.blocked` event. Idempotent. 404 `not_found` when no WhatsApp account has the address. 409 `session_not_connected` unless the session is connected.",
   })
   @ApiParam(SESSION_ID)

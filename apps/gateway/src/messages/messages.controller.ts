@@ -39,7 +39,10 @@ const WRITE_SEMANTICS =
   'Every write goes through the durable outbox and answers a `SendResult`. By default (`mode: sync`) the gateway waits, up to SEND_SYNC_TIMEOUT_MS, until the runner handed the message to WhatsApp, and answers **200**; ' +
   'with `Prefer: respond-async` it answers **202** at once (`mode: async`, header `Preference-Applied: respond-async`) and the entry waits in the outbox, even while the session is not connected. ' +
   'Read progress at `GET /api/v1/sessions/{id}/outbox/{outboxId}`. `Idempotency-Key` makes retries safe: the same key with the same request replays the stored result (`replayed: true`) and sends nothing; ' +
-  'with a different request it answers 422 `idempotency_key_reused`; while the first is in flight, 409 `conflict`. Keys are scoped to your organization and the route, and kept at least 24 hours.';
+  'with a different request it answers 422 `idempotency_key_reused`; while the first is in flight, 409 `conflict`. Keys are scoped to your organization and the route, and kept at least 24 hours. ' +
+  'A write to a contact the account blocked is refused, as WhatsApp\'s own apps refuse it ("unblock to send"): in sync mode with 403 `forbidden` and `details.reason: contact_blocked`; ' +
+  'in async mode the entry ends `failed` with an `error` starting `contact_blocked:` and a `message.status` `failed` event with `error: contact_blocked`. ' +
+  'A contact that blocked the account is not told apart: WhatsApp accepts the message and never delivers it.';
 
 const IdempotencyHeader = ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable characters; see the operation description.' });
 const PreferHeader = ApiHeader({ name: 'Prefer', required: false, description: '`respond-async` to be answered as soon as the entry is in the outbox (202).' });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { ChatOrganisationController } from './chat-organisation.controller';
 import { LabelsController } from './labels.controller';
 import { StatusesController } from './statuses.controller';
@@ -13,6 +14,7 @@ import { OutboxStore } from './outbox.store';
 
 /** Sending through the durable outbox, its dispatcher, and the reads a session's runner answers. */
 @Module({
+  imports: [EventsModule],
   controllers: [MessagesController, MessageReadsController, MessageMediaController, ChatOrganisationController, LabelsController, StatusesController],
   providers: [OutboxStore, OutboxDispatcher, MessagesService, MediaPolicy, OutboxEvents],
   exports: [OutboxEvents, MessagesService, MediaPolicy],

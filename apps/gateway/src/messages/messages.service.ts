@@ -22,6 +22,9 @@ import { OutboxStore, type OutboxRow, type SessionRow } from './outbox.store';
 
 /** `Idempotency-Key`: 1-255 printable ASCII characters. */
 const IDEMPOTENCY_KEY_RE = /^[\x20-\x7E]{1,255}$/;
+/** The outbox error (and `message.status` error) of a send refused because the account blocked the contact. */
+const CONTACT_BLOCKED = 'contact_blocked';
+
 /** A sync request that has not stored its answer this long after its own timeout has died with its gateway. */
 const ABANDONED_AFTER_MS = 5000;
 
@@ -154,6 +157,14 @@ export class MessagesService {
     const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs);
     const result = toResult(row ?? { ...entry, status: 'queued' }, 'sync', false);
     if (key) await this.store.saveResponse(req.orgId, req.route, key.key, JSON.stringify(result));
+    // As WhatsApp's own apps do ("unblock to send"): a send to a contact the account blocked is refused.
+    if (row?.status === 'failed' && row.error?.startsWith(`${CONTACT_BLOCKED}:`)) {
+      throw new AppError('forbidden', 'the account blocked this contact: unblock it to send to it', {
+        reason: CONTACT_BLOCKED,
+        chat: entry.chat,
+        outboxId: entry.id,
+      });
+    }
     return result;
   }
 

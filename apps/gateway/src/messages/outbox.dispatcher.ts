@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type OutboxAction } from '@wa/contracts';
+import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type JidPair, type OutboxAction } from '@wa/contracts';
 import { AppError, idFloor, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
+import { EventsService } from '../events/events.service';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RunnerClient } from '../runner/runner-client';
 import { OutboxStore, type OutboxRow } from './outbox.store';
@@ -60,6 +61,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     private readonly runner: RunnerClient,
     private readonly config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
+    private readonly events: EventsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -249,7 +251,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       return true;
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
-      const reason = `${e.code}: ${e.message}`;
+      // A refusal that names its reason (`contact_blocked`) is filed under it: more telling than `forbidden`.
+      const code = typeof e.details?.reason === 'string' ? e.details.reason : e.code;
+      const reason = `${code}: ${e.message}`;
       const transient = TRANSIENT.has(e.code) || (e.code === 'internal_error' && entry.attempts < INTERNAL_ERROR_ATTEMPTS);
       if (transient) {
         const backoff = Math.min(m.retryMaxMs, m.retryBaseMs * 2 ** Math.min(entry.attempts - 1, 20));
@@ -262,8 +266,27 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       }
       this.logger.warn({ msg: 'outbox entry failed', outboxId: entry.id, sessionId: entry.sessionId, reason });
       await this.store.finishFailed(entry.id, token, reason, Date.now());
+      await this.announceFailure(entry, code);
       return true;
     }
+  }
+
+  /**
+   * A refused entry never reached WhatsApp, so no receipt or error ack will tell of it: its
+   * `message.status` `failed` comes from here (once per entry, whichever replica failed it).
+   */
+  private async announceFailure(entry: OutboxRow, code: string): Promise<void> {
+    const chat: JidPair = { jid: entry.chat, ...(entry.chat.endsWith('@s.whatsapp.net') ? { pn: entry.chat } : entry.chat.endsWith('@lid') ? { lid: entry.chat } : {}) };
+    await this.events
+      .publish({
+        orgId: entry.orgId,
+        sessionId: entry.sessionId,
+        type: 'message.status',
+        data: { messageId: entry.waMessageId, chat, outboxId: entry.id, status: 'failed', error: code },
+        occurredAt: Date.now(),
+        sourceId: `outbox-failed:${entry.id}`,
+      })
+      .catch((err: unknown) => this.logger.warn({ msg: 'could not record the failure event of an outbox entry', outboxId: entry.id, error: err instanceof Error ? err.message : String(err) }));
   }
 
   private async renewClaims(): Promise<void> {

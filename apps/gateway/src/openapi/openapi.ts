@@ -50,6 +50,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'MessagesController.setChatPresence': 'messages_set_chat_presence',
   'MessageReadsController.listChats': 'chats_list',
   'MessageReadsController.listChatMessages': 'chats_list_messages',
+  'HistoryController.fetchHistory': 'chats_fetch_history',
   'MessageReadsController.getMessage': 'chats_get_message',
   'MessageMediaController.download': 'chats_get_message_media',
   'MessageReadsController.listContacts': 'chats_list_contacts',

@@ -252,6 +252,19 @@ export class MessageStore implements WaMessageLookup {
     return q.orderBy('m.timestamp_ms', 'DESC').addOrderBy('m.message_id', 'DESC').take(limit).getMany();
   }
 
+  /** The oldest visible message of a chat (any of its jid forms): what older history is asked relative to. */
+  async oldestInChat(sessionId: string, chats: string[]): Promise<WaMessageEntity | undefined> {
+    const row = await this.messages
+      .createQueryBuilder('m')
+      .where('m.session_id = :sessionId', { sessionId })
+      .andWhere('m.chat_jid IN (:...chats)', { chats })
+      .andWhere('m.type NOT IN (:...skip)', { skip: NON_CHAT_TYPES })
+      .orderBy('m.timestamp_ms', 'ASC')
+      .addOrderBy('m.message_id', 'ASC')
+      .getOne();
+    return row ?? undefined;
+  }
+
   /** Keeps a voter's newest selection only: votes can arrive out of order after a reconnect. */
   async saveVote(sessionId: string, given: { pollId: string; chatJid: string; voter: string; selected: string[]; timestampMs: number }): Promise<void> {
     const vote = { ...given, chatJid: await this.canonicalJid(sessionId, given.chatJid), voter: await this.canonicalJid(sessionId, given.voter) };

@@ -32,6 +32,7 @@ export const waEngineProvider: Provider = {
       wsUrl: wa.wsUrl,
       rootPublicKey: wa.rootPublicKey,
       syncHistory: wa.syncHistory,
+      mediaBaseUrl: config.messaging.inbound.baseUrl,
       maxConsecutiveFailures: wa.maxConsecutiveFailures,
       qrMaxRefreshes: wa.qrMaxRefreshes,
       qrTimeoutMs: wa.qrTimeoutMs,
