@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, handedOver, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -14,10 +13,8 @@ describe('channels (gateway + runner + Baileys against the sandbox)', () => {
   const ORG = 'org-channels';
   const US = '4917500000001';
   const PUBLISHER = '4917500000002';
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let session: string;
@@ -35,28 +32,14 @@ describe('channels (gateway + runner + Baileys against the sandbox)', () => {
   };
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['channel.message', 'message.received'] } });
-    hooks.secrets = [hook.secret];
+    stack = await FeatureStack.start({ org: ORG, events: ['channel.message', 'message.received'], unpaced: true });
+    ({ sandbox, client, hooks } = stack);
     await sandbox.createPhone(US, 'Us');
     await sandbox.createPhone(PUBLISHER, 'Publisher');
     session = (await client.linkSession(sandbox, US, 'us')).id;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it("follows a phone's channel by invite link, gets its posts as events and stored messages, reacts and mutes, and is refused the owner's rights", async () => {
     const theirs = sandbox.createChannel(PUBLISHER, 'Daily menu', 'What we cook today');

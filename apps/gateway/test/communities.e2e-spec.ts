@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, handedOver, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -27,10 +26,8 @@ describe('communities (gateway + runner + Baileys against the sandbox)', () => {
   const MEMBER = '4917900000002';
   const OUTSIDER = '4917900000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let admin: string;
@@ -41,7 +38,7 @@ describe('communities (gateway + runner + Baileys against the sandbox)', () => {
   let team: string;
   const lids: Record<string, string> = {};
 
-  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => client.envelope(path, { method, body });
+  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => stack.call(path, method, body);
   const communityPath = (session: string, suffix = '', jid = community) => `/sessions/${session}/communities/${encodeURIComponent(jid)}${suffix}`;
   const linkPath = (session: string, group: string, jid = community) => communityPath(session, `/groups/${encodeURIComponent(group)}`, jid);
   const samePerson = (pair: unknown, phone: string) => {
@@ -52,30 +49,16 @@ describe('communities (gateway + runner + Baileys against the sandbox)', () => {
   const linked = (body: Record<string, unknown>) => (body.linkedGroups as LinkedGroup[]).map((g) => [g.jid, g.announcement]);
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['community.updated'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['community.updated'] });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
     outsider = (await client.linkSession(sandbox, OUTSIDER, 'outsider')).id;
     team = (await sandbox.createGroup(ADMIN, 'Team', [MEMBER])).jid;
-  }, 120_000);
-
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
   });
+
+  afterAll(() => stack?.close());
 
   it('creates a community with its announcement group, links a group whose members join and hear of it, and lets only admins announce', async () => {
     const created = await call(`/sessions/${admin}/communities`, 'POST', { subject: 'Riverside', description: 'All the blocks' });

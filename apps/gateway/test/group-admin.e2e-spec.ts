@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -24,10 +23,8 @@ describe('group pictures and join requests (gateway + runner + Baileys against t
   const MEMBER = '4917800000002';
   const OUTSIDER = '4917800000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let admin: string;
@@ -36,7 +33,7 @@ describe('group pictures and join requests (gateway + runner + Baileys against t
   let group: string;
   const lids: Record<string, string> = {};
 
-  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => client.envelope(path, { method, body });
+  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => stack.call(path, method, body);
   const groupPath = (session: string, suffix: string, jid = group) => `/sessions/${session}/groups/${encodeURIComponent(jid)}${suffix}`;
   const samePerson = (pair: unknown, phone: string) => {
     const p = pair as JidPair | undefined;
@@ -45,29 +42,15 @@ describe('group pictures and join requests (gateway + runner + Baileys against t
   const refusal = (res: Envelope) => ({ status: res.status, code: res.body.error?.code, whatsapp: (res.body.error as { details?: Record<string, unknown> } | undefined)?.details?.whatsapp });
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['group.updated', 'group.participants', 'group.joined', 'group.join_request'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['group.updated', 'group.participants', 'group.joined', 'group.join_request'] });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
     outsider = (await client.linkSession(sandbox, OUTSIDER, 'outsider')).id;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('creates a group with its picture; members see it, get group.updated, and only admins change it once the group is locked', async () => {
     const created = await call(`/sessions/${admin}/groups`, 'POST', { subject: 'Pictured', participants: [pn(MEMBER)], picture: { base64: PNG.toString('base64') } });

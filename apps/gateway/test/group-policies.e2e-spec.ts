@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
@@ -15,10 +14,8 @@ describe('group policies (gateway + runner + Baileys against the sandbox)', () =
   const MEMBER = '4917700000002';
   const SHY = '4917700000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let admin: string;
@@ -30,28 +27,14 @@ describe('group policies (gateway + runner + Baileys against the sandbox)', () =
   const policies = (session: string) => `/sessions/${session}/groups/${encodeURIComponent(group)}/policies`;
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['group.joined'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[ADMIN, 'Admin'], [MEMBER, 'Member'], [SHY, 'Shy']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [SHY, 'Shy']], events: ['group.joined'] });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('tells the added account group.joined, naming who added it', async () => {
     const created = await call(`/sessions/${admin}/groups`, 'POST', { subject: 'Policies', participants: [pn(MEMBER)] });

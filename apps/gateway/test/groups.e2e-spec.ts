@@ -1,8 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope, handedOver } from './session-fixture';
-import { WebhookReceiver, type Received } from './webhook-receiver';
+import { WebhookReceiver } from './webhook-receiver';
 
 interface JidPair {
   jid: string;
@@ -30,10 +29,8 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
   const MEMBER = '4917200000002';
   const JOINER = '4917200000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let admin: string;
@@ -41,9 +38,8 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
   let joiner: string;
   let group: Group;
 
-  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => client.envelope(path, { method, body });
+  const call = (path: string, method = 'GET', body?: unknown): Promise<Envelope> => stack.call(path, method, body);
   const groupPath = (session: string, suffix = '') => `/sessions/${session}/groups/${encodeURIComponent(group.jid)}${suffix}`;
-  const events = (session: string, type: string) => hooks.events(type, session);
   const eventFor = (session: string, type: string, pred: (data: Record<string, unknown>) => boolean) => hooks.eventFor(session, type, pred);
   const lids: Record<string, string> = {};
   /** The author and participants carry the LID WhatsApp addressed them by, and the phone number where known. */
@@ -54,16 +50,9 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
   const listsPerson = (list: unknown, phone: string) => Array.isArray(list) && list.some((p) => samePerson(p, phone));
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['group.updated', 'group.participants'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[ADMIN, 'Admin'], [MEMBER, 'Member'], [JOINER, 'Joiner']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [JOINER, 'Joiner']], events: ['group.updated', 'group.participants'], unpaced: true });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;
     member = (await client.linkSession(sandbox, MEMBER, 'member')).id;
     joiner = (await client.linkSession(sandbox, JOINER, 'joiner')).id;
@@ -72,14 +61,7 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
     group = created.body as unknown as Group;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('makes the creator the superadmin of an open group', () => {
     expect(group).toMatchObject({ subject: 'Team', announcement: false, locked: false });

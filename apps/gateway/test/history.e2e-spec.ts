@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -17,10 +16,8 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
   const STRANGER = '4917500000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
   const OLD = 30;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let session: string;
@@ -47,15 +44,8 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
   };
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['history.received', 'message.received'] } });
-    hooks.secrets = [hook.secret];
+    stack = await FeatureStack.start({ org: ORG, events: ['history.received', 'message.received'] });
+    ({ sandbox, client, hooks } = stack);
     for (const [phone, name] of [[OWNER, 'Owner'], [FRIEND, 'Friend'], [STRANGER, 'Stranger']]) await sandbox.createPhone(phone, name);
     // A chat from before the session existed: only the two phones have it.
     const start = Math.floor(Date.now() / 1000) - 86_400;
@@ -66,16 +56,9 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
     // Since linking, the session has one message of the chat: what older ones are asked relative to.
     liveId = (await sandbox.sendMessage(FRIEND, pn(OWNER), { type: 'text', text: 'still there?' })).id;
     await hooks.eventFor(session, 'message.received', (d) => d.messageId === liveId);
-  }, 120_000);
-
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
   });
+
+  afterAll(() => stack?.close());
 
   it('fetches older messages twice, stores them once each in time order, pages them, and announces each answer but no message', async () => {
     const first = await history(10);
@@ -108,7 +91,7 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
 
     // Old news is not announced as new messages.
     expect(hooks.events('message.received', session).map((b) => textOf(b.data as Record<string, unknown>))).toEqual(['still there?']);
-  }, 120_000);
+  });
 
   it('answers fewer than asked at the start of the chat, and nothing more after that', async () => {
     const third = await history();
@@ -123,7 +106,7 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
     const whole = await allPages(100);
     expect(whole).toHaveLength(OLD + 1);
     expect(new Set(whole.map((m) => m.id)).size).toBe(OLD + 1);
-  }, 120_000);
+  });
 
   it('refuses what it cannot ask, in the envelope', async () => {
     const unknownChat = await call(`/sessions/${session}/chats/${encodeURIComponent(pn(STRANGER))}/history`, 'POST', { count: 5 });
@@ -144,5 +127,5 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
     await client.waitForStatus(session, ['stopped']);
     const stopped = await history(5);
     expect({ status: stopped.status, code: stopped.body.error?.code }).toEqual({ status: 409, code: 'session_not_connected' });
-  }, 60_000);
+  });
 });

@@ -83,7 +83,7 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
     await sandbox.sendMessage(CONTACT, account.jid, { type: 'reaction', targetId: sent[0]!, emoji: '👍' });
     for (const mid of received) await hooks.eventFor(sessionId, 'message.received', (d) => d.messageId === mid);
     await hooks.eventFor(sessionId, 'message.reaction', (d) => d.targetMessageId === sent[0]);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await hooks?.close();

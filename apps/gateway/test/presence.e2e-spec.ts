@@ -1,6 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
 
@@ -15,10 +14,8 @@ describe('presence (gateway + runner + Baileys against the sandbox)', () => {
   const SHOWN = '4917500000002';
   const FRIEND = '4917500000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let watcher: string;
@@ -43,28 +40,14 @@ describe('presence (gateway + runner + Baileys against the sandbox)', () => {
   const count = (session: string, phone: string) => updates(session).filter((b) => isPerson(b.data.contact, phone)).length;
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['presence.update'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[WATCHER, 'Watcher'], [SHOWN, 'Shown'], [FRIEND, 'Friend']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({ org: ORG, phones: [[WATCHER, 'Watcher'], [SHOWN, 'Shown'], [FRIEND, 'Friend']], events: ['presence.update'] });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     watcher = (await client.linkSession(sandbox, WATCHER, 'watcher')).id;
     shown = (await client.linkSession(sandbox, SHOWN, 'shown')).id;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it("subscribes to a contact: WhatsApp answers the current presence, then forwards each change with the last-seen time", async () => {
     const res = await call(`/sessions/${watcher}/contacts/${encodeURIComponent(pn(FRIEND))}/presence/subscribe`, 'POST');
