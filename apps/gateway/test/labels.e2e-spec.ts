@@ -1,8 +1,7 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
-import { WebhookReceiver, type Received } from './webhook-receiver';
+import { WebhookReceiver } from './webhook-receiver';
 
 type Entry = { index: string[]; value: Record<string, any> };
 
@@ -18,10 +17,8 @@ describe('labels (gateway + runner + Baileys against the sandbox)', () => {
   const PLAIN = '4917400000002';
   const CAROL = '4917400000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let biz: string;
@@ -44,33 +41,16 @@ describe('labels (gateway + runner + Baileys against the sandbox)', () => {
   };
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['label.updated', 'label.association', 'message.received'] } });
-    hooks.secrets = [hook.secret];
-    await sandbox.createPhone(BIZ, 'Shop');
+    stack = await FeatureStack.start({ org: ORG, phones: [[BIZ, 'Shop'], [PLAIN, 'Plain'], [CAROL, 'Carol']], events: ['label.updated', 'label.association', 'message.received'], unpaced: true });
+    ({ sandbox, client, hooks } = stack);
     sandbox.setBusiness(BIZ, true);
-    await sandbox.createPhone(PLAIN, 'Plain');
-    await sandbox.createPhone(CAROL, 'Carol');
     biz = (await client.linkSession(sandbox, BIZ, 'shop')).id;
     plain = (await client.linkSession(sandbox, PLAIN, 'plain')).id;
     carolMessage = (await sandbox.sendMessage(CAROL, pn(BIZ), { type: 'text', text: 'do you ship?' })).id;
     await hooks.waitFor(() => events('message.received').length >= 1, 20_000);
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('creates a label the phone reads, and puts it on a chat the list shows and filters by', async () => {
     expect((await call(`/sessions/${biz}/labels`)).body).toEqual({ data: [], nextCursor: '' });

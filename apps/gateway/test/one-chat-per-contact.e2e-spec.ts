@@ -1,6 +1,5 @@
 import { WaSandbox, type PhoneInfo } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -22,10 +21,8 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
   const CONTACT = '4917600000002';
   const STRANGER = '4917600000003';
   const NOBODY = '4917600000099';
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let account: PhoneInfo;
@@ -54,18 +51,11 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
   };
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
+    stack = await FeatureStack.start({ org: ORG, events: ['message.status', 'message.received', 'message.reaction'], unpaced: true });
+    ({ sandbox, client, hooks } = stack);
     account = await sandbox.createPhone(ACCOUNT, 'Account');
     contact = await sandbox.createPhone(CONTACT, 'Contact');
     stranger = await sandbox.createPhone(STRANGER, 'Stranger');
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['message.status', 'message.received', 'message.reaction'] } });
-    hooks.secrets = [hook.secret];
     sessionId = (await client.linkSession(sandbox, ACCOUNT, 'account')).id;
 
     // The account writes first, by phone number; the contact's phone answers with LID-addressed
@@ -85,14 +75,7 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
     await hooks.eventFor(sessionId, 'message.reaction', (d) => d.targetMessageId === sent[0]);
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('names the contact by one chat id in every status, message and reaction event, with both forms', () => {
     const statuses = hooks.events('message.status', sessionId).filter((b) => sent.includes(b.data.messageId as string));
