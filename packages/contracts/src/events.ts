@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'group.participants',
   'contact.blocked',
   'contact.unblocked',
+  'contact.updated',
   'presence.update',
   'call.received',
   'chat.updated',
@@ -140,6 +141,13 @@ export interface ContactBlockEventData {
   timestamp: number;
 }
 
+/** The name the account keeps for a contact was saved (`name`) or removed (null), here or on another device. */
+export interface ContactUpdatedEventData {
+  contact: JidPair;
+  name: string | null;
+  timestamp: number;
+}
+
 export const PRESENCE_UPDATE_STATES = ['available', 'unavailable', 'composing', 'recording', 'paused'] as const;
 
 /** A contact's presence (to subscribers) or chat state in a chat, as WhatsApp forwarded it. */
@@ -261,6 +269,7 @@ export interface EventDataByType {
   'group.participants': GroupParticipantsEventData;
   'contact.blocked': ContactBlockEventData;
   'contact.unblocked': ContactBlockEventData;
+  'contact.updated': ContactUpdatedEventData;
   'presence.update': PresenceUpdateEventData;
   'call.received': CallReceivedEventData;
   'chat.updated': ChatUpdatedEventData;

@@ -68,6 +68,7 @@ export {
   type GroupUpdatedEventData,
   type GroupParticipantsEventData,
   type ContactBlockEventData,
+  type ContactUpdatedEventData,
   type PresenceUpdateEventData,
   type CallReceivedEventData,
   type GroupJoinedEventData,
@@ -293,6 +294,10 @@ export {
   type BlockPayload,
   type BusinessProfileResult,
   type BlocklistResult,
+  CONTACT_NAME_MAX,
+  ContactNameSet,
+  type ContactNameSetDto,
+  type ContactNamePayload,
 } from './contacts.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';
 export { RPC_CALLS, CALL_ID_PATTERN, CallSettings, type CallSettingsBody, CallSettingsDto, type CallSettingsResult, type CallSettingsPayload, type CallRejectPayload } from './calls.dto';

@@ -24,8 +24,8 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
-import { chatUpdatesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
-import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
+import { chatUpdatesOf, contactNamesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import type { WaChatChange, WaContactNameChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
@@ -451,6 +451,15 @@ export class BaileysConnection implements WaConnection {
     await (labeled ? sock.addMessageLabel(chatJid, messageId, labelId) : sock.removeMessageLabel(chatJid, messageId, labelId));
   }
 
+  async setContactName(jid: string, name: WaContactNameChange | null): Promise<void> {
+    const { sock } = this.connected();
+    if (!name) {
+      await sock.removeContact(jid);
+      return;
+    }
+    await sock.addOrEditContact(jid, { fullName: name.fullName, firstName: name.firstName ?? name.fullName.split(' ')[0] });
+  }
+
   async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
     await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
   }
@@ -551,6 +560,7 @@ export class BaileysConnection implements WaConnection {
     for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
     for (const label of labelEditsOf(events)) this.emit('labelEdit', label);
     for (const association of labelAssociationsOf(events)) this.emit('labelAssociation', association);
+    for (const update of contactNamesOf(events)) this.emit('contactName', update);
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
   }
 

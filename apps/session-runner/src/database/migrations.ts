@@ -10,6 +10,7 @@ import { MediaBlobs1764000950000 } from './migrations/1764000950000-media-blobs'
 import { CallSettings1764001300000 } from './migrations/1764001300000-call-settings';
 import { ChatStates1764001400000 } from './migrations/1764001400000-chat-states';
 import { Labels1764001500000 } from './migrations/1764001500000-labels';
+import { ContactSavedNames1764001600000 } from './migrations/1764001600000-contact-saved-names';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const RUNNER_MIGRATIONS = [
   CallSettings1764001300000,
   ChatStates1764001400000,
   Labels1764001500000,
+  ContactSavedNames1764001600000,
 ];

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { STATUS_JID, type SessionRef } from '@wa/contracts';
 import { normalizeJid } from '@wa/domain';
-import type { WaChatUpdate, WaConnection, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
+import type { WaChatUpdate, WaConnection, WaContactName, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
@@ -12,9 +12,9 @@ import { LabelStore } from './label.store';
 
 /**
  * Records what the account's app state tells every device: archive, pin, mute, read state and
- * deletions of chats, and stars, whether this session or the phone made them. One session's
- * changes are recorded one at a time, in the order Baileys reported them, so `chat.updated`
- * events keep that order.
+ * deletions of chats, stars, labels and contacts' saved names, whether this session or the phone
+ * made them. One session's changes are recorded one at a time, in the order Baileys reported
+ * them, so `chat.updated` and `contact.updated` events keep that order.
  */
 @Injectable()
 export class ChatOrganisationObserver implements OnModuleInit {
@@ -43,6 +43,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
       connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
       connection.on('labelEdit', (l) => inOrder(() => this.onLabelEdit(ref, l))),
       connection.on('labelAssociation', (a) => inOrder(() => this.onLabelAssociation(ref, a))),
+      connection.on('contactName', (c) => inOrder(() => this.onContactName(ref, c))),
       connection.on('message', (m) => {
         if (m.key.chatJid === STATUS_JID && !m.key.fromMe) inOrder(() => this.onStatus(ref, m));
       }),
@@ -94,6 +95,17 @@ export class ChatOrganisationObserver implements OnModuleInit {
       ...(a.messageId ? { messageId: a.messageId } : {}),
       labeled: a.labeled,
       timestamp: a.timestampMs,
+    });
+  }
+
+  private async onContactName(ref: SessionRef, c: WaContactName): Promise<void> {
+    const jid = normalizeJid(c.jid);
+    const alternate = c.lid ?? c.pn;
+    await this.store.saveSavedName(ref.sessionId, jid, c.name);
+    await this.events.record(ref.orgId, ref.sessionId, 'contact.updated', {
+      contact: jidPair(jid, alternate ? normalizeJid(alternate) : await this.store.alternateJid(ref.sessionId, jid)),
+      name: c.name,
+      timestamp: c.timestampMs,
     });
   }
 
