@@ -28,8 +28,12 @@ interface MediaKeys {
   macKey: Buffer;
 }
 
-function expand(mediaKey: Buffer, kind: MediaKind): MediaKeys {
-  const expanded = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(0), MEDIA_KEY_INFO[kind], 112));
+/** The HKDF info of the app-state blobs (snapshots, large patches) WhatsApp keeps on its media hosts. */
+export const APP_STATE_KEY_INFO = 'WhatsApp App State Keys';
+
+function expand(mediaKey: Buffer, kind: MediaKind | typeof APP_STATE_KEY_INFO): MediaKeys {
+  const info = kind === APP_STATE_KEY_INFO ? kind : MEDIA_KEY_INFO[kind];
+  const expanded = Buffer.from(hkdfSync('sha256', mediaKey, Buffer.alloc(0), info, 112));
   return { iv: expanded.subarray(0, 16), cipherKey: expanded.subarray(16, 48), macKey: expanded.subarray(48, 80) };
 }
 
@@ -43,7 +47,7 @@ export interface EncryptedMedia {
 }
 
 /** What a WhatsApp client does before it uploads a file. */
-export function encryptMedia(plaintext: Buffer, kind: MediaKind, mediaKey: Buffer = randomBytes(32)): EncryptedMedia {
+export function encryptMedia(plaintext: Buffer, kind: MediaKind | typeof APP_STATE_KEY_INFO, mediaKey: Buffer = randomBytes(32)): EncryptedMedia {
   const { iv, cipherKey, macKey } = expand(mediaKey, kind);
   const cipher = createCipheriv('aes-256-cbc', cipherKey, iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
