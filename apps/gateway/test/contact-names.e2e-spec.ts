@@ -8,7 +8,9 @@ import { WebhookReceiver } from './webhook-receiver';
  * Saved contact names end to end. Two sessions are linked to one phone (two companions of one
  * account): a name saved through one travels through the account's app state to the phone (a
  * client that verifies every patch's MACs and LT-hash) and to the other session; a name the phone
- * saves or removes comes back to both as `contact.updated` and in the contact reads.
+ * saves or removes comes back to both as `contact.updated` and in the contact reads. A third
+ * session linked after the collection was compacted starts from the server's snapshot, a blob the
+ * runner fetches from the media host (`WA_MEDIA_BASE_URL`), and the patches after it.
  */
 describe('contact names (gateway + runner + Baileys against the sandbox)', () => {
   const ORG = 'org-contact-names';
@@ -50,15 +52,17 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
 
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
+    // Compacted every 5 patches, so that a companion linked late gets a snapshot without hundreds of changes.
+    sandbox = await (await WaSandbox.create({ appStateSnapshotEvery: 5 })).start();
     const transport = await transportEnv();
     runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
     gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);
     hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.updated', 'message.received'] } });
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.updated', 'message.received', 'chat.updated', 'label.association'] } });
     hooks.secrets = [hook.secret];
     await sandbox.createPhone(ALICE, 'Alice');
+    sandbox.setBusiness(ALICE, true);
     await sandbox.createPhone(CAROL, 'Carol');
     await sandbox.createPhone(DAN, 'Dan');
     first = (await client.linkSession(sandbox, ALICE, 'alice')).id;
@@ -126,6 +130,31 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
         [pn(DAN), null],
       ]);
     }
+  });
+
+  it('links a late companion from the app-state snapshot: saved names, labels and chat states as the phone has them', async () => {
+    // critical_unblock_low had 4 patches: the 5th is compacted into a snapshot, the 6th follows it.
+    await sandbox.phoneChatAction(ALICE, { type: 'contact', jid: pn(CAROL), fullName: 'Carol (new shop)' });
+    await sandbox.phoneChatAction(ALICE, { type: 'contact', jid: pn(DAN), fullName: 'Dan again' });
+    await sandbox.phoneChatAction(ALICE, { type: 'labelEdit', labelId: '4', name: 'Supplier', color: 3 });
+    await sandbox.phoneChatAction(ALICE, { type: 'labelChat', labelId: '4', chat: pn(CAROL), labeled: true });
+    await sandbox.phoneChatAction(ALICE, { type: 'archive', chat: pn(CAROL), archived: true });
+    await sandbox.phoneChatAction(ALICE, { type: 'pin', chat: pn(DAN), pinned: true });
+    const phone = await sandbox.appState(ALICE);
+    expect([phone.collections.critical_unblock_low.version, phone.failures]).toEqual([6, []]);
+    const late = (await client.linkSession(sandbox, ALICE, 'alice linked late')).id;
+    await renamed(late, CAROL, 'Carol (new shop)');
+    await renamed(late, DAN, 'Dan again');
+    await expect(contact(late, DAN)).resolves.toEqual({ jid: pn(DAN), pn: pn(DAN), name: 'Dan again' });
+    // Only the state counts: the names removed before the snapshot never reach the late session.
+    expect(hooks.events('contact.updated', late).map((e) => e.data.name)).not.toContain(null);
+    const deadline = Date.now() + 20_000;
+    let labels = await call(`/sessions/${late}/labels`);
+    while (!labels.body.data?.length && Date.now() < deadline) labels = await call(`/sessions/${late}/labels`);
+    expect(labels.body.data).toEqual([{ id: '4', name: 'Supplier', color: 3 }]);
+    await hooks.eventFor(late, 'label.association', (d) => d.labelId === '4' && (d.chat as { pn?: string }).pn === pn(CAROL) && d.labeled === true);
+    await hooks.eventFor(late, 'chat.updated', (d) => (d.chat as { pn?: string }).pn === pn(CAROL) && d.archived === true);
+    await hooks.eventFor(late, 'chat.updated', (d) => (d.chat as { pn?: string }).pn === pn(DAN) && d.pinned === true);
   });
 
   it('refuses bad names and addresses, callers without send, and other orgs', async () => {

@@ -25,6 +25,7 @@ import {
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
 import { chatUpdatesOf, contactNamesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import { whatsappMediaDispatcher } from './whatsapp-media.dispatcher';
 import type { WaChatChange, WaContactNameChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
@@ -70,6 +71,8 @@ export interface BaileysConnectionConfig {
   logger: WaLogger;
   version: [number, number, number];
   wsUrl?: string;
+  /** Where Baileys fetches app-state snapshot blobs (WhatsApp's media host when unset). */
+  mediaBaseUrl?: string;
   browser?: [string, string, string];
   syncHistory: boolean;
   maxConsecutiveFailures: number;
@@ -468,6 +471,7 @@ export class BaileysConnection implements WaConnection {
     const b = await loadBaileys();
     const auth = await this.config.authStore.use(this.sessionId);
     const logger = this.config.logger.child({ sessionId: this.sessionId });
+    const mediaDispatcher = this.config.mediaBaseUrl ? whatsappMediaDispatcher(this.config.mediaBaseUrl) : undefined;
     const sock = b.makeWASocket({
       ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
       version: this.config.version,
@@ -491,6 +495,7 @@ export class BaileysConnection implements WaConnection {
       userDevicesCache: this.caches.userDevices as CacheStore,
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
+      ...(mediaDispatcher ? { options: { dispatcher: mediaDispatcher } as unknown as RequestInit } : {}),
     });
     this.socketQrs = 0;
     let markClosed!: () => void;
@@ -519,6 +524,8 @@ export class BaileysConnection implements WaConnection {
     if (events['creds.update']) {
       Object.assign(live.auth.state.creds, events['creds.update']);
       await live.auth.saveCreds().catch((error: unknown) => this.reportError(error));
+      // The phone shared the account's app-state key (right after pairing): read the whole state.
+      if (events['creds.update'].myAppStateKeyId) this.syncUnreadAppState(b, live);
     }
     if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
     if (this.live !== live) return;
@@ -564,6 +571,22 @@ export class BaileysConnection implements WaConnection {
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
   }
 
+  /**
+   * Reads every app-state collection this session never read, from the start (a snapshot and the
+   * patches after it). Baileys does that first full sync only when it processes history, which the
+   * runner turns off by default; without it a newly linked session would learn the account's
+   * archived chats, labels and contact names only as each collection next changes. Not as Baileys'
+   * "initial" sync: that one holds chat updates back until a history sync lists the chat.
+   */
+  private syncUnreadAppState(b: BaileysModule, live: LiveSocket): void {
+    void (async () => {
+      const names = b.ALL_WA_PATCH_NAMES;
+      const versions = await live.auth.state.keys.get('app-state-sync-version', [...names]);
+      const unread = names.filter((name) => !versions[name]);
+      if (unread.length && this.live === live) await live.sock.resyncAppState(unread, false);
+    })().catch((error: unknown) => this.reportError(error));
+  }
+
   private async onConnectionUpdate(live: LiveSocket, update: BaileysEventMap['connection.update']): Promise<void> {
     // Before the ownership check: closeSocket lets go of `live` first, then waits for this.
     if (update.connection === 'close') live.markClosed();
@@ -588,6 +611,7 @@ export class BaileysConnection implements WaConnection {
       this.latestQr = undefined;
       clearTimeout(this.pairingTimer);
       this.setStatus({ state: 'connected', me: this.me(live.sock) });
+      if (live.auth.state.creds.myAppStateKeyId) this.syncUnreadAppState(await loadBaileys(), live);
     }
     if (update.connection === 'close') {
       live.detach();

@@ -13,6 +13,8 @@ export interface BaileysEngineOptions {
   version: [number, number, number];
   /** `WA_WS_URL`; unset = WhatsApp's own server. */
   wsUrl?: string;
+  /** `WA_MEDIA_BASE_URL`: where Baileys' own blob downloads (app-state snapshots) go instead of WhatsApp's media host. */
+  mediaBaseUrl?: string;
   /** `WA_ROOT_PUBLIC_KEY`: base64 root key trusted for the noise certificate instead of WhatsApp's. */
   rootPublicKey?: string;
   logger?: WaLogger;
@@ -66,6 +68,7 @@ export class BaileysEngine implements WaEngine {
           logger: o.logger ?? silentLogger,
           version: o.version,
           ...(o.wsUrl ? { wsUrl: o.wsUrl } : {}),
+          ...(o.mediaBaseUrl ? { mediaBaseUrl: o.mediaBaseUrl } : {}),
           ...(o.browser ? { browser: o.browser } : {}),
           syncHistory: o.syncHistory ?? false,
           maxConsecutiveFailures: o.maxConsecutiveFailures ?? 10,

@@ -30,6 +30,7 @@ export const waEngineProvider: Provider = {
       messages,
       version,
       wsUrl: wa.wsUrl,
+      mediaBaseUrl: config.messaging.inbound.baseUrl,
       rootPublicKey: wa.rootPublicKey,
       syncHistory: wa.syncHistory,
       maxConsecutiveFailures: wa.maxConsecutiveFailures,
