@@ -24,7 +24,7 @@ describe(`${WaSandbox.name} app-state snapshots`, () => {
   const keyArrived = (session: SandboxSession) => session.waitFor<{ myAppStateKeyId?: string }>('creds.update', (update) => !!update.myAppStateKeyId);
 
   /** What a device asking for `name` from version 0 gets, as Baileys extracts it (snapshot downloaded). */
-  const fromScratch = async (session: SandboxSession, name: string) => {
+  const fromScratch = async (session: SandboxSession, name: 'regular_low' | 'critical_unblock_low') => {
     const baileys = await loadBaileys();
     const result = await session.sock.query({
       tag: 'iq',
