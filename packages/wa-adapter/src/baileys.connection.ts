@@ -496,6 +496,9 @@ export class BaileysConnection implements WaConnection {
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
       ...(mediaDispatcher ? { options: { dispatcher: mediaDispatcher } as unknown as RequestInit } : {}),
+      // Baileys checks no app-state MAC by default: a patch or snapshot altered between the phone
+      // and us would be applied. Checked, a bad patch is skipped and a bad snapshot reported.
+      appStateMacVerification: { patch: true, snapshot: true },
     });
     this.socketQrs = 0;
     let markClosed!: () => void;
