@@ -118,8 +118,9 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
       .sort()
       .map((jid) => {
         const pair = t.pair(jid);
-        const name = names.get(jid) ?? (pair.lid ? names.get(pair.lid) : undefined) ?? (pair.pn ? names.get(pair.pn) : undefined);
-        return { jid, ...pair, ...(name ? { name } : {}) };
+        // No saved names here: every name is a push name.
+        const pushName = names.get(jid) ?? (pair.lid ? names.get(pair.lid) : undefined) ?? (pair.pn ? names.get(pair.pn) : undefined);
+        return { jid, ...pair, ...(pushName ? { pushName } : {}) };
       });
   };
 

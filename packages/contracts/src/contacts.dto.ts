@@ -14,6 +14,24 @@ export const RPC_CONTACTS = {
   ids: 'contacts.ids',
 } as const;
 
+/** Longest saved name we accept (the column that keeps it). */
+export const CONTACT_NAME_MAX = 256;
+
+/** The name we keep for a contact, saved in the account's app state as WhatsApp's clients save it. */
+export const ContactNameSet = named(
+  'ContactNameSet',
+  Type.Object(
+    {
+      fullName: Type.String({ minLength: 1, maxLength: CONTACT_NAME_MAX, pattern: '\\S', example: 'Jane Doe (Bakery)', description: 'The name every device of the account shows for the contact.' }),
+      firstName: Type.Optional(
+        Type.String({ minLength: 1, maxLength: CONTACT_NAME_MAX, pattern: '\\S', example: 'Jane', description: 'The short form shown where space is scarce; the first word of `fullName` when left out.' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type ContactNameSetDto = Static<typeof ContactNameSet>;
+
 /** How many numbers one check may carry (WhatsApp's usync takes batches; keep a request small). */
 export const CONTACTS_CHECK_MAX = 50;
 
@@ -86,6 +104,11 @@ export interface ContactsCheckResult {
 }
 export interface ContactJidPayload extends SessionRef {
   jid: string;
+}
+/** `name: null` removes the saved name. */
+export interface ContactNamePayload extends SessionRef {
+  jid: string;
+  name: { fullName: string; firstName?: string } | null;
 }
 export interface BlockPayload extends SessionRef {
   jid: string;

@@ -183,6 +183,17 @@ export class ContactBlockEventDataDto {
   timestamp!: number;
 }
 
+export class ContactUpdatedEventDataDto {
+  @ApiProperty({ type: JidPairDto, description: 'The contact whose saved name changed.' })
+  contact!: JidPairDto;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Jane Doe (Bakery)', description: 'The saved name now; `null`: the saved name was removed.' })
+  name!: string | null;
+
+  @ApiProperty({ example: 1767225600000, description: 'Unix ms when the change was seen.' })
+  timestamp!: number;
+}
+
 export class PresenceUpdateEventDataDto {
   @ApiProperty({ type: JidPairDto, description: 'The chat: the contact itself, or the group a chat state is about.' })
   chat!: JidPairDto;
@@ -448,6 +459,7 @@ const EVENT_DATA_DTOS: Record<EventType, Constructor> = {
   'group.participants': GroupParticipantsEventDataDto,
   'contact.blocked': ContactBlockEventDataDto,
   'contact.unblocked': ContactBlockEventDataDto,
+  'contact.updated': ContactUpdatedEventDataDto,
   'presence.update': PresenceUpdateEventDataDto,
   'call.received': CallReceivedEventDataDto,
   'chat.updated': ChatUpdatedEventDataDto,
@@ -480,6 +492,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   'group.participants': 'Participants of a group were added, removed, promoted or demoted, or left.',
   'contact.blocked': 'The account blocked a contact (through the API, on another linked device or on the phone): their messages no longer arrive.',
   'contact.unblocked': 'The account unblocked a contact.',
+  'contact.updated': 'The name the account keeps for a contact was saved, changed or removed, through the API, on the phone or on another linked device (WhatsApp keeps it in the account\'s app state).',
   'group.joined': 'The account was added to a group (by a member, or its join request was approved); the group is readable from now on.',
   'group.join_request': 'Someone asked to join a group the account is an admin of (joining needs approval there), withdrew the request, or an admin rejected it; approve or reject with `POST .../groups/{group}/requests`.',
   'community.updated': 'A group was linked to a community the account is in (its members joined the community and its announcement group) or unlinked from it; `data` names the community, the group and the admin.',

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'group.participants',
   'contact.blocked',
   'contact.unblocked',
+  'contact.updated',
   'presence.update',
   'call.received',
   'chat.updated',
@@ -139,6 +140,13 @@ export interface GroupParticipantsEventData {
 /** Our account blocked or unblocked a contact (from the API, another linked device or the phone). */
 export interface ContactBlockEventData {
   contact: JidPair;
+  timestamp: number;
+}
+
+/** The name the account keeps for a contact was saved (`name`) or removed (null), here or on another device. */
+export interface ContactUpdatedEventData {
+  contact: JidPair;
+  name: string | null;
   timestamp: number;
 }
 
@@ -296,6 +304,7 @@ export interface EventDataByType {
   'group.participants': GroupParticipantsEventData;
   'contact.blocked': ContactBlockEventData;
   'contact.unblocked': ContactBlockEventData;
+  'contact.updated': ContactUpdatedEventData;
   'presence.update': PresenceUpdateEventData;
   'call.received': CallReceivedEventData;
   'chat.updated': ChatUpdatedEventData;

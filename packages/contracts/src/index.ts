@@ -68,6 +68,7 @@ export {
   type GroupUpdatedEventData,
   type GroupParticipantsEventData,
   type ContactBlockEventData,
+  type ContactUpdatedEventData,
   type PresenceUpdateEventData,
   type CallReceivedEventData,
   type GroupJoinedEventData,
@@ -304,6 +305,10 @@ export {
   type BlockPayload,
   type BusinessProfileResult,
   type BlocklistResult,
+  CONTACT_NAME_MAX,
+  ContactNameSet,
+  type ContactNameSetDto,
+  type ContactNamePayload,
 } from './contacts.dto';
 export { RPC_HISTORY, HISTORY_FETCH_MAX, HistoryFetch, type HistoryFetchDto, type HistoryFetchPayload, type HistoryFetchResult, HistoryAnchorDto, HistoryFetchResultDto } from './history.dto';
 export { RPC_PRESENCE, PresenceSet, type PresenceSetDto, type PresenceSetPayload, type PresenceSubscribePayload } from './presence.dto';

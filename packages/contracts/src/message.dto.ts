@@ -556,8 +556,11 @@ export class ContactSummaryDto {
   @ApiPropertyOptional({ example: '123456789012345@lid' })
   lid?: string;
 
-  @ApiPropertyOptional({ example: 'Jane' })
+  @ApiPropertyOptional({ example: 'Jane Doe (Bakery)', description: 'The name the account keeps for the contact: saved through `PUT .../contacts/{jid}/name`, on the phone or on another linked device. Absent when none is saved.' })
   name?: string;
+
+  @ApiPropertyOptional({ example: 'Jane', description: 'The name the contact gave themselves (their push name), as last seen on a message of theirs.' })
+  pushName?: string;
 }
 
 export class ContactExistsDto {

@@ -19,6 +19,9 @@ export const RPC_MESSAGING = {
   message: 'messages.get',
   contacts: 'contacts.list',
   contactExists: 'contacts.exists',
+  /** One contact, and the name the account keeps for it (saved through app state). */
+  contact: 'contacts.get',
+  contactName: 'contacts.name',
   groups: 'groups.list',
   group: 'groups.get',
   groupCreate: 'groups.create',
@@ -206,7 +209,10 @@ export interface ContactSummary {
   jid: string;
   pn?: string;
   lid?: string;
+  /** The name the account keeps for the contact (saved here or on the phone). */
   name?: string;
+  /** The name the contact gave themselves. */
+  pushName?: string;
 }
 
 export interface ContactExistsPayload extends SessionRef {

@@ -1,5 +1,5 @@
 import type { BaileysEventMap, ChatModification } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
-import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+import type { WaChatChange, WaChatUpdate, WaContactName, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 
 /**
  * Our chat changes as Baileys' chat modifications. Archive, mark read, delete and clear carry the
@@ -72,4 +72,21 @@ export function labelAssociationsOf(events: Partial<BaileysEventMap>, now = Date
       timestampMs: now,
     },
   ];
+}
+
+/**
+ * Saved names from app state. In rc14 only `contactAction` and `lidContactAction` patches raise
+ * `contacts.upsert` (push names come as `contacts.update`); a patch without any name is a removal,
+ * which is how Baileys reports `removeContact` (a REMOVE mutation of an empty contactAction).
+ */
+export function contactNamesOf(events: Partial<BaileysEventMap>, now = Date.now()): WaContactName[] {
+  return (events['contacts.upsert'] ?? [])
+    .filter((contact) => !!contact.id)
+    .map((contact) => ({
+      jid: contact.id,
+      name: contact.name || null,
+      ...(contact.lid && contact.lid !== contact.id ? { lid: contact.lid } : {}),
+      ...(contact.phoneNumber && contact.phoneNumber !== contact.id ? { pn: contact.phoneNumber } : {}),
+      timestampMs: now,
+    }));
 }

@@ -24,8 +24,9 @@ import {
   toWaKey,
 } from './baileys-message.mapper';
 import { type BaileysModule, loadBaileys } from './baileys.loader';
-import { chatUpdatesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
-import type { WaChatChange, WaLabel, WaLastMessage } from './wa-chat.port';
+import { chatUpdatesOf, contactNamesOf, labelAssociationsOf, labelEditsOf, starUpdatesOf, toChatModification } from './baileys-chat.mapper';
+import { whatsappMediaDispatcher } from './whatsapp-media.dispatcher';
+import type { WaChatChange, WaContactNameChange, WaLabel, WaLastMessage } from './wa-chat.port';
 import { backoffDelay, classifyDisconnect, refusedCertificateCheck, type BackoffOptions } from './disconnect.policy';
 import { buildPollUpdateMessage, decryptIncomingPollVote } from './poll-vote.crypto';
 import { BaileysContacts } from './baileys.contacts';
@@ -75,7 +76,10 @@ export interface BaileysConnectionConfig {
   wsUrl?: string;
   browser?: [string, string, string];
   syncHistory: boolean;
-  /** Joined with the direct path of a history-sync blob our phone uploaded. */
+  /**
+   * WhatsApp's media host or its stand-in: joined with the direct path of a history-sync blob our
+   * phone uploaded, and where Baileys' own blob downloads (app-state snapshots) are sent.
+   */
   mediaBaseUrl: string;
   maxConsecutiveFailures: number;
   backoff: BackoffOptions;
@@ -473,6 +477,15 @@ export class BaileysConnection implements WaConnection {
     await (labeled ? sock.addMessageLabel(chatJid, messageId, labelId) : sock.removeMessageLabel(chatJid, messageId, labelId));
   }
 
+  async setContactName(jid: string, name: WaContactNameChange | null): Promise<void> {
+    const { sock } = this.connected();
+    if (!name) {
+      await sock.removeContact(jid);
+      return;
+    }
+    await sock.addOrEditContact(jid, { fullName: name.fullName, firstName: name.firstName ?? name.fullName.split(' ')[0] });
+  }
+
   async starMessage(key: WaMessageKey, starred: boolean): Promise<void> {
     await this.connected().sock.star(key.chatJid, [{ id: key.id, fromMe: key.fromMe }], starred);
   }
@@ -481,6 +494,7 @@ export class BaileysConnection implements WaConnection {
     const b = await loadBaileys();
     const auth = await this.config.authStore.use(this.sessionId);
     const logger = this.config.logger.child({ sessionId: this.sessionId });
+    const mediaDispatcher = whatsappMediaDispatcher(this.config.mediaBaseUrl);
     const sock = b.makeWASocket({
       ...(this.config.wsUrl ? { waWebSocketUrl: this.config.wsUrl } : {}),
       version: this.config.version,
@@ -504,6 +518,10 @@ export class BaileysConnection implements WaConnection {
       userDevicesCache: this.caches.userDevices as CacheStore,
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
+      ...(mediaDispatcher ? { options: { dispatcher: mediaDispatcher } as unknown as RequestInit } : {}),
+      // Baileys checks no app-state MAC by default: a patch or snapshot altered between the phone
+      // and us would be applied. Checked, a bad patch is skipped and a bad snapshot reported.
+      appStateMacVerification: { patch: true, snapshot: true },
     });
     this.watchLidMappings(sock);
     this.socketQrs = 0;
@@ -539,6 +557,8 @@ export class BaileysConnection implements WaConnection {
     if (events['creds.update']) {
       Object.assign(live.auth.state.creds, events['creds.update']);
       await live.auth.saveCreds().catch((error: unknown) => this.reportError(error));
+      // The phone shared the account's app-state key (right after pairing): read the whole state.
+      if (events['creds.update'].myAppStateKeyId) this.syncUnreadAppState(b, live);
     }
     if (events['connection.update']) await this.onConnectionUpdate(live, events['connection.update']);
     if (this.live !== live) return;
@@ -581,7 +601,24 @@ export class BaileysConnection implements WaConnection {
     for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
     for (const label of labelEditsOf(events)) this.emit('labelEdit', label);
     for (const association of labelAssociationsOf(events)) this.emit('labelAssociation', association);
+    for (const update of contactNamesOf(events)) this.emit('contactName', update);
     if (events['group-participants.update']) await this.caches.groupMetadata.del(events['group-participants.update'].id);
+  }
+
+  /**
+   * Reads every app-state collection this session never read, from the start (a snapshot and the
+   * patches after it). Baileys does that first full sync only when it processes history, which the
+   * runner turns off by default; without it a newly linked session would learn the account's
+   * archived chats, labels and contact names only as each collection next changes. Not as Baileys'
+   * "initial" sync: that one holds chat updates back until a history sync lists the chat.
+   */
+  private syncUnreadAppState(b: BaileysModule, live: LiveSocket): void {
+    void (async () => {
+      const names = b.ALL_WA_PATCH_NAMES;
+      const versions = await live.auth.state.keys.get('app-state-sync-version', [...names]);
+      const unread = names.filter((name) => !versions[name]);
+      if (unread.length && this.live === live) await live.sock.resyncAppState(unread, false);
+    })().catch((error: unknown) => this.reportError(error));
   }
 
   private async onConnectionUpdate(live: LiveSocket, update: BaileysEventMap['connection.update']): Promise<void> {
@@ -609,6 +646,7 @@ export class BaileysConnection implements WaConnection {
       clearTimeout(this.pairingTimer);
       this.blocked.load(async () => (await live.sock.fetchBlocklist()).filter((jid): jid is string => !!jid));
       this.setStatus({ state: 'connected', me: this.me(live.sock) });
+      if (live.auth.state.creds.myAppStateKeyId) this.syncUnreadAppState(await loadBaileys(), live);
     }
     if (update.connection === 'close') {
       live.detach();

@@ -21,7 +21,8 @@ export interface BaileysEngineOptions {
   syncHistory?: boolean;
   /**
    * `WA_MEDIA_BASE_URL`: where history-sync blobs the phone uploaded are downloaded from (joined
-   * with their direct path); WhatsApp's media host by default.
+   * with their direct path), and where Baileys' own blob downloads (app-state snapshots) go;
+   * WhatsApp's media host by default.
    */
   mediaBaseUrl?: string;
   /** Consecutive failed connections (reset by each successful login) before giving up. */

@@ -77,7 +77,7 @@ export {
   mediaDownloadUrl,
   downloadMediaToFile,
 } from './media-download';
-export type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+export type { WaChatChange, WaChatUpdate, WaContactName, WaContactNameChange, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 export type { WaGroupPolicies, WaGroupPolicyOps } from './wa-group-policies.port';
 export type { WaGroupAdminOps, WaInviteJoin, WaJoinRequest, WaJoinRequestUpdate } from './wa-group-admin.port';
 export type { WaCommunity, WaCommunityOps, WaCommunityUpdate, WaLinkedGroup } from './wa-communities.port';

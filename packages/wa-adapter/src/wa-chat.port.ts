@@ -56,3 +56,20 @@ export interface WaLabelAssociation {
   labeled: boolean;
   timestampMs: number;
 }
+
+/** The name we keep for a contact in the account's app state (`contactAction`), as WhatsApp's clients set it. */
+export interface WaContactNameChange {
+  fullName: string;
+  /** The short form WhatsApp shows where space is scarce; the first word of `fullName` when not given. */
+  firstName?: string;
+}
+
+/** A contact's saved name as an app-state patch from any device of the account set (`name`) or removed (null) it. */
+export interface WaContactName {
+  jid: string;
+  name: string | null;
+  /** The other form of the contact's address, when the patch carries it. */
+  lid?: string;
+  pn?: string;
+  timestampMs: number;
+}

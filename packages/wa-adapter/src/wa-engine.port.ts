@@ -6,7 +6,7 @@ import type { WaBlocklistUpdate, WaContactsOps } from './wa-contacts.port';
 import type { WaChannelOps } from './wa-channels.port';
 import type { WaPresenceOps, WaPresenceUpdate } from './wa-presence.port';
 import type { WaProfileOps } from './wa-profile.port';
-import type { WaChatChange, WaChatUpdate, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
+import type { WaChatChange, WaChatUpdate, WaContactName, WaContactNameChange, WaLabel, WaLabelAssociation, WaLastMessage, WaStarUpdate } from './wa-chat.port';
 /**
  * The WhatsApp engine as the session runner sees it. Nothing here names Baileys: the runner
  * depends on these types only, so the engine can be swapped (or faked in the runner's unit tests)
@@ -218,6 +218,8 @@ export interface WaConnectionEvents {
   labelAssociation: (association: WaLabelAssociation) => void;
   /** Older messages of a chat that `fetchHistory` asked our phone for. */
   history: (batch: WaHistoryBatch) => void;
+  /** A contact's saved name set or removed, from this device or another of the account. */
+  contactName: (update: WaContactName) => void;
   /** Failures that happen inside event handling, where no caller is waiting for a rejection. */
   error: (error: Error) => void;
 }
@@ -368,6 +370,8 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
   editLabel(label: WaLabel): Promise<void>;
   labelChat(chatJid: string, labelId: string, labeled: boolean): Promise<void>;
   labelMessage(chatJid: string, messageId: string, labelId: string, labeled: boolean): Promise<void>;
+  /** Saves (or with null removes) the name we keep for a contact, in the account's app state. */
+  setContactName(jid: string, name: WaContactNameChange | null): Promise<void>;
 }
 
 /**

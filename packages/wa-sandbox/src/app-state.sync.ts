@@ -1,4 +1,5 @@
 import type { Baileys, BinaryNode } from './baileys.loader';
+import { snapshotNode } from './app-state.snapshot';
 import { isAppStateCollection, type AppStateCollection, type AppStateStore } from './app-state.store';
 
 /** Patches per collection in one answer; a client asks again while `has_more_patches` is true. */
@@ -16,15 +17,19 @@ const childrenOf = (node: BinaryNode | undefined, tag: string): BinaryNode[] =>
 /**
  * Answers a `w:sync:app:state` iq as WhatsApp does. A `<collection version=N>` without a patch
  * asks for what came after N: the patches, oldest first, each carrying its version, with
- * `has_more_patches` when the answer is cut. A `<collection version=N><patch/>` writes a patch
- * built on N: it becomes N+1 unless another device wrote first, which is refused with a 409
- * `conflict` on that collection so the writer fetches and rebuilds.
- *
- * WhatsApp answers `return_snapshot` with a snapshot in an external blob on its media hosts,
- * which Baileys always downloads from mmg.whatsapp.net; the sandbox gives the patches from the
- * start inline instead, which leaves the client in the same state with the same LT-hash.
+ * `has_more_patches` when the answer is cut. With `return_snapshot="true"` (a device syncing from
+ * scratch, or one whose state broke) and a snapshot newer than N, the answer starts with that
+ * snapshot, uploaded to the media hosts (`putBlob`), and goes on with the patches after it.
+ * A `<collection version=N><patch/>` writes a patch built on N: it becomes N+1 unless another
+ * device wrote first, which is refused with a 409 `conflict` on that collection so the writer
+ * fetches and rebuilds.
  */
-export function answerAppStateSync(baileys: Baileys, store: AppStateStore, sync: BinaryNode | undefined): AppStateSyncAnswer {
+export function answerAppStateSync(
+  baileys: Baileys,
+  store: AppStateStore,
+  sync: BinaryNode | undefined,
+  putBlob: (encrypted: Buffer) => { directPath: string },
+): AppStateSyncAnswer {
   const { proto } = baileys;
   const written: AppStateSyncAnswer['written'] = [];
   const collections = childrenOf(sync, 'collection').map((collection): BinaryNode => {
@@ -55,13 +60,20 @@ export function answerAppStateSync(baileys: Baileys, store: AppStateStore, sync:
       }
       return { tag: 'collection', attrs: { name, version: String(latest) } };
     }
-    const missing = store.since(name, version);
+    const stored = collection.attrs.return_snapshot === 'true' ? store.snapshot(name) : undefined;
+    const snapshot = stored && stored.version > version ? stored : undefined;
+    const from = snapshot?.version ?? version;
+    const missing = store.since(name, from);
     const page = missing.slice(0, PATCHES_PER_ANSWER);
     const hasMore = missing.length > page.length;
+    const content: BinaryNode[] = [
+      ...(snapshot ? [snapshotNode(proto, snapshot.snapshot, putBlob)] : []),
+      ...(page.length ? [{ tag: 'patches', attrs: {}, content: page.map((patch) => ({ tag: 'patch', attrs: {}, content: patch })) }] : []),
+    ];
     return {
       tag: 'collection',
-      attrs: { name, version: String(version + page.length), ...(hasMore ? { has_more_patches: 'true' } : {}) },
-      content: page.length ? [{ tag: 'patches', attrs: {}, content: page.map((patch) => ({ tag: 'patch', attrs: {}, content: patch })) }] : undefined,
+      attrs: { name, version: String(from + page.length), ...(hasMore ? { has_more_patches: 'true' } : {}) },
+      content: content.length ? content : undefined,
     };
   });
   return { collections, written };

@@ -12,11 +12,12 @@ export const MEDIA_KEY_INFO = {
 export type MediaKind = keyof typeof MEDIA_KEY_INFO;
 
 /**
- * What else a phone encrypts and uploads like media: history-sync blobs (`md-msg-hist`), whose
- * keys WhatsApp derives under their own HKDF info.
+ * What else WhatsApp encrypts and keeps on its media hosts like media, each with keys derived
+ * under its own HKDF info: history-sync blobs (`md-msg-hist`) and app-state blobs (snapshots,
+ * large patches).
  */
-export type BlobKind = MediaKind | 'history';
-const KEY_INFO: Record<BlobKind, string> = { ...MEDIA_KEY_INFO, history: 'WhatsApp History Keys' };
+export type BlobKind = MediaKind | 'history' | 'app-state';
+const KEY_INFO: Record<BlobKind, string> = { ...MEDIA_KEY_INFO, history: 'WhatsApp History Keys', 'app-state': 'WhatsApp App State Keys' };
 
 /** Upload path per kind, as Baileys' MEDIA_PATH_MAP and WhatsApp (a sticker is an image upload). */
 export const MEDIA_UPLOAD_PATH: Record<MediaKind, string> = {

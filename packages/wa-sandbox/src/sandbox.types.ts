@@ -13,6 +13,11 @@ export interface SandboxOptions {
   serverIdentity?: ServerIdentity;
   /** Largest file the media server accepts (its media_conn `maxContentLengthBytes`); 100 MiB by default. */
   mediaMaxBytes?: number;
+  /**
+   * Every how many patches the server compacts an app-state collection into a snapshot (50 by
+   * default); a device syncing from scratch gets the snapshot and the patches after it.
+   */
+  appStateSnapshotEvery?: number;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { AuthenticationCreds, BinaryNode, ProtoMessage, SignalKeyStore, WAMessageKey, WASocket } from './baileys.loader';
 import { loadBaileys } from './baileys.loader';
+import { sandboxMediaDispatcher } from './media-host.dispatcher';
 import { createMemoryKeyStore } from './memory-key.store';
 import { silentLogger } from './silent.logger';
 import { installStrictCurveVerify } from './strict-verify.util';
@@ -92,6 +94,8 @@ export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions
     retryRequestDelayMs: 50,
     ...(options.pushName ? { pushName: options.pushName } : {}),
     getMessage: async (key: WAMessageKey) => (key.id ? sentMessages.get(key.id) : undefined),
+    // App-state snapshots are blobs on the media host, which Baileys fetches from WhatsApp's.
+    options: { dispatcher: sandboxMediaDispatcher(sandbox.mediaBaseUrl, readFileSync(sandbox.mediaCaFile, 'utf8')) } as RequestInit,
   });
   const events: SandboxSession['events'] = [];
   const listeners = new Set<() => void>();

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { AppStateStore } from './app-state.store';
+import { compactPatches } from './app-state.snapshot';
 import { answerAppStateSync } from './app-state.sync';
 import { loadBaileys, type Baileys, type BinaryNode, type KeyPair, type ProtoMessage } from './baileys.loader';
 import { createCertificateChain } from './certificate.chain';
@@ -172,6 +173,7 @@ export class WaSandbox {
       phonePreKeyCount: options.phonePreKeyCount ?? 50,
       serverIdentity: options.serverIdentity ?? 'genuine',
       mediaMaxBytes: options.mediaMaxBytes ?? 100 * 1024 * 1024,
+      appStateSnapshotEvery: options.appStateSnapshotEvery ?? 50,
     };
     this.media = new SandboxMediaServer({ maxUploadBytes: this.options.mediaMaxBytes });
     this.rootKeyPair = baileys.Curve.generateKeyPair();
@@ -184,6 +186,8 @@ export class WaSandbox {
   }
 
   static async create(options: SandboxOptions = {}): Promise<WaSandbox> {
+    const every = options.appStateSnapshotEvery;
+    if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new SandboxError(400, 'appStateSnapshotEvery must be a positive integer');
     return new WaSandbox(await loadBaileys(), options);
   }
 
@@ -307,7 +311,7 @@ export class WaSandbox {
     do lidUser = String(randomInt(10_000_000, 99_999_999)) + String(randomInt(1_000_000, 9_999_999));
     while (this.accountsByLid.has(lidUser));
     const info: PhoneInfo = { phone, jid: `${phone}@${SERVER_JID}`, lid: `${lidUser}@lid`, name: name ?? `Phone ${phone}` };
-    const appState = new AppStateStore();
+    const appState = new AppStateStore({ every: this.options.appStateSnapshotEvery, compact: (patches) => compactPatches(this.baileys.proto, patches) });
     const account: Account = {
       phone: await VirtualPhone.create(this.baileys, info, lidUser, this.options.phonePreKeyCount),
       companions: new Map(),
@@ -712,7 +716,7 @@ export class WaSandbox {
       case 'usync':
         return reply([this.usyncResult(child(node, 'usync'), companion.account)]);
       case 'w:sync:app:state': {
-        const { collections, written } = answerAppStateSync(this.baileys, companion.account.appState, child(node, 'sync'));
+        const { collections, written } = answerAppStateSync(this.baileys, companion.account.appState, child(node, 'sync'), (blob) => this.media.put(blob));
         await reply([{ tag: 'sync', attrs: {}, content: collections }]);
         this.announceAppState(companion.account, written, companion);
         return;

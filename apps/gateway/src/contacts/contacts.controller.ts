@@ -9,8 +9,13 @@ import {
   CONTACT_JID_PARAM,
   ContactExistsDto,
   ContactIdsDto,
+  ContactNameSet,
   ContactsCheck,
+  ContactSummaryDto,
   RPC_CONTACTS,
+  RPC_MESSAGING,
+  type ContactNamePayload,
+  type ContactNameSetDto,
   type BlockPayload,
   type BlocklistResult,
   type BusinessProfileResult,
@@ -28,10 +33,13 @@ import { RunnerClient } from '../runner/runner-client';
 
 const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
+const APP_STATE_WRITE = "`session_not_connected`: the session is not connected. `conflict`: the phone has not shared the account's app-state keys yet; try again in a moment.";
+/** Number checks wait on WhatsApp; app-state writes first read what other devices wrote, then write. */
 const CONTACT_TIMEOUT_MS = 30_000;
 
 /**
- * What WhatsApp answers about contacts (numbers, business profiles) and the account's blocklist.
+ * What WhatsApp answers about contacts (numbers, business profiles), the account's blocklist and
+ * the names it keeps for contacts.
  * The session is checked against the caller's org first, so another org's session is a 404
  * identical to a missing one before any runner is asked.
  */
@@ -89,6 +97,50 @@ export class ContactsController {
   @ApiOkResponse({ type: ContactIdsDto, description: "The contact's id and forms." })
   getContactIds(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<ContactIdsResult> {
     return this.ask<ContactIdsResult, ContactJidPayload>(p, id, RPC_CONTACTS.ids, { jid });
+  }
+
+  @Get('contacts/:jid')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: 'Get a contact',
+    description:
+      'The contact as the contact list shows it: its phone-number and LID forms when known, the name the account keeps for it (`name`) and the name it gave itself (`pushName`). ' +
+      'Read from what the session stored, so it works while the session is offline. 404 `not_found` when the session knows nothing of the contact.',
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: ContactSummaryDto, description: 'The contact.' })
+  getContact(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<ContactSummaryDto> {
+    return this.ask<ContactSummaryDto, ContactJidPayload>(p, id, RPC_MESSAGING.contact, { jid });
+  }
+
+  @Put('contacts/:jid/name')
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Save a contact's name",
+    description:
+      "Saves the name the account keeps for the contact, as WhatsApp's apps do: in the account's app state, so the phone and every linked device show it. " +
+      'Replaces a name saved before. A `contact.updated` event follows, as it does when the name is changed on the phone. ' +
+      "409 `session_not_connected` unless the session is connected; 409 `conflict` while the phone has not shared the account's app-state keys yet.",
+  })
+  @ApiParam(SESSION_ID)
+  @ApiOkResponse({ type: ContactSummaryDto, description: 'The contact with its saved name.' })
+  @ApiErrorResponse(409, ['session_not_connected', 'conflict'], APP_STATE_WRITE)
+  setContactName(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string, @ValidBody(ContactNameSet) body: ContactNameSetDto): Promise<ContactSummaryDto> {
+    return this.ask<ContactSummaryDto, ContactNamePayload>(p, id, RPC_MESSAGING.contactName, { jid, name: body });
+  }
+
+  @Delete('contacts/:jid/name')
+  @HttpCode(204)
+  @RequireCapability('send')
+  @ApiOperation({
+    summary: "Remove a contact's saved name",
+    description: "Removes the name the account keeps for the contact on every device (the contact shows its push name again). A `contact.updated` event with `name: null` follows. Idempotent.",
+  })
+  @ApiParam(SESSION_ID)
+  @ApiNoContentResponse({ description: 'Removed.' })
+  @ApiErrorResponse(409, ['session_not_connected', 'conflict'], APP_STATE_WRITE)
+  async removeContactName(@CurrentPrincipal() p: Principal, @Param('id') id: string, @ValidParam('jid', CONTACT_JID_PARAM) jid: string): Promise<void> {
+    await this.ask<unknown, ContactNamePayload>(p, id, RPC_MESSAGING.contactName, { jid, name: null });
   }
 
   @Get('blocklist')

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactIdsResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts';
-import { AppError, isGroupJid } from '@wa/domain';
+import { AppError } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
-import { toJid } from '../messaging/jid.resolve';
+import { toContactJid } from '../messaging/jid.resolve';
 import { SessionManager } from '../sessions/session-manager';
 
 function codeOf(err: unknown): number | undefined {
@@ -28,7 +28,7 @@ export class ContactsService {
   }
 
   async business(p: ContactJidPayload): Promise<BusinessProfileResult> {
-    const jid = this.contactJid(p.jid);
+    const jid = toContactJid(p.jid);
     const profile = await this.sessions.connected(p).businessProfile(jid);
     if (!profile) throw new AppError('not_found', 'not a WhatsApp Business account', { jid });
     return { jid, ...profile };
@@ -42,7 +42,7 @@ export class ContactsService {
    */
   async ids(p: ContactJidPayload): Promise<ContactIdsResult> {
     await this.sessions.requireSession(p);
-    const known = await this.store.pairOf(p.sessionId, this.contactJid(p.jid));
+    const known = await this.store.pairOf(p.sessionId, toContactJid(p.jid));
     if ((known.pn && known.lid) || !this.sessions.owns(p.sessionId)) return known;
     let connection;
     try {
@@ -66,7 +66,7 @@ export class ContactsService {
   }
 
   async setBlocked(p: BlockPayload): Promise<Record<string, never>> {
-    const jid = this.contactJid(p.jid);
+    const jid = toContactJid(p.jid);
     const connection = this.sessions.connected(p);
     try {
       await connection.setBlocked(jid, p.blocked);
@@ -78,13 +78,5 @@ export class ContactsService {
       throw err;
     }
     return {};
-  }
-
-  private contactJid(value: string): string {
-    const jid = toJid(value, 'jid');
-    if (isGroupJid(jid) || !/@(s\.whatsapp\.net|lid)$/.test(jid)) {
-      throw new AppError('validation_error', 'invalid request: jid: a contact is a @s.whatsapp.net or @lid address', { fields: [{ field: 'jid', problems: ['not a contact address'] }] });
-    }
-    return jid;
   }
 }

@@ -11,6 +11,7 @@ import { CallSettings1764001300000 } from './migrations/1764001300000-call-setti
 import { ChatStates1764001400000 } from './migrations/1764001400000-chat-states';
 import { Labels1764001500000 } from './migrations/1764001500000-labels';
 import { OneChatPerContact1764001600000 } from './migrations/1764001600000-one-chat-per-contact';
+import { ContactSavedNames1764001550000 } from './migrations/1764001550000-contact-saved-names';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -26,5 +27,6 @@ export const RUNNER_MIGRATIONS = [
   CallSettings1764001300000,
   ChatStates1764001400000,
   Labels1764001500000,
+  ContactSavedNames1764001550000,
   OneChatPerContact1764001600000,
 ];

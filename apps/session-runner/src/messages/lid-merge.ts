@@ -113,10 +113,13 @@ export async function mergeLidRows(q: Querier, postgres: boolean, sessionId: str
   await run(`DELETE FROM wa_poll_votes WHERE session_id = :s AND voter = :lid`, v);
 
   await run(
-    `INSERT INTO wa_contacts (session_id, jid, name, updated_at)
-     SELECT session_id, :pn, name, updated_at FROM wa_contacts WHERE session_id = :s AND jid = :lid
-     ON CONFLICT (session_id, jid) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
-     WHERE excluded.updated_at > wa_contacts.updated_at`,
+    // The newer row's push name; a saved name from either row (the newer one's when both have one).
+    `INSERT INTO wa_contacts (session_id, jid, name, saved_name, updated_at)
+     SELECT session_id, :pn, name, saved_name, updated_at FROM wa_contacts WHERE session_id = :s AND jid = :lid
+     ON CONFLICT (session_id, jid) DO UPDATE SET
+       name = CASE WHEN excluded.updated_at > wa_contacts.updated_at THEN excluded.name ELSE wa_contacts.name END,
+       saved_name = CASE WHEN excluded.updated_at > wa_contacts.updated_at THEN COALESCE(excluded.saved_name, wa_contacts.saved_name) ELSE COALESCE(wa_contacts.saved_name, excluded.saved_name) END,
+       updated_at = CASE WHEN excluded.updated_at > wa_contacts.updated_at THEN excluded.updated_at ELSE wa_contacts.updated_at END`,
     v,
   );
   await run(`DELETE FROM wa_contacts WHERE session_id = :s AND jid = :lid`, v);

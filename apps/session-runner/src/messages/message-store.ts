@@ -285,9 +285,45 @@ export class MessageStore implements WaMessageLookup {
     await this.contacts.upsert({ sessionId, jid, name, updatedAt: Date.now() }, ['sessionId', 'jid']);
   }
 
+  /**
+   * Keeps (or with null forgets) the name the account saved for a contact. The row may not exist
+   * yet (no push name seen): it is made with an empty push name, never overwriting one that a
+   * message wrote in between.
+   */
+  async saveSavedName(sessionId: string, jid: string, savedName: string | null): Promise<void> {
+    const updatedAt = Date.now();
+    if (savedName !== null) {
+      await this.contacts.createQueryBuilder().insert().values({ sessionId, jid, name: '', savedName, updatedAt }).orIgnore().execute();
+    }
+    await this.contacts.update({ sessionId, jid }, { savedName, updatedAt });
+    // A contact known by its saved name alone is forgotten with it, as it leaves the phone's contacts.
+    if (savedName === null) await this.contacts.delete({ sessionId, jid, name: '', savedName: IsNull() });
+  }
+
+  /** The name to show for each jid: the saved name when the account keeps one, else the push name or group subject. */
   async names(sessionId: string, jids?: string[]): Promise<Map<string, string>> {
     const rows = await this.contacts.findBy({ sessionId, ...(jids ? { jid: In(jids) } : {}) });
-    return new Map(rows.map((r) => [r.jid, r.name]));
+    return new Map(rows.flatMap((r) => (r.savedName || r.name ? [[r.jid, r.savedName || r.name] as [string, string]] : [])));
+  }
+
+  /** Whether a message was ever exchanged with any of these forms of a contact. */
+  async hasCorrespondent(sessionId: string, jids: string[]): Promise<boolean> {
+    const row = await this.messages.manager
+      .createQueryBuilder()
+      .select('c.jid', 'jid')
+      .from('wa_correspondents', 'c')
+      .where('c.session_id = :sessionId', { sessionId })
+      .andWhere('c.jid IN (:...jids)', { jids })
+      .limit(1)
+      .getRawOne<{ jid: string }>();
+    return row !== undefined;
+  }
+
+  /** Saved and push names apart, for contact reads. */
+  async contactNames(sessionId: string, jids: string[]): Promise<Map<string, { saved?: string; push?: string }>> {
+    if (!jids.length) return new Map();
+    const rows = await this.contacts.findBy({ sessionId, jid: In(jids) });
+    return new Map(rows.map((r) => [r.jid, { ...(r.savedName ? { saved: r.savedName } : {}), ...(r.name ? { push: r.name } : {}) }]));
   }
 
   async lidMappings(sessionId: string): Promise<WaLidMapping[]> {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { STATUS_JID, type SessionRef } from '@wa/contracts';
-import { normalizeJid } from '@wa/domain';
-import type { WaChatUpdate, WaConnection, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
+import { isLidJid, normalizeJid } from '@wa/domain';
+import type { WaChatUpdate, WaConnection, WaContactName, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
@@ -12,9 +12,9 @@ import { LabelStore } from './label.store';
 
 /**
  * Records what the account's app state tells every device: archive, pin, mute, read state and
- * deletions of chats, and stars, whether this session or the phone made them. One session's
- * changes are recorded one at a time, in the order Baileys reported them, so `chat.updated`
- * events keep that order.
+ * deletions of chats, stars, labels and contacts' saved names, whether this session or the phone
+ * made them. One session's changes are recorded one at a time, in the order Baileys reported
+ * them, so `chat.updated` and `contact.updated` events keep that order.
  */
 @Injectable()
 export class ChatOrganisationObserver implements OnModuleInit {
@@ -43,6 +43,7 @@ export class ChatOrganisationObserver implements OnModuleInit {
       connection.on('messageStar', (u) => inOrder(() => this.onStar(ref, u))),
       connection.on('labelEdit', (l) => inOrder(() => this.onLabelEdit(ref, l))),
       connection.on('labelAssociation', (a) => inOrder(() => this.onLabelAssociation(ref, a))),
+      connection.on('contactName', (c) => inOrder(() => this.onContactName(ref, c))),
       connection.on('message', (m) => {
         if (m.key.chatJid === STATUS_JID && !m.key.fromMe) inOrder(() => this.onStatus(ref, m));
       }),
@@ -94,6 +95,26 @@ export class ChatOrganisationObserver implements OnModuleInit {
       ...(a.messageId ? { messageId: a.messageId } : {}),
       labeled: a.labeled,
       timestamp: a.timestampMs,
+    });
+  }
+
+  private async onContactName(ref: SessionRef, c: WaContactName): Promise<void> {
+    // One id per contact: the pair the app-state action names is recorded (merging rows kept
+    // under the LID), and the name is saved under the contact's canonical id.
+    const named = normalizeJid(c.jid);
+    const other = c.lid ?? c.pn;
+    if (other) {
+      const forms = [named, normalizeJid(other)];
+      const lid = forms.find(isLidJid);
+      const pn = forms.find((f) => !isLidJid(f));
+      if (lid && pn) await this.store.saveLidMapping(ref.sessionId, { pn, lid });
+    }
+    const jid = await this.store.canonicalJid(ref.sessionId, named);
+    await this.store.saveSavedName(ref.sessionId, jid, c.name);
+    await this.events.record(ref.orgId, ref.sessionId, 'contact.updated', {
+      contact: await this.store.pairOf(ref.sessionId, jid),
+      name: c.name,
+      timestamp: c.timestampMs,
     });
   }
 

@@ -28,7 +28,7 @@ const FILTER_SCAN_PAGES = 20;
  * WhatsApp refuses an app-state write before the phone shared the account's sync keys (Baileys:
  * "App state key not present", 400); anything else from the server is passed on as it is.
  */
-function fromWhatsApp(err: unknown): never {
+export function fromWhatsApp(err: unknown): never {
   const boom = err as { output?: { statusCode?: number }; message?: string };
   if (boom.output?.statusCode === 400 || /app ?state key/i.test(boom.message ?? '')) {
     throw new AppError('conflict', "the phone has not shared the account's app-state keys yet; try again in a moment", { whatsapp: 'app_state_key_missing' });

@@ -149,18 +149,24 @@ export class MessageReader {
     const ordered = [...found].sort();
     const page = ordered.slice(0, limit);
     const pairs = await this.twinsOf(p.sessionId, page);
-    const names = await this.store.names(p.sessionId, [...new Set(page.flatMap((j) => [j, ...Object.values(pairs.pair(j))]))]);
-    const data = page.map((jid) => {
-      const pair = pairs.pair(jid);
-      const name = names.get(jid) ?? (pair.lid ? names.get(pair.lid) : undefined) ?? (pair.pn ? names.get(pair.pn) : undefined);
-      return { jid, ...pair, ...(name ? { name } : {}) };
-    });
+    const names = await this.store.contactNames(p.sessionId, [...new Set(page.flatMap((j) => [j, ...Object.values(pairs.pair(j))]))]);
+    const data = page.map((jid) => ({ jid, ...pairs.pair(jid), ...namesOf(names, [jid, ...Object.values(pairs.pair(jid))]) }));
     const tail = page[page.length - 1];
     let nextCursor = '';
     if (ordered.length > limit && tail) nextCursor = encodeCursor({ j: tail });
     // More may follow what was read (the bound stopped the scan): resume after it.
     else if (complete !== undefined) nextCursor = encodeCursor({ j: complete });
     return { data, nextCursor };
+  }
+
+  /** One contact as the contact list shows it; 404 when the session knows nothing of it. */
+  async contact(sessionId: string, jid: string): Promise<ContactSummary> {
+    const pair = (await this.twinsOf(sessionId, [jid])).pair(jid);
+    const forms = [jid, ...Object.values(pair).filter((f) => f !== jid)];
+    const names = namesOf(await this.store.contactNames(sessionId, forms), forms);
+    const known = Object.keys(names).length > 0 || forms.length > 1 || (await this.store.hasCorrespondent(sessionId, forms));
+    if (!known) throw new AppError('not_found', 'this session knows no such contact', { jid });
+    return { jid, ...pair, ...names };
   }
 
   /** A jid and its LID/phone twin, as the store knows them. */
@@ -256,4 +262,11 @@ const AFTER_EVERY_JID = '\uffff';
 function withEdit(type: string, content: Record<string, unknown>, editedText: string | null): Record<string, unknown> {
   if (editedText === null) return content;
   return { ...content, [type === 'text' ? 'text' : 'caption']: editedText };
+}
+
+/** The saved and push names of a contact from the first of its forms that has each. */
+function namesOf(names: Map<string, { saved?: string; push?: string }>, forms: string[]): { name?: string; pushName?: string } {
+  const saved = forms.map((f) => names.get(f)?.saved).find(Boolean);
+  const push = forms.map((f) => names.get(f)?.push).find(Boolean);
+  return { ...(saved ? { name: saved } : {}), ...(push ? { pushName: push } : {}) };
 }

@@ -21,6 +21,8 @@ import {
   type ContactExistsPayload,
   type ContactExistsResult,
   type ContactSummary,
+  type ContactJidPayload,
+  type ContactNamePayload,
   type ExecutePayload,
   type ExecuteResult,
   type GroupCreatePayload,
@@ -49,6 +51,7 @@ import {
 } from '@wa/contracts';
 import { ChatActions } from './chat-actions.service';
 import { ChatOrganisation } from './chat-organisation.service';
+import { ContactNames } from './contact-names.service';
 import { LabelsService } from './labels.service';
 import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
@@ -66,6 +69,7 @@ export class MessagingController {
     private readonly organisation: ChatOrganisation,
     private readonly labels: LabelsService,
     private readonly statuses: StatusesService,
+    private readonly contactNames: ContactNames,
   ) {}
 
   @MessagePattern(RPC_MESSAGING.execute)
@@ -108,6 +112,16 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.contacts)
   contacts(@Payload() p: PagePayload): Promise<Page<ContactSummary>> {
     return this.reader.contacts(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.contact)
+  contact(@Payload() p: ContactJidPayload): Promise<ContactSummary> {
+    return this.contactNames.get(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.contactName)
+  contactName(@Payload() p: ContactNamePayload): Promise<ContactSummary | Record<string, never>> {
+    return this.contactNames.set(p);
   }
 
   @MessagePattern(RPC_MESSAGING.contactExists)

@@ -7,6 +7,7 @@ import { ChatActions } from './chat-actions.service';
 import { ChatOrganisationObserver } from './chat-organisation.observer';
 import { ChatOrganisation } from './chat-organisation.service';
 import { ChatStateStore } from './chat-state.store';
+import { ContactNames } from './contact-names.service';
 import { LabelStore } from './label.store';
 import { LabelsService } from './labels.service';
 import { StatusesService } from './statuses.service';
@@ -21,6 +22,6 @@ import { MessagingObserver } from './messaging.observer';
 @Module({
   imports: [SessionsModule, TypeOrmModule.forFeature([WaChatStateEntity, WaLabelEntity, WaLabelAssociationEntity])],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService, ContactNames],
 })
 export class MessagingModule {}
