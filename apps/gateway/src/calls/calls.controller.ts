@@ -17,10 +17,9 @@ import {
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
 import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const CALL_ID_PARAM = Type.String({ pattern: CALL_ID_PATTERN.source, example: 'A1B2C3D4E5F60718293A4B5C6D7E8F90', description: 'The `callId` of a `call.received` event.' });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 
 /** Incoming calls: reject one, and the session's setting to reject them all automatically. */
 @ApiTags('sessions')

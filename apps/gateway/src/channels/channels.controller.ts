@@ -30,16 +30,14 @@ import {
 } from '@wa/contracts';
 import { ValidBody, ValidParam, ValidQuery } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
-import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const CHANNEL_PARAM = Type.String({
   pattern: CHANNEL_KEY_PATTERN.source,
   example: '120363123456789012@newsletter',
   description: 'The channel: its jid (`…@newsletter`), its invite code, or its invite link (URL-encoded).',
 });
 const SERVER_ID_PARAM = Type.String({ pattern: '^[0-9]{1,20}$', example: '105', description: 'The post\'s `serverId` (from the channel\'s messages or a `channel.message` event).' });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const NOT_ALLOWED = '`forbidden`: our role in the channel does not allow it (only the owner and admins edit and post; only the owner deletes).';
 /** Resolving an invite, then the change, then the metadata again: up to three queries to WhatsApp. */
 const CHANNEL_TIMEOUT_MS = 30_000;
@@ -53,14 +51,10 @@ const CHANNEL_TIMEOUT_MS = 30_000;
 @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
 @Controller('sessions/:id/channels')
 export class ChannelsController {
-  constructor(
-    private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
-  ) {}
+  constructor(private readonly messages: MessagesService) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, CHANNEL_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, CHANNEL_TIMEOUT_MS);
   }
 
   @Get()

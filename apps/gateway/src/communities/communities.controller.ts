@@ -21,12 +21,10 @@ import {
 } from '@wa/contracts';
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
-import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const COMMUNITY_PARAM = Jid({ description: "The community's JID (its parent group, URL-encoded).", example: '120363049876543210@g.us' });
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const NOT_ADMIN =
   "`forbidden`: WhatsApp refused (`details.whatsapp`: `not-authorized`): only the community's admins link and unlink groups, and only groups they also administer.";
 /** Creating a community is two queries to WhatsApp, reading it back another two. */
@@ -41,14 +39,10 @@ const COMMUNITY_TIMEOUT_MS = 30_000;
 @ApiErrorResponse(409, ['session_not_connected'], NOT_CONNECTED)
 @Controller('sessions/:id/communities')
 export class CommunitiesController {
-  constructor(
-    private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
-  ) {}
+  constructor(private readonly messages: MessagesService) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, COMMUNITY_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, COMMUNITY_TIMEOUT_MS);
   }
 
   @Get()

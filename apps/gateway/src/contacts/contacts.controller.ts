@@ -29,10 +29,8 @@ import {
 } from '@wa/contracts';
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
-import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const APP_STATE_WRITE = "`session_not_connected`: the session is not connected. `conflict`: the phone has not shared the account's app-state keys yet; try again in a moment.";
 /** Number checks wait on WhatsApp; app-state writes first read what other devices wrote, then write. */
 const CONTACT_TIMEOUT_MS = 30_000;
@@ -47,14 +45,10 @@ const CONTACT_TIMEOUT_MS = 30_000;
 @ApiErrorResponse(404, ['not_found'], '`not_found`: no such session in your organization.')
 @Controller('sessions/:id')
 export class ContactsController {
-  constructor(
-    private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
-  ) {}
+  constructor(private readonly messages: MessagesService) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, CONTACT_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, CONTACT_TIMEOUT_MS);
   }
 
   @Post('contacts/check')

@@ -15,10 +15,9 @@ import {
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
 import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const GROUP_WRITE_TIMEOUT_MS = 30_000;
 
 /** Who may add members, approval of joins by link, and disappearing messages of a group. */

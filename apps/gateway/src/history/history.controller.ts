@@ -15,8 +15,8 @@ import {
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
 import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const CHAT_PARAM = Jid({ description: 'The chat JID (URL-encoded).' });
 
 /**

@@ -18,12 +18,10 @@ import {
   type SessionRef,
 } from '@wa/contracts';
 import { ValidBody, ValidParam } from '../http/request-schema';
-import { RunnerClient } from '../runner/runner-client';
 import { MessagesService } from './messages.service';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const CONFLICT = `${NOT_CONNECTED} \`conflict\`: the phone has not shared the account's app-state keys yet (right after linking); try again in a moment.`;
 /** App-state writes first read what other devices wrote, then write: a round trip or two to WhatsApp. */
 const APP_STATE_TIMEOUT_MS = 30_000;
@@ -37,14 +35,10 @@ const APP_STATE_TIMEOUT_MS = 30_000;
 @ApiErrorResponse(404, ['not_found'], '`not_found`: no such session (or message) in your organization.')
 @Controller('sessions/:id')
 export class ChatOrganisationController {
-  constructor(
-    private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
-  ) {}
+  constructor(private readonly messages: MessagesService) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, APP_STATE_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, APP_STATE_TIMEOUT_MS);
   }
 
   @Patch('chats/:chat')

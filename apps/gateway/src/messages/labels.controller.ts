@@ -22,10 +22,9 @@ import {
   type SessionRef,
 } from '@wa/contracts';
 import { ValidBody, ValidParam } from '../http/request-schema';
-import { RunnerClient } from '../runner/runner-client';
 import { MessagesService } from './messages.service';
+import { SESSION_ID_PARAM as SESSION_ID } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const LABEL_PARAM = Type.String({ pattern: '^[0-9A-Za-z_-]{1,64}$', example: '3', description: 'The label id.' });
 const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 const MID_PARAM = Type.String({ minLength: 1, maxLength: 128, pattern: '^[0-9A-Za-z._:-]+$', example: '3EB0C431C26A1916E07A', description: 'The WhatsApp message id.' });
@@ -42,14 +41,10 @@ const APP_STATE_TIMEOUT_MS = 30_000;
 @ApiErrorResponse(404, ['not_found'], '`not_found`: no such session (or label, message) in your organization.')
 @Controller('sessions/:id/labels')
 export class LabelsController {
-  constructor(
-    private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
-  ) {}
+  constructor(private readonly messages: MessagesService) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, APP_STATE_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, APP_STATE_TIMEOUT_MS);
   }
 
   @Get()

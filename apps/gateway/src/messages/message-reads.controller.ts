@@ -59,14 +59,13 @@ import { ValidBody, ValidParam, ValidQuery } from '../http/request-schema';
 import { RunnerClient } from '../runner/runner-client';
 import { MediaPolicy } from './media.policy';
 import { MessagesService } from './messages.service';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const DEFAULT_LIMIT = 50;
 const PHONE_PARAM = Type.String({ pattern: '^[0-9]{6,15}$', example: '491701234567', description: 'The phone number: 6-15 digits, international format without +.' });
 const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 const GROUP_PARAM = Jid({ description: 'The group JID (URL-encoded).', example: '120363041234567890@g.us' });
 const INVITE_CODE_PARAM = Type.String({ pattern: INVITE_CODE_PATTERN.source, example: 'F5kVqQe1ZxH2Jr8pLm3nTb', description: 'The invite code: the last part of a `https://chat.whatsapp.com/<code>` link.' });
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 const NOT_ADMIN = '`forbidden`: WhatsApp refused: the account is not an admin of the group.';
 /** Group calls wait for WhatsApp's server, which answers slower than the runner's store. */
 const GROUP_WRITE_TIMEOUT_MS = 30_000;
@@ -86,9 +85,8 @@ export class MessageReadsController {
     private readonly media: MediaPolicy,
   ) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>, timeoutMs?: number): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, timeoutMs);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>, timeoutMs?: number): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, timeoutMs);
   }
 
   @Get('chats')

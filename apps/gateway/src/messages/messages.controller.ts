@@ -30,8 +30,8 @@ import { RunnerClient } from '../runner/runner-client';
 import { ValidBody, ValidParam, validationError } from '../http/request-schema';
 import { MessagesService, type WriteRequest } from './messages.service';
 import { Write, type WriteContext } from './write-context.decorator';
+import { SESSION_ID_PARAM as SESSION_ID } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const MID = { name: 'mid', description: 'The WhatsApp message id (the per-message stable id assigned by WhatsApp).', example: '3EB0C431C26A1916E07A' };
 const CHAT_PARAM = Address({ description: "The chat (URL-encoded): a JID, or a phone number; a contact's phone-number JID, LID and number name the same chat." });
 

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
+  type RpcPattern,
+  type SessionRef,
   RPC_MESSAGING,
   type LookupPayload,
   type LookupResult,
@@ -96,6 +98,15 @@ export class MessagesService {
     const session = await this.store.session(orgId, sessionId);
     if (!session) throw sessionNotFound();
     return session;
+  }
+
+  /**
+   * Asks the runner of one of the org's sessions: another org's session is a 404 exactly like a
+   * missing one, found before any runner is asked.
+   */
+  async askRunner<T, P extends SessionRef>(orgId: string, sessionId: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>, timeoutMs?: number): Promise<T> {
+    await this.requireSession(orgId, sessionId);
+    return this.runner.call<T, P>(pattern, { ...payload, orgId, sessionId } as P, timeoutMs);
   }
 
   async submit(req: WriteRequest): Promise<SendResultDto> {

@@ -20,8 +20,8 @@ import { ValidBody, ValidQuery } from '../http/request-schema';
 import { RunnerClient } from '../runner/runner-client';
 import { MediaPolicy } from './media.policy';
 import { MessagesService } from './messages.service';
+import { SESSION_ID_PARAM as SESSION_ID } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
 const DEFAULT_LIMIT = 50;
 /** A status goes to every device of every contact in the audience: many sessions to set up. */
 const STATUS_TIMEOUT_MS = 60_000;

@@ -5,9 +5,8 @@ import { ApiErrorResponse, CONTACT_JID_PARAM, PresenceSet, RPC_PRESENCE, type Pr
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MessagesService } from '../messages/messages.service';
 import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 
 /**
  * The account's own presence (online or not) and subscriptions to contacts' presence, which

@@ -26,10 +26,8 @@ import {
 import { ValidBody, ValidParam } from '../http/request-schema';
 import { MediaPolicy } from '../messages/media.policy';
 import { MessagesService } from '../messages/messages.service';
-import { RunnerClient } from '../runner/runner-client';
+import { SESSION_ID_PARAM as SESSION_ID, NOT_CONNECTED } from '../http/session-route';
 
-const SESSION_ID = { name: 'id', description: 'The WhatsApp session id. Must be a session your organization owns.', example: '01HZX3K9Q2T4W6Y8A0C2E4G6J8' };
-const NOT_CONNECTED = '`session_not_connected`: the session is not connected.';
 /** Profile calls wait for WhatsApp's server, and a picture for its download first. */
 const PROFILE_TIMEOUT_MS = 30_000;
 
@@ -44,13 +42,11 @@ const PROFILE_TIMEOUT_MS = 30_000;
 export class ProfileController {
   constructor(
     private readonly messages: MessagesService,
-    private readonly runner: RunnerClient,
     private readonly media: MediaPolicy,
   ) {}
 
-  private async ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
-    await this.messages.requireSession(p.orgId, id);
-    return this.runner.call<T, P>(pattern, { ...payload, orgId: p.orgId, sessionId: id } as P, PROFILE_TIMEOUT_MS);
+  private ask<T, P extends SessionRef>(p: Principal, id: string, pattern: RpcPattern, payload: Omit<P, keyof SessionRef>): Promise<T> {
+    return this.messages.askRunner<T, P>(p.orgId, id, pattern, payload, PROFILE_TIMEOUT_MS);
   }
 
   @Get('profile')
