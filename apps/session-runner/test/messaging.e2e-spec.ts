@@ -316,7 +316,8 @@ describe(MessagingController.name, () => {
     expect(everything.data.some((m) => !m.fromMe && m.content.text === 'react to me')).toBe(true);
 
     const contacts = await runner.call<Page<ContactSummary>>(RPC_MESSAGING.contacts, { ...ref(), limit: 50 });
-    expect(contacts.data).toContainEqual({ jid: contact.jid, pn: contact.jid, lid: contact.lid, name: 'Contact' });
+    // `name` is the name the account saved for a contact (none here); the contact's own is `pushName`.
+    expect(contacts.data).toContainEqual({ jid: contact.jid, pn: contact.jid, lid: contact.lid, pushName: 'Contact' });
     await expect(runner.call<ContactExistsResult>(RPC_MESSAGING.contactExists, { ...ref(), phone: `+${THIRD}` })).resolves.toMatchObject({ phone: `+${THIRD}`, exists: true, jid: third.jid });
     await expect(runner.call<ContactExistsResult>(RPC_MESSAGING.contactExists, { ...ref(), phone: '15559999999' })).resolves.toMatchObject({ exists: false });
   });
