@@ -21,8 +21,9 @@ module.exports = (dir) => ({
     '<rootDir>/test/**/*.spec.ts',
     '<rootDir>/test/**/*.e2e-spec.ts',
     // Suites that only make sense with a shared database and NATS (several runners) run in the
-    // scale-out configuration only.
-    ...(process.env.TRANSPORT === 'nats' ? ['<rootDir>/test/**/*.scaleout-spec.ts'] : []),
+    // scale-out configuration only; `pnpm test` runs them in a lane of their own
+    // (WA_TEST_CLUSTER_SUITES_APART, see scripts/test.mjs).
+    ...(process.env.TRANSPORT === 'nats' && process.env.WA_TEST_CLUSTER_SUITES_APART !== '1' ? ['<rootDir>/test/**/*.scaleout-spec.ts'] : []),
     // The soak (5 minutes on a cluster of its own) runs next to the rest rather than after it:
     // `pnpm test` starts it as a run of its own, `pnpm test:scaleout` sets RUN_SOAK=1.
     ...(process.env.TRANSPORT === 'nats' && process.env.RUN_SOAK === '1' ? ['<rootDir>/test/**/*.soak-spec.ts'] : []),

@@ -21,7 +21,7 @@ import { SCALEOUT_ENV } from './scaleout-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const withNode22 = process.argv.includes('--node22');
-const profiles = withNode22 ? ['embedded', 'scaleout', 'soak', 'node22'] : ['embedded', 'scaleout', 'soak'];
+const profiles = withNode22 ? ['embedded', 'scaleout', 'soak', 'cluster', 'node22'] : ['embedded', 'scaleout', 'soak', 'cluster'];
 const workspacesOf = (dir) => ['apps', 'packages'].flatMap((d) => readdirSync(join(dir, d)).map((n) => join(dir, d, n)));
 const workspaces = workspacesOf(root);
 const started = Date.now();
@@ -66,20 +66,21 @@ async function suite(profile, task, options = {}) {
 const APPS = ['@wa/gateway', '@wa/session-runner'];
 
 /**
- * The scale-out soak (apps/gateway/test/soak.soak-spec.ts: five minutes of traffic with faults
- * on a cluster of its own) as a run of its own beside the others: after the rest of the
- * scale-out suite it made that half the longest by seven minutes.
+ * One jest run of the gateway's in the scale-out configuration, beside the others: the soak
+ * (apps/gateway/test/soak.soak-spec.ts, five minutes of traffic with faults on a cluster of its
+ * own; after the rest of the scale-out suite it made that half the longest by seven minutes),
+ * and the suites that need several runners or gateways on one database (*.scaleout-spec.ts).
  */
-function soakSuite() {
+function gatewayScaleoutJest(profile, args, env = {}) {
   const t0 = Date.now();
   const cwd = join(root, 'apps/gateway');
   return new Promise((resolve) => {
-    const child = spawn(join(root, 'node_modules/.bin/jest'), ['--runInBand', '--json', '--outputFile=.jest-results-soak.json', 'test/soak.soak-spec.ts'], {
+    const child = spawn(join(root, 'node_modules/.bin/jest'), ['--runInBand', '--json', `--outputFile=.jest-results-${profile}.json`, ...args], {
       cwd,
-      env: { ...process.env, ...SCALEOUT_ENV, RUN_SOAK: '1', NODE_OPTIONS: '--experimental-vm-modules' },
+      env: { ...process.env, ...SCALEOUT_ENV, NODE_OPTIONS: '--experimental-vm-modules', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (line) => process.stdout.write(`[soak] ${line}\n`));
+    for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (line) => process.stdout.write(`[${profile}] ${line}\n`));
     child.once('error', () => resolve({ code: 1, ms: Date.now() - t0 }));
     child.once('close', (code) => resolve({ code: code ?? 1, ms: Date.now() - t0 }));
   });
@@ -125,16 +126,21 @@ const built = await turbo(['run', 'build', '--output-logs=errors-only']);
 if (built) process.exit(built);
 await ensureServices();
 
-const soakThenPackages = async () => {
-  const soakRun = await soakSuite();
+/**
+ * The third lane: the soak, the multi-process scale-out suites (out of the scale-out lane, which
+ * was the longest), then the packages' suites.
+ */
+const thirdLane = async () => {
+  const soakRun = await gatewayScaleoutJest('soak', ['test/soak.soak-spec.ts'], { RUN_SOAK: '1' });
+  const clusterRun = await gatewayScaleoutJest('cluster', ['--testMatch', '**/test/*.scaleout-spec.ts']);
   const packagesRun = await suite('embedded', 'test', { filters: APPS.map((name) => `!${name}`), tag: '[packages]' });
-  return { soakRun, packagesRun };
+  return { soakRun, clusterRun, packagesRun };
 };
 
-const [embedded, scaleout, { soakRun: soak, packagesRun: packages }, node22] = await Promise.all([
+const [embedded, scaleout, { soakRun: soak, clusterRun: cluster, packagesRun: packages }, node22] = await Promise.all([
   suite('embedded', 'test', { filters: APPS }),
-  suite('scaleout', 'test:scaleout', { env: SCALEOUT_ENV }),
-  soakThenPackages(),
+  suite('scaleout', 'test:scaleout', { env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1' } }),
+  thirdLane(),
   withNode22 ? node22Suite() : undefined,
 ]);
 
@@ -150,7 +156,7 @@ for (const profile of profiles) {
 const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
 const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
 process.stdout.write(
-  `\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; packages: ${verdict(packages)}${node22Part}; all: ${minutes(Date.now() - started)}\n`,
+  `\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; multi-process (scale-out): ${verdict(cluster)}; packages: ${verdict(packages)}${node22Part}; all: ${minutes(Date.now() - started)}\n`,
 );
 process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
-process.exit(embedded.code || scaleout.code || soak.code || packages.code || node22?.code ? 1 : 0);
+process.exit(embedded.code || scaleout.code || soak.code || cluster.code || packages.code || node22?.code ? 1 : 0);
