@@ -57,13 +57,13 @@ async function suite(profile, task, options = {}) {
 }
 
 /**
- * The apps' suites depend on the configuration (database, transport); the packages' do not
- * (the sandbox, the adapter against it, auth, the client, contracts, domain). Those run once,
- * in the embedded profile, but in the soak's lane after the soak: the soak lane ended after 6
- * minutes while the two configurations' lanes ran for 19, so the machine's second half sat on
- * a lane with less to do.
+ * The embedded lane runs the gateway's suites on SQLite + TCP. Everything else of the embedded
+ * profile (the runner's suites on SQLite, and the packages', which do not depend on the
+ * configuration: the sandbox, the adapter against it, auth, the client, contracts, domain) runs
+ * in the third lane after the soak: that lane ended after 6 minutes while the two
+ * configurations' lanes ran for 19, so the machine's second half sat on a lane with less to do.
  */
-const APPS = ['@wa/gateway', '@wa/session-runner'];
+const GATEWAY = '@wa/gateway';
 
 /**
  * One jest run of the gateway's in the scale-out configuration, beside the others: the soak
@@ -128,17 +128,17 @@ await ensureServices();
 
 /**
  * The third lane: the soak, the multi-process scale-out suites (out of the scale-out lane, which
- * was the longest), then the packages' suites.
+ * was the longest), then the runner's and the packages' suites in the embedded profile.
  */
 const thirdLane = async () => {
   const soakRun = await gatewayScaleoutJest('soak', ['test/soak.soak-spec.ts'], { RUN_SOAK: '1' });
   const clusterRun = await gatewayScaleoutJest('cluster', ['--testMatch', '**/test/*.scaleout-spec.ts']);
-  const packagesRun = await suite('embedded', 'test', { filters: APPS.map((name) => `!${name}`), tag: '[packages]' });
+  const packagesRun = await suite('embedded', 'test', { filters: [`!${GATEWAY}`], tag: '[packages]' });
   return { soakRun, clusterRun, packagesRun };
 };
 
 const [embedded, scaleout, { soakRun: soak, clusterRun: cluster, packagesRun: packages }, node22] = await Promise.all([
-  suite('embedded', 'test', { filters: APPS }),
+  suite('embedded', 'test', { filters: [GATEWAY] }),
   suite('scaleout', 'test:scaleout', { env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1' } }),
   thirdLane(),
   withNode22 ? node22Suite() : undefined,
@@ -156,7 +156,7 @@ for (const profile of profiles) {
 const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
 const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
 process.stdout.write(
-  `\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; multi-process (scale-out): ${verdict(cluster)}; packages: ${verdict(packages)}${node22Part}; all: ${minutes(Date.now() - started)}\n`,
+  `\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; multi-process (scale-out): ${verdict(cluster)}; runner and packages (embedded): ${verdict(packages)}${node22Part}; all: ${minutes(Date.now() - started)}\n`,
 );
 process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
 process.exit(embedded.code || scaleout.code || soak.code || cluster.code || packages.code || node22?.code ? 1 : 0);
