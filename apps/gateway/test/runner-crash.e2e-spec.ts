@@ -33,7 +33,7 @@ describe('runner crashes in the middle of a burst', () => {
   const logs: (() => string)[] = [];
 
   const startOurRunner = async (): Promise<RunnerProcess> => {
-    const r = await startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `crash-${++generation}`, SEND_RESEND_PROOF_MS: '3000' }));
+    const r = await startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `crash-${++generation}` }));
     logs.push(r.output);
     return r;
   };

@@ -175,7 +175,9 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     },
     messaging: {
       ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),
-      resendProofMs: envInt(env, 'SEND_RESEND_PROOF_MS', 5_000, 0, 60_000),
+      // 10 s: after a restart the acks and receipts WhatsApp redelivers queue behind the login's own
+      // work (app state, blocklist, the offline backlog); with 3 s a loaded 2-core CI run resent 4 ids that had left.
+      resendProofMs: envInt(env, 'SEND_RESEND_PROOF_MS', 10_000, 0, 60_000),
       media: {
         maxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
         timeoutMs: envInt(env, 'MEDIA_FETCH_TIMEOUT_MS', 30_000, 1_000, 600_000),
