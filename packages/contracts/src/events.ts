@@ -48,6 +48,17 @@ export interface JidPair {
   lid?: string;
 }
 
+/** Both forms of an address: `pn` for phone-number jids, `lid` for linked identities. */
+export function jidPair(jid: string, alternate?: string): JidPair {
+  const pair: JidPair = { jid };
+  for (const j of [jid, alternate]) {
+    if (!j) continue;
+    if (j.endsWith('@lid')) pair.lid = j;
+    else if (j.endsWith('@s.whatsapp.net')) pair.pn = j;
+  }
+  return pair;
+}
+
 export interface SessionStatusEventData {
   status: SessionStatus;
   reason?: SessionFailureReason | string;

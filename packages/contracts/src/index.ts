@@ -56,6 +56,7 @@ export {
   SESSION_FAILURE_REASONS,
   type SessionFailureReason,
   type JidPair,
+  jidPair,
   type SessionStatusEventData,
   type SessionQrEventData,
   type MessageEventBase,

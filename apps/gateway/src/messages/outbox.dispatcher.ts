@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type JidPair, type OutboxAction } from '@wa/contracts';
+import { jidPair, RPC_MESSAGING, type ExecutePayload, type ExecuteResult, type OutboxAction } from '@wa/contracts';
 import { AppError, idFloor, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { EventsService } from '../events/events.service';
@@ -276,13 +276,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
    * `message.status` `failed` comes from here (once per entry, whichever replica failed it).
    */
   private async announceFailure(entry: OutboxRow, code: string): Promise<void> {
-    const chat: JidPair = { jid: entry.chat, ...(entry.chat.endsWith('@s.whatsapp.net') ? { pn: entry.chat } : entry.chat.endsWith('@lid') ? { lid: entry.chat } : {}) };
     await this.events
       .publish({
         orgId: entry.orgId,
         sessionId: entry.sessionId,
         type: 'message.status',
-        data: { messageId: entry.waMessageId, chat, outboxId: entry.id, status: 'failed', error: code },
+        data: { messageId: entry.waMessageId, chat: jidPair(entry.chat), outboxId: entry.id, status: 'failed', error: code },
         occurredAt: Date.now(),
         sourceId: `outbox-failed:${entry.id}`,
       })

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { STATUS_JID, type SessionRef } from '@wa/contracts';
-import { isLidJid, normalizeJid } from '@wa/domain';
+import { jidPair, STATUS_JID, type SessionRef } from '@wa/contracts';
+import { normalizeJid } from '@wa/domain';
 import type { WaChatUpdate, WaConnection, WaContactName, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';
@@ -103,12 +103,8 @@ export class ChatOrganisationObserver implements OnModuleInit {
     // under the LID), and the name is saved under the contact's canonical id.
     const named = normalizeJid(c.jid);
     const other = c.lid ?? c.pn;
-    if (other) {
-      const forms = [named, normalizeJid(other)];
-      const lid = forms.find(isLidJid);
-      const pn = forms.find((f) => !isLidJid(f));
-      if (lid && pn) await this.store.saveLidMapping(ref.sessionId, { pn, lid });
-    }
+    const forms = jidPair(named, other ? normalizeJid(other) : undefined);
+    if (forms.pn && forms.lid) await this.store.saveLidMapping(ref.sessionId, { pn: forms.pn, lid: forms.lid });
     const jid = await this.store.canonicalJid(ref.sessionId, named);
     await this.store.saveSavedName(ref.sessionId, jid, c.name);
     await this.events.record(ref.orgId, ref.sessionId, 'contact.updated', {

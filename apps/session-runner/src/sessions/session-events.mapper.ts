@@ -15,16 +15,7 @@ export function toSessionStatus(status: WaStatus): SessionStatusEventData {
   }
 }
 
-/** Both forms of an address: `pn` for phone-number jids, `lid` for linked identities. */
-export function jidPair(jid: string, alternate?: string): JidPair {
-  const pair: JidPair = { jid };
-  for (const j of [jid, alternate]) {
-    if (!j) continue;
-    if (j.endsWith('@lid')) pair.lid = j;
-    else if (j.endsWith('@s.whatsapp.net')) pair.pn = j;
-  }
-  return pair;
-}
+export { jidPair } from '@wa/contracts';
 
 /** WhatsApp's ack levels as the API names them; `pending` is not news to anyone. */
 export function toPublicDeliveryStatus(status: WaDeliveryStatus): 'sent' | 'delivered' | 'read' | 'failed' | undefined {
