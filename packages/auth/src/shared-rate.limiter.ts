@@ -59,8 +59,9 @@ const MAX_ROUNDS = 3;
  * due.
  *
  * Accuracy: tokens are only ever granted by the store, atomically, so the cluster cannot admit
- * more than the shared bucket allows, except that a replica uses a token up to `hold` after the
- * store counted it (a fiftieth of the window, 50 ms to 1 s); unused tokens are then given back.
+ * more than the shared bucket allows, except that a replica uses a token up to `hold` after it
+ * read the store's answer (a fiftieth of the window, 50 ms to 1 s, plus the store's latency of at
+ * most `storeTimeoutMs`); unused tokens are then given back.
  * Over any period the cluster admits at most `limit + rate x (period + hold)`: the overshoot is
  * at most 2% of the limit plus one token, whatever the number of replicas. Tokens held by a
  * replica that gets no more requests are missing for the others for at most `hold`.
@@ -209,11 +210,14 @@ export class SharedTokenBucketLimiter {
   /** One take in flight per key; concurrent requests wait for the same one. */
   private take(key: string, reservation: Reservation, count: number): Promise<void> {
     if (reservation.take) return reservation.take;
-    const takenAt = this.now();
-    reservation.lastTakeAt = takenAt;
+    reservation.lastTakeAt = this.now();
     const take = this.withTimeout(this.store.take(this.bucket(key), this.rate, count))
       .then((result) => {
-        if (result.granted > 0) reservation.grants.push({ tokens: result.granted, takenAt });
+        // Aged from when the answer is read, not from when the take started: the requests that
+        // waited for it resume right after this, and on a busy event loop the answer can be read
+        // later than `hold` after it was sent, which would expire every token before its waiter
+        // ran and refuse requests with a full bucket.
+        if (result.granted > 0) reservation.grants.push({ tokens: result.granted, takenAt: this.now() });
         reservation.emptyUntil = result.remaining > 0 ? 0 : this.now() + result.refillMs;
         this.storeAnswered();
       })

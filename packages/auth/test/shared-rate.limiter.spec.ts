@@ -155,11 +155,30 @@ describe(SharedTokenBucketLimiter.name, () => {
     ]);
   });
 
+  it('admits 100 concurrent requests of a key whose take is answered later than the hold time (a busy event loop)', async () => {
+    // The answer is read a hold time and more after the take was sent: the tokens are for the
+    // requests that waited for it, not expired by the time those run.
+    const late: RateLimitStore = {
+      take: async (...args) => {
+        await new Promise((r) => setImmediate(r));
+        clock.now += 1_500;
+        return store.take(...args);
+      },
+      giveBack: (...args) => store.giveBack(...args),
+    };
+    const limiter = new SharedTokenBucketLimiter('api_key', { limit: 6_000, windowSec: 60 }, late, { now: () => clock.now });
+    open.push(limiter);
+    expect(limiter.holdMs).toBeLessThan(1_500);
+    const decisions = await Promise.all(Array.from({ length: 100 }, () => limiter.consume('key-1')));
+    expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  });
+
   it('gives tokens back instead of using them once they are older than the hold time', async () => {
     const limiter = replica({ limit: 6_000, windowSec: 60 });
     // 1 + 2 + 4 tokens used; the prefetched grant of 8 is held.
     for (let i = 0; i < 7; i++) await limiter.consume('key-1');
     expect(store.takes.map((t) => t.count)).toEqual([1, 2, 4, 8]);
+    await new Promise((r) => setImmediate(r)); // the prefetch's answer is read
     clock.now += limiter.holdMs;
     await limiter.consume('key-1');
     expect(store.givenBack).toBe(8);
