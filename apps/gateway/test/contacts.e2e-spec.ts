@@ -16,6 +16,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
   const SHOP = '4917400000003';
   const PEST = '4917400000004';
   const NOBODY = '4917400000099';
+  const EARLY = '4917400000005';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
   let idp: TestIdentityProvider;
   let sandbox: WaSandbox;
@@ -55,7 +56,7 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     hooks = await WebhookReceiver.start();
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.blocked', 'contact.unblocked', 'message.received', 'message.status'] } });
     hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest'], [EARLY, 'Early']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
     blocker = (await client.linkSession(sandbox, BLOCKER, 'blocker')).id;
     other = (await client.linkSession(sandbox, OTHER, 'other')).id;
   });
@@ -165,6 +166,22 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
     const allowed = await call(`/sessions/${other}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'unblocked on the phone' });
     expect(allowed.body.status).toEqual(handedOver());
     await sandbox.waitForReceived(PEST, (m) => m.text === 'unblocked on the phone');
+  });
+
+  it('knows a blocklist the phone had before the session linked: it is listed and sends to it are refused', async () => {
+    // Blocked on the phone before this device existed: no notification reaches the new device,
+    // so only the blocklist read at login can tell it.
+    sandbox.setBlocked(EARLY, PEST, true);
+    const early = (await client.linkSession(sandbox, EARLY, 'early')).id;
+    try {
+      expect((await call(`/sessions/${early}/blocklist`)).body.data).toEqual([expect.objectContaining({ lid: lids[PEST] })]);
+      const refused = await call(`/sessions/${early}/messages`, 'POST', { chat: pn(PEST), type: 'text', text: 'blocked before the link' });
+      expect({ status: refused.status, reason: (refused.body.error as { details?: Record<string, unknown> } | undefined)?.details?.reason }).toEqual({ status: 403, reason: 'contact_blocked' });
+      expect(events(early, 'contact.blocked')).toEqual([]);
+      expect(sandbox.received(PEST).map((m) => m.text)).not.toContain('blocked before the link');
+    } finally {
+      sandbox.setBlocked(EARLY, PEST, false);
+    }
   });
 
   it('answers refusals and bad input with the envelope', async () => {
