@@ -136,6 +136,7 @@ describe('group administration (gateway + runner + Baileys against the sandbox)'
     const sent = await call(`/sessions/${admin}/messages`, 'POST', { chat: group.jid, type: 'text', text: 'announcement' });
     expect(sent.status).toBe(200);
     expect(sent.body.status).toEqual(handedOver());
+    await sandbox.waitForReceived(MEMBER, (m) => m.id === sent.body.waMessageId);
   });
 
   it('promotes the member (who may then change settings) and demotes them again, with group.participants events', async () => {

@@ -10,6 +10,12 @@ import type { WaSandbox } from './wa-sandbox.server';
 /** The web version the sandbox reports; fixed so nothing ever calls fetchLatestBaileysVersion. */
 export const SANDBOX_WA_VERSION: [number, number, number] = [2, 3000, 1043857760];
 
+/**
+ * How long `waitFor` waits by default: a deadline for a hang, not a measure. A loaded 2-core CI
+ * run missed 15 s for a logout's connection update.
+ */
+const HANG_MS = 120_000;
+
 export interface SandboxAuth {
   creds: AuthenticationCreds;
   keys: SignalKeyStore;
@@ -111,7 +117,7 @@ export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions
       for (const listener of listeners) listener();
     });
   }
-  const waitFor = <T>(name: EventMap, predicate: (data: T) => boolean = () => true, timeoutMs = 15_000): Promise<T> =>
+  const waitFor = <T>(name: EventMap, predicate: (data: T) => boolean = () => true, timeoutMs = HANG_MS): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       let seen = 0;
       const check = () => {
