@@ -7,6 +7,7 @@ import type { TestIdentityProvider } from './auth-fixture';
 import { gatewayTransportEnv, spawnGateway, type GatewayProcess } from './gateway-process';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 import { until } from './webhooks-helpers';
+import { HANG_MS } from './deadlines';
 
 interface KeyBody {
   id: string;
@@ -210,7 +211,7 @@ describe('gateway CLI: api-key', () => {
     expect(revoked.code).toBe(0);
     // The CLI cannot reach an embedded gateway's cache, which keeps a key at most 5 s; the
     // deadline is for a hang, not a measure (a loaded machine may poll late).
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + HANG_MS;
     let status = 200;
     while (status !== 401 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
@@ -247,7 +248,7 @@ describe('bootstrap key', () => {
   const bootstrapLines = (log: string) => log.split('\n').filter((l) => l.includes(BOOTSTRAP_LOG_MARKER));
   /** The log is written asynchronously: a started gateway's line may reach the pipe after its health check answers. */
   const printedBy = async (processes: GatewayProcess[]): Promise<string[]> => {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     let lines: string[] = [];
     while ((lines = processes.flatMap((p) => bootstrapLines(p.output()))).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     return lines;

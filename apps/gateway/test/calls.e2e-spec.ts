@@ -3,6 +3,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 /**
  * Incoming calls end to end: a virtual phone rings the session's devices through the sandbox,
@@ -30,13 +31,13 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
   const offers = () => hooks.received.map((r) => r.body).filter((b) => b.sessionId === callee && b.type === 'call.received');
   const offerOf = async (callId: string): Promise<Received['body']> => {
     let hit: Received['body'] | undefined;
-    await hooks.waitFor(() => !!(hit = offers().find((b) => b.data.callId === callId)), 20_000).catch(() => {
+    await hooks.waitFor(() => !!(hit = offers().find((b) => b.data.callId === callId)), HANG_MS).catch(() => {
       throw new Error(`no call.received for ${callId}; got ${JSON.stringify(offers().map((b) => b.data))}`);
     });
     return hit!;
   };
   const callStatus = async (callId: string, wanted: string) => {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     for (;;) {
       const found = sandbox.callsOf(CALLER).find((c) => c.callId === callId);
       if (found?.status === wanted || Date.now() > deadline) return found;
@@ -86,7 +87,7 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
     expect((await offerOf(placed.callId)).data).toMatchObject({ video: true, group: true, autoRejected: false });
     sandbox.endCall(CALLER, placed.callId);
     // The terminate reaches the runner after the offer; until then the call may still be rejectable.
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     let res: Envelope;
     do res = await call(`/sessions/${callee}/calls/${placed.callId}/reject`, 'POST');
     while (res.status === 204 && Date.now() < deadline);
@@ -103,7 +104,7 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
     const placed = sandbox.placeCall(CALLER, pn(CALLEE));
     expect((await offerOf(placed.callId)).data).toMatchObject({ autoRejected: true });
     expect(await callStatus(placed.callId, 'rejected')).toMatchObject({ status: 'rejected' });
-    await sandbox.waitForReceived(CALLER, (m) => m.text === 'No calls please, write instead.', 15_000);
+    await sandbox.waitForReceived(CALLER, (m) => m.text === 'No calls please, write instead.', HANG_MS);
 
     const device = () => sandbox.listDevices().find((d) => d.phone === CALLEE)!;
     const logins = device().logins;

@@ -2,6 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { FeatureStack } from './feature-stack';
 import { ApiClient, handedOver, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 /**
  * Channels (WhatsApp newsletters) end to end: the session follows a channel a virtual phone owns
@@ -22,7 +23,7 @@ describe('channels (gateway + runner + Baileys against the sandbox)', () => {
   const call = (path: string, method = 'GET', body?: unknown, init: { org?: string; role?: string } = {}): Promise<Envelope> => client.envelope(path, { method, body, ...init });
   const channelPath = (channel: string, rest = '') => `/sessions/${session}/channels/${encodeURIComponent(channel)}${rest}`;
   const outboxStatus = async (outboxId: string, wanted: string): Promise<string> => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     let status = '';
     while (Date.now() < deadline && status !== wanted) {
       status = ((await call(`/sessions/${session}/outbox/${outboxId}`)).body.status as string) ?? '';

@@ -3,6 +3,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 /**
  * Saved contact names end to end. Two sessions are linked to one phone (two companions of one
@@ -38,7 +39,7 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
     hooks.eventFor(session, 'contact.updated', (d) => (d.contact as { pn?: string }).pn === pn(phone) && d.name === name);
   /** Waits until the phone's decoded `critical_unblock_low` collection says what the predicate wants. */
   const phoneSees = async (pred: (entries: Array<{ index: string[]; value: Record<string, any> }>) => boolean) => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     for (;;) {
       const state = await sandbox.appState(ALICE);
       expect(state.failures).toEqual([]);
@@ -68,7 +69,7 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
     first = (await client.linkSession(sandbox, ALICE, 'alice')).id;
     second = (await client.linkSession(sandbox, ALICE, 'alice on a second device')).id;
     await sandbox.sendMessage(CAROL, pn(ALICE), { type: 'text', text: 'hi from carol' });
-    await hooks.waitFor(() => hooks.events('message.received', first).length >= 1 && hooks.events('message.received', second).length >= 1, 30_000);
+    await hooks.waitFor(() => hooks.events('message.received', first).length >= 1 && hooks.events('message.received', second).length >= 1, HANG_MS);
   }, 180_000);
 
   afterAll(async () => {
@@ -83,7 +84,7 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
   it('saves a name through app state: the phone and the other companion get it, reads tell it from the push name', async () => {
     let res = await call(namePath(first, CAROL), 'PUT', { fullName: 'Carol Baker (shop)' });
     // Right after linking the phone's key share may still be on its way: WhatsApp clients wait for it.
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     while (res.status === 409 && res.body.error?.code === 'conflict' && Date.now() < deadline) res = await call(namePath(first, CAROL), 'PUT', { fullName: 'Carol Baker (shop)' });
     // Carol wrote to us, so WhatsApp told the session her LID too.
     expect([res.status, res.body]).toEqual([200, { jid: pn(CAROL), pn: pn(CAROL), lid: expect.stringMatching(/@lid$/), name: 'Carol Baker (shop)', pushName: 'Carol' }]);
@@ -122,7 +123,7 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
     // Every change reached each session once per write, in the order the account made them.
     const names = (session: string) => hooks.events('contact.updated', session).map((e) => [(e.data.contact as { pn: string }).pn, e.data.name]);
     for (const session of [first, second]) {
-      await hooks.waitFor(() => names(session).length >= 4, 20_000);
+      await hooks.waitFor(() => names(session).length >= 4, HANG_MS);
       expect(names(session)).toEqual([
         [pn(CAROL), 'Carol Baker (shop)'],
         [pn(DAN), 'Dan the plumber'],
@@ -148,7 +149,7 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
     await expect(contact(late, DAN)).resolves.toEqual({ jid: pn(DAN), pn: pn(DAN), name: 'Dan again' });
     // Only the state counts: the names removed before the snapshot never reach the late session.
     expect(hooks.events('contact.updated', late).map((e) => e.data.name)).not.toContain(null);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     let labels = await call(`/sessions/${late}/labels`);
     while (!labels.body.data?.length && Date.now() < deadline) labels = await call(`/sessions/${late}/labels`);
     expect(labels.body.data).toEqual([{ id: '4', name: 'Supplier', color: 3 }]);

@@ -4,6 +4,7 @@ import { EventsService } from '../src/events/events.service';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, transportEnv, type GatewayHandle } from './harness';
 import { messageEvent } from './webhooks-helpers';
+import { HANG_MS } from './deadlines';
 
 interface SseMessage {
   id: string;
@@ -44,7 +45,7 @@ class SseClient {
     }
   }
 
-  async waitFor(count: number, timeoutMs = 10_000): Promise<void> {
+  async waitFor(count: number, timeoutMs = HANG_MS): Promise<void> {
     await this.until(() => this.messages.length >= count, () => `got ${this.messages.length} of ${count} messages`, timeoutMs);
   }
 
@@ -52,11 +53,11 @@ class SseClient {
    * The server fixes where a fresh stream starts before it answers, so once the headers are here
    * every event published afterwards is in the stream.
    */
-  async opened(timeoutMs = 10_000): Promise<void> {
+  async opened(timeoutMs = HANG_MS): Promise<void> {
     await this.until(() => this.status !== 0, () => 'the stream never answered', timeoutMs);
   }
 
-  async until(condition: () => boolean, failure: () => string, timeoutMs = 10_000): Promise<void> {
+  async until(condition: () => boolean, failure: () => string, timeoutMs = HANG_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       if (Date.now() > deadline) throw new Error(failure());

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BOOTSTRAP_LOG_MARKER } from '../src/api-keys/api-keys.bootstrap';
 import { spawnGateway, type GatewayProcess } from './gateway-process';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle } from './harness';
+import { HANG_MS } from './deadlines';
 
 const REQUEST_TIMEOUT_MS = 3000;
 const MB = 1024 * 1024;
@@ -122,7 +123,7 @@ describe('gateway HTTP edge under attack', () => {
     port = Number(new URL(gw.url).port);
     // The log is written asynchronously: the key line can reach the pipe after the health check answered.
     const lineOf = () => gw.output().split('\n').find((l) => l.includes(BOOTSTRAP_LOG_MARKER));
-    for (const deadline = Date.now() + 15_000; !lineOf() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    for (const deadline = Date.now() + HANG_MS; !lineOf() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
     const bootstrap = lineOf() ?? '';
     key = (bootstrap.match(/wag_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}/) ?? [''])[0];
     expect(key).not.toBe('');
@@ -261,7 +262,7 @@ describe('gateway HTTP edge under attack', () => {
     expect(known.body.error.message).toBe('no route GET /api/v1/nope');
     const line = (id: string) => gw.output().split('\n').find((l) => l.includes(id) && l.includes('"msg":"request"'));
     for (const id of [anonymous.headers['x-request-id'], known.headers['x-request-id']]) {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + HANG_MS;
       while (!line(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(JSON.parse(line(id) ?? '{}')).toMatchObject({ url: '/api/v1/nope?token=[redacted]&sig=[redacted]', status: 404 });
     }
@@ -345,7 +346,7 @@ describe('gateway HTTP edge at shutdown', () => {
     const connections = () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
     while ((await connections()) < 2) await new Promise((r) => setTimeout(r, 10));
     const closing = gw.close();
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + HANG_MS;
     while (server.listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(server.listening).toBe(false);
     late.write('\r\n');

@@ -4,6 +4,7 @@ import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayH
 import { eventually } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 interface StoredMessage {
   id: string;
@@ -36,7 +37,7 @@ describe('inbound message content: event and stored message agree', () => {
   let sessionId: string;
 
   const event = (type: string, match: (data: Record<string, unknown>) => boolean): Promise<Received['body']> =>
-    eventually(`a ${type} webhook`, () => receiver.received.find((r) => r.body.type === type && r.body.sessionId === sessionId && match(r.body.data))?.body, 20_000);
+    eventually(`a ${type} webhook`, () => receiver.received.find((r) => r.body.type === type && r.body.sessionId === sessionId && match(r.body.data))?.body, HANG_MS);
 
   const stored = (mid: string): Promise<StoredMessage> =>
     eventually(`message ${mid} in the store`, async () => {
@@ -91,7 +92,7 @@ describe('inbound message content: event and stored message agree', () => {
     const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: `${CONTACT}@s.whatsapp.net`, type: 'text', text: 'Lunch at noon?' } });
     expect(res.status).toBe(200);
     const { waMessageId } = (await res.json()) as { waMessageId: string };
-    await sandbox.waitForReceived(CONTACT, (m) => m.id === waMessageId, 15_000);
+    await sandbox.waitForReceived(CONTACT, (m) => m.id === waMessageId, HANG_MS);
     const { id } = await fromContact({ type: 'text', text: `Yes @${ACCOUNT}`, quotedId: waMessageId, mentions: [ACCOUNT_JID] });
     await expect(receivedAndStored(id)).resolves.toEqual({
       type: 'text',

@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, sandboxRunnerEnv } from './harness';
 import { ApiClient } from './session-fixture';
+import { HANG_MS } from './deadlines';
 
 interface Delivered {
   id: string;
@@ -34,7 +35,7 @@ describe('inbound WhatsApp activity as webhooks', () => {
   let sessionId: string;
 
   const arrived = async (pred: (e: Delivered) => boolean, what: string): Promise<Delivered> => {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     while (Date.now() < deadline) {
       const hit = delivered.find(pred);
       if (hit) return hit;
@@ -102,7 +103,7 @@ describe('inbound WhatsApp activity as webhooks', () => {
       body: { chat: `${CONTACT}@s.whatsapp.net`, type: 'poll', name: 'Lunch?', options: ['Pizza', 'Sushi'], selectableCount: 1 },
     });
     const { waMessageId: pollId } = (await res.json()) as { waMessageId: string };
-    await sandbox.waitForReceived(CONTACT, (m) => m.id === pollId, 15_000);
+    await sandbox.waitForReceived(CONTACT, (m) => m.id === pollId, HANG_MS);
     await sandbox.sendMessage(CONTACT, `${ACCOUNT}@s.whatsapp.net`, { type: 'vote', pollId, options: ['Sushi'] });
     const vote = await arrived((e) => e.type === 'poll.vote' && e.data.pollMessageId === pollId, 'poll.vote');
     expect(vote.data.selectedOptions).toEqual(['Sushi']);

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { dropTestSchemas } from './harness';
+import { HANG_MS } from './deadlines';
 
 export interface LeaseRow {
   owner: string;
@@ -31,7 +32,7 @@ export async function leaseOwner(runnerDb: string, sessionId: string): Promise<L
 }
 
 /** Polls `probe` until it returns a truthy value, at most `timeoutMs`; `what` names it in the error. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

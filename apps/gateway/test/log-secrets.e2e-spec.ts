@@ -4,6 +4,7 @@ import { spawnGateway, type GatewayProcess } from './gateway-process';
 import { dropTestSchemas, sandboxRunnerEnv, startRunner, testDatabaseUrl, transportEnv, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient, type ApiCall } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 interface SendResult {
   waMessageId: string;
@@ -42,9 +43,9 @@ describe('no key material or secret on any output of either app', () => {
   };
   const send = (sessionId: string, to: PhoneInfo, text: string) =>
     call<SendResult>(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: to.jid, type: 'text', text } });
-  const receivedBy = (phone: string, id: string) => sandbox.waitForReceived(phone, (m) => m.id === id, 20_000);
+  const receivedBy = (phone: string, id: string) => sandbox.waitForReceived(phone, (m) => m.id === id, HANG_MS);
   const storedAt = async (sessionId: string, mid: string): Promise<void> => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     while ((await jwt.call(`/sessions/${sessionId}/messages/${mid}`, withKey())).status !== 200) {
       if (Date.now() > deadline) throw new Error(`message ${mid} never reached the store of session ${sessionId}`);
       await sleep(50);
@@ -121,13 +122,13 @@ describe('no key material or secret on any output of either app', () => {
     await receivedBy(CONTACT, (await send(owner.id, contact, 'yes')).waMessageId);
 
     // Webhook deliveries are signed with the secret; a rotation hands out a second one.
-    await receiver.waitFor(() => receiver.received.some((r) => r.body.type === 'message.received'), 20_000);
+    await receiver.waitFor(() => receiver.received.some((r) => r.body.type === 'message.received'), HANG_MS);
     const hooks = await call<{ data: { id: string }[] }>('/webhooks');
     const rotated = await call<{ secret: string }>(`/webhooks/${hooks.data[0].id}/rotate-secret`, { method: 'POST' });
     webhookSecrets.push(rotated.secret);
     receiver.secrets = [...webhookSecrets];
     await sandbox.sendMessage(CONTACT, ownerPhone.jid, { type: 'text', text: 'after rotation' });
-    await receiver.waitFor(() => receiver.received.some((r) => r.body.type === 'message.received' && r.verifiedWith.includes(1)), 20_000);
+    await receiver.waitFor(() => receiver.received.some((r) => r.body.type === 'message.received' && r.verifiedWith.includes(1)), HANG_MS);
 
     // Stopped first, so that everything they wrote, shutdown included, is in their output.
     await gateway.stop();

@@ -6,6 +6,7 @@ import { WaSandbox, type PhoneInfo } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
+import { HANG_MS } from './deadlines';
 
 /**
  * Media downloaded on first request (MEDIA_DOWNLOAD=request), and media WhatsApp no longer has:
@@ -29,7 +30,7 @@ describe('media on request and after expiry (re-upload by the phone)', () => {
   const blobCount = () => (existsSync(join(mediaDir, 'blobs')) ? readdirSync(join(mediaDir, 'blobs')).length : 0);
 
   async function stored(mid: string): Promise<void> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     while ((await client.call(`/sessions/${sessionId}/messages/${mid}`)).status !== 200) {
       if (Date.now() > deadline) throw new Error(`message ${mid} never reached the store`);
       await new Promise((r) => setTimeout(r, 50));

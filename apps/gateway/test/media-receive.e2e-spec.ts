@@ -8,6 +8,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -45,7 +46,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
 
   /** The route once the message is in the runner's store (404 until then). */
   async function fetchMedia(mid: string, headers: Record<string, string> = {}): Promise<Response> {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + HANG_MS;
     for (;;) {
       const res = await client.call(mediaPath(mid), { headers });
       if (res.status !== 404 || Date.now() > deadline) return res;
@@ -113,7 +114,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     const stored = await client.json<{ type: string; content: Record<string, unknown> }>(`/sessions/${sessionId}/messages/${mid}`);
     expect(stored).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}`, mimetype: message.mimetype } });
     const event = () => hooks.received.map((r) => r.body).find((b) => b.type === 'message.received' && b.data.messageId === mid);
-    await hooks.waitFor(() => !!event(), 20_000);
+    await hooks.waitFor(() => !!event(), HANG_MS);
     expect(event()?.data).toMatchObject({ type: message.type, content: { mediaUrl: `/api/v1${mediaPath(mid)}` } });
   });
 
@@ -143,7 +144,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     const data = randomBytes(20_000);
     const before = await blobCount();
     const mid = await sendFromContact({ type: 'image', mimetype: 'image/png' }, data);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     while ((await blobCount()) === before) {
       if (Date.now() > deadline) throw new Error('the runner stored no file on arrival');
       await new Promise((r) => setTimeout(r, 50));

@@ -6,6 +6,7 @@ import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox'
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
+import { HANG_MS } from './deadlines';
 
 interface SendResult {
   status: string;
@@ -50,7 +51,7 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
     if (res.status !== 200) throw new Error(`send answered ${res.status}: ${JSON.stringify(answer)}`);
     return answer;
   };
-  const receivedBy = (pred: (m: ReceivedMessage) => boolean, timeoutMs = 30_000): Promise<ReceivedMessage> => sandbox.waitForReceived(CONTACT, pred, timeoutMs);
+  const receivedBy = (pred: (m: ReceivedMessage) => boolean, timeoutMs = HANG_MS): Promise<ReceivedMessage> => sandbox.waitForReceived(CONTACT, pred, timeoutMs);
   const serve = (name: string, data: Buffer): string => {
     served.set(`/${name}`, data);
     return `${filesUrl}/${name}`;
@@ -136,7 +137,7 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
 
   it('sends a document with its file name and mimetype as a reply to what the contact wrote', async () => {
     const { id } = await sandbox.sendMessage(CONTACT, owner.jid, { type: 'text', text: 'send me the report' });
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     let sender: string | undefined;
     while (!sender) {
       const res = await client.call(`/sessions/${sessionId}/messages/${id}`);

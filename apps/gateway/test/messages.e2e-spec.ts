@@ -2,6 +2,7 @@ import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox'
 import { TestIdentityProvider } from './auth-fixture';
 import { ApiClient, type ApiCall, handedOver } from './session-fixture';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
+import { HANG_MS } from './deadlines';
 
 interface SendResult {
   mode: 'sync' | 'async';
@@ -64,7 +65,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     await receivedBy(phone, (m) => m.id === marker.waMessageId);
   }
 
-  async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = HANG_MS): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe().catch(() => undefined);

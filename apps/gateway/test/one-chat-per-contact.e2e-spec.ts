@@ -2,6 +2,7 @@ import { WaSandbox, type PhoneInfo } from '@wa/wa-sandbox';
 import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 interface Pair {
   jid: string;
@@ -65,7 +66,7 @@ describe('one chat per contact (gateway + runner + Baileys against the sandbox)'
       expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: expect.objectContaining({ waMessageId: expect.any(String) }) });
       sent.push(res.body.waMessageId as string);
     }
-    for (const mid of sent) await sandbox.waitForReceived(CONTACT, (m) => m.id === mid, 15_000);
+    for (const mid of sent) await sandbox.waitForReceived(CONTACT, (m) => m.id === mid, HANG_MS);
     for (const mid of sent) await statusOf(mid, 'delivered');
     await sandbox.sendReceipt(CONTACT, account.jid, sent, 'read');
     for (const mid of sent) await statusOf(mid, 'read');

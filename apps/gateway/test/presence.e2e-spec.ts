@@ -2,6 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { FeatureStack } from './feature-stack';
 import { ApiClient, type Envelope } from './session-fixture';
 import { WebhookReceiver, type Received } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 /**
  * Presence end to end: a session subscribes to a virtual contact and to another session, the
@@ -32,7 +33,7 @@ describe('presence (gateway + runner + Baileys against the sandbox)', () => {
   const nextUpdate = async (session: string, phone: string, after: number, pred: (data: Record<string, unknown>) => boolean) => {
     let hit: Received['body'] | undefined;
     const mine = () => updates(session).filter((b) => isPerson(b.data.contact, phone)).slice(after);
-    await hooks.waitFor(() => !!(hit = mine().find((b) => pred(b.data))), 20_000).catch(() => {
+    await hooks.waitFor(() => !!(hit = mine().find((b) => pred(b.data))), HANG_MS).catch(() => {
       throw new Error(`no matching presence.update of ${phone} at ${session}; got ${JSON.stringify(mine().map((b) => b.data))}`);
     });
     return { hit: hit!, before: mine().slice(0, mine().indexOf(hit!)) };

@@ -4,6 +4,7 @@ import { sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transport
 import { eventually, leaseRows, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
+import { HANG_MS } from './deadlines';
 
 /**
  * Scale-out only: a runner paused (SIGSTOP) past its leases, then woken (SIGCONT), while the
@@ -99,7 +100,7 @@ describe('a runner that wakes after losing its leases', () => {
       const sent = (await res.json()) as { waMessageId: string };
       // The body names the error when it is not a 200.
       expect({ status: res.status, body: res.status === 200 ? undefined : sent }).toEqual({ status: 200, body: undefined });
-      await sandbox.waitForReceived(CONTACT, (m) => m.id === sent.waMessageId, 20_000);
+      await sandbox.waitForReceived(CONTACT, (m) => m.id === sent.waMessageId, HANG_MS);
     }
 
     const after = await owners();

@@ -1,5 +1,6 @@
 import type { WaSandbox } from '@wa/wa-sandbox';
 import type { TestIdentityProvider } from './auth-fixture';
+import { HANG_MS } from './deadlines';
 
 export interface SessionBody {
   id: string;
@@ -61,7 +62,7 @@ export class ApiClient {
   }
 
   /** The session once it is in one of `wanted`; with `changedAfter`, only a state entered after that `updatedAt`. */
-  async waitForStatus(id: string, wanted: string[], timeoutMs = 30_000, changedAfter?: string): Promise<SessionBody> {
+  async waitForStatus(id: string, wanted: string[], timeoutMs = HANG_MS, changedAfter?: string): Promise<SessionBody> {
     const deadline = Date.now() + timeoutMs;
     let last: SessionBody | undefined;
     while (Date.now() < deadline) {

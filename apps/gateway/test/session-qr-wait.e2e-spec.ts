@@ -2,6 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient, type SessionBody } from './session-fixture';
+import { HANG_MS } from './deadlines';
 
 interface StreamedEvent {
   type: string;
@@ -131,7 +132,7 @@ describe('waiting for a QR code, and a QR nobody scans', () => {
       expect(waitedAfter.status).toBe(409);
       await expect(waitedAfter.json()).resolves.toMatchObject({ error: { code: 'conflict', details: { status: 'failed', statusReason: 'qr_timeout' } } });
 
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + HANG_MS;
       while (!events.some((e) => e.sessionId === id && e.data.status === 'failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const mine = events.filter((e) => e.sessionId === id);
       const qrs = mine.filter((e) => e.type === 'session.qr');

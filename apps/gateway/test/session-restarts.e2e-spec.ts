@@ -3,6 +3,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
+import { HANG_MS } from './deadlines';
 
 /**
  * Stop and start, again and again, with messages both ways in between: the encryption sessions
@@ -46,13 +47,13 @@ describe('a session stopped and started many times', () => {
         }
         inbound.push((await sandbox.sendMessage(c, me, { type: 'text', text: `from ${c} r${round}` })).id);
       }
-      await eventually(`round ${round} sent`, () => ids.every(([c, mid]) => sandbox.received(c).some((m) => m.id === mid)), 20_000).catch(() => {
+      await eventually(`round ${round} sent`, () => ids.every(([c, mid]) => sandbox.received(c).some((m) => m.id === mid)), HANG_MS).catch(() => {
         lost.push(...ids.filter(([c, mid]) => !sandbox.received(c).some((m) => m.id === mid)).map(([c, mid]) => `to ${c} in round ${round}: ${mid}`));
       });
       await eventually(`round ${round} received`, async () => {
         for (const mid of inbound) if ((await client.call(`/sessions/${id}/messages/${mid}`)).status !== 200) return false;
         return true;
-      }, 20_000).catch(() => lost.push(`inbound of round ${round}`));
+      }, HANG_MS).catch(() => lost.push(`inbound of round ${round}`));
       await client.call(`/sessions/${id}/stop`, { method: 'POST' });
       await client.call(`/sessions/${id}/start`, { method: 'POST' });
       await client.waitForStatus(id, ['connected']);

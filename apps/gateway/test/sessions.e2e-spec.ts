@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { TestIdentityProvider } from './auth-fixture';
 import { ApiClient, type ApiCall, type SessionBody } from './session-fixture';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv, sandboxRunnerEnv } from './harness';
+import { HANG_MS } from './deadlines';
 
 /**
  * Sessions end to end: the real gateway, the real runner process with the real Baileys socket,
@@ -31,7 +32,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
   const devicesOf = (phone: string) => sandbox.listDevices().filter((d) => d.phone === phone && d.connected);
   /** The sandbox sees the socket closed (it may lag the status the runner reported). */
   const waitForNoDevice = async (phone: string): Promise<void> => {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     while (devicesOf(phone).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(devicesOf(phone)).toHaveLength(0);
   };
@@ -83,7 +84,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
       const hook = await json<{ secret: string }>(await api('/webhooks', { method: 'POST', body: { url, events: ['session.status', 'session.qr'] } }));
       verifier = new Webhook(hook.secret);
       const { id } = await linkedSession();
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + HANG_MS;
       while (!received.some((e) => e.sessionId === id && e.data.status === 'connected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const mine = received.filter((e) => e.sessionId === id);
       expect(mine.map((e) => e.type)).toContain('session.qr');
@@ -153,7 +154,7 @@ describe('sessions (gateway + runner + Baileys against the sandbox)', () => {
     await runner.stop('SIGTERM');
     runner = await startRunner(transport, runnerEnv);
     await waitForStatus(id, ['connected']);
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + HANG_MS;
     while (devicesOf(phone).length !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(devicesOf(phone)).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { HANG_MS } from './deadlines';
 
 export interface Received {
   id: string;
@@ -49,7 +50,7 @@ export class WebhookReceiver {
   }
 
   /** The first event of `type` (of `session`, when given) whose data matches; fails naming the last ones received. */
-  async eventFor(session: string | undefined, type: string, pred: (data: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Received['body']> {
+  async eventFor(session: string | undefined, type: string, pred: (data: Record<string, unknown>) => boolean, timeoutMs = HANG_MS): Promise<Received['body']> {
     let hit: Received['body'] | undefined;
     await this.waitFor(() => !!(hit = this.events(type, session).find((b) => pred(b.data))), timeoutMs).catch(() => {
       throw new Error(`no ${type}${session ? ` for ${session}` : ''}; got ${JSON.stringify(this.received.map((r) => [r.body.sessionId, r.body.type, r.body.data]).slice(-12))}`);
@@ -57,7 +58,7 @@ export class WebhookReceiver {
     return hit as Received['body'];
   }
 
-  async waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+  async waitFor(predicate: () => boolean, timeoutMs = HANG_MS): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > until) throw new Error(`timed out; received ${this.received.length}, requests ${this.requests}`);

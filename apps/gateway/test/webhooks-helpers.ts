@@ -1,6 +1,7 @@
 import type { EventInput } from '@wa/contracts';
 import type { TestIdentityProvider } from './auth-fixture';
 import type { GatewayHandle } from './harness';
+import { HANG_MS } from './deadlines';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
   status: number;
@@ -49,7 +50,7 @@ export function messageEvent(orgId: string, sessionId: string, text = `hello ${+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it yields a value; the deadline only ends a wait for something that never comes. */
-export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

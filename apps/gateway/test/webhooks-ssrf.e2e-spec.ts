@@ -4,6 +4,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle } from './harness';
 import { WebhookReceiver } from './webhook-receiver';
 import { api, messageEvent, until } from './webhooks-helpers';
+import { HANG_MS } from './deadlines';
 
 interface Delivery {
   eventId: string;
@@ -75,7 +76,7 @@ describe(`${WebhookDeliveryWorker.name} SSRF protection`, () => {
         // The message's own delivery: once refusals disable an endpoint, its `webhook.disabled` event is newer.
         const a = res.body.data.find((d) => d.eventId === event.id)?.attempts ?? [];
         return a.length > 0 ? a : undefined;
-      }, 20_000);
+      }, HANG_MS);
       expect(attempts[0].statusCode).toBeNull();
       expect(attempts[0].error).toMatch(/^refused/);
     }

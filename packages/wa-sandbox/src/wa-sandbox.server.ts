@@ -360,8 +360,11 @@ export class WaSandbox {
     return [...this.account(phone).phone.presences];
   }
 
-  /** Resolves with the first message (already received or future) the predicate accepts. */
-  waitForReceived(phone: string, predicate: (message: ReceivedMessage) => boolean, timeoutMs = 10_000): Promise<ReceivedMessage> {
+  /**
+   * Resolves with the first message (already received or future) the predicate accepts.
+   * `timeoutMs` is a deadline for a hang (a loaded CI machine has taken over 10 s), not a measure.
+   */
+  waitForReceived(phone: string, predicate: (message: ReceivedMessage) => boolean, timeoutMs = 120_000): Promise<ReceivedMessage> {
     const found = this.account(phone).phone.received.find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
