@@ -21,7 +21,9 @@ import { SCALEOUT_ENV } from './scaleout-env.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const withNode22 = process.argv.includes('--node22');
-const profiles = withNode22 ? ['embedded', 'scaleout', 'soak', 'cluster', 'node22'] : ['embedded', 'scaleout', 'soak', 'cluster'];
+// One results file per jest run (`.jest-results-<profile>.json` in each workspace it ran in).
+const RUNS = ['embedded-1', 'embedded-2', 'scaleout-1', 'scaleout-2', 'scaleout-3', 'soak', 'cluster', 'packages', 'scaleout-packages'];
+const profiles = withNode22 ? [...RUNS, 'node22'] : RUNS;
 const workspacesOf = (dir) => ['apps', 'packages'].flatMap((d) => readdirSync(join(dir, d)).map((n) => join(dir, d, n)));
 const workspaces = workspacesOf(root);
 const started = Date.now();
@@ -49,7 +51,8 @@ function turbo(args, { cwd = root, env = {}, tag } = {}) {
 async function suite(profile, task, options = {}) {
   const t0 = Date.now();
   const filters = (options.filters ?? []).map((f) => `--filter=${f}`);
-  const code = await turbo(['run', task, '--only', '--continue', '--concurrency=1', ...filters, '--', '--json', `--outputFile=.jest-results-${profile}.json`], {
+  const jestArgs = ['--json', `--outputFile=.jest-results-${profile}.json`, ...(options.jestArgs ?? [])];
+  const code = await turbo(['run', task, '--only', '--continue', '--concurrency=1', ...filters, '--', ...jestArgs], {
     ...options,
     tag: options.tag ?? `[${profile}]`,
   });
@@ -57,11 +60,9 @@ async function suite(profile, task, options = {}) {
 }
 
 /**
- * The embedded lane runs the gateway's suites on SQLite + TCP. Everything else of the embedded
- * profile (the runner's suites on SQLite, and the packages', which do not depend on the
- * configuration: the sandbox, the adapter against it, auth, the client, contracts, domain) runs
- * in the third lane after the soak: that lane ended after 6 minutes while the two
- * configurations' lanes ran for 19, so the machine's second half sat on a lane with less to do.
+ * The gateway's suites are the bulk of the time and run in parts beside the rest (see `lanes`);
+ * the runner's, the client's and the packages' run once on SQLite + TCP (the packages do not
+ * depend on the configuration) and the runner's and client's once more on PostgreSQL + NATS.
  */
 const GATEWAY = '@wa/gateway';
 
@@ -126,23 +127,54 @@ const built = await turbo(['run', 'build', '--output-logs=errors-only']);
 if (built) process.exit(built);
 await ensureServices();
 
-/**
- * The third lane: the soak, the multi-process scale-out suites (out of the scale-out lane, which
- * was the longest), then the runner's and the packages' suites in the embedded profile.
- */
-const thirdLane = async () => {
-  const soakRun = await gatewayScaleoutJest('soak', ['test/soak.soak-spec.ts'], { RUN_SOAK: '1' });
-  const clusterRun = await gatewayScaleoutJest('cluster', ['--testMatch', '**/test/*.scaleout-spec.ts']);
-  const packagesRun = await suite('embedded', 'test', { filters: [`!${GATEWAY}`], tag: '[packages]' });
-  return { soakRun, clusterRun, packagesRun };
-};
+/** The gateway's suites of one configuration, the `index`-th of `count` parts (jest `--shard`). */
+const gatewayPart = (config, index, count) =>
+  config === 'embedded'
+    ? suite(`embedded-${index}`, 'test', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`] })
+    : suite(`scaleout-${index}`, 'test:scaleout', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`], env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1' } });
 
-const [embedded, scaleout, { soakRun: soak, clusterRun: cluster, packagesRun: packages }, node22] = await Promise.all([
-  suite('embedded', 'test', { filters: [GATEWAY] }),
-  suite('scaleout', 'test:scaleout', { env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1' } }),
-  thirdLane(),
-  withNode22 ? node22Suite() : undefined,
+/** Runs one after another, and says how each went. */
+async function lane(...runs) {
+  const results = [];
+  for (const run of runs) results.push(await run());
+  return results;
+}
+
+/**
+ * Four lanes of about the same length (the machine has 2 cores, and each lane spends much of its
+ * time waiting on sockets and child processes). They were one lane per configuration plus one
+ * for the rest: the scale-out lane ran 23 minutes while the others ended after 12 to 15, and for
+ * its last third the machine ran two lanes where it could run four. Now the gateway's suites are
+ * cut in parts (half of the embedded ones and a third of the scale-out ones per lane), and the
+ * lanes with less of them take the soak, the multi-process suites, the packages and Node 22.
+ */
+const lanes = await Promise.all([
+  lane(
+    () => gatewayPart('embedded', 1, 2),
+    () => gatewayPart('scaleout', 1, 3),
+  ),
+  lane(
+    () => gatewayPart('embedded', 2, 2),
+    () => gatewayPart('scaleout', 2, 3),
+  ),
+  lane(
+    () => gatewayScaleoutJest('soak', ['test/soak.soak-spec.ts'], { RUN_SOAK: '1' }),
+    () => gatewayScaleoutJest('cluster', ['--testMatch', '**/test/*.scaleout-spec.ts']),
+    () => gatewayPart('scaleout', 3, 3),
+  ),
+  lane(
+    ...(withNode22 ? [() => node22Suite()] : []),
+    // Every package but the gateway: on SQLite + TCP, then those that have a scale-out run (the runner's, the client's).
+    () => suite('packages', 'test', { filters: [`!${GATEWAY}`] }),
+    () => suite('scaleout-packages', 'test:scaleout', { filters: [`!${GATEWAY}`], env: SCALEOUT_ENV }),
+  ),
 ]);
+const [[embedded1, scaleout1], [embedded2, scaleout2], [soak, cluster, scaleout3], fourth] = lanes;
+const node22 = withNode22 ? fourth[0] : undefined;
+const [packages, scaleoutPackages] = withNode22 ? fourth.slice(1) : fourth;
+const both = (a, b) => ({ code: a.code || b.code, ms: a.ms + b.ms });
+const embedded = both(embedded1, embedded2);
+const scaleout = both(both(scaleout1, scaleout2), both(scaleout3, scaleoutPackages));
 
 let passed = 0;
 let failedTests = 0;
@@ -155,8 +187,9 @@ for (const profile of profiles) {
 }
 const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
 const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
+const laneTimes = lanes.map((runs) => minutes(runs.reduce((sum, r) => sum + r.ms, 0))).join(', ');
 process.stdout.write(
-  `\nembedded (SQLite + TCP): ${verdict(embedded)}; scale-out (PostgreSQL + NATS): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; multi-process (scale-out): ${verdict(cluster)}; runner and packages (embedded): ${verdict(packages)}${node22Part}; all: ${minutes(Date.now() - started)}\n`,
+  `\ngateway on SQLite + TCP: ${verdict(embedded)}; PostgreSQL + NATS (gateway, runner, client): ${verdict(scaleout)}; soak (scale-out): ${verdict(soak)}; multi-process (scale-out): ${verdict(cluster)}; runner and packages (embedded): ${verdict(packages)}${node22Part}; lanes: ${laneTimes}; all: ${minutes(Date.now() - started)}\n`,
 );
 process.stdout.write(`tests: ${passed} passed, ${failedTests} failed\n`);
-process.exit(embedded.code || scaleout.code || soak.code || cluster.code || packages.code || node22?.code ? 1 : 0);
+process.exit(lanes.flat().some((r) => r.code !== 0) ? 1 : 0);
