@@ -156,7 +156,19 @@ export async function startGateway(
   env: Record<string, string> = {},
   imports: ModuleMetadata['imports'] = [],
 ): Promise<GatewayHandle> {
-  const config = loadGatewayConfig({ ...transport, DATABASE_URL: testDatabaseUrl('gateway'), LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env });
+  // Idle keep-alive connections outlive the test client's (undici closes its own a little before
+  // the server's advertised timeout): with the server closing first, a request sent on a socket
+  // the server was closing at that moment failed with ECONNRESET on a loaded CI run, where the
+  // event loop (client and server share it here) ran seconds late.
+  const config = loadGatewayConfig({
+    ...transport,
+    DATABASE_URL: testDatabaseUrl('gateway'),
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    HTTP_KEEPALIVE_TIMEOUT_MS: '600000',
+    ...env,
+  });
   const app = await createGatewayApp(config, { imports });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
