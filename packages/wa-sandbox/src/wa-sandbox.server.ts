@@ -147,6 +147,8 @@ export class WaSandbox {
     pictureUrl: (groupId, pictureId) => this.profiles.pictureUrlOf(groupId, pictureId),
   });
   private readonly loggedOut: LoggedOutDevice[] = [];
+  /** Accounts whose devices' offline backlog waits for `releaseBacklog` (a server slow to deliver it). */
+  private readonly heldBacklogs = new Map<string, Array<() => void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<Waiter>();
   private readonly options: Required<SandboxOptions>;
@@ -561,6 +563,21 @@ export class WaSandbox {
     return [...this.loggedOut];
   }
 
+  /**
+   * Holds back the offline backlog (and its end marker) of the phone's devices at their next
+   * logins, as a loaded server may: the device is connected and waits. `releaseBacklog` delivers it.
+   */
+  holdBacklog(phone: string): void {
+    this.account(phone);
+    if (!this.heldBacklogs.has(phone)) this.heldBacklogs.set(phone, []);
+  }
+
+  releaseBacklog(phone: string): void {
+    const waiting = this.heldBacklogs.get(phone) ?? [];
+    this.heldBacklogs.delete(phone);
+    for (const deliver of waiting) deliver();
+  }
+
   /** Ends a connected device's stream the way WhatsApp does for each failure. */
   async fault(deviceJid: string, kind: FaultKind): Promise<void> {
     const companion = this.companionFor(deviceJid);
@@ -961,9 +978,15 @@ export class WaSandbox {
   private async afterPassive(companion: Companion): Promise<void> {
     const connection = companion.connection;
     if (!connection) return;
-    // As WhatsApp does: what piled up while the device was away, then the end-of-offline marker.
+    const held = this.heldBacklogs.get(companion.account.phone.info.phone);
+    if (held) {
+      held.push(() => void this.afterPassive(companion).catch(() => undefined));
+      return;
+    }
+    // As WhatsApp does: what piled up while the device was away or left unacknowledged (messages,
+    // receipts, notifications), each marked `offline`, then the end-of-offline marker with the count.
     const queued = companion.queue.splice(0);
-    for (const node of queued) this.deliverNode(companion, node);
+    for (const node of queued) this.deliverNode(companion, { ...node, attrs: { ...node.attrs, offline: '1' } });
     await connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
     if (!companion.initialSyncSent) {
       companion.initialSyncSent = true;
