@@ -1582,17 +1582,17 @@ export class WaSandbox {
   private deliverNode(companion: Companion, node: BinaryNode): void {
     const kept = node.tag === 'message' || node.tag === 'receipt';
     if (companion.connection?.isOpen) {
-      if (kept) companion.unacked.set(stanzaKey(node.tag, node.attrs.id, node.attrs.from, node.attrs.participant), node);
+      if (kept) companion.unacked.set(stanzaKey(node.tag, node.attrs.id, node.attrs.from, node.attrs.participant, node.attrs.type), node);
       void companion.connection.send(node);
     } else if (kept || node.tag === 'notification') companion.queue.push(node);
   }
 
-  /** The client's ack names the stanza by class, id, sender and participant (Baileys' `buildAckStanza`). */
+  /** The client's ack names the stanza by class, id, sender, participant and type (Baileys' `buildAckStanza`). */
   private onCompanionAck(companion: Companion, node: BinaryNode): void {
-    const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant);
+    const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant, node.attrs.type);
     companion.unacked.delete(key);
     // Acknowledged on a connection that was since replaced: the copy queued for the next one is moot.
-    const queued = companion.queue.findIndex((n) => stanzaKey(n.tag, n.attrs.id, n.attrs.from, n.attrs.participant) === key);
+    const queued = companion.queue.findIndex((n) => stanzaKey(n.tag, n.attrs.id, n.attrs.from, n.attrs.participant, n.attrs.type) === key);
     if (queued >= 0) companion.queue.splice(queued, 1);
   }
 
@@ -2021,6 +2021,8 @@ const ON_DEMAND_MAX = 50;
 /** What a phone keeps in a chat's history: what people wrote, not the reactions, votes and edits about it. */
 const ARCHIVED_KINDS = new Set<string>(['text', 'location', 'contact', 'poll', 'image', 'video', 'audio', 'document', 'sticker']);
 
-function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined): string {
-  return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}`;
+function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined, type: string | undefined): string {
+  // A receipt's type is part of its name: the delivery and the read receipt of one message are
+  // two stanzas, each acknowledged on its own (the ack repeats the type).
+  return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}${tag === 'receipt' ? `|${type ?? ''}` : ''}`;
 }
