@@ -7,20 +7,21 @@ import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
 import { toPublicDeliveryStatus } from './session-events.mapper';
 
-/** Group members' receipts recorded lately, by `session|message|member|status`. */
-const MEMBER_RECEIPTS_KEPT = 20_000;
+/** Receipts recorded lately, by `session|message|member|status`. */
+const RECENT_RECEIPTS_KEPT = 20_000;
 
 /**
  * What a status of one of our messages changes: the send log's proof that the id left, the
  * stored status, and the `message.status` event. The same receipt comes here twice (before its ack
  * to WhatsApp, then as its event) and again when WhatsApp redelivers one whose ack was lost, so a
  * receipt is recorded once: the status moves and its event is made in one transaction, and only
- * when it moved. A group member's receipt is about that member rather than the message's status:
- * it is recognised by what this process recorded lately.
+ * when it moved. The second pass of a receipt this process recorded is skipped without a query;
+ * that memory is also what tells a group member's receipt (about the member, not the message's
+ * status) from a first one.
  */
 @Injectable()
 export class StatusRecorder {
-  private readonly memberReceipts = new Set<string>();
+  private readonly recent = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -35,40 +36,46 @@ export class StatusRecorder {
     if (!status || !u.key.fromMe) return;
     const { orgId, sessionId } = ref;
     const messageId = u.key.id;
-    // Proof that the id left, for a retry after a crash (the send log decides resends).
-    if (status !== 'failed') await this.sendLog.acked(sessionId, messageId);
-    const data = {
-      messageId,
-      chat: await this.messages.pairOf(sessionId, u.key.chatJid),
-      status,
-      ...(u.recipient ? { recipient: await this.messages.pairOf(sessionId, u.recipient) } : {}),
-    };
     if (status === 'sent' || status === 'failed') {
-      // Acks are never redelivered: each one is news.
+      // Acks are never redelivered: each one is news. A successful one proves the id left.
+      if (status === 'sent') await this.sendLog.acked(sessionId, messageId);
       await this.messages.advanceStatus(sessionId, messageId, status);
-      await this.events.record(orgId, sessionId, 'message.status', data);
+      await this.events.record(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
       return;
     }
-    const member = u.recipient ? `${sessionId}|${messageId}|${u.recipient}|${status}` : undefined;
-    if (member && !this.firstOf(member)) return;
+    const receipt = `${sessionId}|${messageId}|${u.recipient ?? ''}|${status}`;
+    if (this.recent.has(receipt)) return;
+    // A member's receipt is claimed before the first await: its two passes may overlap.
+    if (u.recipient) this.remember(receipt);
     try {
+      // Proof that the id left, for a retry after a crash (the send log decides resends).
+      await this.sendLog.acked(sessionId, messageId);
+      const data = await this.eventData(sessionId, u, status);
       const recorded = await transactionInTurn(this.dataSource, async (manager) => {
         const moved = await this.messages.advanceStatus(sessionId, messageId, status, manager);
-        if (!moved && !member) return false;
+        if (!moved && !u.recipient) return false;
         await this.events.record(orgId, sessionId, 'message.status', data, manager);
         return true;
       });
       if (recorded) this.events.wake();
+      if (!u.recipient) this.remember(receipt);
     } catch (err) {
-      if (member) this.memberReceipts.delete(member);
+      this.recent.delete(receipt);
       throw err;
     }
   }
 
-  private firstOf(member: string): boolean {
-    if (this.memberReceipts.has(member)) return false;
-    this.memberReceipts.add(member);
-    if (this.memberReceipts.size > MEMBER_RECEIPTS_KEPT) this.memberReceipts.delete(this.memberReceipts.values().next().value as string);
-    return true;
+  private async eventData(sessionId: string, u: WaMessageStatusUpdate, status: 'sent' | 'delivered' | 'read' | 'failed') {
+    return {
+      messageId: u.key.id,
+      chat: await this.messages.pairOf(sessionId, u.key.chatJid),
+      status,
+      ...(u.recipient ? { recipient: await this.messages.pairOf(sessionId, u.recipient) } : {}),
+    };
+  }
+
+  private remember(receipt: string): void {
+    this.recent.add(receipt);
+    if (this.recent.size > RECENT_RECEIPTS_KEPT) this.recent.delete(this.recent.values().next().value as string);
   }
 }
