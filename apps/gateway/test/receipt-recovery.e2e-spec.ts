@@ -74,11 +74,12 @@ describe('receipts and resend decisions across a runner kill', () => {
       await pg.query('BEGIN');
       await pg.query(`LOCK TABLE "${schema}".wa_messages IN SHARE MODE`);
       return {
-        stalled: () =>
-          eventually('the runner to wait for the status write', async () => {
+        stalled: async () => {
+          await eventually('the runner to wait for the status write', async () => {
             const r = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = '"${schema}".wa_messages'::regclass`);
             return Number(r.rows[0].n) > 0;
-          }),
+          });
+        },
         release: async () => {
           await pg.query('ROLLBACK');
           await pg.end();
@@ -89,7 +90,9 @@ describe('receipts and resend decisions across a runner kill', () => {
     db.exec('BEGIN EXCLUSIVE');
     const seen = runner.output().split('receipt not stored').length;
     return {
-      stalled: () => eventually('the runner to report a receipt it could not store', () => runner.output().split('receipt not stored').length > seen, 60_000),
+      stalled: async () => {
+        await eventually('the runner to report a receipt it could not store', () => runner.output().split('receipt not stored').length > seen, 60_000);
+      },
       release: async () => {
         db.exec('ROLLBACK');
         db.close();
