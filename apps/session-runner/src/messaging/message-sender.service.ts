@@ -21,6 +21,8 @@ export class MessageSender {
   private readonly logger = new Logger('messages');
   /** Each session's next free send turn (unix ms), for pacing. */
   private readonly nextTurn = new Map<string, number>();
+  /** The hand-over of each id in progress here, by `session|id`: a second one waits for it. */
+  private readonly executing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly sessions: SessionManager,
@@ -40,6 +42,20 @@ export class MessageSender {
    * connection was handed at login (see `leftBefore`).
    */
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
+    // A dispatcher whose hand-over timed out hands the id over again while the first is still
+    // here (waiting for the backlog, or on the socket): its `relaying` is no dead sender's, so the
+    // second waits and then reads what the first wrote to the send log.
+    const key = `${p.sessionId}|${p.waMessageId}`;
+    const run = (this.executing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.executeOnce(p));
+    this.executing.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.executing.get(key) === run) this.executing.delete(key);
+    }
+  }
+
+  private async executeOnce(p: ExecutePayload): Promise<ExecuteResult> {
     await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
     this.sessions.connected(p);
