@@ -174,11 +174,8 @@ export class MessageStore implements WaMessageLookup {
    * in one conditional UPDATE: a read receipt and a delivery receipt handled at the same time
    * cannot leave the older one standing. A status for a message not stored yet (a receipt or an
    * ack that beat the write after the socket took the message) is kept for a while and applied
-   * when the message is saved.
-   */
-  /**
-   * Moves our message's status forward; false when it moved nothing (already there or past it),
-   * so a receipt applied twice is told from a first one.
+   * when the message is saved. Answers whether it moved anything (false: already there or past
+   * it, stored or kept), so a receipt applied twice is told from a first one.
    */
   async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus, manager?: EntityManager): Promise<boolean> {
     const messages = manager ? manager.getRepository(WaMessageEntity) : this.messages;
