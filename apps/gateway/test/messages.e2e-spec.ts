@@ -51,7 +51,7 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
     expect([200, 202]).toContain(res.status);
     return json<SendResult>(res);
   };
-  // A deadline for a hang: after a runner kill, the take-over and SEND_RESEND_PROOF_MS (10 s) come first.
+  // A deadline for a hang: after a runner kill, the take-over (lease expiry) comes first.
   const receivedBy = (phone: string, pred: (m: ReceivedMessage) => boolean): Promise<ReceivedMessage> => sandbox.waitForReceived(phone, pred, 60_000);
   const countAt = (phone: string, id: string): number => sandbox.received(phone).filter((m) => m.id === id && !m.fromOwnDevice).length;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -114,6 +114,8 @@ describe('runner crashes in the middle of a burst', () => {
     const decisions = {
       notResent: logged('not sending again: this id already went to WhatsApp') + logged('not sending again: WhatsApp acknowledged this id'),
       resent: logged('sending again: no sign that this id left'),
+      // Decisions the login's backlog did not settle in time (SEND_RESEND_PROOF_MS ran out).
+      undecidedByBacklog: logged('"backlog":"not seen in time"'),
     };
     process.stdout.write(`CRASH-RESULT ${JSON.stringify({ messages: MESSAGES, kills: KILLS, lost: MESSAGES - copies.size, duplicated: twice.length, ...decisions })}\n`);
     expect({ lost: MESSAGES - copies.size, duplicated: twice }).toEqual({ lost: 0, duplicated: [] });

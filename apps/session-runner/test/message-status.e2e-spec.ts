@@ -54,6 +54,16 @@ describe.each(['sqlite', 'postgres'] as const)('own message status on %s', (kind
     expect(await statusOf('refused')).toBe('read');
   });
 
+  it('tells a receipt applied twice from a first one, stored or still early', async () => {
+    await save('twice');
+    const moves = [];
+    for (const status of ['delivered', 'delivered', 'read', 'delivered', 'read'] as const) moves.push(await store.advanceStatus(SESSION, 'twice', status));
+    expect(moves).toEqual([true, false, true, false, false]);
+    const early = [];
+    for (const status of ['read', 'read', 'delivered'] as const) early.push(await store.advanceStatus(SESSION, 'early-twice', status));
+    expect(early).toEqual([true, false, false]);
+  });
+
   it('keeps a receipt that arrived before its message was stored and applies it on save', async () => {
     await store.advanceStatus(SESSION, 'early', 'delivered');
     await store.advanceStatus(SESSION, 'early', 'sent');

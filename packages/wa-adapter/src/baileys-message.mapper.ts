@@ -1,8 +1,8 @@
 import { normalizeJid } from '@wa/domain';
-import type { WAMessage, WAMessageKey, proto } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
+import type { BaileysEventMap, WAMessage, WAMessageKey, proto } from '@whiskeysockets/baileys' with { 'resolution-mode': 'import' };
 
 import type { BaileysModule } from './baileys.loader';
-import type { WaDeliveryStatus, WaIncomingMessage, WaMessageKey, WaMessageType } from './wa-engine.port';
+import type { WaDeliveryStatus, WaIncomingMessage, WaMessageKey, WaMessageStatusUpdate, WaMessageType } from './wa-engine.port';
 
 /** `proto.WebMessageInfo.Status` values, in WhatsApp's order. */
 const STATUS_BY_PROTO: Record<number, WaDeliveryStatus> = {
@@ -16,6 +16,24 @@ const STATUS_BY_PROTO: Record<number, WaDeliveryStatus> = {
 
 export function deliveryStatus(protoStatus: number | null | undefined): WaDeliveryStatus | undefined {
   return protoStatus === null || protoStatus === undefined ? undefined : STATUS_BY_PROTO[protoStatus];
+}
+
+/** The statuses that `messages.update` (1:1 receipts, acks) and `message-receipt.update` (a group member's receipt) tell. */
+export function statusUpdatesOf(events: Pick<Partial<BaileysEventMap>, 'messages.update' | 'message-receipt.update'>): WaMessageStatusUpdate[] {
+  const updates: WaMessageStatusUpdate[] = [];
+  for (const { key, update } of events['messages.update'] ?? []) {
+    const status = deliveryStatus(update.status);
+    if (status) updates.push({ key: toWaKey(key), status, timestampMs: Date.now() });
+  }
+  for (const { key, receipt } of events['message-receipt.update'] ?? []) {
+    const [status, at] = receipt.playedTimestamp
+      ? (['played', receipt.playedTimestamp] as const)
+      : receipt.readTimestamp
+        ? (['read', receipt.readTimestamp] as const)
+        : (['delivered', receipt.receiptTimestamp] as const);
+    updates.push({ key: toWaKey(key), status, ...(receipt.userJid ? { recipient: receipt.userJid } : {}), timestampMs: toMillis(at) });
+  }
+  return updates;
 }
 
 export function toWaKey(key: proto.IMessageKey): WaMessageKey {

@@ -18,6 +18,7 @@ import {
   encodeWebMessage,
   pollCreationOf,
   pollOptionTexts,
+  statusUpdatesOf,
   toIncomingMessage,
   toMillis,
   toProtoKey,
@@ -55,6 +56,7 @@ import type {
   WaMe,
   WaMessageKey,
   WaMessageLookup,
+  WaMessageStatusUpdate,
   WaOutgoingContent,
   WaParticipantResult,
   WaPollVote,
@@ -99,6 +101,8 @@ interface LiveSocket {
   detach: () => void;
   closed: Promise<void>;
   markClosed: () => void;
+  /** The server's offline backlog came and every stanza of it was handled (patched-in signal). */
+  backlogProcessed: boolean;
 }
 
 /** Baileys rc14 shows the first QR of a socket this long, every later one BAILEYS_NEXT_QR_MS (socket.js, `qrTimeout`). */
@@ -119,6 +123,9 @@ export class BaileysConnection implements WaConnection {
   private readonly events = new EventEmitter();
   private readonly caches = new SessionCaches();
   private receiptSink?: (received: WaReceived) => Promise<void>;
+  private statusSink?: (updates: WaMessageStatusUpdate[]) => Promise<void>;
+  /** Callers of `backlogProcessed` waiting for the live socket's backlog. */
+  private readonly backlogWaiters = new Set<() => void>();
   private live: LiveSocket | undefined;
   private wanted: 'running' | 'stopped' = 'stopped';
   private disposed = false;
@@ -161,6 +168,24 @@ export class BaileysConnection implements WaConnection {
 
   setReceiptSink(sink: ((received: WaReceived) => Promise<void>) | undefined): void {
     this.receiptSink = sink;
+  }
+
+  setStatusSink(sink: ((updates: WaMessageStatusUpdate[]) => Promise<void>) | undefined): void {
+    this.statusSink = sink;
+  }
+
+  backlogProcessed(timeoutMs: number): Promise<boolean> {
+    if (this.live?.backlogProcessed) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (processed: boolean): void => {
+        clearTimeout(timer);
+        this.backlogWaiters.delete(waiter);
+        resolve(processed);
+      };
+      const waiter = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.backlogWaiters.add(waiter);
+    });
   }
 
   on<E extends keyof WaConnectionEvents>(event: E, listener: WaConnectionEvents[E]): () => void {
@@ -511,6 +536,8 @@ export class BaileysConnection implements WaConnection {
       getMessage: async (key) => (await this.findMessage(toWaKey(key)))?.message ?? undefined,
       // Patched into Baileys: the message is stored before its receipt tells WhatsApp to forget it.
       beforeMessageReceipt: (message) => this.beforeReceipt(b, sock, message),
+      // Patched in too: a receipt's statuses are stored before WhatsApp gets its ack.
+      beforeReceiptAck: (told) => this.beforeReceiptAck(sock, told),
       cachedGroupMetadata: async (jid) => this.caches.groupMetadata.get(jid),
       msgRetryCounterCache: this.caches.msgRetryCounter,
       // Typed as the plain CacheStore: NodeCache's synchronous mget/mset work where Baileys awaits
@@ -527,7 +554,7 @@ export class BaileysConnection implements WaConnection {
     this.socketQrs = 0;
     let markClosed!: () => void;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const live: LiveSocket = { sock, auth, closed, markClosed, detach: () => undefined };
+    const live: LiveSocket = { sock, auth, closed, markClosed, detach: () => undefined, backlogProcessed: false };
     const detachEvents = sock.ev.process((events) => this.handleEvents(b, live, events));
     // Baileys only reports failed acks; a plain server ack is the "sent" the outbox waits for.
     const onAck = (node: { attrs: Record<string, string> }): void => {
@@ -584,18 +611,7 @@ export class BaileysConnection implements WaConnection {
     for (const message of events['messages.upsert']?.messages ?? []) {
       await this.onUpsert(b, live, message).catch((error: unknown) => this.reportError(error));
     }
-    for (const { key, update } of events['messages.update'] ?? []) {
-      const status = deliveryStatus(update.status);
-      if (status) this.emit('messageStatus', { key: toWaKey(key), status, timestampMs: Date.now() });
-    }
-    for (const { key, receipt } of events['message-receipt.update'] ?? []) {
-      const [status, at] = receipt.playedTimestamp
-        ? (['played', receipt.playedTimestamp] as const)
-        : receipt.readTimestamp
-          ? (['read', receipt.readTimestamp] as const)
-          : (['delivered', receipt.receiptTimestamp] as const);
-      this.emit('messageStatus', { key: toWaKey(key), status, ...(receipt.userJid ? { recipient: receipt.userJid } : {}), timestampMs: toMillis(at) });
-    }
+    for (const update of statusUpdatesOf(events)) this.emit('messageStatus', update);
     for (const group of events['groups.update'] ?? []) if (group.id) await this.caches.groupMetadata.del(group.id);
     for (const update of chatUpdatesOf(events)) this.emit('chatUpdate', update);
     for (const update of starUpdatesOf(events)) this.emit('messageStar', update);
@@ -625,6 +641,10 @@ export class BaileysConnection implements WaConnection {
     // Before the ownership check: closeSocket lets go of `live` first, then waits for this.
     if (update.connection === 'close') live.markClosed();
     if (this.live !== live) return;
+    if (update.processedPendingNotifications) {
+      live.backlogProcessed = true;
+      for (const waiter of [...this.backlogWaiters]) waiter();
+    }
     if (update.qr) {
       // A new QR means the previous one expired unscanned; past the budget nobody is looking.
       if (!this.pairingCode && this.qrBudgetSpent()) {
@@ -770,6 +790,17 @@ export class BaileysConnection implements WaConnection {
       return;
     }
     if (received) await sink(received);
+  }
+
+  /**
+   * The statuses a receipt tells go to the status sink before WhatsApp gets the receipt's ack; a
+   * rejection holds the ack back, so WhatsApp delivers the receipt again at the next login.
+   */
+  private async beforeReceiptAck(sock: LiveSocket['sock'], told: Partial<BaileysEventMap>): Promise<void> {
+    const sink = this.statusSink;
+    if (!sink || this.live?.sock !== sock) return;
+    const updates = statusUpdatesOf(told);
+    if (updates.length) await sink(updates);
   }
 
   /** The event a received message is, or undefined for what is none (key distribution, unknown protocol messages). */

@@ -301,6 +301,20 @@ export interface WaConnection extends WaProfileOps, WaContactsOps, WaPresenceOps
    * way, so the sink and the listeners must both tell a second copy from a first.
    */
   setReceiptSink(sink: ((received: WaReceived) => Promise<void>) | undefined): void;
+  /**
+   * Stores the statuses a receipt (delivered, read, played) tells before WhatsApp gets its ack
+   * (undefined: none). When the sink rejects, no ack goes and WhatsApp delivers the receipt again
+   * at the next login; the statuses are still emitted as `messageStatus` either way, so applying
+   * one twice must change nothing.
+   */
+  setStatusSink(sink: ((updates: WaMessageStatusUpdate[]) => Promise<void>) | undefined): void;
+  /**
+   * Resolves true once the live socket has received the server's offline backlog (what piled up
+   * while no socket was logged in, ended by WhatsApp's end-of-offline marker) and every stanza of
+   * it went through the sinks above; false when that did not happen within `timeoutMs` (a
+   * server that never sends the marker, or a socket that closed first).
+   */
+  backlogProcessed(timeoutMs: number): Promise<boolean>;
 
   /** Opens the socket; reconnects on its own per the disconnect policy until `stop`. */
   start(): Promise<void>;

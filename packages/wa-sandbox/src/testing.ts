@@ -29,6 +29,8 @@ export interface ConnectOptions {
   /** How long each QR lives on the client before it shows the next ref. */
   qrTimeoutMs?: number;
   pushName?: string;
+  /** Baileys' (patched-in) hook before a receipt is acknowledged: reject to leave it unacknowledged. */
+  beforeReceiptAck?: (told: { 'messages.update'?: Array<{ key: WAMessageKey; update: { status?: number | null } }> }) => Promise<void>;
 }
 
 type EventMap = Parameters<WASocket['ev']['on']>[0];
@@ -99,6 +101,7 @@ export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions
     keepAliveIntervalMs: 30_000,
     retryRequestDelayMs: 50,
     ...(options.pushName ? { pushName: options.pushName } : {}),
+    ...(options.beforeReceiptAck ? { beforeReceiptAck: options.beforeReceiptAck } : {}),
     getMessage: async (key: WAMessageKey) => (key.id ? sentMessages.get(key.id) : undefined),
     // App-state snapshots are blobs on the media host, which Baileys fetches from WhatsApp's.
     options: { dispatcher: sandboxMediaDispatcher(sandbox.mediaBaseUrl, readFileSync(sandbox.mediaCaFile, 'utf8')) } as RequestInit,

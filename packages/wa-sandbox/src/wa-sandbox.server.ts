@@ -147,6 +147,8 @@ export class WaSandbox {
     pictureUrl: (groupId, pictureId) => this.profiles.pictureUrlOf(groupId, pictureId),
   });
   private readonly loggedOut: LoggedOutDevice[] = [];
+  /** Accounts whose devices' offline backlog waits for `releaseBacklog` (a server slow to deliver it). */
+  private readonly heldBacklogs = new Map<string, Array<() => void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<Waiter>();
   private readonly options: Required<SandboxOptions>;
@@ -564,6 +566,21 @@ export class WaSandbox {
     return [...this.loggedOut];
   }
 
+  /**
+   * Holds back the offline backlog (and its end marker) of the phone's devices at their next
+   * logins, as a loaded server may: the device is connected and waits. `releaseBacklog` delivers it.
+   */
+  holdBacklog(phone: string): void {
+    this.account(phone);
+    if (!this.heldBacklogs.has(phone)) this.heldBacklogs.set(phone, []);
+  }
+
+  releaseBacklog(phone: string): void {
+    const waiting = this.heldBacklogs.get(phone) ?? [];
+    this.heldBacklogs.delete(phone);
+    for (const deliver of waiting) deliver();
+  }
+
   /** Ends a connected device's stream the way WhatsApp does for each failure. */
   async fault(deviceJid: string, kind: FaultKind): Promise<void> {
     const companion = this.companionFor(deviceJid);
@@ -964,9 +981,15 @@ export class WaSandbox {
   private async afterPassive(companion: Companion): Promise<void> {
     const connection = companion.connection;
     if (!connection) return;
-    // As WhatsApp does: what piled up while the device was away, then the end-of-offline marker.
+    const held = this.heldBacklogs.get(companion.account.phone.info.phone);
+    if (held) {
+      held.push(() => void this.afterPassive(companion).catch(() => undefined));
+      return;
+    }
+    // As WhatsApp does: what piled up while the device was away or left unacknowledged (messages,
+    // receipts, notifications), each marked `offline`, then the end-of-offline marker with the count.
     const queued = companion.queue.splice(0);
-    for (const node of queued) this.deliverNode(companion, node);
+    for (const node of queued) this.deliverNode(companion, { ...node, attrs: { ...node.attrs, offline: '1' } });
     await connection.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
     if (!companion.initialSyncSent) {
       companion.initialSyncSent = true;
@@ -1562,17 +1585,17 @@ export class WaSandbox {
   private deliverNode(companion: Companion, node: BinaryNode): void {
     const kept = node.tag === 'message' || node.tag === 'receipt';
     if (companion.connection?.isOpen) {
-      if (kept) companion.unacked.set(stanzaKey(node.tag, node.attrs.id, node.attrs.from, node.attrs.participant), node);
+      if (kept) companion.unacked.set(stanzaKey(node.tag, node.attrs.id, node.attrs.from, node.attrs.participant, node.attrs.type), node);
       void companion.connection.send(node);
     } else if (kept || node.tag === 'notification') companion.queue.push(node);
   }
 
-  /** The client's ack names the stanza by class, id, sender and participant (Baileys' `buildAckStanza`). */
+  /** The client's ack names the stanza by class, id, sender, participant and type (Baileys' `buildAckStanza`). */
   private onCompanionAck(companion: Companion, node: BinaryNode): void {
-    const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant);
+    const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant, node.attrs.type);
     companion.unacked.delete(key);
     // Acknowledged on a connection that was since replaced: the copy queued for the next one is moot.
-    const queued = companion.queue.findIndex((n) => stanzaKey(n.tag, n.attrs.id, n.attrs.from, n.attrs.participant) === key);
+    const queued = companion.queue.findIndex((n) => stanzaKey(n.tag, n.attrs.id, n.attrs.from, n.attrs.participant, n.attrs.type) === key);
     if (queued >= 0) companion.queue.splice(queued, 1);
   }
 
@@ -2001,6 +2024,8 @@ const ON_DEMAND_MAX = 50;
 /** What a phone keeps in a chat's history: what people wrote, not the reactions, votes and edits about it. */
 const ARCHIVED_KINDS = new Set<string>(['text', 'location', 'contact', 'poll', 'image', 'video', 'audio', 'document', 'sticker']);
 
-function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined): string {
-  return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}`;
+function stanzaKey(tag: string | undefined, id: string | undefined, from: string | undefined, participant: string | undefined, type: string | undefined): string {
+  // A receipt's type is part of its name: the delivery and the read receipt of one message are
+  // two stanzas, each acknowledged on its own (the ack repeats the type).
+  return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}${tag === 'receipt' ? `|${type ?? ''}` : ''}`;
 }

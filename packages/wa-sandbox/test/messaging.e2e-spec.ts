@@ -1,6 +1,6 @@
 import { encryptPollVote, WaSandbox } from '../src/index';
 import { loadBaileys } from '../src/baileys.loader';
-import { pairWithQr, type SandboxSession } from '../src/testing';
+import { loginAgain, pairWithQr, type SandboxSession } from '../src/testing';
 
 type Upsert = { messages: Array<{ key: { id?: string | null; remoteJid?: string | null; fromMe?: boolean | null }; message?: Record<string, any> | null }> };
 type Update = Array<{ key: { id?: string | null }; update: { status?: number } }>;
@@ -35,6 +35,37 @@ describe(`${WaSandbox.name} messaging`, () => {
     await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 3))).resolves.toBeDefined();
     await sandbox.sendReceipt(CAROL, `${ALICE}@s.whatsapp.net`, [sent?.key.id ?? ''], 'read');
     await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 4))).resolves.toBeDefined();
+  });
+
+  it('redelivers a receipt the device did not acknowledge at its next login, before the end of the backlog', async () => {
+    const DAVE = '15550000014';
+    await sandbox.createPhone(DAVE, 'Dave');
+    // Dave's client takes receipts in but never acknowledges them (as a process that died first).
+    const forgetful = await pairWithQr(sandbox, DAVE, { beforeReceiptAck: () => Promise.reject(new Error('not stored')) });
+    const sent = await forgetful.sock.sendMessage(`${CAROL}@s.whatsapp.net`, { text: 'did you read it?' });
+    const id = sent?.key.id ?? '';
+    await sandbox.waitForReceived(CAROL, (m) => m.id === id);
+    await sandbox.sendReceipt(CAROL, `${DAVE}@s.whatsapp.net`, [id], 'read');
+    await forgetful.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === id && i.update.status === 4));
+    await forgetful.end();
+
+    // What the next login's client is handed before the server's end-of-backlog marker is processed.
+    const order: string[] = [];
+    const again = await loginAgain(sandbox, forgetful.auth, {
+      beforeReceiptAck: async (told) => {
+        for (const { key, update } of told['messages.update'] ?? []) if (key.id === id) order.push(`status ${update.status}`);
+      },
+    });
+    try {
+      await again.waitFor<{ processedPendingNotifications?: boolean }>('connection.update', (u) => {
+        if (u.processedPendingNotifications) order.push('backlog processed');
+        return !!u.processedPendingNotifications;
+      });
+      // Delivered (3) and read (4) are two stanzas (in either order), both left unacknowledged.
+      expect({ receipts: order.slice(0, -1).sort(), last: order.at(-1) }).toEqual({ receipts: ['status 3', 'status 4'], last: 'backlog processed' });
+    } finally {
+      await again.end();
+    }
   });
 
   it('delivers a virtual contact text, location and contact card to Baileys', async () => {

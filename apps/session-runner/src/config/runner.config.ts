@@ -175,8 +175,8 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
     },
     messaging: {
       ackWaitMs: envInt(env, 'SEND_ACK_WAIT_MS', 5_000, 0, 60_000),
-      // 10 s: after a restart the acks and receipts WhatsApp redelivers queue behind the login's own
-      // work (app state, blocklist, the offline backlog); with 3 s a loaded 2-core CI run resent 4 ids that had left.
+      // Only a bound: a resend decision waits for the login's offline backlog to be processed, and
+      // this long at most when the server never marks the backlog's end.
       resendProofMs: envInt(env, 'SEND_RESEND_PROOF_MS', 10_000, 0, 60_000),
       media: {
         maxBytes: envInt(env, 'MEDIA_MAX_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -45,14 +45,16 @@ const ADVANCE_FROM: Record<OwnMessageStatus, OwnMessageStatus[]> = {
 class EarlyStatuses {
   private readonly entries = new Map<string, { status: OwnMessageStatus; at: number }>();
 
-  keep(key: string, status: OwnMessageStatus): void {
+  /** Whether `status` is news (nothing held, or something behind it). */
+  keep(key: string, status: OwnMessageStatus): boolean {
     const now = Date.now();
     const held = this.entries.get(key);
-    if (held && STATUS_RANK[held.status] >= STATUS_RANK[status]) return;
+    if (held && STATUS_RANK[held.status] >= STATUS_RANK[status]) return false;
     this.entries.set(key, { status, at: now });
     if (this.entries.size > EARLY_MAX) {
       for (const [k, v] of this.entries) if (now - v.at > EARLY_TTL_MS || this.entries.size > EARLY_MAX) this.entries.delete(k);
     }
+    return true;
   }
 
   take(key: string): OwnMessageStatus | undefined {
@@ -172,19 +174,21 @@ export class MessageStore implements WaMessageLookup {
    * in one conditional UPDATE: a read receipt and a delivery receipt handled at the same time
    * cannot leave the older one standing. A status for a message not stored yet (a receipt or an
    * ack that beat the write after the socket took the message) is kept for a while and applied
-   * when the message is saved.
+   * when the message is saved. Answers whether it moved anything (false: already there or past
+   * it, stored or kept), so a receipt applied twice is told from a first one.
    */
-  async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus): Promise<void> {
-    const result = await this.messages
+  async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus, manager?: EntityManager): Promise<boolean> {
+    const messages = manager ? manager.getRepository(WaMessageEntity) : this.messages;
+    const result = await messages
       .createQueryBuilder()
       .update()
       .set({ status })
       .where('session_id = :sessionId AND message_id = :messageId AND from_me = :fromMe', { sessionId, messageId, fromMe: true })
       .andWhere(ADVANCE_FROM[status].length ? '(status IS NULL OR status IN (:...from))' : 'status IS NULL', { from: ADVANCE_FROM[status] })
       .execute();
-    if (result.affected) return;
-    if (await this.messages.existsBy({ sessionId, messageId, fromMe: true })) return;
-    this.early.keep(`${sessionId}|${messageId}`, status);
+    if (result.affected) return true;
+    if (await messages.existsBy({ sessionId, messageId, fromMe: true })) return false;
+    return this.early.keep(`${sessionId}|${messageId}`, status);
   }
 
   /** Received messages of a chat not yet marked read (all, or only the given ids). */

@@ -21,6 +21,8 @@ export class MessageSender {
   private readonly logger = new Logger('messages');
   /** Each session's next free send turn (unix ms), for pacing. */
   private readonly nextTurn = new Map<string, number>();
+  /** The hand-over of each id in progress here, by `session|id`: a second one waits for it. */
+  private readonly executing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly sessions: SessionManager,
@@ -36,10 +38,24 @@ export class MessageSender {
    * Sends one outbox entry, never the same WhatsApp id twice: the send log is written before the
    * message goes to the socket and again once the socket took it. An id found there already is
    * not sent again, only reported; one whose sender died in between (`relaying`) is sent again
-   * only when no ack or receipt for it turns up within `SEND_RESEND_PROOF_MS` of this connection
-   * asking, i.e. when WhatsApp shows no sign of having it.
+   * only when WhatsApp shows no sign of having it: no receipt for it in the offline backlog this
+   * connection was handed at login (see `leftBefore`).
    */
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
+    // A dispatcher whose hand-over timed out hands the id over again while the first is still
+    // here (waiting for the backlog, or on the socket): its `relaying` is no dead sender's, so the
+    // second waits and then reads what the first wrote to the send log.
+    const key = `${p.sessionId}|${p.waMessageId}`;
+    const run = (this.executing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.executeOnce(p));
+    this.executing.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.executing.get(key) === run) this.executing.delete(key);
+    }
+  }
+
+  private async executeOnce(p: ExecutePayload): Promise<ExecuteResult> {
     await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
     this.sessions.connected(p);
@@ -49,8 +65,8 @@ export class MessageSender {
       return this.alreadySent(p, known);
     }
     if (known === 'relaying') {
-      const left = await this.leftBefore(p);
-      this.logger.log({ msg: left ? 'not sending again: WhatsApp acknowledged this id' : 'sending again: no sign that this id left', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt });
+      const { left, backlog } = await this.leftBefore(p);
+      this.logger.log({ msg: left ? 'not sending again: WhatsApp acknowledged this id' : 'sending again: no sign that this id left', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, backlog });
       if (left) return this.alreadySent(p, 'acked');
     }
     await this.pace(p);
@@ -112,16 +128,20 @@ export class MessageSender {
 
   /**
    * Whether an id whose sender died between writing `relaying` and `relayed` reached WhatsApp.
-   * WhatsApp redelivers what a device did not acknowledge (its acks and recipients' receipts)
-   * when the device connects again, so proof of a send that left arrives shortly after this
-   * connection opened; no proof within the wait means it never left.
+   * WhatsApp redelivers to a device what it did not acknowledge (recipients' receipts) when the
+   * device logs in again, then marks the end of that backlog; each receipt's status is stored
+   * (the send log's `acked` among it) before it is acknowledged. So once this connection's
+   * backlog is processed, the send log knows every receipt WhatsApp held for the id. Without the
+   * end marker (a server that never sends it), the decision waits `SEND_RESEND_PROOF_MS` at most.
    */
-  private async leftBefore(p: ExecutePayload): Promise<boolean> {
+  private async leftBefore(p: ExecutePayload): Promise<{ left: boolean; backlog: 'processed' | 'not seen in time' | 'not needed' }> {
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     try {
-      if ((await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked') return true;
-      const outcome = await ack.wait(this.config.messaging.resendProofMs);
-      return outcome === 'acked' || (await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked';
+      if ((await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked') return { left: true, backlog: 'not needed' };
+      this.logger.log({ msg: 'waiting for the offline backlog before deciding whether to send again', sessionId: p.sessionId, waMessageId: p.waMessageId });
+      const processed = await this.sessions.connected(p).backlogProcessed(this.config.messaging.resendProofMs);
+      const acked = (await ack.wait(0)) === 'acked' || (await this.sendLog.state(p.sessionId, p.waMessageId)) === 'acked';
+      return { left: acked, backlog: processed ? 'processed' : 'not seen in time' };
     } finally {
       ack.cancel();
     }

@@ -3,9 +3,7 @@ import type { SessionRef } from '@wa/contracts';
 import { isLidJid, normalizeJid } from '@wa/domain';
 import type { WaConnection, WaReceived } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
-import { SendLog } from '../messages/send-log';
 import { ConnectionObservers } from '../sessions/connection-observers';
-import { toPublicDeliveryStatus } from '../sessions/session-events.mapper';
 
 type AckOutcome = 'acked' | 'failed';
 
@@ -27,7 +25,6 @@ export class MessagingObserver implements OnModuleInit {
   constructor(
     private readonly observers: ConnectionObservers,
     private readonly store: MessageStore,
-    private readonly sendLog: SendLog,
   ) {}
 
   onModuleInit(): void {
@@ -90,15 +87,10 @@ export class MessagingObserver implements OnModuleInit {
       work().catch((err: unknown) => this.logger.error({ msg: 'failed to record messaging state', sessionId, error: (err as Error).message }));
     };
     const offs = [
+      // The status itself (send log, store, event) is recorded by the session's StatusRecorder.
       connection.on('messageStatus', (u) => {
-        if (u.key.fromMe) {
-          const wait = this.acks.get(`${sessionId}|${u.key.id}`);
-          if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
-          // Proof that the id left, for a retry after a crash (the send log decides resends).
-          if (u.status !== 'pending' && u.status !== 'error') run(() => this.sendLog.acked(sessionId, u.key.id));
-        }
-        const status = toPublicDeliveryStatus(u.status);
-        if (status && u.key.fromMe) run(() => this.store.advanceStatus(sessionId, u.key.id, status));
+        const wait = u.key.fromMe ? this.acks.get(`${sessionId}|${u.key.id}`) : undefined;
+        if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
       }),
       connection.on('pollVote', (vote) => run(() => this.apply(sessionId, { kind: 'pollVote', vote }))),
       connection.on('edit', (edit) => run(() => this.apply(sessionId, { kind: 'edit', edit }))),

@@ -11,7 +11,8 @@ import { SEND_LOG_RETENTION_MS, SendLog } from '../messages/send-log';
 import { ConnectionObservers } from './connection-observers';
 import { RunnerSessionEntity, type DesiredState } from './runner-session.entity';
 import { SessionLeaseRepository, type Lease } from './session-lease.repository';
-import { receivedContent, toPublicDeliveryStatus, toSessionStatus } from './session-events.mapper';
+import { receivedContent, toSessionStatus } from './session-events.mapper';
+import { StatusRecorder } from './status-recorder';
 import { AUTH_STATE_STORE, WA_ENGINE } from './wa-engine.provider';
 
 /** WhatsApp's participant actions as the `group.participants` event names them. */
@@ -77,6 +78,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     private readonly events: EventOutbox,
     private readonly config: RunnerConfig,
     private readonly observers: ConnectionObservers,
+    private readonly statuses: StatusRecorder,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -509,8 +511,19 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       await this.observers.beforeReceipt(ref, r);
       await handle(r);
     });
+    // A receipt's statuses are stored before WhatsApp gets its ack, under the same lease rule.
+    connection.setStatusSink(async (updates) => {
+      if (!this.holds(owned)) throw new AppError('session_unavailable', 'the lease of this session is not held');
+      try {
+        for (const u of updates) await this.statuses.record(ref, u);
+      } catch (err) {
+        this.logger.warn({ msg: 'receipt not stored; WhatsApp will deliver it again', sessionId, error: (err as Error).message });
+        throw err;
+      }
+    });
     const offs = [
       () => connection.setReceiptSink(undefined),
+      () => connection.setStatusSink(undefined),
       connection.on('status', (status: WaStatus) =>
         record(async () => {
           this.logger.log({ msg: 'session status', sessionId, ...toSessionStatus(status) });
@@ -522,19 +535,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         }),
       ),
       connection.on('message', (message) => record(() => handle({ kind: 'message', message }))),
-      connection.on('messageStatus', (u) =>
-        record(async () => {
-          const status = toPublicDeliveryStatus(u.status);
-          // Statuses are about messages we sent (from here or from the phone), never a contact's.
-          if (!status || !u.key.fromMe) return;
-          await this.events.record(orgId, sessionId, 'message.status', {
-            messageId: u.key.id,
-            chat: await this.messages.pairOf(sessionId, u.key.chatJid),
-            status,
-            ...(u.recipient ? { recipient: await this.messages.pairOf(sessionId, u.recipient) } : {}),
-          });
-        }),
-      ),
+      connection.on('messageStatus', (u) => record(() => this.statuses.record(ref, u))),
       connection.on('reaction', (reaction) => record(() => handle({ kind: 'reaction', reaction }))),
       connection.on('edit', (edit) => record(() => handle({ kind: 'edit', edit }))),
       connection.on('revoke', (revoke) => record(() => handle({ kind: 'revoke', revoke }))),

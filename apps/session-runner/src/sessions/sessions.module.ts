@@ -22,6 +22,7 @@ import { SessionLeaseRepository } from './session-lease.repository';
 import { SessionManager } from './session-manager';
 import { SessionOwnershipGuard } from './session-ownership.guard';
 import { SessionsController } from './sessions.controller';
+import { StatusRecorder } from './status-recorder';
 import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
 
 @Module({
@@ -49,6 +50,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
       useFactory: (config: RunnerConfig) => createGatewayEventsClient(config.gatewayEvents),
     },
     EventOutbox,
+    StatusRecorder,
     MessageStore,
     SendLog,
     SessionLeaseRepository,

@@ -1,0 +1,218 @@
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { sandboxRunnerEnv, scaleOut, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
+import { ApiClient } from './session-fixture';
+import { WebhookReceiver } from './webhook-receiver';
+
+/**
+ * What survives a runner killed while WhatsApp's word about a message was in its hands: a
+ * receipt is acknowledged to WhatsApp only once its status is stored, so one the runner received
+ * but had not stored comes again to the next owner; and a message whose send may or may not have
+ * left is decided on as soon as that owner has processed the backlog WhatsApp redelivers at login
+ * (not after a fixed wait), without a second copy.
+ */
+describe('receipts and resend decisions across a runner kill', () => {
+  const ORG = 'org-receipts';
+  const OWNER = '15557030001';
+  const CONTACT = '15557030002';
+  /** A second chat: entries of one chat are handed over one at a time. */
+  const OTHER = '15557030003';
+  const ME = `${OWNER}@s.whatsapp.net`;
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let transport: TransportEnv;
+  let runnerDb: string;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let receiver: WebhookReceiver;
+  let sessionId: string;
+  let generation = 0;
+
+  const startOurRunner = (env: Record<string, string> = {}): Promise<RunnerProcess> =>
+    startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, RUNNER_ID: `receipts-${++generation}`, ...env }));
+  const outbox = (id: string) => client.json<{ status: string; waMessageId: string }>(`/sessions/${sessionId}/outbox/${id}`);
+  const outboxReaches = (id: string, status: string) => eventually(`outbox entry ${id} to be ${status}`, async () => (await outbox(id)).status === status, 60_000);
+  const copiesAt = (phone: string, id: string) => sandbox.received(phone).filter((m) => m.id === id && !m.fromOwnDevice).length;
+  const statusEvents = (id: string, status: string) =>
+    receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === id && r.body.data.status === status).map((r) => r.body.id);
+  const sendText = async (text: string, { async = false, to = CONTACT } = {}) => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      ...(async ? { headers: { prefer: 'respond-async' } } : {}),
+      body: { chat: `${to}@s.whatsapp.net`, type: 'text', text },
+    });
+    expect(res.status).toBe(async ? 202 : 200);
+    return (await res.json()) as { outboxId: string; waMessageId: string; status: string };
+  };
+
+  /**
+   * Events of a session reach a webhook in order: once a message the contact sends after `what`
+   * has been reported, every event `what` could cause has been too.
+   */
+  const settled = async (what: string): Promise<void> => {
+    const { id } = await sandbox.sendMessage(CONTACT, ME, { type: 'text', text: `after ${what}` });
+    await eventually(`the event of a message sent after ${what}`, () => receiver.received.some((r) => r.body.type === 'message.received' && r.body.data.messageId === id), 60_000);
+  };
+
+  /**
+   * Keeps the runner from writing a message's status, as a stalled disk or a locked table would:
+   * PostgreSQL waits on a table lock (seen in pg_locks); SQLite's writer waits for the lock and
+   * then gives up (busy timeout), which the runner reports.
+   */
+  async function stallStatusWrites(): Promise<{ stalled: () => Promise<void>; release: () => Promise<void> }> {
+    if (scaleOut) {
+      const url = new URL(runnerDb);
+      const schema = url.searchParams.get('schema');
+      url.searchParams.delete('schema');
+      const pg = new Client({ connectionString: url.toString() });
+      await pg.connect();
+      await pg.query('BEGIN');
+      await pg.query(`LOCK TABLE "${schema}".wa_messages IN SHARE MODE`);
+      return {
+        stalled: async () => {
+          await eventually('the runner to wait for the status write', async () => {
+            const r = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = '"${schema}".wa_messages'::regclass`);
+            return Number(r.rows[0].n) > 0;
+          });
+        },
+        release: async () => {
+          await pg.query('ROLLBACK');
+          await pg.end();
+        },
+      };
+    }
+    const db = new Database(runnerDb.slice('sqlite:'.length));
+    db.exec('BEGIN EXCLUSIVE');
+    const seen = runner.output().split('receipt not stored').length;
+    return {
+      stalled: async () => {
+        await eventually('the runner to report a receipt it could not store', () => runner.output().split('receipt not stored').length > seen, 60_000);
+      },
+      release: async () => {
+        db.exec('ROLLBACK');
+        db.close();
+      },
+    };
+  }
+
+  /** A read receipt from the contact reaches the runner, which is killed before it could store it. */
+  async function killWhileStoringRead(waMessageId: string): Promise<void> {
+    const stall = await stallStatusWrites();
+    try {
+      await sandbox.sendReceipt(CONTACT, ME, [waMessageId], 'read');
+      await stall.stalled();
+      await runner.stop('SIGKILL');
+    } finally {
+      await stall.release();
+    }
+  }
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    await sandbox.createPhone(CONTACT);
+    await sandbox.createPhone(OTHER);
+    transport = await transportEnv();
+    runnerDb = testDatabaseUrl('runner');
+    runner = await startOurRunner();
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY, OUTBOX_RETRY_BASE_MS: '200', OUTBOX_RETRY_MAX_MS: '1000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    receiver = await WebhookReceiver.start();
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.status', 'message.received'] } });
+    receiver.secrets = [hook.secret];
+    sessionId = (await client.linkSession(sandbox, OWNER)).id;
+  });
+
+  afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close()));
+
+  it('a read receipt the killed runner had received but not stored reaches the entry at the next owner, reported once', async () => {
+    const sent = await sendText('read me');
+    await outboxReaches(sent.outboxId, 'delivered');
+    await killWhileStoringRead(sent.waMessageId);
+    runner = await startOurRunner();
+    await outboxReaches(sent.outboxId, 'read');
+    await settled('the read receipt');
+    expect(statusEvents(sent.waMessageId, 'read')).toHaveLength(1);
+    expect(statusEvents(sent.waMessageId, 'delivered')).toHaveLength(1);
+  }, 240_000);
+
+  it('decides on a send that may have left once the redelivered backlog is processed: not again with a receipt in it, again without', async () => {
+    // `left` reached the contact; its read receipt waits at WhatsApp for the next owner.
+    const left = await sendText('did this leave?');
+    await outboxReaches(left.outboxId, 'delivered');
+    await killWhileStoringRead(left.waMessageId);
+    // `never` is accepted while no runner is up.
+    const never = await sendText('this never left', { async: true, to: OTHER });
+    // The moment no process can record: both written as `relaying` by a runner that died before
+    // writing `relayed`, and both still with the dispatcher, which hands them over again.
+    await runnerSql(`UPDATE wa_send_log SET state = 'relaying' WHERE session_id = $1 AND message_id = $2`, [sessionId, left.waMessageId]);
+    await runnerSql(`INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3)`, [sessionId, never.waMessageId, Date.now()]);
+    await gatewaySql(`UPDATE outbox SET status = 'sending', next_attempt_at = $1, claim_token = NULL, claim_expires_at = NULL WHERE id = $2`, [Date.now(), left.outboxId]);
+
+    // The server is slow to hand the backlog over: the new owner is connected and has to wait for it.
+    sandbox.holdBacklog(OWNER);
+    runner = await startOurRunner({ SEND_RESEND_PROOF_MS: '60000' });
+    const waiting = (id: string) => lineOf(runner.output(), 'waiting for the offline backlog', id);
+    await eventually('both hand-overs to wait for the backlog', () => waiting(left.waMessageId) >= 0 && waiting(never.waMessageId) >= 0, 60_000);
+    expect(copiesAt(OTHER, never.waMessageId)).toBe(0);
+    sandbox.releaseBacklog(OWNER);
+
+    await sandbox.waitForReceived(OTHER, (m) => m.id === never.waMessageId, 60_000);
+    await outboxReaches(left.outboxId, 'read');
+    const decided = (id: string, msg: string) => lineOf(runner.output(), msg, id);
+    await eventually('both decisions', () => decided(left.waMessageId, 'not sending again') >= 0 && decided(never.waMessageId, 'sending again: no sign') >= 0);
+    const out = runner.output();
+    const lines = out.split('\n');
+    expect(lines[decided(left.waMessageId, 'not sending again: WhatsApp acknowledged this id')]).toContain('"backlog":"processed"');
+    expect(lines[decided(never.waMessageId, 'sending again: no sign that this id left')]).toContain('"backlog":"processed"');
+    expect(decided(left.waMessageId, 'not sending again')).toBeGreaterThan(waiting(left.waMessageId));
+    expect(decided(never.waMessageId, 'sending again')).toBeGreaterThan(waiting(never.waMessageId));
+
+    // Messages of a chat go out in order: markers sent now arrive after any copy still on its way.
+    for (const to of [CONTACT, OTHER]) {
+      const marker = await sendText('marker', { to });
+      await sandbox.waitForReceived(to, (m) => m.id === marker.waMessageId, 60_000);
+    }
+    expect({ left: copiesAt(CONTACT, left.waMessageId), never: copiesAt(OTHER, never.waMessageId) }).toEqual({ left: 1, never: 1 });
+    await settled('the decisions');
+    expect(statusEvents(left.waMessageId, 'read')).toHaveLength(1);
+  }, 300_000);
+
+  /** Index of the first log line naming `id` that contains `text`, or -1. */
+  function lineOf(output: string, text: string, id: string): number {
+    return output.split('\n').findIndex((line) => line.includes(text) && line.includes(id));
+  }
+
+  async function runnerSql(sql: string, params: unknown[]): Promise<void> {
+    if (scaleOut) {
+      const url = new URL(runnerDb);
+      const schema = url.searchParams.get('schema');
+      url.searchParams.delete('schema');
+      const pg = new Client({ connectionString: url.toString() });
+      await pg.connect();
+      try {
+        await pg.query(`SET search_path TO "${schema}"`);
+        await pg.query(sql, params);
+      } finally {
+        await pg.end();
+      }
+      return;
+    }
+    const db = new Database(runnerDb.slice('sqlite:'.length));
+    try {
+      db.prepare(sql.replace(/\$\d+/g, '?')).run(...params);
+    } finally {
+      db.close();
+    }
+  }
+
+  async function gatewaySql(sql: string, params: unknown[]): Promise<void> {
+    const ds = gw.app.get(DataSource);
+    await ds.query(ds.options.type === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'), params);
+  }
+});

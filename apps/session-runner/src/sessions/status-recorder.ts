@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { transactionInTurn, type SessionRef } from '@wa/contracts';
+import type { WaMessageStatusUpdate } from '@wa/wa-adapter';
+import { DataSource } from 'typeorm';
+import { EventOutbox } from '../events/event-outbox';
+import { MessageStore } from '../messages/message-store';
+import { SendLog } from '../messages/send-log';
+import { toPublicDeliveryStatus } from './session-events.mapper';
+
+/** Receipts recorded lately, by `session|message|member|status`. */
+const RECENT_RECEIPTS_KEPT = 20_000;
+
+/**
+ * What a status of one of our messages changes: the send log's proof that the id left, the
+ * stored status, and the `message.status` event. The same receipt comes here twice (before its ack
+ * to WhatsApp, then as its event) and again when WhatsApp redelivers one whose ack was lost, so a
+ * receipt is recorded once: the status moves and its event is made in one transaction, and only
+ * when it moved. The second pass of a receipt this process recorded is skipped without a query;
+ * that memory is also what tells a group member's receipt (about the member, not the message's
+ * status) from a first one.
+ */
+@Injectable()
+export class StatusRecorder {
+  private readonly recent = new Set<string>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly messages: MessageStore,
+    private readonly sendLog: SendLog,
+    private readonly events: EventOutbox,
+  ) {}
+
+  async record(ref: SessionRef, u: WaMessageStatusUpdate): Promise<void> {
+    const status = toPublicDeliveryStatus(u.status);
+    // Statuses are about messages we sent (from here or from the phone), never a contact's.
+    if (!status || !u.key.fromMe) return;
+    const { orgId, sessionId } = ref;
+    const messageId = u.key.id;
+    if (status === 'sent' || status === 'failed') {
+      // Acks are never redelivered: each one is news. A successful one proves the id left.
+      if (status === 'sent') await this.sendLog.acked(sessionId, messageId);
+      await this.messages.advanceStatus(sessionId, messageId, status);
+      await this.events.record(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
+      return;
+    }
+    const receipt = `${sessionId}|${messageId}|${u.recipient ?? ''}|${status}`;
+    if (this.recent.has(receipt)) return;
+    // A member's receipt is claimed before the first await: its two passes may overlap.
+    if (u.recipient) this.remember(receipt);
+    try {
+      // Proof that the id left, for a retry after a crash (the send log decides resends).
+      await this.sendLog.acked(sessionId, messageId);
+      const data = await this.eventData(sessionId, u, status);
+      const recorded = await transactionInTurn(this.dataSource, async (manager) => {
+        const moved = await this.messages.advanceStatus(sessionId, messageId, status, manager);
+        if (!moved && !u.recipient) return false;
+        await this.events.record(orgId, sessionId, 'message.status', data, manager);
+        return true;
+      });
+      if (recorded) this.events.wake();
+      if (!u.recipient) this.remember(receipt);
+    } catch (err) {
+      this.recent.delete(receipt);
+      throw err;
+    }
+  }
+
+  private async eventData(sessionId: string, u: WaMessageStatusUpdate, status: 'sent' | 'delivered' | 'read' | 'failed') {
+    return {
+      messageId: u.key.id,
+      chat: await this.messages.pairOf(sessionId, u.key.chatJid),
+      status,
+      ...(u.recipient ? { recipient: await this.messages.pairOf(sessionId, u.recipient) } : {}),
+    };
+  }
+
+  private remember(receipt: string): void {
+    this.recent.add(receipt);
+    if (this.recent.size > RECENT_RECEIPTS_KEPT) this.recent.delete(this.recent.values().next().value as string);
+  }
+}
