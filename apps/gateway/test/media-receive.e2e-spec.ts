@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 import { HANG_MS } from './deadlines';
@@ -35,6 +35,8 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
   let mediaDir: string;
   let runnerDb: Client | undefined;
   let hooks: WebhookReceiver;
+  let transport: TransportEnv;
+  let runnerEnv: Record<string, string>;
 
   /** Files in the runner's blob store: the directory, or the large-object index in PostgreSQL. */
   async function blobCount(): Promise<number> {
@@ -65,8 +67,8 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     owner = await sandbox.createPhone(OWNER, 'Owner');
     await sandbox.createPhone(CONTACT, 'Contact');
     mediaDir = mkdtempSync(join(tmpdir(), 'media-receive-'));
-    const transport = await transportEnv();
-    const runnerEnv = sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir, MEDIA_STORE: scaleOut ? 'postgres' : 'fs' });
+    transport = await transportEnv();
+    runnerEnv = sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir, MEDIA_STORE: scaleOut ? 'postgres' : 'fs' });
     runner = await startRunner(transport, runnerEnv);
     if (scaleOut) {
       const url = new URL(runnerEnv.DATABASE_URL);
@@ -174,5 +176,37 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     const missing = await client.call(`/sessions/01HZX3K9Q2T4W6Y8A0C2E4G6J8/messages/${mid}/media`, { org: OTHER_ORG });
     expect(foreign.status).toBe(404);
     expect(await foreign.json()).toEqual(await missing.json());
+  });
+  it('deletes stored files older than MEDIA_RETENTION_DAYS and keeps the younger ones', async () => {
+    for (let i = 0; i < 2; i++) expect((await fetchMedia(await sendFromContact({ type: 'image', mimetype: 'image/jpeg' }, randomBytes(2000)))).status).toBe(200);
+    expect(await blobCount()).toBeGreaterThan(1);
+    await runner.stop();
+    // One stored file is made three days old: its mtime (filesystem) or its row (PostgreSQL).
+    const threeDaysAgo = Date.now() - 3 * 24 * 3600_000;
+    let aged: string;
+    if (runnerDb) {
+      const row = await runnerDb.query<{ oid: string }>('UPDATE wa_media_blobs SET created_at = $1 WHERE oid = (SELECT min(oid) FROM wa_media_blobs) RETURNING oid', [threeDaysAgo]);
+      aged = row.rows[0]!.oid;
+    } else {
+      aged = readdirSync(join(mediaDir, 'blobs')).sort()[0]!;
+      utimesSync(join(mediaDir, 'blobs', aged), threeDaysAgo / 1000, threeDaysAgo / 1000);
+    }
+    const before = await blobCount();
+    const stillThere = async () =>
+      runnerDb ? ((await runnerDb.query('SELECT 1 FROM wa_media_blobs WHERE oid = $1', [aged])).rowCount ?? 0) > 0 : existsSync(join(mediaDir, 'blobs', aged));
+    // The sweep runs when the runner starts, then hourly.
+    runner = await startRunner(transport, { ...runnerEnv, MEDIA_RETENTION_DAYS: '2' });
+    // The runner logs the sweep after the deletion, asynchronously: both are waited for.
+    const swept = () => /expired stored media removed[^\n]*"removed":1/.test(runner.output());
+    const deadline = Date.now() + HANG_MS;
+    while (((await stillThere()) || !swept()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect({ stillThere: await stillThere(), swept: swept(), failures: runner.output().split('\n').filter((l) => l.includes('media retention sweep failed')) }).toEqual({
+      stillThere: false,
+      swept: true,
+      failures: [],
+    });
+    expect(await blobCount()).toBe(before - 1);
+    // The file itself, not only its index row: a large object that stays is storage never freed.
+    if (runnerDb) expect((await runnerDb.query('SELECT 1 FROM pg_largeobject_metadata WHERE oid = $1', [aged])).rowCount).toBe(0);
   });
 });

@@ -71,8 +71,10 @@ export class PgLargeObjectStore implements BlobStore {
   }
 
   async deleteOlderThan(cutoffMs: number): Promise<number> {
-    const rows = (await this.db.query('DELETE FROM wa_media_blobs WHERE created_at < $1 RETURNING oid', [cutoffMs])) as { oid: string }[];
-    for (const row of rows) await this.db.query('SELECT lo_unlink($1)', [Number(row.oid)]);
+    // One statement, and a SELECT: TypeORM answers a DELETE ... RETURNING with [rows, count]
+    // rather than the rows, which made the sweep unlink "NaN" and fail after deleting the index
+    // rows, so the files themselves were never freed.
+    const rows = (await this.db.query('WITH gone AS (DELETE FROM wa_media_blobs WHERE created_at < $1 RETURNING oid) SELECT lo_unlink(oid) FROM gone', [cutoffMs])) as unknown[];
     return rows.length;
   }
 }
