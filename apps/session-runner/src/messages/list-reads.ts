@@ -121,7 +121,6 @@ export class ListReads {
       } else if (r.kind === 'label' && r.t1 !== null) batch.labels.set(r.jid, [...(batch.labels.get(r.jid) ?? []), r.t1]);
     }
     batch.heads = heads.sort((a, b) => a.pos - b.pos).map((h) => h.head);
-    batch.pairs.sort(byLid);
     return batch;
   }
 
@@ -193,14 +192,8 @@ export class ListReads {
       else if (r.kind === 'name') batch.names.set(r.jid, namesOf(r));
     }
     batch.sources = sources.map((s) => s.sort((a, b) => a.pos - b.pos).map((x) => x.jid));
-    batch.pairs.sort(byLid);
     return batch;
   }
-}
-
-/** Pairs by LID: of several LIDs of one number the first is the one shown, as `MessageStore.pairOf` picks it. */
-function byLid(a: WaLidMapping, b: WaLidMapping): number {
-  return a.lid < b.lid ? -1 : a.lid > b.lid ? 1 : 0;
 }
 
 /** A message row as read here: the entity's fields with the drivers' types made plain. */

@@ -51,12 +51,11 @@ export class MessageReader {
       const after = decodeCursor<{ t: number; j: string }>(p.cursor, { t: 'number', j: 'string' });
       const isAfter = (t: number, j: string) => !after || t < after.t || (t === after.t && j < after.j);
       const found = new Map<string, { jid: string; forms: string[]; lastMessageAt: number; lastMessageId: string }>();
-      const read: { pairs: WaLidMapping[]; names: Map<string, NamesRow>; states: Map<string, ChatStateRow>; labels: Map<string, string[]> } = {
-        pairs: [],
-        names: new Map(),
-        states: new Map(),
-        labels: new Map(),
-      };
+      // What every stretch read along, for the page and its organisation.
+      const pairsRead: WaLidMapping[] = [];
+      const names = new Map<string, NamesRow>();
+      const states = new Map<string, ChatStateRow>();
+      const labels = new Map<string, string[]>();
       let from: ChatScanPosition | undefined = after ? { ts: after.t } : undefined;
       let scanned = 0;
       let exhausted = false;
@@ -71,8 +70,10 @@ export class MessageReader {
         const rows = batch.heads;
         scanned += rows.length;
         exhausted = rows.length < size;
-        read.pairs.push(...batch.pairs);
-        for (const key of ['names', 'states', 'labels'] as const) for (const [k, v] of batch[key] as Map<string, never>) read[key].set(k, v);
+        pairsRead.push(...batch.pairs);
+        for (const [k, v] of batch.names) names.set(k, v);
+        for (const [k, v] of batch.states) states.set(k, v);
+        for (const [k, v] of batch.labels) labels.set(k, v);
         const twins = twinsFrom(batch.pairs);
         const known = new Map([...rows, ...batch.twinHeads].map((r) => [r.chatJid, r]));
         for (const row of rows) {
@@ -101,9 +102,9 @@ export class MessageReader {
         (a, b) => b.lastMessageAt - a.lastMessageAt || (a.jid < b.jid ? 1 : a.jid > b.jid ? -1 : 0),
       );
       const page = ordered.slice(0, limit);
-      const pairs = twinsFrom(read.pairs);
+      const pairs = twinsFrom(pairsRead);
       const nameOf = (jid: string | undefined) => {
-        const n = jid === undefined ? undefined : read.names.get(jid);
+        const n = jid === undefined ? undefined : names.get(jid);
         return n?.saved || n?.push || undefined;
       };
       const data: ChatSummary[] = page.map((chat) => {
@@ -116,7 +117,7 @@ export class MessageReader {
       if (ordered.length > limit && last) nextCursor = encodeCursor({ t: last.lastMessageAt, j: last.jid });
       // Stopped by the bound: everything newer than the scan position is on this page; resume there.
       else if (capped && from) nextCursor = encodeCursor({ t: from.ts, j: AFTER_EVERY_JID });
-      return { page: { data, nextCursor }, states: read.states, labels: read.labels };
+      return { page: { data, nextCursor }, states, labels };
     });
   }
 
@@ -294,7 +295,7 @@ export class MessageReader {
     // Other LIDs of a phone number reached through one of its LIDs.
     const more = [...new Set(mappings.map((m) => m.pn))].filter((pn) => !pns.includes(pn));
     if (more.length) mappings.push(...(await this.store.lidMappingsOf(sessionId, [], more)));
-    return twinsFrom(mappings.sort((a, b) => (a.lid < b.lid ? -1 : a.lid > b.lid ? 1 : 0)));
+    return twinsFrom(mappings);
   }
 }
 
@@ -313,8 +314,12 @@ interface Twins {
   pair(jid: string): { pn?: string; lid?: string };
 }
 
-/** What the given LID pairs say of the jids they name; of several LIDs of one number the first one is shown. */
-function twinsFrom(mappings: WaLidMapping[]): Twins {
+/**
+ * What the given LID pairs say of the jids they name; of several LIDs of one number the first by
+ * id is shown, as `MessageStore.pairOf` picks it.
+ */
+function twinsFrom(given: WaLidMapping[]): Twins {
+  const mappings = [...given].sort((a, b) => (a.lid < b.lid ? -1 : a.lid > b.lid ? 1 : 0));
   const pnOf = new Map(mappings.map((m) => [m.lid, m.pn]));
   const lidsOf = new Map<string, string[]>();
   for (const m of mappings) {
