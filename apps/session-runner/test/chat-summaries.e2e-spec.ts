@@ -8,6 +8,7 @@ import { MessageStore, NON_CHAT_TYPES, type StoredMessageInput } from '../src/me
 import { WaContactEntity } from '../src/messages/wa-contact.entity';
 import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
+import { ListReads } from '../src/messages/list-reads';
 import { MessageReader } from '../src/messaging/message-reader.service';
 import type { SessionManager } from '../src/sessions/session-manager';
 import { runnerMessageStore } from './support/runner-database';
@@ -28,6 +29,7 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
   let db: DataSource;
   let store: MessageStore;
   let reader: MessageReader;
+  let lists: ListReads;
   const sessions = { requireSession: async () => undefined, me: async () => ({ jid: OWN, lid: OWN_LID }) } as unknown as SessionManager;
   let seq = 0;
   const save = (sessionId: string, chatJid: string, timestampMs: number, more: Partial<StoredMessageInput['key']> & { type?: string; id?: string } = {}) =>
@@ -87,7 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
     const ordered = [...merged.values()].sort((a, b) => b.at - a.at || (a.jid < b.jid ? 1 : a.jid > b.jid ? -1 : 0));
     const out: ChatSummary[] = [];
     for (const chat of ordered) {
-      const [last] = await store.chatPage(sessionId, chat.forms, 1);
+      const [last] = await lists.messagePage(sessionId, chat.jid, 1);
       const pair = t.pair(chat.jid);
       const name = names.get(chat.jid) ?? (pair.lid ? names.get(pair.lid) : undefined);
       out.push({ jid: chat.jid, ...pair, ...(name ? { name } : {}), isGroup: chat.jid.endsWith('@g.us'), lastMessageAt: chat.at, lastMessageId: last?.messageId ?? '' });
@@ -126,7 +128,8 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
 
   beforeAll(async () => {
     ({ db, store } = await runnerMessageStore(targets[kind]));
-    reader = new MessageReader(sessions, store);
+    lists = new ListReads(db);
+    reader = new MessageReader(sessions, store, lists);
   });
   afterAll(async () => {
     await db?.destroy();
@@ -154,7 +157,7 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
     await save(S, pn(1), 3_000, { id: 'A-SAME-MS' });
     const [top] = (await reader.chats(ref(S))).data;
     expect(top.lastMessageId).toBe('NEWEST-2');
-    expect((await store.chatPage(S, [pn(1)], 1))[0].messageId).toBe('NEWEST-2');
+    expect((await lists.messagePage(S, pn(1), 1))[0].messageId).toBe('NEWEST-2');
     expect(await reader.chats(ref(S))).toEqual({ data: await groupedChats(S), nextCursor: '' });
   });
 

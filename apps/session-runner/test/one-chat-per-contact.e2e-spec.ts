@@ -9,6 +9,7 @@ import { WaContactEntity } from '../src/messages/wa-contact.entity';
 import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
 import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
+import { ListReads } from '../src/messages/list-reads';
 import { MessageReader } from '../src/messaging/message-reader.service';
 import type { SessionManager } from '../src/sessions/session-manager';
 import { runnerMessageStore } from './support/runner-database';
@@ -75,7 +76,7 @@ describe.each(['sqlite', 'postgres'] as const)('one chat per contact on %s', (ki
 
   beforeAll(async () => {
     ({ db, store } = await runnerMessageStore(targets[kind]));
-    reader = new MessageReader(sessions, store);
+    reader = new MessageReader(sessions, store, new ListReads(db));
   });
   afterAll(async () => {
     await db?.destroy();

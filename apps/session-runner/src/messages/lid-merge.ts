@@ -1,3 +1,5 @@
+import { namedSql } from '../database/named-sql';
+
 /** What both a migration's QueryRunner and a transaction's EntityManager offer. */
 export interface Querier {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
@@ -30,11 +32,7 @@ interface DuplicateRow {
  */
 export async function mergeLidRows(q: Querier, postgres: boolean, sessionId: string, lid: string, pn: string): Promise<void> {
   const run = (sql: string, values: Record<string, unknown>) => {
-    const params: unknown[] = [];
-    const text = sql.replace(/:(\w+)/g, (_, name: string) => {
-      params.push(values[name]);
-      return postgres ? `$${params.length}` : '?';
-    });
+    const { text, params } = namedSql(sql, values, postgres);
     return q.query(text, params);
   };
   const v = { s: sessionId, lid, pn, lidDevice: `${lid.slice(0, lid.indexOf('@'))}:%@lid` };

@@ -210,24 +210,6 @@ export class MessageStore implements WaMessageLookup {
     }
   }
 
-  /**
-   * Chats newest first (by their newest message, then jid, both descending) from `from` on: an
-   * index range of the summary, never a grouping of the messages.
-   */
-  async chatHeads(sessionId: string, limit: number, from?: ChatScanPosition): Promise<ChatHead[]> {
-    const q = this.messages.manager
-      .createQueryBuilder()
-      .select('c.chat_jid', 'chatJid')
-      .addSelect('c.last_message_at', 'lastMessageAt')
-      .addSelect('c.last_message_id', 'lastMessageId')
-      .from('wa_chats', 'c')
-      .where('c.session_id = :sessionId', { sessionId });
-    if (from) q.andWhere('c.last_message_at <= :ts', { ts: from.ts });
-    if (from?.jid !== undefined) q.andWhere('(c.last_message_at < :ts OR c.chat_jid < :jid)', { ts: from.ts, jid: from.jid });
-    const rows = await q.orderBy('c.last_message_at', 'DESC').addOrderBy('c.chat_jid', 'DESC').limit(limit).getRawMany<ChatHead>();
-    return rows.map((r) => ({ chatJid: r.chatJid, lastMessageAt: Number(r.lastMessageAt), lastMessageId: r.lastMessageId }));
-  }
-
   /** The summary rows of the given chats (any order). */
   async chatHeadsOf(sessionId: string, chats: string[]): Promise<ChatHead[]> {
     if (!chats.length) return [];
@@ -241,19 +223,6 @@ export class MessageStore implements WaMessageLookup {
       .andWhere('c.chat_jid IN (:...chats)', { chats })
       .getRawMany<ChatHead>();
     return rows.map((r) => ({ chatJid: r.chatJid, lastMessageAt: Number(r.lastMessageAt), lastMessageId: r.lastMessageId }));
-  }
-
-  /** A page of a chat's visible messages, newest first, strictly after `before` when given. */
-  async chatPage(sessionId: string, chats: string[], limit: number, before?: MessagePosition): Promise<WaMessageEntity[]> {
-    const q = this.messages
-      .createQueryBuilder('m')
-      .where('m.session_id = :sessionId', { sessionId })
-      .andWhere('m.chat_jid IN (:...chats)', { chats })
-      .andWhere('m.type NOT IN (:...skip)', { skip: NON_CHAT_TYPES });
-    if (before) {
-      q.andWhere('(m.timestamp_ms < :ts OR (m.timestamp_ms = :ts AND m.message_id < :id))', { ts: before.timestampMs, id: before.messageId });
-    }
-    return q.orderBy('m.timestamp_ms', 'DESC').addOrderBy('m.message_id', 'DESC').take(limit).getMany();
   }
 
   /** The oldest visible message of a chat (any of its jid forms): what older history is asked relative to. */
@@ -281,8 +250,16 @@ export class MessageStore implements WaMessageLookup {
   }
 
   async votesOf(sessionId: string, pollId: string): Promise<{ voter: string; selected: string[] }[]> {
-    const rows = await this.votes.find({ where: { sessionId, pollId }, order: { voter: 'ASC' } });
-    return rows.map((r) => ({ voter: r.voter, selected: JSON.parse(r.selected) as string[] }));
+    return (await this.votesOfPolls(sessionId, [pollId])).get(pollId) ?? [];
+  }
+
+  /** `votesOf` for several polls in one query, by poll id. */
+  async votesOfPolls(sessionId: string, pollIds: string[]): Promise<Map<string, { voter: string; selected: string[] }[]>> {
+    const byPoll = new Map<string, { voter: string; selected: string[] }[]>();
+    if (!pollIds.length) return byPoll;
+    const rows = await this.votes.find({ where: { sessionId, pollId: In([...new Set(pollIds)]) }, order: { voter: 'ASC' } });
+    for (const r of rows) byPoll.set(r.pollId, [...(byPoll.get(r.pollId) ?? []), { voter: r.voter, selected: JSON.parse(r.selected) as string[] }]);
+    return byPoll;
   }
 
   async saveName(sessionId: string, jid: string, name: string): Promise<void> {
@@ -487,6 +464,31 @@ export class MessageStore implements WaMessageLookup {
       return { jid: j, pn: j, ...(lid ? { lid } : {}) };
     }
     return { jid };
+  }
+
+  /** Resolves once the pairs this session is recording now are written (and merged). */
+  async pairsRecorded(sessionId: string): Promise<void> {
+    await this.learning.get(sessionId);
+  }
+
+  /** `pairOf` (without an alternate) for many jids in one query, by the jid as given. */
+  async pairsOf(sessionId: string, jids: string[]): Promise<Map<string, ContactIds>> {
+    await this.pairsRecorded(sessionId);
+    const normal = [...new Set(jids.map(normalizeJid))];
+    const mappings = await this.lidMappingsOf(sessionId, normal.filter(isLidJid), normal.filter(isPhoneJid));
+    const pnOf = new Map(mappings.map((m) => [m.lid, m.pn]));
+    const lidOf = new Map<string, string>();
+    for (const m of mappings) if (normal.includes(m.pn) && (!lidOf.has(m.pn) || m.lid < lidOf.get(m.pn)!)) lidOf.set(m.pn, m.lid);
+    const pairs = new Map<string, ContactIds>();
+    for (const jid of jids) {
+      const j = normalizeJid(jid);
+      const pn = pnOf.get(j);
+      const lid = lidOf.get(j);
+      if (isLidJid(j)) pairs.set(jid, pn ? { jid: pn, pn, lid: j } : { jid: j, lid: j });
+      else if (isPhoneJid(j)) pairs.set(jid, { jid: j, pn: j, ...(lid ? { lid } : {}) });
+      else pairs.set(jid, { jid });
+    }
+    return pairs;
   }
 
   /** The other form of a jid (LID for a phone-number jid and back), when known. */

@@ -12,6 +12,7 @@ import type {
 import { AppError, isGroupJid, isLidJid } from '@wa/domain';
 import type { WaChatChange, WaLastMessage } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
+import type { ChatStateRow } from '../messages/list-reads';
 import { MessageStore } from '../messages/message-store';
 import { jidPair } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
@@ -125,16 +126,16 @@ export class ChatOrganisation {
     if (p.label !== undefined && (typeof p.label !== 'string' || !p.label)) throw new AppError('validation_error', 'label must be a label id', { label: p.label });
     if (Object.values(filter).some((v) => v === true) || p.label) return this.listOrganised(p, filter);
     if (!Object.keys(filter).length) {
-      const page = await this.reader.chats(p);
-      return { data: await this.annotate(p.sessionId, page.data), nextCursor: page.nextCursor };
+      const { page, states, labels } = await this.reader.chatList(p);
+      return { data: await this.annotate(p.sessionId, page.data, { states, labels }), nextCursor: page.nextCursor };
     }
     // Only `false` filters: most chats match; step through the plain list leaving the others out.
     const limit = pageLimit(p.limit);
     const data: ChatSummary[] = [];
     let cursor = p.cursor;
     for (let scanned = 0; scanned < FILTER_SCAN_PAGES; scanned++) {
-      const page = await this.reader.chats({ ...p, limit, cursor });
-      const annotated = await this.annotate(p.sessionId, page.data);
+      const { page, states, labels } = await this.reader.chatList({ ...p, limit, cursor });
+      const annotated = await this.annotate(p.sessionId, page.data, { states, labels });
       for (const chat of annotated) {
         if (data.length === limit) break;
         if (matchesSummary(chat, filter)) data.push(chat);
@@ -194,10 +195,11 @@ export class ChatOrganisation {
     return { data, nextCursor: ordered.length > limit && last ? encodeCursor({ t: last.lastMessageAt, j: last.jid }) : '' };
   }
 
-  private async annotate(sessionId: string, chats: ChatSummary[]): Promise<ChatSummary[]> {
+  /** Each chat with its organisation: as the chat list read it along (`known`), else read here. */
+  private async annotate(sessionId: string, chats: ChatSummary[], known?: { states: Map<string, ChatStateRow>; labels: Map<string, string[]> }): Promise<ChatSummary[]> {
     const forms = chats.flatMap((c) => [c.jid, c.pn, c.lid].filter((j): j is string => !!j));
-    const states = await this.states.statesOf(sessionId, forms);
-    const labels = await this.labels.labelsOfChats(sessionId, forms);
+    const states = known?.states ?? (await this.states.statesOf(sessionId, forms));
+    const labels = known?.labels ?? (await this.labels.labelsOfChats(sessionId, forms));
     return chats.map((chat) => {
       const found = [chat.jid, chat.pn, chat.lid]
         .map((j) => (j ? states.get(j) : undefined))

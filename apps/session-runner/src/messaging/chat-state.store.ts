@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { ChatState } from '@wa/contracts';
 import { In, Repository, type FindOptionsWhere } from 'typeorm';
+import type { ChatStateRow } from '../messages/list-reads';
 import { MessageStore } from '../messages/message-store';
 import { WaChatStateEntity } from '../messages/wa-chat-state.entity';
 
@@ -19,7 +20,7 @@ export interface ChatStateFilter {
   unread?: boolean;
 }
 
-/** The runner's record of each chat's organisation, the only place that reads or writes `wa_chat_states`. */
+/** The runner's record of each chat's organisation, the only writer of `wa_chat_states` (the chat list reads it along, see `ListReads`). */
 @Injectable()
 export class ChatStateStore {
   constructor(
@@ -65,13 +66,13 @@ export class ChatStateStore {
   }
 }
 
-export function matches(state: WaChatStateEntity | undefined, filter: ChatStateFilter): boolean {
+export function matches(state: ChatStateRow | undefined, filter: ChatStateFilter): boolean {
   const view = { archived: !!state?.archived, pinned: state?.pinnedAt != null, unread: !!state?.unread };
   return (Object.keys(filter) as (keyof ChatStateFilter)[]).every((k) => filter[k] === undefined || filter[k] === view[k]);
 }
 
 /** The public view of a chat's organisation. */
-export function toChatState(chat: string, state: WaChatStateEntity | undefined): ChatState {
+export function toChatState(chat: string, state: ChatStateRow | undefined): ChatState {
   return {
     chat,
     archived: !!state?.archived,

@@ -4,7 +4,7 @@ import { In, Repository } from 'typeorm';
 import { MessageStore } from '../messages/message-store';
 import { WaLabelAssociationEntity, WaLabelEntity } from '../messages/wa-label.entity';
 
-/** The runner's record of an account's labels and what they are on; the only reader and writer of both tables. */
+/** The runner's record of an account's labels and what they are on; the only writer of both tables (the chat list reads chat labels along, see `ListReads`). */
 @Injectable()
 export class LabelStore {
   constructor(
@@ -59,15 +59,6 @@ export class LabelStore {
     const rows = await this.associations.findBy({ sessionId, chatJid: In([...new Set(chats)]), messageId: '' });
     const result = new Map<string, string[]>();
     for (const row of rows) result.set(row.chatJid, [...(result.get(row.chatJid) ?? []), row.labelId]);
-    return result;
-  }
-
-  /** Labels on each of the given messages. */
-  async labelsOfMessages(sessionId: string, messageIds: string[]): Promise<Map<string, string[]>> {
-    if (!messageIds.length) return new Map();
-    const rows = await this.associations.findBy({ sessionId, messageId: In([...new Set(messageIds)]) });
-    const result = new Map<string, string[]>();
-    for (const row of rows) result.set(row.messageId, [...(result.get(row.messageId) ?? []), row.labelId].sort());
     return result;
   }
 

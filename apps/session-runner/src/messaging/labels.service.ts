@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Label, LabelAssignPayload, LabelAssignResult, LabelCreatePayload, LabelRefPayload, LabelUpdatePayload, SessionRef, StoredMessage } from '@wa/contracts';
+import type { Label, LabelAssignPayload, LabelAssignResult, LabelCreatePayload, LabelRefPayload, LabelUpdatePayload, SessionRef } from '@wa/contracts';
 import { AppError } from '@wa/domain';
 import type { WaConnection } from '@wa/wa-adapter';
 import type { WaLabelEntity } from '../messages/wa-label.entity';
@@ -77,12 +77,6 @@ export class LabelsService {
     await connection.labelChat(chat, label.labelId, p.labeled);
     await this.labels.associate(p.sessionId, label.labelId, chat, '', p.labeled);
     return { labelId: label.labelId, chat, labeled: p.labeled };
-  }
-
-  /** Stored messages with the labels on them (the field only where there are some). */
-  async withLabels(sessionId: string, messages: StoredMessage[]): Promise<StoredMessage[]> {
-    const labels = await this.labels.labelsOfMessages(sessionId, messages.map((m) => m.id));
-    return messages.map((m) => (labels.get(m.id)?.length ? { ...m, labels: labels.get(m.id) } : m));
   }
 
   private business(ref: SessionRef): WaConnection {

@@ -98,15 +98,13 @@ export class MessagingController {
   }
 
   @MessagePattern(RPC_MESSAGING.chatMessages)
-  async chatMessages(@Payload() p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
-    const page = await this.reader.chatMessages(p);
-    return { ...page, data: await this.labels.withLabels(p.sessionId, page.data) };
+  chatMessages(@Payload() p: ChatMessagesPayload): Promise<Page<StoredMessage>> {
+    return this.reader.chatMessages(p);
   }
 
   @MessagePattern(RPC_MESSAGING.message)
-  async message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
-    const [message] = await this.labels.withLabels(p.sessionId, [await this.reader.message(p)]);
-    return message!;
+  message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
+    return this.reader.message(p);
   }
 
   @MessagePattern(RPC_MESSAGING.contacts)

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ListReads } from '../messages/list-reads';
 import { WaChatStateEntity } from '../messages/wa-chat-state.entity';
 import { WaLabelAssociationEntity, WaLabelEntity } from '../messages/wa-label.entity';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -22,6 +23,6 @@ import { MessagingObserver } from './messaging.observer';
 @Module({
   imports: [SessionsModule, TypeOrmModule.forFeature([WaChatStateEntity, WaLabelEntity, WaLabelAssociationEntity])],
   controllers: [MessagingController],
-  providers: [MessagingObserver, MediaDownloader, MessageSender, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService, ContactNames],
+  providers: [MessagingObserver, MediaDownloader, MessageSender, ListReads, MessageReader, ChatActions, GroupsService, ChatStateStore, ChatOrganisation, ChatOrganisationObserver, LabelStore, LabelsService, StatusesService, ContactNames],
 })
 export class MessagingModule {}

@@ -19,18 +19,21 @@ export function freePort(): Promise<number> {
 }
 
 export interface RunnerUnderTest {
+  /** The runner's Nest application, for tests that look inside it (its providers, its database). */
+  app: INestMicroservice;
   call<T>(pattern: string, payload: object, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
 /**
  * A runner in this process, talking to the sandbox, reached through its real transport
- * (TCP, or NATS when TRANSPORT=nats) on SQLite or PostgreSQL (DATABASE_URL set).
+ * (TCP, or NATS when TRANSPORT=nats) on SQLite, or PostgreSQL in the scale-out configuration
+ * or when a test is about PostgreSQL (`postgres`).
  */
-export async function startRunner(sandbox: WaSandbox, name: string, env: Record<string, string> = {}): Promise<RunnerUnderTest> {
+export async function startRunner(sandbox: WaSandbox, name: string, env: Record<string, string> = {}, options: { postgres?: boolean } = {}): Promise<RunnerUnderTest> {
   const scaleOut = process.env.TRANSPORT === 'nats';
   const targets = freshDatabaseTargets(name);
-  const target = scaleOut ? targets.postgres : targets.sqlite;
+  const target = scaleOut || options.postgres ? targets.postgres : targets.sqlite;
   const transport = scaleOut
     ? { TRANSPORT: 'nats', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222', NATS_SUBJECT_PREFIX: `${process.env.NATS_SUBJECT_PREFIX ?? 'test'}-${name}-${process.pid}` }
     : { TRANSPORT: 'tcp', RUNNER_URL: `tcp://127.0.0.1:${await freePort()}` };
@@ -49,6 +52,7 @@ export async function startRunner(sandbox: WaSandbox, name: string, env: Record<
   await app.listen();
   const client: ClientProxy = createRunnerClient(config.transport);
   return {
+    app,
     call: <T>(pattern: string, payload: object, timeoutMs = 15_000) => firstValueFrom(client.send<T>(pattern, payload).pipe(timeout(timeoutMs))),
     close: async () => {
       await client.close();
