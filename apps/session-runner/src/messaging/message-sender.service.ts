@@ -40,9 +40,13 @@ export class MessageSender {
    * asking, i.e. when WhatsApp shows no sign of having it.
    */
   async execute(p: ExecutePayload): Promise<ExecuteResult> {
-    await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
-    this.sessions.connected(p);
+    // A live connection of this org proves the session exists; only its absence needs the lookup
+    // that tells "not found" from "not connected".
+    if (!this.sessions.isConnectedFor(p)) {
+      await this.sessions.requireSession(p);
+      this.sessions.connected(p);
+    }
     const known = await this.sendLog.state(p.sessionId, p.waMessageId);
     if (known === 'relayed' || known === 'acked') {
       this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
@@ -59,23 +63,29 @@ export class MessageSender {
     const connection = this.sessions.connected(p);
     const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
+    let left = false;
     try {
       await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
-      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed');
+      left = true;
+      // `relayed` and the stored message: one commit.
+      const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
+      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, undefined, [relayed]);
       this.metrics.messageSent(type);
-      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
       if (edit) await this.store.recordEdit(p.sessionId, edit.target, edit.text, result.timestampMs);
       if (revoke) await this.store.recordRevoke(p.sessionId, revoke, result.timestampMs);
-      const outcome = await ack.wait(this.config.messaging.ackWaitMs);
-      if (outcome === 'acked') await this.store.advanceStatus(p.sessionId, p.waMessageId, 'sent');
+      // The ack's `sent` status is stored by the messaging observer, which settles this wait; an
+      // error ack that comes after this stops waiting is marked in the send log there.
+      const outcome = p.awaitAck === false ? ack.settled() : await ack.wait(this.config.messaging.ackWaitMs);
       if (outcome === 'failed') await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed');
       return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
     } catch (err) {
+      // The socket took it but a write after failed: it must never be sent again.
+      if (left) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed').catch(() => undefined);
       // Refused before it reached the socket (validation, not found): nothing left, a retry may send.
-      if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
+      else if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
         await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed').catch(() => undefined);
       }
       throw err;

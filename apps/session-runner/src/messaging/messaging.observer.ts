@@ -57,7 +57,11 @@ export class MessagingObserver implements OnModuleInit {
    * Registers interest in the server ack of `messageId` before it is sent (the ack can beat the
    * send's own promise); `wait` resolves with the outcome, or undefined when none came in time.
    */
-  expectAck(sessionId: string, messageId: string): { wait: (ms: number) => Promise<AckOutcome | undefined>; cancel: () => void } {
+  expectAck(sessionId: string, messageId: string): {
+    wait: (ms: number) => Promise<AckOutcome | undefined>;
+    settled: () => AckOutcome | undefined;
+    cancel: () => void;
+  } {
     const id = `${sessionId}|${messageId}`;
     let resolveWait: ((o: AckOutcome) => void) | undefined;
     const entry: AckWait = {
@@ -78,6 +82,11 @@ export class MessagingObserver implements OnModuleInit {
                 resolve(o);
               };
             }),
+      // The outcome so far, without waiting; from here on an ack of this id is the observer's alone.
+      settled: () => {
+        if (this.acks.get(id) === entry) this.acks.delete(id);
+        return entry.outcome;
+      },
       cancel: () => {
         if (this.acks.get(id) === entry) this.acks.delete(id);
       },
@@ -94,6 +103,8 @@ export class MessagingObserver implements OnModuleInit {
         if (u.key.fromMe) {
           const wait = this.acks.get(`${sessionId}|${u.key.id}`);
           if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
+          // Refused after its send stopped waiting (an async hand-over): a retry may send it again.
+          if (!wait && u.status === 'error') run(() => this.sendLog.refused(sessionId, u.key.id));
           // Proof that the id left, for a retry after a crash (the send log decides resends).
           if (u.status !== 'pending' && u.status !== 'error') run(() => this.sendLog.acked(sessionId, u.key.id));
         }
