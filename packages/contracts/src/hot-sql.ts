@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -102,17 +103,19 @@ function sqliteValue(v: unknown): unknown {
 
 class PostgresHotSql extends HotSql {
   readonly kind = 'postgres';
-  /** Named prepared statements, by text (pg prepares a name once per connection). */
+  /** Names of prepared statements, by text (pg prepares a name once per connection). */
   private readonly names = new Map<string, string>();
 
   constructor(private readonly pool: Pool) {
     super();
   }
 
+  /** Named by a hash of the text: every HotSql of one pool shares its connections' prepared statements. */
   private named(sql: string): { name: string; text: string } {
     let name = this.names.get(sql);
     if (!name) {
-      name = `hot_${this.names.size}`;
+      name = `hot_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+      if (this.names.size > 1000) this.names.clear();
       this.names.set(sql, name);
     }
     return { name, text: sql };
