@@ -23,7 +23,7 @@ type KeyType = keyof SignalDataTypeMap;
  */
 const ROWS_PER_STATEMENT = 200;
 
-/** Absent keys remembered per socket (ids of keys Baileys asked for and the store lacks). */
+/** Absent keys remembered per session and key type (ids Baileys asked for that the store lacks). */
 const ABSENT_KEPT = 50_000;
 
 /**
@@ -31,6 +31,8 @@ const ABSENT_KEPT = 50_000;
  * one session still queue behind each other.
  */
 const queuesByDataSource = new WeakMap<DataSource, Map<string, Promise<unknown>>>();
+
+const absentByDataSource = new WeakMap<DataSource, Map<string, Map<KeyType, Set<string>>>>();
 
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -63,6 +65,8 @@ export type AuthKeyWriter = (sessionId: string, upserts: AuthKeyRow[], deletes: 
 
 export class SqlAuthStateStore {
   private readonly queues: Map<string, Promise<unknown>>;
+  /** Per session, the keys known to be absent (see `use`); shared like the queues. */
+  private readonly absent: Map<string, Map<KeyType, Set<string>>>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -86,6 +90,12 @@ export class SqlAuthStateStore {
       queuesByDataSource.set(dataSource, queues);
     }
     this.queues = queues;
+    let absent = absentByDataSource.get(dataSource);
+    if (!absent) {
+      absent = new Map();
+      absentByDataSource.set(dataSource, absent);
+    }
+    this.absent = absent;
   }
 
   /** Loads (or initialises) the session's creds and returns Baileys' `{state, saveCreds}`. */
@@ -99,28 +109,27 @@ export class SqlAuthStateStore {
     );
     const creds: AuthenticationCreds = row ? (decode(row.creds) as AuthenticationCreds) : initAuthCreds();
 
-    // Keys this socket's store knows to be absent (looked up and not found, or deleted): Baileys
-    // asks for some on every send (a contact's privacy token, the LID of a contact without one),
-    // and its cache in front keeps only keys that exist. Every write of the session's keys goes
-    // through `set` below, which keeps this true; a new socket starts with none.
-    const absent = new Map<KeyType, Set<string>>();
-    let absentCount = 0;
+    // Keys known to be absent (looked up and not found, or deleted): Baileys asks for some on
+    // every send (a contact's privacy token, the LID of a contact without one), and its cache in
+    // front keeps only keys that exist. Every write of the session's keys in this process goes
+    // through `set` of a store sharing this map, which keeps it true; a new socket starts afresh.
+    this.absent.delete(sessionId);
+    const absentOf = (): Map<KeyType, Set<string>> => {
+      let absent = this.absent.get(sessionId);
+      if (!absent) this.absent.set(sessionId, (absent = new Map()));
+      return absent;
+    };
     const markAbsent = (type: KeyType, keyId: string): void => {
-      if (absentCount >= ABSENT_KEPT) {
-        absent.clear();
-        absentCount = 0;
-      }
+      const absent = absentOf();
       let ids = absent.get(type);
       if (!ids) absent.set(type, (ids = new Set()));
-      if (!ids.has(keyId)) {
-        ids.add(keyId);
-        absentCount++;
-      }
+      if (ids.size >= ABSENT_KEPT) ids.clear();
+      ids.add(keyId);
     };
 
     const get = async <T extends KeyType>(type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> => {
       const rows = await this.serialize(sessionId, async () => {
-        const known = absent.get(type);
+        const known = absentOf().get(type);
         const wanted = known ? ids.filter((id) => !known.has(id)) : ids;
         const repo = this.dataSource.getRepository(WaAuthKeyEntity);
         const found: WaAuthKeyEntity[] = [];
@@ -159,12 +168,12 @@ export class SqlAuthStateStore {
       }
       if (upserts.length === 0 && deletes.size === 0) return;
       await this.serialize(sessionId, async () => {
-        for (const u of upserts) absent.get(u.type as KeyType)?.delete(u.keyId);
+        for (const u of upserts) absentOf().get(u.type as KeyType)?.delete(u.keyId);
         try {
           await this.writeKeys(sessionId, upserts, deletes);
         } catch (err) {
           // Whether the deletes happened is unknown: look them up again next time.
-          for (const [type, keyIds] of deletes) for (const id of keyIds) absent.get(type)?.delete(id);
+          for (const [type, keyIds] of deletes) for (const id of keyIds) absentOf().get(type)?.delete(id);
           throw err;
         }
         for (const [type, keyIds] of deletes) for (const id of keyIds) markAbsent(type, id);
@@ -183,6 +192,7 @@ export class SqlAuthStateStore {
 
   /** Wipes creds and keys: after a logout, or when a pairing was abandoned. */
   clear(sessionId: string): Promise<void> {
+    this.absent.delete(sessionId);
     return this.serialize(sessionId, () =>
       this.transaction(async (manager: EntityManager) => {
         await manager.delete(WaAuthKeyEntity, { sessionId });
