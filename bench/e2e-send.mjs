@@ -413,7 +413,7 @@ try {
   row('error lines logged (gateway / runner)', `${logErrors('gateway')} / ${logErrors('runner')}`, '0');
   row('CPU while offering (gateway / runner / sandbox)', `${cores(cpuOffer.gateway)} / ${cores(cpuOffer.runner)} / ${cores(cpuOffer.sandbox)} of a core`);
   const perMessage = (s) => (accepted.size ? fmt((s * 1000) / accepted.size, 2) : '-');
-  row('CPU ms per accepted message, offering + drain (gateway / runner / sandbox)', `${perMessage(cpuAll.gateway)} / ${perMessage(cpuAll.runner)} / ${perMessage(cpuAll.sandbox)}`);
+  row('CPU ms per message, offering + drain (gw / runner / sandbox)', `${perMessage(cpuAll.gateway)} / ${perMessage(cpuAll.runner)} / ${perMessage(cpuAll.sandbox)}`);
 
   say('');
   const pad = (s, n) => String(s).padEnd(n);

@@ -21,6 +21,8 @@ export class MessageSender {
   private readonly logger = new Logger('messages');
   /** Each session's next free send turn (unix ms), for pacing. */
   private readonly nextTurn = new Map<string, number>();
+  /** Executions in progress, by `session|waMessageId`: each settles when its send is done. */
+  private readonly executing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly sessions: SessionManager,
@@ -33,13 +35,34 @@ export class MessageSender {
   ) {}
 
   /**
+   * One execution per id at a time in this runner: a hand-over repeated while the first is still
+   * on its way (the gateway's wait timed out while the send queued behind its account's key lock)
+   * waits for it, then finds its send log; otherwise it would find `relaying`, see no ack within
+   * the proof wait, and send a second copy next to the first.
+   */
+  async execute(p: ExecutePayload): Promise<ExecuteResult> {
+    const key = `${p.sessionId}|${String(p.waMessageId)}`;
+    const before = this.executing.get(key);
+    const run = before ? before.then(() => this.executeOnce(p)) : this.executeOnce(p);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.executing.set(key, settled);
+    void settled.then(() => {
+      if (this.executing.get(key) === settled) this.executing.delete(key);
+    });
+    return run;
+  }
+
+  /**
    * Sends one outbox entry, never the same WhatsApp id twice: the send log is written before the
    * message goes to the socket and again once the socket took it. An id found there already is
    * not sent again, only reported; one whose sender died in between (`relaying`) is sent again
    * only when no ack or receipt for it turns up within `SEND_RESEND_PROOF_MS` of this connection
    * asking, i.e. when WhatsApp shows no sign of having it.
    */
-  async execute(p: ExecutePayload): Promise<ExecuteResult> {
+  private async executeOnce(p: ExecutePayload): Promise<ExecuteResult> {
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
     // A live connection of this org proves the session exists; only its absence needs the lookup
     // that tells "not found" from "not connected".
