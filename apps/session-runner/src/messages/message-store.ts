@@ -100,8 +100,7 @@ export interface ChatScanPosition {
  * Keeps the newest message of the chat: a later one, or one at the same millisecond with a
  * greater id (the order of a chat's message page). One statement on both databases.
  */
-const UPSERT_CHAT = (p: (i: number) => string) =>
-  `INSERT INTO wa_chats (session_id, chat_jid, last_message_at, last_message_id) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+const UPSERT_CHAT = `INSERT INTO wa_chats (session_id, chat_jid, last_message_at, last_message_id) VALUES ($1, $2, $3, $4)
    ON CONFLICT (session_id, chat_jid) DO UPDATE SET last_message_at = excluded.last_message_at, last_message_id = excluded.last_message_id
    WHERE excluded.last_message_at > wa_chats.last_message_at
       OR (excluded.last_message_at = wa_chats.last_message_at AND excluded.last_message_id > wa_chats.last_message_id)`;
@@ -428,7 +427,7 @@ export class MessageStore implements WaMessageLookup {
       },
     ];
     if (!NON_CHAT_TYPES.includes(input.type)) {
-      steps.push({ sql: UPSERT_CHAT((i) => `$${i}`), params: [input.sessionId, chatJid, input.timestampMs, input.key.id] });
+      steps.push({ sql: UPSERT_CHAT, params: [input.sessionId, chatJid, input.timestampMs, input.key.id] });
     }
     const people = [...new Set([chatJid, ...(!input.key.fromMe && participant ? [participant] : [])].map(normalizeJid))].filter(
       (j) => (isPhoneJid(j) || isLidJid(j)) && !this.knownPeople.has(`${input.sessionId}|${j}`),
@@ -452,10 +451,6 @@ export class MessageStore implements WaMessageLookup {
       return;
     }
     for (const k of this.knownPeople) if (k.startsWith(`${sessionId}|`)) this.knownPeople.delete(k);
-  }
-
-  private placeholder(m: EntityManager): (i: number) => string {
-    return m.connection.options.type === 'postgres' ? (i) => `$${i}` : () => '?';
   }
 
   /**
