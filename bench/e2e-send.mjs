@@ -369,6 +369,13 @@ try {
   const acceptedTokens = () => [...accepted.keys()].filter((t) => arrivals.has(t)).length;
   const drained = await drain('a', () => accepted.size, args.drainTimeout * 1000, 'async drain');
   clearInterval(reporter);
+  // CPU time per accepted message over offering + drain: what each message costs each process,
+  // a figure that machine load (other work competing for the cores) changes far less than rates.
+  const cpuAll = {
+    gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway,
+    runner: cpuSeconds(runner.pid) - cpuBefore.runner,
+    sandbox: cpuSeconds(sandbox.pid) - cpuBefore.sandbox,
+  };
   // One more poll: a late duplicate would otherwise go unseen.
   await sleep(args.pollMs);
   polling = false;
@@ -405,6 +412,8 @@ try {
   row('errors', [...errors].map(([r, n]) => `${n} × ${r}`).join('; ') || 'none');
   row('error lines logged (gateway / runner)', `${logErrors('gateway')} / ${logErrors('runner')}`, '0');
   row('CPU while offering (gateway / runner / sandbox)', `${cores(cpuOffer.gateway)} / ${cores(cpuOffer.runner)} / ${cores(cpuOffer.sandbox)} of a core`);
+  const perMessage = (s) => (accepted.size ? fmt((s * 1000) / accepted.size, 2) : '-');
+  row('CPU ms per message, offering + drain (gw / runner / sandbox)', `${perMessage(cpuAll.gateway)} / ${perMessage(cpuAll.runner)} / ${perMessage(cpuAll.sandbox)}`);
 
   say('');
   const pad = (s, n) => String(s).padEnd(n);

@@ -252,6 +252,20 @@ describe(MessagingController.name, () => {
     expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
   });
 
+  it('hands an async entry over without the ack wait: the ack still stores sent, and a retry sends no second copy', async () => {
+    const id = generateMessageId();
+    const action: OutboxAction = { kind: 'send', chat: contact.jid, content: { type: 'text', text: 'async, once' } };
+    const first = await runner.call<ExecuteResult>(RPC_MESSAGING.execute, { ...ref(), outboxId: newId(), waMessageId: id, action, attempt: 1, awaitAck: false });
+    expect(['sending', 'sent']).toContain(first.status);
+    await eventually(async () => (['sent', 'delivered', 'read'].includes((await get(id)).status ?? '') ? true : undefined), 'the ack stored as a status');
+    await expect(execute(action, id, 2)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
+
+    await receivedAtContact((m) => m.id === id);
+    const marker = await send({ type: 'text', text: 'after async, once' });
+    await receivedAtContact((m) => m.id === marker.waMessageId);
+    expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
+  });
+
   it('moves our message from sent to delivered to read as the contact sends receipts', async () => {
     const result = await send({ type: 'text', text: 'receipts please' });
     await eventually(async () => ((await get(result.waMessageId)).status === 'delivered' ? true : undefined), 'delivered');

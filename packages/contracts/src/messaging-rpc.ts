@@ -98,6 +98,13 @@ export interface ExecutePayload extends SessionRef {
    * `details.retryAfterMs`, and the gateway hands it over again then.
    */
   pacing?: { minIntervalMs: number; jitterMs: number; maxWaitMs: number };
+  /**
+   * Whether the answer waits (up to the runner's `SEND_ACK_WAIT_MS`) for WhatsApp's server ack,
+   * to report `sent`: a sync request does; an async entry's status follows from its events, and
+   * the next entry of its chat need not wait for the ack (the socket keeps the order). Absent:
+   * it waits.
+   */
+  awaitAck?: boolean;
 }
 
 export interface ExecuteResult {

@@ -10,7 +10,7 @@ export {
 export { WaAuthCredsEntity } from './wa-auth-creds.entity';
 export { WaAuthKeyEntity } from './wa-auth-key.entity';
 export { WaAuthState1764000000000 } from './wa-auth-state.migration';
-export { SqlAuthStateStore, type SqlAuthState, type TransactionRunner, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';
+export { type AuthKeyRow, type AuthKeyWriter, SqlAuthStateStore, type SqlAuthState, type TransactionRunner, useSqlAuthState, isLoggedInCreds } from './sql-auth-state.store';
 export {
   type PollVoteAddressing,
   type EncryptedPollVote,

@@ -23,11 +23,16 @@ type KeyType = keyof SignalDataTypeMap;
  */
 const ROWS_PER_STATEMENT = 200;
 
+/** Absent keys remembered per session and key type (ids Baileys asked for that the store lacks). */
+const ABSENT_KEPT = 50_000;
+
 /**
  * Shared across store instances of the same DataSource so that two `useSqlAuthState` calls for
  * one session still queue behind each other.
  */
 const queuesByDataSource = new WeakMap<DataSource, Map<string, Promise<unknown>>>();
+
+const absentByDataSource = new WeakMap<DataSource, Map<string, Map<KeyType, Set<string>>>>();
 
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -44,12 +49,40 @@ function chunk<T>(items: T[], size: number): T[][] {
 /** Runs a transaction; the runner passes one that takes its turn on SQLite's single connection. */
 export type TransactionRunner = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
 
+/** One row of `wa_auth_keys`: a Signal key, BufferJSON-encoded. */
+export interface AuthKeyRow {
+  type: string;
+  keyId: string;
+  value: string;
+}
+
+/**
+ * Writes one batch of a session's keys (upserts, and deletions by type) atomically. The runner
+ * passes one built on prepared statements: Baileys holds the account's key lock while a send's
+ * keys are written, so this write is part of every send's time.
+ */
+export type AuthKeyWriter = (sessionId: string, upserts: AuthKeyRow[], deletes: Map<string, string[]>) => Promise<void>;
+
 export class SqlAuthStateStore {
   private readonly queues: Map<string, Promise<unknown>>;
+  /** Per session, the keys known to be absent (see `use`); shared like the queues. */
+  private readonly absent: Map<string, Map<KeyType, Set<string>>>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly transaction: TransactionRunner = (work) => dataSource.transaction(work),
+    private readonly writeKeys: AuthKeyWriter = (sessionId, upserts, deletes) =>
+      transaction(async (manager: EntityManager) => {
+        const rows = upserts.map((u) => Object.assign(new WaAuthKeyEntity(), { sessionId, ...u }));
+        for (const part of chunk(rows, ROWS_PER_STATEMENT)) {
+          await manager.upsert(WaAuthKeyEntity, part, ['sessionId', 'type', 'keyId']);
+        }
+        for (const [type, keyIds] of deletes) {
+          for (const part of chunk(keyIds, ROWS_PER_STATEMENT)) {
+            await manager.delete(WaAuthKeyEntity, { sessionId, type, keyId: In(part) });
+          }
+        }
+      }),
   ) {
     let queues = queuesByDataSource.get(dataSource);
     if (!queues) {
@@ -57,6 +90,12 @@ export class SqlAuthStateStore {
       queuesByDataSource.set(dataSource, queues);
     }
     this.queues = queues;
+    let absent = absentByDataSource.get(dataSource);
+    if (!absent) {
+      absent = new Map();
+      absentByDataSource.set(dataSource, absent);
+    }
+    this.absent = absent;
   }
 
   /** Loads (or initialises) the session's creds and returns Baileys' `{state, saveCreds}`. */
@@ -70,13 +109,35 @@ export class SqlAuthStateStore {
     );
     const creds: AuthenticationCreds = row ? (decode(row.creds) as AuthenticationCreds) : initAuthCreds();
 
+    // Keys known to be absent (looked up and not found, or deleted): Baileys asks for some on
+    // every send (a contact's privacy token, the LID of a contact without one), and its cache in
+    // front keeps only keys that exist. Every write of the session's keys in this process goes
+    // through `set` of a store sharing this map, which keeps it true; a new socket starts afresh.
+    this.absent.delete(sessionId);
+    const absentOf = (): Map<KeyType, Set<string>> => {
+      let absent = this.absent.get(sessionId);
+      if (!absent) this.absent.set(sessionId, (absent = new Map()));
+      return absent;
+    };
+    const markAbsent = (type: KeyType, keyId: string): void => {
+      const absent = absentOf();
+      let ids = absent.get(type);
+      if (!ids) absent.set(type, (ids = new Set()));
+      if (ids.size >= ABSENT_KEPT) ids.clear();
+      ids.add(keyId);
+    };
+
     const get = async <T extends KeyType>(type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> => {
       const rows = await this.serialize(sessionId, async () => {
+        const known = absentOf().get(type);
+        const wanted = known ? ids.filter((id) => !known.has(id)) : ids;
         const repo = this.dataSource.getRepository(WaAuthKeyEntity);
         const found: WaAuthKeyEntity[] = [];
-        for (const part of chunk(ids, ROWS_PER_STATEMENT)) {
+        for (const part of chunk(wanted, ROWS_PER_STATEMENT)) {
           found.push(...(await repo.findBy({ sessionId, type, keyId: In(part) })));
         }
+        const present = new Set(found.map((r) => r.keyId));
+        for (const id of wanted) if (!present.has(id)) markAbsent(type, id);
         return found;
       });
       const result: { [id: string]: SignalDataTypeMap[T] } = {};
@@ -92,8 +153,8 @@ export class SqlAuthStateStore {
     };
 
     const set = async (data: SignalDataSet): Promise<void> => {
-      const upserts: WaAuthKeyEntity[] = [];
-      const deletes = new Map<string, string[]>();
+      const upserts: AuthKeyRow[] = [];
+      const deletes = new Map<KeyType, string[]>();
       for (const type of Object.keys(data) as KeyType[]) {
         const entries = data[type];
         if (!entries) continue;
@@ -101,23 +162,22 @@ export class SqlAuthStateStore {
           if (value === null || value === undefined) {
             deletes.set(type, [...(deletes.get(type) ?? []), keyId]);
           } else {
-            upserts.push(Object.assign(new WaAuthKeyEntity(), { sessionId, type, keyId, value: encode(value) }));
+            upserts.push({ type, keyId, value: encode(value) });
           }
         }
       }
       if (upserts.length === 0 && deletes.size === 0) return;
-      await this.serialize(sessionId, () =>
-        this.transaction(async (manager: EntityManager) => {
-          for (const part of chunk(upserts, ROWS_PER_STATEMENT)) {
-            await manager.upsert(WaAuthKeyEntity, part, ['sessionId', 'type', 'keyId']);
-          }
-          for (const [type, keyIds] of deletes) {
-            for (const part of chunk(keyIds, ROWS_PER_STATEMENT)) {
-              await manager.delete(WaAuthKeyEntity, { sessionId, type, keyId: In(part) });
-            }
-          }
-        }),
-      );
+      await this.serialize(sessionId, async () => {
+        for (const u of upserts) absentOf().get(u.type as KeyType)?.delete(u.keyId);
+        try {
+          await this.writeKeys(sessionId, upserts, deletes);
+        } catch (err) {
+          // Whether the deletes happened is unknown: look them up again next time.
+          for (const [type, keyIds] of deletes) for (const id of keyIds) absentOf().get(type)?.delete(id);
+          throw err;
+        }
+        for (const [type, keyIds] of deletes) for (const id of keyIds) markAbsent(type, id);
+      });
     };
 
     const saveCreds = (): Promise<void> =>
@@ -132,6 +192,7 @@ export class SqlAuthStateStore {
 
   /** Wipes creds and keys: after a logout, or when a pairing was abandoned. */
   clear(sessionId: string): Promise<void> {
+    this.absent.delete(sessionId);
     return this.serialize(sessionId, () =>
       this.transaction(async (manager: EntityManager) => {
         await manager.delete(WaAuthKeyEntity, { sessionId });

@@ -121,6 +121,27 @@ describe.each(databases)(`${SqlAuthStateStore.name} on %s`, (driver, options) =>
     expect(Buffer.from(got.b)).toEqual(Buffer.from('3'));
   });
 
+  it('asks the database once for a key it lacks, and finds it once any store of the session writes it', async () => {
+    const { state } = await useSqlAuthState(dataSource, 'absent');
+    const { state: other } = await useSqlAuthState(dataSource, 'absent');
+    const findBy = jest.spyOn(dataSource.getRepository(WaAuthKeyEntity), 'findBy');
+    try {
+      await expect(state.keys.get('tctoken', ['contact'])).resolves.toEqual({});
+      await expect(state.keys.get('tctoken', ['contact'])).resolves.toEqual({});
+      expect(findBy).toHaveBeenCalledTimes(1);
+
+      await other.keys.set({ tctoken: { contact: { token: Buffer.from('t') } } });
+      expect(toComparable(await state.keys.get('tctoken', ['contact']))).toEqual(toComparable({ contact: { token: Buffer.from('t') } }));
+
+      await state.keys.set({ tctoken: { contact: null } });
+      findBy.mockClear();
+      await expect(other.keys.get('tctoken', ['contact'])).resolves.toEqual({});
+      expect(findBy).not.toHaveBeenCalled();
+    } finally {
+      findBy.mockRestore();
+    }
+  });
+
   it('writes large batches (a pre-key upload) in one go', async () => {
     const { Curve } = await loadBaileys();
     const { state } = await useSqlAuthState(dataSource, 'bulk');

@@ -242,6 +242,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       attempt: entry.attempts,
       // Paced by the session's runner, not here: every gateway's hand-overs meet there.
       pacing: { minIntervalMs: m.minIntervalMs, jitterMs: m.jitterMs, maxWaitMs: Math.floor(m.syncTimeoutMs / 2) },
+      // Only a sync request answers with `sent`; an async entry learns it from the status event.
+      awaitAck: entry.mode === 'sync',
     };
     try {
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { InjectRepository } from '@nestjs/typeorm';
-import { RPC, type EventDataByType, type EventType, type GatewayEventsPayload, type GatewayEventsResult, type RunnerEvent } from '@wa/contracts';
+import { HotSql, RPC, runStep, type EventDataByType, type EventType, type GatewayEventsPayload, type GatewayEventsResult, type RunnerEvent } from '@wa/contracts';
 import { newId } from '@wa/domain';
 import { firstValueFrom, timeout } from 'rxjs';
 import { In, Repository, type EntityManager } from 'typeorm';
@@ -11,6 +11,7 @@ import { RunnerEventEntity } from './runner-event.entity';
 export const GATEWAY_EVENTS_CLIENT = Symbol('GATEWAY_EVENTS_CLIENT');
 
 const BATCH_SIZE = 200;
+const INSERT_EVENT = 'INSERT INTO runner_events (id, org_id, session_id, type, data, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)';
 const IDLE_POLL_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -27,6 +28,7 @@ export class EventOutbox implements OnApplicationBootstrap, OnApplicationShutdow
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private failures = 0;
+  private hotSql?: HotSql;
 
   constructor(
     @InjectRepository(RunnerEventEntity) private readonly repo: Repository<RunnerEventEntity>,
@@ -35,9 +37,13 @@ export class EventOutbox implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async record<T extends EventType>(orgId: string, sessionId: string, type: T, data: EventDataByType[T], manager?: EntityManager): Promise<void> {
-    const repo = manager ? manager.getRepository(RunnerEventEntity) : this.repo;
-    await repo.insert({ id: newId(), orgId, sessionId, type, data: JSON.stringify(data), occurredAt: Date.now() });
-    if (!manager) this.wake();
+    const step = { sql: INSERT_EVENT, params: [newId(), orgId, sessionId, type, JSON.stringify(data), Date.now()] };
+    if (manager) {
+      await runStep(manager, step);
+      return;
+    }
+    await (this.hotSql ??= HotSql.of(this.repo.manager.connection)).run(step.sql, step.params);
+    this.wake();
   }
 
   /** Call after committing a transaction that recorded events. */

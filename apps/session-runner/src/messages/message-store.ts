@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { transactionInTurn } from '@wa/contracts';
+import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts';
 import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
@@ -41,6 +41,15 @@ const ADVANCE_FROM: Record<OwnMessageStatus, OwnMessageStatus[]> = {
   read: ['failed', 'sent', 'delivered'],
 };
 
+const ADVANCE_STATUS = Object.fromEntries(
+  (Object.keys(ADVANCE_FROM) as OwnMessageStatus[]).map((to) => [
+    to,
+    `UPDATE wa_messages SET status = '${to}' WHERE session_id = $1 AND message_id = $2 AND from_me = $3 AND ` +
+      (ADVANCE_FROM[to].length ? `(status IS NULL OR status IN (${ADVANCE_FROM[to].map((f) => `'${f}'`).join(', ')}))` : 'status IS NULL'),
+  ]),
+) as Record<OwnMessageStatus, string>;
+const OWN_MESSAGE_EXISTS = 'SELECT 1 AS found FROM wa_messages WHERE session_id = $1 AND message_id = $2 AND from_me = $3 LIMIT 1';
+
 /** Statuses that arrived before their message was stored, by `session|id`, for a few minutes. */
 class EarlyStatuses {
   private readonly entries = new Map<string, { status: OwnMessageStatus; at: number }>();
@@ -65,6 +74,7 @@ class EarlyStatuses {
   }
 }
 const EARLY_TTL_MS = 5 * 60_000;
+const KNOWN_PEOPLE_MAX = 50_000;
 const EARLY_MAX = 10_000;
 
 /** Messages that change another message rather than show up in a chat on their own. */
@@ -92,11 +102,25 @@ export interface ChatScanPosition {
  * Keeps the newest message of the chat: a later one, or one at the same millisecond with a
  * greater id (the order of a chat's message page). One statement on both databases.
  */
-const UPSERT_CHAT = (p: (i: number) => string) =>
-  `INSERT INTO wa_chats (session_id, chat_jid, last_message_at, last_message_id) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+const UPSERT_CHAT = `INSERT INTO wa_chats (session_id, chat_jid, last_message_at, last_message_id) VALUES ($1, $2, $3, $4)
    ON CONFLICT (session_id, chat_jid) DO UPDATE SET last_message_at = excluded.last_message_at, last_message_id = excluded.last_message_id
    WHERE excluded.last_message_at > wa_chats.last_message_at
       OR (excluded.last_message_at = wa_chats.last_message_at AND excluded.last_message_id > wa_chats.last_message_id)`;
+
+/**
+ * Saves or replaces a message. A status that arrived before the message (`$9`) is its first
+ * status; when the message was stored already, it moves the stored one forward as
+ * `advanceStatus` would (see ADVANCE_FROM).
+ */
+const UPSERT_MESSAGE =
+  'INSERT INTO wa_messages (session_id, chat_jid, message_id, from_me, participant, type, timestamp_ms, raw, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ' +
+  'ON CONFLICT (session_id, chat_jid, message_id, from_me) DO UPDATE SET participant = excluded.participant, type = excluded.type, ' +
+  'timestamp_ms = excluded.timestamp_ms, raw = excluded.raw, status = CASE ' +
+  'WHEN excluded.status IS NULL THEN wa_messages.status ' +
+  'WHEN wa_messages.status IS NULL THEN excluded.status ' +
+  "WHEN excluded.status = 'read' AND wa_messages.status IN ('failed', 'sent', 'delivered') THEN excluded.status " +
+  "WHEN excluded.status = 'delivered' AND wa_messages.status IN ('failed', 'sent') THEN excluded.status " +
+  'ELSE wa_messages.status END';
 
 /**
  * The runner's message store: Baileys' `getMessage` (retries), edits, revokes and poll votes all
@@ -107,6 +131,9 @@ export class MessageStore implements WaMessageLookup {
   private readonly early = new EarlyStatuses();
   /** Pairs being recorded, per session: lookups that name a contact wait for the ones before them. */
   private readonly learning = new Map<string, Promise<void>>();
+  /** `session|jid` rows of wa_correspondents this process wrote or found written. */
+  private readonly knownPeople = new Set<string>();
+  private hotSql?: HotSql;
 
   constructor(
     @InjectRepository(WaMessageEntity) private readonly messages: Repository<WaMessageEntity>,
@@ -114,6 +141,10 @@ export class MessageStore implements WaMessageLookup {
     @InjectRepository(WaPollVoteEntity) private readonly votes: Repository<WaPollVoteEntity>,
     @InjectRepository(WaContactEntity) private readonly contacts: Repository<WaContactEntity>,
   ) {}
+
+  private get sql(): HotSql {
+    return (this.hotSql ??= HotSql.of(this.messages.manager.connection));
+  }
 
   /**
    * The exact key first; then the id alone, because a contact names our message by the chat as
@@ -178,17 +209,27 @@ export class MessageStore implements WaMessageLookup {
    * it, stored or kept), so a receipt applied twice is told from a first one.
    */
   async advanceStatus(sessionId: string, messageId: string, status: OwnMessageStatus, manager?: EntityManager): Promise<boolean> {
-    const messages = manager ? manager.getRepository(WaMessageEntity) : this.messages;
-    const result = await messages
-      .createQueryBuilder()
-      .update()
-      .set({ status })
-      .where('session_id = :sessionId AND message_id = :messageId AND from_me = :fromMe', { sessionId, messageId, fromMe: true })
-      .andWhere(ADVANCE_FROM[status].length ? '(status IS NULL OR status IN (:...from))' : 'status IS NULL', { from: ADVANCE_FROM[status] })
-      .execute();
-    if (result.affected) return true;
-    if (await messages.existsBy({ sessionId, messageId, fromMe: true })) return false;
-    return this.early.keep(`${sessionId}|${messageId}`, status);
+    if (manager) {
+      // In the caller's transaction (a receipt's status and its event commit together).
+      const result = await manager
+        .getRepository(WaMessageEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ status })
+        .where('session_id = :sessionId AND message_id = :messageId AND from_me = :fromMe', { sessionId, messageId, fromMe: true })
+        .andWhere(ADVANCE_FROM[status].length ? '(status IS NULL OR status IN (:...from))' : 'status IS NULL', { from: ADVANCE_FROM[status] })
+        .execute();
+      if (result.affected) return true;
+      if (await manager.getRepository(WaMessageEntity).existsBy({ sessionId, messageId, fromMe: true })) return false;
+      return this.early.keep(`${sessionId}|${messageId}`, status);
+    }
+    if (await this.sql.run(ADVANCE_STATUS[status], [sessionId, messageId, true])) return true;
+    // Kept before looking: a save that runs meanwhile either takes it or is seen by the look.
+    const key = `${sessionId}|${messageId}`;
+    const news = this.early.keep(key, status);
+    if (!(await this.sql.all(OWN_MESSAGE_EXISTS, [sessionId, messageId, true])).length) return news;
+    const held = this.early.take(key);
+    return held ? (await this.sql.run(ADVANCE_STATUS[held], [sessionId, messageId, true])) > 0 : false;
   }
 
   /** Received messages of a chat not yet marked read (all, or only the given ids). */
@@ -350,45 +391,60 @@ export class MessageStore implements WaMessageLookup {
 
   /**
    * Saves or replaces a message, and in the same transaction the summaries chat and contact lists
-   * read; `manager` lets callers store it in the same transaction as its event.
+   * read; `manager` lets callers store it in the same transaction as its event, `also` adds writes
+   * of the caller's to the same commit (the send log's `relayed`).
    */
-  async save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
-    const early = input.key.fromMe ? this.early.take(`${input.sessionId}|${input.key.id}`) : undefined;
-    const write = async (m: EntityManager): Promise<void> => {
-      const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, m);
-      const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, m) : null;
-      await m.getRepository(WaMessageEntity).upsert(
-        {
-          sessionId: input.sessionId,
-          chatJid,
-          messageId: input.key.id,
-          fromMe: input.key.fromMe,
-          participant,
-          type: input.type,
-          timestampMs: input.timestampMs,
-          raw: Buffer.from(input.raw).toString('base64'),
-        },
-        ['sessionId', 'chatJid', 'messageId', 'fromMe'],
-      );
-      const p = this.placeholder(m);
-      if (!NON_CHAT_TYPES.includes(input.type)) {
-        await m.query(UPSERT_CHAT(p), [input.sessionId, chatJid, input.timestampMs, input.key.id]);
-      }
-      const people = [...new Set([chatJid, ...(!input.key.fromMe && participant ? [participant] : [])].map(normalizeJid))].filter(
-        (j) => isPhoneJid(j) || isLidJid(j),
-      );
-      if (people.length) {
-        const values = people.map((_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(', ');
-        await m.query(`INSERT INTO wa_correspondents (session_id, jid) VALUES ${values} ON CONFLICT DO NOTHING`, people.flatMap((j) => [input.sessionId, j]));
-      }
-    };
-    if (manager) await write(manager);
-    else await transactionInTurn(this.messages.manager.connection, write);
-    if (early) await this.advanceStatus(input.sessionId, input.key.id, early);
+  async save(input: StoredMessageInput, manager?: EntityManager, also: SqlStep[] = []): Promise<void> {
+    const key = `${input.sessionId}|${input.key.id}`;
+    const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, manager);
+    const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, manager) : null;
+    // Taken right before the write: a status kept from here on is applied below, or finds the row.
+    const early = input.key.fromMe ? this.early.take(key) : undefined;
+    const { steps, people } = this.saveSteps(input, chatJid, participant, early ?? null);
+    if (manager) for (const step of [...also, ...steps]) await runStep(manager, step);
+    else await this.sql.batch([...also, ...steps]);
+    // Once written a correspondent stays (only forgetting the session or a LID merge moves it): later messages skip it.
+    if (!manager) for (const j of people) this.rememberPerson(input.sessionId, j);
+    const late = input.key.fromMe ? this.early.take(key) : undefined;
+    if (late) await this.advanceStatus(input.sessionId, input.key.id, late);
   }
 
-  private placeholder(m: EntityManager): (i: number) => string {
-    return m.connection.options.type === 'postgres' ? (i) => `$${i}` : () => '?';
+  /**
+   * The message (with a status that arrived before it), its chat's summary row and the people in
+   * it, as statements that need no reads of each other's writes (they may share one statement).
+   */
+  private saveSteps(input: StoredMessageInput, chatJid: string, participant: string | null, status: OwnMessageStatus | null): { steps: SqlStep[]; people: string[] } {
+    const steps: SqlStep[] = [
+      {
+        sql: UPSERT_MESSAGE,
+        params: [input.sessionId, chatJid, input.key.id, input.key.fromMe, participant, input.type, input.timestampMs, Buffer.from(input.raw).toString('base64'), status],
+      },
+    ];
+    if (!NON_CHAT_TYPES.includes(input.type)) {
+      steps.push({ sql: UPSERT_CHAT, params: [input.sessionId, chatJid, input.timestampMs, input.key.id] });
+    }
+    const people = [...new Set([chatJid, ...(!input.key.fromMe && participant ? [participant] : [])].map(normalizeJid))].filter(
+      (j) => (isPhoneJid(j) || isLidJid(j)) && !this.knownPeople.has(`${input.sessionId}|${j}`),
+    );
+    if (people.length) {
+      const values = people.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+      steps.push({ sql: `INSERT INTO wa_correspondents (session_id, jid) VALUES ${values} ON CONFLICT DO NOTHING`, params: people.flatMap((j) => [input.sessionId, j]) });
+    }
+    return { steps, people };
+  }
+
+  private rememberPerson(sessionId: string, jid: string): void {
+    this.knownPeople.add(`${sessionId}|${jid}`);
+    if (this.knownPeople.size > KNOWN_PEOPLE_MAX) this.knownPeople.delete(this.knownPeople.values().next().value as string);
+  }
+
+  /** Forgets what `knownPeople` holds for a session (all of it, or one jid). */
+  private forgetPeople(sessionId: string, jid?: string): void {
+    if (jid !== undefined) {
+      this.knownPeople.delete(`${sessionId}|${jid}`);
+      return;
+    }
+    for (const k of this.knownPeople) if (k.startsWith(`${sessionId}|`)) this.knownPeople.delete(k);
   }
 
   /**
@@ -424,6 +480,8 @@ export class MessageStore implements WaMessageLookup {
         await m.getRepository(WaLidMappingEntity).upsert({ sessionId, lid, pn }, ['sessionId', 'lid']);
         await mergeLidRows(m, m.connection.options.type === 'postgres', sessionId, lid, pn);
       });
+      this.forgetPeople(sessionId, lid);
+      this.forgetPeople(sessionId, pn);
     });
     const settled = work.catch(() => undefined);
     this.learning.set(sessionId, settled);
@@ -507,6 +565,7 @@ export class MessageStore implements WaMessageLookup {
   }
 
   async forgetSession(sessionId: string): Promise<void> {
+    this.forgetPeople(sessionId);
     await this.messages.delete({ sessionId });
     await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).execute();
     await this.messages.manager.createQueryBuilder().delete().from('wa_correspondents').where('session_id = :sessionId', { sessionId }).execute();

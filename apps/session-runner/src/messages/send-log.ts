@@ -1,33 +1,76 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, Repository } from 'typeorm';
+import { HotSql, type SqlStep } from '@wa/contracts';
+import { LessThan, Repository } from 'typeorm';
 import { WaSendLogEntity, type SendLogState } from './wa-send-log.entity';
 
 /** Past this, an id cannot come back from the gateway's outbox (its entries expire long before). */
 export const SEND_LOG_RETENTION_MS = 7 * 24 * 3_600_000;
 
+/** Ids whose `acked` this process wrote, so that later receipts of them write nothing. */
+const ACKED_KEPT = 20_000;
+
+const SQL = {
+  state: 'SELECT state FROM wa_send_log WHERE session_id = $1 AND message_id = $2',
+  mark:
+    'INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, $3, $4) ' +
+    'ON CONFLICT (session_id, message_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+  refused: "UPDATE wa_send_log SET state = 'failed', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state = 'relayed'",
+  acked: "UPDATE wa_send_log SET state = 'acked', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state IN ('relaying', 'relayed')",
+};
+
 /**
  * The durable half of "never send one id twice": a row is written before a message goes to the
- * socket and moved on as it leaves and is acknowledged. Each call is one statement.
+ * socket and moved on as it leaves and is acknowledged. Each call is one prepared statement.
  */
 @Injectable()
 export class SendLog {
+  private hotSql?: HotSql;
+  private readonly ackedHere = new Set<string>();
+
   constructor(@InjectRepository(WaSendLogEntity) private readonly repo: Repository<WaSendLogEntity>) {}
 
+  private get sql(): HotSql {
+    return (this.hotSql ??= HotSql.of(this.repo.manager.connection));
+  }
+
   async state(sessionId: string, messageId: string): Promise<SendLogState | undefined> {
-    return (await this.repo.findOneBy({ sessionId, messageId }))?.state;
+    return (await this.sql.all(SQL.state, [sessionId, messageId]))[0]?.state as SendLogState | undefined;
   }
 
   async mark(sessionId: string, messageId: string, state: SendLogState): Promise<void> {
-    await this.repo.upsert({ sessionId, messageId, state, updatedAt: Date.now() }, ['sessionId', 'messageId']);
+    await this.sql.run(SQL.mark, this.markParams(sessionId, messageId, state));
   }
 
-  /** WhatsApp or a recipient acknowledged the id: proof that it left, whatever this runner knew. */
+  /** `mark` as a step of a caller's batch (one commit with what the message writes). */
+  markStep(sessionId: string, messageId: string, state: SendLogState): SqlStep {
+    return { sql: SQL.mark, params: this.markParams(sessionId, messageId, state) };
+  }
+
+  private markParams(sessionId: string, messageId: string, state: SendLogState): unknown[] {
+    this.ackedHere.delete(`${sessionId}|${messageId}`);
+    return [sessionId, messageId, state, Date.now()];
+  }
+
+  /**
+   * WhatsApp or a recipient acknowledged the id: proof that it left, whatever this runner knew.
+   * The server ack, the delivery and the read receipt each say so; only the first one writes.
+   */
   async acked(sessionId: string, messageId: string): Promise<void> {
-    await this.repo.update({ sessionId, messageId, state: In(['relaying', 'relayed']) }, { state: 'acked', updatedAt: Date.now() });
+    const key = `${sessionId}|${messageId}`;
+    if (this.ackedHere.has(key)) return;
+    await this.sql.run(SQL.acked, [sessionId, messageId, Date.now()]);
+    this.ackedHere.add(key);
+    if (this.ackedHere.size > ACKED_KEPT) this.ackedHere.delete(this.ackedHere.values().next().value as string);
+  }
+
+  /** WhatsApp refused an id that left (an error ack): not proof of anything, a retry sends it again. */
+  async refused(sessionId: string, messageId: string): Promise<void> {
+    await this.sql.run(SQL.refused, [sessionId, messageId, Date.now()]);
   }
 
   async forgetSession(sessionId: string): Promise<void> {
+    for (const key of this.ackedHere) if (key.startsWith(`${sessionId}|`)) this.ackedHere.delete(key);
     await this.repo.delete({ sessionId });
   }
 

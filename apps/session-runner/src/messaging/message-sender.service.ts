@@ -21,8 +21,8 @@ export class MessageSender {
   private readonly logger = new Logger('messages');
   /** Each session's next free send turn (unix ms), for pacing. */
   private readonly nextTurn = new Map<string, number>();
-  /** The hand-over of each id in progress here, by `session|id`: a second one waits for it. */
-  private readonly executing = new Map<string, Promise<unknown>>();
+  /** Executions in progress, by `session|waMessageId`: each settles when its send is done. */
+  private readonly executing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly sessions: SessionManager,
@@ -35,30 +35,41 @@ export class MessageSender {
   ) {}
 
   /**
+   * One execution per id at a time in this runner: a hand-over repeated while the first is still
+   * on its way (the gateway's wait timed out while the send queued behind its account's key lock)
+   * waits for it, then finds its send log; otherwise it would find `relaying`, see no ack within
+   * the proof wait, and send a second copy next to the first.
+   */
+  async execute(p: ExecutePayload): Promise<ExecuteResult> {
+    const key = `${p.sessionId}|${String(p.waMessageId)}`;
+    const before = this.executing.get(key);
+    const run = before ? before.then(() => this.executeOnce(p)) : this.executeOnce(p);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.executing.set(key, settled);
+    void settled.then(() => {
+      if (this.executing.get(key) === settled) this.executing.delete(key);
+    });
+    return run;
+  }
+
+  /**
    * Sends one outbox entry, never the same WhatsApp id twice: the send log is written before the
    * message goes to the socket and again once the socket took it. An id found there already is
    * not sent again, only reported; one whose sender died in between (`relaying`) is sent again
    * only when WhatsApp shows no sign of having it: no receipt for it in the offline backlog this
    * connection was handed at login (see `leftBefore`).
    */
-  async execute(p: ExecutePayload): Promise<ExecuteResult> {
-    // A dispatcher whose hand-over timed out hands the id over again while the first is still
-    // here (waiting for the backlog, or on the socket): its `relaying` is no dead sender's, so the
-    // second waits and then reads what the first wrote to the send log.
-    const key = `${p.sessionId}|${p.waMessageId}`;
-    const run = (this.executing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.executeOnce(p));
-    this.executing.set(key, run);
-    try {
-      return await run;
-    } finally {
-      if (this.executing.get(key) === run) this.executing.delete(key);
-    }
-  }
-
   private async executeOnce(p: ExecutePayload): Promise<ExecuteResult> {
-    await this.sessions.requireSession(p);
     if (typeof p.waMessageId !== 'string' || !p.waMessageId) throw new AppError('validation_error', 'waMessageId is required');
-    this.sessions.connected(p);
+    // A live connection of this org proves the session exists; only its absence needs the lookup
+    // that tells "not found" from "not connected".
+    if (!this.sessions.isConnectedFor(p)) {
+      await this.sessions.requireSession(p);
+      this.sessions.connected(p);
+    }
     const known = await this.sendLog.state(p.sessionId, p.waMessageId);
     if (known === 'relayed' || known === 'acked') {
       this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
@@ -75,23 +86,29 @@ export class MessageSender {
     const connection = this.sessions.connected(p);
     const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
+    let left = false;
     try {
       await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
-      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed');
+      left = true;
+      // `relayed` and the stored message: one commit.
+      const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
+      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, undefined, [relayed]);
       this.metrics.messageSent(type);
-      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw });
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
       if (edit) await this.store.recordEdit(p.sessionId, edit.target, edit.text, result.timestampMs);
       if (revoke) await this.store.recordRevoke(p.sessionId, revoke, result.timestampMs);
-      const outcome = await ack.wait(this.config.messaging.ackWaitMs);
-      if (outcome === 'acked') await this.store.advanceStatus(p.sessionId, p.waMessageId, 'sent');
+      // The ack's status is stored by the session's StatusRecorder (the messaging observer settles
+      // this wait); an error ack that comes after this stopped waiting is marked in the send log there.
+      const outcome = p.awaitAck === false ? ack.settled() : await ack.wait(this.config.messaging.ackWaitMs);
       if (outcome === 'failed') await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed');
       return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
     } catch (err) {
+      // The socket took it but a write after failed: it must never be sent again.
+      if (left) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed').catch(() => undefined);
       // Refused before it reached the socket (validation, not found): nothing left, a retry may send.
-      if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
+      else if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
         await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed').catch(() => undefined);
       }
       throw err;

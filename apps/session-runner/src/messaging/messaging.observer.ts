@@ -54,7 +54,11 @@ export class MessagingObserver implements OnModuleInit {
    * Registers interest in the server ack of `messageId` before it is sent (the ack can beat the
    * send's own promise); `wait` resolves with the outcome, or undefined when none came in time.
    */
-  expectAck(sessionId: string, messageId: string): { wait: (ms: number) => Promise<AckOutcome | undefined>; cancel: () => void } {
+  expectAck(sessionId: string, messageId: string): {
+    wait: (ms: number) => Promise<AckOutcome | undefined>;
+    settled: () => AckOutcome | undefined;
+    cancel: () => void;
+  } {
     const id = `${sessionId}|${messageId}`;
     let resolveWait: ((o: AckOutcome) => void) | undefined;
     const entry: AckWait = {
@@ -75,6 +79,11 @@ export class MessagingObserver implements OnModuleInit {
                 resolve(o);
               };
             }),
+      // The outcome so far, without waiting; from here on an ack of this id is the observer's alone.
+      settled: () => {
+        if (this.acks.get(id) === entry) this.acks.delete(id);
+        return entry.outcome;
+      },
       cancel: () => {
         if (this.acks.get(id) === entry) this.acks.delete(id);
       },

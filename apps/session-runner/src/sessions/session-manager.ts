@@ -213,6 +213,12 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return owned.connection;
   }
 
+  /** True when `connected(ref)` would return a connection. */
+  isConnectedFor(ref: SessionRef): boolean {
+    const owned = this.owned.get(ref.sessionId);
+    return !!owned && owned.orgId === ref.orgId && this.holds(owned) && owned.connection.status.state === 'connected';
+  }
+
   /** Our own account: as connected now, else as last connected (kept across restarts). */
   async me(sessionId: string): Promise<WaMe | undefined> {
     const status = this.owned.get(sessionId)?.connection.status;

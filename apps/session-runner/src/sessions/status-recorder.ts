@@ -37,8 +37,11 @@ export class StatusRecorder {
     const { orgId, sessionId } = ref;
     const messageId = u.key.id;
     if (status === 'sent' || status === 'failed') {
-      // Acks are never redelivered: each one is news. A successful one proves the id left.
+      // Acks are never redelivered: each one is news. A successful one proves the id left; an
+      // error one (WhatsApp refused it, maybe after an async hand-over stopped waiting) lets a
+      // retry send it again.
       if (status === 'sent') await this.sendLog.acked(sessionId, messageId);
+      else await this.sendLog.refused(sessionId, messageId);
       await this.messages.advanceStatus(sessionId, messageId, status);
       await this.events.record(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
       return;

@@ -3,6 +3,7 @@ import { createRootLogger, transactionInTurn } from '@wa/contracts';
 import { BaileysEngine, loadBaileys, SqlAuthStateStore, type WaEngine, type WaLogger } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
+import { authKeyWriter } from '../database/auth-key.writer';
 import { MessageStore } from '../messages/message-store';
 
 export const WA_ENGINE = Symbol('WA_ENGINE');
@@ -12,7 +13,7 @@ export const authStateStoreProvider: Provider = {
   provide: AUTH_STATE_STORE,
   inject: [DataSource],
   // Key writes of every session take their turn with the runner's other SQLite transactions.
-  useFactory: (ds: DataSource) => new SqlAuthStateStore(ds, (work) => transactionInTurn(ds, work)),
+  useFactory: (ds: DataSource) => new SqlAuthStateStore(ds, (work) => transactionInTurn(ds, work), authKeyWriter(ds)),
 };
 
 /** The Baileys engine, configured once; the WhatsApp web version is never fetched at start. */
