@@ -5,6 +5,7 @@ import { Public } from '@wa/auth';
 import { named, Type, type Static } from '@wa/contracts';
 import { ValidBody } from '../src/http/request-schema';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { HANG_MS } from './deadlines';
 
 const Probe = named(
   'Probe',
@@ -155,7 +156,7 @@ describe('gateway configuration errors', () => {
     ['RUNNER_URL', 'http://127.0.0.1:1'],
     ['LOG_LEVEL', 'loud'],
   ])('refuses to start with one clear line naming %s', (name, value) => {
-    const r = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', [name]: value }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', [name]: value }, encoding: 'utf8', timeout: HANG_MS });
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
