@@ -3,7 +3,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient, type Envelope } from './session-fixture';
-import { WebhookReceiver, type Received } from './webhook-receiver';
+import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * Chat organisation end to end: the session writes archive, pin, read state, stars, clear and

@@ -2,7 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient, type Envelope, handedOver } from './session-fixture';
-import { WebhookReceiver, type Received } from './webhook-receiver';
+import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * Number checks, business profiles and the blocklist end to end: two sessions of one

@@ -58,6 +58,20 @@ export async function dropTestSchemas(): Promise<void> {
   }
 }
 
+/**
+ * A connected client on the PostgreSQL schema a test database URL names (its `schema=`
+ * parameter), with that schema first on the search path; `schema` is there for qualified names.
+ */
+export async function schemaClient(databaseUrl: string): Promise<{ pg: Client; schema: string }> {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema');
+  if (!schema) throw new Error(`not a test schema URL: ${databaseUrl}`);
+  url.searchParams.delete('schema');
+  const pg = new Client({ connectionString: url.toString(), options: `-c search_path=${schema}` });
+  await pg.connect();
+  return { pg, schema };
+}
+
 export interface TransportEnv {
   TRANSPORT: string;
   NATS_SUBJECT_PREFIX?: string;

@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { dropTestSchemas } from './harness';
+import { dropTestSchemas, schemaClient } from './harness';
 import { HANG_MS } from './deadlines';
 
 export interface LeaseRow {
@@ -10,11 +9,7 @@ export interface LeaseRow {
 
 /** The lease rows of a runner database on PostgreSQL (its `schema=` parameter names the schema). */
 export async function leaseRows(runnerDb: string): Promise<Map<string, LeaseRow>> {
-  const url = new URL(runnerDb);
-  const schema = url.searchParams.get('schema');
-  url.searchParams.delete('schema');
-  const pg = new Client({ connectionString: url.toString() });
-  await pg.connect();
+  const { pg, schema } = await schemaClient(runnerDb);
   try {
     const r = await pg.query<{ session_id: string; owner_id: string; epoch: string; expires_at: string }>(
       `SELECT session_id, owner_id, epoch, expires_at FROM "${schema}".session_leases`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, scaleOut, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { dropTestSchemas, sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 import { HANG_MS } from './deadlines';
@@ -71,11 +71,7 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     runnerEnv = sandboxRunnerEnv(sandbox, { MEDIA_DIR: mediaDir, MEDIA_STORE: scaleOut ? 'postgres' : 'fs' });
     runner = await startRunner(transport, runnerEnv);
     if (scaleOut) {
-      const url = new URL(runnerEnv.DATABASE_URL);
-      const schema = url.searchParams.get('schema');
-      url.searchParams.delete('schema');
-      runnerDb = new Client({ connectionString: url.toString(), options: `-c search_path=${schema}` });
-      await runnerDb.connect();
+      runnerDb = (await schemaClient(runnerEnv.DATABASE_URL)).pg;
     }
     gw = await startGateway(transport, { ...idp.env, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new ApiClient(() => gw.url, idp, ORG);

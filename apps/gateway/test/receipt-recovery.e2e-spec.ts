@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { sandboxRunnerEnv, scaleOut, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
@@ -66,11 +65,7 @@ describe('receipts and resend decisions across a runner kill', () => {
    */
   async function stallStatusWrites(): Promise<{ stalled: () => Promise<void>; release: () => Promise<void> }> {
     if (scaleOut) {
-      const url = new URL(runnerDb);
-      const schema = url.searchParams.get('schema');
-      url.searchParams.delete('schema');
-      const pg = new Client({ connectionString: url.toString() });
-      await pg.connect();
+      const { pg, schema } = await schemaClient(runnerDb);
       await pg.query('BEGIN');
       await pg.query(`LOCK TABLE "${schema}".wa_messages IN SHARE MODE`);
       return {
@@ -190,13 +185,8 @@ describe('receipts and resend decisions across a runner kill', () => {
 
   async function runnerSql(sql: string, params: unknown[]): Promise<void> {
     if (scaleOut) {
-      const url = new URL(runnerDb);
-      const schema = url.searchParams.get('schema');
-      url.searchParams.delete('schema');
-      const pg = new Client({ connectionString: url.toString() });
-      await pg.connect();
+      const { pg } = await schemaClient(runnerDb);
       try {
-        await pg.query(`SET search_path TO "${schema}"`);
         await pg.query(sql, params);
       } finally {
         await pg.end();
