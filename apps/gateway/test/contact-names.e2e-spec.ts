@@ -1,8 +1,7 @@
-import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient, type Envelope } from './session-fixture';
-import { WebhookReceiver } from './webhook-receiver';
+import type { WaSandbox } from '@wa/wa-sandbox';
+import { FeatureStack } from './feature-stack';
+import type { ApiClient, Envelope } from './session-fixture';
+import type { WebhookReceiver } from './webhook-receiver';
 import { HANG_MS } from './deadlines';
 
 /**
@@ -19,10 +18,8 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
   const CAROL = '4917300000023';
   const DAN = '4917300000024';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let first: string;
@@ -52,34 +49,22 @@ describe('contact names (gateway + runner + Baileys against the sandbox)', () =>
     entries.find((e) => e.index[0] === 'contact' && e.index[1] === pn(phone))?.value.contactAction?.fullName as string | undefined;
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    // Compacted every 5 patches, so that a companion linked late gets a snapshot without hundreds of changes.
-    sandbox = await (await WaSandbox.create({ appStateSnapshotEvery: 5 })).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.updated', 'message.received', 'chat.updated', 'label.association'] } });
-    hooks.secrets = [hook.secret];
-    await sandbox.createPhone(ALICE, 'Alice');
+    stack = await FeatureStack.start({
+      org: ORG,
+      phones: [[ALICE, 'Alice'], [CAROL, 'Carol'], [DAN, 'Dan']],
+      events: ['contact.updated', 'message.received', 'chat.updated', 'label.association'],
+      // Compacted every 5 patches, so that a companion linked late gets a snapshot without hundreds of changes.
+      sandbox: { appStateSnapshotEvery: 5 },
+    });
+    ({ sandbox, client, hooks } = stack);
     sandbox.setBusiness(ALICE, true);
-    await sandbox.createPhone(CAROL, 'Carol');
-    await sandbox.createPhone(DAN, 'Dan');
     first = (await client.linkSession(sandbox, ALICE, 'alice')).id;
     second = (await client.linkSession(sandbox, ALICE, 'alice on a second device')).id;
     await sandbox.sendMessage(CAROL, pn(ALICE), { type: 'text', text: 'hi from carol' });
     await hooks.waitFor(() => hooks.events('message.received', first).length >= 1 && hooks.events('message.received', second).length >= 1, HANG_MS);
-  }, 180_000);
-
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
   });
+
+  afterAll(() => stack?.close());
 
   it('saves a name through app state: the phone and the other companion get it, reads tell it from the push name', async () => {
     let res = await call(namePath(first, CAROL), 'PUT', { fullName: 'Carol Baker (shop)' });

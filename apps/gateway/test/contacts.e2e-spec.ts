@@ -1,8 +1,7 @@
-import { WaSandbox } from '@wa/wa-sandbox';
-import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
-import { ApiClient, type Envelope, handedOver } from './session-fixture';
-import { WebhookReceiver } from './webhook-receiver';
+import type { WaSandbox } from '@wa/wa-sandbox';
+import { FeatureStack } from './feature-stack';
+import { type ApiClient, type Envelope, handedOver } from './session-fixture';
+import type { WebhookReceiver } from './webhook-receiver';
 
 /**
  * Number checks, business profiles and the blocklist end to end: two sessions of one
@@ -18,10 +17,8 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
   const NOBODY = '4917400000099';
   const EARLY = '4917400000005';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
-  let idp: TestIdentityProvider;
+  let stack: FeatureStack;
   let sandbox: WaSandbox;
-  let runner: RunnerProcess;
-  let gw: GatewayHandle;
   let client: ApiClient;
   let hooks: WebhookReceiver;
   let blocker: string;
@@ -47,28 +44,19 @@ describe('contacts and blocking (gateway + runner + Baileys against the sandbox)
   };
 
   beforeAll(async () => {
-    idp = await TestIdentityProvider.start();
-    sandbox = await (await WaSandbox.create()).start();
-    const transport = await transportEnv();
-    runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
-    gw = await startGateway(transport, { ...idp.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' });
-    client = new ApiClient(() => gw.url, idp, ORG);
-    hooks = await WebhookReceiver.start();
-    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: hooks.url, events: ['contact.blocked', 'contact.unblocked', 'message.received', 'message.status'] } });
-    hooks.secrets = [hook.secret];
-    for (const [phone, name] of [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest'], [EARLY, 'Early']]) lids[phone] = (await sandbox.createPhone(phone, name)).lid;
+    stack = await FeatureStack.start({
+      org: ORG,
+      phones: [[BLOCKER, 'Blocker'], [OTHER, 'Other'], [SHOP, 'Bakery'], [PEST, 'Pest'], [EARLY, 'Early']],
+      events: ['contact.blocked', 'contact.unblocked', 'message.received', 'message.status'],
+      unpaced: true,
+    });
+    ({ sandbox, client, hooks } = stack);
+    Object.assign(lids, stack.lids);
     blocker = (await client.linkSession(sandbox, BLOCKER, 'blocker')).id;
     other = (await client.linkSession(sandbox, OTHER, 'other')).id;
   });
 
-  afterAll(async () => {
-    await hooks?.close();
-    await gw?.close();
-    await runner?.stop();
-    await sandbox?.stop();
-    await idp?.close();
-    await dropTestSchemas();
-  });
+  afterAll(() => stack?.close());
 
   it('checks several numbers in one call, in the order asked, with jid and lid of those on WhatsApp', async () => {
     const res = await call(`/sessions/${blocker}/contacts/check`, 'POST', { phones: [SHOP, NOBODY, OTHER] });

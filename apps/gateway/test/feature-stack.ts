@@ -1,4 +1,4 @@
-import { WaSandbox } from '@wa/wa-sandbox';
+import { WaSandbox, type SandboxOptions } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { ApiClient, type Envelope } from './session-fixture';
@@ -15,6 +15,8 @@ export interface FeatureStackOptions {
   unpaced?: boolean;
   gatewayEnv?: Record<string, string>;
   runnerEnv?: Record<string, string>;
+  /** How the sandbox behaves (e.g. how often it compacts app state). */
+  sandbox?: SandboxOptions;
 }
 
 const UNPACED = { SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '10000' };
@@ -43,7 +45,7 @@ export class FeatureStack {
     try {
       const idp = await TestIdentityProvider.start();
       opened.push(idp);
-      const sandbox = await (await WaSandbox.create()).start();
+      const sandbox = await (await WaSandbox.create(options.sandbox)).start();
       opened.push(sandbox);
       const transport = await transportEnv();
       const runner = await startRunner(transport, sandboxRunnerEnv(sandbox, options.runnerEnv));

@@ -134,7 +134,7 @@ describe('receipts and resend decisions across a runner kill', () => {
     await settled('the read receipt');
     expect(statusEvents(sent.waMessageId, 'read')).toHaveLength(1);
     expect(statusEvents(sent.waMessageId, 'delivered')).toHaveLength(1);
-  }, 240_000);
+  });
 
   it('decides on a send that may have left once the redelivered backlog is processed: not again with a receipt in it, again without', async () => {
     // `left` reached the contact; its read receipt waits at WhatsApp for the next owner.
@@ -176,7 +176,7 @@ describe('receipts and resend decisions across a runner kill', () => {
     expect({ left: copiesAt(CONTACT, left.waMessageId), never: copiesAt(OTHER, never.waMessageId) }).toEqual({ left: 1, never: 1 });
     await settled('the decisions');
     expect(statusEvents(left.waMessageId, 'read')).toHaveLength(1);
-  }, 300_000);
+  });
 
   /** Index of the first log line naming `id` that contains `text`, or -1. */
   function lineOf(output: string, text: string, id: string): number {

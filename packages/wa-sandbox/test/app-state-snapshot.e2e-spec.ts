@@ -57,7 +57,7 @@ describe(`${WaSandbox.name} app-state snapshots`, () => {
     await sandbox.phoneChatAction(ALICE, { type: 'labelChat', labelId: '1', chat: jid(1), labeled: true });
     await sandbox.phoneChatAction(ALICE, { type: 'labelChat', labelId: '1', chat: jid(2), labeled: true });
     await sandbox.phoneChatAction(ALICE, { type: 'labelChat', labelId: '1', chat: jid(2), labeled: false });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await first?.end();
