@@ -85,8 +85,8 @@ describe.each(['sqlite', 'postgres'] as const)('one chat per contact on %s', (ki
 
   it('migrates rows stored under both forms to the phone-number jid, once each, keeping the newest state', async () => {
     const S = 'migrated';
-    expect(RUNNER_MIGRATIONS[RUNNER_MIGRATIONS.length - 1]).toBe(OneChatPerContact1764001600000);
-    await db.undoLastMigration();
+    // Back to the schema before it (undoing the migrations that came after it too).
+    for (let i = RUNNER_MIGRATIONS.indexOf(OneChatPerContact1764001600000); i < RUNNER_MIGRATIONS.length; i++) await db.undoLastMigration();
     await db.getRepository(WaLidMappingEntity).insert({ sessionId: S, lid: LID, pn: PN });
     // Our message: sent to the number (delivered), its read receipt's copy kept under the LID.
     await message(S, PN, 'M1', { fromMe: true, status: 'delivered', timestampMs: 1_000 });

@@ -147,16 +147,25 @@ class PostgresHotSql extends HotSql {
   }
 }
 
-/** Runs one step inside a TypeORM transaction (the callers that write with other TypeORM work). */
-export async function runStep(manager: EntityManager, step: SqlStep): Promise<void> {
-  if (manager.connection.options.type === 'postgres') {
-    await manager.query(step.sql, step.params as unknown[]);
-    return;
+/**
+ * Runs one step inside a TypeORM transaction (the callers that write with other TypeORM work);
+ * answers how many rows it changed (an `ON CONFLICT DO NOTHING` that met its row changed none).
+ */
+export async function runStep(manager: EntityManager, step: SqlStep): Promise<number> {
+  const postgres = manager.connection.options.type === 'postgres';
+  const values: unknown[] = postgres ? [...step.params] : [];
+  const text = postgres
+    ? step.sql
+    : step.sql.replace(/\$(\d+)/g, (_m, n: string) => {
+        values.push(sqliteValue(step.params[Number(n) - 1]));
+        return '?';
+      });
+  // The structured result carries the count on both drivers; the plain one does not for inserts.
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  try {
+    const result = (await runner.query(text, values, true)) as { affected?: number };
+    return result.affected ?? 0;
+  } finally {
+    if (runner !== manager.queryRunner) await runner.release();
   }
-  const values: unknown[] = [];
-  const text = step.sql.replace(/\$(\d+)/g, (_m, n: string) => {
-    values.push(sqliteValue(step.params[Number(n) - 1]));
-    return '?';
-  });
-  await manager.query(text, values);
 }

@@ -12,6 +12,7 @@ import { ChatStates1764001400000 } from './migrations/1764001400000-chat-states'
 import { Labels1764001500000 } from './migrations/1764001500000-labels';
 import { OneChatPerContact1764001600000 } from './migrations/1764001600000-one-chat-per-contact';
 import { ContactSavedNames1764001550000 } from './migrations/1764001550000-contact-saved-names';
+import { MemberReceipts1764001700000 } from './migrations/1764001700000-member-receipts';
 
 /** Every runner migration, oldest first (the auth-state tables come with the WhatsApp adapter). */
 export const RUNNER_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const RUNNER_MIGRATIONS = [
   Labels1764001500000,
   ContactSavedNames1764001550000,
   OneChatPerContact1764001600000,
+  MemberReceipts1764001700000,
 ];

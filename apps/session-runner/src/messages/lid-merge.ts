@@ -124,6 +124,28 @@ export async function mergeLidRows(q: Querier, postgres: boolean, sessionId: str
 }
 
 /**
+ * Moves a session's group-member receipts recorded under a LID to its phone-number jid, the form
+ * later receipts of the member are recorded under: a receipt WhatsApp delivers again after the
+ * pair became known must meet its first copy. A receipt held under both forms is kept once (the
+ * phone-number row). Not part of `mergeLidRows`, which the one-chat-per-contact migration runs before this
+ * table exists; no receipt was recorded under a LID before the table, so nothing is left behind.
+ */
+export async function mergeLidReceipts(q: Querier, postgres: boolean, sessionId: string, lid: string, pn: string): Promise<void> {
+  const run = (sql: string, values: Record<string, unknown>) => {
+    const { text, params } = namedSql(sql, values, postgres);
+    return q.query(text, params);
+  };
+  const v = { s: sessionId, lid, pn };
+  await run(
+    `INSERT INTO wa_member_receipts (session_id, message_id, member, status, at)
+     SELECT session_id, message_id, :pn, status, at FROM wa_member_receipts WHERE session_id = :s AND member = :lid
+     ON CONFLICT DO NOTHING`,
+    v,
+  );
+  await run(`DELETE FROM wa_member_receipts WHERE session_id = :s AND member = :lid`, v);
+}
+
+/**
  * The known pairs whose LID still names stored rows (of every session): what a merge has left to
  * do. One pass over each table's LID-named rows, matched to the pairs here (a group author may be
  * stored with its device part).

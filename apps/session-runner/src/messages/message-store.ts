@@ -8,7 +8,7 @@ import { WaContactEntity } from './wa-contact.entity';
 import { WaLidMappingEntity } from './wa-lid-mapping.entity';
 import { WaMessageEntity } from './wa-message.entity';
 import { WaPollVoteEntity } from './wa-poll-vote.entity';
-import { mergeLidRows } from './lid-merge';
+import { mergeLidReceipts, mergeLidRows } from './lid-merge';
 
 /** A contact or chat with its canonical id (`jid`) and the phone-number and LID forms known for it. */
 export interface ContactIds {
@@ -479,6 +479,7 @@ export class MessageStore implements WaMessageLookup {
       await transactionInTurn(this.messages.manager.connection, async (m) => {
         await m.getRepository(WaLidMappingEntity).upsert({ sessionId, lid, pn }, ['sessionId', 'lid']);
         await mergeLidRows(m, m.connection.options.type === 'postgres', sessionId, lid, pn);
+        await mergeLidReceipts(m, m.connection.options.type === 'postgres', sessionId, lid, pn);
       });
       this.forgetPeople(sessionId, lid);
       this.forgetPeople(sessionId, pn);
@@ -558,6 +559,14 @@ export class MessageStore implements WaMessageLookup {
   /** A chat deleted (or, keeping its place in the chat list, cleared) on some device of the account. */
   async forgetChatMessages(sessionId: string, chats: string[], keepSummary: boolean): Promise<void> {
     if (!chats.length) return;
+    // Members' receipts go with our messages they are about (named by id alone, so first).
+    await this.messages.manager
+      .createQueryBuilder()
+      .delete()
+      .from('wa_member_receipts')
+      .where('session_id = :sessionId', { sessionId })
+      .andWhere('message_id IN (SELECT m.message_id FROM wa_messages m WHERE m.session_id = :sessionId AND m.chat_jid IN (:...chats) AND m.from_me = :fromMe)', { chats, fromMe: true })
+      .execute();
     await this.messages.delete({ sessionId, chatJid: In(chats) });
     if (!keepSummary) {
       await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).andWhere('chat_jid IN (:...chats)', { chats }).execute();
@@ -572,7 +581,7 @@ export class MessageStore implements WaMessageLookup {
     await this.lids.delete({ sessionId });
     await this.votes.delete({ sessionId });
     await this.contacts.delete({ sessionId });
-    for (const table of ['wa_chat_states', 'wa_labels', 'wa_label_associations']) {
+    for (const table of ['wa_chat_states', 'wa_labels', 'wa_label_associations', 'wa_member_receipts']) {
       await this.messages.manager.createQueryBuilder().delete().from(table).where('session_id = :sessionId', { sessionId }).execute();
     }
   }

@@ -8,11 +8,13 @@ import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';
 import { RunnerEventEntity } from '../events/runner-event.entity';
 import { MessageStore } from '../messages/message-store';
 import { WaLidMappingEntity } from '../messages/wa-lid-mapping.entity';
+import { WaMemberReceiptEntity } from '../messages/wa-member-receipt.entity';
 import { WaChatEntity } from '../messages/wa-chat.entity';
 import { WaContactEntity } from '../messages/wa-contact.entity';
 import { WaCorrespondentEntity } from '../messages/wa-correspondent.entity';
 import { WaMessageEntity } from '../messages/wa-message.entity';
 import { WaPollVoteEntity } from '../messages/wa-poll-vote.entity';
+import { MemberReceipts } from '../messages/member-receipts';
 import { SendLog } from '../messages/send-log';
 import { WaSendLogEntity } from '../messages/wa-send-log.entity';
 import { ConnectionObservers } from './connection-observers';
@@ -37,6 +39,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
       WaChatEntity,
       WaCorrespondentEntity,
       WaSendLogEntity,
+      WaMemberReceiptEntity,
       RunnerEventEntity,
       WaAuthCredsEntity,
       WaAuthKeyEntity,
@@ -53,6 +56,7 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     StatusRecorder,
     MessageStore,
     SendLog,
+    MemberReceipts,
     SessionLeaseRepository,
     authStateStoreProvider,
     waEngineProvider,
@@ -60,6 +64,6 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     SessionManager,
     { provide: APP_GUARD, useClass: SessionOwnershipGuard },
   ],
-  exports: [SessionManager, MessageStore, SendLog, EventOutbox, ConnectionObservers],
+  exports: [SessionManager, MessageStore, MemberReceipts, SendLog, EventOutbox, ConnectionObservers],
 })
 export class SessionsModule {}

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventOutbox } from '../events/event-outbox';
+import type { MemberReceipts } from '../messages/member-receipts';
 import type { MessageStore } from '../messages/message-store';
 import type { SendLog } from '../messages/send-log';
 import { StatusRecorder } from './status-recorder';
@@ -13,12 +14,29 @@ describe(StatusRecorder.name, () => {
   const ref = { orgId: 'org-1', sessionId: 'sess-1' };
   const key = { id: '3EB0AAAA', chatJid: '4917000000001@s.whatsapp.net', fromMe: true };
 
-  function recorder() {
+  /** `kept`: the member receipts the database holds, shared by recorders as by runners on one database. */
+  function recorder(kept = new Set<string>()) {
     const sendLog = { acked: jest.fn(async () => undefined), refused: jest.fn(async () => undefined) };
-    const messages = { advanceStatus: jest.fn(async () => true), pairOf: jest.fn(async (_s: string, jid: string) => ({ jid })) };
+    const messages = { advanceStatus: jest.fn(async () => true), pairOf: jest.fn(async (_s: string, jid: string) => ({ jid: jid.replace('@lid', '@s.whatsapp.net') })) };
     const events = { record: jest.fn(async () => undefined), wake: jest.fn() };
-    const r = new StatusRecorder({} as DataSource, messages as unknown as MessageStore, sendLog as unknown as SendLog, events as unknown as EventOutbox);
-    return { r, sendLog, messages, events };
+    const receipts = {
+      record: jest.fn(async (_m: unknown, r: { messageId: string; member: string; status: string }) => {
+        const k = `${r.messageId}|${r.member}|${r.status}`;
+        if (kept.has(k)) return false;
+        kept.add(k);
+        return true;
+      }),
+    };
+    const manager = {};
+    const dataSource = { options: { type: 'postgres' }, transaction: async (work: (m: unknown) => Promise<unknown>) => work(manager) };
+    const r = new StatusRecorder(
+      dataSource as unknown as DataSource,
+      messages as unknown as MessageStore,
+      sendLog as unknown as SendLog,
+      events as unknown as EventOutbox,
+      receipts as unknown as MemberReceipts,
+    );
+    return { r, sendLog, messages, events, receipts, kept };
   }
 
   it('marks the send log refused on an error ack, stores failed and reports it', async () => {
@@ -42,5 +60,44 @@ describe(StatusRecorder.name, () => {
     await r.record(ref, { key: { ...key, fromMe: false }, status: 'error', timestampMs: 1 });
     expect(sendLog.refused).not.toHaveBeenCalled();
     expect(events.record).not.toHaveBeenCalled();
+  });
+
+  describe('a group member\'s receipt', () => {
+    const groupKey = { id: '3EB0BBBB', chatJid: '120363000000000001@g.us', fromMe: true };
+    const member = '111111111111111@lid';
+    const read = { key: groupKey, status: 'read' as const, recipient: member, timestampMs: 1767225600000 };
+
+    it('is kept under the member\'s canonical jid in the transaction of its event, even when the message\'s status did not move', async () => {
+      const { r, messages, events, receipts } = recorder();
+      messages.advanceStatus.mockResolvedValue(false);
+      await r.record(ref, read);
+      expect(receipts.record).toHaveBeenCalledWith({}, { sessionId: 'sess-1', messageId: '3EB0BBBB', member: '111111111111111@s.whatsapp.net', status: 'read', at: 1767225600000 });
+      expect(events.record).toHaveBeenCalledTimes(1);
+      expect(events.record).toHaveBeenCalledWith('org-1', 'sess-1', 'message.status', expect.objectContaining({ status: 'read', recipient: { jid: '111111111111111@s.whatsapp.net' } }), {});
+    });
+
+    it('is not reported again when WhatsApp delivers it to the next runner', async () => {
+      const first = recorder();
+      await first.r.record(ref, read);
+      const next = recorder(first.kept);
+      await next.r.record(ref, read);
+      expect(next.receipts.record).toHaveBeenCalledTimes(1);
+      expect(next.events.record).not.toHaveBeenCalled();
+    });
+
+    it('is claimed before its first await: two overlapping passes record it once', async () => {
+      const { r, events, receipts } = recorder();
+      await Promise.all([r.record(ref, read), r.record(ref, read)]);
+      expect(receipts.record).toHaveBeenCalledTimes(1);
+      expect(events.record).toHaveBeenCalledTimes(1);
+    });
+
+    it('keeps each status that came: a delivery after the read is a row (and an event) of its own', async () => {
+      const { r, events, kept } = recorder();
+      await r.record(ref, read);
+      await r.record(ref, { ...read, status: 'delivered' });
+      expect(events.record).toHaveBeenCalledTimes(2);
+      expect([...kept].sort()).toEqual(['3EB0BBBB|111111111111111@s.whatsapp.net|delivered', '3EB0BBBB|111111111111111@s.whatsapp.net|read']);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { transactionInTurn, type SessionRef } from '@wa/contracts';
 import type { WaMessageStatusUpdate } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { EventOutbox } from '../events/event-outbox';
+import { MemberReceipts } from '../messages/member-receipts';
 import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
 import { toPublicDeliveryStatus } from './session-events.mapper';
@@ -14,10 +15,10 @@ const RECENT_RECEIPTS_KEPT = 20_000;
  * What a status of one of our messages changes: the send log's proof that the id left, the
  * stored status, and the `message.status` event. The same receipt comes here twice (before its ack
  * to WhatsApp, then as its event) and again when WhatsApp redelivers one whose ack was lost, so a
- * receipt is recorded once: the status moves and its event is made in one transaction, and only
- * when it moved. The second pass of a receipt this process recorded is skipped without a query;
- * that memory is also what tells a group member's receipt (about the member, not the message's
- * status) from a first one.
+ * receipt is recorded once, its event in the same transaction as what makes it news: the
+ * message's status moved, or, for a group member's receipt (about the member, not the message's
+ * status), no row of `wa_member_receipts` held it yet. The second pass of a receipt this process
+ * recorded is skipped without a query.
  */
 @Injectable()
 export class StatusRecorder {
@@ -28,6 +29,7 @@ export class StatusRecorder {
     private readonly messages: MessageStore,
     private readonly sendLog: SendLog,
     private readonly events: EventOutbox,
+    private readonly receipts: MemberReceipts,
   ) {}
 
   async record(ref: SessionRef, u: WaMessageStatusUpdate): Promise<void> {
@@ -56,7 +58,10 @@ export class StatusRecorder {
       const data = await this.eventData(sessionId, u, status);
       const recorded = await transactionInTurn(this.dataSource, async (manager) => {
         const moved = await this.messages.advanceStatus(sessionId, messageId, status, manager);
-        if (!moved && !u.recipient) return false;
+        const news = data.recipient
+          ? await this.receipts.record(manager, { sessionId, messageId, member: data.recipient.jid, status, at: u.timestampMs })
+          : moved;
+        if (!news) return false;
         await this.events.record(orgId, sessionId, 'message.status', data, manager);
         return true;
       });

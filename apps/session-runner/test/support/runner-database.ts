@@ -7,6 +7,7 @@ import { WaChatEntity } from '../../src/messages/wa-chat.entity';
 import { WaContactEntity } from '../../src/messages/wa-contact.entity';
 import { WaCorrespondentEntity } from '../../src/messages/wa-correspondent.entity';
 import { WaLidMappingEntity } from '../../src/messages/wa-lid-mapping.entity';
+import { WaMemberReceiptEntity } from '../../src/messages/wa-member-receipt.entity';
 import { WaMessageEntity } from '../../src/messages/wa-message.entity';
 import { WaPollVoteEntity } from '../../src/messages/wa-poll-vote.entity';
 
@@ -16,7 +17,7 @@ export async function runnerMessageStore(target: DatabaseTarget): Promise<{ db: 
   const db = new DataSource(
     buildDataSourceOptions({
       target,
-      entities: [WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity, WaChatEntity, WaCorrespondentEntity],
+      entities: [WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity, WaChatEntity, WaCorrespondentEntity, WaMemberReceiptEntity],
       migrations: RUNNER_MIGRATIONS,
       migrationsTableName: 'runner_migrations',
     }),
