@@ -91,6 +91,15 @@ const routes: Route[] = [
   },
   {
     method: 'POST',
+    pattern: /^\/phones\/(\d+)\/lose-acks$/,
+    handle: (sandbox, [phone = '']) => {
+      sandbox.loseAcks(phone);
+      return { applied: true };
+    },
+  },
+  { method: 'GET', pattern: /^\/phones\/(\d+)\/unacknowledged$/, handle: (sandbox, [phone = '']) => sandbox.unacknowledged(phone) },
+  {
+    method: 'POST',
     pattern: /^\/phones\/(\d+)\/presence$/,
     handle: async (sandbox, [phone = ''], body) => {
       const state = text(body, 'state');

@@ -13,6 +13,7 @@ export {
   SandboxError,
   type CallInfo,
   type DeviceInfo,
+  type PendingStanza,
   type FaultKind,
   type GroupInfo,
   type HandshakeRecord,

@@ -217,6 +217,19 @@ export interface DeviceInfo {
   logins: number;
 }
 
+/** A message or receipt the server still waits for a linked device to acknowledge. */
+export interface PendingStanza {
+  /** The device, in phone-number form. */
+  device: string;
+  tag: 'message' | 'receipt';
+  id: string;
+  from: string;
+  /** In a group: the author of the message, or the member whose receipt it is. */
+  participant?: string;
+  /** A receipt's type (`read`; none for a delivery). */
+  type?: string;
+}
+
 export interface LoggedOutDevice {
   jid: string;
   lid: string;

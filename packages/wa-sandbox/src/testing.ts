@@ -30,7 +30,11 @@ export interface ConnectOptions {
   qrTimeoutMs?: number;
   pushName?: string;
   /** Baileys' (patched-in) hook before a receipt is acknowledged: reject to leave it unacknowledged. */
-  beforeReceiptAck?: (told: { 'messages.update'?: Array<{ key: WAMessageKey; update: { status?: number | null } }> }) => Promise<void>;
+  beforeReceiptAck?: (told: {
+    'messages.update'?: Array<{ key: WAMessageKey; update: { status?: number | null } }>;
+    /** A group member's receipt: the member in `userJid`, the kind by which timestamp is set. */
+    'message-receipt.update'?: Array<{ key: WAMessageKey; receipt: { userJid?: string | null; receiptTimestamp?: unknown; readTimestamp?: unknown } }>;
+  }) => Promise<void>;
 }
 
 type EventMap = Parameters<WASocket['ev']['on']>[0];

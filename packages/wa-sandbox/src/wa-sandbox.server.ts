@@ -21,6 +21,7 @@ import {
   type HandshakeRecord,
   type LoggedOutDevice,
   type OutgoingMessage,
+  type PendingStanza,
   type PhoneInfo,
   type CallInfo,
   type PresenceState,
@@ -70,6 +71,8 @@ interface Companion {
   initialSyncSent: boolean;
   /** Successful logins of this device, over any number of connections. */
   logins: number;
+  /** Acks this device writes are lost on the way until its next login (`loseAcks`). */
+  losesAcks?: boolean;
 }
 
 interface Account {
@@ -456,9 +459,29 @@ export class WaSandbox {
 
   async sendReceipt(phone: string, to: string, ids: string[], type: ReceiptType): Promise<void> {
     const account = this.account(phone);
+    if (to.endsWith('@g.us')) return this.groupReceipt(account, to, ids, type);
     const target = this.accountFor(to);
     if (!target || ids.length === 0) throw new SandboxError(400, 'unknown recipient or no ids');
     this.receiptToAccount(account, target, ids, type);
+  }
+
+  /**
+   * A member's phone reports messages of a group delivered or read: as on WhatsApp, the author of
+   * each gets a receipt from the group that names the member as `participant`. Every id must be a
+   * message the member received in the group.
+   */
+  private groupReceipt(member: Account, groupJid: string, ids: string[], type: ReceiptType): void {
+    const group = this.groups.get(groupJid);
+    if (!group || !group.participants.includes(member)) throw new SandboxError(404, 'unknown group or not a participant');
+    if (ids.length === 0) throw new SandboxError(400, 'no ids');
+    const byAuthor = new Map<Account, string[]>();
+    for (const id of ids) {
+      const message = member.phone.received.find((m) => m.id === id && m.chat === group.jid && !m.fromOwnDevice);
+      const author = message ? this.accountFor(message.fromPn) : undefined;
+      if (!author) throw new SandboxError(404, `the phone received no message ${id} in the group`);
+      byAuthor.set(author, [...(byAuthor.get(author) ?? []), id]);
+    }
+    for (const [author, written] of byAuthor) this.receiptToAccount(member, author, written, type, group.jid);
   }
 
   async sendPresence(phone: string, to: string, state: PresenceState): Promise<void> {
@@ -581,6 +604,31 @@ export class WaSandbox {
     for (const deliver of waiting) deliver();
   }
 
+  /**
+   * Loses the acks the phone's linked devices write from now until each logs in again, as when a
+   * client dies with its acks unsent: the server still waits for them, and delivers the stanzas
+   * again (marked `offline`) at the next login.
+   */
+  loseAcks(phone: string): void {
+    for (const companion of this.account(phone).companions.values()) companion.losesAcks = true;
+  }
+
+  /** The messages and receipts the server still waits for the phone's linked devices to acknowledge (sent, or queued for their next login). */
+  unacknowledged(phone: string): PendingStanza[] {
+    return [...this.account(phone).companions.values()].flatMap((companion) =>
+      [...companion.unacked.values(), ...companion.queue]
+        .filter((node) => node.tag === 'message' || node.tag === 'receipt')
+        .map((node) => ({
+          device: this.pn(companion.account, companion.deviceId),
+          tag: node.tag as PendingStanza['tag'],
+          id: node.attrs.id ?? '',
+          from: node.attrs.from ?? '',
+          ...(node.attrs.participant ? { participant: node.attrs.participant } : {}),
+          ...(node.attrs.type ? { type: node.attrs.type } : {}),
+        })),
+    );
+  }
+
   /** Ends a connected device's stream the way WhatsApp does for each failure. */
   async fault(deviceJid: string, kind: FaultKind): Promise<void> {
     const companion = this.companionFor(deviceJid);
@@ -661,6 +709,7 @@ export class WaSandbox {
     const previous = companion.connection;
     companion.connection = connection;
     companion.logins += 1;
+    companion.losesAcks = false;
     this.requeueUnacked(companion);
     if (previous?.isOpen) {
       await previous.streamError(undefined, { tag: 'conflict', attrs: { type: 'replaced' } });
@@ -1592,6 +1641,7 @@ export class WaSandbox {
 
   /** The client's ack names the stanza by class, id, sender, participant and type (Baileys' `buildAckStanza`). */
   private onCompanionAck(companion: Companion, node: BinaryNode): void {
+    if (companion.losesAcks) return;
     const key = stanzaKey(node.attrs.class, node.attrs.id, node.attrs.to, node.attrs.participant, node.attrs.type);
     companion.unacked.delete(key);
     // Acknowledged on a connection that was since replaced: the copy queued for the next one is moot.

@@ -68,6 +68,39 @@ describe(`${WaSandbox.name} messaging`, () => {
     }
   });
 
+  it("reports a group member's delivery and read as receipts from the group naming the member, again after acks lost with the client", async () => {
+    type Receipts = Array<{ key: { id?: string | null; remoteJid?: string | null }; receipt: { userJid?: string | null; receiptTimestamp?: unknown; readTimestamp?: unknown } }>;
+    const ERIN = '15550000015';
+    await sandbox.createPhone(ERIN, 'Erin');
+    const erin = await pairWithQr(sandbox, ERIN);
+    const group = await erin.sock.groupCreate('Readers', [`${CAROL}@s.whatsapp.net`]);
+    const sent = await erin.sock.sendMessage(group.id, { text: 'who reads this?' });
+    const id = sent?.key.id ?? '';
+    await sandbox.waitForReceived(CAROL, (m) => m.id === id);
+    const byCarol = (r: Receipts[number], kind: 'receiptTimestamp' | 'readTimestamp') => r.key.id === id && r.key.remoteJid === group.id && r.receipt.userJid === carolLid && !!r.receipt[kind];
+    await erin.waitFor<Receipts>('message-receipt.update', (u) => u.some((r) => byCarol(r, 'receiptTimestamp')));
+    await expect(sandbox.sendReceipt(CAROL, group.id, ['not-in-the-group'], 'read')).rejects.toThrow('no message');
+
+    // Erin's client reads the read receipt, but its ack never reaches the server.
+    sandbox.loseAcks(ERIN);
+    await sandbox.sendReceipt(CAROL, group.id, [id], 'read');
+    await erin.waitFor<Receipts>('message-receipt.update', (u) => u.some((r) => byCarol(r, 'readTimestamp')));
+    expect(sandbox.unacknowledged(ERIN)).toContainEqual(expect.objectContaining({ tag: 'receipt', id, from: group.id, participant: carolLid, type: 'read' }));
+    await erin.end();
+
+    // Read as each receipt is handed over: Baileys' event buffer later merges receipts of one message into one object.
+    const readsAgain: string[] = [];
+    const next = await loginAgain(sandbox, erin.auth, {
+      beforeReceiptAck: async (told) => void readsAgain.push(...(told['message-receipt.update'] ?? []).filter((r) => byCarol(r, 'readTimestamp')).map((r) => r.key.id ?? '')),
+    });
+    try {
+      await next.waitFor<{ processedPendingNotifications?: boolean }>('connection.update', (u) => !!u.processedPendingNotifications);
+      expect(readsAgain).toEqual([id]);
+    } finally {
+      await next.end();
+    }
+  });
+
   it('delivers a virtual contact text, location and contact card to Baileys', async () => {
     const { id } = await sandbox.sendMessage(CAROL, `${ALICE}@s.whatsapp.net`, { type: 'text', text: 'hi alice' });
     const upsert = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === id));
