@@ -4,9 +4,11 @@ import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { DataSource } from 'typeorm';
 import { RUNNER_MIGRATIONS } from '../src/database/migrations';
 import { ChatSummaries1764000700000 } from '../src/database/migrations/1764000700000-chat-summaries';
+import { MemberReceipts } from '../src/messages/member-receipts';
 import { MessageStore, NON_CHAT_TYPES, type StoredMessageInput } from '../src/messages/message-store';
 import { WaContactEntity } from '../src/messages/wa-contact.entity';
 import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
+import { WaMemberReceiptEntity } from '../src/messages/wa-member-receipt.entity';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
 import { ListReads } from '../src/messages/list-reads';
 import { MessageReader } from '../src/messaging/message-reader.service';
@@ -129,7 +131,7 @@ describe.each(['sqlite', 'postgres'] as const)('chat summaries on %s', (kind) =>
   beforeAll(async () => {
     ({ db, store } = await runnerMessageStore(targets[kind]));
     lists = new ListReads(db);
-    reader = new MessageReader(sessions, store, lists);
+    reader = new MessageReader(sessions, store, lists, new MemberReceipts(db.getRepository(WaMemberReceiptEntity)));
   });
   afterAll(async () => {
     await db?.destroy();

@@ -4,9 +4,11 @@ import type { DataSource } from 'typeorm';
 import { RUNNER_MIGRATIONS } from '../src/database/migrations';
 import { OneChatPerContact1764001600000 } from '../src/database/migrations/1764001600000-one-chat-per-contact';
 import { mergeLidRows } from '../src/messages/lid-merge';
+import { MemberReceipts } from '../src/messages/member-receipts';
 import { MessageStore } from '../src/messages/message-store';
 import { WaContactEntity } from '../src/messages/wa-contact.entity';
 import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
+import { WaMemberReceiptEntity } from '../src/messages/wa-member-receipt.entity';
 import { WaMessageEntity } from '../src/messages/wa-message.entity';
 import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
 import { ListReads } from '../src/messages/list-reads';
@@ -76,7 +78,7 @@ describe.each(['sqlite', 'postgres'] as const)('one chat per contact on %s', (ki
 
   beforeAll(async () => {
     ({ db, store } = await runnerMessageStore(targets[kind]));
-    reader = new MessageReader(sessions, store, new ListReads(db));
+    reader = new MessageReader(sessions, store, new ListReads(db), new MemberReceipts(db.getRepository(WaMemberReceiptEntity)));
   });
   afterAll(async () => {
     await db?.destroy();

@@ -546,6 +546,17 @@ export class StoredMessageDto {
   labels?: string[];
 }
 
+export class MemberReceiptDto {
+  @ApiProperty({ type: ContactIdsDto, description: 'The group member (or status viewer) whose receipt this is, in the form `message.status` events name it as `recipient`.' })
+  member!: ContactIdsDto;
+
+  @ApiProperty({ enum: ['delivered', 'read'], description: '`read` also stands for a voice note or video played. A member who read a message with delivery receipts off has a `read` row only.' })
+  status!: 'delivered' | 'read';
+
+  @ApiProperty({ example: 1767225660000, description: 'Unix ms of the receipt, as WhatsApp stamped it (to the second).' })
+  at!: number;
+}
+
 export class ContactSummaryDto {
   @ApiProperty({ example: '491701234567@s.whatsapp.net' })
   jid!: string;

@@ -17,6 +17,8 @@ export const RPC_MESSAGING = {
   chats: 'chats.list',
   chatMessages: 'chats.messages',
   message: 'messages.get',
+  /** Group members' receipts of one of our messages. */
+  messageReceipts: 'messages.receipts',
   contacts: 'contacts.list',
   contactExists: 'contacts.exists',
   /** One contact, and the name the account keeps for it (saved through app state). */
@@ -205,6 +207,19 @@ export interface ChatMessagesPayload extends PagePayload {
 export interface MessageGetPayload extends SessionRef {
   id: string;
   chat?: string;
+}
+
+/** `messages.receipts`: the message by id. */
+export interface MessageReceiptsPayload extends SessionRef {
+  id: string;
+}
+
+/** One member's receipt of one of our messages (a group's, or a status post's viewer). */
+export interface MemberReceipt {
+  member: { jid: string; pn?: string; lid?: string };
+  status: 'delivered' | 'read';
+  /** Unix ms WhatsApp stamped on the receipt. */
+  at: number;
 }
 
 export interface Page<T> {

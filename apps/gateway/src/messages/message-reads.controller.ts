@@ -49,6 +49,8 @@ import {
   type GroupParticipantsPayload,
   type ListResult,
   type MessageGetPayload,
+  type MessageReceiptsPayload,
+  MemberReceiptDto,
   type PagePayload,
   type RpcPattern,
   type SessionRef,
@@ -125,6 +127,22 @@ export class MessageReadsController {
   @ApiOkResponse({ type: StoredMessageDto, description: 'The stored message.' })
   getMessage(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string, @ValidQuery(MessageGetQuery) q: MessageGetQueryDto): Promise<StoredMessageDto> {
     return this.ask<StoredMessageDto, MessageGetPayload>(p, id, RPC_MESSAGING.message, { id: mid, ...(q.chat ? { chat: q.chat } : {}) });
+  }
+
+  @Get('messages/:mid/receipts')
+  @RequireAuthenticated()
+  @ApiOperation({
+    summary: "List who received and read a message",
+    description:
+      "For one of your messages in a group (or a status post): each member's `delivered` and `read` receipt with its time, oldest first, all in one page (`nextCursor` is empty). " +
+      'Each member and status appears once, as its one `message.status` event (with `recipient`) reported it, whatever WhatsApp delivered again. ' +
+      "A member with delivery receipts off may have `read` only; a message not sent by you, or a 1:1 message (its own `status` tells), has none. 404 `not_found` for a message the session did not store.",
+  })
+  @ApiParam(SESSION_ID)
+  @ApiParam({ name: 'mid', description: 'The WhatsApp message id.', example: '3EB0C431C26A1916E07A' })
+  @ApiListResponse(MemberReceiptDto, "The members' receipts, oldest first.")
+  listMessageReceipts(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('mid') mid: string): Promise<ListResult<MemberReceiptDto>> {
+    return this.ask<ListResult<MemberReceiptDto>, MessageReceiptsPayload>(p, id, RPC_MESSAGING.messageReceipts, { id: mid });
   }
 
   @Get('contacts')

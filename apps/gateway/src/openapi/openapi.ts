@@ -52,6 +52,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'MessageReadsController.listChatMessages': 'chats_list_messages',
   'HistoryController.fetchHistory': 'chats_fetch_history',
   'MessageReadsController.getMessage': 'chats_get_message',
+  'MessageReadsController.listMessageReceipts': 'chats_list_message_receipts',
   'MessageMediaController.download': 'chats_get_message_media',
   'MessageReadsController.listContacts': 'chats_list_contacts',
   'MessageReadsController.contactExists': 'chats_check_number',

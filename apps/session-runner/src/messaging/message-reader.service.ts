@@ -3,7 +3,9 @@ import type {
   ChatMessagesPayload,
   ChatSummary,
   ContactSummary,
+  MemberReceipt,
   MessageGetPayload,
+  MessageReceiptsPayload,
   Page,
   PagePayload,
   SessionRef,
@@ -13,6 +15,7 @@ import { mediaUrlFields } from '@wa/contracts';
 import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaLidMapping, type WaMe } from '@wa/wa-adapter';
 import { ListReads, type ChatStateRow, type NamesRow } from '../messages/list-reads';
+import { MemberReceipts } from '../messages/member-receipts';
 import { MessageStore, type ChatHead, type ChatScanPosition } from '../messages/message-store';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { publicMessageType } from '../sessions/session-events.mapper';
@@ -31,6 +34,7 @@ export class MessageReader {
     private readonly sessions: SessionManager,
     private readonly store: MessageStore,
     private readonly lists: ListReads,
+    private readonly receipts: MemberReceipts,
   ) {}
 
   /** A page of chats, as `chatList` reads it. */
@@ -147,6 +151,24 @@ export class MessageReader {
       if (!row) throw new AppError('not_found', 'message not found', { id: p.id });
       const [stored] = await this.toStored(p.sessionId, [row], me);
       return stored!;
+    });
+  }
+
+  /**
+   * Group members' receipts of a stored message, oldest first, each member as `message.status`
+   * names it (its pair as known now). All in one page: a group has at most a few thousand rows
+   * (members x two statuses). A message that is not ours has none.
+   */
+  async messageReceipts(p: MessageReceiptsPayload): Promise<Page<MemberReceipt>> {
+    return this.checked(p, async () => {
+      if (typeof p.id !== 'string' || !p.id) throw new AppError('validation_error', 'id is required');
+      if (!(await this.store.find(p.sessionId, p.id))) throw new AppError('not_found', 'message not found', { id: p.id });
+      const rows = await this.receipts.of(p.sessionId, p.id);
+      const pairs = await this.store.pairsOf(p.sessionId, rows.map((r) => r.member));
+      const data = rows
+        .map((r) => ({ member: pairs.get(r.member) ?? { jid: r.member }, status: r.status, at: r.at }))
+        .sort((a, b) => a.at - b.at || a.member.jid.localeCompare(b.member.jid) || a.status.localeCompare(b.status));
+      return { data, nextCursor: '' };
     });
   }
 

@@ -42,6 +42,8 @@ import {
   type MarkReadPayload,
   type MarkReadResult,
   type MessageGetPayload,
+  type MessageReceiptsPayload,
+  type MemberReceipt,
   type Page,
   type PagePayload,
   type PresencePayload,
@@ -105,6 +107,11 @@ export class MessagingController {
   @MessagePattern(RPC_MESSAGING.message)
   message(@Payload() p: MessageGetPayload): Promise<StoredMessage> {
     return this.reader.message(p);
+  }
+
+  @MessagePattern(RPC_MESSAGING.messageReceipts)
+  messageReceipts(@Payload() p: MessageReceiptsPayload): Promise<Page<MemberReceipt>> {
+    return this.reader.messageReceipts(p);
   }
 
   @MessagePattern(RPC_MESSAGING.contacts)
