@@ -10,9 +10,11 @@ import { WebhookReceiver } from './webhook-receiver';
 /**
  * What survives a runner killed while WhatsApp's word about a message was in its hands: a
  * receipt is acknowledged to WhatsApp only once its status is stored, so one the runner received
- * but had not stored comes again to the next owner; and a message whose send may or may not have
- * left is decided on as soon as that owner has processed the backlog WhatsApp redelivers at login
- * (not after a fixed wait), without a second copy.
+ * but had not stored comes again to the next owner; a group member's receipt the killed runner
+ * had stored and reported, but whose ack never reached WhatsApp, comes again too and is not
+ * reported twice; and a message whose send may or may not have left is decided on as soon as that
+ * owner has processed the backlog WhatsApp redelivers at login (not after a fixed wait), without
+ * a second copy.
  */
 describe('receipts and resend decisions across a runner kill', () => {
   const ORG = 'org-receipts';
@@ -20,6 +22,11 @@ describe('receipts and resend decisions across a runner kill', () => {
   const CONTACT = '15557030002';
   /** A second chat: entries of one chat are handed over one at a time. */
   const OTHER = '15557030003';
+  /** Members, with the owner, of a group. */
+  const MEMBER_A = '15557030004';
+  const MEMBER_B = '15557030005';
+  const pn = (phone: string) => `${phone}@s.whatsapp.net`;
+  const lids: Record<string, string> = {};
   const ME = `${OWNER}@s.whatsapp.net`;
   let idp: TestIdentityProvider;
   let sandbox: WaSandbox;
@@ -43,7 +50,7 @@ describe('receipts and resend decisions across a runner kill', () => {
     const res = await client.call(`/sessions/${sessionId}/messages`, {
       method: 'POST',
       ...(async ? { headers: { prefer: 'respond-async' } } : {}),
-      body: { chat: `${to}@s.whatsapp.net`, type: 'text', text },
+      body: { chat: to.endsWith('@g.us') ? to : pn(to), type: 'text', text },
     });
     expect(res.status).toBe(async ? 202 : 200);
     return (await res.json()) as { outboxId: string; waMessageId: string; status: string };
@@ -112,6 +119,7 @@ describe('receipts and resend decisions across a runner kill', () => {
     sandbox = await (await WaSandbox.create()).start();
     await sandbox.createPhone(CONTACT);
     await sandbox.createPhone(OTHER);
+    for (const phone of [MEMBER_A, MEMBER_B]) lids[phone] = (await sandbox.createPhone(phone)).lid;
     transport = await transportEnv();
     runnerDb = testDatabaseUrl('runner');
     runner = await startOurRunner();
@@ -177,6 +185,71 @@ describe('receipts and resend decisions across a runner kill', () => {
     await settled('the decisions');
     expect(statusEvents(left.waMessageId, 'read')).toHaveLength(1);
   });
+
+  it("a group member's receipt WhatsApp delivers again to the next runner is reported once per member and status, and listed once", async () => {
+    const created = await client.envelope(`/sessions/${sessionId}/groups`, { method: 'POST', body: { subject: 'Readers', participants: [pn(MEMBER_A), pn(MEMBER_B)] } });
+    expect(created.status).toBe(201);
+    const group = (created.body as unknown as { jid: string }).jid;
+    /** `member|status` of each member receipt reported for `id`, the member by phone. */
+    const memberStatuses = (id: string) =>
+      receiver.received
+        .filter((r) => r.body.type === 'message.status' && r.body.data.messageId === id && r.body.data.recipient)
+        .map((r) => `${phoneOf(r.body.data.recipient as { jid: string; pn?: string; lid?: string })}|${r.body.data.status as string}`)
+        .sort();
+    const ALL = [`${MEMBER_A}|delivered`, `${MEMBER_A}|read`, `${MEMBER_B}|delivered`];
+
+    // From here the account's client stores and reports every receipt, but its acks never reach
+    // WhatsApp: they are lost with the runner killed below, so WhatsApp delivers them all again.
+    sandbox.loseAcks(OWNER);
+    const sentAt = Date.now();
+    const sent = await sendText('who read this?', { to: group });
+    for (const member of [MEMBER_A, MEMBER_B]) await sandbox.waitForReceived(member, (m) => m.id === sent.waMessageId);
+    await sandbox.sendReceipt(MEMBER_A, group, [sent.waMessageId], 'read');
+    await eventually('both deliveries and the read to be reported', () => ALL.every((r) => memberStatuses(sent.waMessageId).includes(r)));
+    const pending = () => sandbox.unacknowledged(OWNER).filter((p) => p.tag === 'receipt' && p.id === sent.waMessageId && p.from === group);
+    expect(pending().map((p) => `${phoneOf({ jid: p.participant ?? '', lid: p.participant })}|${p.type ?? 'delivered'}`).sort()).toEqual(ALL);
+
+    await runner.stop('SIGKILL');
+    runner = await startOurRunner();
+    await eventually('the next runner to acknowledge the receipts WhatsApp delivered again', () => pending().length === 0);
+    await settled('the receipts delivered again');
+    expect(memberStatuses(sent.waMessageId)).toEqual(ALL);
+
+    const listed = await client.envelope(`/sessions/${sessionId}/messages/${sent.waMessageId}/receipts`);
+    expect(listed.status).toBe(200);
+    const rows = listed.body.data as unknown as { member: { jid: string; pn?: string; lid?: string }; status: string; at: number }[];
+    expect(rows.map((r) => `${phoneOf(r.member)}|${r.status}`).sort()).toEqual(ALL);
+    expect(listed.body.nextCursor).toBe('');
+    const reported = receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent.waMessageId && r.body.data.recipient);
+    for (const row of rows) {
+      // Named as the event named the member, stamped with the receipt's time (WhatsApp's seconds).
+      const event = reported.find((r) => phoneOf(r.body.data.recipient as { jid: string }) === phoneOf(row.member) && r.body.data.status === row.status);
+      expect(row.member).toEqual(event?.body.data.recipient);
+      expect(row.at).toBeGreaterThanOrEqual(Math.floor(sentAt / 1000) * 1000);
+      expect(row.at).toBeLessThanOrEqual(Date.now());
+    }
+    expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort((a, b) => a - b));
+  });
+
+  it('lists receipts of a stored message only: 404 for an unknown message, and for another organization as for a session that does not exist', async () => {
+    const sent = await sendText('receipts of a 1:1 message');
+    await outboxReaches(sent.outboxId, 'delivered');
+    // A 1:1 message has no member receipts: its own status tells.
+    await expect(client.envelope(`/sessions/${sessionId}/messages/${sent.waMessageId}/receipts`)).resolves.toEqual({ status: 200, body: { data: [], nextCursor: '' } });
+    const unknown = await client.envelope(`/sessions/${sessionId}/messages/3EB0000000000000DEAD/receipts`);
+    expect(unknown).toEqual({ status: 404, body: { error: expect.objectContaining({ code: 'not_found' }) } });
+    const otherOrg = await client.envelope(`/sessions/${sessionId}/messages/${sent.waMessageId}/receipts`, { org: 'org-receipts-other' });
+    const noSession = await client.envelope(`/sessions/01HZX3K9Q2T4W6Y8A0C2E4G6J8/messages/${sent.waMessageId}/receipts`);
+    expect(otherOrg.status).toBe(404);
+    expect(otherOrg.body).toEqual(noSession.body);
+    expect(otherOrg.body).toEqual({ error: expect.objectContaining({ code: 'not_found' }) });
+  });
+
+  /** The phone of a member named by phone-number jid or LID (the sandbox knows each member's LID). */
+  function phoneOf(member: { jid: string; pn?: string; lid?: string }): string {
+    const byLid = Object.entries(lids).find(([, lid]) => lid === member.lid || lid === member.jid)?.[0];
+    return byLid ?? (member.pn ?? member.jid).replace('@s.whatsapp.net', '');
+  }
 
   /** Index of the first log line naming `id` that contains `text`, or -1. */
   function lineOf(output: string, text: string, id: string): number {
