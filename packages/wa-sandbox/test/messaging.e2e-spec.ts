@@ -5,6 +5,15 @@ import { loginAgain, pairWithQr, type SandboxSession } from '../src/testing';
 type Upsert = { messages: Array<{ key: { id?: string | null; remoteJid?: string | null; fromMe?: boolean | null }; message?: Record<string, any> | null }> };
 type Update = Array<{ key: { id?: string | null }; update: { status?: number } }>;
 
+/** Resolves once `condition` holds, checking every 20 ms; fails naming `what` after the hang deadline. */
+async function until(what: string, condition: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe(`${WaSandbox.name} messaging`, () => {
   let sandbox: WaSandbox;
   let alice: SandboxSession;
@@ -47,6 +56,9 @@ describe(`${WaSandbox.name} messaging`, () => {
     await sandbox.waitForReceived(CAROL, (m) => m.id === id);
     await sandbox.sendReceipt(CAROL, `${DAVE}@s.whatsapp.net`, [id], 'read');
     await forgetful.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === id && i.update.status === 4));
+    // The delivery comes on its own a little later than the read: it must have left the server
+    // before this client ends, or it could come after the next login's backlog instead of in it.
+    await until('the delivery receipt to be sent too', () => sandbox.unacknowledged(DAVE).filter((p) => p.id === id).length === 2);
     await forgetful.end();
 
     // What the next login's client is handed before the server's end-of-backlog marker is processed.
