@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { WaSandbox, type OutgoingMediaMessage, type PhoneInfo } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { eventually } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
 import { HANG_MS } from './deadlines';
@@ -162,7 +163,10 @@ describe('incoming media (sandbox phone -> runner blob store -> gateway media ro
     await expect(unknown.json()).resolves.toMatchObject({ error: { code: 'not_found' } });
 
     const { id: textId } = await sandbox.sendMessage(CONTACT, owner.jid, { type: 'text', text: 'no file here' });
-    const text = await fetchMedia(textId);
+    // Polling the media route would wait out the hang deadline (a text has no media to wait for):
+    // the message is waited for, then its media asked for once.
+    await eventually('the text stored', async () => (await client.call(`/sessions/${sessionId}/messages/${textId}`)).status === 200);
+    const text = await client.call(mediaPath(textId));
     expect(text.status).toBe(404);
     await expect(text.json()).resolves.toMatchObject({ error: { code: 'not_found', message: 'the message has no media' } });
 
