@@ -128,10 +128,12 @@ if (built) process.exit(built);
 await ensureServices();
 
 /** The gateway's suites of one configuration, the `index`-th of `count` parts (jest `--shard`). */
+// WA_TEST_BUNDLED: suites in bundles (test/bundles, see jest.preset.js); parts of about equal
+// weight (scripts/jest/weighted-sequencer.cjs).
 const gatewayPart = (config, index, count) =>
   config === 'embedded'
-    ? suite(`embedded-${index}`, 'test', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`] })
-    : suite(`scaleout-${index}`, 'test:scaleout', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`], env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1' } });
+    ? suite(`embedded-${index}`, 'test', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`], env: { WA_TEST_BUNDLED: '1' } })
+    : suite(`scaleout-${index}`, 'test:scaleout', { filters: [GATEWAY], jestArgs: [`--shard=${index}/${count}`], env: { ...SCALEOUT_ENV, WA_TEST_CLUSTER_SUITES_APART: '1', WA_TEST_BUNDLED: '1' } });
 
 /** Runs one after another, and says how each went. */
 async function lane(...runs) {

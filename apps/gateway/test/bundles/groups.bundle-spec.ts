@@ -1,0 +1,6 @@
+// A bundle: these suites run in one jest file, sharing one module registry (see BUNDLES in jest.preset.js).
+import '../groups.e2e-spec';
+import '../group-admin.e2e-spec';
+import '../group-policies.e2e-spec';
+import '../communities.e2e-spec';
+import '../channels.e2e-spec';
