@@ -49,7 +49,7 @@ describe('communities (gateway + runner + Baileys against the sandbox)', () => {
   const linked = (body: Record<string, unknown>) => (body.linkedGroups as LinkedGroup[]).map((g) => [g.jid, g.announcement]);
 
   beforeAll(async () => {
-    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['community.updated'] });
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['community.updated'], unpaced: true });
     ({ sandbox, client, hooks } = stack);
     Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;

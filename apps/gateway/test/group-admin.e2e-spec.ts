@@ -42,7 +42,7 @@ describe('group pictures and join requests (gateway + runner + Baileys against t
   const refusal = (res: Envelope) => ({ status: res.status, code: res.body.error?.code, whatsapp: (res.body.error as { details?: Record<string, unknown> } | undefined)?.details?.whatsapp });
 
   beforeAll(async () => {
-    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['group.updated', 'group.participants', 'group.joined', 'group.join_request'] });
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [OUTSIDER, 'Outsider']], events: ['group.updated', 'group.participants', 'group.joined', 'group.join_request'], unpaced: true });
     ({ sandbox, client, hooks } = stack);
     Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;

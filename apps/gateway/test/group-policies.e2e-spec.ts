@@ -27,7 +27,7 @@ describe('group policies (gateway + runner + Baileys against the sandbox)', () =
   const policies = (session: string) => `/sessions/${session}/groups/${encodeURIComponent(group)}/policies`;
 
   beforeAll(async () => {
-    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [SHY, 'Shy']], events: ['group.joined'] });
+    stack = await FeatureStack.start({ org: ORG, phones: [[ADMIN, 'Admin'], [MEMBER, 'Member'], [SHY, 'Shy']], events: ['group.joined'], unpaced: true });
     ({ sandbox, client, hooks } = stack);
     Object.assign(lids, stack.lids);
     admin = (await client.linkSession(sandbox, ADMIN, 'admin')).id;

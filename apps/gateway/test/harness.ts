@@ -49,7 +49,18 @@ export function testDatabaseUrl(label: string, kind?: 'postgres'): string {
 }
 
 export async function dropTestSchemas(): Promise<void> {
-  for (const entry of createdSchemas.splice(0)) {
+  await dropSchemas(createdSchemas.splice(0));
+}
+
+/**
+ * Schemas made after `schemaMark()` taken out of what `dropTestSchemas()` drops, for a stack that
+ * outlives the suite that started it (FeatureStack.shareAmongSuites); `dropSchemas` drops them.
+ */
+export const schemaMark = (): number => createdSchemas.length;
+export const claimSchemas = (mark: number): string[] => createdSchemas.splice(mark);
+
+export async function dropSchemas(entries: string[]): Promise<void> {
+  for (const entry of entries) {
     const [conn, schema] = entry.split('|');
     const client = new Client({ connectionString: conn });
     await client.connect();

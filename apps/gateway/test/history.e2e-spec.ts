@@ -44,7 +44,7 @@ describe('history on demand (gateway + runner + Baileys against the sandbox)', (
   };
 
   beforeAll(async () => {
-    stack = await FeatureStack.start({ org: ORG, events: ['history.received', 'message.received'] });
+    stack = await FeatureStack.start({ org: ORG, events: ['history.received', 'message.received'], unpaced: true });
     ({ sandbox, client, hooks } = stack);
     for (const [phone, name] of [[OWNER, 'Owner'], [FRIEND, 'Friend'], [STRANGER, 'Stranger']]) await sandbox.createPhone(phone, name);
     // A chat from before the session existed: only the two phones have it.

@@ -13,9 +13,9 @@ type Entry = { index: string[]; value: Record<string, any> };
  */
 describe('labels (gateway + runner + Baileys against the sandbox)', () => {
   const ORG = 'org-labels';
-  const BIZ = '4917400000001';
-  const PLAIN = '4917400000002';
-  const CAROL = '4917400000003';
+  const BIZ = '4918100000001';
+  const PLAIN = '4918100000002';
+  const CAROL = '4918100000003';
   const pn = (phone: string) => `${phone}@s.whatsapp.net`;
   let stack: FeatureStack;
   let sandbox: WaSandbox;
