@@ -20,7 +20,7 @@ export function startServer(file, env = {}) {
     child.stdout.on('data', (d) => {
       out += d;
       const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
+      if (m) resolve({ port: Number(m[1]), pid: child.pid, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
     });
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
   });
