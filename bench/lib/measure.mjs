@@ -12,10 +12,10 @@ export function parseArgs(defaults) {
   return args;
 }
 
-/** Spawns `node file` and resolves once it prints `LISTENING <port>`. */
-export function startServer(file, env = {}) {
+/** Spawns `node [...execArgv] file` and resolves once it prints `LISTENING <port>`. */
+export function startServer(file, env = {}, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...execArgv, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
