@@ -12,15 +12,15 @@ export function parseArgs(defaults) {
   return args;
 }
 
-/** Spawns `node file` and resolves once it prints `LISTENING <port>`. */
-export function startServer(file, env = {}) {
+/** Spawns `node [...execArgv] file` and resolves once it prints `LISTENING <port>`. */
+export function startServer(file, env = {}, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...execArgv, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
       const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
+      if (m) resolve({ port: Number(m[1]), pid: child.pid, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) });
     });
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}: ${out}`)));
   });

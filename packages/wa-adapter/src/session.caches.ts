@@ -9,18 +9,40 @@ import type { GroupMetadata } from '@whiskeysockets/baileys' with { 'resolution-
 type BaileysCache = NodeCache<any>;
 
 /**
+ * @cacheable/node-cache keeps size statistics (`getStats().vsize`) that nothing here reads, and
+ * its constructor takes no option to skip them: every set and every delete walks the whole value
+ * to estimate its size, in time quadratic in the objects it holds. Baileys' key cache holds
+ * Signal sessions and each pairing's 812 new pre-keys, so the walk was 7% of a runner's CPU
+ * while 300 sessions paired. The statistics object has a switch of its own; this turns it off,
+ * and again whenever `flushAll` (Baileys calls it to clear the key cache) starts new statistics.
+ */
+function withoutSizeStatistics<T extends BaileysCache>(cache: T): T {
+  const internals = cache as unknown as { _stats?: { enabled: boolean }; flushStats(): void };
+  const off = (): void => {
+    if (internals._stats) internals._stats.enabled = false;
+  };
+  const flushStats = internals.flushStats.bind(cache);
+  internals.flushStats = () => {
+    flushStats();
+    off();
+  };
+  off();
+  return cache;
+}
+
+/**
  * Caches that outlive one socket. makeWASocket creates its own NodeCaches when none is passed,
  * and each one holds a check timer: a session that reconnects a hundred times would otherwise
  * leak a hundred sets of timers. They are created once per session and closed on dispose.
  */
 export class SessionCaches {
-  readonly signalKeys: BaileysCache = new NodeCache({ stdTTL: 5 * 60, useClones: false, deleteOnExpire: true });
-  readonly msgRetryCounter: BaileysCache = new NodeCache({ stdTTL: 60 * 60, useClones: false });
-  readonly userDevices: BaileysCache = new NodeCache({ stdTTL: 5 * 60, useClones: false });
-  readonly callOffer: BaileysCache = new NodeCache({ stdTTL: 5 * 60, useClones: false });
-  readonly placeholderResend: BaileysCache = new NodeCache({ stdTTL: 60 * 60, useClones: false });
+  readonly signalKeys: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false, deleteOnExpire: true }));
+  readonly msgRetryCounter: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 60 * 60, useClones: false }));
+  readonly userDevices: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false }));
+  readonly callOffer: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false }));
+  readonly placeholderResend: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 60 * 60, useClones: false }));
   /** Backs `cachedGroupMetadata`, so sends to a group do not query its metadata every time. */
-  readonly groupMetadata = new NodeCache<GroupMetadata>({ stdTTL: 5 * 60, useClones: false });
+  readonly groupMetadata: NodeCache<GroupMetadata> = withoutSizeStatistics(new NodeCache<GroupMetadata>({ stdTTL: 5 * 60, useClones: false }));
 
   private all(): Array<NodeCache<unknown>> {
     return [this.signalKeys, this.msgRetryCounter, this.userDevices, this.callOffer, this.placeholderResend, this.groupMetadata];
