@@ -5,6 +5,7 @@ import { Outbox1764000300000 } from './migrations/1764000300000-outbox';
 import { RateLimitBuckets1764000400000 } from './migrations/1764000400000-rate-limit-buckets';
 import { OutboxWaitingChat1764000500000 } from './migrations/1764000500000-outbox-waiting-chat';
 import { EventsSessionPosition1764001000000 } from './migrations/1764001000000-events-session-position';
+import { DeliveriesPendingQueue1764001100000 } from './migrations/1764001100000-deliveries-pending-queue';
 
 /** Every gateway migration, oldest first. Production never uses `synchronize`. */
-export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000, OutboxWaitingChat1764000500000, EventsSessionPosition1764001000000];
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000, OutboxWaitingChat1764000500000, EventsSessionPosition1764001000000, DeliveriesPendingQueue1764001100000];

@@ -226,22 +226,32 @@ export class WebhooksRepository {
 
   /**
    * Claims up to `limit` due deliveries for this worker. Only the head of each (endpoint,
-   * session) queue is eligible (no earlier undelivered delivery in it), so a queue never has
-   * two deliveries in flight and goes out in sequence order. The conditional UPDATE makes the
-   * claim exclusive across replicas: a row someone else claimed first no longer matches.
+   * session) queue is eligible (its first pending delivery by sequence, then id), so a queue
+   * never has two deliveries in flight and goes out in sequence order. The candidates are found
+   * queue by queue, not row by row: the recursive `heads` hops through ix_deliveries_pending_queue
+   * from one queue to the next (a loose index scan), taking each queue's first entry, so a claim
+   * costs one index probe per queue however long the backlog behind the heads is. A head that is
+   * in flight, not due yet or whose endpoint is disabled is dropped afterwards, and its queue
+   * gives nothing. The conditional UPDATE makes the claim exclusive across replicas: a row
+   * someone else claimed first no longer matches.
    */
   async claim(token: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJob[]> {
     const claimed = await this.sql.query<{ id: string }>(
       this.ds,
-      `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
+      `WITH RECURSIVE heads(id, webhook_id, session_key) AS (
+         SELECT id, webhook_id, session_key FROM (
+           SELECT f.id, f.webhook_id, f.session_key FROM webhook_deliveries f WHERE f.status = 'pending'
+           ORDER BY f.webhook_id, f.session_key, f.sequence, f.id LIMIT 1) first_queue
+         UNION ALL
+         SELECT n.id, n.webhook_id, n.session_key FROM heads h JOIN webhook_deliveries n ON n.id = COALESCE(
+           (SELECT x.id FROM webhook_deliveries x WHERE x.status = 'pending' AND x.webhook_id = h.webhook_id AND x.session_key > h.session_key
+            ORDER BY x.session_key, x.sequence, x.id LIMIT 1),
+           (SELECT x.id FROM webhook_deliveries x WHERE x.status = 'pending' AND x.webhook_id > h.webhook_id
+            ORDER BY x.webhook_id, x.session_key, x.sequence, x.id LIMIT 1)))
+       UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
        WHERE id IN (
-         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-         WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND (d.claimed_by IS NULL OR d.claim_expires_at < $3)
-           AND w.status = 'enabled'
-           AND NOT EXISTS (
-             SELECT 1 FROM webhook_deliveries p
-             WHERE p.webhook_id = d.webhook_id AND p.session_key = d.session_key AND p.status = 'pending'
-               AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.id < d.id)))
+         SELECT d.id FROM heads h CROSS JOIN webhook_deliveries d CROSS JOIN webhooks w
+         WHERE d.id = h.id AND w.id = d.webhook_id AND d.next_attempt_at <= $3 AND (d.claimed_by IS NULL OR d.claim_expires_at < $3) AND w.status = 'enabled'
          ORDER BY d.next_attempt_at, d.id
          LIMIT $4 ${this.sql.skipLocked('d')})
        AND status = 'pending' AND (claimed_by IS NULL OR claim_expires_at < $3)
@@ -321,7 +331,8 @@ export class WebhooksRepository {
           [next, o.job.id, o.job.claimToken],
         );
         if (o.result === 'retry') {
-          // The rest of the queue waits behind its head; moving it out of the due range keeps claim scans short.
+          // The rest of the queue waits behind its head, so none of it goes before the head's retry: the
+          // deliveries API shows that as their next attempt. (The claim needs no help: it reads heads only.)
           await this.sql.query(
             tx,
             `UPDATE webhook_deliveries SET next_attempt_at = $1
