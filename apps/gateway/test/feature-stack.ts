@@ -67,7 +67,7 @@ export class FeatureStack {
   }
 
   /**
-   * Called at the top of a bundle file (test/bundles): its suites that ask for the same options
+   * Called by a bundle file (test/bundles): its suites that ask for the same options
    * share one sandbox, runner, gateway and identity provider, each with its own organization,
    * phones and webhook receiver (suites of one bundle use phone numbers of their own), and the
    * stacks close when the file's last suite has run. A runner and a gateway start cost about 5 s
@@ -94,12 +94,14 @@ export class FeatureStack {
   }
 
   async close(): Promise<void> {
-    await this.hooks.close();
     if (sharedBases) {
-      // The gateway stays for the next suite: it stops delivering to the closed receiver.
+      // The gateway stays for the next suite: the webhook goes first, so nothing is delivered
+      // to (and retried against) the closed receiver.
       if (this.webhookId) await this.client.envelope(`/webhooks/${this.webhookId}`, { method: 'DELETE' });
+      await this.hooks.close();
       return;
     }
+    await this.hooks.close();
     await this.base.close();
   }
 }
