@@ -1,7 +1,7 @@
 // Shared Jest settings for every workspace package. Tests are TypeScript compiled by ts-jest
 // in transpile-only mode (tsconfig has isolatedModules), so `tsc` stays the single type check.
-const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const path = require('node:path');
+const { bundleMembers } = require('./scripts/jest/bundles.cjs');
 
 /**
  * The Node 22 run (`scripts/test.mjs --node22`) repeats what depends on the Node version: every
@@ -26,13 +26,6 @@ const NODE22_LEFT_TO_NODE20 = [`/apps/gateway/test/(?!(${NODE22_GATEWAY_SUITES.j
  * run alone: without WA_TEST_BUNDLED, every suite is its own file and the bundles are skipped.
  */
 const bundled = process.env.WA_TEST_BUNDLED === '1';
-function bundleMembers(dir) {
-  const bundles = path.join(dir, 'test/bundles');
-  if (!existsSync(bundles)) return [];
-  return readdirSync(bundles)
-    .filter((f) => f.endsWith('.bundle-spec.ts'))
-    .flatMap((f) => [...readFileSync(path.join(bundles, f), 'utf8').matchAll(/^import '\.\.\/([^']+)';/gm)].map((m) => m[1]));
-}
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

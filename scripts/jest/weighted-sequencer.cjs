@@ -6,13 +6,13 @@
 // the suites it imports weigh. Within a part, jest's own order applies.
 const { existsSync, readFileSync } = require('node:fs');
 const path = require('node:path');
+const { membersOf } = require('./bundles.cjs');
 
 const jestDir = path.dirname(require.resolve('jest/package.json'));
 const coreDir = path.dirname(require.resolve('@jest/core/package.json', { paths: [jestDir] }));
 const Sequencer = require(require.resolve('@jest/test-sequencer', { paths: [coreDir] })).default;
 
 const DEFAULT_WEIGHT = 20;
-const IMPORT = /^import '\.\.\/([^']+)';/gm;
 
 function weightsOf(rootDir) {
   const file = path.join(rootDir, 'test/test-weights.json');
@@ -22,8 +22,7 @@ function weightsOf(rootDir) {
 function weightOf(testPath, weights) {
   const name = path.basename(testPath).replace(/\.ts$/, '');
   if (testPath.includes(`${path.sep}bundles${path.sep}`)) {
-    const members = [...readFileSync(testPath, 'utf8').matchAll(IMPORT)].map((m) => m[1]);
-    return members.reduce((sum, m) => sum + (weights[m] ?? DEFAULT_WEIGHT), 0);
+    return membersOf(testPath).reduce((sum, m) => sum + (weights[m] ?? DEFAULT_WEIGHT), 0);
   }
   return weights[name] ?? DEFAULT_WEIGHT;
 }
