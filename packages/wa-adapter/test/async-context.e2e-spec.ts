@@ -1,5 +1,5 @@
 import { WaSandbox } from '@wa/wa-sandbox';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
@@ -34,7 +34,7 @@ function asyncLocalStoragesPerPromise(): number {
 // no walk to count.
 const withAsyncHooksStorage = typeof proto._propagate === 'function' ? describe : describe.skip;
 
-withAsyncHooksStorage('AsyncLocalStorage per socket', () => {
+withAsyncHooksStorage('what a socket leaves in the process (async-context storages, timers)', () => {
   let sandbox: WaSandbox;
   let dataSource: DataSource;
   let engine: BaileysEngine;
@@ -90,6 +90,43 @@ withAsyncHooksStorage('AsyncLocalStorage per socket', () => {
     // Baileys' key stores share one instance: at most one more than before, however many sockets.
     expect(whileOpen - before).toBeLessThanOrEqual(1);
     expect(afterClose - before).toBeLessThanOrEqual(1);
+  });
+
+  it('leaves no Baileys timer behind once a linked socket is closed', async () => {
+    // Timers Baileys' own code sets while the socket lives and that keep the process alive
+    // (lru-cache's expiry timers are unref'd), until they fire or are cleared.
+    const pending = new Map<number, { timer: NodeJS.Timeout; at: string }>();
+    const hook = createHook({
+      init(id, type, _trigger, resource) {
+        if (type !== 'Timeout') return;
+        const at = (new Error().stack ?? '').split('\n').find((l) => l.includes('@whiskeysockets/baileys'));
+        if (at) pending.set(id, { timer: resource as NodeJS.Timeout, at: at.trim() });
+      },
+      destroy(id) {
+        pending.delete(id);
+      },
+    }).enable();
+    const keepingAlive = () => [...pending.values()].filter((p) => p.timer.hasRef()).map((p) => p.at);
+    try {
+      const phone = '15550003100';
+      await sandbox.createPhone(phone, 'Timers');
+      const connection = engine.connection('async-context-timers');
+      const qr = nextStatus(connection, 'qr');
+      await connection.start();
+      const { qr: code } = (await qr) as { qr: string };
+      const connected = nextStatus(connection, 'connected');
+      await sandbox.scanQr(phone, code);
+      await connected;
+      await connection.stop();
+      // Baileys' pre-key upload at login raced a 30 s timer it never cleared: it held the socket's
+      // closures, and kept a process with nothing else to do alive, for 30 s after every login.
+      // A query still waiting when the socket ended keeps its timer until queryTimeoutMs (5 s here).
+      const deadline = Date.now() + 5_000 + 2_000;
+      while (keepingAlive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(keepingAlive()).toEqual([]);
+    } finally {
+      hook.disable();
+    }
   });
 
   it('keeps each key store\'s transaction its own when one runs inside another', async () => {
