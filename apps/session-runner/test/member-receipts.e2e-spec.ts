@@ -1,6 +1,7 @@
 import { transactionInTurn } from '@wa/contracts';
 import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
 import type { DataSource } from 'typeorm';
+import { mergeLidReceipts } from '../src/messages/lid-merge';
 import { MemberReceipts } from '../src/messages/member-receipts';
 import type { MessageStore } from '../src/messages/message-store';
 import { WaMemberReceiptEntity } from '../src/messages/wa-member-receipt.entity';
@@ -63,6 +64,51 @@ describe.each(['sqlite', 'postgres'] as const)('member receipts on %s', (kind) =
     ]);
     expect(await record('L1', (await store.pairOf(sessionId, LID)).jid, 'read', 5_000, sessionId)).toBe(false);
   });
+
+  it('a receipt named by a LID whose pair was stored after the caller looked it up is kept under the phone number', async () => {
+    const sessionId = 'session-late-pair';
+    // The pair lands between the recorder's lookup (which gave the LID) and its insert.
+    await db.query(kind === 'postgres' ? 'INSERT INTO wa_lid_mappings (session_id, lid, pn) VALUES ($1, $2, $3)' : 'INSERT INTO wa_lid_mappings (session_id, lid, pn) VALUES (?, ?, ?)', [sessionId, LID, PN]);
+    expect(await record('P1', LID, 'read', 1_000, sessionId)).toBe(true);
+    expect(await rows(sessionId)).toEqual([['P1', PN, 'read', 1_000]]);
+    // WhatsApp's copy, now named by the phone number, is not news.
+    expect(await record('P1', PN, 'read', 2_000, sessionId)).toBe(false);
+  });
+
+  if (kind === 'postgres') {
+    it('a LID receipt written while its pair is being merged waits for the merge and lands under the phone number', async () => {
+      const sessionId = 'session-merging';
+      const merge = db.createQueryRunner();
+      await merge.connect();
+      try {
+        await merge.startTransaction();
+        await merge.query('INSERT INTO wa_lid_mappings (session_id, lid, pn) VALUES ($1, $2, $3)', [sessionId, LID, PN]);
+        await mergeLidReceipts(merge, true, sessionId, LID, PN);
+        // The merge has moved the LID rows it could see; the receipt's insert runs before it commits.
+        const recording = record('R1', LID, 'delivered', 1_000, sessionId);
+        await waitForLockWaiterOr(recording);
+        await merge.commitTransaction();
+        expect(await recording).toBe(true);
+      } finally {
+        await merge.release();
+      }
+      expect(await rows(sessionId)).toEqual([['R1', PN, 'delivered', 1_000]]);
+    });
+  }
+
+  /** Until some backend of this database waits on an advisory lock, or `settled` settles (it did not wait). */
+  async function waitForLockWaiterOr(settled: Promise<unknown>): Promise<void> {
+    let done = false;
+    void settled.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    while (!done) {
+      const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[];
+      if (n > 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 
   it('go with the messages of a deleted chat, and with the session', async () => {
     const sessionId = 'session-gone';

@@ -1,4 +1,5 @@
 import { namedSql } from '../database/named-sql';
+import { lidReceiptLock } from './member-receipts';
 
 /** What both a migration's QueryRunner and a transaction's EntityManager offer. */
 export interface Querier {
@@ -136,6 +137,8 @@ export async function mergeLidReceipts(q: Querier, postgres: boolean, sessionId:
     return q.query(text, params);
   };
   const v = { s: sessionId, lid, pn };
+  // Waits for LID receipts being written now, and holds later ones until this commits (see `lidReceiptLock`).
+  if (postgres) await q.query(lidReceiptLock(false), [sessionId]);
   await run(
     `INSERT INTO wa_member_receipts (session_id, message_id, member, status, at)
      SELECT session_id, message_id, :pn, status, at FROM wa_member_receipts WHERE session_id = :s AND member = :lid
