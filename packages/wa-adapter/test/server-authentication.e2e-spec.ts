@@ -56,7 +56,7 @@ describe(`${BaileysEngine.name} authenticates the WhatsApp server`, () => {
     const connection = engine.connection(sessionId);
     const seen: WaStatus[] = [];
     const off = connection.on('status', (s) => seen.push(s));
-    const settled = Promise.race([nextStatus(connection, 'connected'), nextStatus(connection, 'failed')]);
+    const settled = nextStatus(connection, ['connected', 'failed']);
     await connection.start();
     await settled;
     off();
