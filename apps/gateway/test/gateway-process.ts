@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, type TransportEnv } from './harness';
+import { freePort, TEST_KEEPALIVE_ENV, type TransportEnv } from './harness';
 
 const GATEWAY_MAIN = join(__dirname, '../dist/main.js');
 
@@ -26,7 +26,7 @@ export async function gatewayTransportEnv(transport: TransportEnv): Promise<Reco
 export async function spawnGateway(transport: TransportEnv, env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [GATEWAY_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...(await gatewayTransportEnv(transport)), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', ...(await gatewayTransportEnv(transport)), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...TEST_KEEPALIVE_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

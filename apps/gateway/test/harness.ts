@@ -176,22 +176,26 @@ export interface GatewayHandle {
   close: () => Promise<void>;
 }
 
+/**
+ * Idle keep-alive connections of a test gateway (in this process or spawned) outlive the test
+ * client's (undici closes its own a little before the server's advertised timeout): with the server
+ * closing first, a request sent on a socket the server was closing at that moment failed with
+ * ECONNRESET or "other side closed" on loaded CI runs, where the client's event loop ran seconds late.
+ */
+export const TEST_KEEPALIVE_ENV = { HTTP_KEEPALIVE_TIMEOUT_MS: '600000' } as const;
+
 export async function startGateway(
   transport: TransportEnv,
   env: Record<string, string> = {},
   imports: ModuleMetadata['imports'] = [],
 ): Promise<GatewayHandle> {
-  // Idle keep-alive connections outlive the test client's (undici closes its own a little before
-  // the server's advertised timeout): with the server closing first, a request sent on a socket
-  // the server was closing at that moment failed with ECONNRESET on a loaded CI run, where the
-  // event loop (client and server share it here) ran seconds late.
   const config = loadGatewayConfig({
     ...transport,
     DATABASE_URL: testDatabaseUrl('gateway'),
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
-    HTTP_KEEPALIVE_TIMEOUT_MS: '600000',
+    ...TEST_KEEPALIVE_ENV,
     ...env,
   });
   const app = await createGatewayApp(config, { imports });
