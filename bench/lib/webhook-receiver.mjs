@@ -1,7 +1,8 @@
 // A webhook receiver for the delivery benchmark: answers 204, counts deliveries and records the
 // event-to-delivery latency (arrival time minus the envelope's `timestamp`, set at publish) and
 // when the first and the last delivery arrived, so that the delivery rate is measured where the
-// deliveries land. GET /stats returns {count, latencies, first, last}; POST /reset clears them.
+// deliveries land. GET /stats returns {count, latencies, first, last}, GET /count just the count (cheap enough
+// to poll while the gateway under test shares this machine); POST /reset clears them.
 import { createServer } from 'node:http';
 
 let latencies = [];
@@ -10,6 +11,10 @@ let last = null;
 const server = createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: latencies.length, latencies, first, last }));
+    return;
+  }
+  if (req.method === 'GET' && req.url === '/count') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: latencies.length }));
     return;
   }
   if (req.url === '/reset') {

@@ -9,10 +9,12 @@ import { WebhooksRepository, type DeliveryJob, type DeliveryResult } from '../sr
 const LEASE = 30_000;
 
 /**
- * The delivery claim on both databases: only the head of an (endpoint, session) queue goes out,
- * one at a time and in sequence order, while the heads of other queues keep going; a head that
- * failed holds its queue until its retry is due; an expired claim is given out again; a disabled
- * endpoint's queues give nothing.
+ * The delivery claim on both databases: a queue ((endpoint, session)) is given out from its head,
+ * in sequence order, to one claimer at a time, while other queues keep going; a head that failed
+ * holds its queue until its retry is due; an expired claim is given out again; a disabled
+ * endpoint's queues give nothing. With a run length, a queue's due deliveries are claimed
+ * together (a run), deliveries handed back unsent keep their place, and a claimer tops up the
+ * queues it holds without waiting for their results to be written.
  */
 describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (kind) => {
   const targets = freshDatabaseTargets('gateway_webhook_claim');
@@ -48,6 +50,9 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
   const finish = (job: DeliveryJob, result: DeliveryResult, now: number, nextAttemptAt = now) =>
     repo.record([{ job, result, nextAttemptAt, attempt: { id: newId(), attemptedAt: now, statusCode: result === 'delivered' ? 200 : 500, latencyMs: 1, error: null, responseBody: null } }], now);
   const claim = (now: number, limit = 100) => repo.claim(newId(), now, LEASE, limit);
+  const claimRun = (token: string, now: number, run: number, own = 0, limit = 100) => repo.claim(token, now, LEASE, limit, run, own);
+  const seqs = (jobs: DeliveryJob[]) => jobs.map((j) => j.event.sequence);
+  const attempts = async (id: string) => Number((await db.query(kind === 'postgres' ? 'SELECT attempt_count FROM webhook_deliveries WHERE id = $1' : 'SELECT attempt_count FROM webhook_deliveries WHERE id = ?', [id]))[0].attempt_count);
   const key = (j: DeliveryJob) => `${j.webhookId}/${j.sessionKey}#${j.event.sequence}`;
 
   beforeAll(async () => {
@@ -148,5 +153,104 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
     for (let s = 0; s < 5; s++) await queue(a, `s${s}`, 2, now - 1000 * s);
     const jobs = await claim(now, 2);
     expect(jobs.map((j) => j.sessionKey).sort()).toEqual(['s3', 's4']);
+  });
+
+  describe('runs', () => {
+    it("claims a queue's due deliveries together, in order, up to the run length; nobody else gets that queue meanwhile", async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 5, now);
+      await queue(a, 's2', 2, now);
+      const jobs = await claimRun('A', now, 3);
+      // Each queue's run consecutive and in sequence order.
+      expect(jobs.map(key)).toEqual([`${a}/s1#1`, `${a}/s1#2`, `${a}/s1#3`, `${a}/s2#1`, `${a}/s2#2`]);
+      expect(jobs.every((j) => j.claimToken === 'A')).toBe(true);
+      // s1#4 and #5 are due too, but behind a claimed run: not for another claimer, and not past the run length.
+      expect(await claimRun('B', now, 3)).toEqual([]);
+    });
+
+    it('stops a run at the first delivery that is not due', async () => {
+      const now = Date.now();
+      const a = await hook();
+      const [, , third] = await queue(a, 's1', 4, now);
+      await db.query(kind === 'postgres' ? 'UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE event_id = $2' : 'UPDATE webhook_deliveries SET next_attempt_at = ? WHERE event_id = ?', [now + 60_000, third.id]);
+      expect(seqs(await claimRun('A', now, 10))).toEqual([1, 2]);
+    });
+
+    it('hands back the rest of a run behind a failure: no attempt counted, in place, after the retry', async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 5, now);
+      const run = await claimRun('A', now, 5);
+      expect(seqs(run)).toEqual([1, 2, 3, 4, 5]);
+      const outcome = (job: DeliveryJob, result: DeliveryResult, nextAttemptAt = now) => ({
+        job, result, nextAttemptAt, attempt: { id: newId(), attemptedAt: now, statusCode: result === 'delivered' ? 200 : 500, latencyMs: 1, error: null, responseBody: null },
+      });
+      // #1 delivered, #2 failed: #3..#5 were never sent and are handed back in the same write.
+      await repo.record([outcome(run[0], 'delivered'), outcome(run[1], 'retry', now + 60_000)], now, run.slice(2));
+      expect(await claimRun('B', now + 1000, 5)).toEqual([]);
+      for (const j of run.slice(2)) expect(await attempts(j.id)).toBe(0);
+      const again = await claimRun('B', now + 61_000, 5);
+      expect(seqs(again)).toEqual([2, 3, 4, 5]);
+      expect(again.map((j) => j.attemptCount)).toEqual([1, 0, 0, 0]);
+    });
+
+    it('gives the rest of a crashed run to another claimer, in order, once its lease has expired', async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 4, now);
+      const run = await claimRun('A', now, 4);
+      // A wrote #1 and #2 and then died with #3 and #4 claimed.
+      await finish(run[0], 'delivered', now);
+      await finish(run[1], 'delivered', now);
+      expect(await claimRun('B', now + LEASE - 1, 4)).toEqual([]);
+      const rest = await claimRun('B', now + LEASE + 1, 4);
+      expect(seqs(rest)).toEqual([3, 4]);
+      expect(rest.map((j) => j.id)).toEqual(run.slice(2).map((j) => j.id));
+    });
+
+    it("tops up the queues a claimer holds, behind its own claimed deliveries, but no one else's", async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 6, now);
+      await queue(a, 's2', 6, now);
+      expect(seqs(await claimRun('A', now, 2, 0, 1))).toEqual([1, 2]);
+      const s1 = (await claimRun('B', now, 2, 0, 1)).map(key);
+      expect(s1).toEqual([`${a}/s2#1`, `${a}/s2#2`]);
+      // A holds two of s1 already: the run length is reached, nothing more.
+      expect(await claimRun('A', now, 2, 1, 0)).toEqual([]);
+      const [first] = await claimRun('C', now, 2);
+      expect(first).toBeUndefined();
+      // Once A's first result is written, A's next claim adds #3 to s1 while #2 is still in flight.
+      const held = await db.query(kind === 'postgres' ? "SELECT id FROM webhook_deliveries WHERE claimed_by = 'A' ORDER BY sequence" : "SELECT id FROM webhook_deliveries WHERE claimed_by = 'A' ORDER BY sequence");
+      await repo.record(
+        [{ job: { id: held[0].id, claimToken: 'A' } as DeliveryJob, result: 'delivered', nextAttemptAt: now, attempt: { id: newId(), attemptedAt: now, statusCode: 200, latencyMs: 1, error: null, responseBody: null } }],
+        now,
+      );
+      expect((await claimRun('A', now, 2, 1, 0)).map(key)).toEqual([`${a}/s1#3`]);
+      // B's queue is not A's to top up, nor A's for B.
+      expect(await claimRun('C', now, 2, 5, 5)).toEqual([]);
+    });
+
+    it('gives a queue to one of several claimers at once, as one consecutive run', async () => {
+      const now = Date.now();
+      const a = await hook();
+      for (let s = 0; s < 6; s++) await queue(a, `s${s}`, 8, now);
+      const claimers = ['A', 'B', 'C', 'D'];
+      const results = await Promise.all(claimers.map((t) => claimRun(t, now, 3, 0, 2)));
+      const owner = new Map<string, string>();
+      for (const [i, jobs] of results.entries()) {
+        for (const j of jobs) {
+          const q = `${j.webhookId}/${j.sessionKey}`;
+          expect(owner.get(q) ?? claimers[i]).toBe(claimers[i]);
+          owner.set(q, claimers[i]);
+        }
+      }
+      for (const q of owner.keys()) {
+        const all = results.flat().filter((j) => `${j.webhookId}/${j.sessionKey}` === q);
+        expect(seqs(all)).toEqual([1, 2, 3]);
+      }
+      expect(results.flat()).toHaveLength(owner.size * 3);
+    });
   });
 });

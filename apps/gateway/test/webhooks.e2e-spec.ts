@@ -1,6 +1,7 @@
 import type { EventInput, EventType } from '@wa/contracts';
 import { EventsService } from '../src/events/events.service';
 import { WebhooksController } from '../src/webhooks/webhooks.controller';
+import { WebhooksRepository, type DeliveryJob } from '../src/webhooks/webhooks.repository';
 import { TestIdentityProvider } from './auth-fixture';
 import { dropTestSchemas, startGateway, testDatabaseUrl, transportEnv, type GatewayHandle, type TransportEnv } from './harness';
 import { WebhookReceiver } from './webhook-receiver';
@@ -197,6 +198,51 @@ describe(WebhooksController.name, () => {
       expect(refused).toBe(3);
       for (const s of sessions) {
         expect(r.received.filter((x) => x.body.sessionId === s).map((x) => x.body.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }
+    });
+
+    it('sends a run claimed at once; a failure in it holds the rest, unattempted, until it goes through', async () => {
+      const org = newOrg();
+      const r = await receiver();
+      const tried: string[] = [];
+      let failed = false;
+      let third = '';
+      r.behaviour = (req) => {
+        const id = String(req.headers['webhook-id']);
+        tried.push(id);
+        if (id === third && !failed) {
+          failed = true;
+          return { status: 500 };
+        }
+        return { status: 204 };
+      };
+      const h = await hook(org, r);
+      const repo = gw.app.get(WebhooksRepository);
+      const claimed: DeliveryJob[][] = [];
+      const claim = jest.spyOn(repo, 'claim').mockImplementation(async function (this: WebhooksRepository, ...args) {
+        const jobs = await WebhooksRepository.prototype.claim.apply(this, args);
+        claimed.push(jobs.filter((j) => j.webhookId === h.id));
+        return jobs;
+      });
+      try {
+        const published = await events.publish(Array.from({ length: 6 }, () => messageEvent(org, 'run')));
+        const ids = published.map((e) => e.id);
+        third = ids[2];
+        await r.waitFor(() => r.received.length === 6);
+        // One claim brought the whole run (one database round trip for six deliveries, not six).
+        expect(claimed.find((c) => c.length > 0)?.map((j) => j.event.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+        // #4 was never tried before #3 went through, and nothing was sent twice but #3.
+        expect(tried).toEqual([ids[0], ids[1], ids[2], ids[2], ids[3], ids[4], ids[5]]);
+        expect(r.received.map((x) => x.body.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+        const log = await until(async () => {
+          const res = await api<{ data: Delivery[] }>(gw, idp, org, 'GET', `/webhooks/${h.id}/deliveries`);
+          return res.body.data.length === 6 && res.body.data.every((d) => d.status === 'delivered') ? res.body.data : undefined;
+        });
+        // The deliveries handed back behind the failure count no attempt of their own.
+        const attemptsBySeq = Object.fromEntries(log.map((d) => [ids.indexOf(d.eventId) + 1, d.attempts.length]));
+        expect(attemptsBySeq).toEqual({ 1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1 });
+      } finally {
+        claim.mockRestore();
       }
     });
 

@@ -72,6 +72,23 @@ export class SqlDialect {
     return this.kind === 'postgres' ? `FOR UPDATE OF ${alias} SKIP LOCKED` : '';
   }
 
+  /**
+   * `column` is one of a list bound as the single parameter `$n` (its value from `list`): one
+   * statement however long the list, with no bound-parameter limit to chunk around.
+   */
+  inList(column: string, n: number): string {
+    return this.kind === 'postgres' ? `${column} = ANY($${n}::varchar[])` : `${column} IN (SELECT value FROM json_each($${n}))`;
+  }
+
+  list(values: string[]): unknown {
+    return this.kind === 'postgres' ? values : JSON.stringify(values);
+  }
+
+  /** Pins SQLite's choice of index where its planner, without statistics, picks a worse one (PostgreSQL plans from its own). */
+  indexedBy(index: string): string {
+    return this.kind === 'sqlite' ? `INDEXED BY ${index}` : '';
+  }
+
   isUniqueViolation(err: unknown): boolean {
     const e = err as { driverError?: { code?: string }; code?: string };
     const code = e?.driverError?.code ?? e?.code;

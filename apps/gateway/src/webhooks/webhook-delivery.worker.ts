@@ -10,15 +10,58 @@ import { WebhooksRepository, type DeliveryJob, type DeliveryOutcome, type Delive
 const RECORD_ATTEMPTS = 4;
 const RECORD_RETRY_DELAY_MS = 100;
 const CLAIM_BATCH = 200;
+/** Deliveries of one (endpoint, session) queue a worker holds at most: claimed ahead, sent back to back. */
+export const RUN_LENGTH = 32;
 const LEASE_MARGIN_MS = 30_000;
+/** A queue sends its next delivery only if that one can time out this long before its lease ends, leaving time to write the result. */
+const RESULT_MARGIN_MS = 10_000;
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 const EXCERPT_CHARS = 1024;
 const METRIC_OUTCOME: Record<Exclude<DeliveryResult, 'delivered'>, WebhookDeliveryOutcome> = { retry: 'retried', gone: 'failed', exhausted: 'failed' };
 
+/** A claimed delivery and when its lease ends. */
+interface Claimed {
+  job: DeliveryJob;
+  leaseEnds: number;
+}
+
+/** One (endpoint, session) queue whose deliveries this worker holds. */
+interface HeldQueue {
+  /** Claimed and not sent yet, in sequence order. */
+  waiting: Claimed[];
+  sending: boolean;
+  /** Claimed deliveries whose result (or release) is not written yet. */
+  unwritten: number;
+  /**
+   * Stopped at a failure (or on shutdown, for want of lease, or when results could not be
+   * written): what it still holds, and whatever a claim brings it later, is handed back unsent,
+   * so nothing goes out ahead of a delivery that is to be tried again.
+   */
+  halted: boolean;
+  /** Claims started when it last had nothing left in flight: it is forgotten only after a later claim. */
+  idleAfterClaim: number;
+  /** After results were lost: kept (halted) until their claims have run out. */
+  holdUntil: number;
+}
+
+/** A result (or deliveries handed back unsent) waiting to be written. */
+interface PendingResult {
+  queue: HeldQueue;
+  outcome?: DeliveryOutcome;
+  released?: DeliveryJob[];
+}
+
 /**
- * Sends due deliveries: claims heads of (endpoint, session) queues in batches, posts them with
- * bounded concurrency over keep-alive connections, and writes results back in batches. Woken at
- * once by publishes on this replica, and by polling for work recorded by other replicas or
+ * Sends due deliveries. Claims run ahead of sending: each claim takes, for every queue
+ * ((endpoint, session)) it picks, the due deliveries in sequence order, up to RUN_LENGTH, leased
+ * together; the queue's deliveries are posted one after another over a keep-alive connection,
+ * with no database round trip between them, and the next claims top up the queues still being
+ * sent (a claim passes over this worker's own claimed deliveries and takes those behind them),
+ * so a receiver does not wait for results to be written before it gets the next delivery.
+ * Results are written in batches while claims and posts go on. A failed delivery halts its
+ * queue: the deliveries held behind it are handed back unsent, in place, with no attempt counted,
+ * and wait for its retry. Concurrency is bounded across queues (one in flight per queue). Woken
+ * at once by publishes on this replica, and by polling for work recorded by other replicas or
  * coming due after a backoff. A slow endpoint only holds its own in-flight slots.
  */
 @Injectable()
@@ -26,10 +69,19 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private readonly logger = new Logger(WebhookDeliveryWorker.name);
   private readonly token = `w-${newId()}`;
   private readonly client: WebhookHttpClient;
-  private inFlight = 0;
+  /** Queues held, by `webhookId NUL sessionKey`. */
+  private readonly queues = new Map<string, HeldQueue>();
+  private claimsStarted = 0;
+  /**
+   * Whether a claim may find queues this worker does not hold yet: set by publishes, by the poll
+   * (other replicas' work, retries coming due) and when a held queue is let go. Without it a
+   * claim only tops up held queues running low, so writing results does not set off a claim
+   * each time.
+   */
+  private freshWanted = true;
   private pumping = false;
   private pumpAgain = false;
-  private pending: DeliveryOutcome[] = [];
+  private pending: PendingResult[] = [];
   private flushing: Promise<void> | undefined;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -48,18 +100,19 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.workerEnabled) return;
-    this.unsubscribe = this.events.onPublished(() => this.wake());
-    this.timer = setInterval(() => this.wake(), this.config.webhooks.pollIntervalMs);
-    this.wake();
+    this.unsubscribe = this.events.onPublished(() => this.wake(true));
+    this.timer = setInterval(() => this.wake(true), this.config.webhooks.pollIntervalMs);
+    this.wake(true);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.unsubscribe?.();
-    // Let in-flight requests finish and their results land, within the delivery timeout.
+    // Let in-flight requests finish and their results land (held deliveries not sent yet are
+    // handed back), within the delivery timeout.
     const deadline = Date.now() + this.config.webhooks.timeoutMs + 1000;
-    while ((this.inFlight > 0 || this.flushing || this.pumping) && Date.now() < deadline) {
+    while ((this.inFlight() > 0 || this.flushing || this.pumping) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         this.idle.add(resolve);
         setTimeout(resolve, 50);
@@ -68,8 +121,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     this.client.close();
   }
 
-  wake(): void {
+  wake(fresh = false): void {
     if (this.stopped) return;
+    if (fresh) this.freshWanted = true;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -77,21 +131,63 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     void this.pump();
   }
 
+  /** Queues with deliveries being sent, waiting to be sent, or whose results are not written yet. */
+  private inFlight(): number {
+    let n = 0;
+    for (const q of this.queues.values()) if (busy(q)) n++;
+    return n;
+  }
+
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
       do {
         this.pumpAgain = false;
-        const room = Math.min(CLAIM_BATCH, this.config.webhooks.concurrency - this.inFlight);
-        if (room <= 0 || this.stopped) break;
-        const jobs = await this.repo.claim(this.token, Date.now(), this.config.webhooks.timeoutMs + LEASE_MARGIN_MS, room);
-        for (const job of jobs) {
-          this.inFlight++;
-          void this.deliver(job);
+        if (this.stopped) break;
+        let inFlight = 0;
+        let extendable = 0;
+        let runningLow = false;
+        for (const q of this.queues.values()) {
+          if (!busy(q)) continue;
+          inFlight++;
+          if (q.halted) continue;
+          extendable++;
+          if (q.waiting.length < RUN_LENGTH / 2) runningLow = true;
         }
-        if (jobs.length === room) this.pumpAgain = true;
+        const room = this.freshWanted ? Math.max(0, Math.min(CLAIM_BATCH, this.config.webhooks.concurrency - inFlight)) : 0;
+        const own = runningLow ? extendable : 0;
+        if (room === 0 && own === 0) break;
+        this.freshWanted = false;
+        const claim = ++this.claimsStarted;
+        const now = Date.now();
+        const leaseEnds = now + this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+        const jobs = await this.repo.claim(this.token, now, leaseEnds - now, room, RUN_LENGTH, own);
+        // What was idle before this claim started is settled in its snapshot: forget it.
+        this.forgetIdle(claim);
+        let fresh = 0;
+        for (const [key, list] of groupByQueue(jobs)) {
+          let q = this.queues.get(key);
+          if (!q) {
+            q = { waiting: [], sending: false, unwritten: 0, halted: false, idleAfterClaim: 0, holdUntil: 0 };
+            this.queues.set(key, q);
+            fresh++;
+          }
+          q.unwritten += list.length;
+          if (q.halted || this.stopped) {
+            this.pending.push({ queue: q, released: list });
+            this.scheduleFlush();
+            continue;
+          }
+          for (const job of list) q.waiting.push({ job, leaseEnds });
+          if (!q.sending) void this.send(q);
+        }
+        if (room > 0 && fresh >= room) {
+          this.freshWanted = true;
+          this.pumpAgain = true;
+        }
       } while (this.pumpAgain && !this.stopped);
     } catch (err) {
+      this.freshWanted = true;
       this.logger.warn({ msg: 'claiming deliveries failed', error: (err as Error).message });
     } finally {
       this.pumping = false;
@@ -99,7 +195,52 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     }
   }
 
-  private async deliver(job: DeliveryJob): Promise<void> {
+  /**
+   * Sends a queue's held deliveries in order, each once the one before it has been answered,
+   * with no database round trip in between; deliveries a later claim adds are sent after them.
+   * Halts at the first failure (or on shutdown, or when a lease would not cover another attempt).
+   */
+  private async send(q: HeldQueue): Promise<void> {
+    q.sending = true;
+    try {
+      while (q.waiting.length > 0) {
+        const next = q.waiting[0];
+        if (q.halted || this.stopped || Date.now() + this.config.webhooks.timeoutMs + RESULT_MARGIN_MS > next.leaseEnds) {
+          this.halt(q);
+          break;
+        }
+        q.waiting.shift();
+        const outcome = await this.deliver(next.job);
+        this.pending.push({ queue: q, outcome });
+        this.scheduleFlush();
+        if (outcome.result !== 'delivered') this.halt(q);
+      }
+    } finally {
+      q.sending = false;
+    }
+  }
+
+  /** Stops a queue: what it holds unsent is handed back in the next batch of results. */
+  private halt(q: HeldQueue): void {
+    q.halted = true;
+    if (q.waiting.length === 0) return;
+    this.pending.push({ queue: q, released: q.waiting.splice(0).map((c) => c.job) });
+    this.scheduleFlush();
+  }
+
+  /**
+   * Forgets queues that have nothing in flight, once a claim that started after they went idle
+   * has come back (an earlier claim may still bring deliveries of a halted queue, read before its
+   * results were written, and those must be handed back, not sent).
+   */
+  private forgetIdle(claimNo: number): void {
+    const now = Date.now();
+    for (const [key, q] of this.queues) {
+      if (!busy(q) && claimNo > q.idleAfterClaim && q.holdUntil <= now) this.queues.delete(key);
+    }
+  }
+
+  private async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
     const body = this.events.envelopeJson(job.event);
     const timestamp = Math.floor(Date.now() / 1000);
     const signatures = job.secrets.map((secret) => signWebhook(secret, job.event.id, timestamp, body)).join(' ');
@@ -121,8 +262,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     } catch (err) {
       response = { statusCode: null, latencyMs: Date.now() - attemptedAt, error: (err as Error).message, body: null, retryAfterSec: null };
     }
-    this.pending.push(this.outcome(job, attemptedAt, response));
-    this.scheduleFlush();
+    return this.outcome(job, attemptedAt, response);
   }
 
   private outcome(job: DeliveryJob, attemptedAt: number, r: WebhookResponse): DeliveryOutcome {
@@ -166,15 +306,38 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
+        const outcomes: DeliveryOutcome[] = [];
+        const released: DeliveryJob[] = [];
+        for (const p of batch) {
+          if (p.outcome) outcomes.push(p.outcome);
+          if (p.released) released.push(...p.released);
+        }
         let disabled: Awaited<ReturnType<WebhooksRepository['record']>> = [];
+        let written = true;
         try {
-          disabled = await this.recordWithRetry(batch);
-          this.countRecorded(batch, disabled.length);
+          disabled = await this.recordWithRetry(outcomes, released);
+          this.countRecorded(outcomes, disabled.length);
         } catch (err) {
           // The claims expire and the deliveries are tried again: at least once, never lost.
-          this.logger.warn({ msg: 'recording delivery results failed', error: (err as Error).message, count: batch.length });
+          written = false;
+          this.logger.warn({ msg: 'recording delivery results failed', error: (err as Error).message, count: outcomes.length + released.length });
         }
-        this.inFlight -= batch.length;
+        const holdUntil = Date.now() + this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+        for (const p of batch) {
+          const q = p.queue;
+          q.unwritten -= p.outcome ? 1 : (p.released?.length ?? 0);
+          if (!written) {
+            // Its deliveries stay claimed by this worker until the leases run out: send nothing behind them meanwhile.
+            q.holdUntil = holdUntil;
+            this.halt(q);
+          }
+          if (!busy(q)) {
+            q.idleAfterClaim = this.claimsStarted;
+            // Let go: what is behind it (beyond a run, or handed back) is claimed afresh.
+            this.freshWanted = true;
+          }
+        }
+        if (!this.pumping) this.forgetIdle(this.claimsStarted + 1);
         for (const off of disabled) {
           this.logger.warn({ msg: 'webhook disabled', webhookId: off.id, reason: off.reason });
           await this.events
@@ -195,10 +358,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
    * expiry instead would hold the queue for the whole delivery timeout and then send deliveries
    * the receivers already got a second time.
    */
-  private async recordWithRetry(batch: Parameters<WebhooksRepository['record']>[0]): ReturnType<WebhooksRepository['record']> {
+  private async recordWithRetry(outcomes: DeliveryOutcome[], released: DeliveryJob[]): ReturnType<WebhooksRepository['record']> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.repo.record(batch, Date.now());
+        return await this.repo.record(outcomes, Date.now(), released);
       } catch (err) {
         if (attempt >= RECORD_ATTEMPTS || this.stopped) throw err;
         this.logger.warn({ msg: 'recording delivery results failed; writing them again', attempt, error: (err as Error).message });
@@ -220,4 +383,20 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     for (const resolve of this.idle) resolve();
     this.idle.clear();
   }
+}
+
+function busy(q: HeldQueue): boolean {
+  return q.sending || q.waiting.length > 0 || q.unwritten > 0;
+}
+
+/** Claimed deliveries by queue, each queue's in the order given (sequence order). */
+function groupByQueue(jobs: DeliveryJob[]): Map<string, DeliveryJob[]> {
+  const queues = new Map<string, DeliveryJob[]>();
+  for (const job of jobs) {
+    const key = `${job.webhookId}\u0000${job.sessionKey}`;
+    const list = queues.get(key);
+    if (list) list.push(job);
+    else queues.set(key, [job]);
+  }
+  return queues;
 }

@@ -1,6 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { urlToHttpOptions } from 'node:url';
 import { checkedLookup, RefusedAddressError, type AddressPolicy } from '@wa/domain';
 
 export interface WebhookResponse {
@@ -16,6 +17,8 @@ export interface WebhookResponse {
 const EXCERPT_BYTES = 1024;
 // Bodies up to this size are drained so the keep-alive socket can be reused; larger ones close it.
 const DRAIN_LIMIT = 64 * 1024;
+/** Parsed target URLs kept (one per endpoint in use); forgotten all at once past this. */
+const MAX_TARGETS = 10_000;
 
 function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
   const raw = Array.isArray(value) ? value[0] : value;
@@ -33,6 +36,7 @@ function parseRetryAfter(value: string | string[] | undefined, now: number): num
 export class WebhookHttpClient {
   private readonly http: HttpAgent;
   private readonly https: HttpsAgent;
+  private readonly targets = new Map<string, { isHttps: boolean; options: RequestOptions } | string>();
 
   constructor(
     private readonly policy: AddressPolicy,
@@ -47,16 +51,9 @@ export class WebhookHttpClient {
   async post(target: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse> {
     const started = Date.now();
     const fail = (error: string): WebhookResponse => ({ statusCode: null, latencyMs: Date.now() - started, error, body: null, retryAfterSec: null });
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      return fail('invalid url');
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && !this.policy.isAllowed(host)) return fail(`refused: ${host} is not an allowed address`);
-    const isHttps = url.protocol === 'https:';
-    if (!isHttps && url.protocol !== 'http:') return fail('refused: only http and https are allowed');
+    const t = this.target(target);
+    if (typeof t === 'string') return fail(t);
+    const { isHttps, options } = t;
 
     return new Promise<WebhookResponse>((resolve) => {
       let settled = false;
@@ -67,8 +64,8 @@ export class WebhookHttpClient {
         resolve(r);
       };
       const req = (isHttps ? httpsRequest : httpRequest)(
-        url,
         {
+          ...options,
           method: 'POST',
           agent: isHttps ? this.https : this.http,
           headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
@@ -83,6 +80,30 @@ export class WebhookHttpClient {
       });
       req.end(body);
     });
+  }
+
+  /**
+   * The request options for a target URL, or why it is refused. Parsed once per URL (a queue
+   * posts to the same one run after run); the policy is fixed for the client's life, and host
+   * names are still checked at every connect by the agents' lookup.
+   */
+  private target(target: string): { isHttps: boolean; options: RequestOptions } | string {
+    const known = this.targets.get(target);
+    if (known !== undefined) return known;
+    let parsed: { isHttps: boolean; options: RequestOptions } | string;
+    try {
+      const url = new URL(target);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const isHttps = url.protocol === 'https:';
+      if (isIP(host) && !this.policy.isAllowed(host)) parsed = `refused: ${host} is not an allowed address`;
+      else if (!isHttps && url.protocol !== 'http:') parsed = 'refused: only http and https are allowed';
+      else parsed = { isHttps, options: urlToHttpOptions(url) };
+    } catch {
+      parsed = 'invalid url';
+    }
+    if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+    this.targets.set(target, parsed);
+    return parsed;
   }
 
   close(): void {

@@ -225,49 +225,90 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries for this worker. Only the head of each (endpoint,
-   * session) queue is eligible (its first pending delivery by sequence, then id), so a queue
-   * never has two deliveries in flight and goes out in sequence order. The candidates are found
-   * queue by queue, not row by row: the recursive `heads` hops through ix_deliveries_pending_queue
-   * from one queue to the next (a loose index scan), taking each queue's first entry, so a claim
-   * costs one index probe per queue however long the backlog behind the heads is. A head that is
-   * in flight, not due yet or whose endpoint is disabled is dropped afterwards, and its queue
-   * gives nothing. The conditional UPDATE makes the claim exclusive across replicas: a row
-   * someone else claimed first no longer matches.
+   * Claims runs of due deliveries for this worker: for up to `queues` (endpoint, session) queues,
+   * the head (its first pending delivery by sequence, then id) and the deliveries right behind it,
+   * up to `run` in all, leased together under one token. A run is the queue's longest prefix
+   * that is due and not held by a live claim, so a queue never has deliveries in flight from two
+   * claims and its run goes out in sequence order; the worker sends a run back to back and hands
+   * back (releases) whatever it did not send. The candidates are found queue by queue, not row by
+   * row: the recursive `heads` hops through ix_deliveries_pending_queue from one queue to the next
+   * (a loose index scan), taking each queue's first entry, so finding the queues costs one index
+   * probe per queue however long the backlog behind the heads is; each chosen queue then reads at
+   * most `run` entries of the same index. A head that is in flight, not due yet or whose endpoint
+   * is disabled is dropped, and its queue gives nothing. Exclusive across replicas: on PostgreSQL
+   * the chosen heads are locked (`SKIP LOCKED`, so a queue another claim is taking is passed by),
+   * and the conditional UPDATE leaves out any row someone else claimed first.
+   *
+   * Up to `ownQueues` queues whose head this token already holds (a live claim: its run is still
+   * going out) are extended too, besides the `queues` fresh ones: the claim passes over the
+   * token's own claimed deliveries and takes the due ones behind them, keeping at most `run`
+   * claimed per queue. So the worker
+   * gets a queue's next deliveries while the last ones are in flight, and need not wait for their
+   * results to be written before claiming more; it sends them after the ones it holds.
+   * Returned in queue order: each queue's run consecutive, by sequence.
    */
-  async claim(token: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJob[]> {
+  async claim(token: string, now: number, leaseMs: number, queues: number, run = 1, ownQueues = 0): Promise<DeliveryJob[]> {
+    // SQLite has no statistics to tell it that the partial queue index beats the (status, next_attempt_at) one here.
+    const q = this.sql.indexedBy('ix_deliveries_pending_queue');
     const claimed = await this.sql.query<{ id: string }>(
       this.ds,
       `WITH RECURSIVE heads(id, webhook_id, session_key) AS (
          SELECT id, webhook_id, session_key FROM (
-           SELECT f.id, f.webhook_id, f.session_key FROM webhook_deliveries f WHERE f.status = 'pending'
+           SELECT f.id, f.webhook_id, f.session_key FROM webhook_deliveries f ${q} WHERE f.status = 'pending'
            ORDER BY f.webhook_id, f.session_key, f.sequence, f.id LIMIT 1) first_queue
          UNION ALL
          SELECT n.id, n.webhook_id, n.session_key FROM heads h JOIN webhook_deliveries n ON n.id = COALESCE(
-           (SELECT x.id FROM webhook_deliveries x WHERE x.status = 'pending' AND x.webhook_id = h.webhook_id AND x.session_key > h.session_key
+           (SELECT x.id FROM webhook_deliveries x ${q} WHERE x.status = 'pending' AND x.webhook_id = h.webhook_id AND x.session_key > h.session_key
             ORDER BY x.session_key, x.sequence, x.id LIMIT 1),
-           (SELECT x.id FROM webhook_deliveries x WHERE x.status = 'pending' AND x.webhook_id > h.webhook_id
-            ORDER BY x.webhook_id, x.session_key, x.sequence, x.id LIMIT 1)))
-       UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
-       WHERE id IN (
-         SELECT d.id FROM heads h CROSS JOIN webhook_deliveries d CROSS JOIN webhooks w
+           (SELECT x.id FROM webhook_deliveries x ${q} WHERE x.status = 'pending' AND x.webhook_id > h.webhook_id
+            ORDER BY x.webhook_id, x.session_key, x.sequence, x.id LIMIT 1))),
+       fresh AS (
+         SELECT d.id, d.webhook_id, d.session_key FROM heads h CROSS JOIN webhook_deliveries d CROSS JOIN webhooks w
          WHERE d.id = h.id AND w.id = d.webhook_id AND d.next_attempt_at <= $3 AND (d.claimed_by IS NULL OR d.claim_expires_at < $3) AND w.status = 'enabled'
          ORDER BY d.next_attempt_at, d.id
-         LIMIT $4 ${this.sql.skipLocked('d')})
+         LIMIT $4 ${this.sql.skipLocked('d')}),
+       mine AS (
+         SELECT d.id, d.webhook_id, d.session_key FROM heads h CROSS JOIN webhook_deliveries d CROSS JOIN webhooks w
+         WHERE d.id = h.id AND w.id = d.webhook_id AND d.claimed_by = $1 AND d.claim_expires_at >= $3 AND w.status = 'enabled'
+         ORDER BY d.id
+         LIMIT $7),
+       chosen AS (SELECT id, webhook_id, session_key FROM fresh UNION ALL SELECT id, webhook_id, session_key FROM mine),
+       bounded AS MATERIALIZED (
+         SELECT c.webhook_id, c.session_key, COALESCE((
+           SELECT x.sequence FROM webhook_deliveries x ${q} WHERE x.status = 'pending' AND x.webhook_id = c.webhook_id AND x.session_key = c.session_key
+           ORDER BY x.sequence, x.id LIMIT 1 OFFSET $5), ${Number.MAX_SAFE_INTEGER}) AS last_sequence
+         FROM chosen c),
+       ranked AS (
+         SELECT x.id,
+           ROW_NUMBER() OVER (PARTITION BY x.webhook_id, x.session_key ORDER BY x.sequence, x.id) AS pos,
+           SUM(CASE WHEN x.next_attempt_at > $3 OR (x.claimed_by IS NOT NULL AND x.claim_expires_at >= $3 AND x.claimed_by <> $1) THEN 1 ELSE 0 END)
+             OVER (PARTITION BY x.webhook_id, x.session_key ORDER BY x.sequence, x.id ROWS UNBOUNDED PRECEDING) AS blocked
+         FROM bounded b CROSS JOIN webhook_deliveries x ${q}
+         WHERE x.status = 'pending' AND x.webhook_id = b.webhook_id AND x.session_key = b.session_key AND x.sequence <= b.last_sequence)
+       UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
+       WHERE id IN (SELECT r.id FROM ranked r WHERE r.blocked = 0 AND r.pos <= $6)
        AND status = 'pending' AND (claimed_by IS NULL OR claim_expires_at < $3)
        RETURNING id`,
-      [token, now + leaseMs, now, limit],
+      [token, now + leaseMs, now, queues, Math.max(0, run - 1), run, ownQueues],
     );
     if (claimed.length === 0) return [];
-    const ids = claimed.map((r) => r.id);
     const rows = await this.sql.query(
       this.ds,
-      `SELECT d.id, d.webhook_id, d.session_key, d.attempt_count, e.id AS event_id, e.org_id, e.session_id, e.type, e.data, e.occurred_at,
-              e.recorded_at, e.sequence, e.position, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
+      `SELECT d.id, d.webhook_id, d.session_key, d.sequence AS queue_sequence, d.attempt_count, e.id AS event_id, e.org_id, e.session_id, e.type, e.data,
+              e.occurred_at, e.recorded_at, e.sequence, e.position, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
        FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-       WHERE d.id IN (${placeholders(ids.length)})`,
-      ids,
+       WHERE ${this.sql.inList('d.id', 1)}`,
+      [this.sql.list(claimed.map((r) => r.id))],
     );
+    // Queue order: a run's deliveries must reach the worker in the order they are to be sent.
+    rows.sort((a, b) => {
+      const qa = `${a.webhook_id as string}\u0000${a.session_key as string}`;
+      const qb = `${b.webhook_id as string}\u0000${b.session_key as string}`;
+      if (qa !== qb) return qa < qb ? -1 : 1;
+      const bySeq = num(a.queue_sequence) - num(b.queue_sequence);
+      if (bySeq !== 0) return bySeq;
+      return (a.id as string) < (b.id as string) ? -1 : 1;
+    });
     return rows.map((r) => {
       const secrets = [r.secret as string];
       if (r.previous_secret && num(r.previous_secret_expires_at) > now) secrets.push(r.previous_secret as string);
@@ -294,10 +335,27 @@ export class WebhooksRepository {
     });
   }
 
-  /** Writes a batch of attempt results in one transaction; returns the endpoints this disabled. */
-  async record(outcomes: DeliveryOutcome[], now: number): Promise<DisabledWebhook[]> {
+  /**
+   * Writes a batch of attempt results in one transaction, with the claimed deliveries the worker
+   * hands back unsent (`released`: the rest of a run behind a failure, or one it had no time left
+   * for): those lose their claim, keep their place and attempt count, and are claimed again in
+   * order, after a failed head's retry. Returns the endpoints this disabled.
+   */
+  async record(outcomes: DeliveryOutcome[], now: number, released: DeliveryJob[] = []): Promise<DisabledWebhook[]> {
     return this.sql.transaction(this.ds, async (tx) => {
       const disabled: DisabledWebhook[] = [];
+      // Released first, so that a failed head's retry below pushes its released followers back with it.
+      for (let i = 0; i < released.length; i += CHUNK) {
+        const chunk = released.slice(i, i + CHUNK);
+        for (const token of new Set(chunk.map((j) => j.claimToken))) {
+          const ids = chunk.filter((j) => j.claimToken === token).map((j) => j.id);
+          await this.sql.query(
+            tx,
+            `UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1 AND status = 'pending' AND id IN (${placeholders(ids.length, 1)})`,
+            [token, ...ids],
+          );
+        }
+      }
       for (let i = 0; i < outcomes.length; i += CHUNK) {
         const chunk = outcomes.slice(i, i + CHUNK);
         const params: unknown[] = [];
