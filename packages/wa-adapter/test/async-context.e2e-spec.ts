@@ -61,22 +61,24 @@ withAsyncHooksStorage('what a socket leaves in the process (async-context storag
     await dataSource.destroy();
   });
 
+  /** A new phone, and a session linked to it by QR, once connected. */
+  const link = async (phone: string, sessionId: string): Promise<WaConnection> => {
+    await sandbox.createPhone(phone, `Async context ${sessionId}`);
+    const connection = engine.connection(sessionId);
+    const qr = nextStatus(connection, 'qr');
+    await connection.start();
+    const { qr: code } = (await qr) as { qr: string };
+    const connected = nextStatus(connection, 'connected');
+    await sandbox.scanQr(phone, code);
+    await connected;
+    return connection;
+  };
+
   it('does not grow with the sockets that are or were open', async () => {
     const before = asyncLocalStoragesPerPromise();
     // A key store's instance joins the walk at its first transaction, which a linked socket runs
     // as soon as it logs in (pre-keys, app state); an unlinked one waiting for its QR never does.
-    const open = async (i: number): Promise<WaConnection> => {
-      const phone = String(15_550_003_000 + i);
-      await sandbox.createPhone(phone, `Async context ${i}`);
-      const connection = engine.connection(`async-context-${i}`);
-      const qr = nextStatus(connection, 'qr');
-      await connection.start();
-      const { qr: code } = (await qr) as { qr: string };
-      const connected = nextStatus(connection, 'connected');
-      await sandbox.scanQr(phone, code);
-      await connected;
-      return connection;
-    };
+    const open = (i: number): Promise<WaConnection> => link(String(15_550_003_000 + i), `async-context-${i}`);
 
     // Four linked sockets open at once (eight were opened: pairing restarts each once), then the
     // same closed: a store per socket would show as 8 more, shared ones as at most 1. Paired one
@@ -108,15 +110,7 @@ withAsyncHooksStorage('what a socket leaves in the process (async-context storag
     }).enable();
     const keepingAlive = () => [...pending.values()].filter((p) => p.timer.hasRef()).map((p) => p.at);
     try {
-      const phone = '15550003100';
-      await sandbox.createPhone(phone, 'Timers');
-      const connection = engine.connection('async-context-timers');
-      const qr = nextStatus(connection, 'qr');
-      await connection.start();
-      const { qr: code } = (await qr) as { qr: string };
-      const connected = nextStatus(connection, 'connected');
-      await sandbox.scanQr(phone, code);
-      await connected;
+      const connection = await link('15550003100', 'async-context-timers');
       await connection.stop();
       // Baileys' pre-key upload at login raced a 30 s timer it never cleared: it held the socket's
       // closures, and kept a process with nothing else to do alive, for 30 s after every login.
