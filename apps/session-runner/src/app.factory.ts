@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
-import { createRootLogger, PinoNestLogger, routeConsoleToLogger, runnerServerOptions } from '@wa/contracts';
+import { createRootLogger, PinoNestLogger, routeConsoleToLogger, runnerServerOptions } from '@wa/contracts/runtime';
 import { RunnerAppModule } from './app.module';
 import type { RunnerConfig } from './config/runner.config';
 import { RpcExceptionFilter } from './rpc/rpc-exception.filter';

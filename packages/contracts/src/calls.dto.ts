@@ -1,16 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, Nullable, Type, type Static } from './schema';
-
-/**
- * Incoming calls: reject one, and the per-session setting to reject them all automatically.
- * Wire names in RPC_CALLS are public between gateway and runner: never rename one.
- */
-export const RPC_CALLS = {
-  reject: 'calls.reject',
-  settingsGet: 'calls.settings.get',
-  settingsSet: 'calls.settings.set',
-} as const;
+import { RPC_CALLS } from './rpc-names';
+export { RPC_CALLS };
 
 export const CALL_ID_PATTERN = /^[0-9A-Za-z]{8,64}$/;
 

@@ -1,22 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, Type, type Static } from './schema';
-
-/**
- * Channels (WhatsApp newsletters): follow, read and react; create, edit, delete and post to our own.
- * Wire names in RPC_CHANNELS are public between gateway and runner: never rename one.
- */
-export const RPC_CHANNELS = {
-  list: 'channels.list',
-  get: 'channels.get',
-  create: 'channels.create',
-  update: 'channels.update',
-  delete: 'channels.delete',
-  follow: 'channels.follow',
-  mute: 'channels.mute',
-  messages: 'channels.messages',
-  react: 'channels.react',
-} as const;
+import { RPC_CHANNELS } from './rpc-names';
+export { RPC_CHANNELS };
 
 export const CHANNEL_JID_PATTERN = /^[0-9]{6,32}@newsletter$/;
 /** A channel named by jid, by invite code, or by its invite link. */

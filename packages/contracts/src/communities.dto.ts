@@ -1,15 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, Type, type Static } from './schema';
-
-/** Communities. Wire names in RPC_COMMUNITIES are public between gateway and runner: never rename one. */
-export const RPC_COMMUNITIES = {
-  create: 'communities.create',
-  list: 'communities.list',
-  get: 'communities.get',
-  link: 'communities.groups.link',
-  unlink: 'communities.groups.unlink',
-} as const;
+import { RPC_COMMUNITIES } from './rpc-names';
+export { RPC_COMMUNITIES };
 
 const closed = { additionalProperties: false } as const;
 

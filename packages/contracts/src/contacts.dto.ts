@@ -1,21 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, Type, type Static } from './schema';
-
-/**
- * Contacts as WhatsApp answers about them (numbers, business profiles) and our blocklist.
- * Wire names in RPC_CONTACTS are public between gateway and runner: never rename one.
- */
-export const RPC_CONTACTS = {
-  check: 'contacts.check',
-  business: 'contacts.business',
-  blocklist: 'blocklist.list',
-  block: 'blocklist.set',
-  ids: 'contacts.ids',
-} as const;
-
-/** Longest saved name we accept (the column that keeps it). */
-export const CONTACT_NAME_MAX = 256;
+import { RPC_CONTACTS, CONTACT_NAME_MAX } from './rpc-names';
+export { RPC_CONTACTS, CONTACT_NAME_MAX };
 
 /** The name we keep for a contact, saved in the account's app state as WhatsApp's clients save it. */
 export const ContactNameSet = named(

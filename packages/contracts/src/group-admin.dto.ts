@@ -3,18 +3,8 @@ import { ErrorBodyDto } from './error-envelope.dto';
 import { GroupSummaryDto, Jid } from './message.dto';
 import type { SessionRef } from './rpc';
 import { named, StringEnum, Type, type Static } from './schema';
-
-/**
- * A group's picture and the requests to join it. Wire names in RPC_GROUP_ADMIN are public
- * between gateway and runner: never rename one.
- */
-export const RPC_GROUP_ADMIN = {
-  pictureGet: 'groups.picture.get',
-  pictureSet: 'groups.picture.set',
-  pictureRemove: 'groups.picture.remove',
-  joinRequests: 'groups.requests.list',
-  joinRequestsUpdate: 'groups.requests.update',
-} as const;
+import { RPC_GROUP_ADMIN } from './rpc-names';
+export { RPC_GROUP_ADMIN };
 
 const closed = { additionalProperties: false } as const;
 

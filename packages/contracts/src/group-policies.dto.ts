@@ -1,15 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, StringEnum, Type, type Static } from './schema';
-
-/**
- * Group policies beyond `announcement`/`locked`: who may add members, approval of joins by
- * link, disappearing messages. Wire names in RPC_GROUP_POLICIES are public: never rename one.
- */
-export const RPC_GROUP_POLICIES = {
-  get: 'groups.policies.get',
-  set: 'groups.policies.set',
-} as const;
+import { RPC_GROUP_POLICIES } from './rpc-names';
+export { RPC_GROUP_POLICIES };
 
 /** The timers WhatsApp offers: off, 24 hours, 7 days, 90 days. */
 export const DISAPPEARING_SECONDS = [0, 86400, 604800, 7776000] as const;

@@ -1,17 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { SessionRef } from './rpc';
 import { named, Type, type Static } from './schema';
-
-/**
- * Older messages of a chat fetched from the account's phone (WhatsApp's on-demand history sync).
- * Wire names in RPC_HISTORY are public between gateway and runner: never rename one.
- */
-export const RPC_HISTORY = {
-  fetch: 'history.fetch',
-} as const;
-
-/** WhatsApp Web asks the phone for at most 50 messages at a time. */
-export const HISTORY_FETCH_MAX = 50;
+import { RPC_HISTORY, HISTORY_FETCH_MAX } from './rpc-names';
+export { RPC_HISTORY, HISTORY_FETCH_MAX };
 
 export const HistoryFetch = named(
   'HistoryFetch',

@@ -1,14 +1,7 @@
 import type { SessionRef } from './rpc';
 import { named, StringEnum, Type, type Static } from './schema';
-
-/**
- * Our own presence and subscriptions to contacts' presence. Wire names in RPC_PRESENCE are
- * public between gateway and runner: never rename one.
- */
-export const RPC_PRESENCE = {
-  set: 'presence.set',
-  subscribe: 'presence.subscribe',
-} as const;
+import { RPC_PRESENCE } from './rpc-names';
+export { RPC_PRESENCE };
 
 export const PresenceSet = named(
   'PresenceSet',

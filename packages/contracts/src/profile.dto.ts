@@ -2,34 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Address } from './message.dto';
 import type { SessionRef } from './rpc';
 import { named, StringEnum, Type, type Static } from './schema';
+import { PRIVACY_SETTINGS, RPC_PROFILE, type PrivacySettingName, type PrivacySettings } from './rpc-names';
+export { PRIVACY_SETTINGS, RPC_PROFILE, type PrivacySettingName, type PrivacySettings };
 
-/**
- * Our account's profile and privacy, and a contact's profile as WhatsApp shows it to us.
- * Wire names in RPC_PROFILE are public between gateway and runner: never rename one.
- */
-export const RPC_PROFILE = {
-  profileGet: 'profile.get',
-  profileUpdate: 'profile.update',
-  profilePictureSet: 'profile.picture.set',
-  profilePictureRemove: 'profile.picture.remove',
-  privacyGet: 'privacy.get',
-  privacyUpdate: 'privacy.update',
-  contactPicture: 'contacts.picture',
-  contactAbout: 'contacts.about',
-} as const;
-
-/** Our names for WhatsApp's privacy categories, with WhatsApp's own name (`xmlns=privacy`) and values. */
-export const PRIVACY_SETTINGS = {
-  lastSeen: { category: 'last', values: ['all', 'contacts', 'contact_blacklist', 'none'] },
-  online: { category: 'online', values: ['all', 'match_last_seen'] },
-  profilePicture: { category: 'profile', values: ['all', 'contacts', 'contact_blacklist', 'none'] },
-  about: { category: 'status', values: ['all', 'contacts', 'contact_blacklist', 'none'] },
-  groupsAdd: { category: 'groupadd', values: ['all', 'contacts', 'contact_blacklist'] },
-  readReceipts: { category: 'readreceipts', values: ['all', 'none'] },
-  calls: { category: 'calladd', values: ['all', 'known'] },
-} as const;
-export type PrivacySettingName = keyof typeof PRIVACY_SETTINGS;
-export type PrivacySettings = { [K in PrivacySettingName]?: (typeof PRIVACY_SETTINGS)[K]['values'][number] };
 
 const closed = { additionalProperties: false } as const;
 const VALUE_HELP =

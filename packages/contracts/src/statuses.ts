@@ -3,9 +3,8 @@ import { Jid, mediaSourceFields } from './message.dto';
 import type { OutgoingContent } from './messaging-rpc';
 import type { SessionRef } from './rpc';
 import { Discriminated, named, Type, type Static } from './schema';
-
-/** Status updates (WhatsApp's stories): sent to `status@broadcast` for a list of contacts. */
-export const STATUS_JID = 'status@broadcast';
+import { STATUS_JID } from './rpc-names';
+export { STATUS_JID };
 
 const audience = Type.Optional(
   Type.Array(Jid(), {

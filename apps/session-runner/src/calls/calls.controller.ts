@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_CALLS, type CallRejectPayload, type CallSettingsPayload, type CallSettingsResult, type SessionRef } from '@wa/contracts';
+import { RPC_CALLS, type CallRejectPayload, type CallSettingsPayload, type CallSettingsResult, type SessionRef } from '@wa/contracts/runtime';
 import { CallsService } from './calls.service';
 
 /** The runner's half of the calls RPC. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { CallRejectPayload, CallSettingsPayload, CallSettingsResult, SessionRef } from '@wa/contracts';
+import type { CallRejectPayload, CallSettingsPayload, CallSettingsResult, SessionRef } from '@wa/contracts/runtime';
 import { AppError, generateMessageId } from '@wa/domain';
 import type { WaCall, WaConnection } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';

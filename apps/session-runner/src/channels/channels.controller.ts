@@ -12,7 +12,7 @@ import {
   type ChannelReactPayload,
   type ChannelUpdatePayload,
   type SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { ChannelsService } from './channels.service';
 
 /** The runner's half of the channels RPC. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { SessionRef } from '@wa/contracts';
+import type { SessionRef } from '@wa/contracts/runtime';
 import type { WaConnection, WaIncomingMessage } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { ConnectionObservers } from '../sessions/connection-observers';

@@ -10,7 +10,7 @@ import type {
   ChannelReactPayload,
   ChannelUpdatePayload,
   SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import type { WaChannel, WaConnection } from '@wa/wa-adapter';
 import { SessionManager } from '../sessions/session-manager';

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_COMMUNITIES, type Community, type CommunityCreatePayload, type CommunityGroupPayload, type CommunityPayload, type CommunitySummary, type SessionRef } from '@wa/contracts';
+import { RPC_COMMUNITIES, type Community, type CommunityCreatePayload, type CommunityGroupPayload, type CommunityPayload, type CommunitySummary, type SessionRef } from '@wa/contracts/runtime';
 import { CommunitiesService } from './communities.service';
 
 /** The runner's half of the communities RPC. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { Community, CommunityCreatePayload, CommunityGroupPayload, CommunityPayload, CommunitySummary, SessionRef } from '@wa/contracts';
+import type { Community, CommunityCreatePayload, CommunityGroupPayload, CommunityPayload, CommunitySummary, SessionRef } from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import type { WaCommunity, WaCommunityUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';

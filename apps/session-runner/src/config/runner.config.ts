@@ -1,4 +1,4 @@
-import { gatewayEventsTransportFromEnv, LOG_FORMATS, resolveLogFormat, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts';
+import { gatewayEventsTransportFromEnv, LOG_FORMATS, resolveLogFormat, runnerTransportFromEnv, type GatewayEventsTransport, type RunnerTransport } from '@wa/contracts/runtime';
 import {
   ConfigError,
   envBool,

@@ -10,7 +10,7 @@ import {
   type ContactsCheckPayload,
   type ContactsCheckResult,
   type SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { ContactsService } from './contacts.service';
 
 /** The runner's half of the contacts RPC: one handler per RPC_CONTACTS pattern. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { SessionRef } from '@wa/contracts';
+import type { SessionRef } from '@wa/contracts/runtime';
 import type { WaBlocklistUpdate, WaConnection } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';
 import { MessageStore } from '../messages/message-store';

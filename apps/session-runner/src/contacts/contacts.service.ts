@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactIdsResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts';
+import type { BlockPayload, BlocklistResult, BusinessProfileResult, ContactIdsResult, ContactJidPayload, ContactsCheckPayload, ContactsCheckResult, SessionRef } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { toContactJid } from '../messaging/jid.resolve';

@@ -1,4 +1,4 @@
-import { HotSql, type SqlStep } from '@wa/contracts';
+import { HotSql, type SqlStep } from '@wa/contracts/runtime';
 import type { AuthKeyRow, AuthKeyWriter } from '@wa/wa-adapter';
 import type { DataSource } from 'typeorm';
 

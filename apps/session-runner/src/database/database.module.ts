@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
+import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts/runtime';
 import { RunnerConfig } from '../config/runner.config';
 import { RUNNER_MIGRATIONS } from './migrations';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, RPC, runStep, type EventDataByType, type EventType, type GatewayEventsPayload, type GatewayEventsResult, type RunnerEvent } from '@wa/contracts';
+import { HotSql, RPC, runStep, type EventDataByType, type EventType, type GatewayEventsPayload, type GatewayEventsResult, type RunnerEvent } from '@wa/contracts/runtime';
 import { newId } from '@wa/domain';
 import { firstValueFrom, timeout } from 'rxjs';
 import { In, Repository, type EntityManager } from 'typeorm';

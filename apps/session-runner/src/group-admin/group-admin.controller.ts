@@ -9,7 +9,7 @@ import {
   type GroupPicturePayload,
   type GroupPictureResult,
   type GroupPictureSetPayload,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { GroupAdminService } from './group-admin.service';
 
 /** The runner's half of the group picture and join request RPC. */

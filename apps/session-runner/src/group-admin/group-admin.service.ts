@@ -8,7 +8,7 @@ import type {
   GroupPictureResult,
   GroupPictureSetPayload,
   SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import type { WaJoinRequestUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_GROUP_POLICIES, type GroupPoliciesGetPayload, type GroupPoliciesResult, type GroupPoliciesSetPayload } from '@wa/contracts';
+import { RPC_GROUP_POLICIES, type GroupPoliciesGetPayload, type GroupPoliciesResult, type GroupPoliciesSetPayload } from '@wa/contracts/runtime';
 import { GroupPoliciesService } from './group-policies.service';
 
 /** The runner's half of the group policies RPC. */

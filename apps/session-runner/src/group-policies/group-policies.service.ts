@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { GroupPoliciesGetPayload, GroupPoliciesResult, GroupPoliciesSetPayload, SessionRef } from '@wa/contracts';
+import type { GroupPoliciesGetPayload, GroupPoliciesResult, GroupPoliciesSetPayload, SessionRef } from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import type { WaConnection, WaGroupParticipantsUpdate, WaGroupPolicies } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
-import { RPC, type RunnerPingResult } from '@wa/contracts';
+import { RPC, type RunnerPingResult } from '@wa/contracts/runtime';
 import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_HISTORY, type HistoryFetchPayload, type HistoryFetchResult } from '@wa/contracts';
+import { RPC_HISTORY, type HistoryFetchPayload, type HistoryFetchResult } from '@wa/contracts/runtime';
 import { HistoryService } from './history.service';
 
 /** The runner's half of the history RPC. */

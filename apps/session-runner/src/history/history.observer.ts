@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { transactionInTurn, type SessionRef } from '@wa/contracts';
+import { transactionInTurn, type SessionRef } from '@wa/contracts/runtime';
 import type { WaConnection, WaHistoryBatch } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { EventOutbox } from '../events/event-outbox';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HISTORY_FETCH_MAX, type HistoryFetchPayload, type HistoryFetchResult } from '@wa/contracts';
+import { HISTORY_FETCH_MAX, type HistoryFetchPayload, type HistoryFetchResult } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { toJid } from '../messaging/jid.resolve';

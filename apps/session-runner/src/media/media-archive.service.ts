@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { MEDIA_CHUNK_BYTES, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload, type SessionRef } from '@wa/contracts';
+import { MEDIA_CHUNK_BYTES, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload, type SessionRef } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import { downloadMediaToFile, mediaReferenceOf, WaMediaError, type WaMediaReference } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';

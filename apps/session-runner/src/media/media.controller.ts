@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_MEDIA, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload } from '@wa/contracts';
+import { RPC_MEDIA, type MediaChunk, type MediaReadPayload, type MediaStat, type MediaStatPayload } from '@wa/contracts/runtime';
 import { MediaArchive } from './media-archive.service';
 
 /** The runner's half of the media RPC. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { runStep } from '@wa/contracts';
+import { runStep } from '@wa/contracts/runtime';
 import { isLidJid } from '@wa/domain';
 import { Repository, type EntityManager } from 'typeorm';
 import { WaMemberReceiptEntity } from './wa-member-receipt.entity';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts';
+import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/runtime';
 import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, type SqlStep } from '@wa/contracts';
+import { HotSql, type SqlStep } from '@wa/contracts/runtime';
 import { LessThan, Repository } from 'typeorm';
 import { WaSendLogEntity, type SendLogState } from './wa-send-log.entity';
 

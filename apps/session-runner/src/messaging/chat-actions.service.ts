@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ContactExistsPayload, ContactExistsResult, MarkReadPayload, MarkReadResult, PresencePayload, PresenceResult } from '@wa/contracts';
+import type { ContactExistsPayload, ContactExistsResult, MarkReadPayload, MarkReadResult, PresencePayload, PresenceResult } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import type { WaPresence } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';

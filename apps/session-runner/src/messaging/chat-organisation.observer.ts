@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { jidPair, STATUS_JID, type SessionRef } from '@wa/contracts';
+import { jidPair, STATUS_JID, type SessionRef } from '@wa/contracts/runtime';
 import { normalizeJid } from '@wa/domain';
 import type { WaChatUpdate, WaConnection, WaContactName, WaIncomingMessage, WaLabel, WaLabelAssociation, WaStarUpdate } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';

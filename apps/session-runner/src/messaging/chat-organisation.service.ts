@@ -8,7 +8,7 @@ import type {
   MessageStarPayload,
   MessageStarResult,
   Page,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { AppError, isGroupJid, isLidJid } from '@wa/domain';
 import type { WaChatChange, WaLastMessage } from '@wa/wa-adapter';
 import { EventOutbox } from '../events/event-outbox';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { ChatState } from '@wa/contracts';
+import type { ChatState } from '@wa/contracts/runtime';
 import { In, Repository, type FindOptionsWhere } from 'typeorm';
 import type { ChatStateRow } from '../messages/list-reads';
 import { MessageStore } from '../messages/message-store';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CONTACT_NAME_MAX, type ContactJidPayload, type ContactNamePayload, type ContactSummary } from '@wa/contracts';
+import { CONTACT_NAME_MAX, type ContactJidPayload, type ContactNamePayload, type ContactSummary } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { SessionManager } from '../sessions/session-manager';

@@ -13,7 +13,7 @@ import type {
   GroupSummary,
   GroupUpdatePayload,
   SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import type { WaGroupMetadata } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Label, LabelAssignPayload, LabelAssignResult, LabelCreatePayload, LabelRefPayload, LabelUpdatePayload, SessionRef } from '@wa/contracts';
+import type { Label, LabelAssignPayload, LabelAssignResult, LabelCreatePayload, LabelRefPayload, LabelUpdatePayload, SessionRef } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import type { WaConnection } from '@wa/wa-adapter';
 import type { WaLabelEntity } from '../messages/wa-label.entity';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { OutgoingContent } from '@wa/contracts';
+import type { OutgoingContent } from '@wa/contracts/runtime';
 import { AddressPolicy, AppError, checkedLookup, RefusedAddressError } from '@wa/domain';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

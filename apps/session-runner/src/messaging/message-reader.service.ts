@@ -10,8 +10,8 @@ import type {
   PagePayload,
   SessionRef,
   StoredMessage,
-} from '@wa/contracts';
-import { mediaUrlFields } from '@wa/contracts';
+} from '@wa/contracts/runtime';
+import { mediaUrlFields } from '@wa/contracts/runtime';
 import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, type WaLidMapping, type WaMe } from '@wa/wa-adapter';
 import { ListReads, type ChatStateRow, type NamesRow } from '../messages/list-reads';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts';
+import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts/runtime';
 import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
 import { decodeStoredMessage, storedMessageKey, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';

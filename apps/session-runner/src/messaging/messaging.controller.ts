@@ -50,7 +50,7 @@ import {
   type PresenceResult,
   type SessionRef,
   type StoredMessage,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { ChatActions } from './chat-actions.service';
 import { ChatOrganisation } from './chat-organisation.service';
 import { ContactNames } from './contact-names.service';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { SessionRef } from '@wa/contracts';
+import type { SessionRef } from '@wa/contracts/runtime';
 import { isLidJid, normalizeJid } from '@wa/domain';
 import type { WaConnection, WaReceived } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';

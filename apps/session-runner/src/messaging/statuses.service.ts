@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { STATUS_JID, type StatusPostPayload, type StatusPostResult } from '@wa/contracts';
+import { STATUS_JID, type StatusPostPayload, type StatusPostResult } from '@wa/contracts/runtime';
 import { AppError, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import { MessageStore } from '../messages/message-store';
 import { SessionManager } from '../sessions/session-manager';

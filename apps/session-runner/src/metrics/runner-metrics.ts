@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SESSION_STATUSES } from '@wa/contracts';
+import { SESSION_STATUSES } from '@wa/contracts/runtime';
 import type { WaConnection, WaUndecryptable } from '@wa/wa-adapter';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { toSessionStatus } from '../sessions/session-events.mapper';

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { RPC_PRESENCE, type PresenceSetPayload, type PresenceSubscribePayload } from '@wa/contracts';
+import { RPC_PRESENCE, type PresenceSetPayload, type PresenceSubscribePayload } from '@wa/contracts/runtime';
 import { PresenceService } from './presence.service';
 
 /** The runner's half of the presence RPC. */

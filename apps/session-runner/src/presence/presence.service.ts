@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PresenceSetPayload, PresenceSubscribePayload } from '@wa/contracts';
+import type { PresenceSetPayload, PresenceSubscribePayload } from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import { toJid } from '../messaging/jid.resolve';
 import { SessionManager } from '../sessions/session-manager';

@@ -11,7 +11,7 @@ import {
   type ProfileResult,
   type ProfileUpdatePayload,
   type SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { ProfileService } from './profile.service';
 
 /** The runner's half of the profile RPC: one handler per RPC_PROFILE pattern. */

@@ -11,7 +11,7 @@ import {
   type ProfileResult,
   type ProfileUpdatePayload,
   type SessionRef,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { AppError, isGroupJid } from '@wa/domain';
 import type { WaPrivacyCategory } from '@wa/wa-adapter';
 import { SessionManager } from '../sessions/session-manager';

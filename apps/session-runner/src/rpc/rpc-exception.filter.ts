@@ -1,5 +1,5 @@
 import { Catch, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { RpcErrorPayload } from '@wa/contracts';
+import type { RpcErrorPayload } from '@wa/contracts/runtime';
 import { AppError, newId } from '@wa/domain';
 import { throwError, type Observable } from 'rxjs';
 

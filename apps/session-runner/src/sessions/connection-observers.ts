@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { SessionRef } from '@wa/contracts';
+import type { SessionRef } from '@wa/contracts/runtime';
 import type { WaConnection, WaReceived } from '@wa/wa-adapter';
 
 /** Attaches to a session's connection and returns how to detach again. */

@@ -1,4 +1,4 @@
-import { mediaUrlFields, type JidPair, type MessageReceivedEventData, type SessionStatusEventData } from '@wa/contracts';
+import { mediaUrlFields, type JidPair, type MessageReceivedEventData, type SessionStatusEventData } from '@wa/contracts/runtime';
 import { decodeStoredMessage, type WaDeliveryStatus, type WaIncomingMessage, type WaStatus } from '@wa/wa-adapter';
 
 /** The public status of a connection state. */
@@ -15,7 +15,7 @@ export function toSessionStatus(status: WaStatus): SessionStatusEventData {
   }
 }
 
-export { jidPair } from '@wa/contracts';
+export { jidPair } from '@wa/contracts/runtime';
 
 /** WhatsApp's ack levels as the API names them; `pending` is not news to anyone. */
 export function toPublicDeliveryStatus(status: WaDeliveryStatus): 'sent' | 'delivered' | 'read' | 'failed' | undefined {

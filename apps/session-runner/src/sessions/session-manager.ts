@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { transactionInTurn, type EventDataByType, type EventType, type GroupParticipantAction, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts';
+import { transactionInTurn, type EventDataByType, type EventType, type GroupParticipantAction, type MessageEventBase, type SessionRef, type SessionStateResult } from '@wa/contracts/runtime';
 import { AppError } from '@wa/domain';
 import type { SqlAuthStateStore, WaConnection, WaEngine, WaGroupParticipantsAction, WaIncomingMessage, WaMe, WaMessageKey, WaReceived, WaStatus } from '@wa/wa-adapter';
 import { Repository } from 'typeorm';

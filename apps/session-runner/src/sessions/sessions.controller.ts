@@ -7,7 +7,7 @@ import {
   type SessionQrResult,
   type SessionRef,
   type SessionStateResult,
-} from '@wa/contracts';
+} from '@wa/contracts/runtime';
 import { SessionManager } from './session-manager';
 
 @Controller()

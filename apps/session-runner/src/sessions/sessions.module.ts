@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { createGatewayEventsClient } from '@wa/contracts';
+import { createGatewayEventsClient } from '@wa/contracts/runtime';
 import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
 import { RunnerConfig } from '../config/runner.config';
 import { EventOutbox, GATEWAY_EVENTS_CLIENT } from '../events/event-outbox';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { transactionInTurn, type SessionRef } from '@wa/contracts';
+import { transactionInTurn, type SessionRef } from '@wa/contracts/runtime';
 import type { WaMessageStatusUpdate } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { EventOutbox } from '../events/event-outbox';

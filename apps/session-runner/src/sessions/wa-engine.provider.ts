@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { createRootLogger, transactionInTurn } from '@wa/contracts';
+import { createRootLogger, transactionInTurn } from '@wa/contracts/runtime';
 import { BaileysEngine, loadBaileys, SqlAuthStateStore, type WaEngine, type WaLogger } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
