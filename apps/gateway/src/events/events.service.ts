@@ -128,13 +128,12 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         toRecord.push(input);
       }
       if (toRecord.length > 0) {
-        let position = await this.repo.reserve(tx, orgId, '', toRecord.length);
         const perSession = new Map<string, number>();
         for (const input of toRecord) if (input.sessionId !== null) perSession.set(input.sessionId, (perSession.get(input.sessionId) ?? 0) + 1);
-        const nextSequence = new Map<string, number>();
-        for (const sessionId of [...perSession.keys()].sort()) {
-          nextSequence.set(sessionId, await this.repo.reserve(tx, orgId, sessionId, perSession.get(sessionId) as number));
-        }
+        // The org stream ('') first, then the sessions sorted: one statement, locks in that order.
+        const counts: Array<[string, number]> = [['', toRecord.length], ...[...perSession.keys()].sort().map((s): [string, number] => [s, perSession.get(s) as number])];
+        const nextSequence = await this.repo.reserveMany(tx, orgId, counts);
+        let position = nextSequence.get('') as number;
         const rows = toRecord.map((input) => {
           let sequence = 0;
           if (input.sessionId !== null) {
