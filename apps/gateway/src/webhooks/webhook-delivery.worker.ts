@@ -42,6 +42,15 @@ interface HeldQueue {
   idleAfterClaim: number;
   /** After results were lost: kept (halted) until their claims have run out. */
   holdUntil: number;
+  /**
+   * Whether deliveries may be pending behind what it holds: its last claim filled its run, or a
+   * publish left new deliveries unclaimed. Only such queues are topped up by claims; the others
+   * get their new deliveries from the publisher (see `offer`), so results being written do not
+   * set off a claim each time.
+   */
+  more?: boolean;
+  /** Given deliveries by the claim being taken in. */
+  tookLast?: boolean;
 }
 
 /** Queues offered to a publishing transaction, to claim their new deliveries for this worker. */
@@ -175,7 +184,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         this.notifyIdle();
       }
     }
-    if (this.started && result && result.created > result.claimed.length) this.wake(true);
+    if (this.started && result && result.created > result.claimed.length) {
+      // Some were left unclaimed (behind deliveries nobody or somebody else holds, or beyond room): claim them.
+      for (const q of this.queues.values()) if (!q.halted) q.more = true;
+      this.wake(true);
+    }
   }
 
   wake(fresh = false): void {
@@ -203,14 +216,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         if (this.stopped) break;
         let inFlight = 0;
         let extendable = 0;
-        let runningLow = false;
+        const low: Array<[HeldQueue, number]> = [];
         for (const q of this.queues.values()) {
           if (!busy(q)) continue;
           inFlight++;
           if (q.halted) continue;
           extendable++;
-          if (q.waiting.length < RUN_LENGTH / 2) runningLow = true;
+          if (q.more && q.waiting.length < RUN_LENGTH / 2) low.push([q, q.unwritten]);
         }
+        const runningLow = low.length > 0;
         const room = this.freshWanted ? Math.max(0, Math.min(CLAIM_BATCH, this.config.webhooks.concurrency - inFlight)) : 0;
         const own = runningLow ? extendable : 0;
         if (room === 0 && own === 0) break;
@@ -222,7 +236,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         const jobs = await this.repo.claim(this.token, now, leaseEnds - now, room, RUN_LENGTH, own);
         // What was idle before this claim started is settled in its snapshot: forget it.
         this.forgetIdle();
-        const fresh = this.take(jobs, leaseEnds);
+        const fresh = this.take(jobs, leaseEnds, true);
+        // Topped up with nothing though its run had room: nothing more due behind it for now.
+        for (const [q, held] of low) if (!q.tookLast && held < RUN_LENGTH) q.more = false;
+        for (const q of this.queues.values()) q.tookLast = false;
         this.claiming = undefined;
         this.takeHandedOver();
         if (room > 0 && fresh >= room) {
@@ -242,7 +259,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   }
 
   /** Takes claimed deliveries in, queue by queue, behind what each queue holds; returns how many queues are new. */
-  private take(jobs: DeliveryJob[], leaseEnds: number): number {
+  private take(jobs: DeliveryJob[], leaseEnds: number, claimed = false): number {
     let fresh = 0;
     for (const [key, list] of groupByQueue(jobs)) {
       let q = this.queues.get(key);
@@ -252,6 +269,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         fresh++;
       }
       q.unwritten += list.length;
+      if (claimed) {
+        // A claim takes at most a run of a queue, counting what it holds: a full run may have more behind it.
+        q.more = q.unwritten >= RUN_LENGTH;
+        q.tookLast = true;
+      }
       if (q.halted || this.stopped) {
         this.pending.push({ queue: q, released: list });
         this.scheduleFlush();
@@ -414,7 +436,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
           if (!busy(q)) {
             q.idleAfterClaim = this.claimsStarted;
             // Let go: what is behind it (beyond a run, or handed back) is claimed afresh.
-            this.freshWanted = true;
+            if (q.more || q.halted) this.freshWanted = true;
           }
         }
         if (!this.pumping) this.forgetIdle();
