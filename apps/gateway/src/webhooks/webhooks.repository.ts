@@ -261,24 +261,34 @@ export class WebhooksRepository {
     }
     await flush();
     if (!offer || offered.length === 0) return { created, claimed: [] };
-    const ids = offered.map((j) => j.id);
-    // Claimed when every pending delivery ahead in its queue is held by this token (or is one of
-    // these new ones): the worker has them all, and sends these after them.
-    const taken = await this.sql.query<{ id: string }>(
+    // Each queue's new deliveries are its tail, in order: judged by the first of them. It is
+    // claimed when every pending delivery ahead of it is held by this token; then so is the rest.
+    const firsts = new Map<string, DeliveryJob>();
+    for (const j of offered) if (!firsts.has(`${j.webhookId}\u0000${j.sessionKey}`)) firsts.set(`${j.webhookId}\u0000${j.sessionKey}`, j);
+    const heads = await this.sql.query<{ webhook_id: string; session_key: string }>(
       tx,
       `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
        WHERE ${this.sql.inList('id', 4)} AND status = 'pending' AND claimed_by IS NULL AND next_attempt_at <= $3
        AND NOT EXISTS (
          SELECT 1 FROM webhook_deliveries x ${this.sql.indexedBy('ix_deliveries_pending_queue')}
          WHERE x.status = 'pending' AND x.webhook_id = webhook_deliveries.webhook_id AND x.session_key = webhook_deliveries.session_key
-           AND (x.sequence < webhook_deliveries.sequence OR (x.sequence = webhook_deliveries.sequence AND x.id < webhook_deliveries.id))
-           AND NOT (x.claimed_by IS NOT NULL AND x.claimed_by = $1 AND x.claim_expires_at >= $3)
-           AND NOT (${this.sql.inList('x.id', 4)}))
-       RETURNING id`,
-      [offer.token, offer.leaseEnds, now, this.sql.list(ids)],
+           AND x.sequence <= webhook_deliveries.sequence AND (x.sequence < webhook_deliveries.sequence OR x.id < webhook_deliveries.id)
+           AND NOT (x.claimed_by IS NOT NULL AND x.claimed_by = $1 AND x.claim_expires_at >= $3))
+       RETURNING webhook_id, session_key`,
+      [offer.token, offer.leaseEnds, now, this.sql.list([...firsts.values()].map((j) => j.id))],
     );
-    const takenIds = new Set(taken.map((r) => r.id));
-    return { created, claimed: offered.filter((j) => takenIds.has(j.id)) };
+    if (heads.length === 0) return { created, claimed: [] };
+    const passed = new Set(heads.map((h) => `${h.webhook_id}\u0000${h.session_key}`));
+    const claimed = offered.filter((j) => passed.has(`${j.webhookId}\u0000${j.sessionKey}`));
+    const rest = claimed.filter((j) => firsts.get(`${j.webhookId}\u0000${j.sessionKey}`) !== j).map((j) => j.id);
+    if (rest.length > 0) {
+      await this.sql.query(
+        tx,
+        `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2 WHERE ${this.sql.inList('id', 3)}`,
+        [offer.token, offer.leaseEnds, this.sql.list(rest)],
+      );
+    }
+    return { created, claimed };
   }
 
   /**
