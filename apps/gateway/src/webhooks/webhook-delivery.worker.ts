@@ -233,10 +233,13 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         const now = Date.now();
         const leaseEnds = now + this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
         this.claiming = claim;
+        // What each queue held when the claim started: the claim's run counts it (results written meanwhile do not shrink it).
+        const heldBefore = new Map<HeldQueue, number>();
+        for (const q of this.queues.values()) heldBefore.set(q, q.unwritten);
         const jobs = await this.repo.claim(this.token, now, leaseEnds - now, room, RUN_LENGTH, own);
         // What was idle before this claim started is settled in its snapshot: forget it.
         this.forgetIdle();
-        const fresh = this.take(jobs, leaseEnds, true);
+        const fresh = this.take(jobs, leaseEnds, heldBefore);
         // Topped up with nothing though its run had room: nothing more due behind it for now.
         for (const [q, held] of low) if (!q.tookLast && held < RUN_LENGTH) q.more = false;
         for (const q of this.queues.values()) q.tookLast = false;
@@ -259,7 +262,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   }
 
   /** Takes claimed deliveries in, queue by queue, behind what each queue holds; returns how many queues are new. */
-  private take(jobs: DeliveryJob[], leaseEnds: number, claimed = false): number {
+  private take(jobs: DeliveryJob[], leaseEnds: number, heldBefore?: Map<HeldQueue, number>): number {
     let fresh = 0;
     for (const [key, list] of groupByQueue(jobs)) {
       let q = this.queues.get(key);
@@ -269,9 +272,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         fresh++;
       }
       q.unwritten += list.length;
-      if (claimed) {
+      if (heldBefore) {
         // A claim takes at most a run of a queue, counting what it holds: a full run may have more behind it.
-        q.more = q.unwritten >= RUN_LENGTH;
+        q.more = (heldBefore.get(q) ?? 0) + list.length >= RUN_LENGTH;
         q.tookLast = true;
       }
       if (q.halted || this.stopped) {
