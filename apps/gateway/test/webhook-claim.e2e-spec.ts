@@ -4,7 +4,7 @@ import { newId } from '@wa/domain';
 import { DataSource } from 'typeorm';
 import { GATEWAY_MIGRATIONS } from '../src/database/migrations';
 import type { StoredEvent } from '../src/events/events.repository';
-import { WebhooksRepository, type DeliveryJob, type DeliveryResult } from '../src/webhooks/webhooks.repository';
+import { WebhooksRepository, type DeliveryJob, type DeliveryOffer, type DeliveryResult, type FanOutResult } from '../src/webhooks/webhooks.repository';
 
 const LEASE = 30_000;
 
@@ -32,9 +32,9 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
     return id;
   };
   /** Records `count` events of one session (sequences 1..count) and queues them for `webhookId`. */
-  const queue = async (webhookId: string, sessionId: string, count: number, now: number): Promise<StoredEvent[]> => {
+  const queue = async (webhookId: string, sessionId: string, count: number, now: number, from = 1, offer?: DeliveryOffer): Promise<{ events: StoredEvent[] } & FanOutResult> => {
     const events: StoredEvent[] = [];
-    for (let seq = 1; seq <= count; seq++) {
+    for (let seq = from; seq < from + count; seq++) {
       const e: StoredEvent = { id: newId(), orgId: 'org', sessionId, type: 'message.received' as StoredEvent['type'], data: '{}', occurredAt: now, recordedAt: now, sequence: seq, position: ++position };
       await db.query(
         kind === 'postgres'
@@ -44,8 +44,8 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
       );
       events.push(e);
     }
-    await db.transaction((tx) => repo.createDeliveries(tx, events, webhookId, now));
-    return events;
+    // Offered deliveries go to every matching endpoint of the org, as a publish does (not a ping's only one).
+    return { events, ...(await db.transaction((tx) => repo.createDeliveries(tx, events, offer ? undefined : webhookId, now, offer))) };
   };
   const finish = (job: DeliveryJob, result: DeliveryResult, now: number, nextAttemptAt = now) =>
     repo.record([{ job, result, nextAttemptAt, attempt: { id: newId(), attemptedAt: now, statusCode: result === 'delivered' ? 200 : 500, latencyMs: 1, error: null, responseBody: null } }], now);
@@ -172,7 +172,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
     it('stops a run at the first delivery that is not due', async () => {
       const now = Date.now();
       const a = await hook();
-      const [, , third] = await queue(a, 's1', 4, now);
+      const { events: [, , third] } = await queue(a, 's1', 4, now);
       await db.query(kind === 'postgres' ? 'UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE event_id = $2' : 'UPDATE webhook_deliveries SET next_attempt_at = ? WHERE event_id = ?', [now + 60_000, third.id]);
       expect(seqs(await claimRun('A', now, 10))).toEqual([1, 2]);
     });
@@ -251,6 +251,68 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
         expect(seqs(all)).toEqual([1, 2, 3]);
       }
       expect(results.flat()).toHaveLength(owner.size * 3);
+    });
+
+    it('shows deliveries handed back behind a failure as due when the failed one is retried, also when handed back in a later write', async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 4, now);
+      const run = await claimRun('A', now, 4);
+      const retryAt = now + 60_000;
+      // #1 failed; #2 was handed back with its result, #3 and #4 (a later top-up) in the next write.
+      await repo.record([{ job: run[0], result: 'retry', nextAttemptAt: retryAt, attempt: { id: newId(), attemptedAt: now, statusCode: 500, latencyMs: 1, error: 'HTTP 500', responseBody: null } }], now, [run[1]]);
+      await repo.record([], now + 5, run.slice(2));
+      const listed = await repo.listDeliveries('org', a, 10);
+      expect(listed.map((d) => [d.sequence, d.nextAttemptAt]).sort((x, y) => x[0] - y[0])).toEqual([1, 2, 3, 4].map((seq) => [seq, retryAt]));
+      expect(seqs(await claimRun('B', retryAt - 1, 4))).toEqual([]);
+      expect(seqs(await claimRun('B', retryAt, 4))).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  describe('claimed by the publisher for a worker of its process', () => {
+    const offer = (token: string, held: string[], newQueues = 0, halted: string[] = []): DeliveryOffer => ({
+      token, leaseEnds: Date.now() + LEASE, held: new Set(held), halted: new Set(halted), newQueues,
+    });
+    const q = (webhookId: string, session: string) => `${webhookId}\u0000${session}`;
+
+    it("claims a held queue's new deliveries when the worker holds everything pending ahead of them", async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 2, now);
+      expect(seqs(await claimRun('A', now, 5))).toEqual([1, 2]);
+      const { claimed, created } = await queue(a, 's1', 2, now, 3, offer('A', [q(a, 's1')]));
+      expect(created).toBe(2);
+      expect(seqs(claimed)).toEqual([3, 4]);
+      expect(claimed.every((j) => j.claimToken === 'A' && j.url === 'http://127.0.0.1:9/' && j.secrets[0] === 'whsec_x')).toBe(true);
+      // They are A's: nobody else claims them, and A's claim does not give them out twice.
+      expect(await claimRun('B', now, 5)).toEqual([]);
+      expect(await claimRun('A', now, 5, 5)).toEqual([]);
+    });
+
+    it('leaves them to the claim when anything pending ahead is not held by that worker', async () => {
+      const now = Date.now();
+      const a = await hook();
+      await queue(a, 's1', 2, now);
+      await queue(a, 's2', 2, now);
+      await queue(a, 's3', 1, now);
+      // s1: B holds the head. s2: nobody holds it yet. s3: its head failed and waits for its retry.
+      expect(seqs(await claimRun('B', now, 5, 0, 1))).toEqual([1, 2]);
+      const [head] = await claimRun('A', now, 1, 0, 5).then((jobs) => jobs.filter((j) => j.sessionKey === 's3'));
+      await finish(head, 'retry', now, now + 60_000);
+      const ss = ['s1', 's2', 's3'].map((s) => q(a, s));
+      const { claimed } = await queue(a, 's1', 1, now, 3, offer('A', ss, 10));
+      const more = [await queue(a, 's2', 1, now, 3, offer('A', ss, 10)), await queue(a, 's3', 1, now, 2, offer('A', ss, 10))];
+      expect([...claimed, ...more.flatMap((r) => r.claimed)]).toEqual([]);
+    });
+
+    it('takes up queues nobody holds, as many as the worker has room for, and never a halted one', async () => {
+      const now = Date.now();
+      const a = await hook();
+      const { claimed } = await queue(a, 's1', 2, now, 1, offer('A', [], 1, []));
+      expect(seqs(claimed)).toEqual([1, 2]);
+      expect((await queue(a, 's2', 1, now, 1, offer('A', [], 0))).claimed).toEqual([]);
+      expect((await queue(a, 's3', 1, now, 1, offer('A', [], 5, [q(a, 's3')]))).claimed).toEqual([]);
+      expect((await claimRun('B', now, 5)).map(key).sort()).toEqual([`${a}/s2#1`, `${a}/s3#1`]);
     });
   });
 });

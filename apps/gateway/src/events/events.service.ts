@@ -11,8 +11,12 @@ export interface PublishOptions {
   onlyWebhookId?: string;
 }
 
-/** Runs inside the publishing transaction, so whatever it writes (deliveries) commits with the events. */
-export type EventFanOut = (tx: EntityManager, events: StoredEvent[], options: PublishOptions) => Promise<void>;
+/**
+ * Runs inside the publishing transaction, so whatever it writes (deliveries) commits with the
+ * events. What it returns, if anything, is called once the transaction has ended: `committed`
+ * says whether its writes stand.
+ */
+export type EventFanOut = (tx: EntityManager, events: StoredEvent[], options: PublishOptions) => Promise<void | ((committed: boolean) => void)>;
 export type PublishedListener = (orgIds: ReadonlySet<string>) => void;
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
@@ -58,12 +62,15 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     if (list.length === 0) return [];
     for (const input of list) this.check(input);
     for (let attempt = 1; ; attempt++) {
+      const ended: Array<(committed: boolean) => void> = [];
       try {
-        const { stored, fresh } = await this.repo.transaction((tx) => this.record(tx, list, options));
+        const { stored, fresh } = await this.repo.transaction((tx) => this.record(tx, list, options, ended));
+        this.ended(ended, true);
         for (const e of fresh) this.metrics.eventRecorded(e.type);
         if (fresh.length > 0) this.notify(new Set(fresh.map((e) => e.orgId)));
         return stored.map((e) => this.toEnvelope(e));
       } catch (err) {
+        this.ended(ended, false);
         // A concurrent publisher recorded the same source id first: the retry finds its event.
         if (attempt < MAX_ATTEMPTS && this.repo.sql.isUniqueViolation(err)) continue;
         throw err;
@@ -109,7 +116,17 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
     if (!Number.isFinite(input.occurredAt)) throw new AppError('validation_error', 'an event needs occurredAt (Unix ms)');
   }
 
-  private async record(tx: EntityManager, inputs: EventInput[], options: PublishOptions): Promise<{ stored: StoredEvent[]; fresh: StoredEvent[] }> {
+  private ended(callbacks: Array<(committed: boolean) => void>, committed: boolean): void {
+    for (const callback of callbacks.splice(0)) {
+      try {
+        callback(committed);
+      } catch (err) {
+        this.logger.warn({ msg: 'fan-out callback failed', error: (err as Error).message });
+      }
+    }
+  }
+
+  private async record(tx: EntityManager, inputs: EventInput[], options: PublishOptions, ended: Array<(committed: boolean) => void>): Promise<{ stored: StoredEvent[]; fresh: StoredEvent[] }> {
     const now = Date.now();
     const result = new Map<EventInput, StoredEvent>();
     const fresh: StoredEvent[] = [];
@@ -128,13 +145,12 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         toRecord.push(input);
       }
       if (toRecord.length > 0) {
-        let position = await this.repo.reserve(tx, orgId, '', toRecord.length);
         const perSession = new Map<string, number>();
         for (const input of toRecord) if (input.sessionId !== null) perSession.set(input.sessionId, (perSession.get(input.sessionId) ?? 0) + 1);
-        const nextSequence = new Map<string, number>();
-        for (const sessionId of [...perSession.keys()].sort()) {
-          nextSequence.set(sessionId, await this.repo.reserve(tx, orgId, sessionId, perSession.get(sessionId) as number));
-        }
+        // The org stream ('') first, then the sessions sorted: one statement, locks in that order.
+        const counts: Array<[string, number]> = [['', toRecord.length], ...[...perSession.keys()].sort().map((s): [string, number] => [s, perSession.get(s) as number])];
+        const nextSequence = await this.repo.reserveMany(tx, orgId, counts);
+        let position = nextSequence.get('') as number;
         const rows = toRecord.map((input) => {
           let sequence = 0;
           if (input.sessionId !== null) {
@@ -165,7 +181,12 @@ export class EventsService implements OnApplicationBootstrap, OnApplicationShutd
         result.set(input, existing.get(source) ?? (result.get(newBySource.get(source) as EventInput) as StoredEvent));
       }
     }
-    if (fresh.length > 0) for (const fanOut of this.fanOuts) await fanOut(tx, fresh, options);
+    if (fresh.length > 0) {
+      for (const fanOut of this.fanOuts) {
+        const after = await fanOut(tx, fresh, options);
+        if (after) ended.push(after);
+      }
+    }
     return { stored: inputs.map((i) => result.get(i) as StoredEvent), fresh };
   }
 

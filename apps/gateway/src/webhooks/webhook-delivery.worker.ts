@@ -5,7 +5,7 @@ import { EventsService } from '../events/events.service';
 import { GatewayMetrics, type WebhookDeliveryOutcome } from '../metrics/gateway-metrics';
 import { WebhookHttpClient, type WebhookResponse } from './webhook-http.client';
 import { signWebhook } from './webhook-signature';
-import { WebhooksRepository, type DeliveryJob, type DeliveryOutcome, type DeliveryResult } from './webhooks.repository';
+import { WebhooksRepository, type DeliveryJob, type DeliveryOffer, type DeliveryOutcome, type DeliveryResult, type FanOutResult } from './webhooks.repository';
 
 const RECORD_ATTEMPTS = 4;
 const RECORD_RETRY_DELAY_MS = 100;
@@ -42,6 +42,21 @@ interface HeldQueue {
   idleAfterClaim: number;
   /** After results were lost: kept (halted) until their claims have run out. */
   holdUntil: number;
+  /**
+   * Whether deliveries may be pending behind what it holds: its last claim filled its run, or a
+   * publish left new deliveries unclaimed. Only such queues are topped up by claims; the others
+   * get their new deliveries from the publisher (see `offer`), so results being written do not
+   * set off a claim each time.
+   */
+  more?: boolean;
+  /** Given deliveries by the claim being taken in. */
+  tookLast?: boolean;
+}
+
+/** Queues offered to a publishing transaction, to claim their new deliveries for this worker. */
+interface Offer extends DeliveryOffer {
+  /** Counted with the claims: queues idle since before it are kept until it has come back. */
+  claimNo: number;
 }
 
 /** A result (or deliveries handed back unsent) waiting to be written. */
@@ -72,6 +87,13 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   /** Queues held, by `webhookId NUL sessionKey`. */
   private readonly queues = new Map<string, HeldQueue>();
   private claimsStarted = 0;
+  /** The claim whose deliveries are being taken in, if any. */
+  private claiming: number | undefined;
+  /** Offers whose publishing transaction has not ended, or whose deliveries wait for a claim to be taken in first. */
+  private readonly offers = new Map<number, Offer>();
+  /** Deliveries handed over by publishers while a claim was out: taken in after it, so a queue gets its deliveries in order. */
+  private handedOver: Array<{ offer: Offer; jobs: DeliveryJob[] }> = [];
+  private started = false;
   /**
    * Whether a claim may find queues this worker does not hold yet: set by publishes, by the poll
    * (other replicas' work, retries coming due) and when a held queue is let go. Without it a
@@ -85,7 +107,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private flushing: Promise<void> | undefined;
   private timer?: NodeJS.Timeout;
   private stopped = false;
-  private unsubscribe?: () => void;
   private readonly idle = new Set<() => void>();
 
   constructor(
@@ -100,7 +121,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.workerEnabled) return;
-    this.unsubscribe = this.events.onPublished(() => this.wake(true));
+    this.started = true;
     this.timer = setInterval(() => this.wake(true), this.config.webhooks.pollIntervalMs);
     this.wake(true);
   }
@@ -108,17 +129,66 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    this.unsubscribe?.();
     // Let in-flight requests finish and their results land (held deliveries not sent yet are
     // handed back), within the delivery timeout.
     const deadline = Date.now() + this.config.webhooks.timeoutMs + 1000;
-    while ((this.inFlight() > 0 || this.flushing || this.pumping) && Date.now() < deadline) {
+    while ((this.inFlight() > 0 || this.flushing || this.pumping || this.offers.size > 0) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         this.idle.add(resolve);
         setTimeout(resolve, 50);
       });
     }
     this.client.close();
+  }
+
+  /**
+   * Called by the fan-out as a publish starts writing deliveries: what the publishing transaction
+   * may claim for this worker of the new deliveries (see `WebhooksRepository.createDeliveries`),
+   * so that they go out right after the commit, without a claim: those of the queues it holds
+   * (not halted), and of as many other queues as it has room for, never of a halted one.
+   */
+  offer(): Offer | undefined {
+    if (!this.started || this.stopped) return undefined;
+    const held = new Set<string>();
+    const halted = new Set<string>();
+    let inFlight = 0;
+    for (const [key, q] of this.queues) {
+      if (busy(q)) inFlight++;
+      if (q.halted) halted.add(key);
+      else held.add(key);
+    }
+    const claimNo = ++this.claimsStarted;
+    const offer: Offer = {
+      token: this.token,
+      leaseEnds: Date.now() + this.config.webhooks.timeoutMs + LEASE_MARGIN_MS,
+      held,
+      halted,
+      newQueues: Math.max(0, this.config.webhooks.concurrency - inFlight),
+      claimNo,
+    };
+    this.offers.set(claimNo, offer);
+    return offer;
+  }
+
+  /**
+   * Called once the publishing transaction has ended (`result` when it committed): takes the
+   * deliveries claimed for it in, and claims the rest (other queues, other endpoints) at once.
+   */
+  published(offer: Offer | undefined, result: FanOutResult | undefined): void {
+    if (offer) {
+      if (result && result.claimed.length > 0) {
+        this.handedOver.push({ offer, jobs: result.claimed });
+        if (this.claiming === undefined) this.takeHandedOver();
+      } else {
+        this.offers.delete(offer.claimNo);
+        this.notifyIdle();
+      }
+    }
+    if (this.started && result && result.created > result.claimed.length) {
+      // Some were left unclaimed (behind deliveries nobody or somebody else holds, or beyond room): claim them.
+      for (const q of this.queues.values()) if (!q.halted) q.more = true;
+      this.wake(true);
+    }
   }
 
   wake(fresh = false): void {
@@ -146,14 +216,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         if (this.stopped) break;
         let inFlight = 0;
         let extendable = 0;
-        let runningLow = false;
+        const low: Array<[HeldQueue, number]> = [];
         for (const q of this.queues.values()) {
           if (!busy(q)) continue;
           inFlight++;
           if (q.halted) continue;
           extendable++;
-          if (q.waiting.length < RUN_LENGTH / 2) runningLow = true;
+          if (q.more && q.waiting.length < RUN_LENGTH / 2) low.push([q, q.unwritten]);
         }
+        const runningLow = low.length > 0;
         const room = this.freshWanted ? Math.max(0, Math.min(CLAIM_BATCH, this.config.webhooks.concurrency - inFlight)) : 0;
         const own = runningLow ? extendable : 0;
         if (room === 0 && own === 0) break;
@@ -161,26 +232,19 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         const claim = ++this.claimsStarted;
         const now = Date.now();
         const leaseEnds = now + this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+        this.claiming = claim;
+        // What each queue held when the claim started: the claim's run counts it (results written meanwhile do not shrink it).
+        const heldBefore = new Map<HeldQueue, number>();
+        for (const q of this.queues.values()) heldBefore.set(q, q.unwritten);
         const jobs = await this.repo.claim(this.token, now, leaseEnds - now, room, RUN_LENGTH, own);
         // What was idle before this claim started is settled in its snapshot: forget it.
-        this.forgetIdle(claim);
-        let fresh = 0;
-        for (const [key, list] of groupByQueue(jobs)) {
-          let q = this.queues.get(key);
-          if (!q) {
-            q = { waiting: [], sending: false, unwritten: 0, halted: false, idleAfterClaim: 0, holdUntil: 0 };
-            this.queues.set(key, q);
-            fresh++;
-          }
-          q.unwritten += list.length;
-          if (q.halted || this.stopped) {
-            this.pending.push({ queue: q, released: list });
-            this.scheduleFlush();
-            continue;
-          }
-          for (const job of list) q.waiting.push({ job, leaseEnds });
-          if (!q.sending) void this.send(q);
-        }
+        this.forgetIdle();
+        const fresh = this.take(jobs, leaseEnds, heldBefore);
+        // Topped up with nothing though its run had room: nothing more due behind it for now.
+        for (const [q, held] of low) if (!q.tookLast && held < RUN_LENGTH) q.more = false;
+        for (const q of this.queues.values()) q.tookLast = false;
+        this.claiming = undefined;
+        this.takeHandedOver();
         if (room > 0 && fresh >= room) {
           this.freshWanted = true;
           this.pumpAgain = true;
@@ -190,9 +254,48 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       this.freshWanted = true;
       this.logger.warn({ msg: 'claiming deliveries failed', error: (err as Error).message });
     } finally {
+      this.claiming = undefined;
+      this.takeHandedOver();
       this.pumping = false;
       this.notifyIdle();
     }
+  }
+
+  /** Takes claimed deliveries in, queue by queue, behind what each queue holds; returns how many queues are new. */
+  private take(jobs: DeliveryJob[], leaseEnds: number, heldBefore?: Map<HeldQueue, number>): number {
+    let fresh = 0;
+    for (const [key, list] of groupByQueue(jobs)) {
+      let q = this.queues.get(key);
+      if (!q) {
+        q = { waiting: [], sending: false, unwritten: 0, halted: false, idleAfterClaim: 0, holdUntil: 0 };
+        this.queues.set(key, q);
+        fresh++;
+      }
+      q.unwritten += list.length;
+      if (heldBefore) {
+        // A claim takes at most a run of a queue, counting what it holds: a full run may have more behind it.
+        q.more = (heldBefore.get(q) ?? 0) + list.length >= RUN_LENGTH;
+        q.tookLast = true;
+      }
+      if (q.halted || this.stopped) {
+        this.pending.push({ queue: q, released: list });
+        this.scheduleFlush();
+        continue;
+      }
+      for (const job of list) q.waiting.push({ job, leaseEnds });
+      if (!q.sending) void this.send(q);
+    }
+    return fresh;
+  }
+
+  /** Deliveries publishers claimed for this worker, taken in once no claim is being taken in. */
+  private takeHandedOver(): void {
+    if (this.handedOver.length === 0) return;
+    for (const { offer, jobs } of this.handedOver.splice(0)) {
+      this.offers.delete(offer.claimNo);
+      this.take(jobs, offer.leaseEnds);
+    }
+    this.notifyIdle();
   }
 
   /**
@@ -229,14 +332,16 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   }
 
   /**
-   * Forgets queues that have nothing in flight, once a claim that started after they went idle
-   * has come back (an earlier claim may still bring deliveries of a halted queue, read before its
-   * results were written, and those must be handed back, not sent).
+   * Forgets queues that have nothing in flight, once every claim (or offer to a publisher) that
+   * started before they went idle has come back (an earlier one may still bring deliveries of a
+   * halted queue, read before its results were written, and those must be handed back, not sent).
    */
-  private forgetIdle(claimNo: number): void {
+  private forgetIdle(): void {
     const now = Date.now();
+    let oldest = this.claiming ?? Number.POSITIVE_INFINITY;
+    for (const claimNo of this.offers.keys()) oldest = Math.min(oldest, claimNo);
     for (const [key, q] of this.queues) {
-      if (!busy(q) && claimNo > q.idleAfterClaim && q.holdUntil <= now) this.queues.delete(key);
+      if (!busy(q) && oldest > q.idleAfterClaim && q.holdUntil <= now) this.queues.delete(key);
     }
   }
 
@@ -334,10 +439,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
           if (!busy(q)) {
             q.idleAfterClaim = this.claimsStarted;
             // Let go: what is behind it (beyond a run, or handed back) is claimed afresh.
-            this.freshWanted = true;
+            if (q.more || q.halted) this.freshWanted = true;
           }
         }
-        if (!this.pumping) this.forgetIdle(this.claimsStarted + 1);
+        if (!this.pumping) this.forgetIdle();
         for (const off of disabled) {
           this.logger.warn({ msg: 'webhook disabled', webhookId: off.id, reason: off.reason });
           await this.events

@@ -65,6 +65,24 @@ export interface DeliveryOutcome {
   nextAttemptAt: number;
 }
 
+/** What the fan-out may claim for a worker of this process (queues as `webhookId NUL sessionKey`). */
+export interface DeliveryOffer {
+  token: string;
+  leaseEnds: number;
+  /** Queues the worker holds and is sending. */
+  held: ReadonlySet<string>;
+  /** Queues the worker stopped at a failure: nothing of theirs. */
+  halted: ReadonlySet<string>;
+  /** How many queues besides `held` it may take up. */
+  newQueues: number;
+}
+
+export interface FanOutResult {
+  created: number;
+  /** The new deliveries claimed for the offer, in the order created (sequence order per queue). */
+  claimed: DeliveryJob[];
+}
+
 export interface DisabledWebhook {
   id: string;
   orgId: string;
@@ -186,13 +204,23 @@ export class WebhooksRepository {
     return row ? { id: row.id, orgId: row.org_id, reason } : undefined;
   }
 
-  /** Fan-out inside the publishing transaction: one pending delivery per matching endpoint. */
-  async createDeliveries(tx: EntityManager, events: StoredEvent[], onlyWebhookId: string | undefined, now: number): Promise<number> {
+  /**
+   * Fan-out inside the publishing transaction: one pending delivery per matching endpoint.
+   *
+   * With an `offer` from a worker of this process, the new deliveries of the queues it offers are
+   * claimed for it in the same transaction, under its token, when nothing of their queue is
+   * pending ahead of them but deliveries that worker holds already (a live claim of the same
+   * token): the worker gets them from the publisher when the transaction commits and sends them
+   * behind whatever it holds, with no claim of its own. Anything else (another holder ahead, a
+   * delivery waiting for its retry, deliveries handed back) stays unclaimed, for the claim to
+   * find in order.
+   */
+  async createDeliveries(tx: EntityManager, events: StoredEvent[], onlyWebhookId: string | undefined, now: number, offer?: DeliveryOffer): Promise<FanOutResult> {
     const orgIds = [...new Set(events.map((e) => e.orgId))];
     const hooks = onlyWebhookId
       ? (await this.sql.query(tx, `SELECT * FROM webhooks WHERE id = $1 AND org_id IN (${placeholders(orgIds.length, 1)})`, [onlyWebhookId, ...orgIds])).map(toWebhook)
       : (await this.sql.query(tx, `SELECT * FROM webhooks WHERE status = 'enabled' AND org_id IN (${placeholders(orgIds.length)})`, orgIds)).map(toWebhook);
-    if (hooks.length === 0) return 0;
+    if (hooks.length === 0) return { created: 0, claimed: [] };
     const params: unknown[] = [];
     let rows = 0;
     const flush = async (): Promise<void> => {
@@ -206,6 +234,8 @@ export class WebhooksRepository {
       rows = 0;
     };
     let created = 0;
+    const offered: DeliveryJob[] = [];
+    const newKeys = new Set<string>();
     for (const event of events) {
       for (const hook of hooks) {
         if (hook.orgId !== event.orgId) continue;
@@ -214,14 +244,51 @@ export class WebhooksRepository {
           if (!hook.events.includes('*') && !hook.events.includes(event.type)) continue;
           if (event.sessionId !== null && hook.sessionIds.length > 0 && !hook.sessionIds.includes(event.sessionId)) continue;
         }
-        params.push(newId(), event.orgId, hook.id, event.id, event.sessionId ?? '', event.sequence, 'pending', 0, now, now);
+        const id = newId();
+        const sessionKey = event.sessionId ?? '';
+        params.push(id, event.orgId, hook.id, event.id, sessionKey, event.sequence, 'pending', 0, now, now);
         rows++;
         created++;
+        const key = `${hook.id}\u0000${sessionKey}`;
+        if (offer && !onlyWebhookId && hook.status === 'enabled' && !offer.halted.has(key) && (offer.held.has(key) || newKeys.has(key) || newKeys.size < offer.newQueues)) {
+          if (!offer.held.has(key)) newKeys.add(key);
+          const secrets = [hook.secret];
+          if (hook.previousSecret && (hook.previousSecretExpiresAt ?? 0) > now) secrets.push(hook.previousSecret);
+          offered.push({ id, webhookId: hook.id, sessionKey, attemptCount: 0, claimToken: offer.token, url: hook.url, secrets, event });
+        }
         if (rows === CHUNK) await flush();
       }
     }
     await flush();
-    return created;
+    if (!offer || offered.length === 0) return { created, claimed: [] };
+    // Each queue's new deliveries are its tail, in order: judged by the first of them. It is
+    // claimed when every pending delivery ahead of it is held by this token; then so is the rest.
+    const firsts = new Map<string, DeliveryJob>();
+    for (const j of offered) if (!firsts.has(`${j.webhookId}\u0000${j.sessionKey}`)) firsts.set(`${j.webhookId}\u0000${j.sessionKey}`, j);
+    const heads = await this.sql.query<{ webhook_id: string; session_key: string }>(
+      tx,
+      `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2
+       WHERE ${this.sql.inList('id', 4)} AND status = 'pending' AND claimed_by IS NULL AND next_attempt_at <= $3
+       AND NOT EXISTS (
+         SELECT 1 FROM webhook_deliveries x ${this.sql.indexedBy('ix_deliveries_pending_queue')}
+         WHERE x.status = 'pending' AND x.webhook_id = webhook_deliveries.webhook_id AND x.session_key = webhook_deliveries.session_key
+           AND x.sequence <= webhook_deliveries.sequence AND (x.sequence < webhook_deliveries.sequence OR x.id < webhook_deliveries.id)
+           AND NOT (x.claimed_by IS NOT NULL AND x.claimed_by = $1 AND x.claim_expires_at >= $3))
+       RETURNING webhook_id, session_key`,
+      [offer.token, offer.leaseEnds, now, this.sql.list([...firsts.values()].map((j) => j.id))],
+    );
+    if (heads.length === 0) return { created, claimed: [] };
+    const passed = new Set(heads.map((h) => `${h.webhook_id}\u0000${h.session_key}`));
+    const claimed = offered.filter((j) => passed.has(`${j.webhookId}\u0000${j.sessionKey}`));
+    const rest = claimed.filter((j) => firsts.get(`${j.webhookId}\u0000${j.sessionKey}`) !== j).map((j) => j.id);
+    if (rest.length > 0) {
+      await this.sql.query(
+        tx,
+        `UPDATE webhook_deliveries SET claimed_by = $1, claim_expires_at = $2 WHERE ${this.sql.inList('id', 3)}`,
+        [offer.token, offer.leaseEnds, this.sql.list(rest)],
+      );
+    }
+    return { created, claimed };
   }
 
   /**
@@ -351,7 +418,14 @@ export class WebhooksRepository {
           const ids = chunk.filter((j) => j.claimToken === token).map((j) => j.id);
           await this.sql.query(
             tx,
-            `UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1 AND status = 'pending' AND id IN (${placeholders(ids.length, 1)})`,
+            // Due no earlier than anything pending ahead of it (a failed head waiting for its retry):
+            // the deliveries API shows when it can really go, whichever write handed it back.
+            `UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_at = NULL,
+               next_attempt_at = COALESCE((
+                 SELECT MAX(x.next_attempt_at) FROM webhook_deliveries x
+                 WHERE x.status = 'pending' AND x.webhook_id = webhook_deliveries.webhook_id AND x.session_key = webhook_deliveries.session_key
+                   AND x.sequence < webhook_deliveries.sequence AND x.next_attempt_at > webhook_deliveries.next_attempt_at), next_attempt_at)
+             WHERE claimed_by = $1 AND status = 'pending' AND id IN (${placeholders(ids.length, 1)})`,
             [token, ...ids],
           );
         }

@@ -11,6 +11,7 @@ import type {
 import { AddressPolicy, AppError, newId } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { EventsService } from '../events/events.service';
+import { WebhookDeliveryWorker } from './webhook-delivery.worker';
 import { generateWebhookSecret } from './webhook-signature';
 import { WebhooksRepository, type DeliveryRecord, type WebhookRecord } from './webhooks.repository';
 
@@ -29,12 +30,24 @@ export class WebhooksService implements OnModuleInit {
     private readonly repo: WebhooksRepository,
     private readonly events: EventsService,
     config: GatewayConfig,
+    private readonly worker: WebhookDeliveryWorker,
   ) {
     this.policy = new AddressPolicy(config.webhooks.allowPrivateNetworks, config.webhooks.allowedCidrs);
   }
 
   onModuleInit(): void {
-    this.events.registerFanOut((tx, events, options) => this.repo.createDeliveries(tx, events, options.onlyWebhookId, Date.now()).then(() => undefined));
+    // The worker of this process is offered the new deliveries of the queues it holds, claimed in
+    // the publishing transaction, and is told of the rest once it commits.
+    this.events.registerFanOut(async (tx, events, options) => {
+      const offer = this.worker.offer();
+      try {
+        const result = await this.repo.createDeliveries(tx, events, options.onlyWebhookId, Date.now(), offer);
+        return (committed) => this.worker.published(offer, committed ? result : undefined);
+      } catch (err) {
+        this.worker.published(offer, undefined);
+        throw err;
+      }
+    });
   }
 
   async create(orgId: string, dto: WebhookCreateDto): Promise<WebhookCreatedDto> {
