@@ -20,6 +20,12 @@ const OLDEST_EVENTS = `SELECT id, org_id, session_id, type, data, occurred_at FR
 const DELETE_GROUP = [1, 8, 32, BATCH_SIZE];
 const deleteEvents = (n: number) => `DELETE FROM runner_events WHERE id IN (${Array.from({ length: n }, (_v, i) => `$${i + 1}`).join(', ')})`;
 const IDLE_POLL_MS = 1_000;
+/**
+ * After a batch during which events were recorded, the next one goes this much later: soon, not
+ * a poll later, and not at the next event's wake-up either, so that a steady flow of events
+ * travels in batches (each one an RPC and a gateway transaction), not one or two at a time.
+ */
+const BUSY_POLL_MS = 50;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
@@ -96,10 +102,13 @@ export class EventOutbox implements OnApplicationBootstrap, OnApplicationShutdow
           this.logger.warn({ msg: 'could not hand events to a gateway; will retry', failures: this.failures, error: (err as Error).message });
         }
       }
-      if ((sent === BATCH_SIZE || this.woken) && this.failures === 0) continue;
-      const delay = this.failures === 0 ? IDLE_POLL_MS : Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 7)) * (0.5 + Math.random() / 2);
+      if (sent === BATCH_SIZE && this.failures === 0) continue;
+      const woken = this.woken;
+      const delay = this.failures === 0 ? (woken ? BUSY_POLL_MS : IDLE_POLL_MS) : Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 7)) * (0.5 + Math.random() / 2);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
+        // The short wait after a busy batch lets the next events gather; only an idle wait is cut short.
+        if (this.failures === 0 && woken && this.running) return;
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();
