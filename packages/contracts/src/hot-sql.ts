@@ -33,6 +33,12 @@ export abstract class HotSql {
   abstract run(sql: string, params: readonly unknown[]): Promise<number>;
   /** Several writes in one transaction; answers how many rows the last one changed. */
   abstract batch(steps: SqlStep[]): Promise<number>;
+  /**
+   * Like `batch`, but on PostgreSQL between BEGIN and COMMIT (two more round trips): a step the
+   * database holds back (behind a lock) is rolled back if this process dies before its COMMIT,
+   * where a batch's single statement would still commit after the process died.
+   */
+  abstract transaction(steps: SqlStep[]): Promise<number>;
 }
 
 class SqliteHotSql extends HotSql {
@@ -82,6 +88,11 @@ class SqliteHotSql extends HotSql {
         return changes;
       })();
     });
+  }
+
+  /** A process that dies leaves nothing to commit after it on SQLite: as `batch`. */
+  transaction(steps: SqlStep[]): Promise<number> {
+    return this.batch(steps);
   }
 
   /**
@@ -144,6 +155,22 @@ class PostgresHotSql extends HotSql {
     const text = `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(', ')} ${last}`;
     // The command's row count is the main statement's: the last step.
     return (await this.pool.query({ ...this.named(text), values })).rowCount ?? 0;
+  }
+
+  async transaction(steps: SqlStep[]): Promise<number> {
+    const client = await this.pool.connect();
+    let changes = 0;
+    try {
+      await client.query('BEGIN');
+      for (const s of steps) changes = (await client.query({ ...this.named(s.sql), values: s.params as unknown[] })).rowCount ?? 0;
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw err;
+    }
+    client.release();
+    return changes;
   }
 }
 

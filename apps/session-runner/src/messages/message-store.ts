@@ -254,9 +254,10 @@ export class MessageStore implements WaMessageLookup {
       // changes(): the rows the UPDATE just before changed, in the same synchronous transaction.
       moved = (await this.sql.batch([...steps, advance, { sql: `INSERT INTO ${EVENT_INSERT_INTO} SELECT $1, $2, $3, $4, $5, $6 WHERE changes() > 0`, params: event.params }])) > 0;
     } else {
-      if (steps.length) await this.sql.batch(steps);
+      // In a transaction: a receipt's status held back by a lock when this runner dies is not
+      // written after it (WhatsApp delivers the receipt again to the next owner).
       const sql = `WITH moved AS (${advance.sql} RETURNING 1) INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)`;
-      moved = (await this.sql.run(sql, [...advance.params, ...event.params])) > 0;
+      moved = (await this.sql.transaction([...steps, { sql, params: [...advance.params, ...event.params] }])) > 0;
     }
     if (moved) return true;
     const news = await this.advanceLater(sessionId, messageId, status);
