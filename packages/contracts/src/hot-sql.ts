@@ -31,8 +31,14 @@ export abstract class HotSql {
   abstract all(sql: string, params: readonly unknown[]): Promise<SqlRow[]>;
   /** One write; the number of rows it changed. */
   abstract run(sql: string, params: readonly unknown[]): Promise<number>;
-  /** Several writes in one transaction. */
-  abstract batch(steps: SqlStep[]): Promise<void>;
+  /** Several writes in one transaction; answers how many rows the last one changed. */
+  abstract batch(steps: SqlStep[]): Promise<number>;
+  /**
+   * Like `batch`, but on PostgreSQL between BEGIN and COMMIT (two more round trips): a step the
+   * database holds back (behind a lock) is rolled back if this process dies before its COMMIT,
+   * where a batch's single statement would still commit after the process died.
+   */
+  abstract transaction(steps: SqlStep[]): Promise<number>;
 }
 
 class SqliteHotSql extends HotSql {
@@ -73,13 +79,20 @@ class SqliteHotSql extends HotSql {
     });
   }
 
-  batch(steps: SqlStep[]): Promise<void> {
+  batch(steps: SqlStep[]): Promise<number> {
     return this.turn(() => {
       const bound = steps.map((s) => this.bind(s.sql, s.params));
-      this.db.transaction(() => {
-        for (const { stmt, values } of bound) stmt.run(...values);
+      return this.db.transaction(() => {
+        let changes = 0;
+        for (const { stmt, values } of bound) changes = stmt.run(...values).changes;
+        return changes;
       })();
     });
+  }
+
+  /** A process that dies leaves nothing to commit after it on SQLite: as `batch`. */
+  transaction(steps: SqlStep[]): Promise<number> {
+    return this.batch(steps);
   }
 
   /**
@@ -129,12 +142,9 @@ class PostgresHotSql extends HotSql {
     return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rowCount ?? 0;
   }
 
-  async batch(steps: SqlStep[]): Promise<void> {
-    if (steps.length === 0) return;
-    if (steps.length === 1) {
-      await this.run(steps[0].sql, steps[0].params);
-      return;
-    }
+  async batch(steps: SqlStep[]): Promise<number> {
+    if (steps.length === 0) return 0;
+    if (steps.length === 1) return this.run(steps[0].sql, steps[0].params);
     const values: unknown[] = [];
     const parts = steps.map((s) => {
       const offset = values.length;
@@ -143,7 +153,24 @@ class PostgresHotSql extends HotSql {
     });
     const last = parts.pop()!;
     const text = `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(', ')} ${last}`;
-    await this.pool.query({ ...this.named(text), values });
+    // The command's row count is the main statement's: the last step.
+    return (await this.pool.query({ ...this.named(text), values })).rowCount ?? 0;
+  }
+
+  async transaction(steps: SqlStep[]): Promise<number> {
+    const client = await this.pool.connect();
+    let changes = 0;
+    try {
+      await client.query('BEGIN');
+      for (const s of steps) changes = (await client.query({ ...this.named(s.sql), values: s.params as unknown[] })).rowCount ?? 0;
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw err;
+    }
+    client.release();
+    return changes;
   }
 }
 

@@ -4,6 +4,7 @@ import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/
 import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
+import { EVENT_INSERT_INTO } from '../events/event-outbox';
 import { WaContactEntity } from './wa-contact.entity';
 import { WaLidMappingEntity } from './wa-lid-mapping.entity';
 import { WaMessageEntity } from './wa-message.entity';
@@ -122,6 +123,10 @@ const UPSERT_MESSAGE =
   "WHEN excluded.status = 'delivered' AND wa_messages.status IN ('failed', 'sent') THEN excluded.status " +
   'ELSE wa_messages.status END';
 
+/** A LID's phone-number twin, and a phone number's LID (the first by id, as before), for `pairOf`. */
+const PN_OF_LID = 'SELECT pn FROM wa_lid_mappings WHERE session_id = $1 AND lid = $2';
+const LID_OF_PN = 'SELECT lid FROM wa_lid_mappings WHERE session_id = $1 AND pn = $2 ORDER BY lid ASC LIMIT 1';
+
 /**
  * The runner's message store: Baileys' `getMessage` (retries), edits, revokes and poll votes all
  * need the original message, so every message is kept with its raw proto.
@@ -224,6 +229,44 @@ export class MessageStore implements WaMessageLookup {
       return this.early.keep(`${sessionId}|${messageId}`, status);
     }
     if (await this.sql.run(ADVANCE_STATUS[status], [sessionId, messageId, true])) return true;
+    return this.advanceLater(sessionId, messageId, status);
+  }
+
+  /**
+   * `advanceStatus` in one commit with other writes (one commit per status instead of three):
+   * `steps` are written whatever the status does, and `event`, an event's insert (see
+   * `EventOutbox.step`), too when `eventAlways`, else only when the status moved. A status that
+   * moved nothing stored is then kept or applied as `advanceStatus` does; a conditional event is
+   * written after that when the status was news. Answers whether it was.
+   */
+  async advanceStatusWith(
+    sessionId: string,
+    messageId: string,
+    status: OwnMessageStatus,
+    steps: SqlStep[],
+    event: SqlStep,
+    eventAlways: boolean,
+  ): Promise<boolean> {
+    const advance = { sql: ADVANCE_STATUS[status], params: [sessionId, messageId, true] };
+    let moved: boolean;
+    if (eventAlways) moved = (await this.sql.batch([...steps, event, advance])) > 0;
+    else if (this.sql.kind === 'sqlite') {
+      // changes(): the rows the UPDATE just before changed, in the same synchronous transaction.
+      moved = (await this.sql.batch([...steps, advance, { sql: `INSERT INTO ${EVENT_INSERT_INTO} SELECT $1, $2, $3, $4, $5, $6 WHERE changes() > 0`, params: event.params }])) > 0;
+    } else {
+      // In a transaction: a receipt's status held back by a lock when this runner dies is not
+      // written after it (WhatsApp delivers the receipt again to the next owner).
+      const sql = `WITH moved AS (${advance.sql} RETURNING 1) INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)`;
+      moved = (await this.sql.transaction([...steps, { sql, params: [...advance.params, ...event.params] }])) > 0;
+    }
+    if (moved) return true;
+    const news = await this.advanceLater(sessionId, messageId, status);
+    if (news && !eventAlways) await this.sql.run(event.sql, event.params);
+    return news;
+  }
+
+  /** A status that moved no stored message: kept for the message, or applied if it was stored meanwhile. */
+  private async advanceLater(sessionId: string, messageId: string, status: OwnMessageStatus): Promise<boolean> {
     // Kept before looking: a save that runs meanwhile either takes it or is seen by the look.
     const key = `${sessionId}|${messageId}`;
     const news = this.early.keep(key, status);
@@ -514,12 +557,13 @@ export class MessageStore implements WaMessageLookup {
     }
     await this.learning.get(sessionId);
     const j = normalizeJid(jid);
+    // Prepared statements: every status and received message names its chat this way.
     if (isLidJid(j)) {
-      const pn = (await this.lids.findOneBy({ sessionId, lid: j }))?.pn;
+      const pn = (await this.sql.all(PN_OF_LID, [sessionId, j]))[0]?.pn as string | undefined;
       return pn ? { jid: pn, pn, lid: j } : { jid: j, lid: j };
     }
     if (isPhoneJid(j)) {
-      const lid = (await this.lids.find({ where: { sessionId, pn: j }, order: { lid: 'ASC' }, take: 1 }))[0]?.lid;
+      const lid = (await this.sql.all(LID_OF_PN, [sessionId, j]))[0]?.lid as string | undefined;
       return { jid: j, pn: j, ...(lid ? { lid } : {}) };
     }
     return { jid };

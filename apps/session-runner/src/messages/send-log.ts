@@ -60,8 +60,26 @@ export class SendLog {
     const key = `${sessionId}|${messageId}`;
     if (this.ackedHere.has(key)) return;
     await this.sql.run(SQL.acked, [sessionId, messageId, Date.now()]);
-    this.ackedHere.add(key);
+    this.ackedWritten(sessionId, messageId);
+  }
+
+  /**
+   * `acked` as a step of a caller's batch, or nothing when this process wrote it already; call
+   * `ackedWritten` once the batch committed.
+   */
+  ackedStep(sessionId: string, messageId: string): SqlStep | undefined {
+    if (this.ackedHere.has(`${sessionId}|${messageId}`)) return undefined;
+    return { sql: SQL.acked, params: [sessionId, messageId, Date.now()] };
+  }
+
+  ackedWritten(sessionId: string, messageId: string): void {
+    this.ackedHere.add(`${sessionId}|${messageId}`);
     if (this.ackedHere.size > ACKED_KEPT) this.ackedHere.delete(this.ackedHere.values().next().value as string);
+  }
+
+  /** `refused` as a step of a caller's batch. */
+  refusedStep(sessionId: string, messageId: string): SqlStep {
+    return { sql: SQL.refused, params: [sessionId, messageId, Date.now()] };
   }
 
   /** WhatsApp refused an id that left (an error ack): not proof of anything, a retry sends it again. */

@@ -16,9 +16,19 @@ describe(StatusRecorder.name, () => {
 
   /** `kept`: the member receipts the database holds, shared by recorders as by runners on one database. */
   function recorder(kept = new Set<string>()) {
-    const sendLog = { acked: jest.fn(async () => undefined), refused: jest.fn(async () => undefined) };
-    const messages = { advanceStatus: jest.fn(async () => true), pairOf: jest.fn(async (_s: string, jid: string) => ({ jid: jid.replace('@lid', '@s.whatsapp.net') })) };
-    const events = { record: jest.fn(async () => undefined), wake: jest.fn() };
+    const sendLog = {
+      acked: jest.fn(async () => undefined),
+      refused: jest.fn(async () => undefined),
+      ackedStep: jest.fn((s: string, m: string) => ({ sql: 'acked', params: [s, m] })),
+      refusedStep: jest.fn((s: string, m: string) => ({ sql: 'refused', params: [s, m] })),
+      ackedWritten: jest.fn(),
+    };
+    const messages = { advanceStatus: jest.fn(async () => true), advanceStatusWith: jest.fn(async () => true), pairOf: jest.fn(async (_s: string, jid: string) => ({ jid: jid.replace('@lid', '@s.whatsapp.net') })) };
+    const events = {
+      record: jest.fn(async () => undefined),
+      wake: jest.fn(),
+      step: jest.fn((o: string, s: string, t: string, d: unknown) => ({ sql: 'event', params: [o, s, t, d] })),
+    };
     const receipts = {
       record: jest.fn(async (_m: unknown, r: { messageId: string; member: string; status: string }) => {
         const k = `${r.messageId}|${r.member}|${r.status}`;
@@ -39,26 +49,33 @@ describe(StatusRecorder.name, () => {
     return { r, sendLog, messages, events, receipts, kept };
   }
 
-  it('marks the send log refused on an error ack, stores failed and reports it', async () => {
+  it('marks the send log refused on an error ack, stores failed and reports it, in one commit', async () => {
     const { r, sendLog, messages, events } = recorder();
     await r.record(ref, { key, status: 'error', timestampMs: 1 });
-    expect(sendLog.refused).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
+    expect(sendLog.refusedStep).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
+    expect(sendLog.ackedStep).not.toHaveBeenCalled();
     expect(sendLog.acked).not.toHaveBeenCalled();
-    expect(messages.advanceStatus).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'failed');
-    expect(events.record).toHaveBeenCalledWith('org-1', 'sess-1', 'message.status', expect.objectContaining({ messageId: '3EB0AAAA', status: 'failed' }));
+    const event = { sql: 'event', params: ['org-1', 'sess-1', 'message.status', expect.objectContaining({ messageId: '3EB0AAAA', status: 'failed' })] };
+    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'failed', [{ sql: 'refused', params: ['sess-1', '3EB0AAAA'] }], event, true);
+    expect(events.wake).toHaveBeenCalled();
   });
 
   it('marks the send log acked on a server ack, and never refused', async () => {
-    const { r, sendLog } = recorder();
+    const { r, sendLog, messages } = recorder();
     await r.record(ref, { key, status: 'server_ack', timestampMs: 1 });
-    expect(sendLog.acked).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
+    expect(sendLog.ackedStep).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
+    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'sent', [{ sql: 'acked', params: ['sess-1', '3EB0AAAA'] }], expect.anything(), true);
+    expect(sendLog.ackedWritten).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
+    expect(sendLog.refusedStep).not.toHaveBeenCalled();
     expect(sendLog.refused).not.toHaveBeenCalled();
   });
 
   it('ignores statuses of messages that are not ours', async () => {
-    const { r, sendLog, events } = recorder();
+    const { r, sendLog, events, messages } = recorder();
     await r.record(ref, { key: { ...key, fromMe: false }, status: 'error', timestampMs: 1 });
-    expect(sendLog.refused).not.toHaveBeenCalled();
+    expect(sendLog.refusedStep).not.toHaveBeenCalled();
+    expect(messages.advanceStatusWith).not.toHaveBeenCalled();
+    expect(events.step).not.toHaveBeenCalled();
     expect(events.record).not.toHaveBeenCalled();
   });
 

@@ -42,10 +42,12 @@ export class StatusRecorder {
       // Acks are never redelivered: each one is news. A successful one proves the id left; an
       // error one (WhatsApp refused it, maybe after an async hand-over stopped waiting) lets a
       // retry send it again.
-      if (status === 'sent') await this.sendLog.acked(sessionId, messageId);
-      else await this.sendLog.refused(sessionId, messageId);
-      await this.messages.advanceStatus(sessionId, messageId, status);
-      await this.events.record(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
+      // The send log, the status and the event: one commit.
+      const proof = status === 'sent' ? this.sendLog.ackedStep(sessionId, messageId) : this.sendLog.refusedStep(sessionId, messageId);
+      const event = this.events.step(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
+      await this.messages.advanceStatusWith(sessionId, messageId, status, proof ? [proof] : [], event, true);
+      if (status === 'sent') this.sendLog.ackedWritten(sessionId, messageId);
+      this.events.wake();
       return;
     }
     const receipt = `${sessionId}|${messageId}|${u.recipient ?? ''}|${status}`;
@@ -53,6 +55,16 @@ export class StatusRecorder {
     // A member's receipt is claimed before the first await: its two passes may overlap.
     if (u.recipient) this.remember(receipt);
     try {
+      if (!u.recipient) {
+        // Proof that the id left (the send log decides resends after a crash), the status and,
+        // when it moved, its event: one commit.
+        const proof = this.sendLog.ackedStep(sessionId, messageId);
+        const event = this.events.step(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
+        if (await this.messages.advanceStatusWith(sessionId, messageId, status, proof ? [proof] : [], event, false)) this.events.wake();
+        this.sendLog.ackedWritten(sessionId, messageId);
+        this.remember(receipt);
+        return;
+      }
       // Proof that the id left, for a retry after a crash (the send log decides resends).
       await this.sendLog.acked(sessionId, messageId);
       const data = await this.eventData(sessionId, u, status);
