@@ -205,15 +205,18 @@ export class BaileysConnection implements WaConnection {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.wanted === 'running';
     this.wanted = 'stopped';
     this.clearTimers();
     const live = this.live;
     await this.closeSocket();
     // A half-done pairing leaves keys the phone never confirmed; the next start must offer a fresh QR.
-    // Between two sockets (a reconnect waiting, or the next socket's credentials loading) there is
-    // no live socket to ask: the stored credentials say whether the device was linked.
-    const linked = live ? isLoggedInCreds(live.auth.state.creds) : await this.config.authStore.isLoggedIn(this.sessionId);
-    if (!linked) await this.config.authStore.clear(this.sessionId);
+    // Between two sockets of a running connection (a reconnect waiting, or the next socket's
+    // credentials loading) there is no live socket to ask: the stored credentials say whether the
+    // device was linked. A connection already stopped or failed is left as it was.
+    if (live ? !isLoggedInCreds(live.auth.state.creds) : wasRunning && !(await this.config.authStore.isLoggedIn(this.sessionId))) {
+      await this.config.authStore.clear(this.sessionId);
+    }
     this.pairingCode = undefined;
     this.latestQr = undefined;
     if (this.currentStatus.state !== 'failed' && this.currentStatus.state !== 'logged_out') {
