@@ -205,12 +205,18 @@ export class BaileysConnection implements WaConnection {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.wanted === 'running';
     this.wanted = 'stopped';
     this.clearTimers();
     const live = this.live;
     await this.closeSocket();
     // A half-done pairing leaves keys the phone never confirmed; the next start must offer a fresh QR.
-    if (live && !isLoggedInCreds(live.auth.state.creds)) await this.config.authStore.clear(this.sessionId);
+    // Between two sockets of a running connection (a reconnect waiting, or the next socket's
+    // credentials loading) there is no live socket to ask: the stored credentials say whether the
+    // device was linked. A connection already stopped or failed is left as it was.
+    if (live ? !isLoggedInCreds(live.auth.state.creds) : wasRunning && !(await this.config.authStore.isLoggedIn(this.sessionId))) {
+      await this.config.authStore.clear(this.sessionId);
+    }
     this.pairingCode = undefined;
     this.latestQr = undefined;
     if (this.currentStatus.state !== 'failed' && this.currentStatus.state !== 'logged_out') {
@@ -518,6 +524,9 @@ export class BaileysConnection implements WaConnection {
   private async openSocket(): Promise<void> {
     const b = await loadBaileys();
     const auth = await this.config.authStore.use(this.sessionId);
+    // stop() (or dispose()) came while the credentials loaded (new ones take a while: their keys
+    // are made off the event loop): a socket opened now would outlive the stop, unclosed.
+    if (this.wanted !== 'running' || this.disposed) return;
     const logger = this.config.logger.child({ sessionId: this.sessionId });
     const mediaDispatcher = whatsappMediaDispatcher(this.config.mediaBaseUrl);
     const sock = b.makeWASocket({

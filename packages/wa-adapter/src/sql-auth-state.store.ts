@@ -100,14 +100,16 @@ export class SqlAuthStateStore {
 
   /** Loads (or initialises) the session's creds and returns Baileys' `{state, saveCreds}`. */
   async use(sessionId: string): Promise<SqlAuthState> {
-    const { BufferJSON, initAuthCreds, proto } = await loadBaileys();
+    const { BufferJSON, initAuthCredsOffThread, proto } = await loadBaileys();
     const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
     const decode = (text: string): unknown => JSON.parse(text, BufferJSON.reviver);
 
     const row = await this.serialize(sessionId, () =>
       this.dataSource.getRepository(WaAuthCredsEntity).findOneBy({ sessionId }),
     );
-    const creds: AuthenticationCreds = row ? (decode(row.creds) as AuthenticationCreds) : initAuthCreds();
+    // New credentials' keys and signed pre-key are made off the event loop (the Baileys patch):
+    // ~10 ms of synchronous key generation and JavaScript signing each, many at once while pairing.
+    const creds: AuthenticationCreds = row ? (decode(row.creds) as AuthenticationCreds) : await initAuthCredsOffThread();
 
     // Keys known to be absent (looked up and not found, or deleted): Baileys asks for some on
     // every send (a contact's privacy token, the LID of a contact without one), and its cache in

@@ -7,6 +7,12 @@ import { GatewayConfig } from '../config/gateway.config';
 
 export const RUNNER_CLIENT = Symbol('RUNNER_CLIENT');
 
+/** `details.reason` of a 503 `session_unavailable` from a runner that took the call but did not answer in time. */
+export const RUNNER_TIMEOUT_REASON = 'runner_timeout';
+
+export const isRunnerTimeout = (err: unknown): err is AppError =>
+  err instanceof AppError && err.code === 'session_unavailable' && err.details.reason === RUNNER_TIMEOUT_REASON;
+
 /**
  * The gateway's only way to reach session runners. Runner errors arrive as `{code, message,
  * details}` and become AppErrors here; a runner that is down, unreachable or slow becomes 503
@@ -46,7 +52,7 @@ export class RunnerClient implements OnApplicationShutdown {
   private toAppError(pattern: string, err: unknown): AppError {
     if (err instanceof AppError) return err;
     if (err instanceof TimeoutError) {
-      return new AppError('session_unavailable', 'the session runner did not answer in time', { pattern });
+      return new AppError('session_unavailable', 'the session runner did not answer in time', { pattern, reason: RUNNER_TIMEOUT_REASON });
     }
     if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
       const wire = AppError.fromWire(err);

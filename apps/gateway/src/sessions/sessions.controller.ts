@@ -129,7 +129,7 @@ export class SessionsController {
     summary: 'Get the pending QR code',
     description:
       'A PNG by default; `{"qr": "<raw string>"}` with `Accept: application/json`. 404 `not_found` with `details.reason = "no_qr_pending"` when no QR is waiting to be scanned. ' +
-      'Right after `start` the QR takes a moment: pass `waitMs` to wait for it in one request instead of polling. ' +
+      'Right after `start` the QR takes a moment: pass `waitMs` to wait for it in one request instead of polling; within that wait a session runner that answers late (`RUNNER_TIMEOUT_MS`) is asked again, and 503 `session_unavailable` comes only once the wait is over. ' +
       'The code changes every 20-60 s (`session.qr` events carry each new one and when it expires); after `QR_MAX_REFRESHES` unscanned codes the session is `failed` with `statusReason: qr_timeout` until started again.',
   })
   @ApiParam(SESSION_ID)

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import {
   RPC,
@@ -14,7 +14,8 @@ import {
 } from '@wa/contracts';
 import { AppError, newId } from '@wa/domain';
 import { decodeCursor, pageOf } from '../http/cursor';
-import { RunnerClient } from '../runner/runner-client';
+import { GatewayConfig } from '../config/gateway.config';
+import { isRunnerTimeout, RunnerClient } from '../runner/runner-client';
 import type { SessionEntity } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 
@@ -31,6 +32,8 @@ const QR_ON_THE_WAY: ReadonlySet<SessionStatus> = new Set(['starting', 'qr', 're
  * another replica records reach it only through the database, read this often (never the runner).
  */
 const QR_WAIT_RECHECK_MS = 1_000;
+/** The shortest a QR request to the runner is given when the caller's wait is nearly over. */
+const QR_RETRY_MIN_TIMEOUT_MS = 1_000;
 
 const isNoQrPending = (err: unknown): boolean => err instanceof AppError && err.code === 'not_found' && err.details.reason === 'no_qr_pending';
 
@@ -52,10 +55,12 @@ export class SessionsService implements OnModuleDestroy {
   /** Emits a session id whenever this gateway stored a new status for it. */
   private readonly statusChanged = new EventEmitter().setMaxListeners(0);
   private closing = false;
+  private readonly logger = new Logger(SessionsService.name);
 
   constructor(
     private readonly repo: SessionsRepository,
     private readonly runner: RunnerClient,
+    private readonly config: GatewayConfig,
   ) {}
 
   async create(orgId: string, dto: SessionCreateDto): Promise<SessionResponseDto> {
@@ -121,7 +126,9 @@ export class SessionsService implements OnModuleDestroy {
   /**
    * The pending QR code. With `waitMs`, waits for one on the statuses this gateway records, and
    * asks the runner only once a QR is pending: as soon as one is, or the session went where no
-   * QR comes from (409), or the time is up (404 `no_qr_pending`, as without waiting).
+   * QR comes from (409), or the time is up (404 `no_qr_pending`, as without waiting). A runner
+   * that does not answer within RUNNER_TIMEOUT_MS is asked again while the wait lasts: 503
+   * `session_unavailable` only once the wait is over.
    */
   async qr(orgId: string, id: string, waitMs = 0): Promise<string> {
     const deadline = Date.now() + waitMs;
@@ -129,9 +136,17 @@ export class SessionsService implements OnModuleDestroy {
       const session = await this.require(orgId, id);
       if (waitMs === 0 || session.status === 'qr') {
         try {
-          const result = await this.runner.call<SessionQrResult, SessionRef>(RPC.sessionQr, { orgId, sessionId: session.id });
+          // A retry asks for no longer than the caller still waits (but long enough to be answered).
+          const timeoutMs = Math.min(this.config.runnerTimeoutMs, Math.max(deadline - Date.now(), QR_RETRY_MIN_TIMEOUT_MS));
+          const result = await this.runner.call<SessionQrResult, SessionRef>(RPC.sessionQr, { orgId, sessionId: session.id }, timeoutMs);
           return result.qr;
         } catch (err) {
+          if (waitMs > 0 && isRunnerTimeout(err) && Date.now() < deadline && !this.closing) {
+            // A runner whose event loop stalled (20 pairings at once on a busy machine) past
+            // RUNNER_TIMEOUT_MS: the caller still waits, so ask again rather than answer 503.
+            this.logger.warn({ msg: 'the runner did not answer a QR request in time; asking again', sessionId: session.id });
+            continue;
+          }
           // A stored `qr` that the runner has already moved past: the next status says where to.
           if (waitMs === 0 || !isNoQrPending(err)) throw err;
         }

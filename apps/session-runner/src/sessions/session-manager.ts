@@ -366,7 +366,9 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         this.lastPrune = Date.now();
         await this.sendLog.prune(Date.now() - SEND_LOG_RETENTION_MS);
       }
-      const wanted = await this.sessions.findBy({ desired: 'running' });
+      // Only the two columns a resume needs: this runs every LEASE_TTL_MS / 3 over every session
+      // of every runner, and whole rows (with their transformers) cost an idle runner CPU.
+      const wanted = await this.sessions.find({ select: { sessionId: true, orgId: true }, where: { desired: 'running' } });
       for (const row of wanted) {
         if (this.shuttingDown) return;
         if (this.owned.has(row.sessionId) || this.resuming.has(row.sessionId)) continue;
