@@ -1,4 +1,5 @@
 import { loadBaileys } from '../src';
+import { countEventLoopTurns } from './support/event-loop-turns';
 
 /** The key store a socket hands Baileys, in memory: what getNextPreKeys writes and reads back. */
 function memoryKeys() {
@@ -15,17 +16,11 @@ describe('pre-keys of a first upload', () => {
   it('are made off the event loop, which keeps running while 812 are generated', async () => {
     const { getNextPreKeys, initAuthCreds, INITIAL_PREKEY_COUNT } = await loadBaileys();
     const creds = initAuthCreds();
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countEventLoopTurns();
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const { update, preKeys } = await getNextPreKeys({ creds, keys: memoryKeys() as any }, INITIAL_PREKEY_COUNT);
-    ticking = false;
+    const turns = loop.stop();
 
     expect(Object.keys(preKeys)).toHaveLength(INITIAL_PREKEY_COUNT);
     expect(update).toEqual({ nextPreKeyId: INITIAL_PREKEY_COUNT + 1, firstUnuploadedPreKeyId: INITIAL_PREKEY_COUNT + 1 });

@@ -1,4 +1,5 @@
 import { loadBaileys, strictCurveVerify } from '../src';
+import { countEventLoopTurns } from './support/event-loop-turns';
 
 /**
  * libsignal's curve25519 signing (pure JavaScript, ~8 ms a call) runs on a worker thread for new
@@ -14,16 +15,10 @@ describe('signing off the event loop', () => {
     const keys = Array.from({ length: 8 }, () => Curve.generateKeyPair());
     const COUNT = 300;
     const requests = Array.from({ length: COUNT }, (_, i) => ({ key: keys[i % keys.length], message: Buffer.from(`message ${i}`) }));
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countEventLoopTurns();
 
     const signatures = await Promise.all(requests.map((r) => signOffThread(r.key.private, r.message)));
-    ticking = false;
+    const turns = loop.stop();
 
     // Every answer belongs to its request: it verifies with the request's key and message only.
     for (const [i, r] of requests.entries()) {
