@@ -1,5 +1,6 @@
 // Splits a jest run's test files into `--shard` parts of about equal length, by weight (seconds
-// a file took in a loaded clean-clone run, from `test/test-weights.json` of the workspace), rather
+// a file took in a clean-clone run, mean of both configurations, from `test/test-weights.json` of
+// the workspace), rather
 // than by jest's default hash of the path, which gave the gateway's two embedded parts 11 and 17
 // minutes. Files are handed out heaviest first, each to the part with least weight so far; a file
 // with no weight counts as DEFAULT_WEIGHT. A bundle (test/bundles/*.bundle-spec.ts) weighs what
