@@ -7,7 +7,7 @@ const require = createRequire(import.meta.url);
 const { WaSandbox } = require('../../packages/wa-sandbox/dist/index.js');
 
 const sandbox = await (await WaSandbox.create()).start();
-process.stdout.write(`${JSON.stringify({ event: 'wa-sandbox.ready', wsUrl: sandbox.wsUrl, controlUrl: sandbox.controlUrl, rootPublicKey: sandbox.rootPublicKey })}\n`);
+process.stdout.write(`${JSON.stringify({ event: 'wa-sandbox.ready', wsUrl: sandbox.wsUrl, controlUrl: sandbox.controlUrl, rootPublicKey: sandbox.rootPublicKey, mediaBaseUrl: sandbox.mediaBaseUrl, mediaCaFile: sandbox.mediaCaFile })}\n`);
 const stop = () => void sandbox.stop().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -180,6 +180,10 @@ export async function startStack({ config, log }) {
         LOG_LEVEL: 'info',
         WA_WS_URL: ready.wsUrl,
         WA_ROOT_PUBLIC_KEY: ready.rootPublicKey,
+        // Media goes to the sandbox's media host, trusted as WhatsApp's would be (without these, every
+        // valid media upload failed TLS verification: an image status answered 500).
+        WA_MEDIA_BASE_URL: ready.mediaBaseUrl,
+        NODE_EXTRA_CA_CERTS: ready.mediaCaFile,
         WA_RECONNECT_BASE_MS: '50',
         WA_RECONNECT_MAX_MS: '500',
       },

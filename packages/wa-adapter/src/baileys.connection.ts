@@ -41,6 +41,7 @@ import { onDemandHistoryNotification, readOnDemandHistory } from './baileys.hist
 import { BaileysProfile } from './baileys.profile';
 import { SessionCaches } from './session.caches';
 import type { WaLogger } from './silent.logger';
+import { mediaUploadFailure } from './media-upload.error';
 import type { WaPrivacyCategory } from './wa-profile.port';
 import type { WaGroupPolicies } from './wa-group-policies.port';
 import type { WaJoinRequestUpdate } from './wa-group-admin.port';
@@ -479,12 +480,16 @@ export class BaileysConnection implements WaConnection {
     this.rememberSent(options.messageId);
     const body = 'type' in content ? toAnyContent(content) : { text: content.text };
     const style: { backgroundColor?: string; font?: number } = 'type' in content ? {} : content;
-    const sent = await sock.sendMessage('status@broadcast', body, {
-      messageId: options.messageId,
-      statusJidList: recipients,
-      ...(style.backgroundColor ? { backgroundColor: style.backgroundColor } : {}),
-      ...(style.font !== undefined ? { font: style.font } : {}),
-    } as Parameters<Socket['sendMessage']>[2]);
+    const sent = await sock
+      .sendMessage('status@broadcast', body, {
+        messageId: options.messageId,
+        statusJidList: recipients,
+        ...(style.backgroundColor ? { backgroundColor: style.backgroundColor } : {}),
+        ...(style.font !== undefined ? { font: style.font } : {}),
+      } as Parameters<Socket['sendMessage']>[2])
+      .catch((err: unknown) => {
+        throw mediaUploadFailure(err);
+      });
     if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the status');
     return this.result(b, sent);
   }
