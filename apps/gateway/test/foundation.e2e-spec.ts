@@ -1,8 +1,9 @@
+import { AsyncResource } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Controller, Get, Module, Post } from '@nestjs/common';
 import { Public } from '@wa/auth';
-import { named, Type, type Static } from '@wa/contracts';
+import { currentRequestId, named, Type, type Static } from '@wa/contracts';
 import { ValidBody } from '../src/http/request-schema';
 import { dropTestSchemas, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { HANG_MS } from './deadlines';
@@ -26,6 +27,14 @@ class ProbeController {
   @Post()
   echo(@ValidBody(Probe) body: Static<typeof Probe>): Static<typeof Probe> {
     return body;
+  }
+
+  /** The request id as the handler sees it after a few turns of the event loop (what its logs carry). */
+  @Post('context')
+  async context(@ValidBody(Probe) body: Static<typeof Probe>): Promise<{ requestId?: string; count: number }> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { requestId: currentRequestId(), count: body.count };
   }
 
   @Get('crash')
@@ -115,6 +124,34 @@ describe('gateway foundation (real HTTP app + real runner process)', () => {
     });
     expect(res.status).toBe(201);
     await expect(res.json()).resolves.toEqual({ email: 'a@b.co', count: 3, address: { city: 'Berlin' } });
+  });
+
+  it('keeps the request id in the async context of the handler without AsyncResource.bind (Node 20 builds deprecation wrappers on each call)', async () => {
+    // fastify's body parsing and Nest's interceptors carry the context; patches/ makes both use
+    // runInAsyncScope, as AsyncResource.bind made two util.deprecate wrappers (DEP0172) per call.
+    const original = AsyncResource.prototype.bind;
+    let binds = 0;
+    AsyncResource.prototype.bind = function (this: AsyncResource, ...args: Parameters<typeof original>) {
+      binds++;
+      return original.apply(this, args);
+    } as typeof original;
+    try {
+      const answers = await Promise.all(
+        ['ctx-one', 'ctx-two', 'ctx-three'].map(async (id) => {
+          const res = await fetch(`${gw.url}/api/v1/probe/context`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-request-id': id },
+            body: JSON.stringify({ email: 'a@b.co', count: 2, address: { city: 'Berlin' } }),
+          });
+          expect(res.status).toBe(201);
+          return [id, (await res.json()) as { requestId?: string }] as const;
+        }),
+      );
+      for (const [id, body] of answers) expect(body.requestId).toBe(id);
+    } finally {
+      AsyncResource.prototype.bind = original;
+    }
+    expect(binds).toBe(0);
   });
 
   it('turns an unexpected error into 500 internal_error with the request id and no internals', async () => {

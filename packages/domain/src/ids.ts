@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { fillRandom } from './random-pool';
 
 // Crockford base32, as the ULID spec requires.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -19,9 +19,13 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+const randomScratch = new Uint8Array(RANDOM_LEN);
+
 function freshRandom(): number[] {
-  const bytes = randomBytes(RANDOM_LEN);
-  return Array.from(bytes, (b) => b & 31);
+  const bytes = fillRandom(randomScratch);
+  const digits = Array.from(bytes, (b) => b & 31);
+  bytes.fill(0);
+  return digits;
 }
 
 /** Adds one to the 80-bit random part; within one millisecond ids stay sortable. */

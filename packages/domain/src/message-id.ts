@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { parseJid } from './jid';
+import { fillRandom } from './random-pool';
 
 /**
  * Same layout as Baileys' `generateMessageIDV2` (`3EB0` + 18 bytes of SHA-256 over time, own
@@ -15,6 +16,6 @@ export function generateMessageId(ownJid?: string): string {
     data.write(user, 8);
     data.write('@c.us', 8 + user.length);
   }
-  randomBytes(16).copy(data, 28);
+  fillRandom(data, 28, 16);
   return '3EB0' + createHash('sha256').update(data).digest().toString('hex').toUpperCase().substring(0, 18);
 }
