@@ -78,9 +78,9 @@ try {
     setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${++keys}` } }),
   };
   for (const spec of [echo, send, keyed]) await load({ ...spec, duration: 2, title: `${spec.title} (warm-up)` });
-  rows.push(await load({ ...echo, duration }));
-  rows.push(await load({ ...send, duration }));
-  rows.push(await load({ ...keyed, duration }));
+  rows.push(await load({ ...echo, duration, pid: server.pid }));
+  rows.push(await load({ ...send, duration, pid: server.pid }));
+  rows.push(await load({ ...keyed, duration, pid: server.pid }));
 } finally {
   await server.stop();
 }

@@ -2,6 +2,7 @@
 // process, and print figures next to a baseline measured in the same run.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
+import { cpuSeconds } from './processes.mjs';
 
 export function parseArgs(defaults) {
   const args = { ...defaults };
@@ -26,20 +27,28 @@ export function startServer(file, env = {}, execArgv = []) {
   });
 }
 
-/** `setupRequest` (optional) changes each request before it goes, e.g. a fresh Idempotency-Key. */
-export async function load({ url, connections, duration, method = 'GET', body, headers = {}, title, setupRequest }) {
+/**
+ * `setupRequest` (optional) changes each request before it goes, e.g. a fresh Idempotency-Key.
+ * `pid` (optional): the server's process, whose CPU time per answered request is reported
+ * (`cpuMs`): on a shared machine it moves far less than the rates do.
+ */
+export async function load({ url, connections, duration, method = 'GET', body, headers = {}, title, setupRequest, pid }) {
   process.stderr.write(`  measuring ${title} for ${duration}s at ${connections} connections...\n`);
+  const cpuBefore = pid ? cpuSeconds(pid) : 0;
   const r = await autocannon({ url, connections, duration, method, body, headers, setupClient: undefined, ...(setupRequest ? { requests: [{ setupRequest }] } : {}) });
+  const cpuMs = pid && r.requests.total > 0 ? ((cpuSeconds(pid) - cpuBefore) * 1000) / r.requests.total : undefined;
   const non2xx = r.non2xx + r.errors;
-  return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx };
+  return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx, cpuMs };
 }
 
 export function printTable(rows, baseline) {
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}ratio`);
+  const withCpu = rows.some((r) => r.cpuMs !== undefined);
+  console.log(`\n${pad('route', 44)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('errors', 8)}${withCpu ? pad('CPU ms/req', 12) : ''}ratio`);
   for (const r of rows) {
+    const cpu = withCpu ? pad(r.cpuMs === undefined ? '' : r.cpuMs.toFixed(3), 12) : '';
     console.log(
-      `${pad(r.title, 44)}${pad(Math.round(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.non2xx, 8)}${((r.rps / baseline.rps) * 100).toFixed(1)}%`,
+      `${pad(r.title, 44)}${pad(Math.round(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${pad(r.non2xx, 8)}${cpu}${((r.rps / baseline.rps) * 100).toFixed(1)}%`,
     );
   }
 }

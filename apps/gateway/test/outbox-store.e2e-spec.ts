@@ -3,7 +3,7 @@ import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing'
 import { idFloor, newId } from '@wa/domain';
 import { DataSource } from 'typeorm';
 import { GATEWAY_MIGRATIONS } from '../src/database/migrations';
-import { OutboxStore, type NewOutboxEntry } from '../src/messages/outbox.store';
+import { OutboxStore, type NewIdempotencyKey, type NewOutboxEntry } from '../src/messages/outbox.store';
 
 const DAY = 86_400_000;
 
@@ -66,6 +66,67 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     await store.finishRetry(c.id, claimed!.claimToken!, 'session_not_connected: later', now + 60_000, now);
     expect(await claimHead('chat-3', now + 1000)).toBeUndefined();
     expect((await claimHead('chat-3', now + 61_000))?.id).toBe(c.id);
+  });
+
+  it('accepts keyed entries of one turn together, each written only if its own key went in', async () => {
+    const now = Date.now();
+    const key = (name: string, createdAt = now, ttl = DAY): NewIdempotencyKey => ({ route: 'send', key: name, requestHash: `h-${name}`, expiresAt: createdAt + ttl, response: null });
+    // A live key from before, and an expired one that a new request may take over.
+    const live = entry('keyed-live');
+    expect(await store.accept(live, key('live'))).toBe(true);
+    const expired = entry('keyed-expired', now - 2 * DAY);
+    expect(await store.accept(expired, key('expired', now - 2 * DAY, DAY))).toBe(true);
+
+    // One turn: 20 fresh keys, the live key again, the expired key again, and one key twice.
+    const fresh = Array.from({ length: 20 }, (_, i) => [entry(`keyed-${i}`), key(`fresh-${i}`)] as const);
+    const reuse = entry('keyed-live');
+    const takeOver = entry('keyed-expired');
+    const twice = [entry('keyed-twice'), entry('keyed-twice')];
+    const results = await Promise.all([
+      ...fresh.map(([e, k]) => store.accept(e, k)),
+      store.accept(reuse, key('live')),
+      store.accept(takeOver, key('expired')),
+      ...twice.map((e) => store.accept(e, key('twice'))),
+    ]);
+    expect(results.slice(0, 20)).toEqual(new Array(20).fill(true));
+    expect(results[20]).toBe(false);
+    expect(results[21]).toBe(true);
+    // The first of the two with one key goes in, as if they had come one after the other.
+    expect(results.slice(22)).toEqual([true, false]);
+
+    for (const [e, k] of fresh) {
+      expect((await store.byId(e.id))?.status).toBe('queued');
+      expect((await store.idempotency('org', 'send', k.key))?.outboxId).toBe(e.id);
+    }
+    expect(await store.byId(reuse.id)).toBeUndefined();
+    expect((await store.idempotency('org', 'send', 'live'))?.outboxId).toBe(live.id);
+    expect((await store.byId(takeOver.id))?.status).toBe('queued');
+    expect((await store.idempotency('org', 'send', 'expired'))?.outboxId).toBe(takeOver.id);
+    expect(await store.byId(twice[1]!.id)).toBeUndefined();
+    expect((await store.idempotency('org', 'send', 'twice'))?.outboxId).toBe(twice[0]!.id);
+  });
+
+  it('writes the keyed accepts of one turn in one commit (one statement on PostgreSQL)', async () => {
+    // The store's connection: the pool's queries on PostgreSQL, the transactions on SQLite.
+    const sql = (store as unknown as { sql: { pool?: { query: (...a: unknown[]) => unknown }; db?: { transaction: (...a: unknown[]) => unknown } } }).sql;
+    const target = (kind === 'postgres' ? sql.pool : sql.db) as Record<string, (...a: unknown[]) => unknown>;
+    const method = kind === 'postgres' ? 'query' : 'transaction';
+    const original = target[method]!;
+    let calls = 0;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      calls++;
+      return original.apply(this, args);
+    };
+    try {
+      const now = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.accept(entry(`one-commit-${i}`), { route: 'send', key: `one-commit-${i}`, requestHash: 'h', expiresAt: now + DAY, response: null })),
+      );
+      expect(results).toEqual(new Array(10).fill(true));
+    } finally {
+      target[method] = original;
+    }
+    expect(calls).toBe(1);
   });
 
   it('purges finished entries accepted before the cut-off, in batches, and keeps waiting ones', async () => {

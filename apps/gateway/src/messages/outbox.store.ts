@@ -135,7 +135,11 @@ interface PreparedSql {
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]>;
   /** Like `write`, but may share one commit with the same writes of other requests (group commit). */
   writeGrouped(name: StatementName, params: unknown[]): Promise<void>;
-  /** The idempotency key (`claimKey`) and the entry (`insert`), atomically; the entry only if the key was written. Returns whether it was. */
+  /**
+   * The idempotency key (`claimKey`) and the entry (`insert`), atomically; the entry only if the
+   * key was written. Returns whether it was. Shares one commit with the keyed accepts of other
+   * requests in the same turn of the event loop, as `writeGrouped` does for entries without a key.
+   */
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
 }
 
@@ -143,6 +147,14 @@ interface GroupedWrite {
   name: StatementName;
   params: unknown[];
   resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** One keyed accept waiting for its group's commit: `written` is whether the key (and so the entry) went in. */
+interface GroupedAccept {
+  keyParams: unknown[];
+  entryParams: unknown[];
+  resolve: (written: boolean) => void;
   reject: (err: unknown) => void;
 }
 
@@ -226,16 +238,43 @@ class SqlitePrepared implements PreparedSql {
     });
   }
 
+  private accepts: GroupedAccept[] | null = null;
+
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
-    return this.turn(() => {
-      const a = this.bind('claimKey', keyParams);
-      const b = this.bind('insert', entryParams);
-      return this.db.transaction(() => {
-        if (a.stmt.run(...a.values).changes === 0) return false;
-        b.stmt.run(...b.values);
-        return true;
-      })();
+    return new Promise((resolve, reject) => {
+      if (!this.accepts) {
+        this.accepts = [];
+        setImmediate(() => void this.flushAccepts());
+      }
+      this.accepts.push({ keyParams, entryParams, resolve, reject });
     });
+  }
+
+  /** Key, then entry, only if the key went in; inside the caller's transaction. */
+  private acceptOne(it: GroupedAccept): boolean {
+    const a = this.bind('claimKey', it.keyParams);
+    if (a.stmt.run(...a.values).changes === 0) return false;
+    const b = this.bind('insert', it.entryParams);
+    b.stmt.run(...b.values);
+    return true;
+  }
+
+  /**
+   * The keyed accepts of one turn in one transaction: a key met twice in the group goes in once,
+   * as it would one request after the other. If the transaction fails, each is tried alone so
+   * one bad row fails only its own request.
+   */
+  private async flushAccepts(): Promise<void> {
+    const items = this.accepts ?? [];
+    this.accepts = null;
+    let written: boolean[];
+    try {
+      written = await this.turn(() => this.db.transaction(() => items.map((it) => this.acceptOne(it)))());
+    } catch {
+      for (const it of items) await this.turn(() => this.db.transaction(() => this.acceptOne(it))()).then(it.resolve, it.reject);
+      return;
+    }
+    items.forEach((it, i) => it.resolve(written[i]!));
   }
 
   /**
@@ -303,9 +342,73 @@ class PostgresPrepared implements PreparedSql {
     }
   }
 
-  async acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
-    return ((await this.pool.query({ name: 'acceptWithKey', text: SQL.acceptWithKey, values: [...keyParams, ...entryParams] })).rowCount ?? 0) > 0;
+  private accepts: GroupedAccept[] | null = null;
+
+  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      let group = this.accepts;
+      if (!group) {
+        group = this.accepts = [];
+        const fresh = group;
+        setImmediate(() => void this.flushAccepts(fresh));
+      }
+      group.push({ keyParams, entryParams, resolve, reject });
+      if (group.length >= MAX_GROUP) this.accepts = null;
+    });
   }
+
+  private async acceptOne(it: GroupedAccept): Promise<boolean> {
+    return ((await this.pool.query({ name: 'acceptWithKey', text: SQL.acceptWithKey, values: [...it.keyParams, ...it.entryParams] })).rowCount ?? 0) > 0;
+  }
+
+  /**
+   * The keyed accepts of one turn as one statement (`acceptManyWithKey`): one round trip and one
+   * commit for all of them, each entry written only if its key was. A key twice in the group
+   * makes PostgreSQL refuse the statement (ON CONFLICT would touch one row twice); then, as on any
+   * failure, each goes alone, in order.
+   */
+  private async flushAccepts(items: GroupedAccept[]): Promise<void> {
+    if (this.accepts === items) this.accepts = null;
+    if (items.length === 1) {
+      await this.acceptOne(items[0]!).then(items[0]!.resolve, items[0]!.reject);
+      return;
+    }
+    let written: Set<unknown>;
+    try {
+      const values = items.flatMap((it) => [...it.keyParams, ...ACCEPT_ENTRY_COLUMNS.map((i) => it.entryParams[i])]);
+      const { rows } = await this.pool.query({ name: `acceptManyWithKey_x${items.length}`, text: acceptManyWithKey(items.length), values });
+      written = new Set(rows.map((r: Row) => r.id));
+    } catch {
+      for (const it of items) await this.acceptOne(it).then(it.resolve, it.reject);
+      return;
+    }
+    // The outbox id is the key's outbox_id (keyParams[4]) and the entry's id.
+    for (const it of items) it.resolve(written.has(it.keyParams[4]));
+  }
+}
+
+/** The entry's values `acceptManyWithKey` takes after the key's eight: session, chat, kind, action, WhatsApp id, mode (id, org and time are the key's). */
+const ACCEPT_ENTRY_COLUMNS = [2, 3, 4, 5, 6, 7];
+
+/**
+ * PostgreSQL: `rows` keyed accepts in one statement. The key's eight values and six of the
+ * entry's per row; the keys go in (or take over an expired key), and the entries whose key went
+ * in follow, their ids returned.
+ */
+function acceptManyWithKey(rows: number): string {
+  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text'];
+  const tuples = Array.from({ length: rows }, (_, r) => `(${types.map((t, c) => `$${r * types.length + c + 1}::${t}`).join(', ')})`);
+  return (
+    'WITH v (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at, session_id, chat, kind, action, wa_message_id, mode) AS ' +
+    `(VALUES ${tuples.join(', ')}), ` +
+    'k AS (INSERT INTO idempotency_keys (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at) ' +
+    'SELECT org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at FROM v ' +
+    'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
+    'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at RETURNING outbox_id) ' +
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
+    "SELECT v.outbox_id, v.org_id, v.session_id, v.chat, v.kind, v.action, v.wa_message_id, v.mode, 'queued', NULL, 0, v.created_at, NULL, NULL, v.created_at, v.created_at " +
+    'FROM v JOIN k ON k.outbox_id = v.outbox_id RETURNING id'
+  );
 }
 
 /** At most this many rows per grouped INSERT (and so at most this many prepared variants per connection). */
