@@ -73,7 +73,8 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
     const transport = await transportEnv();
     const media = { MEDIA_ALLOWED_CIDRS: '127.0.0.0/8', MEDIA_MAX_BYTES: String(BIG + 1024 * 1024) };
     runner = await startRunner(transport, sandboxRunnerEnv(sandbox, { ...media, MEDIA_FETCH_TIMEOUT_MS: '120000' }));
-    gw = await startGateway(transport, { ...idp.env, ...media, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '60000' });
+    // Retries of a send that met a media outage come within 3 s (backoff up to OUTBOX_RETRY_MAX_MS).
+    gw = await startGateway(transport, { ...idp.env, ...media, SEND_MIN_INTERVAL_MS: '0', SEND_JITTER_MS: '0', SEND_SYNC_TIMEOUT_MS: '60000', OUTBOX_RETRY_MAX_MS: '3000' });
     client = new ApiClient(() => gw.url, idp, ORG);
     sessionId = (await client.linkSession(sandbox, OWNER, 'media sender')).id;
   });
@@ -156,6 +157,36 @@ describe('outgoing media (gateway + runner + Baileys + sandbox media server)', (
   it('sends a webp sticker', async () => {
     const webp = randomBytes(9_000);
     await expectDelivered(await send({ type: 'sticker', base64: webp.toString('base64'), mimetype: 'image/webp' }), webp, { type: 'sticker', mimetype: 'image/webp' });
+  });
+
+  it('keeps a media message queued through an outage of the media hosts and sends it after; a status answers 503', async () => {
+    const data = randomBytes(40_000);
+    const image = { type: 'image', base64: data.toString('base64'), mimetype: 'image/jpeg' };
+    let accepted: { outboxId: string; waMessageId: string };
+    sandbox.refuseMediaUploads(503);
+    try {
+      // A status is not queued: its caller hears at once that WhatsApp did not take the file.
+      const status = await client.call(`/sessions/${sessionId}/statuses`, { method: 'POST', body: { ...image, contacts: [contact.jid] } });
+      expect(status.status).toBe(503);
+      expect(await status.json()).toMatchObject({ error: { code: 'service_unavailable', details: { reason: 'media_upload_failed' } } });
+      // A message waits in the outbox and is tried again, its reason on record: not failed, not lost.
+      const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', headers: { prefer: 'respond-async' }, body: { chat: contact.jid, ...image } });
+      expect(res.status).toBe(202);
+      accepted = (await res.json()) as typeof accepted;
+      const deadline = Date.now() + HANG_MS;
+      for (;;) {
+        const entry = await client.json<{ status: string; error: string | null; attempts: number }>(`/sessions/${sessionId}/outbox/${accepted.outboxId}`);
+        expect(entry.status).not.toBe('failed');
+        if (entry.error?.startsWith('media_upload_failed:')) break;
+        if (Date.now() > deadline) throw new Error(`the entry never recorded the failed upload: ${JSON.stringify(entry)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(sandbox.mediaRefusals().filter((r) => r.reason === 'outage').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      sandbox.refuseMediaUploads(undefined);
+    }
+    await expectDelivered({ status: 'sent', waMessageId: accepted.waMessageId }, data, { type: 'image' });
+    expect(sandbox.received(CONTACT).filter((m) => m.id === accepted.waMessageId)).toHaveLength(1);
   });
 
   it('streams a 64 MB video from a URL through the runner without holding it in memory', async () => {

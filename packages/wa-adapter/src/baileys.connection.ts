@@ -1055,7 +1055,9 @@ export class BaileysConnection implements WaConnection {
     await this.refuseBlocked(sock, chatJid);
     const b = await loadBaileys();
     this.rememberSent(messageId);
-    const sent = await sock.sendMessage(chatJid, content, { messageId, ...(quoted ? { quoted } : {}) });
+    const sent = await sock.sendMessage(chatJid, content, { messageId, ...(quoted ? { quoted } : {}) }).catch((err: unknown) => {
+      throw mediaUploadFailure(err);
+    });
     if (!sent) throw new AppError('internal_error', 'WhatsApp engine returned no message for the send');
     return this.result(b, sent);
   }

@@ -126,6 +126,18 @@ const routes: Route[] = [
     },
   },
   { method: 'POST', pattern: /^\/media\/expire$/, handle: (sandbox) => sandbox.expireMedia() },
+  /** `{"status": 503}` starts an upload outage of the media hosts, `{"status": null}` ends it. */
+  {
+    method: 'POST',
+    pattern: /^\/media\/outage$/,
+    handle: (sandbox, _params, body) => {
+      const status = body.status;
+      if (status !== null && (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)) {
+        throw new SandboxError(400, '"status" must be an HTTP error status (400-599), or null to end the outage');
+      }
+      return sandbox.refuseMediaUploads(status ?? undefined);
+    },
+  },
   /** An upload auth as media_conn hands out, for clients that upload without a socket (benches). */
   { method: 'POST', pattern: /^\/media\/auth$/, handle: (sandbox) => sandbox.mediaUploadAuth() },
   { method: 'GET', pattern: /^\/media$/, handle: (sandbox) => ({ baseUrl: sandbox.mediaBaseUrl, caFile: sandbox.mediaCaFile, refusals: sandbox.mediaRefusals() }) },

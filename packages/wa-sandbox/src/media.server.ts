@@ -40,6 +40,8 @@ export class SandboxMediaServer {
   private readonly tls = createMediaTlsMaterial();
   /** Upload requests refused, by reason: tests check that a bad upload was turned away for the right one. */
   readonly refusals: { reason: string; at: number }[] = [];
+  /** While set, every upload is answered with this HTTP status (a media host that is down or overloaded). */
+  private outage?: number;
 
   constructor(private readonly options: MediaServerOptions) {
     writeFileSync(this.caFile, this.tls.caPem);
@@ -110,6 +112,15 @@ export class SandboxMediaServer {
     return blob.expired ? 'expired' : blob.encrypted;
   }
 
+  /**
+   * From now on every upload is refused with `status` (5xx: the host is down or overloaded), as
+   * WhatsApp's media hosts do during an outage; `undefined` ends the outage. Downloads still work.
+   */
+  refuseUploads(status: number | undefined): void {
+    if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) throw new RangeError(`an upload outage answers 4xx or 5xx, not ${status}`);
+    this.outage = status;
+  }
+
   /** Every file stored so far expires (downloads answer 410); later uploads are fresh. */
   expireAll(): number {
     let count = 0;
@@ -133,6 +144,10 @@ export class SandboxMediaServer {
   }
 
   private async upload(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    if (this.outage !== undefined) {
+      request.resume();
+      return this.refuse(response, this.outage, 'outage');
+    }
     const [, , kind = '', hash = ''] = url.pathname.split('/');
     const auth = url.searchParams.get('auth') ?? '';
     const expires = this.auths.get(auth);

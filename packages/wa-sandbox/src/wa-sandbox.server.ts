@@ -281,6 +281,12 @@ export class WaSandbox {
     return this.media.baseUrl;
   }
 
+  /** The media hosts refuse every upload with `status` (an outage) until called with `undefined`. */
+  refuseMediaUploads(status: number | undefined): { refusing: number | null } {
+    this.media.refuseUploads(status);
+    return { refusing: status ?? null };
+  }
+
   /** Every file uploaded so far expires: downloads answer 410 and clients must ask for a re-upload. */
   expireMedia(): { expired: number } {
     return { expired: this.media.expireAll() };

@@ -106,6 +106,22 @@ describe(`${WaSandbox.name} media`, () => {
     expect(sandbox.mediaRefusals().map((r) => r.reason)).toEqual(expect.arrayContaining(['auth', 'hash mismatch']));
   });
 
+  it('refuses every upload during an outage of the media hosts (control API), and takes them again after', async () => {
+    const outage = (status: unknown) => fetch(`${sandbox.controlUrl}/media/outage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status }) });
+    for (const bad of [200, 600, '503', 2.5]) expect((await outage(bad)).status).toBe(400);
+    await expect((await outage(503)).json()).resolves.toEqual({ refusing: 503 });
+    const body = randomBytes(1000);
+    const hash = createHash('sha256').update(body).digest('base64url');
+    const query = (alice.sock as unknown as { query: (n: unknown) => Promise<any> }).query;
+    const answer = await query({ tag: 'iq', attrs: { type: 'set', xmlns: 'w:m', to: 's.whatsapp.net' }, content: [{ tag: 'media_conn', attrs: {} }] });
+    const auth = encodeURIComponent((answer.content as Array<{ tag: string; attrs: Record<string, string> }>).find((n) => n.tag === 'media_conn')?.attrs.auth ?? '');
+    const upload = () => httpsCall(`${sandbox.mediaBaseUrl}/mms/image/${hash}?auth=${auth}&token=${hash}`, { method: 'POST', body, ca });
+    expect((await upload()).status).toBe(503);
+    expect(sandbox.mediaRefusals().at(-1)?.reason).toBe('outage');
+    await expect((await outage(null)).json()).resolves.toEqual({ refusing: null });
+    expect((await upload()).status).toBe(200);
+  });
+
   it('sends each media type from a virtual phone, decryptable with Baileys media keys, and expires them on demand', async () => {
     const baileys = await loadBaileys();
     const data = randomBytes(33_333);
