@@ -159,6 +159,8 @@ export class WaSandbox {
   private wss?: WebSocketServer;
   private readonly media: SandboxMediaServer;
   private readonly mediaRetries: { id: string; device: string; at: number }[] = [];
+  /** Receipts companions sent (newest last, the last 1,000): what a test prints when a receipt it waits for never comes. */
+  private readonly sentReceipts: { from: string; to: string; type: string; ids: string[]; at: number }[] = [];
   private messageCounter = 0;
   /** Profiles, privacy and address books, served at `/pictures/<phone>/<id>.jpg` like pps.whatsapp.net. */
   readonly profiles = new ProfileDirectory((phone, id) => `http://127.0.0.1:${this.port}/pictures/${phone}/${id}.jpg`);
@@ -305,6 +307,11 @@ export class WaSandbox {
   /** Media retry requests (re-upload asks) companions sent, oldest first. */
   listMediaRetries(): { id: string; device: string; at: number }[] {
     return [...this.mediaRetries];
+  }
+
+  /** Receipts the account's companions sent that name message `id` (type `delivery` when the stanza had none). */
+  receiptsSentFor(id: string): { from: string; to: string; type: string; ids: string[]; at: number }[] {
+    return this.sentReceipts.filter((r) => r.ids.includes(id));
   }
 
   /** Upload requests the media server refused (reason: auth, token, hash mismatch, too large...). */
@@ -1466,6 +1473,14 @@ export class WaSandbox {
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
+    this.sentReceipts.push({
+      from: this.pn(companion.account, companion.deviceId),
+      to: node.attrs.to ?? '',
+      type: node.attrs.type ?? 'delivery',
+      ids: [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean),
+      at: Date.now(),
+    });
+    if (this.sentReceipts.length > 1000) this.sentReceipts.shift();
     if (node.attrs.type === 'server-error') {
       // A media retry request goes to the account's own phone, which holds the file.
       const held = companion.account.phone.heldMedia.get(node.attrs.id ?? '');
