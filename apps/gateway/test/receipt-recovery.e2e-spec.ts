@@ -5,6 +5,7 @@ import { TestIdentityProvider } from './auth-fixture';
 import { sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
+import { HANG_MS } from './deadlines';
 import { WebhookReceiver } from './webhook-receiver';
 
 /**
@@ -159,11 +160,21 @@ describe('receipts and resend decisions across a runner kill', () => {
 
     // The server is slow to hand the backlog over: the new owner is connected and has to wait for it.
     sandbox.holdBacklog(OWNER);
-    runner = await startOurRunner({ SEND_RESEND_PROOF_MS: '60000' });
     const waiting = (id: string) => lineOf(runner.output(), 'waiting for the offline backlog', id);
-    await eventually('both hand-overs to wait for the backlog', () => waiting(left.waMessageId) >= 0 && waiting(never.waMessageId) >= 0, 60_000);
-    expect(copiesAt(OTHER, never.waMessageId)).toBe(0);
-    sandbox.releaseBacklog(OWNER);
+    try {
+      runner = await startOurRunner({ SEND_RESEND_PROOF_MS: '60000' });
+      // A deadline for a hang (HANG_MS): under two loaded CI runs the runner's start, login and
+      // the dispatcher's retries took longer than the 60 s this waited once. Say what the runner
+      // did if it does hang.
+      await eventually('both hand-overs to wait for the backlog', () => waiting(left.waMessageId) >= 0 && waiting(never.waMessageId) >= 0, HANG_MS).catch((err: unknown) => {
+        const said = runner.output().split('\n').filter((l) => /backlog|relay|sending|lease|connection|open|execute/i.test(l));
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; the runner's last related lines:\n${said.slice(-20).join('\n')}`);
+      });
+      expect(copiesAt(OTHER, never.waMessageId)).toBe(0);
+    } finally {
+      // Held, it would keep the next test's receipts from the next runner as well.
+      sandbox.releaseBacklog(OWNER);
+    }
 
     await sandbox.waitForReceived(OTHER, (m) => m.id === never.waMessageId, 60_000);
     await outboxReaches(left.outboxId, 'read');
