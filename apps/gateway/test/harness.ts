@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ModuleMetadata } from '@nestjs/common';
+import { freePort } from '@wa/contracts/testing';
 import { Client } from 'pg';
 import { createGatewayApp } from '../src/app.factory';
 import { loadGatewayConfig } from '../src/config/gateway.config';
@@ -21,16 +21,7 @@ const tempDir = mkdtempSync(join(tmpdir(), 'wa-gw-test-'));
 
 export const scaleOut = (process.env.DATABASE_URL ?? '').startsWith('postgres');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The PostgreSQL the scale-out configuration uses; suites about PostgreSQL itself use it in both configurations. */
 const POSTGRES_URL = scaleOut ? (process.env.DATABASE_URL as string) : (process.env.SCALEOUT_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test');

@@ -1,22 +1,13 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { createRunnerClient, RPC, type RunnerPingResult } from '@wa/contracts';
-import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
-import { createServer } from 'node:net';
+import { dropPostgresSchema, freePort, freshDatabaseTargets } from '@wa/contracts/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createRunnerApp } from '../src/app.factory';
 import { loadRunnerConfig } from '../src/config/runner.config';
 
 const scaleOut = process.env.TRANSPORT === 'nats';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('session-runner over its transport', () => {
   const targets = freshDatabaseTargets('runner_e2e');

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseTarget } from '@wa/domain';
@@ -65,4 +66,36 @@ export async function migrationRoundTrip(
   } finally {
     await ds.destroy();
   }
+}
+
+/**
+ * Ports test servers take: below the kernel's range for outgoing connections (Linux: 32768-60999).
+ * A port the kernel hands out for `listen(0)` comes from that range, and between the check and
+ * the server's own bind an outgoing connection of any process may take it as its local port: with
+ * two CI runs on one machine a runner once failed to start with EADDRINUSE that way.
+ */
+const TEST_PORT_RANGE = { from: 20_000, to: 32_767 };
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port on 127.0.0.1 that nobody listens on now, for a server a test starts next (see TEST_PORT_RANGE). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = randomInt(TEST_PORT_RANGE.from, TEST_PORT_RANGE.to + 1);
+    if (await canListen(port)) return port;
+  }
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

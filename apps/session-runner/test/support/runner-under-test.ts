@@ -1,22 +1,14 @@
 import type { INestMicroservice } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { createRunnerClient, RPC, type SessionStateResult } from '@wa/contracts';
-import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
+import { dropPostgresSchema, freePort, freshDatabaseTargets } from '@wa/contracts/testing';
 import { newId } from '@wa/domain';
 import type { WaSandbox } from '@wa/wa-sandbox';
-import { createServer } from 'node:net';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createRunnerApp } from '../../src/app.factory';
 import { loadRunnerConfig } from '../../src/config/runner.config';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RunnerUnderTest {
   /** The runner's Nest application, for tests that look inside it (its providers, its database). */
