@@ -106,6 +106,22 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect((await store.idempotency('org', 'send', 'twice'))?.outboxId).toBe(twice[0]!.id);
   });
 
+  it('fails only the request whose row cannot be written when keyed accepts share a commit', async () => {
+    const now = Date.now();
+    const key = (name: string): NewIdempotencyKey => ({ route: 'send', key: name, requestHash: 'h', expiresAt: now + DAY, response: null });
+    const good = entry('bad-row-good');
+    const clash = entry('bad-row-clash');
+    // The same outbox id as `clash`: its entry breaks the primary key, so the shared write fails
+    // and each request is written alone.
+    const copy = { ...entry('bad-row-copy'), id: clash.id };
+    const results = await Promise.allSettled([store.accept(good, key('bad-row-good')), store.accept(clash, key('bad-row-clash')), store.accept(copy, key('bad-row-copy'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((await store.byId(good.id))?.chat).toBe('bad-row-good');
+    expect((await store.byId(clash.id))?.chat).toBe('bad-row-clash');
+    // Its key went with its failed entry: a retry of that request is not told it was accepted.
+    expect(await store.idempotency('org', 'send', 'bad-row-copy')).toBeUndefined();
+  });
+
   it('writes the keyed accepts of one turn in one commit (one statement on PostgreSQL)', async () => {
     // The store's connection: the pool's queries on PostgreSQL, the transactions on SQLite.
     const sql = (store as unknown as { sql: { pool?: { query: (...a: unknown[]) => unknown }; db?: { transaction: (...a: unknown[]) => unknown } } }).sql;

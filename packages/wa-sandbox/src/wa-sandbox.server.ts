@@ -1473,13 +1473,8 @@ export class WaSandbox {
   }
 
   private onCompanionReceipt(companion: Companion, node: BinaryNode): void {
-    this.sentReceipts.push({
-      from: this.pn(companion.account, companion.deviceId),
-      to: node.attrs.to ?? '',
-      type: node.attrs.type ?? 'delivery',
-      ids: [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean),
-      at: Date.now(),
-    });
+    const ids = [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean);
+    this.sentReceipts.push({ from: this.pn(companion.account, companion.deviceId), to: node.attrs.to ?? '', type: node.attrs.type ?? 'delivery', ids, at: Date.now() });
     if (this.sentReceipts.length > 1000) this.sentReceipts.shift();
     if (node.attrs.type === 'server-error') {
       // A media retry request goes to the account's own phone, which holds the file.
@@ -1490,7 +1485,7 @@ export class WaSandbox {
     // A device acknowledges a message it decrypted with a receipt rather than an ack (any type
     // but `retry`, which asks for it again).
     if (node.attrs.type !== 'retry') {
-      const receipted = new Set([node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')]);
+      const receipted = new Set(ids);
       for (const [key, stanza] of companion.unacked) if (stanza.tag === 'message' && receipted.has(stanza.attrs.id ?? '')) companion.unacked.delete(key);
     }
     const target = this.accountFor(node.attrs.to ?? '');
@@ -1499,7 +1494,6 @@ export class WaSandbox {
       return;
     }
     if (!target || target === companion.account) return;
-    const ids = [node.attrs.id ?? '', ...children(child(node, 'list'), 'item').map((item) => item.attrs.id ?? '')].filter(Boolean);
     const type = node.attrs.type;
     if (type !== undefined && type !== 'read') return;
     for (const device of this.activeCompanions(target)) {
