@@ -123,6 +123,29 @@ describe('calls (gateway + runner + Baileys against the sandbox)', () => {
     expect(off.body).toEqual({ autoReject: false, rejectMessage: null });
   });
 
+  it('rejects a call that rings while the session is still logging in, and replies once it is in', async () => {
+    const device = () => sandbox.listDevices().find((d) => d.phone === CALLEE)!;
+    const text = 'Logging in, no calls.';
+    expect((await call(`/sessions/${callee}/settings/calls`, 'PUT', { autoReject: true, rejectMessage: text })).status).toBe(200);
+    try {
+      const logins = device().logins;
+      // The next login's last answer waits: the device is in, its client not yet open (as on a
+      // loaded machine, where those last round trips took seconds and a call rang in between).
+      sandbox.holdLogin(CALLEE);
+      await sandbox.fault(device().jid, 'connection_closed');
+      const deadline = Date.now() + HANG_MS;
+      while (!(device().connected && device().logins > logins) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const placed = sandbox.placeCall(CALLER, pn(CALLEE));
+      expect((await offerOf(placed.callId)).data).toMatchObject({ autoRejected: true });
+      expect(await callStatus(placed.callId, 'rejected')).toMatchObject({ status: 'rejected' });
+      sandbox.releaseLogin(CALLEE);
+      await sandbox.waitForReceived(CALLER, (m) => m.text === text, HANG_MS);
+    } finally {
+      sandbox.releaseLogin(CALLEE);
+      expect((await call(`/sessions/${callee}/settings/calls`, 'PUT', { autoReject: false })).status).toBe(200);
+    }
+  });
+
   it("does not ring for a caller the account blocked", async () => {
     expect((await call(`/sessions/${callee}/blocklist/${encodeURIComponent(pn(CALLER))}`, 'PUT')).status).toBe(204);
     const silent = sandbox.placeCall(CALLER, pn(CALLEE));

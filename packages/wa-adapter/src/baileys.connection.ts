@@ -374,8 +374,15 @@ export class BaileysConnection implements WaConnection {
   linkCommunityGroup = (communityJid: string, groupJid: string) => this.communities.linkCommunityGroup(communityJid, groupJid);
   unlinkCommunityGroup = (communityJid: string, groupJid: string) => this.communities.unlinkCommunityGroup(communityJid, groupJid);
 
+  /**
+   * On the socket the offer came through: a call can ring as soon as the login succeeded, while
+   * the client still waits for its last login queries before it reports the connection open
+   * (seconds on a loaded machine), and must be rejectable then.
+   */
   async rejectCall(callId: string, from: string): Promise<void> {
-    await this.connected().sock.rejectCall(callId, from);
+    const live = this.live;
+    if (!live) throw new AppError('session_not_connected', 'the WhatsApp session is not connected', { status: this.currentStatus.state });
+    await live.sock.rejectCall(callId, from);
   }
 
   async subscribePresence(jid: string): Promise<void> {

@@ -152,6 +152,8 @@ export class WaSandbox {
   private readonly loggedOut: LoggedOutDevice[] = [];
   /** Accounts whose devices' offline backlog waits for `releaseBacklog` (a server slow to deliver it). */
   private readonly heldBacklogs = new Map<string, Array<() => void>>();
+  /** Accounts whose devices' logins wait for `releaseLogin` before their last answer (a slow server). */
+  private readonly heldLogins = new Map<string, Array<() => void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<Waiter>();
   private readonly options: Required<SandboxOptions>;
@@ -618,6 +620,23 @@ export class WaSandbox {
   }
 
   /**
+   * Holds back the answer to the last query of the phone's devices' next logins (the key-bundle
+   * digest Baileys asks for after `passive`), as a loaded server may: the device is logged in and
+   * gets what is sent to it, but its client has not reported the connection open yet.
+   * `releaseLogin` answers.
+   */
+  holdLogin(phone: string): void {
+    this.account(phone);
+    if (!this.heldLogins.has(phone)) this.heldLogins.set(phone, []);
+  }
+
+  releaseLogin(phone: string): void {
+    const waiting = this.heldLogins.get(phone) ?? [];
+    this.heldLogins.delete(phone);
+    for (const answer of waiting) answer();
+  }
+
+  /**
    * Loses the acks the phone's linked devices write from now until each logs in again, as when a
    * client dies with its acks unsent: the server still waits for them, and delivers the stanzas
    * again (marked `offline`) at the next login.
@@ -986,7 +1005,13 @@ export class WaSandbox {
       return reply([{ tag: 'count', attrs: { value: String(companion.preKeys.size) } }]);
     }
     if (node.attrs.type === 'get' && first?.tag === 'digest') {
-      return reply([{ tag: 'digest', attrs: {}, content: [{ tag: 'type', attrs: {}, content: KEY_BUNDLE_TYPE }] }]);
+      const answer = () => reply([{ tag: 'digest', attrs: {}, content: [{ tag: 'type', attrs: {}, content: KEY_BUNDLE_TYPE }] }]);
+      const held = this.heldLogins.get(companion.account.phone.info.phone);
+      if (held) {
+        held.push(() => void answer().catch(() => undefined));
+        return;
+      }
+      return answer();
     }
     if (node.attrs.type === 'get' && first?.tag === 'key') {
       const users = await Promise.all(children(first, 'user').map(async (user): Promise<BinaryNode> => {

@@ -12,6 +12,25 @@ import { SessionManager } from '../sessions/session-manager';
 
 /** Ringing calls remembered per session (to reject by id); older ones are forgotten. */
 const RINGING_KEPT = 200;
+/** How long the reply to an auto-rejected call waits for a login in progress to finish. */
+const REPLY_WAIT_MS = 60_000;
+
+/** Whether the connection is (or within `ms` becomes) connected; false once it goes elsewhere. */
+function connectedWithin(connection: WaConnection, ms: number): Promise<boolean> {
+  if (connection.status.state === 'connected') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (connected: boolean): void => {
+      clearTimeout(timer);
+      off();
+      resolve(connected);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    const off = connection.on('status', (status) => {
+      if (status.state === 'connected') done(true);
+      else if (status.state !== 'starting' && status.state !== 'reconnecting') done(false);
+    });
+  });
+}
 
 /**
  * Incoming calls: a `call.received` event per offer, rejection by id, and the session's setting
@@ -93,6 +112,11 @@ export class CallsService implements OnModuleInit {
     if (!autoReject) return;
     await connection.rejectCall(call.callId, call.from);
     if (row?.callRejectMessage) {
+      // A call can ring before the login finished; the reply is a message, sent once it has.
+      if (!(await connectedWithin(connection, REPLY_WAIT_MS))) {
+        this.logger.warn({ msg: 'the reply to an auto-rejected call was not sent: the session did not connect', sessionId: ref.sessionId, callId: call.callId });
+        return;
+      }
       const to = from.pn ?? call.from;
       const sent = await connection.sendMessage(to, { type: 'text', text: row.callRejectMessage }, { messageId: generateMessageId() });
       await this.store.save({ sessionId: ref.sessionId, key: sent.key, type: 'text', timestampMs: sent.timestampMs, raw: sent.raw });
