@@ -145,6 +145,61 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(calls).toBe(1);
   });
 
+  it("reads the sessions of one turn together (one statement on PostgreSQL), each only within its own org", async () => {
+    const now = Date.now();
+    const sessions = [
+      { id: newId(), org: 'org-a', status: 'connected' },
+      { id: newId(), org: 'org-a', status: 'stopped' },
+      { id: newId(), org: 'org-b', status: 'connected' },
+    ];
+    for (const x of sessions) {
+      await db.query(
+        kind === 'postgres'
+          ? 'INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6)'
+          : 'INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        kind === 'postgres' ? [x.id, x.org, 'n', '{}', x.status, now, `${x.org}@s.whatsapp.net`] : [x.id, x.org, 'n', '{}', x.status, now, `${x.org}@s.whatsapp.net`, now, now],
+      );
+    }
+    const sql = (store as unknown as { sql: { pool?: { query: (...a: unknown[]) => unknown } } }).sql;
+    const original = sql.pool?.query;
+    let calls = 0;
+    if (sql.pool && original) {
+      sql.pool.query = function (this: unknown, ...args: unknown[]) {
+        calls++;
+        return original.apply(this, args);
+      };
+    }
+    let found: Awaited<ReturnType<OutboxStore['session']>>[];
+    try {
+      const [a, b, c] = sessions;
+      found = await Promise.all([
+        store.session('org-a', a!.id),
+        store.session('org-a', b!.id),
+        store.session('org-a', a!.id),
+        // Another org's session is no answer, as a missing one is.
+        store.session('org-a', c!.id),
+        store.session('org-b', a!.id),
+        store.session('org-b', c!.id),
+        store.session('org-a', 'missing'),
+      ]);
+    } finally {
+      if (sql.pool && original) sql.pool.query = original;
+    }
+    const [a, b, c] = sessions;
+    expect(found).toEqual([
+      { id: a!.id, status: 'connected', meJid: 'org-a@s.whatsapp.net', meLid: null },
+      { id: b!.id, status: 'stopped', meJid: 'org-a@s.whatsapp.net', meLid: null },
+      { id: a!.id, status: 'connected', meJid: 'org-a@s.whatsapp.net', meLid: null },
+      undefined,
+      undefined,
+      { id: c!.id, status: 'connected', meJid: 'org-b@s.whatsapp.net', meLid: null },
+      undefined,
+    ]);
+    if (kind === 'postgres') expect(calls).toBe(1);
+    // A lone read in a later turn still answers.
+    await expect(store.session('org-b', c!.id)).resolves.toMatchObject({ id: c!.id });
+  });
+
   it('purges finished entries accepted before the cut-off, in batches, and keeps waiting ones', async () => {
     const old = Date.now() - 10 * DAY;
     const finished: NewOutboxEntry[] = [];

@@ -4,6 +4,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { SqlDialect } from '../database/sql-dialect';
+import { TurnBatcher } from '../database/turn-batcher';
 
 export interface SessionRow {
   id: string;
@@ -65,6 +66,8 @@ const ADVANCE_FROM: Record<'sent' | 'delivered' | 'read' | 'failed', string> = {
 
 const SQL = {
   session: 'SELECT id, status, me_jid, me_lid FROM sessions WHERE org_id = $1 AND id = $2',
+  // PostgreSQL: the sessions several requests of one turn ask for, in one round trip (by primary key; the org is checked per request).
+  sessionsById: 'SELECT id, org_id, status, me_jid, me_lid FROM sessions WHERE id = ANY($1::text[])',
   idempotency: 'SELECT request_hash, outbox_id, response, created_at, expires_at FROM idempotency_keys WHERE org_id = $1 AND route = $2 AND idem_key = $3',
   // An expired key that was not purged yet is taken over; a live one makes the insert a no-op.
   claimKey:
@@ -141,26 +144,18 @@ interface PreparedSql {
    * requests in the same turn of the event loop, as `writeGrouped` does for entries without a key.
    */
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
+  /** The session row of an org, if any; may share one read with the other lookups of the same turn. */
+  session(orgId: string, id: string): Promise<Row | undefined>;
 }
 
-interface GroupedWrite {
-  name: StatementName;
-  params: unknown[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/** One keyed accept waiting for its group's commit: `written` is whether the key (and so the entry) went in. */
-interface GroupedAccept {
+/** One keyed accept: the key's parameters (`claimKey`) and the entry's (`insert`). */
+interface KeyedAccept {
   keyParams: unknown[];
   entryParams: unknown[];
-  resolve: (written: boolean) => void;
-  reject: (err: unknown) => void;
 }
 
 class SqlitePrepared implements PreparedSql {
   private readonly statements = new Map<StatementName, { stmt: Statement; order: number[] }>();
-  private group: GroupedWrite[] | null = null;
 
   constructor(
     private readonly db: Database,
@@ -191,6 +186,11 @@ class SqlitePrepared implements PreparedSql {
     return stmt.all(...values) as Row[];
   }
 
+  /** A synchronous read of a local file: nothing to share. */
+  async session(orgId: string, id: string): Promise<Row | undefined> {
+    return (await this.all('session', [orgId, id]))[0];
+  }
+
   write(name: StatementName, params: unknown[]): Promise<number> {
     return this.turn(() => {
       const { stmt, values } = this.bind(name, params);
@@ -203,32 +203,21 @@ class SqlitePrepared implements PreparedSql {
    * requests instead of one each. Every caller still hears back only after its row is committed;
    * if the shared commit fails, each write is retried alone so one bad row fails only its request.
    */
-  writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.group) {
-        this.group = [];
-        setImmediate(() => void this.flushGroup());
-      }
-      this.group.push({ name, params, resolve, reject });
-    });
-  }
-
-  private async flushGroup(): Promise<void> {
-    const items = this.group ?? [];
-    this.group = null;
-    try {
-      await this.turn(() =>
-        this.db.transaction(() => {
-          for (const it of items) {
+  private readonly grouped = new TurnBatcher<{ name: StatementName; params: unknown[] }, void>(
+    (items) =>
+      this.turn(() =>
+        this.db.transaction(() =>
+          items.map((it) => {
             const { stmt, values } = this.bind(it.name, it.params);
             stmt.run(...values);
-          }
-        })(),
-      );
-      for (const it of items) it.resolve();
-    } catch {
-      for (const it of items) await this.write(it.name, it.params).then(() => it.resolve(), it.reject);
-    }
+          }),
+        )(),
+      ),
+    async (it) => void (await this.write(it.name, it.params)),
+  );
+
+  writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
+    return this.grouped.add({ name, params });
   }
 
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
@@ -238,43 +227,27 @@ class SqlitePrepared implements PreparedSql {
     });
   }
 
-  private accepts: GroupedAccept[] | null = null;
-
-  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      if (!this.accepts) {
-        this.accepts = [];
-        setImmediate(() => void this.flushAccepts());
-      }
-      this.accepts.push({ keyParams, entryParams, resolve, reject });
-    });
-  }
-
-  /** Key, then entry, only if the key went in; inside the caller's transaction. */
-  private acceptOne(it: GroupedAccept): boolean {
-    const a = this.bind('claimKey', it.keyParams);
-    if (a.stmt.run(...a.values).changes === 0) return false;
-    const b = this.bind('insert', it.entryParams);
-    b.stmt.run(...b.values);
-    return true;
-  }
-
   /**
    * The keyed accepts of one turn in one transaction: a key met twice in the group goes in once,
    * as it would one request after the other. If the transaction fails, each is tried alone so
    * one bad row fails only its own request.
    */
-  private async flushAccepts(): Promise<void> {
-    const items = this.accepts ?? [];
-    this.accepts = null;
-    let written: boolean[];
-    try {
-      written = await this.turn(() => this.db.transaction(() => items.map((it) => this.acceptOne(it)))());
-    } catch {
-      for (const it of items) await this.turn(() => this.db.transaction(() => this.acceptOne(it))()).then(it.resolve, it.reject);
-      return;
-    }
-    items.forEach((it, i) => it.resolve(written[i]!));
+  private readonly accepts = new TurnBatcher<KeyedAccept, boolean>(
+    (items) => this.turn(() => this.db.transaction(() => items.map((it) => this.acceptOne(it)))()),
+    (it) => this.turn(() => this.db.transaction(() => this.acceptOne(it))()),
+  );
+
+  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
+    return this.accepts.add({ keyParams, entryParams });
+  }
+
+  /** Key, then entry, only if the key went in; inside the caller's transaction. */
+  private acceptOne(it: KeyedAccept): boolean {
+    const a = this.bind('claimKey', it.keyParams);
+    if (a.stmt.run(...a.values).changes === 0) return false;
+    const b = this.bind('insert', it.entryParams);
+    b.stmt.run(...b.values);
+    return true;
   }
 
   /**
@@ -306,59 +279,49 @@ class PostgresPrepared implements PreparedSql {
   }
 
   /**
+   * Every request reads its session first; the reads of one turn of the event loop go as one
+   * statement (concurrent requests mostly name the same few sessions). A row of another org is
+   * no answer, exactly as the single read's `org_id = $1` would have it.
+   */
+  private readonly sessions = new TurnBatcher<{ orgId: string; id: string }, Row | undefined>(
+    async (items) => {
+      const ids = [...new Set(items.map((it) => it.id))];
+      const byId = new Map((await this.all('sessionsById', [ids])).map((r) => [r.id as string, r]));
+      return items.map((it) => {
+        const row = byId.get(it.id);
+        return row && row.org_id === it.orgId ? row : undefined;
+      });
+    },
+    async (it) => (await this.all('session', [it.orgId, it.id]))[0],
+    MAX_GROUP,
+  );
+
+  session(orgId: string, id: string): Promise<Row | undefined> {
+    return this.sessions.add({ orgId, id });
+  }
+
+  /**
    * Inserts queued within one turn of the event loop go as one multi-row INSERT: one round trip
    * and one commit (one WAL flush) for many requests, where each had paid its own. Every caller
    * hears back only after the statement committed; if it fails, each row is retried alone so a
    * bad row fails only its own request.
    */
+  private readonly grouped = new Map<StatementName, TurnBatcher<unknown[], void>>();
+
   writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let group = this.groups.get(name);
-      if (!group) {
-        const fresh: GroupedWrite[] = [];
-        this.groups.set(name, fresh);
-        setImmediate(() => void this.flushGroup(name, fresh));
-        group = fresh;
-      }
-      group.push({ name, params, resolve, reject });
-      // A full group takes no more; the next write starts another one.
-      if (group.length >= MAX_GROUP) this.groups.delete(name);
-    });
-  }
-
-  private readonly groups = new Map<StatementName, GroupedWrite[]>();
-
-  private async flushGroup(name: StatementName, items: GroupedWrite[]): Promise<void> {
-    if (this.groups.get(name) === items) this.groups.delete(name);
-    if (items.length === 1) {
-      await this.write(name, items[0].params).then(() => items[0].resolve(), items[0].reject);
-      return;
+    let batcher = this.grouped.get(name);
+    if (!batcher) {
+      batcher = new TurnBatcher<unknown[], void>(
+        async (items) => {
+          await this.pool.query({ name: `${name}_x${items.length}`, text: multiRow(SQL[name], items.length), values: items.flat() });
+          return items.map(() => undefined);
+        },
+        async (params) => void (await this.write(name, params)),
+        MAX_GROUP,
+      );
+      this.grouped.set(name, batcher);
     }
-    try {
-      await this.pool.query({ name: `${name}_x${items.length}`, text: multiRow(SQL[name], items.length), values: items.flatMap((it) => it.params) });
-      for (const it of items) it.resolve();
-    } catch {
-      for (const it of items) await this.write(it.name, it.params).then(() => it.resolve(), it.reject);
-    }
-  }
-
-  private accepts: GroupedAccept[] | null = null;
-
-  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      let group = this.accepts;
-      if (!group) {
-        group = this.accepts = [];
-        const fresh = group;
-        setImmediate(() => void this.flushAccepts(fresh));
-      }
-      group.push({ keyParams, entryParams, resolve, reject });
-      if (group.length >= MAX_GROUP) this.accepts = null;
-    });
-  }
-
-  private async acceptOne(it: GroupedAccept): Promise<boolean> {
-    return ((await this.pool.query({ name: 'acceptWithKey', text: SQL.acceptWithKey, values: [...it.keyParams, ...it.entryParams] })).rowCount ?? 0) > 0;
+    return batcher.add(params);
   }
 
   /**
@@ -367,23 +330,20 @@ class PostgresPrepared implements PreparedSql {
    * makes PostgreSQL refuse the statement (ON CONFLICT would touch one row twice); then, as on any
    * failure, each goes alone, in order.
    */
-  private async flushAccepts(items: GroupedAccept[]): Promise<void> {
-    if (this.accepts === items) this.accepts = null;
-    if (items.length === 1) {
-      await this.acceptOne(items[0]!).then(items[0]!.resolve, items[0]!.reject);
-      return;
-    }
-    let written: Set<unknown>;
-    try {
+  private readonly accepts = new TurnBatcher<KeyedAccept, boolean>(
+    async (items) => {
       const values = items.flatMap((it) => [...it.keyParams, ...ACCEPT_ENTRY_COLUMNS.map((i) => it.entryParams[i])]);
       const { rows } = await this.pool.query({ name: `acceptManyWithKey_x${items.length}`, text: acceptManyWithKey(items.length), values });
-      written = new Set(rows.map((r: Row) => r.id));
-    } catch {
-      for (const it of items) await this.acceptOne(it).then(it.resolve, it.reject);
-      return;
-    }
-    // The outbox id is the key's outbox_id (keyParams[4]) and the entry's id.
-    for (const it of items) it.resolve(written.has(it.keyParams[4]));
+      const written = new Set(rows.map((r: Row) => r.id));
+      // The outbox id is the key's outbox_id (keyParams[4]) and the entry's id.
+      return items.map((it) => written.has(it.keyParams[4]));
+    },
+    async (it) => ((await this.pool.query({ name: 'acceptWithKey', text: SQL.acceptWithKey, values: [...it.keyParams, ...it.entryParams] })).rowCount ?? 0) > 0,
+    MAX_GROUP,
+  );
+
+  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
+    return this.accepts.add({ keyParams, entryParams });
   }
 }
 
@@ -464,7 +424,7 @@ export class OutboxStore {
   }
 
   async session(orgId: string, id: string): Promise<SessionRow | undefined> {
-    const [r] = await this.sql.all('session', [orgId, id]);
+    const r = await this.sql.session(orgId, id);
     return r ? { id: r.id as string, status: r.status as string, meJid: (r.me_jid as string | null) ?? null, meLid: (r.me_lid as string | null) ?? null } : undefined;
   }
 
