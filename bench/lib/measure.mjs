@@ -38,7 +38,11 @@ export async function load({ url, connections, duration, method = 'GET', body, h
   const r = await autocannon({ url, connections, duration, method, body, headers, setupClient: undefined, ...(setupRequest ? { requests: [{ setupRequest }] } : {}) });
   const cpuMs = pid && r.requests.total > 0 ? ((cpuSeconds(pid) - cpuBefore) * 1000) / r.requests.total : undefined;
   const non2xx = r.non2xx + r.errors;
-  return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx, cpuMs };
+  // What the errors were: the statuses other than 2xx, and connection errors and timeouts.
+  const statuses = Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, s]) => `${s.count}x ${code}`);
+  const failures = [...statuses, ...(r.errors ? [`${r.errors} errors (${r.timeouts} timeouts)`] : [])];
+  if (failures.length) process.stderr.write(`  ${title}: ${failures.join(', ')}\n`);
+  return { title, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx, cpuMs, failures };
 }
 
 export function printTable(rows, baseline) {

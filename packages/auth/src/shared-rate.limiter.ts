@@ -111,12 +111,14 @@ export class SharedTokenBucketLimiter {
   async consume(key: string): Promise<RateDecision> {
     if (this.decidingAlone()) return this.fallback.consume(key);
     const reservation = this.reservation(key);
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    // Tokens are looked for once more after the last wait: the take just waited for brought some.
+    for (let round = 0; ; round++) {
       const now = this.now();
       reservation.lastUsed = now;
       if (this.useToken(key, reservation, now)) return ALLOWED;
       if (reservation.emptyUntil > now) return denied(reservation.emptyUntil - now);
       if (this.decidingAlone()) return this.fallback.consume(key);
+      if (round === MAX_ROUNDS) return denied(1_000);
       reservation.waiting++;
       try {
         if (!reservation.take && now - reservation.lastTakeAt < this.holdMs) this.grow(reservation);
@@ -125,7 +127,6 @@ export class SharedTokenBucketLimiter {
         reservation.waiting--;
       }
     }
-    return denied(1_000);
   }
 
   /**
@@ -151,7 +152,7 @@ export class SharedTokenBucketLimiter {
     await Promise.all([...this.reservations.values()].map((r) => r.take));
     const returns: Promise<void>[] = [];
     for (const [key, reservation] of this.reservations) {
-      const tokens = reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
+      const tokens = held(reservation);
       reservation.grants = [];
       if (tokens > 0) returns.push(this.giveBack(key, tokens));
     }
@@ -204,7 +205,7 @@ export class SharedTokenBucketLimiter {
       reservation.size = Math.max(1, Math.floor(reservation.size / 2));
       void this.giveBack(key, expired);
     }
-    return reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
+    return held(reservation);
   }
 
   /** One take in flight per key; concurrent requests wait for the same one. */
@@ -223,7 +224,16 @@ export class SharedTokenBucketLimiter {
       })
       .catch((err: unknown) => this.storeFailed(err))
       .finally(() => {
-        if (reservation.take === take) reservation.take = undefined;
+        if (reservation.take !== take) return;
+        reservation.take = undefined;
+        // More requests wait than this take brought tokens for (they came after it was sized, or
+        // it was a take ahead of need): the next one starts now, sized for all of them, before
+        // they look for a token, so that each finds one when it lands instead of giving up.
+        const short = reservation.waiting - held(reservation);
+        if (short > 0 && reservation.emptyUntil <= this.now() && !this.decidingAlone()) {
+          this.grow(reservation);
+          void this.take(key, reservation, Math.max(reservation.size, short));
+        }
       });
     reservation.take = take;
     return take;
@@ -250,7 +260,7 @@ export class SharedTokenBucketLimiter {
     const oldest = this.reservations.entries().next();
     if (oldest.done) return;
     const [key, reservation] = oldest.value;
-    const tokens = reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
+    const tokens = held(reservation);
     if (tokens > 0) void this.giveBack(key, tokens);
     this.reservations.delete(key);
   }
@@ -283,6 +293,10 @@ export class SharedTokenBucketLimiter {
       error: errorMessage(err),
     });
   }
+}
+
+function held(reservation: Reservation): number {
+  return reservation.grants.reduce((sum, g) => sum + g.tokens, 0);
 }
 
 function denied(waitMs: number): RateDecision {

@@ -173,6 +173,27 @@ describe(SharedTokenBucketLimiter.name, () => {
     expect(decisions.filter((d) => !d.allowed)).toEqual([]);
   });
 
+  it('refuses none of a burst of 50 clients on a full bucket, however their requests and the takes interleave', async () => {
+    // A store that answers a turn or two of the event loop later, as a database does.
+    const take = store.take.bind(store);
+    let turns = 0;
+    store.take = async (...args) => {
+      for (let i = 0, n = 1 + (turns++ % 3); i < n; i++) await new Promise((r) => setImmediate(r));
+      return take(...args);
+    };
+    const limiter = replica({ limit: 100_000_000, windowSec: 60 });
+    let refused = 0;
+    // Each client sends its next request once the last one was decided, as a keep-alive client does.
+    const client = async (): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        if (!(await limiter.consume('burst-key')).allowed) refused++;
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, client));
+    expect(refused).toBe(0);
+  });
+
   it('gives tokens back instead of using them once they are older than the hold time', async () => {
     const limiter = replica({ limit: 6_000, windowSec: 60 });
     // 1 + 2 + 4 tokens used; the prefetched grant of 8 is held.
