@@ -1,5 +1,5 @@
 // The cost of accepting a message, measured in one run against a baseline on the same app:
-//   node bench/send.mjs [--connections 50] [--duration 10] [--postgres] [--sync-count 200] [--profile DIR]
+//   node bench/send.mjs [--connections 50] [--duration 10] [--postgres] [--sync-count 200] [--profile DIR] [--only async|sync]
 // 1. async-mode send (API key, rate limits on, compiled validation, durable insert), without and
 //    with a fresh Idempotency-Key per request, vs a POST echo route that parses the same body (no
 //    auth, no validation, no database); SQLite by default, PostgreSQL with --postgres
@@ -30,6 +30,9 @@ const connections = option('connections', 50);
 const duration = option('duration', 10);
 const syncCount = option('sync-count', 200);
 const postgres = flag('postgres');
+// --only async | --only sync: one phase alone (the throughput, or the sync latency).
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'async' && only !== 'sync') throw new Error('--only takes async or sync');
 // CPU profiles of the gateway and the runner of the sync phase, written when they stop.
 const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -56,6 +59,8 @@ const body = JSON.stringify({ chat: '491701234567@s.whatsapp.net', type: 'text',
 const infoFile = join(tmp, 'info.json');
 
 // --- 1. throughput: async send vs echo on the same app ---
+if (only !== 'sync') await throughput();
+async function throughput() {
 const server = await startServer(join(here, 'lib/send-server.mjs'), { DATABASE_URL: databaseUrl('gateway'), BENCH_INFO_FILE: infoFile, });
 const rows = [];
 try {
@@ -93,6 +98,8 @@ for (const row of rows.slice(1)) {
       `p99 ${row.p99} ms (target <= 25 ms on a quiet machine: ${row.p99 <= 25 ? 'met' : 'NOT met'}), ${row.non2xx} errors`,
   );
 }
+}
+if (only === 'async') await finish();
 
 // --- 2. sync-mode latency through runner and sandbox ---
 const require = createRequire(import.meta.url);
@@ -210,11 +217,16 @@ console.log(`\nsync send through gateway + runner + sandbox (${syncCount} sequen
 console.log(`bare Baileys socket, sendMessage until the server ack (${syncCount} sequential):   p50 ${pctOf(socketLatencies, 50).toFixed(1)} ms, p99 ${pctOf(socketLatencies, 99).toFixed(1)} ms`);
 console.log(`CPU of gateway + runner per sync send: ${syncCpuMs.toFixed(1)} ms (beyond the ${syncIdleCpuPercent.toFixed(0)}% of a core they use with nothing sent)`);
 console.log(`sync-send overhead of gateway + runner (p50 difference): ${overhead.toFixed(1)} ms (target <= 5 ms): ${overhead <= 5 ? 'met' : 'NOT met'}`);
-if (postgres) {
-  const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-  const client = new pg.Client({ connectionString: process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test' });
-  await client.connect();
-  for (const app of ['gateway', 'runner', 'gateway2']) await client.query(`DROP SCHEMA IF EXISTS "${schema}_${app}" CASCADE`);
-  await client.end();
+await finish();
+
+/** Drops the bench's PostgreSQL schemas and exits. */
+async function finish() {
+  if (postgres) {
+    const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
+    const client = new pg.Client({ connectionString: process.env.POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test' });
+    await client.connect();
+    for (const app of ['gateway', 'runner', 'gateway2']) await client.query(`DROP SCHEMA IF EXISTS "${schema}_${app}" CASCADE`);
+    await client.end();
+  }
+  process.exit(0);
 }
-process.exit(0);
