@@ -280,40 +280,26 @@ describe(MessagingController.name, () => {
     expect(sandbox.presences(CONTACT).filter((p) => p.from === owner.lid).map((p) => p.state)).toEqual(['composing', 'recording', 'paused']);
   });
 
-  it("marks a chat read: the contact's device gets the read receipt, and nothing is read twice", async () => {
+  it('marks a chat read: WhatsApp gets one read receipt for the unread messages, addressed to the contact, and nothing is read twice', async () => {
     const sent = await contactCompanion!.sock.sendMessage(owner.jid, { text: 'did you read this?' });
     const id = sent!.key.id!;
     await eventually(() => get(id), 'the message in the store');
-    // The contact's device learns it as a `messages.update` with status READ, or, when Baileys
-    // still buffered the upsert of its own message as the receipt came (a busy client holds its
-    // events up to 30 s), as that upsert carrying the status: Baileys folds the update into it.
-    const companion = contactCompanion!;
-    const readOnDevice = (): true | undefined =>
-      companion.events.some(
-        (e) =>
-          (e.name === 'messages.update' && (e.data as Array<{ key: { id?: string }; update: { status?: number } }>).some((u) => u.key.id === id && u.update.status === 4)) ||
-          (e.name === 'messages.upsert' && (e.data as { messages: Array<{ key: { id?: string }; status?: number }> }).messages.some((m) => m.key.id === id && m.status === 4)),
-      ) || undefined;
 
     // This message and what the contact sent in earlier tests: all unread until now.
     const first = await runner.call<MarkReadResult>(RPC_MESSAGING.markRead, { ...ref(), chat: contact.jid });
     expect(first.read).toBeGreaterThanOrEqual(1);
-    // Twice in loaded CI runs (Node 22) this receipt was not seen on the contact's device: say
-    // what the server got from the account's devices for the message and what the device saw of it.
-    const lost = await eventually(async () => readOnDevice(), 'the read status on the contact\'s device', 60_000).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    if (lost) {
-      const seen = companion.events
-        .filter((e) => JSON.stringify(e.data ?? null).includes(id))
-        .map((e) => ({ name: e.name, data: JSON.stringify(e.data).slice(0, 400) }));
-      throw new Error(
-        `no read status for ${id} on the contact's device within 60 s; marked ${first.read} read; receipts the server got: ${JSON.stringify(sandbox.receiptsSentFor(id))}; ` +
-          `still unacknowledged at the server: ${JSON.stringify(sandbox.unacknowledged(CONTACT).filter((p) => p.id === id || p.tag === 'receipt'))}; the device's events naming it: ${JSON.stringify(seen)}`,
-      );
-    }
+    // What the account's device told WhatsApp. WhatsApp handing it on to the contact's devices is
+    // the sandbox's part (its own suite checks a Baileys device gets the READ status). This test
+    // used to wait for that status on the contact's Baileys device, which in three loaded CI runs
+    // (Node 22 lane) did not report it within 60 s although the server had forwarded the receipt
+    // 180 ms after the runner sent it: a wait on the test client's speed, not on the runner.
+    const receipt = await eventually(async () => sandbox.receiptsSentFor(id).find((r) => r.type === 'read'), 'the read receipt at the server', 60_000);
+    expect(receipt.from.startsWith(`${owner.jid.split('@')[0]}:`)).toBe(true);
+    expect([contact.jid, contact.lid]).toContain(receipt.to);
+    expect(receipt.ids).toContain(id);
     await expect(runner.call<MarkReadResult>(RPC_MESSAGING.markRead, { ...ref(), chat: contact.jid })).resolves.toEqual({ read: 0 });
+    // Read once: no second read receipt went out for it.
+    expect(sandbox.receiptsSentFor(id).filter((r) => r.type === 'read')).toHaveLength(1);
   });
 
   it('creates a group, reads its metadata and adds and removes a participant', async () => {
