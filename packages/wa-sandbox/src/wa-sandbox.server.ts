@@ -609,14 +609,11 @@ export class WaSandbox {
    * logins, as a loaded server may: the device is connected and waits. `releaseBacklog` delivers it.
    */
   holdBacklog(phone: string): void {
-    this.account(phone);
-    if (!this.heldBacklogs.has(phone)) this.heldBacklogs.set(phone, []);
+    this.hold(this.heldBacklogs, phone);
   }
 
   releaseBacklog(phone: string): void {
-    const waiting = this.heldBacklogs.get(phone) ?? [];
-    this.heldBacklogs.delete(phone);
-    for (const deliver of waiting) deliver();
+    release(this.heldBacklogs, phone);
   }
 
   /**
@@ -626,14 +623,17 @@ export class WaSandbox {
    * `releaseLogin` answers.
    */
   holdLogin(phone: string): void {
-    this.account(phone);
-    if (!this.heldLogins.has(phone)) this.heldLogins.set(phone, []);
+    this.hold(this.heldLogins, phone);
   }
 
   releaseLogin(phone: string): void {
-    const waiting = this.heldLogins.get(phone) ?? [];
-    this.heldLogins.delete(phone);
-    for (const answer of waiting) answer();
+    release(this.heldLogins, phone);
+  }
+
+  /** From now on, what the phone's devices would be sent next waits in `held` (see `release`). */
+  private hold(held: Map<string, Array<() => void>>, phone: string): void {
+    this.account(phone);
+    if (!held.has(phone)) held.set(phone, []);
   }
 
   /**
@@ -2118,4 +2118,11 @@ function stanzaKey(tag: string | undefined, id: string | undefined, from: string
   // A receipt's type is part of its name: the delivery and the read receipt of one message are
   // two stanzas, each acknowledged on its own (the ack repeats the type).
   return `${tag ?? ''}|${id ?? ''}|${from ?? ''}|${participant ?? ''}${tag === 'receipt' ? `|${type ?? ''}` : ''}`;
+}
+
+/** Sends what waited for a phone in `held`, in order, and stops holding. */
+function release(held: Map<string, Array<() => void>>, phone: string): void {
+  const waiting = held.get(phone) ?? [];
+  held.delete(phone);
+  for (const send of waiting) send();
 }
