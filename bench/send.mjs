@@ -33,7 +33,7 @@ const postgres = flag('postgres');
 // --only async | --only sync: one phase alone (the throughput, or the sync latency).
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && only !== 'async' && only !== 'sync') throw new Error('--only takes async or sync');
-// CPU profiles of the gateway and the runner of the sync phase, written when they stop.
+// CPU profiles of the throughput phase's gateway and of the sync phase's gateway and runner, written when they stop.
 const profileDir = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined;
 const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const tmp = mkdtempSync(join(tmpdir(), 'wa-bench-send-'));
@@ -61,7 +61,7 @@ const infoFile = join(tmp, 'info.json');
 // --- 1. throughput: async send vs echo on the same app ---
 if (only !== 'sync') await throughput();
 async function throughput() {
-const server = await startServer(join(here, 'lib/send-server.mjs'), { DATABASE_URL: databaseUrl('gateway'), BENCH_INFO_FILE: infoFile, });
+const server = await startServer(join(here, 'lib/send-server.mjs'), { DATABASE_URL: databaseUrl('gateway'), BENCH_INFO_FILE: infoFile }, profileArgs);
 const rows = [];
 try {
   const { token, sessionId } = JSON.parse(readFileSync(infoFile, 'utf8'));

@@ -198,6 +198,39 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     if (kind === 'postgres') expect(calls).toBe(1);
     // A lone read in a later turn still answers.
     await expect(store.session('org-b', c!.id)).resolves.toMatchObject({ id: c!.id });
+    // What one turn read is not kept beyond it: a change is seen by the next turn's reads.
+    await db.query(kind === 'postgres' ? 'UPDATE sessions SET status = $1 WHERE id = $2' : 'UPDATE sessions SET status = ? WHERE id = ?', ['stopped', a!.id]);
+    await new Promise((r) => setImmediate(r));
+    await expect(store.session('org-a', a!.id)).resolves.toMatchObject({ status: 'stopped' });
+  });
+
+  it('reads a session named by several requests of one turn once (SQLite: one statement per session and turn)', async () => {
+    if (kind !== 'sqlite') return;
+    const now = Date.now();
+    const id = newId();
+    await db.query('INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      id, 'org-t', 'n', '{}', 'connected', now, null, now, now,
+    ]);
+    const sql = (store as unknown as { sql: { statements: Map<string, { stmt: { get: (...a: unknown[]) => unknown } }> } }).sql;
+    await store.session('org-t', id); // prepares the statement
+    const prepared = sql.statements.get('session')!;
+    const original = prepared.stmt.get;
+    let reads = 0;
+    prepared.stmt.get = function (this: unknown, ...args: unknown[]) {
+      reads++;
+      return original.apply(this, args);
+    };
+    try {
+      await new Promise((r) => setImmediate(r));
+      const turn = await Promise.all([store.session('org-t', id), store.session('org-t', id), store.session('org-x', id), store.session('org-t', id)]);
+      expect(turn.map((r) => r?.id)).toEqual([id, id, undefined, id]);
+      expect(reads).toBe(2); // org-t's and org-x's
+      await new Promise((r) => setImmediate(r));
+      await store.session('org-t', id);
+      expect(reads).toBe(3);
+    } finally {
+      prepared.stmt.get = original;
+    }
   });
 
   it('purges finished entries accepted before the cut-off, in batches, and keeps waiting ones', async () => {

@@ -6,6 +6,7 @@ import { RateLimitBuckets1764000400000 } from './migrations/1764000400000-rate-l
 import { OutboxWaitingChat1764000500000 } from './migrations/1764000500000-outbox-waiting-chat';
 import { EventsSessionPosition1764001000000 } from './migrations/1764001000000-events-session-position';
 import { DeliveriesPendingQueue1764001100000 } from './migrations/1764001100000-deliveries-pending-queue';
+import { DropOutboxChatIndex1764001200000 } from './migrations/1764001200000-drop-outbox-chat-index';
 
 /** Every gateway migration, oldest first. Production never uses `synchronize`. */
-export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000, OutboxWaitingChat1764000500000, EventsSessionPosition1764001000000, DeliveriesPendingQueue1764001100000];
+export const GATEWAY_MIGRATIONS = [ApiKeys1764000000000, EventsWebhooks1764000100000, Sessions1764000200000, Outbox1764000300000, RateLimitBuckets1764000400000, OutboxWaitingChat1764000500000, EventsSessionPosition1764001000000, DeliveriesPendingQueue1764001100000, DropOutboxChatIndex1764001200000];

@@ -186,9 +186,22 @@ class SqlitePrepared implements PreparedSql {
     return stmt.all(...values) as Row[];
   }
 
-  /** A synchronous read of a local file: nothing to share. */
+  /** Sessions read in this turn of the event loop, by org and id (emptied when the turn ends). */
+  private readonly sessionsThisTurn = new Map<string, Row | undefined>();
+
+  /**
+   * A synchronous read of a local file, shared by the requests of one turn of the event loop that
+   * name the same session (concurrent sends mostly do): what they see is the session as of that
+   * turn, as if their reads had run back to back. Callers copy the row; none changes it.
+   */
   async session(orgId: string, id: string): Promise<Row | undefined> {
-    return (await this.all('session', [orgId, id]))[0];
+    const key = `${orgId}\n${id}`;
+    if (this.sessionsThisTurn.has(key)) return this.sessionsThisTurn.get(key);
+    const { stmt, values } = this.bind('session', [orgId, id]);
+    const row = stmt.get(...values) as Row | undefined;
+    if (this.sessionsThisTurn.size === 0) setImmediate(() => this.sessionsThisTurn.clear());
+    this.sessionsThisTurn.set(key, row);
+    return row;
   }
 
   write(name: StatementName, params: unknown[]): Promise<number> {
