@@ -5,3 +5,8 @@ declare module 'libsignal/src/curve.js' {
   export function calculateSignature(privKey: Buffer, message: Buffer): Buffer;
   export function generateKeyPair(): { pubKey: Buffer; privKey: Buffer };
 }
+
+// libsignal's per-device job queue (patched: an optional owner, and each job in its caller's async context).
+declare module 'libsignal/src/queue_job.js' {
+  export default function queueJob<T>(bucket: string, awaitable: () => Promise<T>, owner?: object): Promise<T>;
+}
