@@ -103,7 +103,10 @@ if (only === 'async') await finish();
 
 // --- 2. sync-mode latency through runner and sandbox ---
 const require = createRequire(import.meta.url);
-const { WaSandbox } = require(join(root, 'packages/wa-sandbox/dist/index.js'));
+const { WaSandbox, keepConsoleTextOnly } = require(join(root, 'packages/wa-sandbox/dist/index.js'));
+// The sandbox's virtual phones run libsignal here, which prints session records (private keys
+// included): only the text of console lines is kept (the bench's own lines are text).
+keepConsoleTextOnly((line) => process.stdout.write(line));
 const sandbox = await (await WaSandbox.create()).start();
 await sandbox.createPhone('15550009001', 'Bench account');
 const contact = await sandbox.createPhone('15550009002', 'Bench contact');

@@ -1,7 +1,9 @@
+import { keepConsoleTextOnly } from './silent.logger';
 import { WaSandbox } from './wa-sandbox.server';
 
 /** `node dist/cli.js`: a sandbox on a fixed port for trying the gateway offline. */
 async function main(): Promise<void> {
+  keepConsoleTextOnly();
   const port = Number(process.env.SANDBOX_PORT ?? 7780);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`SANDBOX_PORT must be a TCP port, got ${process.env.SANDBOX_PORT}`);
   const sandbox = await (await WaSandbox.create()).start({ port });

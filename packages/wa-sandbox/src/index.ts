@@ -2,7 +2,7 @@ export { WaSandbox } from './wa-sandbox.server';
 export { loadBaileys } from './baileys.loader';
 export { installStrictCurveVerify, verifySignatureStrict } from './strict-verify.util';
 export { encryptPollVote, hashPollOption } from './message.codec';
-export { silentLogger } from './silent.logger';
+export { silentLogger, keepConsoleTextOnly } from './silent.logger';
 export {
   FAULT_KINDS,
   PHONE_CHAT_ACTIONS,

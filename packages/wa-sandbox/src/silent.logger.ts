@@ -12,3 +12,19 @@ export const silentLogger: ILogger = {
   warn: noop,
   error: noop,
 };
+
+/**
+ * libsignal reports on the console, and some of its lines carry whole session records, private
+ * keys included ("Closing session: SessionEntry { ... privKey ... }"). A process that runs virtual
+ * phones (the sandbox's CLI, benches that hold a sandbox in process) keeps the text of such lines
+ * and drops every argument that is not a string or a number, on stderr so that stdout stays
+ * readable by scripts.
+ */
+export function keepConsoleTextOnly(write: (line: string) => void = (line) => void process.stderr.write(line)): void {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    console[method] = (...args: unknown[]) => {
+      const text = args.filter((a) => typeof a === 'string' || typeof a === 'number').join(' ');
+      if (text) write(`${text}\n`);
+    };
+  }
+}
