@@ -82,6 +82,8 @@ export class SharedTokenBucketLimiter {
   private readonly now: () => number;
   private storeDownUntil = 0;
   private storeDown = false;
+  /** Set by `close`: no take is started after it, and later requests are decided locally. */
+  private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
   /**
@@ -113,6 +115,7 @@ export class SharedTokenBucketLimiter {
     const reservation = this.reservation(key);
     // Tokens are looked for once more after the last wait: the take just waited for brought some.
     for (let round = 0; ; round++) {
+      if (this.closed) return this.fallback.consume(key);
       const now = this.now();
       reservation.lastUsed = now;
       if (this.useToken(key, reservation, now)) return ALLOWED;
@@ -147,9 +150,14 @@ export class SharedTokenBucketLimiter {
 
   /** Stops the sweeper and gives every held token back, so that a stopping replica strands none. */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.sweeper);
-    // Takes in flight land first, or their tokens would be stranded.
-    await Promise.all([...this.reservations.values()].map((r) => r.take));
+    // Takes in flight land first, or their tokens would be stranded (none starts after this).
+    for (;;) {
+      const inFlight = [...this.reservations.values()].flatMap((r) => (r.take ? [r.take] : []));
+      if (inFlight.length === 0) break;
+      await Promise.all(inFlight);
+    }
     const returns: Promise<void>[] = [];
     for (const [key, reservation] of this.reservations) {
       const tokens = held(reservation);
@@ -184,7 +192,7 @@ export class SharedTokenBucketLimiter {
     reservation.grants[0].tokens--;
     if (reservation.grants[0].tokens === 0) reservation.grants.shift();
     // Running low within `hold` of the last take: the key is busy, so the next take is larger.
-    if (left - 1 <= reservation.size / 4 && reservation.size >= 2 && !reservation.take && reservation.emptyUntil <= now) {
+    if (left - 1 <= reservation.size / 4 && reservation.size >= 2 && !reservation.take && reservation.emptyUntil <= now && !this.closed) {
       this.grow(reservation);
       void this.take(key, reservation, reservation.size);
     }
@@ -230,7 +238,7 @@ export class SharedTokenBucketLimiter {
         // it was a take ahead of need): the next one starts now, sized for all of them, before
         // they look for a token, so that each finds one when it lands instead of giving up.
         const short = reservation.waiting - held(reservation);
-        if (short > 0 && reservation.emptyUntil <= this.now() && !this.decidingAlone()) {
+        if (short > 0 && reservation.emptyUntil <= this.now() && !this.decidingAlone() && !this.closed) {
           this.grow(reservation);
           void this.take(key, reservation, Math.max(reservation.size, short));
         }

@@ -214,6 +214,37 @@ describe(SharedTokenBucketLimiter.name, () => {
     expect(store.givenBack).toBe(8);
   });
 
+  it('strands no token when it closes while requests wait for a take, and takes nothing after', async () => {
+    // A store that answers a turn later, as a database does; and what it granted in all.
+    const take = store.take.bind(store);
+    let granted = 0;
+    store.take = async (...args) => {
+      await new Promise((r) => setImmediate(r));
+      const result = await take(...args);
+      granted += result.granted;
+      return result;
+    };
+    const limiter = replica({ limit: 6_000, windowSec: 60 });
+    const fallback = (limiter as unknown as { fallback: { consume: (key: string) => unknown } }).fallback;
+    const alone = fallback.consume.bind(fallback);
+    let decidedAlone = 0;
+    fallback.consume = (key: string) => {
+      decidedAlone++;
+      return alone(key);
+    };
+    // Twenty requests wait for a first take of one token: its landing would start a follow-up take.
+    const decisions = Array.from({ length: 20 }, () => limiter.consume('key-1'));
+    const closing = limiter.close();
+    const allowed = (await Promise.all(decisions)).filter((d) => d.allowed).length;
+    await closing;
+    const takesAtClose = store.takes.length;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(store.takes.length).toBe(takesAtClose);
+    // Every token the store granted was used by a request or given back.
+    expect(allowed - decidedAlone + store.givenBack).toBe(granted);
+    expect(limiter.size).toBe(0);
+  });
+
   it('decides with its own bucket while the store fails, says so once, and shares again when it answers', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
