@@ -48,7 +48,7 @@ export class SendLog {
   }
 
   private markParams(sessionId: string, messageId: string, state: SendLogState): unknown[] {
-    this.ackedHere.delete(`${sessionId}|${messageId}`);
+    this.ackedHere.delete(ackedKey(sessionId, messageId));
     return [sessionId, messageId, state, Date.now()];
   }
 
@@ -57,8 +57,7 @@ export class SendLog {
    * The server ack, the delivery and the read receipt each say so; only the first one writes.
    */
   async acked(sessionId: string, messageId: string): Promise<void> {
-    const key = `${sessionId}|${messageId}`;
-    if (this.ackedHere.has(key)) return;
+    if (this.ackedHere.has(ackedKey(sessionId, messageId))) return;
     await this.sql.run(SQL.acked, [sessionId, messageId, Date.now()]);
     this.ackedWritten(sessionId, messageId);
   }
@@ -68,12 +67,12 @@ export class SendLog {
    * `ackedWritten` once the batch committed.
    */
   ackedStep(sessionId: string, messageId: string): SqlStep | undefined {
-    if (this.ackedHere.has(`${sessionId}|${messageId}`)) return undefined;
+    if (this.ackedHere.has(ackedKey(sessionId, messageId))) return undefined;
     return { sql: SQL.acked, params: [sessionId, messageId, Date.now()] };
   }
 
   ackedWritten(sessionId: string, messageId: string): void {
-    this.ackedHere.add(`${sessionId}|${messageId}`);
+    this.ackedHere.add(ackedKey(sessionId, messageId));
     if (this.ackedHere.size > ACKED_KEPT) this.ackedHere.delete(this.ackedHere.values().next().value as string);
   }
 
@@ -95,4 +94,9 @@ export class SendLog {
   async prune(before: number): Promise<void> {
     await this.repo.delete({ updatedAt: LessThan(before) });
   }
+}
+
+/** What `ackedHere` remembers an id of a session by. */
+function ackedKey(sessionId: string, messageId: string): string {
+  return `${sessionId}|${messageId}`;
 }
