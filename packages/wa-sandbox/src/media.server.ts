@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BinaryNode } from './baileys.loader';
 import { uploadToken } from './media.crypto';
+import { SandboxError } from './sandbox.types';
 import { createMediaTlsMaterial } from './x509.writer';
 
 /** What WhatsApp's media_conn advertises: auth valid 6 h, the answer cached 5 min, 12 buckets. */
@@ -117,7 +118,7 @@ export class SandboxMediaServer {
    * WhatsApp's media hosts do during an outage; `undefined` ends the outage. Downloads still work.
    */
   refuseUploads(status: number | undefined): void {
-    if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) throw new RangeError(`an upload outage answers 4xx or 5xx, not ${status}`);
+    if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) throw new SandboxError(400, `"status" must be an HTTP error status (400-599), or null to end the outage; got ${status}`);
     this.outage = status;
   }
 
