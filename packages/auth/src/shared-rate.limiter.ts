@@ -82,7 +82,7 @@ export class SharedTokenBucketLimiter {
   private readonly now: () => number;
   private storeDownUntil = 0;
   private storeDown = false;
-  /** Set by `close`: no take is started after it, and later requests are decided locally. */
+  /** Set by `close`: `take` starts nothing after it, and later requests are decided locally. */
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -192,7 +192,7 @@ export class SharedTokenBucketLimiter {
     reservation.grants[0].tokens--;
     if (reservation.grants[0].tokens === 0) reservation.grants.shift();
     // Running low within `hold` of the last take: the key is busy, so the next take is larger.
-    if (left - 1 <= reservation.size / 4 && reservation.size >= 2 && !reservation.take && reservation.emptyUntil <= now && !this.closed) {
+    if (left - 1 <= reservation.size / 4 && reservation.size >= 2 && !reservation.take && reservation.emptyUntil <= now) {
       this.grow(reservation);
       void this.take(key, reservation, reservation.size);
     }
@@ -219,6 +219,8 @@ export class SharedTokenBucketLimiter {
   /** One take in flight per key; concurrent requests wait for the same one. */
   private take(key: string, reservation: Reservation, count: number): Promise<void> {
     if (reservation.take) return reservation.take;
+    // A closed limiter gave its tokens back: a take now (ahead of need, or a follow-up) would strand its own.
+    if (this.closed) return Promise.resolve();
     reservation.lastTakeAt = this.now();
     const take = this.withTimeout(this.store.take(this.bucket(key), this.rate, count))
       .then((result) => {
@@ -238,7 +240,7 @@ export class SharedTokenBucketLimiter {
         // it was a take ahead of need): the next one starts now, sized for all of them, before
         // they look for a token, so that each finds one when it lands instead of giving up.
         const short = reservation.waiting - held(reservation);
-        if (short > 0 && reservation.emptyUntil <= this.now() && !this.decidingAlone() && !this.closed) {
+        if (short > 0 && reservation.emptyUntil <= this.now() && !this.decidingAlone()) {
           this.grow(reservation);
           void this.take(key, reservation, Math.max(reservation.size, short));
         }

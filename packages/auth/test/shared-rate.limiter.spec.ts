@@ -218,7 +218,9 @@ describe(SharedTokenBucketLimiter.name, () => {
     // A store that answers a turn later, as a database does; and what it granted in all.
     const take = store.take.bind(store);
     let granted = 0;
+    let asked = 0;
     store.take = async (...args) => {
+      asked++;
       await new Promise((r) => setImmediate(r));
       const result = await take(...args);
       granted += result.granted;
@@ -235,11 +237,14 @@ describe(SharedTokenBucketLimiter.name, () => {
     // Twenty requests wait for a first take of one token: its landing would start a follow-up take.
     const decisions = Array.from({ length: 20 }, () => limiter.consume('key-1'));
     const closing = limiter.close();
+    const takesAtClose = asked;
     const allowed = (await Promise.all(decisions)).filter((d) => d.allowed).length;
     await closing;
-    const takesAtClose = store.takes.length;
+    const takesAfterClose = store.takes.length;
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    expect(store.takes.length).toBe(takesAtClose);
+    expect(store.takes.length).toBe(takesAfterClose);
+    // The take in flight when close() was called is the last one.
+    expect(asked).toBe(takesAtClose);
     // Every token the store granted was used by a request or given back.
     expect(allowed - decidedAlone + store.givenBack).toBe(granted);
     expect(limiter.size).toBe(0);

@@ -1,4 +1,4 @@
-// libsignal ships typings for its session classes only; this is the part of `src/curve.js` (the
+// libsignal ships typings for its session classes only. This is the part of `src/curve.js` (the
 // same file Baileys' Curve wraps) that the tests compare the native verifier against.
 declare module 'libsignal/src/curve.js' {
   export function verifySignature(pubKey: Buffer, msg: Buffer, sig: Buffer, isInit?: boolean): boolean;
