@@ -119,6 +119,24 @@ async function node22Suite() {
   }
 }
 
+/** Each failed test (or suite that could not run) of one jest results file, with the start of its message. */
+function failuresOf(profile, results) {
+  const brief = (message) =>
+    message
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.includes('/node_modules/') && line.trim() !== 'at new Promise (<anonymous>)')
+      .slice(0, 12)
+      .map((line) => `      ${line}`)
+      .join('\n');
+  return results.testResults.flatMap((file) => {
+    const where = relative(root, file.name);
+    const failed = file.assertionResults.filter((a) => a.status === 'failed');
+    if (failed.length === 0) return file.status === 'failed' ? [`  [${profile}] ${where}\n${brief(file.message ?? '')}`] : [];
+    return failed.map((a) => `  [${profile}] ${where} › ${a.fullName}\n${brief(a.failureMessages.join('\n'))}`);
+  });
+}
+
 function resultFiles(profile) {
   return workspaces.map((w) => join(w, `.jest-results-${profile}.json`)).filter(existsSync);
 }
@@ -185,13 +203,18 @@ const scaleout = both(both(scaleout1, scaleout2), both(scaleout3, scaleoutPackag
 
 let passed = 0;
 let failedTests = 0;
+// What failed, and how, repeated at the end: jest prints a failure where it happens, among
+// thousands of lines from the runs beside it, and CI may keep only the log's last page.
+const failures = [];
 for (const profile of profiles) {
   for (const file of resultFiles(profile)) {
     const r = JSON.parse(readFileSync(file, 'utf8'));
     passed += r.numPassedTests;
     failedTests += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+    failures.push(...failuresOf(profile, r));
   }
 }
+if (failures.length > 0) process.stdout.write(`\nFailed (${failures.length}):\n${failures.join('\n')}\n`);
 const verdict = (r) => `${r.code === 0 ? 'ok' : 'FAILED'} (${minutes(r.ms)})`;
 const node22Part = node22 ? `; embedded on Node ${node22.version || '22'}: ${verdict(node22)}` : '';
 const laneTimes = lanes.map((runs) => minutes(runs.reduce((sum, r) => sum + r.ms, 0))).join(', ');
