@@ -11,7 +11,7 @@
 // Inside each run, packages and test files still run one at a time.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join, dirname, relative } from 'node:path';
+import { basename, join, dirname, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -56,7 +56,21 @@ async function suite(profile, task, options = {}) {
     ...options,
     tag: options.tag ?? `[${profile}]`,
   });
-  return { code, ms: Date.now() - t0 };
+  const ran = workspacesOf(options.cwd ?? root).filter((w) => {
+    const pkg = JSON.parse(readFileSync(join(w, 'package.json'), 'utf8'));
+    return pkg.scripts?.[task] !== undefined && (options.filters ?? []).every((f) => (f.startsWith('!') ? pkg.name !== f.slice(1) : pkg.name === f));
+  });
+  return { code: code || missingResults(profile, ran), ms: Date.now() - t0 };
+}
+
+/**
+ * 1 when a workspace's jest run left no results file: it was stopped before its end (a signal
+ * to jest can leave turbo answering 0, and its tests would be counted neither way).
+ */
+function missingResults(profile, dirs) {
+  const missing = dirs.filter((w) => !existsSync(join(w, `.jest-results-${profile}.json`)));
+  for (const w of missing) process.stdout.write(`[${profile}] ${basename(w)}: no results, the jest run did not finish\n`);
+  return missing.length > 0 ? 1 : 0;
 }
 
 /**
@@ -83,7 +97,7 @@ function gatewayScaleoutJest(profile, args, env = {}) {
     });
     for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on('line', (line) => process.stdout.write(`[${profile}] ${line}\n`));
     child.once('error', () => resolve({ code: 1, ms: Date.now() - t0 }));
-    child.once('close', (code) => resolve({ code: code ?? 1, ms: Date.now() - t0 }));
+    child.once('close', (code) => resolve({ code: (code ?? 1) || missingResults(profile, [cwd]), ms: Date.now() - t0 }));
   });
 }
 
