@@ -1,7 +1,8 @@
 import { requestContext } from '@wa/contracts';
+import { WaSandbox } from '@wa/wa-sandbox';
 import { DataSource } from 'typeorm';
 import { TestIdentityProvider } from './auth-fixture';
-import { dropTestSchemas, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { dropTestSchemas, sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { ApiClient } from './session-fixture';
 
 type Query = (...args: unknown[]) => Promise<unknown>;
@@ -20,7 +21,7 @@ interface PgPool {
 // About PostgreSQL, so on PostgreSQL in both configurations (the transport is the configuration's).
 describe('round trips of an accepted send (PostgreSQL)', () => {
   const ORG = 'org-round-trips';
-  let stack: { gw: GatewayHandle; idp: TestIdentityProvider; runner: RunnerProcess };
+  let stack: { gw: GatewayHandle; idp: TestIdentityProvider; runner: RunnerProcess; sandbox: WaSandbox };
   let client: ApiClient;
   let sessionId: string;
   /** Statements per request id. */
@@ -29,10 +30,17 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
 
   beforeAll(async () => {
     const transport = await transportEnv();
-    const runner = await startRunner(transport);
+    const sandbox = await (await WaSandbox.create()).start();
+    const runner = await startRunner(transport, sandboxRunnerEnv(sandbox));
     const idp = await TestIdentityProvider.start();
-    const gw = await startGateway(transport, { ...idp.env, RATE_LIMIT_FAILED_AUTH: 'off', DATABASE_URL: testDatabaseUrl('gateway', 'postgres') });
-    stack = { gw, idp, runner };
+    const gw = await startGateway(transport, {
+      ...idp.env,
+      RATE_LIMIT_FAILED_AUTH: 'off',
+      DATABASE_URL: testDatabaseUrl('gateway', 'postgres'),
+      SEND_MIN_INTERVAL_MS: '0',
+      SEND_JITTER_MS: '0',
+    });
+    stack = { gw, idp, runner, sandbox };
     client = new ApiClient(() => stack.gw.url, stack.idp, ORG);
     sessionId = (await client.json<{ id: string }>('/sessions', { method: 'POST', body: { name: 'round trips' } })).id;
 
@@ -63,6 +71,7 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
     await stack?.gw.close();
     await stack?.idp.close();
     await stack?.runner.stop();
+    await stack?.sandbox.stop();
     await dropTestSchemas();
   });
 
@@ -101,5 +110,31 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
     const again = await sendWithAnswer(key);
     expect(again.body).toEqual({ ...first.body, replayed: true });
     expect(again.statements).toEqual(['session', 'acceptWithKey', 'idempotency']);
+  });
+
+  /**
+   * A sync send waits for its hand-over in the request: the dispatcher's claim and result are
+   * its round trips too (the drain it kicked runs in its context). The wait reads nothing: the
+   * entry is known to wait when it starts, and the hand-over hands it its outcome.
+   */
+  it('answers a sync send after four round trips: session, entry, claim, result; the wait reads nothing', async () => {
+    const linked = await client.linkSession(stack.sandbox, '15550007001', 'sync round trips');
+    const contact = await stack.sandbox.createPhone('15550007002', 'Contact');
+    const syncSend = async (): Promise<string[]> => {
+      const requestId = `round-trips-${++requests}`;
+      const res = await client.call(`/sessions/${linked.id}/messages`, {
+        method: 'POST',
+        headers: { 'x-request-id': requestId },
+        body: { chat: contact.jid, type: 'text', text: 'counted, sync' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ mode: 'sync', status: 'sent' });
+      return (issued.get(requestId) ?? []).filter((q) => !q.includes('rate_limit_buckets'));
+    };
+    await syncSend();
+    const statements = await syncSend();
+    expect(statements).not.toContain('byId');
+    // After the result, the dispatcher looks for the chat's next entry (that is not the answer's wait).
+    expect(statements.slice(0, statements.indexOf('finishHandedOver') + 1)).toEqual(['session', 'insert', 'claimChatHead', 'finishHandedOver']);
   });
 });

@@ -165,7 +165,7 @@ export class MessagesService {
     if (session.status === 'connected') this.dispatcher.kickChat(entry.sessionId, entry.chat);
     if (req.async) return accepted;
 
-    const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs);
+    const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs, true);
     const result = toResult(row ?? { ...entry, status: 'queued' }, 'sync', false);
     if (key) await this.store.saveResponse(req.orgId, req.route, key.key, JSON.stringify(result));
     // As WhatsApp's own apps do ("unblock to send"): a send to a contact the account blocked is refused.

@@ -39,7 +39,7 @@ const HANDED_OVER = new Set(['sent', 'delivered', 'read', 'failed']);
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('outbox');
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(handedOver?: OutboxRow) => void>>();
   private running = false;
   private again = false;
   private stopped = false;
@@ -115,38 +115,47 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Resolves when the entry was handed to WhatsApp (or failed), or when `timeoutMs` passed,
-   * with the entry as it stands then.
+   * with the entry as it stands then. `justAccepted`: the caller stored the entry in this turn
+   * (so it is known to wait, and no hand-over of it can have ended yet): the wait starts without
+   * reading it. A hand-over this dispatcher ends hands its outcome to the wait, which reads the
+   * entry only when woken otherwise (a failure, a retry, a receipt, its poll).
    */
-  async waitForHandover(id: string, timeoutMs: number): Promise<OutboxRow | undefined> {
+  async waitForHandover(id: string, timeoutMs: number, justAccepted = false): Promise<OutboxRow | undefined> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const row = await this.store.byId(id);
-      if (!row || row.nextAttemptAt === null || HANDED_OVER.has(row.status) || Date.now() >= deadline) return row;
-      await new Promise<void>((resolve) => {
+    for (let first = true; ; first = false) {
+      if (!(first && justAccepted)) {
+        const row = await this.store.byId(id);
+        if (!row || row.nextAttemptAt === null || HANDED_OVER.has(row.status) || Date.now() >= deadline) return row;
+      }
+      const outcome = await new Promise<OutboxRow | undefined>((resolve) => {
         const waiters = this.waiters.get(id) ?? new Set();
         this.waiters.set(id, waiters);
-        const done = (): void => {
+        const done = (handedOver?: OutboxRow): void => {
           clearTimeout(timer);
           waiters.delete(done);
           if (waiters.size === 0) this.waiters.delete(id);
-          resolve();
+          resolve(handedOver);
         };
         const timer = setTimeout(done, Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));
         waiters.add(done);
       });
+      if (outcome) return outcome;
     }
   }
 
   /**
    * Entries moved by receipts: wake their waiters. A receipt seldom moves an entry that still
    * waits (one whose hand-over was lost in a crash); the next timed pass lets its chat go on.
+   * An entry this dispatcher is handing over is left to the end of that hand-over, which brings
+   * its waiters the outcome (the server's ack often comes back before the runner's answer).
    */
   settled(ids: string[]): void {
-    for (const id of ids) this.notify(id);
+    for (const id of ids) if (!this.claimed.has(id)) this.notify(id);
   }
 
-  private notify(id: string): void {
-    for (const done of [...(this.waiters.get(id) ?? [])]) done();
+  /** Wakes the waits for an entry; with `handedOver`, the entry as its hand-over left it (no read needed). */
+  private notify(id: string, handedOver?: OutboxRow): void {
+    for (const done of [...(this.waiters.get(id) ?? [])]) done(handedOver);
   }
 
   private async pass(): Promise<void> {
@@ -206,17 +215,17 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.claimed.set(entry.id, token);
     this.busyChats.add(key);
     void this.dispatch(entry, token).then(
-      (finished) => this.ended(entry, key, finished),
+      (outcome) => this.ended(entry, key, outcome),
       () => this.ended(entry, key, false),
     );
   }
 
-  private ended(entry: OutboxRow, key: string, finished: boolean): void {
+  private ended(entry: OutboxRow, key: string, outcome: boolean | OutboxRow): void {
     this.inFlight--;
     this.claimed.delete(entry.id);
     this.busyChats.delete(key);
-    this.notify(entry.id);
-    if (finished) this.kickChat(entry.sessionId, entry.chat);
+    this.notify(entry.id, typeof outcome === 'object' ? outcome : undefined);
+    if (outcome !== false) this.kickChat(entry.sessionId, entry.chat);
   }
 
   private wakeAtLeastBy(at: number): void {
@@ -230,8 +239,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.wakeTimer.unref();
   }
 
-  /** True when the entry no longer waits (handed over or failed for good). */
-  private async dispatch(entry: OutboxRow, token: string): Promise<boolean> {
+  /**
+   * Whether the entry no longer waits (handed over or failed for good); handed over, the entry as
+   * the hand-over left it.
+   */
+  private async dispatch(entry: OutboxRow, token: string): Promise<boolean | OutboxRow> {
     const m = this.config.messaging;
     const payload: ExecutePayload = {
       orgId: entry.orgId,
@@ -248,9 +260,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     try {
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
       const now = Date.now();
-      await this.store.finishHandedOver(entry.id, token, result.status === 'sent' ? 'sent' : 'sending', now);
+      const status = result.status === 'sent' ? 'sent' : 'sending';
+      await this.store.finishHandedOver(entry.id, token, status, now);
       this.metrics.handedOver(entry.createdAt, now);
-      return true;
+      return { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now };
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       // A refusal that names its reason (`contact_blocked`) is filed under it: more telling than `forbidden`.
