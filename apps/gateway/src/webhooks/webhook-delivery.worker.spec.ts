@@ -97,6 +97,27 @@ describe(WebhookDeliveryWorker.name, () => {
       await w.onApplicationShutdown();
     });
 
+    it('takes what a publish claimed while a claim was out in after that claim: the queue keeps its order', async () => {
+      const { w, claim, sent, written } = running([]);
+      w['started'] = true;
+      // The claim reads deliveries 1 and 2 of the queue, and comes back only when released.
+      let answer!: (jobs: DeliveryJob[]) => void;
+      claim.mockImplementationOnce(() => new Promise<DeliveryJob[]>((resolve) => (answer = resolve)));
+      w.wake(true);
+      for (let i = 0; i < 50 && claim.mock.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      // Meanwhile a publish commits delivery 3 of the same queue, claimed for this worker.
+      const offer = w.offer();
+      w.published(offer, { created: 1, claimed: [job(3)] } as never);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sent).toEqual([]);
+      answer([job(1), job(2)]);
+      await settle(w);
+      expect(sent).toEqual(['Es11', 'Es12', 'Es13']);
+      expect(written().outcomes).toEqual(['Ds11:delivered', 'Ds12:delivered', 'Ds13:delivered']);
+      expect(w['offers'].size).toBe(0);
+      await w.onApplicationShutdown();
+    });
+
     it('stops a run at a failure and hands back the rest unsent, and what a later claim brings for that queue too', async () => {
       const run = [1, 2, 3, 4].map((n) => job(n));
       const other = [1, 2].map((n) => job(n, 's2'));
