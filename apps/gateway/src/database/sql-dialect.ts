@@ -89,6 +89,31 @@ export class SqlDialect {
     return this.kind === 'sqlite' ? `INDEXED BY ${index}` : '';
   }
 
+  /**
+   * Runs `work` again (up to `attempts` times in all) when PostgreSQL aborted it as one side of a
+   * deadlock or of a serialization failure: `work` must be safe to repeat (its transaction was
+   * rolled back). For API writes whose locks meet the background writers' in another order (a
+   * webhook's delete cascades from the endpoint to its deliveries, while the delivery worker
+   * locks deliveries, then the endpoint it disables): the loser is retried instead of answering 500.
+   */
+  async retryingConflicts<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= attempts || !this.isConflict(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
+      }
+    }
+  }
+
+  /** A PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was rolled back and may be tried again. */
+  isConflict(err: unknown): boolean {
+    const e = err as { driverError?: { code?: string }; code?: string };
+    const code = e?.driverError?.code ?? e?.code;
+    return code === '40P01' || code === '40001';
+  }
+
   isUniqueViolation(err: unknown): boolean {
     const e = err as { driverError?: { code?: string }; code?: string };
     const code = e?.driverError?.code ?? e?.code;

@@ -172,14 +172,22 @@ export class WebhooksRepository {
     );
   }
 
-  /** Deliveries and attempts go with it (foreign keys cascade). */
+  /**
+   * Deliveries and attempts go with it (foreign keys cascade). The cascade locks the endpoint
+   * before its deliveries, the delivery worker's result writes the other way round: a deadlock
+   * between the two is retried.
+   */
   async delete(orgId: string, id: string): Promise<boolean> {
-    const rows = await this.sql.query(this.ds, 'DELETE FROM webhooks WHERE org_id = $1 AND id = $2 RETURNING id', [orgId, id]);
+    const rows = await this.sql.retryingConflicts(() => this.sql.query(this.ds, 'DELETE FROM webhooks WHERE org_id = $1 AND id = $2 RETURNING id', [orgId, id]));
     return rows.length > 0;
   }
 
-  /** Enables the endpoint and gives its waiting deliveries a fresh retry schedule, due now. */
+  /** Enables the endpoint and gives its waiting deliveries a fresh retry schedule, due now (endpoint, then deliveries: see `delete`). */
   async enable(orgId: string, id: string, now: number): Promise<void> {
+    await this.sql.retryingConflicts(() => this.enableOnce(orgId, id, now));
+  }
+
+  private async enableOnce(orgId: string, id: string, now: number): Promise<void> {
     await this.sql.transaction(this.ds, async (tx) => {
       await this.sql.query(
         tx,
