@@ -166,9 +166,18 @@ describe('receipts and resend decisions across a runner kill', () => {
       // A deadline for a hang (HANG_MS): under two loaded CI runs the runner's start, login and
       // the dispatcher's retries took longer than the 60 s this waited once. Say what the runner
       // did if it does hang.
-      await eventually('both hand-overs to wait for the backlog', () => waiting(left.waMessageId) >= 0 && waiting(never.waMessageId) >= 0, HANG_MS).catch((err: unknown) => {
+      await eventually('both hand-overs to wait for the backlog', () => waiting(left.waMessageId) >= 0 && waiting(never.waMessageId) >= 0, HANG_MS).catch(async (err: unknown) => {
         const said = runner.output().split('\n').filter((l) => /backlog|relay|sending|lease|connection|open|execute/i.test(l));
-        throw new Error(`${err instanceof Error ? err.message : String(err)}; the runner's last related lines:\n${said.slice(-20).join('\n')}`);
+        // And where the gateway's dispatcher stands with each (a hand-over it never made leaves no runner line).
+        const entries = await gatewayRows(
+          'SELECT wa_message_id, status, attempts, next_attempt_at, claim_expires_at, error FROM outbox WHERE id IN ($1, $2)',
+          [left.outboxId, never.outboxId],
+        ).catch((e: unknown) => [String(e)]);
+        const session = await client.json(`/sessions/${sessionId}`).catch((e: unknown) => String(e));
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)} (left ${left.waMessageId}, never ${never.waMessageId}, at ${new Date().toISOString()}); ` +
+            `outbox entries: ${JSON.stringify(entries)}; session: ${JSON.stringify(session)}; the runner's last related lines:\n${said.slice(-20).join('\n')}`,
+        );
       });
       expect(copiesAt(OTHER, never.waMessageId)).toBe(0);
     } finally {
@@ -286,7 +295,11 @@ describe('receipts and resend decisions across a runner kill', () => {
   }
 
   async function gatewaySql(sql: string, params: unknown[]): Promise<void> {
+    await gatewayRows(sql, params);
+  }
+
+  async function gatewayRows(sql: string, params: unknown[]): Promise<unknown[]> {
     const ds = gw.app.get(DataSource);
-    await ds.query(ds.options.type === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'), params);
+    return (await ds.query(ds.options.type === 'postgres' ? sql : sql.replace(/\$\d+/g, '?'), params)) as unknown[];
   }
 });
