@@ -318,7 +318,8 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery claim on %s', (
 
   // The delete's cascade locks the endpoint, then its deliveries; a result write locks a delivery,
   // then the endpoint it disables. PostgreSQL aborts one of the two: a delete that lost was a 500.
-  (kind === 'postgres' ? it : it.skip)('deletes an endpoint in a deadlock with a result write that disables it: the delete is tried again', async () => {
+  // PostgreSQL only: SQLite has one writer at a time, so its writes cannot deadlock.
+  if (kind === 'postgres') it('deletes an endpoint in a deadlock with a result write that disables it: the delete is tried again', async () => {
     const now = Date.now();
     const a = await hook();
     await queue(a, 's1', 1, now);
