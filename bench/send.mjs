@@ -104,8 +104,8 @@ if (only === 'async') await finish();
 // --- 2. sync-mode latency through runner and sandbox ---
 const require = createRequire(import.meta.url);
 const { WaSandbox, keepConsoleTextOnly } = require(join(root, 'packages/wa-sandbox/dist/index.js'));
-// The sandbox's virtual phones run libsignal here, which prints session records (private keys
-// included): only the text of console lines is kept (the bench's own lines are text).
+// The sandbox's virtual phones run here: only the text of console lines is kept, so that no
+// library's object (a key among it) reaches the output (the bench's own lines are text).
 keepConsoleTextOnly((line) => process.stdout.write(line));
 const sandbox = await (await WaSandbox.create()).start();
 await sandbox.createPhone('15550009001', 'Bench account');

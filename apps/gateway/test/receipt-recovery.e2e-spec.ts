@@ -156,7 +156,7 @@ describe('receipts and resend decisions across a runner kill', () => {
     // writing `relayed`, and both still with the dispatcher, which hands them over again.
     await runnerSql(`UPDATE wa_send_log SET state = 'relaying' WHERE session_id = $1 AND message_id = $2`, [sessionId, left.waMessageId]);
     await runnerSql(`INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3)`, [sessionId, never.waMessageId, Date.now()]);
-    await gatewaySql(`UPDATE outbox SET status = 'sending', next_attempt_at = $1, claim_token = NULL, claim_expires_at = NULL WHERE id = $2`, [Date.now(), left.outboxId]);
+    await gatewayRows(`UPDATE outbox SET status = 'sending', next_attempt_at = $1, claim_token = NULL, claim_expires_at = NULL WHERE id = $2`, [Date.now(), left.outboxId]);
 
     // The server is slow to hand the backlog over: the new owner is connected and has to wait for it.
     sandbox.holdBacklog(OWNER);
@@ -292,10 +292,6 @@ describe('receipts and resend decisions across a runner kill', () => {
     } finally {
       db.close();
     }
-  }
-
-  async function gatewaySql(sql: string, params: unknown[]): Promise<void> {
-    await gatewayRows(sql, params);
   }
 
   async function gatewayRows(sql: string, params: unknown[]): Promise<unknown[]> {

@@ -14,10 +14,11 @@ export const silentLogger: ILogger = {
 };
 
 /**
- * libsignal reports on the console, and some of its lines carry whole session records, private
- * keys included ("Closing session: SessionEntry { ... privKey ... }"). A process that runs virtual
- * phones (the sandbox's CLI, benches that hold a sandbox in process) keeps the text of such lines
- * and drops every argument that is not a string or a number, on stderr so that stdout stays
+ * The libraries of the virtual phones report on the console. libsignal's lines once carried whole
+ * session records, private keys included; the patched libsignal prints words only, and this
+ * keeps it so for anything else that hands the console an object. A process that runs virtual
+ * phones (the sandbox's CLI, benches that hold a sandbox in process) keeps the text of console
+ * lines and drops every argument that is not a string or a number, on stderr so that stdout stays
  * readable by scripts.
  */
 export function keepConsoleTextOnly(write: (line: string) => void = (line) => void process.stderr.write(line)): void {

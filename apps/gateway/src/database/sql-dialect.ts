@@ -109,16 +109,20 @@ export class SqlDialect {
 
   /** A PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was rolled back and may be tried again. */
   isConflict(err: unknown): boolean {
-    const e = err as { driverError?: { code?: string }; code?: string };
-    const code = e?.driverError?.code ?? e?.code;
+    const code = driverCode(err);
     return code === '40P01' || code === '40001';
   }
 
   isUniqueViolation(err: unknown): boolean {
-    const e = err as { driverError?: { code?: string }; code?: string };
-    const code = e?.driverError?.code ?? e?.code;
+    const code = driverCode(err);
     return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   }
+}
+
+/** The database's error code of a failed query (TypeORM keeps the driver's error beside its own). */
+function driverCode(err: unknown): string | undefined {
+  const e = err as { driverError?: { code?: string }; code?: string } | undefined;
+  return e?.driverError?.code ?? e?.code;
 }
 
 /** `($1, $2, $3), ($4, $5, $6)` for multi-row inserts. */
