@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { DatabaseTarget } from '@wa/domain';
 import { Client } from 'pg';
 import type { DataSource, DataSourceOptions, EntityManager, MixedList, EntitySchema } from 'typeorm';
+import { attachWalCheckpointer, type CheckpointedDatabase } from './wal-checkpointer';
 
 type Constructor = new (...args: never[]) => unknown;
 // eslint-disable-next-line @typescript-eslint/ban-types
@@ -15,12 +16,15 @@ export interface DatabaseOptionsInput {
   /** Name of the table that records applied migrations; each app keeps its own. */
   migrationsTableName: string;
   poolSize?: number;
+  /** Hears what went wrong beside the queries (a SQLite WAL checkpoint worker that stopped). */
+  onProblem?: (message: string) => void;
 }
 
 /**
  * TypeORM options shared by both apps: migrations run at start (never `synchronize`), SQLite in
  * WAL mode with `synchronous=NORMAL` (durable across process crashes, fast enough for the hot
- * path), PostgreSQL with an optional schema so that apps and test runs can share one database.
+ * path) and its checkpoints in a worker thread (see `attachWalCheckpointer`), PostgreSQL with an
+ * optional schema so that apps and test runs can share one database.
  */
 export function buildDataSourceOptions(input: DatabaseOptionsInput): DataSourceOptions {
   const common = {
@@ -43,11 +47,12 @@ export function buildDataSourceOptions(input: DatabaseOptionsInput): DataSourceO
       // length each make one of their own, and a runner under load spent 3% of its time
       // preparing statements it had just thrown away.
       statementCacheSize: 2000,
-      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      prepareDatabase: (db: CheckpointedDatabase) => {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
         db.pragma('busy_timeout = 5000');
         db.pragma('foreign_keys = ON');
+        if (t.path !== ':memory:') attachWalCheckpointer(db, undefined, input.onProblem);
       },
     };
   }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
 import { GatewayConfig } from '../config/gateway.config';
@@ -15,6 +15,7 @@ import { GATEWAY_MIGRATIONS } from './migrations';
             target: config.database,
             entities: [],
             migrations: GATEWAY_MIGRATIONS,
+            onProblem: (message) => new Logger('database').warn({ msg: message }),
             migrationsTableName: 'gateway_migrations',
           }),
           autoLoadEntities: true,

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts/runtime';
 import { RunnerConfig } from '../config/runner.config';
@@ -15,6 +15,7 @@ import { RUNNER_MIGRATIONS } from './migrations';
             target: config.database,
             entities: [],
             migrations: RUNNER_MIGRATIONS,
+            onProblem: (message) => new Logger('database').warn({ msg: message }),
             migrationsTableName: 'runner_migrations',
           }),
           autoLoadEntities: true,
