@@ -145,6 +145,73 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(calls).toBe(1);
   });
 
+  if (kind === 'sqlite') {
+    /** Counts the transactions the store's SQLite connection opens while `work` runs. */
+    const transactions = async <T>(work: () => Promise<T>): Promise<{ result: T; transactions: number }> => {
+      const raw = (store as unknown as { sql: { db: Record<string, (...a: unknown[]) => unknown> } }).sql.db;
+      const original = raw.transaction!;
+      let n = 0;
+      raw.transaction = function (this: unknown, ...args: unknown[]) {
+        n++;
+        return original.apply(this, args);
+      };
+      try {
+        return { result: await work(), transactions: n };
+      } finally {
+        raw.transaction = original;
+      }
+    };
+
+    const claimExpiry = async (id: string): Promise<number> => Number(((await db.query('SELECT claim_expires_at AS at FROM outbox WHERE id = ?', [id])) as { at: number }[])[0]?.at);
+
+    it("commits a turn's claims, results, renewals and statuses together, each with its own answer", async () => {
+      const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((x) => entry(`turn-writes-${x}`));
+      for (const x of [a, b, c, d, e]) await store.accept(x!);
+      const now = Date.now();
+      const claimA = await claimHead(a!.chat, now);
+      const claimB = await claimHead(b!.chat, now);
+      const claimC = await claimHead(c!.chat, now);
+      const claimD = await claimHead(d!.chat, now);
+      await store.finishHandedOver(c!.id, claimC!.claimToken!, 'sending', now);
+
+      const { result, transactions: n } = await transactions(() =>
+        Promise.all([
+          store.finishHandedOver(a!.id, claimA!.claimToken!, 'sent', now + 1),
+          store.extendClaim(b!.id, claimB!.claimToken!, now + 99_000),
+          store.extendClaim(b!.id, 'not-the-token', now + 99_000),
+          store.advance('s1', c!.waMessageId, 'delivered', null, now + 1),
+          store.finishRetry(d!.id, claimD!.claimToken!, 'session_not_connected: later', now + 60_000, now + 1),
+          claimHead(e!.chat, now),
+        ]),
+      );
+      expect(n).toBe(1);
+      const [, renewed, notRenewed, advanced, , claimE] = result;
+      expect([renewed, notRenewed]).toEqual([true, false]);
+      expect(advanced).toEqual([c!.id]);
+      expect(claimE?.id).toBe(e!.id);
+      expect((await store.byId(a!.id))?.status).toBe('sent');
+      expect(await claimExpiry(b!.id)).toBe(now + 99_000);
+      expect((await store.byId(c!.id))?.status).toBe('delivered');
+      expect((await store.byId(d!.id))).toMatchObject({ nextAttemptAt: now + 60_000, claimToken: null, error: 'session_not_connected: later' });
+    });
+
+    it('fails only the write that cannot be done when the writes of a turn share a commit', async () => {
+      const held = entry('turn-fail-held');
+      await store.accept(held);
+      const now = Date.now();
+      const claim = await claimHead(held.chat, now);
+      const fresh = entry('turn-fail-fresh');
+      // The same outbox id as `held`: its insert breaks the primary key, so the shared commit
+      // fails and each write runs alone.
+      const copy = { ...entry('turn-fail-copy'), id: held.id };
+      const results = await Promise.allSettled([store.accept(fresh), store.accept(copy), store.extendClaim(held.id, claim!.claimToken!, now + 77_000)]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[2] as PromiseFulfilledResult<boolean>).value).toBe(true);
+      expect((await store.byId(fresh.id))?.chat).toBe('turn-fail-fresh');
+      expect(await claimExpiry(held.id)).toBe(now + 77_000);
+    });
+  }
+
   it("reads the sessions of one turn together (one statement on PostgreSQL), each only within its own org", async () => {
     const now = Date.now();
     const sessions = [

@@ -132,11 +132,11 @@ type StatementName = keyof typeof SQL;
 /** Executes the named statements prepared once: better-sqlite3 statements, or pg named prepared statements. */
 interface PreparedSql {
   all(name: StatementName, params: unknown[]): Promise<Row[]>;
-  /** Number of rows written. */
+  /** Number of rows written. On SQLite, shares one commit with the other writes of the turn. */
   write(name: StatementName, params: unknown[]): Promise<number>;
-  /** The rows a write with RETURNING produced. */
+  /** The rows a write with RETURNING produced (on SQLite, in the turn's commit as `write`). */
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]>;
-  /** Like `write`, but may share one commit with the same writes of other requests (group commit). */
+  /** Like `write`, but on PostgreSQL may share one statement with the same writes of other requests. */
   writeGrouped(name: StatementName, params: unknown[]): Promise<void>;
   /**
    * The idempotency key (`claimKey`) and the entry (`insert`), atomically; the entry only if the
@@ -146,6 +146,13 @@ interface PreparedSql {
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
   /** The session row of an org, if any; may share one read with the other lookups of the same turn. */
   session(orgId: string, id: string): Promise<Row | undefined>;
+}
+
+/** A write waiting for its turn's commit; `rows`: it answers with the rows of its RETURNING. */
+interface QueuedWrite {
+  name: StatementName;
+  params: unknown[];
+  rows: boolean;
 }
 
 /** One keyed accept: the key's parameters (`claimKey`) and the entry's (`insert`). */
@@ -204,40 +211,34 @@ class SqlitePrepared implements PreparedSql {
     return row;
   }
 
-  write(name: StatementName, params: unknown[]): Promise<number> {
-    return this.turn(() => {
-      const { stmt, values } = this.bind(name, params);
-      return stmt.run(...values).changes;
-    });
-  }
-
   /**
-   * Writes queued within one turn of the event loop commit together: one WAL append for many
-   * requests instead of one each. Every caller still hears back only after its row is committed;
-   * if the shared commit fails, each write is retried alone so one bad row fails only its request.
+   * The writes of one turn of the event loop commit together: one WAL append for many requests
+   * and hand-overs instead of one each (a hand-over's claim and result and a receipt's status
+   * each cost a commit of their own, the larger part of the gateway's time in an end-to-end run).
+   * They run in the order they were asked for, as they would one after the other; every caller
+   * hears back only after the commit. If the shared commit fails, each write runs alone, so one
+   * bad write fails only its own caller.
    */
-  private readonly grouped = new TurnBatcher<{ name: StatementName; params: unknown[] }, void>(
-    (items) =>
-      this.turn(() =>
-        this.db.transaction(() =>
-          items.map((it) => {
-            const { stmt, values } = this.bind(it.name, it.params);
-            stmt.run(...values);
-          }),
-        )(),
-      ),
-    async (it) => void (await this.write(it.name, it.params)),
+  private readonly writes = new TurnBatcher<QueuedWrite, number | Row[]>(
+    (items) => this.turn(() => this.db.transaction(() => items.map((it) => this.runWrite(it)))()),
+    (it) => this.turn(() => this.runWrite(it)),
   );
 
-  writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
-    return this.grouped.add({ name, params });
+  private runWrite(it: QueuedWrite): number | Row[] {
+    const { stmt, values } = this.bind(it.name, it.params);
+    return it.rows ? (stmt.all(...values) as Row[]) : stmt.run(...values).changes;
+  }
+
+  write(name: StatementName, params: unknown[]): Promise<number> {
+    return this.writes.add({ name, params, rows: false }) as Promise<number>;
+  }
+
+  async writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
+    await this.write(name, params);
   }
 
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
-    return this.turn(() => {
-      const { stmt, values } = this.bind(name, params);
-      return stmt.all(...values) as Row[];
-    });
+    return this.writes.add({ name, params, rows: true }) as Promise<Row[]>;
   }
 
   /**
