@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { inSqliteTurn, sqliteTurnIdle, sqliteWriterKey } from './database';
+import { TurnBatcher } from './turn-batcher';
 
 /** One statement, written with `$1`-style placeholders (rewritten to `?` for SQLite). */
 export interface SqlStep {
@@ -20,10 +21,16 @@ export type SqlRow = Record<string, unknown>;
  * the same snapshot: steps of one batch must not depend on each other's writes).
  */
 export abstract class HotSql {
+  /** One per SQLite connection, shared by its callers, so that their writes of a turn share a commit. */
+  private static readonly sqlite = new WeakMap<Database, SqliteHotSql>();
+
   static of(ds: DataSource): HotSql {
     const driver = ds.driver as unknown as { databaseConnection: Database; master: Pool };
     const key = sqliteWriterKey(ds);
-    return key === undefined ? new PostgresHotSql(driver.master) : new SqliteHotSql(driver.databaseConnection, key);
+    if (key === undefined) return new PostgresHotSql(driver.master);
+    let hot = HotSql.sqlite.get(driver.databaseConnection);
+    if (!hot) HotSql.sqlite.set(driver.databaseConnection, (hot = new SqliteHotSql(driver.databaseConnection, key)));
+    return hot;
   }
 
   abstract readonly kind: 'sqlite' | 'postgres';
@@ -61,7 +68,7 @@ class SqliteHotSql extends HotSql {
         return '?';
       });
       p = { stmt: this.db.prepare(text), order };
-      if (this.statements.size > 500) this.statements.clear();
+      if (this.statements.size > 2000) this.statements.clear();
       this.statements.set(sql, p);
     }
     return { stmt: p.stmt, values: p.order.map((i) => sqliteValue(params[i])) };
@@ -72,22 +79,33 @@ class SqliteHotSql extends HotSql {
     return stmt.all(...values) as SqlRow[];
   }
 
+  /**
+   * The writes of one turn of the event loop (single statements and batches, of every session
+   * of the process) commit together: one WAL append where each paid its own, which on a busy
+   * runner was several commits per message. Each keeps its order and its own answer, and hears
+   * back after the commit; a batch stays all or nothing. If the shared commit fails, each write
+   * runs alone (a batch in its own transaction), so one bad write fails only its own caller.
+   */
+  private readonly writes = new TurnBatcher<SqlStep[], number>(
+    (items) => this.turn(() => this.db.transaction(() => items.map((steps) => this.runSteps(steps)))()),
+    (steps) => this.turn(() => (steps.length > 1 ? this.db.transaction(() => this.runSteps(steps))() : this.runSteps(steps))),
+  );
+
+  private runSteps(steps: SqlStep[]): number {
+    let changes = 0;
+    for (const s of steps) {
+      const { stmt, values } = this.bind(s.sql, s.params);
+      changes = stmt.run(...values).changes;
+    }
+    return changes;
+  }
+
   run(sql: string, params: readonly unknown[]): Promise<number> {
-    return this.turn(() => {
-      const { stmt, values } = this.bind(sql, params);
-      return stmt.run(...values).changes;
-    });
+    return this.writes.add([{ sql, params }]);
   }
 
   batch(steps: SqlStep[]): Promise<number> {
-    return this.turn(() => {
-      const bound = steps.map((s) => this.bind(s.sql, s.params));
-      return this.db.transaction(() => {
-        let changes = 0;
-        for (const { stmt, values } of bound) changes = stmt.run(...values).changes;
-        return changes;
-      })();
-    });
+    return steps.length ? this.writes.add(steps) : Promise.resolve(0);
   }
 
   /** A process that dies leaves nothing to commit after it on SQLite: as `batch`. */

@@ -48,6 +48,7 @@ export {
 } from './transport';
 export { REDACTED_PATHS, LOG_FORMATS, type LogFormat, resolveLogFormat, createRootLogger, routeConsoleToLogger, scrubSecrets, requestContext, currentRequestId, PinoNestLogger } from './logging';
 export { HotSql, runStep, type SqlRow, type SqlStep } from './hot-sql';
+export { TurnBatcher } from './turn-batcher';
 export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema, inSqliteTurn, sqliteTurnIdle, sqliteWriterKey, transactionInTurn } from './database';
 export {
   EVENT_TYPES,

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxStatus, SendMode } from '@wa/contracts';
+import { TurnBatcher, type OutboxStatus, type SendMode } from '@wa/contracts';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { SqlDialect } from '../database/sql-dialect';
-import { TurnBatcher } from '../database/turn-batcher';
 
 export interface SessionRow {
   id: string;

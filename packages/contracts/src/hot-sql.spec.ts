@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from './database';
+import { HotSql } from './hot-sql';
+
+/**
+ * HotSql on SQLite: the writes of one turn of the event loop, from every caller on the
+ * connection, share one commit, and each keeps the answer and the all-or-nothing it had alone.
+ */
+describe('HotSql on SQLite', () => {
+  let dir: string;
+  let ds: DataSource;
+  let raw: Record<string, (...a: unknown[]) => unknown>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hot-sql-'));
+    ds = new DataSource(buildDataSourceOptions({ target: { kind: 'sqlite', path: join(dir, 'db.sqlite') }, entities: [], migrations: [], migrationsTableName: 'm' }));
+    await ds.initialize();
+    await ds.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+    await ds.query('CREATE TABLE log (what TEXT NOT NULL)');
+    raw = (ds.driver as unknown as { databaseConnection: Record<string, (...a: unknown[]) => unknown> }).databaseConnection;
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    await ds.query('DELETE FROM kv');
+    await ds.query('DELETE FROM log');
+  });
+
+  /** Counts the transactions the connection opens while `work` runs. */
+  async function transactions<T>(work: () => Promise<T>): Promise<{ result: T; n: number }> {
+    const original = raw.transaction!;
+    let n = 0;
+    raw.transaction = function (this: unknown, ...args: unknown[]) {
+      n++;
+      return original.apply(this, args);
+    };
+    try {
+      return { result: await work(), n };
+    } finally {
+      raw.transaction = original;
+    }
+  }
+
+  const rows = async (table: string): Promise<unknown[]> => ds.query(`SELECT * FROM ${table} ORDER BY 1`);
+
+  it('is one instance per connection, so that all its callers share the turn', () => {
+    expect(HotSql.of(ds)).toBe(HotSql.of(ds));
+  });
+
+  it("commits a turn's single writes and batches together, each with its own answer", async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['a', 1]);
+    const { result, n } = await transactions(() =>
+      Promise.all([
+        sql.run('UPDATE kv SET v = v + $2 WHERE k = $1', ['a', 10]),
+        sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['b', 2]),
+        sql.batch([
+          { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['one'] },
+          { sql: 'UPDATE kv SET v = v * 2 WHERE k IN ($1, $2)', params: ['a', 'b'] },
+        ]),
+        sql.run('UPDATE kv SET v = 0 WHERE k = $1', ['nobody']),
+        HotSql.of(ds).batch([
+          { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['two'] },
+          { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['three'] },
+        ]),
+      ]),
+    );
+    // Alone, each batch was a transaction and each single write a commit of its own.
+    expect(n).toBe(1);
+    // Rows changed by each, in the order they were asked for (a batch: its last step).
+    expect(result).toEqual([1, 1, 2, 0, 1]);
+    expect(await rows('kv')).toEqual([
+      { k: 'a', v: 22 },
+      { k: 'b', v: 4 },
+    ]);
+    expect(await rows('log')).toEqual([{ what: 'one' }, { what: 'three' }, { what: 'two' }]);
+  });
+
+  it('fails only the write that cannot be done, and a failed batch leaves none of its steps', async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['taken', 1]);
+    const results = await Promise.allSettled([
+      sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['fine', 1]),
+      sql.batch([
+        { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['from the failed batch'] },
+        { sql: 'INSERT INTO kv (k, v) VALUES ($1, $2)', params: ['taken', 2] },
+      ]),
+      sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['null', null]),
+      sql.batch([{ sql: 'INSERT INTO log (what) VALUES ($1)', params: ['from the good batch'] }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(await rows('kv')).toEqual([
+      { k: 'fine', v: 1 },
+      { k: 'taken', v: 1 },
+    ]);
+    expect(await rows('log')).toEqual([{ what: 'from the good batch' }]);
+  });
+
+  it("keeps changes() of a batch step about the step before it, whatever else the turn writes", async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['x', 1]);
+    // The runner writes an event only if the status before it moved a row; here it moves none,
+    // while a write of another caller in the same turn, just before, changed one.
+    await Promise.all([
+      sql.run('UPDATE kv SET v = 5 WHERE k = $1', ['x']),
+      sql.batch([
+        { sql: 'UPDATE kv SET v = 9 WHERE k = $1', params: ['missing'] },
+        { sql: 'INSERT INTO log (what) SELECT $1 WHERE changes() > 0', params: ['moved'] },
+      ]),
+    ]);
+    expect(await rows('log')).toEqual([]);
+    expect(await rows('kv')).toEqual([{ k: 'x', v: 5 }]);
+  });
+});
