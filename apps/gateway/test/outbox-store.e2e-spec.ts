@@ -1,5 +1,5 @@
 import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
-import { dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
+import { countingCalls, dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
 import { idFloor, newId } from '@wa/domain';
 import { DataSource } from 'typeorm';
 import { GATEWAY_MIGRATIONS } from '../src/database/migrations';
@@ -124,43 +124,20 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
 
   it('writes the keyed accepts of one turn in one commit (one statement on PostgreSQL)', async () => {
     // The store's connection: the pool's queries on PostgreSQL, the transactions on SQLite.
-    const sql = (store as unknown as { sql: { pool?: { query: (...a: unknown[]) => unknown }; db?: { transaction: (...a: unknown[]) => unknown } } }).sql;
-    const target = (kind === 'postgres' ? sql.pool : sql.db) as Record<string, (...a: unknown[]) => unknown>;
-    const method = kind === 'postgres' ? 'query' : 'transaction';
-    const original = target[method]!;
-    let calls = 0;
-    target[method] = function (this: unknown, ...args: unknown[]) {
-      calls++;
-      return original.apply(this, args);
-    };
-    try {
-      const now = Date.now();
-      const results = await Promise.all(
+    const sql = (store as unknown as { sql: { pool?: object; db?: object } }).sql;
+    const now = Date.now();
+    const { result: results, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.db!, kind === 'postgres' ? 'query' : 'transaction', () =>
+      Promise.all(
         Array.from({ length: 10 }, (_, i) => store.accept(entry(`one-commit-${i}`), { route: 'send', key: `one-commit-${i}`, requestHash: 'h', expiresAt: now + DAY, response: null })),
-      );
-      expect(results).toEqual(new Array(10).fill(true));
-    } finally {
-      target[method] = original;
-    }
+      ),
+    );
+    expect(results).toEqual(new Array(10).fill(true));
     expect(calls).toBe(1);
   });
 
   if (kind === 'sqlite') {
-    /** Counts the transactions the store's SQLite connection opens while `work` runs. */
-    const transactions = async <T>(work: () => Promise<T>): Promise<{ result: T; transactions: number }> => {
-      const raw = (store as unknown as { sql: { db: Record<string, (...a: unknown[]) => unknown> } }).sql.db;
-      const original = raw.transaction!;
-      let n = 0;
-      raw.transaction = function (this: unknown, ...args: unknown[]) {
-        n++;
-        return original.apply(this, args);
-      };
-      try {
-        return { result: await work(), transactions: n };
-      } finally {
-        raw.transaction = original;
-      }
-    };
+    /** The store's SQLite connection, whose transactions the tests count. */
+    const connection = (): object => (store as unknown as { sql: { db: object } }).sql.db;
 
     const claimExpiry = async (id: string): Promise<number> => Number(((await db.query('SELECT claim_expires_at AS at FROM outbox WHERE id = ?', [id])) as { at: number }[])[0]?.at);
 
@@ -174,7 +151,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
       const claimD = await claimHead(d!.chat, now);
       await store.finishHandedOver(c!.id, claimC!.claimToken!, 'sending', now);
 
-      const { result, transactions: n } = await transactions(() =>
+      const { result, calls: n } = await countingCalls(connection(), 'transaction', () =>
         Promise.all([
           store.finishHandedOver(a!.id, claimA!.claimToken!, 'sent', now + 1),
           store.extendClaim(b!.id, claimB!.claimToken!, now + 99_000),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './database';
 import { HotSql } from './hot-sql';
+import { countingCalls } from './testing';
 
 /**
  * HotSql on SQLite: the writes of one turn of the event loop, from every caller on the
@@ -12,7 +13,7 @@ import { HotSql } from './hot-sql';
 describe('HotSql on SQLite', () => {
   let dir: string;
   let ds: DataSource;
-  let raw: Record<string, (...a: unknown[]) => unknown>;
+  let raw: object;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hot-sql-'));
@@ -20,7 +21,7 @@ describe('HotSql on SQLite', () => {
     await ds.initialize();
     await ds.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
     await ds.query('CREATE TABLE log (what TEXT NOT NULL)');
-    raw = (ds.driver as unknown as { databaseConnection: Record<string, (...a: unknown[]) => unknown> }).databaseConnection;
+    raw = (ds.driver as unknown as { databaseConnection: object }).databaseConnection;
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -31,21 +32,6 @@ describe('HotSql on SQLite', () => {
     await ds.query('DELETE FROM log');
   });
 
-  /** Counts the transactions the connection opens while `work` runs. */
-  async function transactions<T>(work: () => Promise<T>): Promise<{ result: T; n: number }> {
-    const original = raw.transaction!;
-    let n = 0;
-    raw.transaction = function (this: unknown, ...args: unknown[]) {
-      n++;
-      return original.apply(this, args);
-    };
-    try {
-      return { result: await work(), n };
-    } finally {
-      raw.transaction = original;
-    }
-  }
-
   const rows = async (table: string): Promise<unknown[]> => ds.query(`SELECT * FROM ${table} ORDER BY 1`);
 
   it('is one instance per connection, so that all its callers share the turn', () => {
@@ -55,7 +41,7 @@ describe('HotSql on SQLite', () => {
   it("commits a turn's single writes and batches together, each with its own answer", async () => {
     const sql = HotSql.of(ds);
     await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['a', 1]);
-    const { result, n } = await transactions(() =>
+    const { result, calls: n } = await countingCalls(raw, 'transaction', () =>
       Promise.all([
         sql.run('UPDATE kv SET v = v + $2 WHERE k = $1', ['a', 10]),
         sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['b', 2]),

@@ -99,3 +99,23 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs `work` while counting the calls of `target[method]` (the method still runs): how many
+ * transactions a connection opened, or statements a pool sent, for what `work` did.
+ */
+export async function countingCalls<T>(target: object, method: string, work: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const holder = target as Record<string, (...args: unknown[]) => unknown>;
+  const original = holder[method];
+  if (typeof original !== 'function') throw new Error(`${method} is not a method of the target`);
+  let calls = 0;
+  holder[method] = function (this: unknown, ...args: unknown[]) {
+    calls++;
+    return original.apply(this, args);
+  };
+  try {
+    return { result: await work(), calls };
+  } finally {
+    holder[method] = original;
+  }
+}
