@@ -12,9 +12,9 @@ const UPSERT_MANY =
 const DELETE_MANY = 'DELETE FROM wa_auth_keys WHERE session_id = $1 AND type = $2 AND key_id = ANY($3::text[])';
 
 /**
- * Writes a batch of Signal keys with prepared statements in one commit: on SQLite a synchronous
- * transaction (a send holds its account's key lock until this returns, so no await in between),
- * on PostgreSQL one round trip.
+ * Writes a batch of Signal keys with prepared statements in one commit: on SQLite one
+ * transaction, shared with the other writes of the turn (a send holds its account's key lock
+ * until this returns, so it waits one turn of the event loop at most), on PostgreSQL one round trip.
  */
 export function authKeyWriter(ds: DataSource): AuthKeyWriter {
   let sql: HotSql | undefined;
