@@ -251,7 +251,7 @@ export class MessageStore implements WaMessageLookup {
     let moved: boolean;
     if (eventAlways) moved = (await this.sql.batch([...steps, event, advance])) > 0;
     else if (this.sql.kind === 'sqlite') {
-      // changes(): the rows the UPDATE just before changed, in the same synchronous transaction.
+      // changes(): the rows the UPDATE just before changed (a batch's steps run back to back).
       moved = (await this.sql.batch([...steps, advance, { sql: `INSERT INTO ${EVENT_INSERT_INTO} SELECT $1, $2, $3, $4, $5, $6 WHERE changes() > 0`, params: event.params }])) > 0;
     } else {
       // In a transaction: a receipt's status held back by a lock when this runner dies is not
