@@ -17,9 +17,9 @@ export type SqlRow = Record<string, unknown>;
  * Hand-written statements for hot paths, prepared once, on SQLite and PostgreSQL alike, without
  * TypeORM (about four times the cost of a prepared statement per call). A `batch` is atomic and
  * costs one commit: on SQLite its steps run back to back (nothing else between them) in the one
- * transaction of the turn's writes, on
- * PostgreSQL one round trip (the steps become data-modifying CTEs of one statement, which all see
- * the same snapshot: steps of one batch must not depend on each other's writes).
+ * transaction of the turn's writes, on PostgreSQL one round trip (the steps become data-modifying
+ * CTEs of one statement, which all see the same snapshot: steps of one batch must not depend on
+ * each other's writes).
  */
 export abstract class HotSql {
   /** One per SQLite connection, shared by its callers, so that their writes of a turn share a commit. */
