@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -92,7 +93,8 @@ describe('attachWalCheckpointer', () => {
   it('stops its worker when the database closes', async () => {
     const { db } = fresh();
     const worker = attachWalCheckpointer(db, { everyMs: 20, capPages: 16_384, keepBytes: 0 }) as Worker;
-    await sleep(100);
+    // Running, not only starting: the stop reaches a worker that is checkpointing.
+    await once(worker, 'online');
     const exit = exited(worker);
     db.close();
     await expect(exit).resolves.toBe(0);
