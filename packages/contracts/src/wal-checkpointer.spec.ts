@@ -90,6 +90,20 @@ describe('attachWalCheckpointer', () => {
     expect(size(`${path}-wal`)).toBeLessThanOrEqual((200 + 50) * (pageSize + 24) + 32);
   });
 
+  it('cuts the WAL file back to what it keeps once the WAL starts over', async () => {
+    const { db, path } = fresh();
+    attachWalCheckpointer(db, { everyMs: 20, capPages: 100_000, keepBytes: 64 * 1024 });
+    const before = size(path);
+    write(db, 2000);
+    expect(size(`${path}-wal`)).toBeGreaterThan(2000 * 4096);
+    // The worker copied everything; the next write starts the WAL over and cuts the file.
+    await until('the database file holds the rows', () => size(path) > before + 1900 * 4096);
+    await until('the WAL file is cut back', () => {
+      write(db, 1);
+      return size(`${path}-wal`) <= 64 * 1024 + 4 * (4096 + 24);
+    });
+  });
+
   it('stops its worker when the database closes', async () => {
     const { db } = fresh();
     const worker = attachWalCheckpointer(db, { everyMs: 20, capPages: 16_384, keepBytes: 0 }) as Worker;
