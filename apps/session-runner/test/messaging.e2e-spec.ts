@@ -16,6 +16,7 @@ import {
 import { generateMessageId, newId } from '@wa/domain';
 import { WaSandbox, type PhoneInfo, type ReceivedMessage } from '@wa/wa-sandbox';
 import { pairWithQr, type SandboxSession } from '@wa/wa-sandbox/testing';
+import { MessageStore } from '../src/messages/message-store';
 import { MessagingController } from '../src/messaging/messaging.controller';
 import { eventually, linkSession, startRunner, type RunnerUnderTest } from './support/runner-under-test';
 
@@ -249,6 +250,30 @@ describe(MessagingController.name, () => {
     // here, the count is final (instead of waiting a second and hoping that was long enough).
     const marker = await send({ type: 'text', text: 'after exactly once' });
     await receivedAtContact((m) => m.id === marker.waMessageId);
+    expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
+  });
+
+  it('answers a retry sent when the first answer was sent, while the ack is still being stored', async () => {
+    // Holds the StatusRecorder's commit of the ack (a slow database), so the retry comes while
+    // the send log still says `relayed` and the stored message has no status.
+    const store = runner.app.get(MessageStore);
+    const original = store.advanceStatusWith.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hold = jest.spyOn(store, 'advanceStatusWith').mockImplementation(async (...args) => {
+      await held;
+      return original(...args);
+    });
+    const id = generateMessageId();
+    const action: OutboxAction = { kind: 'send', chat: contact.jid, content: { type: 'text', text: 'acked, not stored yet' } };
+    try {
+      await expect(execute(action, id, 1)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
+      await expect(execute(action, id, 2)).resolves.toMatchObject({ waMessageId: id, status: 'sent' });
+    } finally {
+      release();
+      hold.mockRestore();
+    }
+    await eventually(async () => ((await get(id)).status === 'sent' ? true : undefined), 'the held ack stored');
     expect(sandbox.received(CONTACT).filter((m) => m.id === id)).toHaveLength(1);
   });
 

@@ -139,7 +139,9 @@ export class MessageSender {
   /** The id left earlier (this runner's previous life or another runner): report it, do not resend. */
   private async alreadySent(p: ExecutePayload, state: 'relayed' | 'acked'): Promise<ExecuteResult> {
     const row = await this.store.find(p.sessionId, p.waMessageId, { fromMe: true });
-    const acked = state === 'acked' || (row?.status !== undefined && row.status !== null && row.status !== 'failed');
+    // The ack may be in hand but not yet stored: the first answer already said `sent`.
+    const acked =
+      state === 'acked' || this.observer.sawAck(p.sessionId, p.waMessageId) || (row?.status !== undefined && row.status !== null && row.status !== 'failed');
     return { waMessageId: p.waMessageId, status: acked ? 'sent' : 'sending', timestamp: row?.timestampMs ?? Date.now() };
   }
 

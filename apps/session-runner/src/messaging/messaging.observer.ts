@@ -7,6 +7,9 @@ import { ConnectionObservers } from '../sessions/connection-observers';
 
 type AckOutcome = 'acked' | 'failed';
 
+/** Ids of our messages whose successful ack this process saw lately, by `session|message`. */
+const ACKS_SEEN_KEPT = 20_000;
+
 interface AckWait {
   settle: (outcome: AckOutcome) => void;
   outcome?: AckOutcome;
@@ -21,6 +24,7 @@ interface AckWait {
 export class MessagingObserver implements OnModuleInit {
   private readonly logger = new Logger(MessagingObserver.name);
   private readonly acks = new Map<string, AckWait>();
+  private readonly acksSeen = new Set<string>();
 
   constructor(
     private readonly observers: ConnectionObservers,
@@ -48,6 +52,15 @@ export class MessagingObserver implements OnModuleInit {
       default:
         return;
     }
+  }
+
+  /**
+   * Whether this process saw WhatsApp acknowledge `messageId`. A send answers `sent` as soon as
+   * the ack arrives, while the StatusRecorder is still committing it; a retry of the same id in
+   * that window must not report less than the first answer did.
+   */
+  sawAck(sessionId: string, messageId: string): boolean {
+    return this.acksSeen.has(`${sessionId}|${messageId}`);
   }
 
   /**
@@ -98,8 +111,14 @@ export class MessagingObserver implements OnModuleInit {
     const offs = [
       // The status itself (send log, store, event) is recorded by the session's StatusRecorder.
       connection.on('messageStatus', (u) => {
-        const wait = u.key.fromMe ? this.acks.get(`${sessionId}|${u.key.id}`) : undefined;
-        if (wait && u.status !== 'pending') wait.settle(u.status === 'error' ? 'failed' : 'acked');
+        if (!u.key.fromMe || u.status === 'pending') return;
+        const id = `${sessionId}|${u.key.id}`;
+        if (u.status === 'error') this.acksSeen.delete(id);
+        else if (!this.acksSeen.has(id)) {
+          this.acksSeen.add(id);
+          if (this.acksSeen.size > ACKS_SEEN_KEPT) this.acksSeen.delete(this.acksSeen.values().next().value as string);
+        }
+        this.acks.get(id)?.settle(u.status === 'error' ? 'failed' : 'acked');
       }),
       connection.on('pollVote', (vote) => run(() => this.apply(sessionId, { kind: 'pollVote', vote }))),
       connection.on('edit', (edit) => run(() => this.apply(sessionId, { kind: 'edit', edit }))),
