@@ -154,6 +154,11 @@ describe('receipts and resend decisions across a runner kill', () => {
     const never = await sendText('this never left', { async: true, to: OTHER });
     // The moment no process can record: both written as `relaying` by a runner that died before
     // writing `relayed`, and both still with the dispatcher, which hands them over again.
+    // Nor had such a runner reported `left`'s delivery. The killed one had, and the gateway
+    // recorded it (above), but SIGKILL can land before the runner deleted its copy of that event:
+    // the next runner would then hand it over again on its start, and the gateway, rightly, end
+    // the entry as delivered before it is handed over.
+    await runnerSql(`DELETE FROM runner_events WHERE session_id = $1 AND type = 'message.status' AND data LIKE $2`, [sessionId, `%"${left.waMessageId}"%`]);
     await runnerSql(`UPDATE wa_send_log SET state = 'relaying' WHERE session_id = $1 AND message_id = $2`, [sessionId, left.waMessageId]);
     await runnerSql(`INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3)`, [sessionId, never.waMessageId, Date.now()]);
     await gatewayRows(`UPDATE outbox SET status = 'sending', next_attempt_at = $1, claim_token = NULL, claim_expires_at = NULL WHERE id = $2`, [Date.now(), left.outboxId]);
