@@ -4,10 +4,10 @@
 //    with a fresh Idempotency-Key per request, vs a POST echo route that parses the same body (no
 //    auth, no validation, no database); SQLite by default, PostgreSQL with --postgres
 //    (POSTGRES_URL, default postgres://root@127.0.0.1:5432/test).
-// 2. sync-mode latency through the real runner and the WhatsApp sandbox (sequential sends), next
-//    to a bare Baileys socket in a process of its own timing sendMessage until the server ack
-//    (what a sync send waits for from its socket), against the same sandbox: the difference of
-//    the p50s is what the gateway and the runner add.
+// 2. sync-mode latency through the real runner and the WhatsApp sandbox (sequential sends from a
+//    client process of their own), next to a bare Baileys socket in a process of its own timing
+//    sendMessage until the server ack (what a sync send waits for from its socket), against the
+//    same sandbox: the difference of the p50s is what the gateway and the runner add.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -182,20 +182,17 @@ try {
   const idleFrom = [gatewayRunnerCpu(), performance.now()];
   await new Promise((r) => setTimeout(r, 5_000));
   const idlePerMs = (gatewayRunnerCpu() - idleFrom[0]) / (performance.now() - idleFrom[1]);
-  const latencies = [];
-  let cpuBefore;
-  let loopStarted;
-  const syncBody = JSON.stringify({ chat: contact.jid, type: 'text', text: 'sync bench' });
-  for (let i = 0; i < syncCount + 10; i++) {
-    const started = performance.now();
-    const res = await call('/messages', { method: 'POST', body: syncBody });
-    const result = await res.json();
-    if (res.status !== 200 || result.status !== 'sent') throw new Error(`sync send answered ${res.status} ${JSON.stringify(result)}`);
-    if (i >= 10) latencies.push(performance.now() - started);
-    // CPU the gateway and the runner spend per send: what their overhead costs on a quiet machine,
-    // while the wall-clock figures on a shared one mostly measure waiting for a core.
-    if (i === 9) [cpuBefore, loopStarted] = [gatewayRunnerCpu(), performance.now()];
-  }
+  // The sends come from a process of their own (sync-client.mjs says why).
+  const client = fork(join(here, 'lib/sync-client.mjs'));
+  const clientExited = new Promise((_, reject) => client.once('exit', (code) => (code ? reject(new Error(`the sync client exited with ${code}`)) : undefined)));
+  const fromClient = () => Promise.race([new Promise((resolve) => client.once('message', resolve)), clientExited]);
+  client.send({ url: `${base}/messages`, headers, body: JSON.stringify({ chat: contact.jid, type: 'text', text: 'sync bench' }), count: syncCount, warmUp: 10 });
+  await fromClient();
+  // CPU the gateway and the runner spend per send: what their overhead costs on a quiet machine,
+  // while the wall-clock figures on a shared one mostly measure waiting for a core.
+  const [cpuBefore, loopStarted] = [gatewayRunnerCpu(), performance.now()];
+  const { latencies } = await fromClient();
+  clientExited.catch(() => undefined);
   const busy = gatewayRunnerCpu() - cpuBefore - idlePerMs * (performance.now() - loopStarted);
   syncCpuMs = (busy / syncCount) * 1000;
   syncIdleCpuPercent = idlePerMs * 1000 * 100;
