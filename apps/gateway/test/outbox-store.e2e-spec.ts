@@ -124,9 +124,9 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
 
   it('writes the keyed accepts of one turn in one commit (one statement on PostgreSQL)', async () => {
     // The store's connection: the pool's queries on PostgreSQL, the transactions on SQLite.
-    const sql = (store as unknown as { sql: { pool?: object; db?: object } }).sql;
+    const sql = (store as unknown as { sql: { pool?: object; hot?: { db: object } } }).sql;
     const now = Date.now();
-    const { result: results, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.db!, kind === 'postgres' ? 'query' : 'transaction', () =>
+    const { result: results, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.hot!.db, kind === 'postgres' ? 'query' : 'transaction', () =>
       Promise.all(
         Array.from({ length: 10 }, (_, i) => store.accept(entry(`one-commit-${i}`), { route: 'send', key: `one-commit-${i}`, requestHash: 'h', expiresAt: now + DAY, response: null })),
       ),
@@ -137,7 +137,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
 
   if (kind === 'sqlite') {
     /** The store's SQLite connection, whose transactions the tests count. */
-    const connection = (): object => (store as unknown as { sql: { db: object } }).sql.db;
+    const connection = (): object => (store as unknown as { sql: { hot: { db: object } } }).sql.hot.db;
 
     const claimExpiry = async (id: string): Promise<number> => Number(((await db.query('SELECT claim_expires_at AS at FROM outbox WHERE id = ?', [id])) as { at: number }[])[0]?.at);
 
@@ -255,12 +255,11 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     await db.query('INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       id, 'org-t', 'n', '{}', 'connected', now, null, now, now,
     ]);
-    const sql = (store as unknown as { sql: { statements: Map<string, { stmt: { get: (...a: unknown[]) => unknown } }> } }).sql;
-    await store.session('org-t', id); // prepares the statement
-    const prepared = sql.statements.get('session')!;
-    const original = prepared.stmt.get;
+    // The store's reads go through its connection's HotSql.
+    const hot = (store as unknown as { sql: { hot: { all: (...a: unknown[]) => Promise<unknown> } } }).sql.hot;
+    const original = hot.all;
     let reads = 0;
-    prepared.stmt.get = function (this: unknown, ...args: unknown[]) {
+    hot.all = function (this: unknown, ...args: unknown[]) {
       reads++;
       return original.apply(this, args);
     };
@@ -273,7 +272,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
       await store.session('org-t', id);
       expect(reads).toBe(3);
     } finally {
-      prepared.stmt.get = original;
+      hot.all = original;
     }
   });
 

@@ -67,6 +67,20 @@ describe('HotSql on SQLite', () => {
     expect(await rows('log')).toEqual([{ what: 'one' }, { what: 'three' }, { what: 'two' }]);
   });
 
+  it("answers a write's RETURNING rows from the turn's commit, after the writes asked for before it", async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['r', 1]);
+    const { result, calls: n } = await countingCalls(raw, 'transaction', () =>
+      Promise.all([
+        sql.run('UPDATE kv SET v = v + 1 WHERE k = $1', ['r']),
+        sql.writeRows('UPDATE kv SET v = v * 10 WHERE k = $1 RETURNING k, v', ['r']),
+        sql.writeRows('UPDATE kv SET v = 0 WHERE k = $1 RETURNING k', ['nobody']),
+      ]),
+    );
+    expect(n).toBe(1);
+    expect(result).toEqual([1, [{ k: 'r', v: 20 }], []]);
+  });
+
   it('fails only the write that cannot be done, and a failed batch leaves none of its steps', async () => {
     const sql = HotSql.of(ds);
     await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['taken', 1]);

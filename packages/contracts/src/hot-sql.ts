@@ -39,6 +39,8 @@ export abstract class HotSql {
   abstract all(sql: string, params: readonly unknown[]): Promise<SqlRow[]>;
   /** One write; the number of rows it changed. */
   abstract run(sql: string, params: readonly unknown[]): Promise<number>;
+  /** One write with RETURNING; the rows it returned (on SQLite, in the turn's commit as `run`). */
+  abstract writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]>;
   /** Several writes in one transaction; answers how many rows the last one changed. */
   abstract batch(steps: SqlStep[]): Promise<number>;
   /**
@@ -87,12 +89,16 @@ class SqliteHotSql extends HotSql {
    * back after the commit; a batch stays all or nothing. If the shared commit fails, each write
    * runs alone (a batch in its own transaction), so one bad write fails only its own caller.
    */
-  private readonly writes = new TurnBatcher<SqlStep[], number>(
-    (items) => this.turn(() => this.db.transaction(() => items.map((steps) => this.runSteps(steps)))()),
-    (steps) => this.turn(() => (steps.length > 1 ? this.db.transaction(() => this.runSteps(steps))() : this.runSteps(steps))),
+  private readonly writes = new TurnBatcher<QueuedWrite, number | SqlRow[]>(
+    (items) => this.turn(() => this.db.transaction(() => items.map((it) => this.runWrite(it)))()),
+    (it) => this.turn(() => (it.steps.length > 1 ? this.db.transaction(() => this.runWrite(it))() : this.runWrite(it))),
   );
 
-  private runSteps(steps: SqlStep[]): number {
+  private runWrite({ steps, rows }: QueuedWrite): number | SqlRow[] {
+    if (rows) {
+      const { stmt, values } = this.bind(steps[0].sql, steps[0].params);
+      return stmt.all(...values) as SqlRow[];
+    }
     let changes = 0;
     for (const s of steps) {
       const { stmt, values } = this.bind(s.sql, s.params);
@@ -102,11 +108,15 @@ class SqliteHotSql extends HotSql {
   }
 
   run(sql: string, params: readonly unknown[]): Promise<number> {
-    return this.writes.add([{ sql, params }]);
+    return this.writes.add({ steps: [{ sql, params }], rows: false }) as Promise<number>;
+  }
+
+  writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
+    return this.writes.add({ steps: [{ sql, params }], rows: true }) as Promise<SqlRow[]>;
   }
 
   batch(steps: SqlStep[]): Promise<number> {
-    return steps.length ? this.writes.add(steps) : Promise.resolve(0);
+    return steps.length ? (this.writes.add({ steps, rows: false }) as Promise<number>) : Promise.resolve(0);
   }
 
   /** A process that dies leaves nothing to commit after it on SQLite: as `batch`. */
@@ -125,6 +135,12 @@ class SqliteHotSql extends HotSql {
       return work();
     });
   }
+}
+
+/** A write waiting for its turn's commit: steps that run back to back, or one whose RETURNING rows are the answer. */
+interface QueuedWrite {
+  steps: SqlStep[];
+  rows: boolean;
 }
 
 /** better-sqlite3 binds neither booleans nor undefined. */
@@ -159,6 +175,10 @@ class PostgresHotSql extends HotSql {
 
   async run(sql: string, params: readonly unknown[]): Promise<number> {
     return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rowCount ?? 0;
+  }
+
+  async writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
+    return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rows as SqlRow[];
   }
 
   async batch(steps: SqlStep[]): Promise<number> {

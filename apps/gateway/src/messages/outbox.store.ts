@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { TurnBatcher, type OutboxStatus, type SendMode } from '@wa/contracts';
-import type { Database, Statement } from 'better-sqlite3';
+import { HotSql, TurnBatcher, type OutboxStatus, type SendMode } from '@wa/contracts';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { SqlDialect } from '../database/sql-dialect';
 
 export interface SessionRow {
   id: string;
@@ -76,6 +74,10 @@ const SQL = {
   insert:
     'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9)",
+  // SQLite: the entry right after its key's `claimKey`, written only if that wrote the key.
+  insertIfKeyed:
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9 WHERE changes() > 0",
   // PostgreSQL: the key and the entry in one statement (one round trip, one commit); the entry is
   // written only when the key was (a live key with that name makes both a no-op).
   acceptWithKey:
@@ -143,15 +145,8 @@ interface PreparedSql {
    * requests in the same turn of the event loop, as `writeGrouped` does for entries without a key.
    */
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
-  /** The session row of an org, if any; may share one read with the other lookups of the same turn. */
-  session(orgId: string, id: string): Promise<Row | undefined>;
-}
-
-/** A write waiting for its turn's commit; `rows`: it answers with the rows of its RETURNING. */
-interface QueuedWrite {
-  name: StatementName;
-  params: unknown[];
-  rows: boolean;
+  /** The session row of an org (none or one); may share one read with the other lookups of the same turn. */
+  session(orgId: string, id: string): Promise<Row[]>;
 }
 
 /** One keyed accept: the key's parameters (`claimKey`) and the entry's (`insert`). */
@@ -160,119 +155,59 @@ interface KeyedAccept {
   entryParams: unknown[];
 }
 
-class SqlitePrepared implements PreparedSql {
-  private readonly statements = new Map<StatementName, { stmt: Statement; order: number[] }>();
+/**
+ * SQLite: the statements run on the connection's `HotSql`, so the writes of one turn of the event
+ * loop (inserts, keyed accepts, claims, hand-over results, receipts' statuses, and every other
+ * HotSql write of the process) commit together: one WAL append for many requests instead of one
+ * each, which in an end-to-end run had been the larger part of the gateway's time. Each runs in
+ * the order it was asked for and its caller hears back after the commit; if the shared commit
+ * fails, each runs alone, so one bad write fails only its own caller.
+ */
+class SqliteOutboxSql implements PreparedSql {
+  constructor(private readonly hot: HotSql) {}
 
-  constructor(
-    private readonly db: Database,
-    private readonly dialect: SqlDialect,
-  ) {}
-
-  private prepared(name: StatementName): { stmt: Statement; order: number[] } {
-    let p = this.statements.get(name);
-    if (!p) {
-      const order: number[] = [];
-      const text = SQL[name].replace(/\$(\d+)/g, (_m, n: string) => {
-        order.push(Number(n) - 1);
-        return '?';
-      });
-      p = { stmt: this.db.prepare(text), order };
-      this.statements.set(name, p);
-    }
-    return p;
-  }
-
-  private bind(name: StatementName, params: unknown[]): { stmt: Statement; values: unknown[] } {
-    const { stmt, order } = this.prepared(name);
-    return { stmt, values: order.map((i) => params[i]) };
-  }
-
-  async all(name: StatementName, params: unknown[]): Promise<Row[]> {
-    const { stmt, values } = this.bind(name, params);
-    return stmt.all(...values) as Row[];
-  }
-
-  /** Sessions read in this turn of the event loop, by org and id (emptied when the turn ends). */
-  private readonly sessionsThisTurn = new Map<string, Row | undefined>();
-
-  /**
-   * A synchronous read of a local file, shared by the requests of one turn of the event loop that
-   * name the same session (concurrent sends mostly do): what they see is the session as of that
-   * turn, as if their reads had run back to back. Callers copy the row; none changes it.
-   */
-  async session(orgId: string, id: string): Promise<Row | undefined> {
-    const key = `${orgId}\n${id}`;
-    if (this.sessionsThisTurn.has(key)) return this.sessionsThisTurn.get(key);
-    const { stmt, values } = this.bind('session', [orgId, id]);
-    const row = stmt.get(...values) as Row | undefined;
-    if (this.sessionsThisTurn.size === 0) setImmediate(() => this.sessionsThisTurn.clear());
-    this.sessionsThisTurn.set(key, row);
-    return row;
-  }
-
-  /**
-   * The writes of one turn of the event loop commit together: one WAL append for many requests
-   * and hand-overs instead of one each (a hand-over's claim and result and a receipt's status
-   * each cost a commit of their own, the larger part of the gateway's time in an end-to-end run).
-   * They run in the order they were asked for, as they would one after the other; every caller
-   * hears back only after the commit. If the shared commit fails, each write runs alone, so one
-   * bad write fails only its own caller.
-   */
-  private readonly writes = new TurnBatcher<QueuedWrite, number | Row[]>(
-    (items) => this.turn(() => this.db.transaction(() => items.map((it) => this.runWrite(it)))()),
-    (it) => this.turn(() => this.runWrite(it)),
-  );
-
-  private runWrite(it: QueuedWrite): number | Row[] {
-    const { stmt, values } = this.bind(it.name, it.params);
-    return it.rows ? (stmt.all(...values) as Row[]) : stmt.run(...values).changes;
+  all(name: StatementName, params: unknown[]): Promise<Row[]> {
+    return this.hot.all(SQL[name], params);
   }
 
   write(name: StatementName, params: unknown[]): Promise<number> {
-    return this.writes.add({ name, params, rows: false }) as Promise<number>;
+    return this.hot.run(SQL[name], params);
   }
 
   async writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
-    await this.write(name, params);
+    await this.hot.run(SQL[name], params);
   }
 
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
-    return this.writes.add({ name, params, rows: true }) as Promise<Row[]>;
+    return this.hot.writeRows(SQL[name], params);
   }
 
   /**
-   * The keyed accepts of one turn in one transaction: a key met twice in the group goes in once,
-   * as it would one request after the other. If the transaction fails, each is tried alone so
-   * one bad row fails only its own request.
+   * The key, then the entry only if the key went in (`changes()`: the steps of a batch run back to
+   * back), atomically. A key met twice in one turn goes in once, as it would one request after
+   * the other.
    */
-  private readonly accepts = new TurnBatcher<KeyedAccept, boolean>(
-    (items) => this.turn(() => this.db.transaction(() => items.map((it) => this.acceptOne(it)))()),
-    (it) => this.turn(() => this.db.transaction(() => this.acceptOne(it))()),
-  );
-
-  acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
-    return this.accepts.add({ keyParams, entryParams });
+  async acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
+    return (await this.hot.batch([{ sql: SQL.claimKey, params: keyParams }, { sql: SQL.insertIfKeyed, params: entryParams }])) > 0;
   }
 
-  /** Key, then entry, only if the key went in; inside the caller's transaction. */
-  private acceptOne(it: KeyedAccept): boolean {
-    const a = this.bind('claimKey', it.keyParams);
-    if (a.stmt.run(...a.values).changes === 0) return false;
-    const b = this.bind('insert', it.entryParams);
-    b.stmt.run(...b.values);
-    return true;
-  }
+  /** Sessions read in this turn of the event loop, by org and id (emptied when the turn ends). */
+  private readonly sessionsThisTurn = new Map<string, Promise<Row[]>>();
 
   /**
-   * Synchronous statements on the one connection TypeORM also uses: wait for the writers of
-   * this process and for any TypeORM transaction in progress, or the write would join it.
+   * A read of a local file, shared by the requests of one turn of the event loop that name the
+   * same session (concurrent sends mostly do): what they see is the session as of that turn, as
+   * if their reads had run back to back. Callers copy the row; none changes it.
    */
-  private async turn<T>(work: () => T): Promise<T> {
-    if (this.dialect.idle() && !this.db.inTransaction) return work();
-    return this.dialect.exclusive(async () => {
-      while (this.db.inTransaction) await new Promise((r) => setImmediate(r));
-      return work();
-    });
+  session(orgId: string, id: string): Promise<Row[]> {
+    const key = `${orgId}\n${id}`;
+    let read = this.sessionsThisTurn.get(key);
+    if (!read) {
+      if (this.sessionsThisTurn.size === 0) setImmediate(() => this.sessionsThisTurn.clear());
+      read = this.hot.all(SQL.session, [orgId, id]);
+      this.sessionsThisTurn.set(key, read);
+    }
+    return read;
   }
 }
 
@@ -296,20 +231,20 @@ class PostgresPrepared implements PreparedSql {
    * statement (concurrent requests mostly name the same few sessions). A row of another org is
    * no answer, exactly as the single read's `org_id = $1` would have it.
    */
-  private readonly sessions = new TurnBatcher<{ orgId: string; id: string }, Row | undefined>(
+  private readonly sessions = new TurnBatcher<{ orgId: string; id: string }, Row[]>(
     async (items) => {
       const ids = [...new Set(items.map((it) => it.id))];
       const byId = new Map((await this.all('sessionsById', [ids])).map((r) => [r.id as string, r]));
       return items.map((it) => {
         const row = byId.get(it.id);
-        return row && row.org_id === it.orgId ? row : undefined;
+        return row && row.org_id === it.orgId ? [row] : [];
       });
     },
-    async (it) => (await this.all('session', [it.orgId, it.id]))[0],
+    (it) => this.all('session', [it.orgId, it.id]),
     MAX_GROUP,
   );
 
-  session(orgId: string, id: string): Promise<Row | undefined> {
+  session(orgId: string, id: string): Promise<Row[]> {
     return this.sessions.add({ orgId, id });
   }
 
@@ -431,13 +366,12 @@ export class OutboxStore {
   private readonly sql: PreparedSql;
 
   constructor(ds: DataSource) {
-    const dialect = SqlDialect.of(ds);
-    const driver = ds.driver as unknown as { databaseConnection: Database; master: Pool };
-    this.sql = dialect.kind === 'sqlite' ? new SqlitePrepared(driver.databaseConnection, dialect) : new PostgresPrepared(driver.master);
+    const hot = HotSql.of(ds);
+    this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
   }
 
   async session(orgId: string, id: string): Promise<SessionRow | undefined> {
-    const r = await this.sql.session(orgId, id);
+    const [r] = await this.sql.session(orgId, id);
     return r ? { id: r.id as string, status: r.status as string, meJid: (r.me_jid as string | null) ?? null, meLid: (r.me_lid as string | null) ?? null } : undefined;
   }
 
