@@ -38,3 +38,4 @@ export {
 } from './config';
 export { generateMessageId } from './message-id';
 export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';
+export { BoundedSet } from './bounded-set';

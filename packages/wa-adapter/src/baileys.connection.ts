@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import { AppError, isGroupJid, isLidJid, isPhoneJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
+import { AppError, BoundedSet, isGroupJid, isLidJid, isPhoneJid, normalizeJid, normalizePhoneNumber } from '@wa/domain';
 import type {
   AnyMessageContent,
   BaileysEventMap,
@@ -140,7 +140,7 @@ export class BaileysConnection implements WaConnection {
   private qrsOffered = 0;
   /** QR codes offered by the current socket: its first one lives longer. */
   private socketQrs = 0;
-  private readonly sentIds = new Set<string>();
+  private readonly sentIds = new BoundedSet<string>(SENT_IDS_KEPT);
   private readonly blocked = new BlockedContacts();
   private readonly knownMappings = new Set<string>();
   /** Our global presence as last set, repeated when the push name changes. */
@@ -1075,7 +1075,6 @@ export class BaileysConnection implements WaConnection {
 
   private rememberSent(id: string): void {
     this.sentIds.add(id);
-    if (this.sentIds.size > SENT_IDS_KEPT) this.sentIds.delete(this.sentIds.values().next().value as string);
   }
 
   private async findMessage(key: WaMessageKey): Promise<WAMessage | undefined> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/runtime';
-import { isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
+import { BoundedSet, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
 import { EVENT_INSERT_INTO } from '../events/event-outbox';
@@ -137,7 +137,7 @@ export class MessageStore implements WaMessageLookup {
   /** Pairs being recorded, per session: lookups that name a contact wait for the ones before them. */
   private readonly learning = new Map<string, Promise<void>>();
   /** `session|jid` rows of wa_correspondents this process wrote or found written. */
-  private readonly knownPeople = new Set<string>();
+  private readonly knownPeople = new BoundedSet<string>(KNOWN_PEOPLE_MAX);
   private hotSql?: HotSql;
 
   constructor(
@@ -478,7 +478,6 @@ export class MessageStore implements WaMessageLookup {
 
   private rememberPerson(sessionId: string, jid: string): void {
     this.knownPeople.add(`${sessionId}|${jid}`);
-    if (this.knownPeople.size > KNOWN_PEOPLE_MAX) this.knownPeople.delete(this.knownPeople.values().next().value as string);
   }
 
   /** Forgets what `knownPeople` holds for a session (all of it, or one jid). */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BoundedSet } from '@wa/domain';
 import { InjectRepository } from '@nestjs/typeorm';
 import { HotSql, type SqlStep } from '@wa/contracts/runtime';
 import { LessThan, Repository } from 'typeorm';
@@ -26,7 +27,7 @@ const SQL = {
 @Injectable()
 export class SendLog {
   private hotSql?: HotSql;
-  private readonly ackedHere = new Set<string>();
+  private readonly ackedHere = new BoundedSet<string>(ACKED_KEPT);
 
   constructor(@InjectRepository(WaSendLogEntity) private readonly repo: Repository<WaSendLogEntity>) {}
 
@@ -73,7 +74,6 @@ export class SendLog {
 
   ackedWritten(sessionId: string, messageId: string): void {
     this.ackedHere.add(ackedKey(sessionId, messageId));
-    if (this.ackedHere.size > ACKED_KEPT) this.ackedHere.delete(this.ackedHere.values().next().value as string);
   }
 
   /** `refused` as a step of a caller's batch. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { SessionRef } from '@wa/contracts/runtime';
-import { isLidJid, normalizeJid } from '@wa/domain';
+import { BoundedSet, isLidJid, normalizeJid } from '@wa/domain';
 import type { WaConnection, WaReceived } from '@wa/wa-adapter';
 import { MessageStore } from '../messages/message-store';
 import { ConnectionObservers } from '../sessions/connection-observers';
@@ -24,7 +24,7 @@ interface AckWait {
 export class MessagingObserver implements OnModuleInit {
   private readonly logger = new Logger(MessagingObserver.name);
   private readonly acks = new Map<string, AckWait>();
-  private readonly acksSeen = new Set<string>();
+  private readonly acksSeen = new BoundedSet<string>(ACKS_SEEN_KEPT);
 
   constructor(
     private readonly observers: ConnectionObservers,
@@ -114,10 +114,7 @@ export class MessagingObserver implements OnModuleInit {
         if (!u.key.fromMe || u.status === 'pending') return;
         const id = `${sessionId}|${u.key.id}`;
         if (u.status === 'error') this.acksSeen.delete(id);
-        else if (!this.acksSeen.has(id)) {
-          this.acksSeen.add(id);
-          if (this.acksSeen.size > ACKS_SEEN_KEPT) this.acksSeen.delete(this.acksSeen.values().next().value as string);
-        }
+        else this.acksSeen.add(id);
         this.acks.get(id)?.settle(u.status === 'error' ? 'failed' : 'acked');
       }),
       connection.on('pollVote', (vote) => run(() => this.apply(sessionId, { kind: 'pollVote', vote }))),

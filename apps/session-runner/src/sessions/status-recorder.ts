@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BoundedSet } from '@wa/domain';
 import { transactionInTurn, type SessionRef } from '@wa/contracts/runtime';
 import type { WaMessageStatusUpdate } from '@wa/wa-adapter';
 import { DataSource } from 'typeorm';
@@ -22,7 +23,7 @@ const RECENT_RECEIPTS_KEPT = 20_000;
  */
 @Injectable()
 export class StatusRecorder {
-  private readonly recent = new Set<string>();
+  private readonly recent = new BoundedSet<string>(RECENT_RECEIPTS_KEPT);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -96,6 +97,5 @@ export class StatusRecorder {
 
   private remember(receipt: string): void {
     this.recent.add(receipt);
-    if (this.recent.size > RECENT_RECEIPTS_KEPT) this.recent.delete(this.recent.values().next().value as string);
   }
 }
