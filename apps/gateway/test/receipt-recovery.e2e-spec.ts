@@ -94,7 +94,11 @@ describe('receipts and resend decisions across a runner kill', () => {
     const seen = runner.output().split('receipt not stored').length;
     return {
       stalled: async () => {
-        await eventually('the runner to report a receipt it could not store', () => runner.output().split('receipt not stored').length > seen, 60_000);
+        await eventually('the runner to report a receipt it could not store', () => runner.output().split('receipt not stored').length > seen, 60_000).catch((err: unknown) => {
+          // Say what the runner did with the receipt if it never reports it.
+          const said = runner.output().split('\n').filter((l) => /receipt|status|busy|locked|connection/i.test(l));
+          throw new Error(`${err instanceof Error ? err.message : String(err)}; the runner's last related lines:\n${said.slice(-20).join('\n')}`);
+        });
       },
       release: async () => {
         db.exec('ROLLBACK');
