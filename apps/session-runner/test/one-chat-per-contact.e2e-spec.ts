@@ -169,4 +169,42 @@ describe.each(['sqlite', 'postgres'] as const)('one chat per contact on %s', (ki
     expect(await store.pairOf(S, LID_ONLY)).toEqual({ jid: LID_ONLY, lid: LID_ONLY });
     expect(await store.pairOf(S, GROUP)).toEqual({ jid: GROUP });
   });
+
+  it('keeps pair answers of a held session only until a pair is recorded or the session changes hands', async () => {
+    const S = 'held';
+    const PN2 = '4915550000002@s.whatsapp.net';
+    const LID2 = '880000000000003@lid';
+    store.held(S);
+    expect(await store.pairOf(S, PN2)).toEqual({ jid: PN2, pn: PN2 });
+    expect(await store.pairOf(S, LID2)).toEqual({ jid: LID2, lid: LID2 });
+    // Recorded by this runner: both answers change at once.
+    await store.saveLidMapping(S, { lid: LID2, pn: PN2 });
+    expect(await store.pairOf(S, PN2)).toEqual({ jid: PN2, pn: PN2, lid: LID2 });
+    expect(await store.pairOf(S, LID2)).toEqual({ jid: PN2, pn: PN2, lid: LID2 });
+    // A pair recorded while a read is on its way is not hidden by that read's answer.
+    const PN3 = '4915550000003@s.whatsapp.net';
+    const LID3 = '880000000000004@lid';
+    const [early] = await Promise.all([store.pairOf(S, PN3), store.saveLidMapping(S, { lid: LID3, pn: PN3 })]);
+    expect([undefined, LID3]).toContain(early.lid);
+    expect(await store.pairOf(S, PN3)).toEqual({ jid: PN3, pn: PN3, lid: LID3 });
+    // Let go of: another runner records a pair; holding the session again reads it.
+    store.released(S);
+    const PN4 = '4915550000004@s.whatsapp.net';
+    const LID4 = '880000000000005@lid';
+    store.held(S);
+    expect(await store.pairOf(S, PN4)).toEqual({ jid: PN4, pn: PN4 });
+    store.released(S);
+    await db.getRepository(WaLidMappingEntity).insert({ sessionId: S, lid: LID4, pn: PN4 });
+    expect(await store.pairOf(S, PN4)).toEqual({ jid: PN4, pn: PN4, lid: LID4 });
+    store.held(S);
+    expect(await store.pairOf(S, LID4)).toEqual({ jid: PN4, pn: PN4, lid: LID4 });
+    // Answers handed out are the store's own: a caller cannot change the next one.
+    const answer = await store.pairOf(S, PN4);
+    expect(() => ((answer as { jid: string }).jid = 'x')).toThrow();
+    expect((await store.pairOf(S, PN4)).jid).toBe(PN4);
+    // Forgetting the session forgets its answers.
+    await store.forgetSession(S);
+    expect(await store.pairOf(S, PN4)).toEqual({ jid: PN4, pn: PN4 });
+    store.released(S);
+  });
 });

@@ -76,6 +76,8 @@ class EarlyStatuses {
 }
 const EARLY_TTL_MS = 5 * 60_000;
 const KNOWN_PEOPLE_MAX = 50_000;
+/** `pairOf` answers kept per held session before they are dropped and read again. */
+const PAIRS_PER_SESSION_MAX = 5_000;
 const EARLY_MAX = 10_000;
 
 /** Messages that change another message rather than show up in a chat on their own. */
@@ -138,6 +140,12 @@ export class MessageStore implements WaMessageLookup {
   private readonly learning = new Map<string, Promise<void>>();
   /** `session|jid` rows of wa_correspondents this process wrote or found written. */
   private readonly knownPeople = new BoundedSet<string>(KNOWN_PEOPLE_MAX);
+  /**
+   * `pairOf` answers of the sessions this runner holds, per session. Only the holder writes a
+   * session's pairs (all through `saveLidMapping`, which drops the session's answers), so they
+   * stay true while it holds the lease; `held` and `released` bracket that time.
+   */
+  private readonly pairs = new Map<string, { epoch: number; answers: Map<string, ContactIds> }>();
   private hotSql?: HotSql;
 
   constructor(
@@ -525,6 +533,7 @@ export class MessageStore implements WaMessageLookup {
       });
       this.forgetPeople(sessionId, lid);
       this.forgetPeople(sessionId, pn);
+      this.forgetPairs(sessionId);
     });
     const settled = work.catch(() => undefined);
     this.learning.set(sessionId, settled);
@@ -556,6 +565,21 @@ export class MessageStore implements WaMessageLookup {
     }
     await this.learning.get(sessionId);
     const j = normalizeJid(jid);
+    if (!isLidJid(j) && !isPhoneJid(j)) return { jid };
+    const cache = this.pairs.get(sessionId);
+    const known = cache?.answers.get(j);
+    if (known) return known;
+    const epoch = cache?.epoch;
+    const ids = await this.readPair(sessionId, j);
+    // Kept only when no pair was recorded meanwhile (that drops the session's answers).
+    if (cache && this.pairs.get(sessionId) === cache && cache.epoch === epoch) {
+      if (cache.answers.size >= PAIRS_PER_SESSION_MAX) cache.answers.clear();
+      cache.answers.set(j, Object.freeze(ids));
+    }
+    return ids;
+  }
+
+  private async readPair(sessionId: string, j: string): Promise<ContactIds> {
     // Prepared statements: every status and received message names its chat this way.
     if (isLidJid(j)) {
       const pn = (await this.sql.all(PN_OF_LID, [sessionId, j]))[0]?.pn as string | undefined;
@@ -565,7 +589,24 @@ export class MessageStore implements WaMessageLookup {
       const lid = (await this.sql.all(LID_OF_PN, [sessionId, j]))[0]?.lid as string | undefined;
       return { jid: j, pn: j, ...(lid ? { lid } : {}) };
     }
-    return { jid };
+    return { jid: j };
+  }
+
+  /** This runner holds the session's lease from now on: its pair answers may be kept. */
+  held(sessionId: string): void {
+    this.pairs.set(sessionId, { epoch: 0, answers: new Map() });
+  }
+
+  /** This runner no longer holds the session: another runner may record its pairs. */
+  released(sessionId: string): void {
+    this.pairs.delete(sessionId);
+  }
+
+  private forgetPairs(sessionId: string): void {
+    const cache = this.pairs.get(sessionId);
+    if (!cache) return;
+    cache.epoch++;
+    cache.answers.clear();
   }
 
   /** Resolves once the pairs this session is recording now are written (and merged). */
@@ -618,6 +659,7 @@ export class MessageStore implements WaMessageLookup {
 
   async forgetSession(sessionId: string): Promise<void> {
     this.forgetPeople(sessionId);
+    this.forgetPairs(sessionId);
     await this.messages.delete({ sessionId });
     await this.messages.manager.createQueryBuilder().delete().from('wa_chats').where('session_id = :sessionId', { sessionId }).execute();
     await this.messages.manager.createQueryBuilder().delete().from('wa_correspondents').where('session_id = :sessionId', { sessionId }).execute();

@@ -98,6 +98,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
           owned.unsubscribe();
           await owned.connection.dispose();
           this.owned.delete(sessionId);
+          this.messages.released(sessionId);
           await this.leases.release(sessionId, this.config.runnerId);
         }),
       ),
@@ -271,6 +272,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     // Every listener, ours and the observers', sees the connection through the fence.
     owned.unsubscribe = this.subscribe(ref, owned, fencedView(connection, (run) => this.gate(owned, run)));
     this.owned.set(ref.sessionId, owned);
+    this.messages.held(ref.sessionId);
     return owned;
   }
 
@@ -278,6 +280,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     owned.unsubscribe();
     await owned.connection.dispose();
     this.owned.delete(sessionId);
+    this.messages.released(sessionId);
     await this.leases.release(sessionId, this.config.runnerId);
   }
 
@@ -352,7 +355,10 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     const sessionId = owned.connection.sessionId;
     this.logger.warn({ msg: 'lost the lease of a session; closing its connection without touching the account', sessionId, epoch: owned.lease.epoch, why });
     owned.unsubscribe();
-    if (this.owned.get(sessionId) === owned) this.owned.delete(sessionId);
+    if (this.owned.get(sessionId) === owned) {
+      this.owned.delete(sessionId);
+      this.messages.released(sessionId);
+    }
     owned.connection.dispose().catch((err: unknown) => this.logger.warn({ msg: 'closing a fenced connection failed', sessionId, error: (err as Error).message }));
   }
 
