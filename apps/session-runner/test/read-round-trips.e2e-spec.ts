@@ -1,18 +1,13 @@
 import { RPC, type ChatSummary, type ContactSummary, type Page, type StoredMessage } from '@wa/contracts';
 import { newId } from '@wa/domain';
 import { WaSandbox } from '@wa/wa-sandbox';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource } from 'typeorm';
 import { MessageStore } from '../src/messages/message-store';
 import { ChatStateStore } from '../src/messaging/chat-state.store';
 import { LabelStore } from '../src/messaging/label.store';
 import { MessagingController } from '../src/messaging/messaging.controller';
 import { startRunner, type RunnerUnderTest } from './support/runner-under-test';
-
-type Query = (...args: unknown[]) => Promise<unknown>;
-interface PgPool {
-  connect: (cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) => Promise<{ query: Query }> | void;
-}
+import { statementCounter } from './support/statement-counter';
 
 const ORG = 'org_read_trips';
 const pn = (n: number) => `1555${String(n).padStart(7, '0')}@s.whatsapp.net`;
@@ -32,14 +27,7 @@ describe('round trips of the session reads (PostgreSQL)', () => {
   let reads: MessagingController;
   const sessionId = newId();
   const ref = { orgId: ORG, sessionId };
-  const reading = new AsyncLocalStorage<string[]>();
-
-  /** Runs one read and returns its answer and the statements it issued. */
-  const counted = async <T>(read: () => Promise<T>): Promise<{ answer: T; statements: string[] }> => {
-    const statements: string[] = [];
-    const answer = await reading.run(statements, read);
-    return { answer, statements };
-  };
+  let counted: ReturnType<typeof statementCounter>;
 
   beforeAll(async () => {
     sandbox = await (await WaSandbox.create()).start();
@@ -63,23 +51,7 @@ describe('round trips of the session reads (PostgreSQL)', () => {
     await runner.app.get(LabelStore).associate(sessionId, '1', pn(55), '', true);
 
     // Every statement of a pooled connection is counted in the read that issued it.
-    const pool = (runner.app.get(DataSource).driver as unknown as { master: PgPool }).master;
-    const wrapped = new WeakSet<object>();
-    const wrap = <C extends { query: Query }>(c: C): C => {
-      if (!wrapped.has(c)) {
-        wrapped.add(c);
-        const query = c.query.bind(c);
-        c.query = (...args: unknown[]) => {
-          const q = args[0] as string | { name?: string; text?: string };
-          reading.getStore()?.push(typeof q === 'string' ? q.slice(0, 80) : `${q.name ?? ''} ${q.text?.slice(0, 80) ?? ''}`);
-          return query(...args);
-        };
-      }
-      return c;
-    };
-    const connect = pool.connect.bind(pool);
-    pool.connect = ((cb?: (err: unknown, c?: { query: Query }, release?: unknown) => void) =>
-      cb ? connect((err, c, release) => cb(err, c && wrap(c), release)) : (connect() as Promise<{ query: Query }>).then(wrap)) as PgPool['connect'];
+    counted = statementCounter(runner.app.get(DataSource));
   });
 
   afterAll(async () => {

@@ -16,6 +16,7 @@ const SQL = {
   mark:
     'INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, $3, $4) ' +
     'ON CONFLICT (session_id, message_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+  begin: "INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3) ON CONFLICT (session_id, message_id) DO NOTHING",
   refused: "UPDATE wa_send_log SET state = 'failed', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state = 'relayed'",
   acked: "UPDATE wa_send_log SET state = 'acked', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state IN ('relaying', 'relayed')",
 };
@@ -41,6 +42,15 @@ export class SendLog {
 
   async mark(sessionId: string, messageId: string, state: SendLogState): Promise<void> {
     await this.sql.run(SQL.mark, this.markParams(sessionId, messageId, state));
+  }
+
+  /**
+   * `mark(relaying)` for an id the log has never seen, in one statement with the check: true when
+   * the row was written, false when the id is known (its state decides, as `state` reads it).
+   */
+  async begin(sessionId: string, messageId: string): Promise<boolean> {
+    this.ackedHere.delete(ackedKey(sessionId, messageId));
+    return (await this.sql.run(SQL.begin, [sessionId, messageId, Date.now()])) === 1;
   }
 
   /** `mark` as a step of a caller's batch (one commit with what the message writes). */

@@ -70,25 +70,32 @@ export class MessageSender {
       await this.sessions.requireSession(p);
       this.sessions.connected(p);
     }
-    const known = await this.sendLog.state(p.sessionId, p.waMessageId);
-    if (known === 'relayed' || known === 'acked') {
-      this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
-      return this.alreadySent(p, known);
+    // Unpaced, an id never seen (nearly every send) is checked and written as `relaying` in one
+    // statement. A paced send checks first and writes after its turn: a refusal to wait
+    // (`rate_limited`) must leave no `relaying` row behind, which would make its retry wait for
+    // proof that it never left.
+    const fresh = !isPaced(p.pacing) && (await this.sendLog.begin(p.sessionId, p.waMessageId));
+    if (!fresh) {
+      const known = await this.sendLog.state(p.sessionId, p.waMessageId);
+      if (known === 'relayed' || known === 'acked') {
+        this.logger.log({ msg: 'not sending again: this id already went to WhatsApp', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, state: known });
+        return this.alreadySent(p, known);
+      }
+      if (known === 'relaying') {
+        const { left, backlog } = await this.leftBefore(p);
+        this.logger.log({ msg: left ? 'not sending again: WhatsApp acknowledged this id' : 'sending again: no sign that this id left', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, backlog });
+        if (left) return this.alreadySent(p, 'acked');
+      }
+      await this.pace(p);
     }
-    if (known === 'relaying') {
-      const { left, backlog } = await this.leftBefore(p);
-      this.logger.log({ msg: left ? 'not sending again: WhatsApp acknowledged this id' : 'sending again: no sign that this id left', sessionId: p.sessionId, waMessageId: p.waMessageId, attempt: p.attempt, backlog });
-      if (left) return this.alreadySent(p, 'acked');
-    }
-    await this.pace(p);
-    // The waits above may have outlasted our hold on the session, or seen its connection
-    // replaced: take the one that is live right before the socket.
-    const connection = this.sessions.connected(p);
-    const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     let left = false;
     try {
-      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
+      // The waits above may have outlasted our hold on the session, or seen its connection
+      // replaced: take the one that is live right before the socket.
+      const connection = this.sessions.connected(p);
+      const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
+      if (!fresh) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
       left = true;
       // `relayed` and the stored message: one commit.
@@ -124,7 +131,7 @@ export class MessageSender {
    */
   private async pace(p: ExecutePayload): Promise<void> {
     const pacing = p.pacing;
-    if (!pacing || (pacing.minIntervalMs <= 0 && pacing.jitterMs <= 0)) return;
+    if (!pacing || !isPaced(pacing)) return;
     const now = Date.now();
     const turn = Math.max(now, this.nextTurn.get(p.sessionId) ?? 0);
     if (turn - now > pacing.maxWaitMs) {
@@ -361,4 +368,9 @@ export function toWaContent(c: OutgoingContent): WaOutgoingContent {
       // Resolved from the store before this point (MessageSender.perform).
       throw new AppError('validation_error', 'a forward names a stored message');
   }
+}
+
+/** Whether sends of the session are spaced at all (see `pace`). */
+function isPaced(pacing: ExecutePayload['pacing']): boolean {
+  return !!pacing && (pacing.minIntervalMs > 0 || pacing.jitterMs > 0);
 }
