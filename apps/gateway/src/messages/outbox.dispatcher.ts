@@ -118,12 +118,16 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
    * with the entry as it stands then. `justAccepted`: the caller stored the entry in this turn
    * (so it is known to wait, and no hand-over of it can have ended yet): the wait starts without
    * reading it. A hand-over this dispatcher ends hands its outcome to the wait, which reads the
-   * entry only when woken otherwise (a failure, a retry, a receipt, its poll).
+   * entry only when woken otherwise (a failure, a retry, a receipt, its poll while no hand-over
+   * of it is in progress here).
    */
   async waitForHandover(id: string, timeoutMs: number, justAccepted = false): Promise<OutboxRow | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (let first = true; ; first = false) {
-      if (!(first && justAccepted)) {
+      // An entry this dispatcher is handing over gets its outcome from the hand-over's end (which
+      // always notifies): no read until then, however long the hand-over takes, but at the deadline.
+      const handingOver = this.claimed.has(id) && Date.now() < deadline;
+      if (!(first && justAccepted) && !handingOver) {
         const row = await this.store.byId(id);
         if (!row || row.nextAttemptAt === null || HANDED_OVER.has(row.status) || Date.now() >= deadline) return row;
       }
