@@ -155,14 +155,18 @@ export class MessagesService {
       hash !== undefined && req.idempotencyKey !== undefined
         ? { route: req.route, key: req.idempotencyKey, requestHash: hash, expiresAt: now + this.config.messaging.idempotencyTtlMs, response: req.async ? JSON.stringify(accepted) : null }
         : undefined;
-    if (!(await this.store.accept(entry, key))) {
+    const accepting = this.store.accept(entry, key);
+    // A sync send's claim goes with its insert where the two can share a commit.
+    const claiming = !req.async && session.status === 'connected' ? this.dispatcher.claimInTurn(entry.sessionId, entry.chat) : undefined;
+    const claimed = claiming?.catch(() => false);
+    if (!(await accepting)) {
       // A live key with this name: an earlier request (or one in flight) has it.
       const earlier = await this.earlierAnswer(req, hash as string);
       if (earlier) return earlier;
       throw new AppError('conflict', 'a request with this Idempotency-Key is in flight');
     }
     // A connected session's chat is looked at now; others wait for the session to connect.
-    if (session.status === 'connected') this.dispatcher.kickChat(entry.sessionId, entry.chat);
+    if (session.status === 'connected' && !(await claimed)) this.dispatcher.kickChat(entry.sessionId, entry.chat);
     if (req.async) return accepted;
 
     const row = await this.dispatcher.waitForHandover(entry.id, this.config.messaging.syncTimeoutMs, true);

@@ -114,6 +114,19 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
+   * Claims a chat's head now, in the caller's turn of the event loop, for a sync request that
+   * just asked for its entry's insert: where writes of a turn run in order in one commit (SQLite),
+   * the claim sees the entry and shares its commit, and the hand-over starts without waiting for
+   * another turn. Whether it started a hand-over (of this entry, or of an earlier one of the
+   * chat); undefined when that does not hold or the chat is busy here (then `kickChat`).
+   */
+  claimInTurn(sessionId: string, chat: string): Promise<boolean> | undefined {
+    if (this.stopped || !this.config.messaging.dispatcherEnabled || !this.store.writesInOrder) return undefined;
+    if (this.busyChats.has(chatKey(sessionId, chat))) return undefined;
+    return this.claimChat(sessionId, chat);
+  }
+
+  /**
    * Resolves when the entry was handed to WhatsApp (or failed), or when `timeoutMs` passed,
    * with the entry as it stands then. `justAccepted`: the caller stored the entry in this turn
    * (so it is known to wait, and no hand-over of it can have ended yet): the wait starts without
@@ -204,12 +217,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async claimChat(sessionId: string, chat: string): Promise<void> {
-    if (this.busyChats.has(chatKey(sessionId, chat))) return;
+  /** Whether it found an entry and started its hand-over. */
+  private async claimChat(sessionId: string, chat: string): Promise<boolean> {
+    if (this.busyChats.has(chatKey(sessionId, chat))) return false;
     const now = Date.now();
     const token = newId(now);
     const entry = await this.store.claimChatHead(sessionId, chat, token, now, now + this.config.messaging.claimTtlMs);
     if (entry) this.start(entry, token);
+    return entry !== undefined;
   }
 
   /** Hands a claimed entry over; when it no longer waits, the next entry of its chat may go. */

@@ -364,9 +364,15 @@ function toOutboxRow(r: Row): OutboxRow {
 @Injectable()
 export class OutboxStore {
   private readonly sql: PreparedSql;
+  /**
+   * Whether writes asked for in one turn of the event loop run in that order in one transaction
+   * (SQLite's one connection): a claim asked for right after an insert then sees the entry.
+   */
+  readonly writesInOrder: boolean;
 
   constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
+    this.writesInOrder = hot.kind === 'sqlite';
     this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
   }
 
