@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '@wa/domain';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isId, newId } from '@wa/domain';
 
 /**
@@ -31,13 +32,13 @@ export interface ParsedApiKey {
  * of the hot path.
  */
 export function hashApiKeySecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+  return sha256(secret, 'base64url');
 }
 
 /** Compares in constant time so that response timing does not reveal how much of a hash matched. */
 export function verifyApiKeySecret(secret: string, storedHash: string): boolean {
   const expected = Buffer.from(storedHash, 'base64url');
-  const actual = createHash('sha256').update(secret, 'utf8').digest();
+  const actual = sha256(secret, 'buffer');
   // The stored hash length is public (always 32 bytes), so this early exit leaks nothing secret.
   if (expected.length !== actual.length) return false;
   return timingSafeEqual(expected, actual);

@@ -39,3 +39,4 @@ export {
 export { generateMessageId } from './message-id';
 export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';
 export { BoundedSet } from './bounded-set';
+export { sha256 } from './sha256';

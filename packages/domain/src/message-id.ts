@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from './sha256';
 
 import { parseJid } from './jid';
 import { fillRandom } from './random-pool';
@@ -17,5 +17,5 @@ export function generateMessageId(ownJid?: string): string {
     data.write('@c.us', 8 + user.length);
   }
   fillRandom(data, 28, 16);
-  return '3EB0' + createHash('sha256').update(data).digest().toString('hex').toUpperCase().substring(0, 18);
+  return '3EB0' + sha256(data, 'hex').toUpperCase().substring(0, 18);
 }

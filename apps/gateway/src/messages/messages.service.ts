@@ -14,8 +14,7 @@ import {
   type PollVoteDto,
   type SendResultDto,
 } from '@wa/contracts';
-import { AppError, generateMessageId, newId } from '@wa/domain';
-import { createHash } from 'node:crypto';
+import { AppError, generateMessageId, newId, sha256 } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { RunnerClient } from '../runner/runner-client';
 import { MediaPolicy } from './media.policy';
@@ -118,7 +117,7 @@ export class MessagesService {
           fields: [{ field: 'Idempotency-Key', problems: ['must be 1-255 printable ASCII characters'] }],
         });
       }
-      hash = createHash('sha256').update(canonical(req.fingerprint)).digest('hex');
+      hash = sha256(canonical(req.fingerprint), 'hex');
     }
     // A request with a key is written first and looked up only when the key exists already (the
     // insert is a no-op then) or when it cannot go ahead: a new key costs no extra round trip,
