@@ -80,7 +80,7 @@ export async function createGatewayApp(config: GatewayConfig, options: CreateGat
   });
 
   const fastify = app.getHttpAdapter().getInstance();
-  registerJsonBodyParser(fastify, config.bodyLimitBytes);
+  registerJsonBodyParser(fastify, config.bodyLimitBytes, http.maxJsonDepth);
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     requestContext.run({ requestId: String(req.id) }, done);

@@ -44,6 +44,38 @@ export class JsonDepthCounter {
     this.escaped = escaped;
     return true;
   }
+
+  /**
+   * `scan` over decoded text: structural characters are the same code units, and every UTF-16
+   * code unit of a non-ASCII character is >= 0x80, so the count is the same as over the bytes.
+   */
+  scanText(text: string): boolean {
+    let { depth, inString, escaped } = this;
+    const max = this.maxDepth;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (unit === BACKSLASH) escaped = true;
+        else if (unit === QUOTE) inString = false;
+      } else if (unit === QUOTE) {
+        inString = true;
+      } else if (unit === OPEN_ARRAY || unit === OPEN_OBJECT) {
+        if (++depth > max) return false;
+      } else if ((unit === CLOSE_ARRAY || unit === CLOSE_OBJECT) && depth > 0) {
+        depth--;
+      }
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    return true;
+  }
+}
+
+/** The refusal of a body that nests deeper than `maxDepth`. */
+export function tooDeep(maxDepth: number): AppError {
+  return new AppError('validation_error', `request body nests deeper than ${maxDepth} levels`, { maxDepth });
 }
 
 /**
@@ -56,7 +88,7 @@ export function jsonDepthGuard(maxDepth: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       if (!counter.scan(chunk)) {
-        callback(new AppError('validation_error', `request body nests deeper than ${maxDepth} levels`, { maxDepth }));
+        callback(tooDeep(maxDepth));
         return;
       }
       callback(null, chunk);
