@@ -305,7 +305,7 @@ describe('gateway HTTP edge under attack', () => {
   it('refuses nesting past the limit in a small body as in a streamed one, brackets in strings aside', async () => {
     const post = (text: string, chunked = false) => {
       const body = Buffer.from(text);
-      const length = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': body.length };
+      const length: Record<string, string | number> = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': body.length };
       const wire = chunked ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
       return rawRequest(port, head('POST', '/api/v1/sessions', { ...auth(), 'content-type': 'application/json', ...length }), wire);
     };

@@ -23,7 +23,7 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
     // an empty body means "no body".
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
-    if (!new JsonDepthCounter(maxDepth).scanText(text)) return done(tooDeep(maxDepth), undefined);
+    if (!new JsonDepthCounter(maxDepth).scan(text)) return done(tooDeep(maxDepth), undefined);
     // PostgreSQL cannot store NUL in text, so both databases refuse it alike; the body's validator
     // refuses it, after the route's capability check, as it refuses any other bad value.
     if (text.includes('u0000') && NUL_ESCAPE.test(text)) BODIES_WITH_NUL.add(req);

@@ -21,39 +21,17 @@ export class JsonDepthCounter {
 
   constructor(private readonly maxDepth: number) {}
 
-  /** Scans one chunk; false as soon as the depth passes the limit. */
-  scan(chunk: Uint8Array): boolean {
-    let { depth, inString, escaped } = this;
-    const max = this.maxDepth;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (byte === BACKSLASH) escaped = true;
-        else if (byte === QUOTE) inString = false;
-      } else if (byte === QUOTE) {
-        inString = true;
-      } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
-        if (++depth > max) return false;
-      } else if ((byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) && depth > 0) {
-        depth--;
-      }
-    }
-    this.depth = depth;
-    this.inString = inString;
-    this.escaped = escaped;
-    return true;
-  }
-
   /**
-   * `scan` over decoded text: structural characters are the same code units, and every UTF-16
-   * code unit of a non-ASCII character is >= 0x80, so the count is the same as over the bytes.
+   * Scans one chunk, bytes or decoded text, and false as soon as the depth passes the limit. Over
+   * text the verdict is the same as over its UTF-8 bytes: structural characters are the same code
+   * units, and every UTF-16 code unit of a non-ASCII character is >= 0x80.
    */
-  scanText(text: string): boolean {
+  scan(chunk: Uint8Array | string): boolean {
     let { depth, inString, escaped } = this;
     const max = this.maxDepth;
-    for (let i = 0; i < text.length; i++) {
-      const unit = text.charCodeAt(i);
+    const text = typeof chunk === 'string';
+    for (let i = 0; i < chunk.length; i++) {
+      const unit = text ? chunk.charCodeAt(i) : chunk[i];
       if (inString) {
         if (escaped) escaped = false;
         else if (unit === BACKSLASH) escaped = true;
