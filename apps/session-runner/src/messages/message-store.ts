@@ -579,17 +579,14 @@ export class MessageStore implements WaMessageLookup {
     return ids;
   }
 
+  /** The pair of a LID or phone-number jid, as stored (prepared statements: every status and received message names its chat this way). */
   private async readPair(sessionId: string, j: string): Promise<ContactIds> {
-    // Prepared statements: every status and received message names its chat this way.
     if (isLidJid(j)) {
       const pn = (await this.sql.all(PN_OF_LID, [sessionId, j]))[0]?.pn as string | undefined;
       return pn ? { jid: pn, pn, lid: j } : { jid: j, lid: j };
     }
-    if (isPhoneJid(j)) {
-      const lid = (await this.sql.all(LID_OF_PN, [sessionId, j]))[0]?.lid as string | undefined;
-      return { jid: j, pn: j, ...(lid ? { lid } : {}) };
-    }
-    return { jid: j };
+    const lid = (await this.sql.all(LID_OF_PN, [sessionId, j]))[0]?.lid as string | undefined;
+    return { jid: j, pn: j, ...(lid ? { lid } : {}) };
   }
 
   /** This runner holds the session's lease from now on: its pair answers may be kept. */

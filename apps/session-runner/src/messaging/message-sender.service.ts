@@ -131,7 +131,7 @@ export class MessageSender {
    */
   private async pace(p: ExecutePayload): Promise<void> {
     const pacing = p.pacing;
-    if (!pacing || !isPaced(pacing)) return;
+    if (!isPaced(pacing)) return;
     const now = Date.now();
     const turn = Math.max(now, this.nextTurn.get(p.sessionId) ?? 0);
     if (turn - now > pacing.maxWaitMs) {
@@ -371,6 +371,6 @@ export function toWaContent(c: OutgoingContent): WaOutgoingContent {
 }
 
 /** Whether sends of the session are spaced at all (see `pace`). */
-function isPaced(pacing: ExecutePayload['pacing']): boolean {
+function isPaced(pacing: ExecutePayload['pacing']): pacing is NonNullable<ExecutePayload['pacing']> {
   return !!pacing && (pacing.minIntervalMs > 0 || pacing.jitterMs > 0);
 }

@@ -94,12 +94,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       [...this.owned.keys()].map((sessionId) =>
         this.exclusive(sessionId, async () => {
           const owned = this.owned.get(sessionId);
-          if (!owned) return;
-          owned.unsubscribe();
-          await owned.connection.dispose();
-          this.owned.delete(sessionId);
-          this.messages.released(sessionId);
-          await this.leases.release(sessionId, this.config.runnerId);
+          if (owned) await this.disown(sessionId, owned);
         }),
       ),
     );
