@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './database';
 import { HotSql } from './hot-sql';
@@ -115,5 +116,39 @@ describe('HotSql on SQLite', () => {
     ]);
     expect(await rows('log')).toEqual([]);
     expect(await rows('kv')).toEqual([{ k: 'x', v: 5 }]);
+  });
+
+  it('commits an urgent write at once, with the writes of the turn asked for before it', async () => {
+    const sql = HotSql.of(ds);
+    const before = sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['before', 1]);
+    const urgent = sql.batch([{ sql: 'INSERT INTO kv (k, v) VALUES ($1, $2)', params: ['urgent', 2] }], true);
+    // Committed in the caller's turn, before any other callback could run: another connection sees both.
+    const other = new Database(join(dir, 'db.sqlite'), { readonly: true });
+    try {
+      expect(other.prepare('SELECT k FROM kv ORDER BY k').all()).toEqual([{ k: 'before' }, { k: 'urgent' }]);
+    } finally {
+      other.close();
+    }
+    const after = sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['after', 3], true);
+    await expect(Promise.all([before, urgent, after])).resolves.toEqual([1, 1, 1]);
+    expect(await rows('kv')).toEqual([
+      { k: 'after', v: 3 },
+      { k: 'before', v: 1 },
+      { k: 'urgent', v: 2 },
+    ]);
+  });
+
+  it('keeps an urgent write behind a TypeORM transaction in progress on the connection', async () => {
+    const sql = HotSql.of(ds);
+    let urgent!: Promise<number>;
+    await ds.transaction(async (manager) => {
+      await manager.query('INSERT INTO log (what) VALUES (?)', ['in the transaction']);
+      urgent = sql.run('INSERT INTO log (what) VALUES ($1)', ['urgent'], true);
+      await manager.query('INSERT INTO log (what) VALUES (?)', ['still in it']);
+      throw new Error('roll it back');
+    }).catch(() => undefined);
+    await expect(urgent).resolves.toBe(1);
+    // The rollback took the transaction's own rows only.
+    expect(await rows('log')).toEqual([{ what: 'urgent' }]);
   });
 });

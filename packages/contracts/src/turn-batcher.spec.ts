@@ -86,4 +86,37 @@ describe('TurnBatcher', () => {
     await Promise.all(pending);
     expect(ran).toBe(2);
   });
+
+  it('runs the open batch at once for a call made `now`, with the calls of the turn before it', async () => {
+    const batches: number[][] = [];
+    const batcher = new TurnBatcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      async (n) => {
+        batches.push([n]);
+        return n;
+      },
+    );
+    const early = batcher.add(1);
+    const urgent = batcher.add(2, true);
+    // Started in the caller's turn, before any other callback: the turn's end finds it done.
+    expect(batches).toEqual([[1, 2]]);
+    const later = batcher.add(3);
+    await expect(Promise.all([early, urgent, later])).resolves.toEqual([1, 2, 3]);
+    await nextTurn();
+    // The call after the urgent one went to a batch of its own, which its turn's end ran once.
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+
+  it('runs an urgent call alone with `one` when nothing else waits, and only once', async () => {
+    const many = jest.fn(async (items: number[]) => items);
+    const one = jest.fn(async (n: number) => n + 100);
+    const batcher = new TurnBatcher<number, number>(many, one);
+    await expect(batcher.add(1, true)).resolves.toBe(101);
+    await nextTurn();
+    expect(one).toHaveBeenCalledTimes(1);
+    expect(many).not.toHaveBeenCalled();
+  });
 });

@@ -8,7 +8,7 @@
  * item fails only its own caller; a batch of a single item runs with `one` from the start.
  */
 export class TurnBatcher<I, R> {
-  private open: Pending<I, R>[] | null = null;
+  private open: Batch<I, R> | null = null;
 
   constructor(
     private readonly many: (items: I[]) => Promise<R[]>,
@@ -16,22 +16,40 @@ export class TurnBatcher<I, R> {
     private readonly max = Infinity,
   ) {}
 
-  add(item: I): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
+  /**
+   * `now`: the batch this call joins runs at once instead of after the turn, with whatever the
+   * turn gathered so far: for a caller that others wait behind (a lock held until it returns),
+   * where a busy event loop would make "after the turn" tens of milliseconds.
+   */
+  add(item: I, now = false): Promise<R> {
+    const answer = new Promise<R>((resolve, reject) => {
       let batch = this.open;
       if (!batch) {
-        const fresh: Pending<I, R>[] = [];
+        const fresh: Batch<I, R> = { items: [], ran: false };
         batch = this.open = fresh;
         setImmediate(() => void this.run(fresh));
       }
-      batch.push({ item, resolve, reject });
+      batch.items.push({ item, resolve, reject });
       // A full batch takes no more; the next call opens another one.
-      if (batch.length >= this.max) this.open = null;
+      if (batch.items.length >= this.max) this.open = null;
     });
+    if (now) this.flush();
+    return answer;
   }
 
-  private async run(batch: Pending<I, R>[]): Promise<void> {
-    if (this.open === batch) this.open = null;
+  /** Runs the open batch now (its turn's end then finds it done). */
+  flush(): void {
+    const batch = this.open;
+    if (!batch) return;
+    this.open = null;
+    void this.run(batch);
+  }
+
+  private async run(fresh: Batch<I, R>): Promise<void> {
+    if (fresh.ran) return;
+    fresh.ran = true;
+    if (this.open === fresh) this.open = null;
+    const batch = fresh.items;
     if (batch.length > 1) {
       let results: R[] | undefined;
       try {
@@ -46,6 +64,12 @@ export class TurnBatcher<I, R> {
     }
     for (const p of batch) await this.one(p.item).then(p.resolve, p.reject);
   }
+}
+
+interface Batch<I, R> {
+  items: Pending<I, R>[];
+  /** Started: by its turn's end, or earlier by `flush`. */
+  ran: boolean;
 }
 
 interface Pending<I, R> {

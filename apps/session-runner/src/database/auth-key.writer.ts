@@ -13,8 +13,9 @@ const DELETE_MANY = 'DELETE FROM wa_auth_keys WHERE session_id = $1 AND type = $
 
 /**
  * Writes a batch of Signal keys with prepared statements in one commit: on SQLite one
- * transaction, shared with the other writes of the turn (a send holds its account's key lock
- * until this returns, so it waits one turn of the event loop at most), on PostgreSQL one round trip.
+ * transaction, committed at once with the writes the turn gathered so far (a send holds its
+ * account's key lock until this returns: waiting for the end of a busy turn held every later send
+ * of the account back), on PostgreSQL one round trip.
  */
 export function authKeyWriter(ds: DataSource): AuthKeyWriter {
   let sql: HotSql | undefined;
@@ -28,6 +29,6 @@ export function authKeyWriter(ds: DataSource): AuthKeyWriter {
       for (const u of upserts) steps.push({ sql: UPSERT_ONE, params: [sessionId, u.type, u.keyId, u.value] });
       for (const [type, ids] of deletes) for (const id of ids) steps.push({ sql: DELETE_ONE, params: [sessionId, type, id] });
     }
-    await sql.batch(steps);
+    await sql.batch(steps, true);
   };
 }

@@ -445,7 +445,7 @@ export class MessageStore implements WaMessageLookup {
    * read; `manager` lets callers store it in the same transaction as its event, `also` adds writes
    * of the caller's to the same commit (the send log's `relayed`).
    */
-  async save(input: StoredMessageInput, manager?: EntityManager, also: SqlStep[] = []): Promise<void> {
+  async save(input: StoredMessageInput, manager?: EntityManager, also: SqlStep[] = [], urgent = false): Promise<void> {
     const key = `${input.sessionId}|${input.key.id}`;
     const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, manager);
     const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, manager) : null;
@@ -453,7 +453,7 @@ export class MessageStore implements WaMessageLookup {
     const early = input.key.fromMe ? this.early.take(key) : undefined;
     const { steps, people } = this.saveSteps(input, chatJid, participant, early ?? null);
     if (manager) for (const step of [...also, ...steps]) await runStep(manager, step);
-    else await this.sql.batch([...also, ...steps]);
+    else await this.sql.batch([...also, ...steps], urgent);
     // Once written a correspondent stays (only forgetting the session or a LID merge moves it): later messages skip it.
     if (!manager) for (const j of people) this.rememberPerson(input.sessionId, j);
     const late = input.key.fromMe ? this.early.take(key) : undefined;

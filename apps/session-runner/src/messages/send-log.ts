@@ -50,7 +50,7 @@ export class SendLog {
    */
   async begin(sessionId: string, messageId: string): Promise<boolean> {
     this.ackedHere.delete(ackedKey(sessionId, messageId));
-    return (await this.sql.run(SQL.begin, [sessionId, messageId, Date.now()])) === 1;
+    return (await this.sql.run(SQL.begin, [sessionId, messageId, Date.now()], true)) === 1;
   }
 
   /** `mark` as a step of a caller's batch (one commit with what the message writes). */
