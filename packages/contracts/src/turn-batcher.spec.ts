@@ -2,6 +2,23 @@ import { TurnBatcher } from './turn-batcher';
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A batcher that answers each number with itself and records the batches it ran (a lone call: a batch of one). */
+function recording(max?: number): { batches: number[][]; batcher: TurnBatcher<number, number> } {
+  const batches: number[][] = [];
+  const batcher = new TurnBatcher<number, number>(
+    async (items) => {
+      batches.push(items);
+      return items;
+    },
+    async (n) => {
+      batches.push([n]);
+      return n;
+    },
+    max,
+  );
+  return { batches, batcher };
+}
+
 describe('TurnBatcher', () => {
   it('runs the calls of one turn as one batch, each caller getting its own result', async () => {
     const batches: number[][] = [];
@@ -30,18 +47,7 @@ describe('TurnBatcher', () => {
   });
 
   it('closes a full batch and opens the next one in the same turn', async () => {
-    const batches: number[][] = [];
-    const batcher = new TurnBatcher<number, number>(
-      async (items) => {
-        batches.push(items);
-        return items;
-      },
-      async (n) => {
-        batches.push([n]);
-        return n;
-      },
-      2,
-    );
+    const { batches, batcher } = recording(2);
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
   });
@@ -88,17 +94,7 @@ describe('TurnBatcher', () => {
   });
 
   it('runs the open batch at once for a call made `now`, with the calls of the turn before it', async () => {
-    const batches: number[][] = [];
-    const batcher = new TurnBatcher<number, number>(
-      async (items) => {
-        batches.push(items);
-        return items;
-      },
-      async (n) => {
-        batches.push([n]);
-        return n;
-      },
-    );
+    const { batches, batcher } = recording();
     const early = batcher.add(1);
     const urgent = batcher.add(2, true);
     // Started in the caller's turn, before any other callback: the turn's end finds it done.
