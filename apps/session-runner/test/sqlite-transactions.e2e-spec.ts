@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDataSourceOptions, transactionInTurn } from '@wa/contracts';
 import { SqlAuthStateStore, WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
+import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
+import { authKeyWriter } from '../src/database/auth-key.writer';
 import { RUNNER_MIGRATIONS } from '../src/database/migrations';
 import { RunnerEventEntity } from '../src/events/runner-event.entity';
+import { SendLog } from '../src/messages/send-log';
+import { WaSendLogEntity } from '../src/messages/wa-send-log.entity';
 
 /**
  * The runner's SQLite file has one connection: the key writes of many sessions and the runner's
@@ -15,12 +19,14 @@ import { RunnerEventEntity } from '../src/events/runner-event.entity';
  */
 describe('SQLite transactions of many sessions at once', () => {
   let ds: DataSource;
+  let file: string;
 
   beforeAll(async () => {
+    file = join(mkdtempSync(join(tmpdir(), 'wa-runner-tx-')), 'runner.db');
     ds = new DataSource(
       buildDataSourceOptions({
-        target: { kind: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'wa-runner-tx-')), 'runner.db') },
-        entities: [WaAuthCredsEntity, WaAuthKeyEntity, RunnerEventEntity],
+        target: { kind: 'sqlite', path: file },
+        entities: [WaAuthCredsEntity, WaAuthKeyEntity, RunnerEventEntity, WaSendLogEntity],
         migrations: RUNNER_MIGRATIONS,
         migrationsTableName: 'runner_migrations',
       }),
@@ -48,5 +54,39 @@ describe('SQLite transactions of many sessions at once', () => {
     expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
     expect(await ds.getRepository(WaAuthKeyEntity).count()).toBe(200);
     expect(await ds.getRepository(RunnerEventEntity).count()).toBe(200);
+  });
+
+  /**
+   * A send holds its account's key lock until its key batch is written, and its chat's next entry
+   * waits for its send log row: on a busy runner the end of a turn of the event loop was tens of
+   * milliseconds away, so these commit at once. Only microtasks run below: nothing that waits
+   * for the turn's end (setImmediate) can commit, and another connection must see the rows.
+   */
+  it("commits a session's key batch and a send's relaying row without waiting for the turn's end", async () => {
+    const reader = new Database(file, { readonly: true });
+    // Awaited whatever the assertions find, so that no write outlives the test's database.
+    const pending: Promise<unknown>[] = [];
+    try {
+      const seen = (sql: string): number => (reader.prepare(sql).get() as { n: number }).n;
+      const untilSeen = async (sql: string): Promise<number> => {
+        for (let i = 0; i < 200 && seen(sql) === 0; i++) await Promise.resolve();
+        return seen(sql);
+      };
+      const store = new SqlAuthStateStore(ds, (work) => transactionInTurn(ds, work), authKeyWriter(ds));
+      const auth = await store.use('urgent');
+      // Another write of the turn, asked for first, goes into the same commit.
+      const sendLog = new SendLog(ds.getRepository(WaSendLogEntity));
+      pending.push(sendLog.mark('urgent', 'EARLIER', 'relayed'));
+      pending.push(Promise.resolve(auth.state.keys.set({ session: { 'peer.0': Buffer.from('ratchet') } })));
+      expect(await untilSeen("SELECT COUNT(*) AS n FROM wa_auth_keys WHERE session_id = 'urgent'")).toBe(1);
+      expect(seen("SELECT COUNT(*) AS n FROM wa_send_log WHERE message_id = 'EARLIER'")).toBe(1);
+      const begun = sendLog.begin('urgent', 'NEXT');
+      pending.push(begun);
+      expect(await untilSeen("SELECT COUNT(*) AS n FROM wa_send_log WHERE message_id = 'NEXT' AND state = 'relaying'")).toBe(1);
+      await expect(begun).resolves.toBe(true);
+    } finally {
+      await Promise.allSettled(pending);
+      reader.close();
+    }
   });
 });
