@@ -8,7 +8,12 @@ import { DataSource } from 'typeorm';
 import { authKeyWriter } from '../src/database/auth-key.writer';
 import { RUNNER_MIGRATIONS } from '../src/database/migrations';
 import { RunnerEventEntity } from '../src/events/runner-event.entity';
+import { MessageStore } from '../src/messages/message-store';
 import { SendLog } from '../src/messages/send-log';
+import { WaContactEntity } from '../src/messages/wa-contact.entity';
+import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
+import { WaMessageEntity } from '../src/messages/wa-message.entity';
+import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
 import { WaSendLogEntity } from '../src/messages/wa-send-log.entity';
 
 /**
@@ -26,7 +31,7 @@ describe('SQLite transactions of many sessions at once', () => {
     ds = new DataSource(
       buildDataSourceOptions({
         target: { kind: 'sqlite', path: file },
-        entities: [WaAuthCredsEntity, WaAuthKeyEntity, RunnerEventEntity, WaSendLogEntity],
+        entities: [WaAuthCredsEntity, WaAuthKeyEntity, RunnerEventEntity, WaSendLogEntity, WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity],
         migrations: RUNNER_MIGRATIONS,
         migrationsTableName: 'runner_migrations',
       }),
@@ -62,7 +67,7 @@ describe('SQLite transactions of many sessions at once', () => {
    * milliseconds away, so these commit at once. Only microtasks run below: nothing that waits
    * for the turn's end (setImmediate) can commit, and another connection must see the rows.
    */
-  it("commits a session's key batch and a send's relaying row without waiting for the turn's end", async () => {
+  it("commits a session's key batch, a send's relaying row and the sent message without waiting for the turn's end", async () => {
     const reader = new Database(file, { readonly: true });
     // Awaited whatever the assertions find, so that no write outlives the test's database.
     const pending: Promise<unknown>[] = [];
@@ -84,6 +89,12 @@ describe('SQLite transactions of many sessions at once', () => {
       pending.push(begun);
       expect(await untilSeen("SELECT COUNT(*) AS n FROM wa_send_log WHERE message_id = 'NEXT' AND state = 'relaying'")).toBe(1);
       await expect(begun).resolves.toBe(true);
+      // The sent message and its `relayed` mark, in one commit.
+      const messages = new MessageStore(ds.getRepository(WaMessageEntity), ds.getRepository(WaLidMappingEntity), ds.getRepository(WaPollVoteEntity), ds.getRepository(WaContactEntity));
+      const key = { chatJid: '491701234567@s.whatsapp.net', id: 'NEXT', fromMe: true };
+      pending.push(messages.saveSent({ sessionId: 'urgent', key, type: 'text', timestampMs: Date.now(), raw: new Uint8Array([1]) }, sendLog.markStep('urgent', 'NEXT', 'relayed')));
+      expect(await untilSeen("SELECT COUNT(*) AS n FROM wa_messages WHERE session_id = 'urgent' AND message_id = 'NEXT'")).toBe(1);
+      expect(seen("SELECT COUNT(*) AS n FROM wa_send_log WHERE message_id = 'NEXT' AND state = 'relayed'")).toBe(1);
     } finally {
       await Promise.allSettled(pending);
       reader.close();

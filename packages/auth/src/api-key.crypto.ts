@@ -1,6 +1,5 @@
-import { sha256 } from '@wa/domain';
+import { isId, newId, sha256 } from '@wa/domain';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isId, newId } from '@wa/domain';
 
 /**
  * Every key starts with this prefix so that it is recognisable in logs, secret scanners and

@@ -442,10 +442,21 @@ export class MessageStore implements WaMessageLookup {
 
   /**
    * Saves or replaces a message, and in the same transaction the summaries chat and contact lists
-   * read; `manager` lets callers store it in the same transaction as its event, `also` adds writes
-   * of the caller's to the same commit (the send log's `relayed`).
+   * read; `manager` lets callers store it in the same transaction as its event.
    */
-  async save(input: StoredMessageInput, manager?: EntityManager, also: SqlStep[] = [], urgent = false): Promise<void> {
+  save(input: StoredMessageInput, manager?: EntityManager): Promise<void> {
+    return this.write(input, manager, []);
+  }
+
+  /**
+   * A message this runner just handed to WhatsApp, with the send log's `relayed` in the same
+   * commit, which happens at once (`HotSql` urgent): the chat's next entry waits for it.
+   */
+  saveSent(input: StoredMessageInput, relayed: SqlStep): Promise<void> {
+    return this.write(input, undefined, [relayed], true);
+  }
+
+  private async write(input: StoredMessageInput, manager: EntityManager | undefined, also: SqlStep[], urgent = false): Promise<void> {
     const key = `${input.sessionId}|${input.key.id}`;
     const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, manager);
     const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, manager) : null;

@@ -100,7 +100,7 @@ export class MessageSender {
       left = true;
       // `relayed` and the stored message: one commit.
       const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
-      await this.store.save({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, undefined, [relayed], true);
+      await this.store.saveSent({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, relayed);
       this.metrics.messageSent(type);
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
