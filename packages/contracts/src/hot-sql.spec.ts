@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Client, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from './database';
+import { buildDataSourceOptions, ensureDatabaseSchema } from './database';
 import { HotSql } from './hot-sql';
-import { countingCalls } from './testing';
+import { countingCalls, dropPostgresSchema, freshDatabaseTargets } from './testing';
 
 /**
  * HotSql on SQLite: the writes of one turn of the event loop, from every caller on the
@@ -150,5 +151,86 @@ describe('HotSql on SQLite', () => {
     await expect(urgent).resolves.toBe(1);
     // The rollback took the transaction's own rows only.
     expect(await rows('log')).toEqual([{ what: 'urgent' }]);
+  });
+});
+
+/**
+ * HotSql on PostgreSQL: a batch is one statement (its steps are data-modifying CTEs of the last
+ * one), and a transaction is that statement between BEGIN and COMMIT.
+ */
+describe('HotSql on PostgreSQL', () => {
+  const target = freshDatabaseTargets('hot_sql').postgres;
+  let ds: DataSource;
+  let pool: Pool;
+
+  beforeAll(async () => {
+    await ensureDatabaseSchema(target);
+    ds = new DataSource(buildDataSourceOptions({ target, entities: [], migrations: [], migrationsTableName: 'm' }));
+    await ds.initialize();
+    await ds.query('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+    await ds.query('CREATE TABLE log (what TEXT NOT NULL)');
+    pool = (ds.driver as unknown as { master: Pool }).master;
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await dropPostgresSchema(target);
+  });
+  beforeEach(async () => {
+    await ds.query('DELETE FROM kv');
+    await ds.query('DELETE FROM log');
+  });
+
+  const rows = async (table: string): Promise<unknown[]> => ds.query(`SELECT * FROM ${table} ORDER BY 1`);
+
+  it('sends a batch as one statement, whose last step may have a WITH of its own', async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['a', 1]);
+    const { result, calls } = await countingCalls(pool, 'query', () =>
+      sql.batch([
+        { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['one'] },
+        { sql: 'INSERT INTO kv (k, v) VALUES ($1, $2)', params: ['b', 2] },
+        { sql: 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2) UPDATE kv SET v = v + (SELECT sum(i) FROM n) WHERE k = $1', params: ['a', 3] },
+      ]),
+    );
+    expect(calls).toBe(1);
+    expect(result).toBe(1);
+    // The steps all see the statement's snapshot: `b`, inserted by a step, was not there to update.
+    expect(await rows('kv')).toEqual([
+      { k: 'a', v: 7 },
+      { k: 'b', v: 2 },
+    ]);
+    expect(await rows('log')).toEqual([{ what: 'one' }]);
+  });
+
+  it("answers the last step's rows: a SELECT after data-modifying CTEs", async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2)', ['a', 1]);
+    const answer = (k: string) =>
+      sql.batchRows([
+        { sql: 'INSERT INTO log (what) VALUES ($1)', params: [k] },
+        {
+          sql: 'WITH moved AS (UPDATE kv SET v = v + 1 WHERE k = $1 RETURNING 1) SELECT EXISTS (SELECT 1 FROM moved) AS moved, (SELECT count(*) FROM log)::int AS logged',
+          params: [k],
+        },
+      ]);
+    expect(await answer('a')).toEqual([{ moved: true, logged: 0 }]);
+    expect(await answer('nobody')).toEqual([{ moved: false, logged: 1 }]);
+    expect(await rows('log')).toEqual([{ what: 'a' }, { what: 'nobody' }]);
+  });
+
+  it('runs a transaction as BEGIN, one statement and COMMIT, and rolls all of it back on an error', async () => {
+    const sql = HotSql.of(ds);
+    const steps = (v: number) => [
+      { sql: 'INSERT INTO log (what) VALUES ($1)', params: [`v=${v}`] },
+      { sql: 'INSERT INTO kv (k, v) VALUES ($1, $2) RETURNING v', params: ['t', v] },
+    ];
+    const { result, calls } = await countingCalls(Client.prototype, 'query', () => sql.transaction(steps(1)));
+    expect(result).toEqual([{ v: 1 }]);
+    expect(calls).toBe(3);
+    // The key is taken: the whole statement fails, and its log row goes with it.
+    await expect(sql.transaction(steps(2))).rejects.toThrow(/duplicate key/);
+    expect(await rows('log')).toEqual([{ what: 'v=1' }]);
+    // The connection went back to the pool outside any transaction.
+    await expect(sql.all('SELECT count(*)::int AS n FROM kv', [])).resolves.toEqual([{ n: 1 }]);
   });
 });

@@ -40,7 +40,9 @@ export abstract class HotSql {
   /** One write; the number of rows it changed. `urgent`: as for `batch`. */
   abstract run(sql: string, params: readonly unknown[], urgent?: boolean): Promise<number>;
   /** One write with RETURNING; the rows it returned (on SQLite, in the turn's commit as `run`). */
-  abstract writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]>;
+  writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
+    return this.batchRows([{ sql, params }]);
+  }
   /**
    * Several writes in one transaction; answers how many rows the last one changed. `urgent`: on
    * SQLite, the turn's commit happens now, with this batch and the writes gathered before it,
@@ -49,12 +51,14 @@ export abstract class HotSql {
    * tens of milliseconds away. On PostgreSQL every batch goes at once.
    */
   abstract batch(steps: SqlStep[], urgent?: boolean): Promise<number>;
+  /** `batch`, answering the rows the last step returns (a RETURNING, or a SELECT after data-modifying CTEs). */
+  abstract batchRows(steps: SqlStep[]): Promise<SqlRow[]>;
   /**
-   * Like `batch`, but on PostgreSQL between BEGIN and COMMIT (two more round trips): a step the
-   * database holds back (behind a lock) is rolled back if this process dies before its COMMIT,
-   * where a batch's single statement would still commit after the process died.
+   * Like `batchRows`, but on PostgreSQL between BEGIN and COMMIT (two more round trips): a step
+   * the database holds back (behind a lock) is rolled back if this process dies before its
+   * COMMIT, where a batch's single statement would still commit after the process died.
    */
-  abstract transaction(steps: SqlStep[]): Promise<number>;
+  abstract transaction(steps: SqlStep[]): Promise<SqlRow[]>;
 }
 
 class SqliteHotSql extends HotSql {
@@ -101,13 +105,10 @@ class SqliteHotSql extends HotSql {
   );
 
   private runWrite({ steps, rows }: QueuedWrite): number | SqlRow[] {
-    if (rows) {
-      const { stmt, values } = this.bind(steps[0].sql, steps[0].params);
-      return stmt.all(...values) as SqlRow[];
-    }
     let changes = 0;
-    for (const s of steps) {
+    for (const [i, s] of steps.entries()) {
       const { stmt, values } = this.bind(s.sql, s.params);
+      if (rows && i === steps.length - 1) return stmt.reader ? (stmt.all(...values) as SqlRow[]) : (stmt.run(...values), []);
       changes = stmt.run(...values).changes;
     }
     return changes;
@@ -117,17 +118,17 @@ class SqliteHotSql extends HotSql {
     return this.writes.add({ steps: [{ sql, params }], rows: false }, urgent) as Promise<number>;
   }
 
-  writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
-    return this.writes.add({ steps: [{ sql, params }], rows: true }) as Promise<SqlRow[]>;
+  batchRows(steps: SqlStep[]): Promise<SqlRow[]> {
+    return steps.length ? (this.writes.add({ steps, rows: true }) as Promise<SqlRow[]>) : Promise.resolve([]);
   }
 
   batch(steps: SqlStep[], urgent = false): Promise<number> {
     return steps.length ? (this.writes.add({ steps, rows: false }, urgent) as Promise<number>) : Promise.resolve(0);
   }
 
-  /** A process that dies leaves nothing to commit after it on SQLite: as `batch`. */
-  transaction(steps: SqlStep[]): Promise<number> {
-    return this.batch(steps);
+  /** A process that dies leaves nothing to commit after it on SQLite: as `batchRows`. */
+  transaction(steps: SqlStep[]): Promise<SqlRow[]> {
+    return this.batchRows(steps);
   }
 
   /**
@@ -143,7 +144,7 @@ class SqliteHotSql extends HotSql {
   }
 }
 
-/** A write waiting for its turn's commit: steps that run back to back, or one whose RETURNING rows are the answer. */
+/** A write waiting for its turn's commit: steps that run back to back; `rows`: the last one's rows are the answer. */
 interface QueuedWrite {
   steps: SqlStep[];
   rows: boolean;
@@ -183,13 +184,22 @@ class PostgresHotSql extends HotSql {
     return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rowCount ?? 0;
   }
 
-  async writeRows(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
-    return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rows as SqlRow[];
-  }
-
   async batch(steps: SqlStep[]): Promise<number> {
     if (steps.length === 0) return 0;
-    if (steps.length === 1) return this.run(steps[0].sql, steps[0].params);
+    // The command's row count is the main statement's: the last step.
+    return (await this.pool.query(this.combined(steps))).rowCount ?? 0;
+  }
+
+  async batchRows(steps: SqlStep[]): Promise<SqlRow[]> {
+    return steps.length ? ((await this.pool.query(this.combined(steps))).rows as SqlRow[]) : [];
+  }
+
+  /**
+   * The steps as one statement: all but the last become data-modifying CTEs of the last, which
+   * may have a WITH of its own (its CTEs follow theirs). Parameters are renumbered in order.
+   */
+  private combined(steps: SqlStep[]): { name: string; text: string; values: unknown[] } {
+    if (steps.length === 1) return { ...this.named(steps[0].sql), values: steps[0].params as unknown[] };
     const values: unknown[] = [];
     const parts = steps.map((s) => {
       const offset = values.length;
@@ -197,17 +207,19 @@ class PostgresHotSql extends HotSql {
       return s.sql.replace(/\$(\d+)/g, (_m, n: string) => `$${offset + Number(n)}`);
     });
     const last = parts.pop()!;
-    const text = `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(', ')} ${last}`;
-    // The command's row count is the main statement's: the last step.
-    return (await this.pool.query({ ...this.named(text), values })).rowCount ?? 0;
+    const ctes = parts.map((p, i) => `w${i} AS (${p})`).join(', ');
+    const own = /^WITH\s+(RECURSIVE\s+)?/i.exec(last);
+    const text = own ? `WITH ${own[1] ?? ''}${ctes}, ${last.slice(own[0].length)}` : `WITH ${ctes} ${last}`;
+    return { ...this.named(text), values };
   }
 
-  async transaction(steps: SqlStep[]): Promise<number> {
+  async transaction(steps: SqlStep[]): Promise<SqlRow[]> {
+    if (steps.length === 0) return [];
     const client = await this.pool.connect();
-    let changes = 0;
+    let rows: SqlRow[];
     try {
       await client.query('BEGIN');
-      for (const s of steps) changes = (await client.query({ ...this.named(s.sql), values: s.params as unknown[] })).rowCount ?? 0;
+      rows = (await client.query(this.combined(steps))).rows as SqlRow[];
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -215,7 +227,7 @@ class PostgresHotSql extends HotSql {
       throw err;
     }
     client.release();
-    return changes;
+    return rows;
   }
 }
 

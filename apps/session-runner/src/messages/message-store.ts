@@ -79,6 +79,12 @@ const KNOWN_PEOPLE_MAX = 50_000;
 /** `pairOf` answers kept per held session before they are dropped and read again. */
 const PAIRS_PER_SESSION_MAX = 5_000;
 const EARLY_MAX = 10_000;
+const SAVED_HERE_MAX = 20_000;
+
+/** A save of our message announced before the socket took it (`MessageStore.expectSave`). */
+export interface ExpectedSave {
+  end(): void;
+}
 
 /** Messages that change another message rather than show up in a chat on their own. */
 export const NON_CHAT_TYPES = ['reaction', 'vote', 'edit', 'revoke'];
@@ -136,6 +142,14 @@ const LID_OF_PN = 'SELECT lid FROM wa_lid_mappings WHERE session_id = $1 AND pn 
 @Injectable()
 export class MessageStore implements WaMessageLookup {
   private readonly early = new EarlyStatuses();
+  /**
+   * `session|id` of our messages handed to the socket and not yet saved by this process, with how
+   * many saves of the id are under way: a status of such a message is kept for its save, which
+   * takes what is kept once it committed (see `expectSave`).
+   */
+  private readonly saving = new Map<string, number>();
+  /** `session|id` of our messages `saveSent` stored (their rows exist from then on). */
+  private readonly savedHere = new BoundedSet<string>(SAVED_HERE_MAX);
   /** Pairs being recorded, per session: lookups that name a contact wait for the ones before them. */
   private readonly learning = new Map<string, Promise<void>>();
   /** `session|jid` rows of wa_correspondents this process wrote or found written. */
@@ -256,19 +270,57 @@ export class MessageStore implements WaMessageLookup {
     eventAlways: boolean,
   ): Promise<boolean> {
     const advance = { sql: ADVANCE_STATUS[status], params: [sessionId, messageId, true] };
+    if (this.sql.kind === 'postgres') return this.advanceStatusWithPg(sessionId, messageId, status, steps, event, eventAlways);
     let moved: boolean;
     if (eventAlways) moved = (await this.sql.batch([...steps, event, advance])) > 0;
-    else if (this.sql.kind === 'sqlite') {
+    else {
       // changes(): the rows the UPDATE just before changed (a batch's steps run back to back).
       moved = (await this.sql.batch([...steps, advance, { sql: `INSERT INTO ${EVENT_INSERT_INTO} SELECT $1, $2, $3, $4, $5, $6 WHERE changes() > 0`, params: event.params }])) > 0;
-    } else {
-      // In a transaction: a receipt's status held back by a lock when this runner dies is not
-      // written after it (WhatsApp delivers the receipt again to the next owner).
-      const sql = `WITH moved AS (${advance.sql} RETURNING 1) INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)`;
-      moved = (await this.sql.transaction([...steps, { sql, params: [...advance.params, ...event.params] }])) > 0;
     }
     if (moved) return true;
     const news = await this.advanceLater(sessionId, messageId, status);
+    if (news && !eventAlways) await this.sql.run(event.sql, event.params);
+    return news;
+  }
+
+  /**
+   * `advanceStatusWith` on PostgreSQL: one statement writes the steps, moves the status, writes
+   * the event (when it must) and answers whether the status moved and whether the message was
+   * stored (both as of the statement's snapshot). A status of a stored message that did not move
+   * is not news: nothing else to ask. One of a message not stored yet whose save is under way in
+   * this process is kept for that save (which applies what it finds kept once it committed); one
+   * this process saved since the statement ran is moved at once; only otherwise the store is
+   * looked at again. A conditional event goes between BEGIN and COMMIT: a
+   * receipt's status held back by a lock when this runner dies is not written after it (WhatsApp
+   * delivers the receipt again to the next owner).
+   */
+  private async advanceStatusWithPg(
+    sessionId: string,
+    messageId: string,
+    status: OwnMessageStatus,
+    steps: SqlStep[],
+    event: SqlStep,
+    eventAlways: boolean,
+  ): Promise<boolean> {
+    const answer = `SELECT EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (${OWN_MESSAGE_EXISTS}) AS found`;
+    const advance = `moved AS (${ADVANCE_STATUS[status]} RETURNING 1)`;
+    const [row] = eventAlways
+      ? await this.sql.batchRows([...steps, event, { sql: `WITH ${advance} ${answer}`, params: [sessionId, messageId, true] }])
+      : await this.sql.transaction([
+          ...steps,
+          {
+            sql: `WITH ${advance}, ev AS (INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)) ${answer}`,
+            params: [sessionId, messageId, true, ...event.params],
+          },
+        ]);
+    if (row?.moved) return true;
+    if (row?.found) return false;
+    const key = `${sessionId}|${messageId}`;
+    let news: boolean;
+    if (this.saving.has(key)) news = this.early.keep(key, status);
+    // Stored since the statement's snapshot, by this process: the row is there to move.
+    else if (this.savedHere.has(key)) news = (await this.sql.run(ADVANCE_STATUS[status], [sessionId, messageId, true])) > 0;
+    else news = await this.advanceLater(sessionId, messageId, status);
     if (news && !eventAlways) await this.sql.run(event.sql, event.params);
     return news;
   }
@@ -452,19 +504,46 @@ export class MessageStore implements WaMessageLookup {
    * A message this runner just handed to WhatsApp, with the send log's `relayed` in the same
    * commit, which happens at once (`HotSql` urgent): the chat's next entry waits for it.
    */
-  saveSent(input: StoredMessageInput, relayed: SqlStep): Promise<void> {
-    return this.write(input, undefined, [relayed], true);
+  saveSent(input: StoredMessageInput, relayed: SqlStep, expected?: ExpectedSave): Promise<void> {
+    return this.write(input, undefined, [relayed], true, expected);
   }
 
-  private async write(input: StoredMessageInput, manager: EntityManager | undefined, also: SqlStep[], urgent = false): Promise<void> {
+  /**
+   * Says, before our message goes to the socket, that `saveSent` will store it: until then a
+   * status of it (an ack or receipt that beats the save) is kept for the save without looking at
+   * the store. `saveSent` ends that when it takes what was kept, whether or not it succeeded;
+   * `end` is for a send that never saves (it failed before the socket took it).
+   */
+  expectSave(sessionId: string, messageId: string): ExpectedSave {
+    const key = `${sessionId}|${messageId}`;
+    this.saving.set(key, (this.saving.get(key) ?? 0) + 1);
+    let open = true;
+    return {
+      end: () => {
+        if (!open) return;
+        open = false;
+        const left = (this.saving.get(key) ?? 1) - 1;
+        if (left > 0) this.saving.set(key, left);
+        else this.saving.delete(key);
+      },
+    };
+  }
+
+  private async write(input: StoredMessageInput, manager: EntityManager | undefined, also: SqlStep[], urgent = false, expected?: ExpectedSave): Promise<void> {
     const key = `${input.sessionId}|${input.key.id}`;
     const chatJid = await this.canonicalJid(input.sessionId, input.key.chatJid, manager);
     const participant = input.key.participant ? await this.canonicalJid(input.sessionId, input.key.participant, manager) : null;
     // Taken right before the write: a status kept from here on is applied below, or finds the row.
     const early = input.key.fromMe ? this.early.take(key) : undefined;
     const { steps, people } = this.saveSteps(input, chatJid, participant, early ?? null);
-    if (manager) for (const step of [...also, ...steps]) await runStep(manager, step);
-    else await this.sql.batch([...also, ...steps], urgent);
+    try {
+      if (manager) for (const step of [...also, ...steps]) await runStep(manager, step);
+      else await this.sql.batch([...also, ...steps], urgent);
+      if (expected) this.savedHere.add(key);
+    } finally {
+      // Statuses kept until here are taken below, in this turn; later ones look at the store.
+      expected?.end();
+    }
     // Once written a correspondent stays (only forgetting the session or a LID merge moves it): later messages skip it.
     if (!manager) for (const j of people) this.rememberPerson(input.sessionId, j);
     const late = input.key.fromMe ? this.early.take(key) : undefined;

@@ -89,6 +89,7 @@ export class MessageSender {
       await this.pace(p);
     }
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
+    const saved = this.store.expectSave(p.sessionId, p.waMessageId);
     let left = false;
     try {
       // The waits above may have outlasted our hold on the session, or seen its connection
@@ -100,7 +101,7 @@ export class MessageSender {
       left = true;
       // `relayed` and the stored message: one commit.
       const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
-      await this.store.saveSent({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, relayed);
+      await this.store.saveSent({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, relayed, saved);
       this.metrics.messageSent(type);
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
@@ -121,6 +122,7 @@ export class MessageSender {
       throw err;
     } finally {
       ack.cancel();
+      saved.end();
     }
   }
 

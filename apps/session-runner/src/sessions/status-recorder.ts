@@ -19,11 +19,14 @@ const RECENT_RECEIPTS_KEPT = 20_000;
  * receipt is recorded once, its event in the same transaction as what makes it news: the
  * message's status moved, or, for a group member's receipt (about the member, not the message's
  * status), no row of `wa_member_receipts` held it yet. The second pass of a receipt this process
- * recorded is skipped without a query.
+ * recorded is skipped without a query, and one that comes while the first is under way waits for
+ * it rather than repeating its writes.
  */
 @Injectable()
 export class StatusRecorder {
   private readonly recent = new BoundedSet<string>(RECENT_RECEIPTS_KEPT);
+  /** A message's receipt (not a member's) being recorded, by the key of `recent`: its other pass waits for it. */
+  private readonly recording = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,10 +56,12 @@ export class StatusRecorder {
     }
     const receipt = `${sessionId}|${messageId}|${u.recipient ?? ''}|${status}`;
     if (this.recent.has(receipt)) return;
-    // A member's receipt is claimed before the first await: its two passes may overlap.
-    if (u.recipient) this.remember(receipt);
-    try {
-      if (!u.recipient) {
+    if (!u.recipient) {
+      // The other pass of this receipt is under way: its outcome is this one's (a failure is
+      // thrown to both; WhatsApp then delivers the receipt again).
+      const running = this.recording.get(receipt);
+      if (running) return running;
+      const recording = (async () => {
         // Proof that the id left (the send log decides resends after a crash), the status and,
         // when it moved, its event: one commit.
         const proof = this.sendLog.ackedStep(sessionId, messageId);
@@ -64,8 +69,17 @@ export class StatusRecorder {
         if (await this.messages.advanceStatusWith(sessionId, messageId, status, proof ? [proof] : [], event, false)) this.events.wake();
         this.sendLog.ackedWritten(sessionId, messageId);
         this.remember(receipt);
-        return;
+      })();
+      this.recording.set(receipt, recording);
+      try {
+        return await recording;
+      } finally {
+        this.recording.delete(receipt);
       }
+    }
+    // A member's receipt is claimed before the first await: its two passes may overlap.
+    this.remember(receipt);
+    try {
       // Proof that the id left, for a retry after a crash (the send log decides resends).
       await this.sendLog.acked(sessionId, messageId);
       const data = await this.eventData(sessionId, u, status);
@@ -79,7 +93,6 @@ export class StatusRecorder {
         return true;
       });
       if (recorded) this.events.wake();
-      if (!u.recipient) this.remember(receipt);
     } catch (err) {
       this.recent.delete(receipt);
       throw err;

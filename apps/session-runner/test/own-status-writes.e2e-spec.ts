@@ -1,0 +1,128 @@
+import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
+import { countingCalls, dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
+import { Client, type Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { RUNNER_MIGRATIONS } from '../src/database/migrations';
+import { EVENT_INSERT_INTO } from '../src/events/event-outbox';
+import { RunnerEventEntity } from '../src/events/runner-event.entity';
+import { MessageStore } from '../src/messages/message-store';
+import { SendLog } from '../src/messages/send-log';
+import { WaContactEntity } from '../src/messages/wa-contact.entity';
+import { WaLidMappingEntity } from '../src/messages/wa-lid-mapping.entity';
+import { WaMessageEntity } from '../src/messages/wa-message.entity';
+import { WaPollVoteEntity } from '../src/messages/wa-poll-vote.entity';
+import { WaSendLogEntity } from '../src/messages/wa-send-log.entity';
+import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
+
+/**
+ * The statuses of our messages on PostgreSQL, where each statement is a round trip from a pool
+ * that a busy runner keeps saturated: an ack or receipt is one statement (a conditional event
+ * with it between BEGIN and COMMIT), also when it beats its message's save, which then applies
+ * it; a status of a stored message that moved nothing costs no second look.
+ */
+describe('statuses of our messages on PostgreSQL', () => {
+  const target = freshDatabaseTargets('own_status').postgres;
+  const SESSION = 'status-session';
+  const CHAT = '491701234567@s.whatsapp.net';
+  let ds: DataSource;
+  let pool: Pool;
+  let store: MessageStore;
+  let sendLog: SendLog;
+  let eventIds = 0;
+
+  beforeAll(async () => {
+    await ensureDatabaseSchema(target);
+    ds = new DataSource(
+      buildDataSourceOptions({
+        target,
+        entities: [WaAuthCredsEntity, WaAuthKeyEntity, RunnerEventEntity, WaSendLogEntity, WaMessageEntity, WaLidMappingEntity, WaPollVoteEntity, WaContactEntity],
+        migrations: RUNNER_MIGRATIONS,
+        migrationsTableName: 'runner_migrations',
+      }),
+    );
+    await ds.initialize();
+    await ds.runMigrations();
+    pool = (ds.driver as unknown as { master: Pool }).master;
+    store = new MessageStore(ds.getRepository(WaMessageEntity), ds.getRepository(WaLidMappingEntity), ds.getRepository(WaPollVoteEntity), ds.getRepository(WaContactEntity));
+    sendLog = new SendLog(ds.getRepository(WaSendLogEntity));
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await dropPostgresSchema(target);
+  });
+
+  const event = (messageId: string, status: string) => {
+    const id = `ev-${String(++eventIds).padStart(4, '0')}`;
+    return { id, step: { sql: `INSERT INTO ${EVENT_INSERT_INTO} VALUES ($1, $2, $3, $4, $5, $6)`, params: [id, 'org', SESSION, 'message.status', JSON.stringify({ messageId, status }), Date.now()] } };
+  };
+  const eventsOf = async (messageId: string): Promise<string[]> =>
+    ((await ds.query(`SELECT data FROM runner_events WHERE session_id = $1 AND data LIKE $2 ORDER BY occurred_at, id`, [SESSION, `%"${messageId}"%`])) as { data: string }[]).map(
+      (r) => (JSON.parse(r.data) as { status: string }).status,
+    );
+  const statusOf = async (messageId: string): Promise<string | null | undefined> =>
+    ((await ds.query('SELECT status FROM wa_messages WHERE session_id = $1 AND message_id = $2', [SESSION, messageId])) as { status: string | null }[])[0]?.status;
+  /** Statements sent for `work`: through the pool and on clients it lent (BEGIN and COMMIT count). */
+  const statements = async <T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> => {
+    let pooled = 0;
+    const { result, calls } = await countingCalls(Client.prototype, 'query', async () => {
+      const counted = await countingCalls(pool, 'query', work);
+      pooled = counted.calls;
+      return counted.result;
+    });
+    // A pool query is one client query too.
+    return { result, calls: Math.max(calls, pooled) };
+  };
+  const sent = (messageId: string) => ({ sessionId: SESSION, key: { chatJid: CHAT, id: messageId, fromMe: true }, type: 'text', timestampMs: Date.now(), raw: new Uint8Array([1]) });
+  const ack = (messageId: string) => {
+    const e = event(messageId, 'sent');
+    return store.advanceStatusWith(SESSION, messageId, 'sent', [sendLog.ackedStep(SESSION, messageId)!], e.step, true);
+  };
+  const receipt = (messageId: string, status: 'delivered' | 'read') => store.advanceStatusWith(SESSION, messageId, status, [], event(messageId, status).step, false);
+
+  it('keeps an ack and a receipt that beat the save of their message for that save, each in one statement', async () => {
+    const expected = store.expectSave(SESSION, 'EARLY');
+    await sendLog.begin(SESSION, 'EARLY');
+    // The ack: the send log's proof, its event and the status, one statement; the message is not stored yet.
+    const acked = await statements(() => ack('EARLY'));
+    expect(acked.calls).toBe(1);
+    // The receipt: BEGIN, its statement (the status did not move, so no event in it) and COMMIT,
+    // then its event, because the status is news.
+    const delivered = await statements(() => receipt('EARLY', 'delivered'));
+    expect(delivered).toEqual({ result: true, calls: 4 });
+    expect(await statusOf('EARLY')).toBeUndefined();
+    // The save applies what was kept.
+    await store.saveSent(sent('EARLY'), sendLog.markStep(SESSION, 'EARLY', 'relayed'), expected);
+    expect(await statusOf('EARLY')).toBe('delivered');
+    expect(await eventsOf('EARLY')).toEqual(['sent', 'delivered']);
+  });
+
+  it('moves a stored status once: a receipt again is no news, one statement and no second look', async () => {
+    const expected = store.expectSave(SESSION, 'STORED');
+    await store.saveSent(sent('STORED'), sendLog.markStep(SESSION, 'STORED', 'relayed'), expected);
+    expect(await statusOf('STORED')).toBeNull();
+    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: true, calls: 3 });
+    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: false, calls: 3 });
+    // An ack after the receipt (acks and receipts race) is recorded, and moves nothing back.
+    expect(await statements(() => ack('STORED'))).toEqual({ result: false, calls: 1 });
+    expect(await statusOf('STORED')).toBe('delivered');
+    expect(await eventsOf('STORED')).toEqual(['delivered', 'sent']);
+  });
+
+  it('keeps a status whose message no save in this process announced, and applies it when the message is stored', async () => {
+    // A message saved by a send that had not announced it (or another process): the status is
+    // kept after a look at the store, as before.
+    expect(await receipt('UNANNOUNCED', 'read')).toBe(true);
+    await store.save(sent('UNANNOUNCED'));
+    expect(await statusOf('UNANNOUNCED')).toBe('read');
+    expect(await receipt('UNANNOUNCED', 'delivered')).toBe(false);
+    expect(await eventsOf('UNANNOUNCED')).toEqual(['read']);
+  });
+
+  it('stops keeping statuses for a save that never comes once the send ends it', async () => {
+    const expected = store.expectSave(SESSION, 'NEVER');
+    expected.end();
+    expected.end();
+    // Not announced any more: the status is kept after a look at the store, then its event.
+    expect(await statements(() => receipt('NEVER', 'delivered'))).toEqual({ result: true, calls: 5 });
+  });
+});
