@@ -135,6 +135,26 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(calls).toBe(1);
   });
 
+  it("answers a status's entry whether or not it moved, within the org (one statement on PostgreSQL)", async () => {
+    const sent = entry('advance-entry');
+    await store.accept(sent);
+    const now = Date.now();
+    const claim = await claimHead(sent.chat, now);
+    await store.finishHandedOver(sent.id, claim!.claimToken!, 'sent', now);
+    const sql = (store as unknown as { sql: { pool?: object } }).sql;
+    const advance = (org: string, status: 'sent' | 'delivered' | 'failed') =>
+      kind === 'postgres' ? countingCalls(sql.pool!, 'query', () => store.advance(org, 's1', sent.waMessageId, status, status === 'failed' ? 'refused' : null, now + 1)) : store.advance(org, 's1', sent.waMessageId, status, null, now + 1).then((result) => ({ result, calls: 1 }));
+    // The ack after the hand-over's `sent`: nothing moves, the entry is still the event's.
+    expect(await advance('org', 'sent')).toEqual({ result: { moved: [], entry: sent.id }, calls: 1 });
+    expect(await advance('org', 'delivered')).toEqual({ result: { moved: [sent.id], entry: sent.id }, calls: 1 });
+    // An error ack after a receipt moves nothing back.
+    expect(await advance('org', 'failed')).toEqual({ result: { moved: [], entry: sent.id }, calls: 1 });
+    expect((await store.byId(sent.id))?.status).toBe('delivered');
+    // Another org's event never names this org's entry, nor a message that did not go out through the API.
+    expect((await advance('other-org', 'sent')).result).toEqual({ moved: [], entry: undefined });
+    expect((await store.advance('org', 's1', 'WA-not-ours', 'delivered', null, now + 1))).toEqual({ moved: [], entry: undefined });
+  });
+
   if (kind === 'sqlite') {
     /** The store's SQLite connection, whose transactions the tests count. */
     const connection = (): object => (store as unknown as { sql: { hot: { db: object } } }).sql.hot.db;
@@ -156,7 +176,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
           store.finishHandedOver(a!.id, claimA!.claimToken!, 'sent', now + 1),
           store.extendClaim(b!.id, claimB!.claimToken!, now + 99_000),
           store.extendClaim(b!.id, 'not-the-token', now + 99_000),
-          store.advance('s1', c!.waMessageId, 'delivered', null, now + 1),
+          store.advance('org', 's1', c!.waMessageId, 'delivered', null, now + 1),
           store.finishRetry(d!.id, claimD!.claimToken!, 'session_not_connected: later', now + 60_000, now + 1),
           claimHead(e!.chat, now),
         ]),
@@ -164,7 +184,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
       expect(n).toBe(1);
       const [, renewed, notRenewed, advanced, , claimE] = result;
       expect([renewed, notRenewed]).toEqual([true, false]);
-      expect(advanced).toEqual([c!.id]);
+      expect(advanced).toEqual({ moved: [c!.id], entry: c!.id });
       expect(claimE?.id).toBe(e!.id);
       expect((await store.byId(a!.id))?.status).toBe('sent');
       expect(await claimExpiry(b!.id)).toBe(now + 99_000);

@@ -127,6 +127,16 @@ const SQL = {
       `UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id`,
     ]),
   ) as Record<`advance_${keyof typeof ADVANCE_FROM}`, string>),
+  // PostgreSQL only: the advance, and when it moved nothing the entry the message went out as
+  // (`idForWaMessage`, with `$5` the org), in one statement.
+  ...(Object.fromEntries(
+    Object.entries(ADVANCE_FROM).map(([to, from]) => [
+      `advanceOrFind_${to}`,
+      `WITH moved AS (UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id) ` +
+        'SELECT id, TRUE AS moved FROM moved UNION ALL ' +
+        '(SELECT id, FALSE AS moved FROM outbox WHERE org_id = $5 AND session_id = $1 AND wa_message_id = $2 AND NOT EXISTS (SELECT 1 FROM moved) ORDER BY id LIMIT 1)',
+    ]),
+  ) as Record<`advanceOrFind_${keyof typeof ADVANCE_FROM}`, string>),
 };
 type StatementName = keyof typeof SQL;
 
@@ -369,10 +379,12 @@ export class OutboxStore {
    * (SQLite's one connection): a claim asked for right after an insert then sees the entry.
    */
   readonly writesInOrder: boolean;
+  private readonly postgres: boolean;
 
   constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
+    this.postgres = hot.kind === 'postgres';
     this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
   }
 
@@ -450,10 +462,18 @@ export class OutboxStore {
     await this.sql.write('finishFailed', [id, token, error.slice(0, 500), now]);
   }
 
-  /** Applies a receipt or an error ack; returns the ids of the entries that moved. */
-  async advance(sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<string[]> {
-    const rows = await this.sql.writeRows(`advance_${status}`, [sessionId, waMessageId, error, now]);
-    return rows.map((r) => r.id as string);
+  /**
+   * Applies a receipt or an error ack: the ids of the entries that moved, and the entry the
+   * message went out as, moved or not (none for a message not sent through the API). One
+   * statement on PostgreSQL; on SQLite a look for the entry follows an advance that moved nothing.
+   */
+  async advance(orgId: string, sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<{ moved: string[]; entry?: string }> {
+    if (this.postgres) {
+      const rows = await this.sql.writeRows(`advanceOrFind_${status}`, [sessionId, waMessageId, error, now, orgId]);
+      return { moved: rows.filter((r) => r.moved).map((r) => r.id as string), entry: rows[0]?.id as string | undefined };
+    }
+    const moved = (await this.sql.writeRows(`advance_${status}`, [sessionId, waMessageId, error, now])).map((r) => r.id as string);
+    return { moved, entry: moved[0] ?? (await this.idForWaMessage(orgId, sessionId, waMessageId)) };
   }
 
   /** The entry that sent a WhatsApp message, if it went out through the API. */
