@@ -547,7 +547,9 @@ export class MessageStore implements WaMessageLookup {
     // Once written a correspondent stays (only forgetting the session or a LID merge moves it): later messages skip it.
     if (!manager) for (const j of people) this.rememberPerson(input.sessionId, j);
     const late = input.key.fromMe ? this.early.take(key) : undefined;
-    if (late) await this.advanceStatus(input.sessionId, input.key.id, late);
+    // Committed above (without `manager`), the row is there: a status that moves nothing is behind it.
+    if (late && !manager) await this.sql.run(ADVANCE_STATUS[late], [input.sessionId, input.key.id, true]);
+    else if (late) await this.advanceStatus(input.sessionId, input.key.id, late);
   }
 
   /**
