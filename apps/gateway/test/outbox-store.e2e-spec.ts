@@ -135,24 +135,44 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(calls).toBe(1);
   });
 
-  it("answers a status's entry whether or not it moved, within the org (one statement on PostgreSQL)", async () => {
-    const sent = entry('advance-entry');
-    await store.accept(sent);
+  it("answers each status's entry whether or not it moved, within the org (statuses of many messages: one statement on PostgreSQL)", async () => {
+    const [first, second] = [entry('advance-entry-1'), entry('advance-entry-2')];
     const now = Date.now();
-    const claim = await claimHead(sent.chat, now);
-    await store.finishHandedOver(sent.id, claim!.claimToken!, 'sent', now);
+    for (const sent of [first, second]) {
+      await store.accept(sent);
+      const claim = await claimHead(sent.chat, now);
+      await store.finishHandedOver(sent.id, claim!.claimToken!, 'sent', now);
+    }
     const sql = (store as unknown as { sql: { pool?: object } }).sql;
-    const advance = (org: string, status: 'sent' | 'delivered' | 'failed') =>
-      kind === 'postgres' ? countingCalls(sql.pool!, 'query', () => store.advance(org, 's1', sent.waMessageId, status, status === 'failed' ? 'refused' : null, now + 1)) : store.advance(org, 's1', sent.waMessageId, status, null, now + 1).then((result) => ({ result, calls: 1 }));
-    // The ack after the hand-over's `sent`: nothing moves, the entry is still the event's.
-    expect(await advance('org', 'sent')).toEqual({ result: { moved: [], entry: sent.id }, calls: 1 });
-    expect(await advance('org', 'delivered')).toEqual({ result: { moved: [sent.id], entry: sent.id }, calls: 1 });
-    // An error ack after a receipt moves nothing back.
-    expect(await advance('org', 'failed')).toEqual({ result: { moved: [], entry: sent.id }, calls: 1 });
-    expect((await store.byId(sent.id))?.status).toBe('delivered');
+    const status = (e: NewOutboxEntry, s: 'sent' | 'delivered' | 'read' | 'failed', orgId = 'org') => ({ orgId, sessionId: 's1', waMessageId: e.waMessageId, status: s, error: s === 'failed' ? 'refused' : null });
+    const advance = async (statuses: ReturnType<typeof status>[]) => {
+      if (kind === 'sqlite') return { result: await store.advanceMany(statuses, now + 1), calls: 1 };
+      return countingCalls(sql.pool!, 'query', () => store.advanceMany(statuses, now + 1));
+    };
+    // The acks after the hand-overs' `sent` move nothing, and each still names its entry; a receipt moves.
+    expect(await advance([status(first, 'sent'), status(second, 'delivered')])).toEqual({
+      result: [
+        { moved: [], entry: first.id },
+        { moved: [second.id], entry: second.id },
+      ],
+      calls: 1,
+    });
+    // An error ack after a receipt moves nothing back; a read moves on.
+    expect((await advance([status(second, 'failed'), status(first, 'read')])).result).toEqual([
+      { moved: [], entry: second.id },
+      { moved: [first.id], entry: first.id },
+    ]);
+    expect((await store.byId(first.id))?.status).toBe('read');
+    expect((await store.byId(second.id))).toMatchObject({ status: 'delivered', error: null });
     // Another org's event never names this org's entry, nor a message that did not go out through the API.
-    expect((await advance('other-org', 'sent')).result).toEqual({ moved: [], entry: undefined });
-    expect((await store.advance('org', 's1', 'WA-not-ours', 'delivered', null, now + 1))).toEqual({ moved: [], entry: undefined });
+    expect(await store.advance(status(first, 'read', 'other-org'), now + 1)).toEqual({ moved: [], entry: undefined });
+    expect(await store.advance({ ...status(first, 'delivered'), waMessageId: 'WA-not-ours' }, now + 1)).toEqual({ moved: [], entry: undefined });
+    // An error ack before any receipt fails the entry, with its error.
+    const third = entry('advance-entry-3');
+    await store.accept(third);
+    expect((await advance([status(third, 'failed')])).result).toEqual([{ moved: [third.id], entry: third.id }]);
+    expect(await store.byId(third.id)).toMatchObject({ status: 'failed', error: 'refused' });
+    expect(await store.advanceMany([], now)).toEqual([]);
   });
 
   if (kind === 'sqlite') {
@@ -176,7 +196,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
           store.finishHandedOver(a!.id, claimA!.claimToken!, 'sent', now + 1),
           store.extendClaim(b!.id, claimB!.claimToken!, now + 99_000),
           store.extendClaim(b!.id, 'not-the-token', now + 99_000),
-          store.advance('org', 's1', c!.waMessageId, 'delivered', null, now + 1),
+          store.advance({ orgId: 'org', sessionId: 's1', waMessageId: c!.waMessageId, status: 'delivered', error: null }, now + 1),
           store.finishRetry(d!.id, claimD!.claimToken!, 'session_not_connected: later', now + 60_000, now + 1),
           claimHead(e!.chat, now),
         ]),

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MessageStatusEventData, RunnerEvent, SessionStatusEventData } from '@wa/contracts';
 import { OutboxDispatcher } from './outbox.dispatcher';
-import { OutboxStore } from './outbox.store';
-
-/** Messages whose statuses are applied at once: a few, so that a large batch leaves the pool to the requests. */
-const STATUS_WORKERS = 8;
+import { OutboxStore, type StatusToApply } from './outbox.store';
 
 /**
  * What runner events mean for the outbox: receipts and error acks advance entries (never
@@ -19,10 +16,11 @@ export class OutboxEvents {
 
   /**
    * Applies `events` to the outbox and answers, by event id, the outbox entry each
-   * `message.status` is about (for messages sent through the API), for the public event. The
-   * statuses of one message are applied in their order (an error ack and a receipt do not
-   * commute); different messages' at once, a few at a time (one batch of the runner carries a
-   * hundred statuses and more, which one by one took a round trip or, on SQLite, a commit each).
+   * `message.status` is about (for messages sent through the API), for the public event. A batch
+   * of the runner carries a hundred statuses and more, which one by one took a round trip (or, on
+   * SQLite, a commit) each: they go in rounds instead, the first status of every message in one
+   * statement, then the second, and so on, so that each message's statuses keep their order (an
+   * error ack and a receipt do not commute).
    */
   async apply(events: RunnerEvent[]): Promise<Map<string, string>> {
     const moved: string[] = [];
@@ -38,24 +36,23 @@ export class OutboxEvents {
         connected = true;
       }
     }
-    const queue = [...byMessage.values()];
-    const worker = async (): Promise<void> => {
-      for (let statuses = queue.shift(); statuses; statuses = queue.shift()) {
-        for (const e of statuses) {
-          const data = e.data as MessageStatusEventData;
-          const advanced = await this.store.advance(e.orgId, e.sessionId, data.messageId, data.status, data.status === 'failed' ? (data.error ?? 'failed') : null, Date.now());
-          moved.push(...advanced.moved);
-          if (advanced.entry) outboxIds.set(e.id, advanced.entry);
-        }
-      }
-    };
-    // A failure fails the batch (the runner hands it over again; applying a status twice moves
-    // nothing), once every worker stopped.
-    const results = await Promise.allSettled(Array.from({ length: Math.min(STATUS_WORKERS, queue.length) }, worker));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const chains = [...byMessage.values()];
+    for (let round = 0; ; round++) {
+      const batch = chains.filter((c) => c.length > round).map((c) => c[round]!);
+      if (batch.length === 0) break;
+      const results = await this.store.advanceMany(batch.map(toApply), Date.now());
+      results.forEach((r, i) => {
+        moved.push(...r.moved);
+        if (r.entry) outboxIds.set(batch[i]!.id, r.entry);
+      });
+    }
     this.dispatcher.settled(moved);
     if (connected) this.dispatcher.kick();
     return outboxIds;
   }
+}
+
+function toApply(e: RunnerEvent): StatusToApply {
+  const data = e.data as MessageStatusEventData;
+  return { orgId: e.orgId, sessionId: e.sessionId, waMessageId: data.messageId, status: data.status, error: data.status === 'failed' ? (data.error ?? 'failed') : null };
 }

@@ -37,6 +37,21 @@ export interface OutboxRow {
 }
 
 /** What an insert sets; the rest of the row starts as a fresh `queued` entry. */
+/** A receipt's or ack's status for the outbox entry of a WhatsApp message. */
+export interface StatusToApply {
+  orgId: string;
+  sessionId: string;
+  waMessageId: string;
+  status: keyof typeof ADVANCE_FROM;
+  error: string | null;
+}
+
+/** What a status did: the entries it moved, and the entry its message went out as (moved or not). */
+export interface AdvanceResult {
+  moved: string[];
+  entry?: string;
+}
+
 export type NewOutboxEntry = Pick<OutboxRow, 'id' | 'orgId' | 'sessionId' | 'chat' | 'kind' | 'action' | 'waMessageId' | 'mode' | 'createdAt'>;
 
 export interface NewIdempotencyKey {
@@ -127,16 +142,20 @@ const SQL = {
       `UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id`,
     ]),
   ) as Record<`advance_${keyof typeof ADVANCE_FROM}`, string>),
-  // PostgreSQL only: the advance, and when it moved nothing the entry the message went out as
-  // (`idForWaMessage`, with `$5` the org), in one statement.
-  ...(Object.fromEntries(
-    Object.entries(ADVANCE_FROM).map(([to, from]) => [
-      `advanceOrFind_${to}`,
-      `WITH moved AS (UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id) ` +
-        'SELECT id, TRUE AS moved FROM moved UNION ALL ' +
-        '(SELECT id, FALSE AS moved FROM outbox WHERE org_id = $5 AND session_id = $1 AND wa_message_id = $2 AND NOT EXISTS (SELECT 1 FROM moved) ORDER BY id LIMIT 1)',
-    ]),
-  ) as Record<`advanceOrFind_${keyof typeof ADVANCE_FROM}`, string>),
+  // PostgreSQL only: statuses of different messages in one statement (`advance_*` of each, and the
+  // entry its message went out as: the one it moved, else the org's first with its WhatsApp id).
+  advanceMany:
+    'WITH ev AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(ord, org_id, session_id, wa_message_id, status, error)), ' +
+    'moved AS (UPDATE outbox o SET status = ev.status, error = COALESCE(ev.error, o.error), next_attempt_at = NULL, updated_at = $7 FROM ev ' +
+    'WHERE o.session_id = ev.session_id AND o.wa_message_id = ev.wa_message_id AND (' +
+    Object.entries(ADVANCE_FROM)
+      .map(([to, from]) => `(ev.status = '${to}' AND o.status IN (${from}))`)
+      .join(' OR ') +
+    ') RETURNING o.id, ev.ord) ' +
+    'SELECT ev.ord, ARRAY(SELECT m.id FROM moved m WHERE m.ord = ev.ord ORDER BY m.id) AS moved, ' +
+    'COALESCE((SELECT m.id FROM moved m WHERE m.ord = ev.ord ORDER BY m.id LIMIT 1), ' +
+    '(SELECT f.id FROM outbox f WHERE f.org_id = ev.org_id AND f.session_id = ev.session_id AND f.wa_message_id = ev.wa_message_id ORDER BY f.id LIMIT 1)) AS entry ' +
+    'FROM ev ORDER BY ev.ord',
 };
 type StatementName = keyof typeof SQL;
 
@@ -464,16 +483,31 @@ export class OutboxStore {
 
   /**
    * Applies a receipt or an error ack: the ids of the entries that moved, and the entry the
-   * message went out as, moved or not (none for a message not sent through the API). One
-   * statement on PostgreSQL; on SQLite a look for the entry follows an advance that moved nothing.
+   * message went out as, moved or not (none for a message not sent through the API).
    */
-  async advance(orgId: string, sessionId: string, waMessageId: string, status: keyof typeof ADVANCE_FROM, error: string | null, now: number): Promise<{ moved: string[]; entry?: string }> {
-    if (this.postgres) {
-      const rows = await this.sql.writeRows(`advanceOrFind_${status}`, [sessionId, waMessageId, error, now, orgId]);
-      return { moved: rows.filter((r) => r.moved).map((r) => r.id as string), entry: rows[0]?.id as string | undefined };
-    }
-    const moved = (await this.sql.writeRows(`advance_${status}`, [sessionId, waMessageId, error, now])).map((r) => r.id as string);
-    return { moved, entry: moved[0] ?? (await this.idForWaMessage(orgId, sessionId, waMessageId)) };
+  async advance(status: StatusToApply, now: number): Promise<AdvanceResult> {
+    if (this.postgres) return (await this.advanceMany([status], now))[0]!;
+    const moved = (await this.sql.writeRows(`advance_${status.status}`, [status.sessionId, status.waMessageId, status.error, now])).map((r) => r.id as string);
+    return { moved, entry: moved[0] ?? (await this.idForWaMessage(status.orgId, status.sessionId, status.waMessageId)) };
+  }
+
+  /**
+   * Statuses of different messages (two of one message would not be applied in order), each as
+   * `advance`: one statement on PostgreSQL; on SQLite they share the turn's commit.
+   */
+  async advanceMany(statuses: StatusToApply[], now: number): Promise<AdvanceResult[]> {
+    if (!this.postgres) return Promise.all(statuses.map((st) => this.advance(st, now)));
+    if (statuses.length === 0) return [];
+    const rows = await this.sql.writeRows('advanceMany', [
+      statuses.map((_, i) => i),
+      statuses.map((st) => st.orgId),
+      statuses.map((st) => st.sessionId),
+      statuses.map((st) => st.waMessageId),
+      statuses.map((st) => st.status),
+      statuses.map((st) => st.error),
+      now,
+    ]);
+    return rows.map((r) => ({ moved: r.moved as string[], entry: (r.entry as string | null) ?? undefined }));
   }
 
   /** The entry that sent a WhatsApp message, if it went out through the API. */
