@@ -81,6 +81,16 @@ const PAIRS_PER_SESSION_MAX = 5_000;
 const EARLY_MAX = 10_000;
 const SAVED_HERE_MAX = 20_000;
 
+/** The arguments of `MessageStore.advanceStatusWith`. */
+interface StatusWrite {
+  sessionId: string;
+  messageId: string;
+  status: OwnMessageStatus;
+  steps: SqlStep[];
+  event: SqlStep;
+  eventAlways: boolean;
+}
+
 /** A save of our message announced before the socket took it (`MessageStore.expectSave`). */
 export interface ExpectedSave {
   end(): void;
@@ -269,8 +279,8 @@ export class MessageStore implements WaMessageLookup {
     event: SqlStep,
     eventAlways: boolean,
   ): Promise<boolean> {
+    if (this.sql.kind === 'postgres') return this.advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways });
     const advance = { sql: ADVANCE_STATUS[status], params: [sessionId, messageId, true] };
-    if (this.sql.kind === 'postgres') return this.advanceStatusWithPg(sessionId, messageId, status, steps, event, eventAlways);
     let moved: boolean;
     if (eventAlways) moved = (await this.sql.batch([...steps, event, advance])) > 0;
     else {
@@ -294,14 +304,7 @@ export class MessageStore implements WaMessageLookup {
    * receipt's status held back by a lock when this runner dies is not written after it (WhatsApp
    * delivers the receipt again to the next owner).
    */
-  private async advanceStatusWithPg(
-    sessionId: string,
-    messageId: string,
-    status: OwnMessageStatus,
-    steps: SqlStep[],
-    event: SqlStep,
-    eventAlways: boolean,
-  ): Promise<boolean> {
+  private async advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways }: StatusWrite): Promise<boolean> {
     const answer = `SELECT EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (${OWN_MESSAGE_EXISTS}) AS found`;
     const advance = `moved AS (${ADVANCE_STATUS[status]} RETURNING 1)`;
     const [row] = eventAlways
