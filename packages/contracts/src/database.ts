@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DatabaseTarget } from '@wa/domain';
+import { DEFAULT_DATABASE_POOL_SIZE, type DatabaseTarget } from '@wa/domain';
 import { Client } from 'pg';
 import type { DataSource, DataSourceOptions, EntityManager, MixedList, EntitySchema } from 'typeorm';
 import { attachWalCheckpointer, type CheckpointedDatabase } from './wal-checkpointer';
@@ -15,6 +15,7 @@ export interface DatabaseOptionsInput {
   migrations: Constructor[];
   /** Name of the table that records applied migrations; each app keeps its own. */
   migrationsTableName: string;
+  /** PostgreSQL connections; else the target's `poolSize`, else `DEFAULT_DATABASE_POOL_SIZE`. */
   poolSize?: number;
   /** Hears what went wrong beside the queries (a SQLite WAL checkpoint worker that stopped). */
   onProblem?: (message: string) => void;
@@ -61,7 +62,7 @@ export function buildDataSourceOptions(input: DatabaseOptionsInput): DataSourceO
     type: 'postgres',
     url: t.url,
     schema: t.schema,
-    extra: { max: input.poolSize ?? 10, ...(t.schema ? { options: `-c search_path=${t.schema}` } : {}) },
+    extra: { max: input.poolSize ?? t.poolSize ?? DEFAULT_DATABASE_POOL_SIZE, ...(t.schema ? { options: `-c search_path=${t.schema}` } : {}) },
   };
 }
 

@@ -93,7 +93,21 @@ export function envHost(env: Env, name: string, fallback: string): string {
   return value;
 }
 
-export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema?: string };
+/** `poolSize`: connections the process may open to PostgreSQL (SQLite has one connection). */
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema?: string; poolSize?: number };
+
+/** PostgreSQL connections per process when `DATABASE_POOL_SIZE` is not set. */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
+/**
+ * The process's database: `DATABASE_URL` (see `parseDatabaseUrl`), and on PostgreSQL the size of
+ * its connection pool, `DATABASE_POOL_SIZE`.
+ */
+export function readDatabaseTarget(env: Env, fallbackUrl: string): DatabaseTarget {
+  const target = parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', fallbackUrl));
+  const poolSize = envInt(env, 'DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE, 1, 1000);
+  return target.kind === 'postgres' ? { ...target, poolSize } : target;
+}
 
 /**
  * `sqlite:./data/gateway.db`, `sqlite::memory:` or `postgres://user@host:5432/db?schema=name`.

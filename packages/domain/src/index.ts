@@ -35,6 +35,8 @@ export {
   envHost,
   type DatabaseTarget,
   parseDatabaseUrl,
+  readDatabaseTarget,
+  DEFAULT_DATABASE_POOL_SIZE,
 } from './config';
 export { generateMessageId } from './message-id';
 export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';

@@ -17,6 +17,9 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['PORT', 'http'],
   ['DATABASE_URL', 'mysql://u@db/wa'],
   ['DATABASE_URL', 'postgres://'],
+  ['DATABASE_POOL_SIZE', '0', { DATABASE_URL: 'postgres://u@db/wa' }],
+  ['DATABASE_POOL_SIZE', 'many', { DATABASE_URL: 'postgres://u@db/wa' }],
+  ['DATABASE_POOL_SIZE', '1001'],
   ['TRANSPORT', 'grpc'],
   ['RUNNER_URL', 'tcp://127.0.0.1'],
   ['RUNNER_URL', 'tcp://127.0.0.1:0'],
@@ -106,6 +109,13 @@ describe(loadGatewayConfig.name, () => {
     expect(loadGatewayConfig(BASE).messaging.retentionMs).toBe(168 * 3_600_000);
     expect(loadGatewayConfig({ ...BASE, IDEMPOTENCY_TTL_HOURS: '720' }).messaging.retentionMs).toBe(720 * 3_600_000);
     expect(loadGatewayConfig({ ...BASE, OUTBOX_RETENTION_HOURS: '24' }).messaging.retentionMs).toBe(24 * 3_600_000);
+  });
+
+  it("sizes a PostgreSQL database's pool from DATABASE_POOL_SIZE (10 by default); SQLite has one connection", () => {
+    const pg = { DATABASE_URL: 'postgres://u@db:5432/wa' };
+    expect(loadGatewayConfig(pg).database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/wa', schema: undefined, poolSize: 10 });
+    expect(loadGatewayConfig({ ...pg, DATABASE_POOL_SIZE: '25' }).database).toMatchObject({ poolSize: 25 });
+    expect(loadGatewayConfig({ ...BASE, DATABASE_POOL_SIZE: '25' }).database).toEqual({ kind: 'sqlite', path: ':memory:' });
   });
 
   it('reads the media address rules from the media settings, apart from the webhook ones', () => {

@@ -9,7 +9,7 @@ import {
   envOptional,
   envString,
   envUrl,
-  parseDatabaseUrl,
+  readDatabaseTarget,
   parseRoleCapabilityMap,
   DEFAULT_ROLE_CAPABILITIES,
   type DatabaseTarget,
@@ -261,13 +261,12 @@ function readRetryBounds(env: Env): { retryBaseMs: number; retryMaxMs: number } 
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const databaseUrl = envString(env, 'DATABASE_URL', 'sqlite:./data/gateway.db');
   const runner = runnerTransportFromEnv(env);
   const syncTimeoutMs = envInt(env, 'SEND_SYNC_TIMEOUT_MS', 15_000, 100, 120_000);
   return new GatewayConfig({
     host: envHost(env, 'HOST', '0.0.0.0'),
     port: envInt(env, 'PORT', 3000, 0, 65535),
-    database: parseDatabaseUrl('DATABASE_URL', databaseUrl),
+    database: readDatabaseTarget(env, 'sqlite:./data/gateway.db'),
     runner,
     gatewayEvents: gatewayEventsTransportFromEnv(env, runner),
     runnerTimeoutMs: envInt(env, 'RUNNER_TIMEOUT_MS', 5000, 100, 120_000),

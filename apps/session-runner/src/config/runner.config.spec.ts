@@ -15,6 +15,9 @@ const MALFORMED: [variable: string, value: string, extra?: Record<string, string
   ['DATABASE_URL', 'mysql://u@db/wa'],
   ['DATABASE_URL', 'sqlite:'],
   ['DATABASE_URL', 'postgres://'],
+  ['DATABASE_POOL_SIZE', '0', { DATABASE_URL: 'postgres://u@db/wa' }],
+  ['DATABASE_POOL_SIZE', 'many', { DATABASE_URL: 'postgres://u@db/wa' }],
+  ['DATABASE_POOL_SIZE', '1001'],
   ['DATABASE_URL', 'postgres://u@db/wa?schema=x";drop'],
   ['TRANSPORT', 'amqp'],
   ['RUNNER_URL', 'http://127.0.0.1:4010'],
@@ -109,5 +112,12 @@ describe(loadRunnerConfig.name, () => {
     expect(config.whatsapp).toMatchObject({ version: [2, 3000, 1043857760], backoffBaseMs: 50, backoffMaxMs: 500, qrMaxRefreshes: 0, qrTimeoutMs: 1000 });
     expect(loadRunnerConfig(BASE).whatsapp).toMatchObject({ qrMaxRefreshes: 5, qrTimeoutMs: undefined });
     expect(config.messaging.media.allowedCidrs).toEqual(['10.0.0.0/8', '192.168.1.5', 'fd00::/8', '::1']);
+  });
+
+  it("sizes a PostgreSQL database's pool from DATABASE_POOL_SIZE (10 by default); SQLite has one connection", () => {
+    const pg = { DATABASE_URL: 'postgres://u@db:5432/wa?schema=runner' };
+    expect(loadRunnerConfig(pg).database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/wa', schema: 'runner', poolSize: 10 });
+    expect(loadRunnerConfig({ ...pg, DATABASE_POOL_SIZE: '40' }).database).toMatchObject({ poolSize: 40 });
+    expect(loadRunnerConfig({ ...BASE, DATABASE_POOL_SIZE: '40' }).database).toEqual({ kind: 'sqlite', path: ':memory:' });
   });
 });

@@ -10,7 +10,7 @@ import {
   envString,
   envUrl,
   newId,
-  parseDatabaseUrl,
+  readDatabaseTarget,
   type DatabaseTarget,
   type Env,
 } from '@wa/domain';
@@ -146,7 +146,7 @@ function readMediaStore(env: Env, database: DatabaseTarget): 'fs' | 'postgres' {
 
 export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   const transport = runnerTransportFromEnv(env);
-  const database = parseDatabaseUrl('DATABASE_URL', envString(env, 'DATABASE_URL', 'sqlite:./data/session-runner.db'));
+  const database = readDatabaseTarget(env, 'sqlite:./data/session-runner.db');
   const wsUrl = envOptional(env, 'WA_WS_URL');
   return new RunnerConfig({
     // A fresh id per process: a restarted runner must never be mistaken for its previous life
