@@ -15,8 +15,6 @@ export interface DatabaseOptionsInput {
   migrations: Constructor[];
   /** Name of the table that records applied migrations; each app keeps its own. */
   migrationsTableName: string;
-  /** PostgreSQL connections; else the target's `poolSize`, else `DEFAULT_DATABASE_POOL_SIZE`. */
-  poolSize?: number;
   /** Hears what went wrong beside the queries (a SQLite WAL checkpoint worker that stopped). */
   onProblem?: (message: string) => void;
 }
@@ -62,7 +60,7 @@ export function buildDataSourceOptions(input: DatabaseOptionsInput): DataSourceO
     type: 'postgres',
     url: t.url,
     schema: t.schema,
-    extra: { max: input.poolSize ?? t.poolSize ?? DEFAULT_DATABASE_POOL_SIZE, ...(t.schema ? { options: `-c search_path=${t.schema}` } : {}) },
+    extra: { max: t.poolSize ?? DEFAULT_DATABASE_POOL_SIZE, ...(t.schema ? { options: `-c search_path=${t.schema}` } : {}) },
   };
 }
 

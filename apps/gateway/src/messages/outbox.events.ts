@@ -30,7 +30,9 @@ export class OutboxEvents {
     for (const e of events) {
       if (e.type === 'message.status') {
         const key = `${e.sessionId}|${(e.data as MessageStatusEventData).messageId}`;
-        byMessage.set(key, [...(byMessage.get(key) ?? []), e]);
+        const chain = byMessage.get(key);
+        if (chain) chain.push(e);
+        else byMessage.set(key, [e]);
       } else if (e.type === 'session.status' && (e.data as SessionStatusEventData).status === 'connected') {
         await this.store.wakeSession(e.sessionId, Date.now());
         connected = true;

@@ -36,7 +36,6 @@ export interface OutboxRow {
   updatedAt: number;
 }
 
-/** What an insert sets; the rest of the row starts as a fresh `queued` entry. */
 /** A receipt's or ack's status for the outbox entry of a WhatsApp message. */
 export interface StatusToApply {
   orgId: string;
@@ -52,6 +51,7 @@ export interface AdvanceResult {
   entry?: string;
 }
 
+/** What an insert sets; the rest of the row starts as a fresh `queued` entry. */
 export type NewOutboxEntry = Pick<OutboxRow, 'id' | 'orgId' | 'sessionId' | 'chat' | 'kind' | 'action' | 'waMessageId' | 'mode' | 'createdAt'>;
 
 export interface NewIdempotencyKey {
@@ -398,12 +398,10 @@ export class OutboxStore {
    * (SQLite's one connection): a claim asked for right after an insert then sees the entry.
    */
   readonly writesInOrder: boolean;
-  private readonly postgres: boolean;
 
   constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
-    this.postgres = hot.kind === 'postgres';
     this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
   }
 
@@ -479,6 +477,11 @@ export class OutboxStore {
 
   async finishFailed(id: string, token: string, error: string, now: number): Promise<void> {
     await this.sql.write('finishFailed', [id, token, error.slice(0, 500), now]);
+  }
+
+  /** PostgreSQL (the one kind whose writes are not in order: see `writesInOrder`). */
+  private get postgres(): boolean {
+    return !this.writesInOrder;
   }
 
   /**
