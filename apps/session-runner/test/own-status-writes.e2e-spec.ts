@@ -79,10 +79,12 @@ describe('statuses of our messages on PostgreSQL', () => {
   };
   const receipt = (messageId: string, status: 'delivered' | 'read') => store.advanceStatusWith(SESSION, messageId, status, [], event(messageId, status).step, false);
 
-  it('keeps an ack and a receipt that beat the save of their message for that save, each in one statement', async () => {
+  it('keeps an ack and a receipt whose announced save does not come within the wait for that save, each in one statement', async () => {
     const expected = store.expectSave(SESSION, 'EARLY');
     await sendLog.begin(SESSION, 'EARLY');
-    // The ack: the send log's proof, its event and the status, one statement; the message is not stored yet.
+    // The ack waits for the save, which does not come (as when the send that announced it still
+    // waits for its account), then: the send log's proof, its event and the status, one
+    // statement; the message is not stored yet.
     const acked = await statements(() => ack('EARLY'));
     expect(acked.calls).toBe(1);
     // The receipt: BEGIN, its statement (the status did not move, so no event in it) and COMMIT,
@@ -94,6 +96,23 @@ describe('statuses of our messages on PostgreSQL', () => {
     await store.saveSent(sent('EARLY'), sendLog.markStep(SESSION, 'EARLY', 'relayed'), expected);
     expect(await statusOf('EARLY')).toBe('delivered');
     expect(await eventsOf('EARLY')).toEqual(['sent', 'delivered']);
+  });
+
+  it('lets an ack and a receipt that beat the announced save of their message wait for it, then move the row in their own statements', async () => {
+    const expected = store.expectSave(SESSION, 'DURING');
+    await sendLog.begin(SESSION, 'DURING');
+    const counted = await statements(async () => {
+      // The ack and the receipt come after the socket took the message, before its save began.
+      const statuses = Promise.all([ack('DURING'), receipt('DURING', 'delivered')]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store.saveSent(sent('DURING'), sendLog.markStep(SESSION, 'DURING', 'relayed'), expected);
+      return statuses;
+    });
+    // The save, the ack's statement, and the receipt's BEGIN, statement and COMMIT: no separate
+    // status UPDATE after the save (kept for the save, the ack cost one more).
+    expect(counted).toEqual({ result: [true, true], calls: 5 });
+    expect(await statusOf('DURING')).toBe('delivered');
+    expect(await eventsOf('DURING')).toEqual(['sent', 'delivered']);
   });
 
   it('moves a stored status once: a receipt again is no news, one statement and no second look', async () => {

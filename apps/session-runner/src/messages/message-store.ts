@@ -80,6 +80,30 @@ const KNOWN_PEOPLE_MAX = 50_000;
 const PAIRS_PER_SESSION_MAX = 5_000;
 const EARLY_MAX = 10_000;
 const SAVED_HERE_MAX = 20_000;
+/**
+ * How long a status on PostgreSQL waits for the announced save of its message. The save follows
+ * the socket by a few turns of the event loop; a send that announced it and still waits for its
+ * account (a retry of an id whose first copy is acknowledged now) must not hold the status long.
+ */
+const SAVE_WAIT_MS = 1_000;
+
+/** The saves of one `session|id` announced and not ended, and a wait for their end. */
+class PendingSave {
+  saves = 0;
+  private readonly done: Promise<void>;
+  ended!: () => void;
+
+  constructor() {
+    this.done = new Promise<void>((resolve) => (this.ended = resolve));
+  }
+
+  /** Resolves when the saves ended, or after `ms`, whichever comes first. */
+  async over(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+}
 
 /** The arguments of `MessageStore.advanceStatusWith`. */
 interface StatusWrite {
@@ -154,10 +178,10 @@ export class MessageStore implements WaMessageLookup {
   private readonly early = new EarlyStatuses();
   /**
    * `session|id` of our messages handed to the socket and not yet saved by this process, with how
-   * many saves of the id are under way: a status of such a message is kept for its save, which
-   * takes what is kept once it committed (see `expectSave`).
+   * many saves of the id are under way and a wait for their end: a status of such a message is
+   * kept for its save, which takes what is kept once it committed (see `expectSave`).
    */
-  private readonly saving = new Map<string, number>();
+  private readonly saving = new Map<string, PendingSave>();
   /** `session|id` of our messages `saveSent` stored (their rows exist from then on). */
   private readonly savedHere = new BoundedSet<string>(SAVED_HERE_MAX);
   /** Pairs being recorded, per session: lookups that name a contact wait for the ones before them. */
@@ -297,14 +321,21 @@ export class MessageStore implements WaMessageLookup {
    * `advanceStatusWith` on PostgreSQL: one statement writes the steps, moves the status, writes
    * the event (when it must) and answers whether the status moved and whether the message was
    * stored (both as of the statement's snapshot). A status of a stored message that did not move
-   * is not news: nothing else to ask. One of a message not stored yet whose save is under way in
-   * this process is kept for that save (which applies what it finds kept once it committed); one
-   * this process saved since the statement ran is moved at once; only otherwise the store is
-   * looked at again. A conditional event goes between BEGIN and COMMIT: a
+   * is not news: nothing else to ask. One of a message this process expects to save (see
+   * `expectSave`) waits for that save first, at most `SAVE_WAIT_MS`; if the save still has not
+   * ended, a status of the message not stored yet is kept for it (the save applies what it finds
+   * kept once it committed). One this process saved since the statement ran is moved at once;
+   * only otherwise the store is looked at again. A conditional event goes between BEGIN and COMMIT: a
    * receipt's status held back by a lock when this runner dies is not written after it (WhatsApp
    * delivers the receipt again to the next owner).
    */
   private async advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways }: StatusWrite): Promise<boolean> {
+    const key = `${sessionId}|${messageId}`;
+    // Its message's save is near (the socket has it): after it, the row is there to move in this
+    // statement. Kept for the save instead, it cost the save a second statement once committed,
+    // and an ack nearly always lands before its message's save is written.
+    const pending = this.saving.get(key);
+    if (pending) await pending.over(SAVE_WAIT_MS);
     const answer = `SELECT EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (${OWN_MESSAGE_EXISTS}) AS found`;
     const advance = `moved AS (${ADVANCE_STATUS[status]} RETURNING 1)`;
     const [row] = eventAlways
@@ -318,7 +349,6 @@ export class MessageStore implements WaMessageLookup {
         ]);
     if (row?.moved) return true;
     if (row?.found) return false;
-    const key = `${sessionId}|${messageId}`;
     let news: boolean;
     if (this.saving.has(key)) news = this.early.keep(key, status);
     // Stored since the statement's snapshot, by this process: the row is there to move.
@@ -514,20 +544,27 @@ export class MessageStore implements WaMessageLookup {
   /**
    * Says, before our message goes to the socket, that `saveSent` will store it: until then a
    * status of it (an ack or receipt that beats the save) is kept for the save without looking at
-   * the store. `saveSent` ends that when it takes what was kept, whether or not it succeeded;
+   * the store (on PostgreSQL, after waiting a moment for the save: see `advanceStatusWithPg`).
+   * `saveSent` ends that when it takes what was kept, whether or not it succeeded;
    * `end` is for a send that never saves (it failed before the socket took it).
    */
   expectSave(sessionId: string, messageId: string): ExpectedSave {
     const key = `${sessionId}|${messageId}`;
-    this.saving.set(key, (this.saving.get(key) ?? 0) + 1);
+    let pending = this.saving.get(key);
+    if (!pending) {
+      pending = new PendingSave();
+      this.saving.set(key, pending);
+    }
+    const mine = pending;
+    mine.saves++;
     let open = true;
     return {
       end: () => {
         if (!open) return;
         open = false;
-        const left = (this.saving.get(key) ?? 1) - 1;
-        if (left > 0) this.saving.set(key, left);
-        else this.saving.delete(key);
+        if (--mine.saves > 0) return;
+        if (this.saving.get(key) === mine) this.saving.delete(key);
+        mine.ended();
       },
     };
   }
