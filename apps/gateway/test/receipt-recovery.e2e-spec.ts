@@ -69,22 +69,31 @@ describe('receipts and resend decisions across a runner kill', () => {
   /**
    * Keeps the runner from writing a message's status, as a stalled disk or a locked table would:
    * PostgreSQL waits on a table lock (seen in pg_locks); SQLite's writer waits for the lock and
-   * then gives up (busy timeout), which the runner reports.
+   * then gives up (busy timeout), which the runner reports. On PostgreSQL the held statement of a
+   * runner killed meanwhile still runs once the lock goes, and commits whole (status, proof and
+   * event together, as true then as when the next owner writes them): `release` waits until its
+   * connection has ended, so that what the test does next comes after it.
    */
   async function stallStatusWrites(): Promise<{ stalled: () => Promise<void>; release: () => Promise<void> }> {
     if (scaleOut) {
       const { pg, schema } = await schemaClient(runnerDb);
       await pg.query('BEGIN');
       await pg.query(`LOCK TABLE "${schema}".wa_messages IN SHARE MODE`);
+      let waiting: number[] = [];
       return {
         stalled: async () => {
           await eventually('the runner to wait for the status write', async () => {
-            const r = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = '"${schema}".wa_messages'::regclass`);
-            return Number(r.rows[0].n) > 0;
+            const r = await pg.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE NOT granted AND relation = '"${schema}".wa_messages'::regclass`);
+            waiting = r.rows.map((row) => row.pid);
+            return waiting.length > 0;
           });
         },
         release: async () => {
           await pg.query('ROLLBACK');
+          await eventually('the held status write to end', async () => {
+            const r = await pg.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])', [waiting]);
+            return Number(r.rows[0].n) === 0;
+          });
           await pg.end();
         },
       };
@@ -138,7 +147,7 @@ describe('receipts and resend decisions across a runner kill', () => {
 
   afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close()));
 
-  it('a read receipt the killed runner had received but not stored reaches the entry at the next owner, reported once', async () => {
+  it('a read receipt the killed runner had received and not stored when it died reaches the entry at the next owner, reported once', async () => {
     const sent = await sendText('read me');
     await outboxReaches(sent.outboxId, 'delivered');
     await killWhileStoringRead(sent.waMessageId);
@@ -161,8 +170,11 @@ describe('receipts and resend decisions across a runner kill', () => {
     // Nor had such a runner reported `left`'s delivery. The killed one had, and the gateway
     // recorded it (above), but SIGKILL can land before the runner deleted its copy of that event:
     // the next runner would then hand it over again on its start, and the gateway, rightly, end
-    // the entry as delivered before it is handed over.
+    // the entry as delivered before it is handed over. On PostgreSQL the killed runner's held
+    // statement did store the read, after it died (see `stallStatusWrites`): undone too, with its
+    // event, as for a runner that died before the database ran it.
     await runnerSql(`DELETE FROM runner_events WHERE session_id = $1 AND type = 'message.status' AND data LIKE $2`, [sessionId, `%"${left.waMessageId}"%`]);
+    await runnerSql(`UPDATE wa_messages SET status = 'delivered' WHERE session_id = $1 AND message_id = $2`, [sessionId, left.waMessageId]);
     await runnerSql(`UPDATE wa_send_log SET state = 'relaying' WHERE session_id = $1 AND message_id = $2`, [sessionId, left.waMessageId]);
     await runnerSql(`INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3)`, [sessionId, never.waMessageId, Date.now()]);
     await gatewayRows(`UPDATE outbox SET status = 'sending', next_attempt_at = $1, claim_token = NULL, claim_expires_at = NULL WHERE id = $2`, [Date.now(), left.outboxId]);

@@ -16,9 +16,9 @@ import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
 
 /**
  * The statuses of our messages on PostgreSQL, where each statement is a round trip from a pool
- * that a busy runner keeps saturated: an ack or receipt is one statement (a conditional event
- * with it between BEGIN and COMMIT), also when it beats its message's save, which then applies
- * it; a status of a stored message that moved nothing costs no second look.
+ * that a busy runner keeps saturated: an ack or receipt is one statement (with its event, which
+ * a receipt writes only when the status moved), also when it beats its message's save, which it
+ * waits for; a status of a stored message that moved nothing costs no second look.
  */
 describe('statuses of our messages on PostgreSQL', () => {
   const target = freshDatabaseTargets('own_status').postgres;
@@ -61,7 +61,7 @@ describe('statuses of our messages on PostgreSQL', () => {
     );
   const statusOf = async (messageId: string): Promise<string | null | undefined> =>
     ((await ds.query('SELECT status FROM wa_messages WHERE session_id = $1 AND message_id = $2', [SESSION, messageId])) as { status: string | null }[])[0]?.status;
-  /** Statements sent for `work`: through the pool and on clients it lent (BEGIN and COMMIT count). */
+  /** Statements sent for `work`: through the pool and on clients it lent. */
   const statements = async <T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> => {
     let pooled = 0;
     const { result, calls } = await countingCalls(Client.prototype, 'query', async () => {
@@ -87,10 +87,10 @@ describe('statuses of our messages on PostgreSQL', () => {
     // statement; the message is not stored yet.
     const acked = await statements(() => ack('EARLY'));
     expect(acked.calls).toBe(1);
-    // The receipt: BEGIN, its statement (the status did not move, so no event in it) and COMMIT,
-    // then its event, because the status is news.
+    // The receipt: its statement (the status did not move, so no event in it), then its event,
+    // because the status is news.
     const delivered = await statements(() => receipt('EARLY', 'delivered'));
-    expect(delivered).toEqual({ result: true, calls: 4 });
+    expect(delivered).toEqual({ result: true, calls: 2 });
     expect(await statusOf('EARLY')).toBeUndefined();
     // The save applies what was kept.
     await store.saveSent(sent('EARLY'), sendLog.markStep(SESSION, 'EARLY', 'relayed'), expected);
@@ -108,9 +108,9 @@ describe('statuses of our messages on PostgreSQL', () => {
       await store.saveSent(sent('DURING'), sendLog.markStep(SESSION, 'DURING', 'relayed'), expected);
       return statuses;
     });
-    // The save, the ack's statement, and the receipt's BEGIN, statement and COMMIT: no separate
-    // status UPDATE after the save (kept for the save, the ack cost one more).
-    expect(counted).toEqual({ result: [true, true], calls: 5 });
+    // The save, the ack's statement and the receipt's: no separate status UPDATE after the save
+    // (kept for the save, the ack cost one more).
+    expect(counted).toEqual({ result: [true, true], calls: 3 });
     expect(await statusOf('DURING')).toBe('delivered');
     expect(await eventsOf('DURING')).toEqual(['sent', 'delivered']);
   });
@@ -119,8 +119,8 @@ describe('statuses of our messages on PostgreSQL', () => {
     const expected = store.expectSave(SESSION, 'STORED');
     await store.saveSent(sent('STORED'), sendLog.markStep(SESSION, 'STORED', 'relayed'), expected);
     expect(await statusOf('STORED')).toBeNull();
-    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: true, calls: 3 });
-    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: false, calls: 3 });
+    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: true, calls: 1 });
+    expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: false, calls: 1 });
     // An ack after the receipt (acks and receipts race) is recorded, and moves nothing back.
     expect(await statements(() => ack('STORED'))).toEqual({ result: false, calls: 1 });
     expect(await statusOf('STORED')).toBe('delivered');
@@ -142,6 +142,6 @@ describe('statuses of our messages on PostgreSQL', () => {
     expected.end();
     expected.end();
     // Not announced any more: the status is kept after a look at the store, then its event.
-    expect(await statements(() => receipt('NEVER', 'delivered'))).toEqual({ result: true, calls: 5 });
+    expect(await statements(() => receipt('NEVER', 'delivered'))).toEqual({ result: true, calls: 3 });
   });
 });

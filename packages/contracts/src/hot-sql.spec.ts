@@ -156,7 +156,7 @@ describe('HotSql on SQLite', () => {
 
 /**
  * HotSql on PostgreSQL: a batch is one statement (its steps are data-modifying CTEs of the last
- * one), and a transaction is that statement between BEGIN and COMMIT.
+ * one), which commits or fails whole.
  */
 describe('HotSql on PostgreSQL', () => {
   const target = freshDatabaseTargets('hot_sql').postgres;
@@ -218,19 +218,18 @@ describe('HotSql on PostgreSQL', () => {
     expect(await rows('log')).toEqual([{ what: 'a' }, { what: 'nobody' }]);
   });
 
-  it('runs a transaction as BEGIN, one statement and COMMIT, and rolls all of it back on an error', async () => {
+  it('runs a batch as one statement and, on an error in its last step, writes none of its steps', async () => {
     const sql = HotSql.of(ds);
     const steps = (v: number) => [
       { sql: 'INSERT INTO log (what) VALUES ($1)', params: [`v=${v}`] },
       { sql: 'INSERT INTO kv (k, v) VALUES ($1, $2) RETURNING v', params: ['t', v] },
     ];
-    const { result, calls } = await countingCalls(Client.prototype, 'query', () => sql.transaction(steps(1)));
+    const { result, calls } = await countingCalls(Client.prototype, 'query', () => sql.batchRows(steps(1)));
     expect(result).toEqual([{ v: 1 }]);
-    expect(calls).toBe(3);
+    expect(calls).toBe(1);
     // The key is taken: the whole statement fails, and its log row goes with it.
-    await expect(sql.transaction(steps(2))).rejects.toThrow(/duplicate key/);
+    await expect(sql.batchRows(steps(2))).rejects.toThrow(/duplicate key/);
     expect(await rows('log')).toEqual([{ what: 'v=1' }]);
-    // The connection went back to the pool outside any transaction.
     await expect(sql.all('SELECT count(*)::int AS n FROM kv', [])).resolves.toEqual([{ n: 1 }]);
   });
 });

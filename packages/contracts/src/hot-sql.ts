@@ -53,12 +53,6 @@ export abstract class HotSql {
   abstract batch(steps: SqlStep[], urgent?: boolean): Promise<number>;
   /** `batch`, answering the rows the last step returns (a RETURNING, or a SELECT after data-modifying CTEs). */
   abstract batchRows(steps: SqlStep[]): Promise<SqlRow[]>;
-  /**
-   * Like `batchRows`, but on PostgreSQL between BEGIN and COMMIT (two more round trips): a step
-   * the database holds back (behind a lock) is rolled back if this process dies before its
-   * COMMIT, where a batch's single statement would still commit after the process died.
-   */
-  abstract transaction(steps: SqlStep[]): Promise<SqlRow[]>;
 }
 
 class SqliteHotSql extends HotSql {
@@ -124,11 +118,6 @@ class SqliteHotSql extends HotSql {
 
   batch(steps: SqlStep[], urgent = false): Promise<number> {
     return steps.length ? (this.writes.add({ steps, rows: false }, urgent) as Promise<number>) : Promise.resolve(0);
-  }
-
-  /** A process that dies leaves nothing to commit after it on SQLite: as `batchRows`. */
-  transaction(steps: SqlStep[]): Promise<SqlRow[]> {
-    return this.batchRows(steps);
   }
 
   /**
@@ -211,23 +200,6 @@ class PostgresHotSql extends HotSql {
     const own = /^WITH\s+(RECURSIVE\s+)?/i.exec(last);
     const text = own ? `WITH ${own[1] ?? ''}${ctes}, ${last.slice(own[0].length)}` : `WITH ${ctes} ${last}`;
     return { ...this.named(text), values };
-  }
-
-  async transaction(steps: SqlStep[]): Promise<SqlRow[]> {
-    if (steps.length === 0) return [];
-    const client = await this.pool.connect();
-    let rows: SqlRow[];
-    try {
-      await client.query('BEGIN');
-      rows = (await client.query(this.combined(steps))).rows as SqlRow[];
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
-      throw err;
-    }
-    client.release();
-    return rows;
   }
 }
 

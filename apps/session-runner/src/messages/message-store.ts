@@ -325,9 +325,10 @@ export class MessageStore implements WaMessageLookup {
    * `expectSave`) waits for that save first, at most `SAVE_WAIT_MS`; if the save still has not
    * ended, a status of the message not stored yet is kept for it (the save applies what it finds
    * kept once it committed). One this process saved since the statement ran is moved at once;
-   * only otherwise the store is looked at again. A conditional event goes between BEGIN and COMMIT: a
-   * receipt's status held back by a lock when this runner dies is not written after it (WhatsApp
-   * delivers the receipt again to the next owner).
+   * only otherwise the store is looked at again. The statement commits whole (proof, status and
+   * event), also when the database held it behind a lock until after this runner died: what it
+   * wrote is then as true as when the next owner writes it (WhatsApp delivers the receipt again,
+   * and the status that moved nothing is no news there).
    */
   private async advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways }: StatusWrite): Promise<boolean> {
     const key = `${sessionId}|${messageId}`;
@@ -338,15 +339,17 @@ export class MessageStore implements WaMessageLookup {
     if (pending) await pending.over(SAVE_WAIT_MS);
     const answer = `SELECT EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (${OWN_MESSAGE_EXISTS}) AS found`;
     const advance = `moved AS (${ADVANCE_STATUS[status]} RETURNING 1)`;
-    const [row] = eventAlways
-      ? await this.sql.batchRows([...steps, event, { sql: `WITH ${advance} ${answer}`, params: [sessionId, messageId, true] }])
-      : await this.sql.transaction([
-          ...steps,
-          {
-            sql: `WITH ${advance}, ev AS (INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)) ${answer}`,
-            params: [sessionId, messageId, true, ...event.params],
-          },
-        ]);
+    const [row] = await this.sql.batchRows(
+      eventAlways
+        ? [...steps, event, { sql: `WITH ${advance} ${answer}`, params: [sessionId, messageId, true] }]
+        : [
+            ...steps,
+            {
+              sql: `WITH ${advance}, ev AS (INSERT INTO ${EVENT_INSERT_INTO} SELECT $4, $5, $6, $7, $8, $9::bigint WHERE EXISTS (SELECT 1 FROM moved)) ${answer}`,
+              params: [sessionId, messageId, true, ...event.params],
+            },
+          ],
+    );
     if (row?.moved) return true;
     if (row?.found) return false;
     let news: boolean;
