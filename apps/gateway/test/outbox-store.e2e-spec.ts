@@ -58,6 +58,41 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect((await claimHead('chat-1'))?.id).toBe(b.id);
   });
 
+  it("ends a hand-over and, on PostgreSQL, claims the chat's next entry in the same statement, only while it held the claim", async () => {
+    const [a, b, c] = [entry('chat-next'), entry('chat-next'), entry('chat-next')];
+    for (const x of [a, b, c]) await store.accept(x);
+    await store.accept(entry('chat-next-other'));
+    const now = Date.now();
+    const first = await claimHead('chat-next', now);
+    expect(first?.id).toBe(a.id);
+    // A token that is not the claim's: nothing ends, nothing else is claimed.
+    expect(await store.finishHandedOver(a.id, 'not-the-token', 'sent', now, { token: 'next-1', expiresAt: now + 15_000 })).toBeUndefined();
+    expect((await store.byId(a.id))?.status).toBe('sending');
+    expect(await claimHead('chat-next', now)).toBeUndefined();
+
+    // The store's connection: the pool's queries on PostgreSQL, the transactions on SQLite.
+    const sql = (store as unknown as { sql: { pool?: object; hot?: { db: object } } }).sql;
+    const { result: next, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.hot!.db, kind === 'postgres' ? 'query' : 'transaction', () =>
+      store.finishHandedOver(a.id, first!.claimToken!, 'sent', now, { token: 'next-2', expiresAt: now + 15_000 }),
+    );
+    expect((await store.byId(a.id))?.status).toBe('sent');
+    if (kind === 'postgres') {
+      expect(calls).toBe(1);
+      expect(next).toMatchObject({ id: b.id, chat: 'chat-next', status: 'sending', claimToken: 'next-2', attempts: 1 });
+      // Held by that claim: nothing more of the chat goes.
+      expect(await claimHead('chat-next', now)).toBeUndefined();
+      // The last entry of the chat: its end finds nothing due after it.
+      await store.finishHandedOver(b.id, 'next-2', 'sent', now, { token: 'next-3', expiresAt: now + 15_000 }).then((n) => expect(n?.id).toBe(c.id));
+      expect(await store.finishHandedOver(c.id, 'next-3', 'sent', now, { token: 'next-4', expiresAt: now + 15_000 })).toBeUndefined();
+    } else {
+      // SQLite ends it only; the chat's next entry is claimed as before.
+      expect(next).toBeUndefined();
+      expect((await claimHead('chat-next', now))?.id).toBe(b.id);
+    }
+    // Another chat's entries are never taken by it.
+    expect((await claimHead('chat-next-other', now))?.chat).toBe('chat-next-other');
+  });
+
   it('does not give out a head that is not due yet', async () => {
     const c = entry('chat-3');
     await store.accept(c);

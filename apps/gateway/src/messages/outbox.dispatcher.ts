@@ -7,6 +7,12 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RunnerClient } from '../runner/runner-client';
 import { OutboxStore, type OutboxRow } from './outbox.store';
 
+/** A hand-over's end: the entry as it left it, and the chat's next entry when that end claimed it. */
+interface HandedOver {
+  row: OutboxRow;
+  next?: { entry: OutboxRow; token: string };
+}
+
 /** Errors after which the same entry may well succeed later; anything else fails the entry. */
 const TRANSIENT = new Set(['session_unavailable', 'session_not_connected', 'service_unavailable', 'rate_limited']);
 /** An unexpected runner error is retried a few times before the entry is given up. */
@@ -239,12 +245,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     );
   }
 
-  private ended(entry: OutboxRow, key: string, outcome: boolean | OutboxRow): void {
+  private ended(entry: OutboxRow, key: string, outcome: boolean | HandedOver): void {
     this.inFlight--;
     this.claimed.delete(entry.id);
     this.busyChats.delete(key);
-    this.notify(entry.id, typeof outcome === 'object' ? outcome : undefined);
-    if (outcome !== false) this.kickChat(entry.sessionId, entry.chat);
+    const handedOver = typeof outcome === 'object' ? outcome : undefined;
+    this.notify(entry.id, handedOver?.row);
+    // The chat's next entry, claimed with the end of this one: it goes at once.
+    if (handedOver?.next) this.start(handedOver.next.entry, handedOver.next.token);
+    else if (outcome !== false) this.kickChat(entry.sessionId, entry.chat);
   }
 
   private wakeAtLeastBy(at: number): void {
@@ -260,9 +269,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Whether the entry no longer waits (handed over or failed for good); handed over, the entry as
-   * the hand-over left it.
+   * the hand-over left it, and the chat's next entry if its end claimed it.
    */
-  private async dispatch(entry: OutboxRow, token: string): Promise<boolean | OutboxRow> {
+  private async dispatch(entry: OutboxRow, token: string): Promise<boolean | HandedOver> {
     const m = this.config.messaging;
     const payload: ExecutePayload = {
       orgId: entry.orgId,
@@ -280,9 +289,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
       const now = Date.now();
       const status = result.status === 'sent' ? 'sent' : 'sending';
-      await this.store.finishHandedOver(entry.id, token, status, now);
+      const nextToken = newId(now);
+      const next = await this.store.finishHandedOver(entry.id, token, status, now, this.stopped ? undefined : { token: nextToken, expiresAt: now + m.claimTtlMs });
       this.metrics.handedOver(entry.createdAt, now);
-      return { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now };
+      return { row: { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now }, ...(next ? { next: { entry: next, token: nextToken } } : {}) };
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       // A refusal that names its reason (`contact_blocked`) is filed under it: more telling than `forbidden`.
