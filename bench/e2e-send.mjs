@@ -32,7 +32,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
-import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
+import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, postgresCaveat, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -423,6 +423,8 @@ try {
     `\n${args.sessions} sessions × ${args.contacts} contacts, ${postgres ? 'PostgreSQL' : 'SQLite'} + ${nats ? 'NATS' : 'TCP'}, Node ${process.version}, ` +
       `load average ${fmt(loadBefore, 1)} before the async phase, ${fmt(loadAfter, 1)} after`,
   );
+  const caveat = postgres ? await postgresCaveat(root) : '';
+  if (caveat) say(caveat);
   if (lost.length || dupTokens || dupIds || syncDupTokens) {
     say(`FAILED: ${lost.length} lost, ${dupTokens + syncDupTokens} tokens and ${dupIds} WhatsApp ids received twice`);
     if (lost.length) progress(`lost, first few: ${lost.slice(0, 10).join(' ')}`);
