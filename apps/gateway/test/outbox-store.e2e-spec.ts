@@ -93,6 +93,31 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect((await claimHead('chat-next-other', now))?.chat).toBe('chat-next-other');
   });
 
+  it('renews the claims a dispatcher holds at once, and only those it still holds', async () => {
+    const [a, b, c] = ['renew-a', 'renew-b', 'renew-c'].map((chat) => entry(chat));
+    for (const x of [a, b, c]) await store.accept(x!);
+    const now = Date.now();
+    const [ca, cb, cc] = await Promise.all([a, b, c].map((x) => claimHead(x!.chat, now)));
+    // c's hand-over ended: its claim is gone.
+    await store.finishHandedOver(c!.id, cc!.claimToken!, 'sent', now);
+    const sql = (store as unknown as { sql: { pool?: object; hot?: { db: object } } }).sql;
+    const claims = [
+      { id: a!.id, token: ca!.claimToken! },
+      { id: b!.id, token: 'taken-over-by-another-replica' },
+      { id: c!.id, token: cc!.claimToken! },
+    ];
+    const { result: held, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.hot!.db, kind === 'postgres' ? 'query' : 'transaction', () =>
+      store.extendClaims(claims, now + 88_000),
+    );
+    expect([...held]).toEqual([a!.id]);
+    if (kind === 'postgres') expect(calls).toBe(1);
+    const expiry = async (id: string) => Number((await db.query(`SELECT claim_expires_at AS at FROM outbox WHERE id = ${kind === 'postgres' ? '$1' : '?'}`, [id]))[0].at);
+    expect(await expiry(a!.id)).toBe(now + 88_000);
+    expect(await expiry(b!.id)).toBe(now + 15_000);
+    expect(cb?.id).toBe(b!.id);
+    expect(await store.extendClaims([], now)).toEqual(new Set());
+  });
+
   it('does not give out a head that is not due yet', async () => {
     const c = entry('chat-3');
     await store.accept(c);

@@ -3,17 +3,21 @@ import { TestIdentityProvider } from './auth-fixture';
 import { sandboxRunnerEnv, startGateway, startRunner, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
 import { eventually, teardown } from './lease-fixture';
 import { ApiClient, type SessionBody } from './session-fixture';
+import { DataSource } from 'typeorm';
 import { RunnerClient, isRunnerTimeout } from '../src/runner/runner-client';
 
 /**
  * A runner whose event loop stalls past RUNNER_TIMEOUT_MS (as while many sessions pair at once
  * on a busy machine), made here by pausing its process (SIGSTOP) and waking it (SIGCONT): a
  * `GET /sessions/{id}/qr?waitMs=` asks it again while the caller still waits and answers the QR,
- * instead of 503 `session_unavailable` at the first unanswered call.
+ * instead of 503 `session_unavailable` at the first unanswered call. And a hand-over to such a
+ * runner keeps its outbox claim, renewed while it waits, however many claim lifetimes it takes.
  */
 describe('waiting for a QR code from a runner that stalls', () => {
   const ORG = 'org-runner-stall';
   const RUNNER_TIMEOUT_MS = 1_000;
+  /** The shortest claim allowed: renewed every third of it while a hand-over waits. */
+  const CLAIM_TTL_MS = 1_000;
   let idp: TestIdentityProvider;
   let sandbox: WaSandbox;
   let runner: RunnerProcess;
@@ -28,7 +32,7 @@ describe('waiting for a QR code from a runner that stalls', () => {
     const transport = await transportEnv();
     // Leases outlast the pause: only the runner's answers are late, nothing is taken over.
     runner = await startRunner(transport, sandboxRunnerEnv(sandbox, { LEASE_TTL_MS: '60000' }));
-    gw = await startGateway(transport, { ...idp.env, RUNNER_TIMEOUT_MS: String(RUNNER_TIMEOUT_MS) });
+    gw = await startGateway(transport, { ...idp.env, RUNNER_TIMEOUT_MS: String(RUNNER_TIMEOUT_MS), OUTBOX_CLAIM_TTL_MS: String(CLAIM_TTL_MS) });
     client = new ApiClient(() => gw.url, idp, ORG);
     const runnerClient = gw.app.get(RunnerClient);
     const call = runnerClient.call.bind(runnerClient);
@@ -67,5 +71,38 @@ describe('waiting for a QR code from a runner that stalls', () => {
     expect(code).toMatch(/linked_devices#/);
     expect(timedOut).toBeGreaterThan(0);
     await client.call(`/sessions/${id}/stop`, { method: 'POST' });
+  });
+
+  it('keeps the claim of a hand-over that waits for the paused runner past several claim lifetimes: the entry is handed over once', async () => {
+    const CONTACT = '15550008802';
+    const linked = await client.linkSession(sandbox, '15550008801');
+    const contact = await sandbox.createPhone(CONTACT, 'Contact');
+    const ds = gw.app.get(DataSource);
+    const claimOf = async (id: string): Promise<{ attempts: number; expiresAt: number | null }> => {
+      const sql = 'SELECT attempts, claim_expires_at AS at FROM outbox WHERE id = $1';
+      const [row] = (await ds.query(ds.options.type === 'postgres' ? sql : sql.replace('$1', '?'), [id])) as { attempts: number; at: string | number | null }[];
+      return { attempts: Number(row.attempts), expiresAt: row.at === null ? null : Number(row.at) };
+    };
+
+    runner.child.kill('SIGSTOP');
+    try {
+      const res = await client.call(`/sessions/${linked.id}/messages`, {
+        method: 'POST',
+        headers: { Prefer: 'respond-async' },
+        body: { chat: contact.jid, type: 'text', text: 'held while the runner is paused' },
+      });
+      expect(res.status).toBe(202);
+      const { outboxId, waMessageId } = (await res.json()) as { outboxId: string; waMessageId: string };
+      const first = (await eventually('the entry to be claimed', async () => (await claimOf(outboxId)).expiresAt))!;
+      // Renewed past three lifetimes of the first claim while the hand-over waits.
+      await eventually('the claim to be renewed while the runner is paused', async () => ((await claimOf(outboxId)).expiresAt ?? 0) > first + 3 * CLAIM_TTL_MS);
+      runner.child.kill('SIGCONT');
+      await sandbox.waitForReceived(CONTACT, (m) => m.id === waMessageId, 60_000);
+      // Claimed once: no second claim when the first outlived its lifetime.
+      expect((await claimOf(outboxId)).attempts).toBe(1);
+      expect(sandbox.received(CONTACT).filter((m) => m.id === waMessageId)).toHaveLength(1);
+    } finally {
+      runner.child.kill('SIGCONT');
+    }
   });
 });

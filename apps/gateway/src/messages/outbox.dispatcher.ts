@@ -334,14 +334,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   private async renewClaims(): Promise<void> {
     const expiresAt = Date.now() + this.config.messaging.claimTtlMs;
-    for (const [id, token] of [...this.claimed]) {
-      try {
-        if (!(await this.store.extendClaim(id, token, expiresAt)) && this.claimed.get(id) === token) {
-          this.logger.warn({ msg: 'an outbox claim was lost while its dispatch was in progress', outboxId: id });
-        }
-      } catch (err) {
-        this.logger.warn({ msg: 'could not renew an outbox claim', outboxId: id, error: err instanceof Error ? err.message : String(err) });
+    const claims = [...this.claimed].map(([id, token]) => ({ id, token }));
+    try {
+      const held = await this.store.extendClaims(claims, expiresAt);
+      for (const { id, token } of claims) {
+        // Not renewed while this dispatch still holds it: another replica took it over.
+        if (!held.has(id) && this.claimed.get(id) === token) this.logger.warn({ msg: 'an outbox claim was lost while its dispatch was in progress', outboxId: id });
       }
+    } catch (err) {
+      this.logger.warn({ msg: 'could not renew the outbox claims', claims: claims.length, error: err instanceof Error ? err.message : String(err) });
     }
   }
 

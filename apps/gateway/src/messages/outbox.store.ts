@@ -140,6 +140,9 @@ const SQL = {
     "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END, error = $3, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
     'WHERE id = $1 AND claim_token = $2',
   extendClaim: 'UPDATE outbox SET claim_expires_at = $3 WHERE id = $1 AND claim_token = $2',
+  // PostgreSQL: `extendClaim` of several claims in one statement; the ids it renewed.
+  extendClaims:
+    'UPDATE outbox o SET claim_expires_at = $3 FROM unnest($1::text[], $2::text[]) AS c(id, token) WHERE o.id = c.id AND o.claim_token = c.token RETURNING o.id',
   wakeSession: 'UPDATE outbox SET next_attempt_at = $2 WHERE session_id = $1 AND next_attempt_at > $2',
   expire:
     "UPDATE outbox SET status = 'failed', error = 'expired: not handed to WhatsApp in time', next_attempt_at = NULL, updated_at = $2 " +
@@ -481,6 +484,21 @@ export class OutboxStore {
    * with that token (as `claimChatHead`), and answers it: one round trip instead of two per
    * message. Elsewhere, or with no entry due, none (the caller looks at the chat as before).
    */
+  /**
+   * `extendClaim` for every claim a dispatcher holds: the ids whose claim it still held. One
+   * statement on PostgreSQL (the renewals went one after the other, a round trip each, while a
+   * busy dispatcher holds a hundred claims); on SQLite they share the turn's commit.
+   */
+  async extendClaims(claims: { id: string; token: string }[], expiresAt: number): Promise<Set<string>> {
+    if (!claims.length) return new Set();
+    if (this.postgres) {
+      const rows = await this.sql.writeRows('extendClaims', [claims.map((c) => c.id), claims.map((c) => c.token), expiresAt]);
+      return new Set(rows.map((r) => r.id as string));
+    }
+    const held = await Promise.all(claims.map((c) => this.extendClaim(c.id, c.token, expiresAt)));
+    return new Set(claims.filter((_, i) => held[i]).map((c) => c.id));
+  }
+
   async finishHandedOver(id: string, token: string, status: 'sending' | 'sent', now: number, next?: { token: string; expiresAt: number }): Promise<OutboxRow | undefined> {
     if (!next || !this.postgres) {
       await this.sql.write('finishHandedOver', [id, token, status, now]);
