@@ -480,11 +480,6 @@ export class OutboxStore {
   }
 
   /**
-   * Ends a hand-over. With `next` on PostgreSQL, the same statement claims the chat's next entry
-   * with that token (as `claimChatHead`), and answers it: one round trip instead of two per
-   * message. Elsewhere, or with no entry due, none (the caller looks at the chat as before).
-   */
-  /**
    * `extendClaim` for every claim a dispatcher holds: the ids whose claim it still held. One
    * statement on PostgreSQL (the renewals went one after the other, a round trip each, while a
    * busy dispatcher holds a hundred claims); on SQLite they share the turn's commit.
@@ -499,6 +494,11 @@ export class OutboxStore {
     return new Set(claims.filter((_, i) => held[i]).map((c) => c.id));
   }
 
+  /**
+   * Ends a hand-over. With `next` on PostgreSQL, the same statement claims the chat's next entry
+   * with that token (as `claimChatHead`), and answers it: one round trip instead of two per
+   * message. Elsewhere, or with no entry due, none (the caller looks at the chat as before).
+   */
   async finishHandedOver(id: string, token: string, status: 'sending' | 'sent', now: number, next?: { token: string; expiresAt: number }): Promise<OutboxRow | undefined> {
     if (!next || !this.postgres) {
       await this.sql.write('finishHandedOver', [id, token, status, now]);
