@@ -97,6 +97,14 @@ export function stopOnSignals(current, note = () => '') {
   }
 }
 
+/** A connected client of POSTGRES_URL, with the gateway's `pg`. */
+async function postgresClient(root) {
+  const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  return client;
+}
+
 /**
  * A note for the figures when the PostgreSQL server at POSTGRES_URL runs with autovacuum off
  * (as this project's CI machine does), else ''. Nothing analyzes the bench's fresh tables then,
@@ -105,9 +113,7 @@ export function stopOnSignals(current, note = () => '') {
  * call instead of 6). With autovacuum on, PostgreSQL's default, the first analyze replans.
  */
 export async function postgresCaveat(root) {
-  const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
+  const client = await postgresClient(root);
   try {
     const { rows } = await client.query('SHOW autovacuum');
     return rows[0]?.autovacuum === 'off' ? 'PostgreSQL runs with autovacuum off: its plans are those of empty tables' : '';
@@ -125,9 +131,7 @@ export async function tearDownStack({ root, runner, gateway, sandbox, postgres, 
   await Promise.all([gateway.stop(), runner.stop()]);
   await sandbox.stop();
   if (postgres) {
-    const pg = createRequire(join(root, 'apps/gateway/package.json'))('pg');
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
+    const client = await postgresClient(root);
     for (const app of ['gateway', 'runner']) await client.query(`DROP SCHEMA IF EXISTS "${schemaPrefix}_${app}" CASCADE`);
     await client.end();
   }

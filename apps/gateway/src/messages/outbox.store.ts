@@ -76,6 +76,15 @@ const ADVANCE_FROM: Record<'sent' | 'delivered' | 'read' | 'failed', string> = {
   failed: "'queued', 'sending', 'sent'",
 };
 
+/** What a claim sets: its token and expiry, `sending`, one attempt more (parameter numbers given). */
+const claimSet = (token: string, expiresAt: string, now: string): string =>
+  `claim_token = ${token}, claim_expires_at = ${expiresAt}, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = ${now}`;
+/** An entry is claimable when it is due and nobody holds it. */
+const claimableAt = (now: string): string => `next_attempt_at <= ${now} AND (claim_expires_at IS NULL OR claim_expires_at < ${now})`;
+/** What the end of a hand-over sets ($3 the status, $4 now). */
+const HANDED_OVER_SET =
+  "status = CASE WHEN status IN ('queued', 'sending') THEN $3 ELSE status END, error = NULL, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4";
+
 const SQL = {
   session: 'SELECT id, status, me_jid, me_lid FROM sessions WHERE org_id = $1 AND id = $2',
   // PostgreSQL: the sessions several requests of one turn ask for, in one round trip (by primary key; the org is checked per request).
@@ -115,26 +124,22 @@ const SQL = {
     'ORDER BY o.id LIMIT $2',
   // The oldest waiting entry of one chat, if it is due and nobody holds it (ix_outbox_waiting_chat).
   claimChatHead:
-    "UPDATE outbox SET claim_token = $3, claim_expires_at = $4, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $5 " +
+    `UPDATE outbox SET ${claimSet('$3', '$4', '$5')} ` +
     'WHERE id = (SELECT h.id FROM outbox h WHERE h.session_id = $1 AND h.chat = $2 AND h.next_attempt_at IS NOT NULL ORDER BY h.id LIMIT 1) ' +
-    `AND next_attempt_at <= $5 AND (claim_expires_at IS NULL OR claim_expires_at < $5) RETURNING ${OUTBOX_COLUMNS}`,
+    `AND ${claimableAt('$5')} RETURNING ${OUTBOX_COLUMNS}`,
   // Finished entries accepted before $1 (an id floor), a bounded batch at a time.
   purgeFinished: 'DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.id < $1 AND o.next_attempt_at IS NULL ORDER BY o.id LIMIT $2)',
   claim:
-    "UPDATE outbox SET claim_token = $2, claim_expires_at = $3, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $4 " +
-    `WHERE id = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $4 AND (claim_expires_at IS NULL OR claim_expires_at < $4) RETURNING ${OUTBOX_COLUMNS}`,
-  finishHandedOver:
-    "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN $3 ELSE status END, error = NULL, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
-    'WHERE id = $1 AND claim_token = $2',
+    `UPDATE outbox SET ${claimSet('$2', '$3', '$4')} WHERE id = $1 AND next_attempt_at IS NOT NULL AND ${claimableAt('$4')} RETURNING ${OUTBOX_COLUMNS}`,
+  finishHandedOver: `UPDATE outbox SET ${HANDED_OVER_SET} WHERE id = $1 AND claim_token = $2`,
   // PostgreSQL: `finishHandedOver`, then, only if it held the claim, `claimChatHead` of the same
   // chat ($5 the new token, $6 its expiry), in one statement. The finished entry still counts as
   // waiting in the statement's snapshot, hence `h.id <> $1`.
   finishHandedOverClaimNext:
-    "WITH done AS (UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN $3 ELSE status END, error = NULL, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
-    'WHERE id = $1 AND claim_token = $2 RETURNING session_id, chat) ' +
-    "UPDATE outbox SET claim_token = $5, claim_expires_at = $6, status = CASE WHEN status = 'queued' THEN 'sending' ELSE status END, attempts = attempts + 1, updated_at = $4 " +
+    `WITH done AS (UPDATE outbox SET ${HANDED_OVER_SET} WHERE id = $1 AND claim_token = $2 RETURNING session_id, chat) ` +
+    `UPDATE outbox SET ${claimSet('$5', '$6', '$4')} ` +
     'WHERE id = (SELECT h.id FROM done d JOIN outbox h ON h.session_id = d.session_id AND h.chat = d.chat WHERE h.next_attempt_at IS NOT NULL AND h.id <> $1 ORDER BY h.id LIMIT 1) ' +
-    `AND next_attempt_at <= $4 AND (claim_expires_at IS NULL OR claim_expires_at < $4) RETURNING ${OUTBOX_COLUMNS}`,
+    `AND ${claimableAt('$4')} RETURNING ${OUTBOX_COLUMNS}`,
   finishRetry: 'UPDATE outbox SET error = $3, next_attempt_at = $4, claim_token = NULL, claim_expires_at = NULL, updated_at = $5 WHERE id = $1 AND claim_token = $2',
   finishFailed:
     "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END, error = $3, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +

@@ -553,12 +553,8 @@ export class MessageStore implements WaMessageLookup {
    */
   expectSave(sessionId: string, messageId: string): ExpectedSave {
     const key = `${sessionId}|${messageId}`;
-    let pending = this.saving.get(key);
-    if (!pending) {
-      pending = new PendingSave();
-      this.saving.set(key, pending);
-    }
-    const mine = pending;
+    const mine = this.saving.get(key) ?? new PendingSave();
+    this.saving.set(key, mine);
     mine.saves++;
     let open = true;
     return {
