@@ -1,5 +1,5 @@
 // The cost of accepting a message, measured in one run against a baseline on the same app:
-//   node bench/send.mjs [--connections 50] [--duration 10] [--postgres] [--sync-count 200] [--profile DIR] [--only async|sync]
+//   node bench/send.mjs [--connections 50] [--duration 10] [--postgres] [--sync-count 200] [--warm-up 1000] [--profile DIR] [--only async|sync]
 // 1. async-mode send (API key, rate limits on, compiled validation, durable insert), without and
 //    with a fresh Idempotency-Key per request, vs a POST echo route that parses the same body (no
 //    auth, no validation, no database); SQLite by default, PostgreSQL with --postgres
@@ -7,7 +7,11 @@
 // 2. sync-mode latency through the real runner and the WhatsApp sandbox (sequential sends from a
 //    client process of their own), next to a bare Baileys socket in a process of its own timing
 //    sendMessage until the server ack (what a sync send waits for from its socket), against the
-//    same sandbox: the difference of the p50s is what the gateway and the runner add.
+//    same sandbox: the difference of the p50s is what the gateway and the runner add. Both are
+//    timed after --warm-up sends of their own: V8 optimises a function only once it has run often
+//    enough, and a runner fresh from its start spends about a third more CPU per send until then
+//    (its TurboFan compiles go on for the first several hundred sends). The first --sync-count
+//    sends after the first ten are printed too, as what a freshly started stack gives.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,6 +33,7 @@ const option = (name, fallback) => {
 const connections = option('connections', 50);
 const duration = option('duration', 10);
 const syncCount = option('sync-count', 200);
+const warmUp = Math.max(10, option('warm-up', 1000));
 const postgres = flag('postgres');
 // --only async | --only sync: one phase alone (the throughput, or the sync latency).
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
@@ -124,6 +129,7 @@ await new Promise((resolve) => {
   setTimeout(resolve, 5000);
 });
 const syncLatencies = [];
+const syncEarly = [];
 let syncCpuMs;
 let syncIdleCpuPercent;
 /** The baseline: a bare socket of another sandbox account sends the same text to the same contact. */
@@ -140,8 +146,8 @@ async function bareSocketLatencies() {
     await sandbox.scanQr(phone, qr);
     child.send({ scanned: true });
     await next();
-    child.send({ send: syncCount, warmUp: 10, to: contact.jid });
-    return (await next()).latencies;
+    child.send({ send: syncCount, warmUp, to: contact.jid });
+    return await next();
   } finally {
     exited.catch(() => undefined);
     child.kill('SIGTERM');
@@ -186,25 +192,27 @@ try {
   const client = fork(join(here, 'lib/sync-client.mjs'));
   const clientExited = new Promise((_, reject) => client.once('exit', (code) => (code ? reject(new Error(`the sync client exited with ${code}`)) : undefined)));
   const fromClient = () => Promise.race([new Promise((resolve) => client.once('message', resolve)), clientExited]);
-  client.send({ url: `${base}/messages`, headers, body: JSON.stringify({ chat: contact.jid, type: 'text', text: 'sync bench' }), count: syncCount, warmUp: 10 });
+  client.send({ url: `${base}/messages`, headers, body: JSON.stringify({ chat: contact.jid, type: 'text', text: 'sync bench' }), count: syncCount, warmUp });
   await fromClient();
   // CPU the gateway and the runner spend per send: what their overhead costs on a quiet machine,
   // while the wall-clock figures on a shared one mostly measure waiting for a core.
   const [cpuBefore, loopStarted] = [gatewayRunnerCpu(), performance.now()];
-  const { latencies } = await fromClient();
+  const { latencies, early } = await fromClient();
   clientExited.catch(() => undefined);
   const busy = gatewayRunnerCpu() - cpuBefore - idlePerMs * (performance.now() - loopStarted);
   syncCpuMs = (busy / syncCount) * 1000;
   syncIdleCpuPercent = idlePerMs * 1000 * 100;
   syncLatencies.push(...latencies);
+  syncEarly.push(...early);
 } finally {
   await gateway.stop();
   // Its profile is written as it exits.
   await new Promise((resolve) => (runner.exitCode !== null ? resolve() : (runner.once('exit', resolve), runner.kill('SIGTERM'))));
 }
 let socketLatencies;
+let socketEarly;
 try {
-  socketLatencies = await bareSocketLatencies();
+  ({ latencies: socketLatencies, early: socketEarly } = await bareSocketLatencies());
 } finally {
   await sandbox.stop();
 }
@@ -213,10 +221,18 @@ const pctOf = (list, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 const overhead = pctOf(syncLatencies, 50) - pctOf(socketLatencies, 50);
-console.log(`\nsync send through gateway + runner + sandbox (${syncCount} sequential, status sent): p50 ${pctOf(syncLatencies, 50).toFixed(1)} ms, p99 ${pctOf(syncLatencies, 99).toFixed(1)} ms`);
-console.log(`bare Baileys socket, sendMessage until the server ack (${syncCount} sequential):   p50 ${pctOf(socketLatencies, 50).toFixed(1)} ms, p99 ${pctOf(socketLatencies, 99).toFixed(1)} ms`);
-console.log(`CPU of gateway + runner per sync send: ${syncCpuMs.toFixed(1)} ms (beyond the ${syncIdleCpuPercent.toFixed(0)}% of a core they use with nothing sent)`);
-console.log(`sync-send overhead of gateway + runner (p50 difference): ${overhead.toFixed(1)} ms (target <= 5 ms): ${overhead <= 5 ? 'met' : 'NOT met'}`);
+const after = `${syncCount} sequential after ${warmUp} warm-up sends`;
+console.log(`\nsync send through gateway + runner + sandbox (${after}, status sent): p50 ${pctOf(syncLatencies, 50).toFixed(1)} ms, p99 ${pctOf(syncLatencies, 99).toFixed(1)} ms`);
+console.log(`bare Baileys socket, sendMessage until the server ack (${after}):   p50 ${pctOf(socketLatencies, 50).toFixed(1)} ms, p99 ${pctOf(socketLatencies, 99).toFixed(1)} ms`);
+if (syncEarly.length > 0 && socketEarly.length > 0) {
+  // What a freshly started stack gives: sends 11 to 10 + --sync-count, before V8 optimised the hot code.
+  const early = pctOf(syncEarly, 50) - pctOf(socketEarly, 50);
+  console.log(
+    `just after start (sends 11-${10 + syncEarly.length}): sync p50 ${pctOf(syncEarly, 50).toFixed(1)} ms, bare socket p50 ${pctOf(socketEarly, 50).toFixed(1)} ms, overhead ${early.toFixed(1)} ms`,
+  );
+}
+console.log(`CPU of gateway + runner per sync send: ${syncCpuMs.toFixed(1)} ms (after the warm-up; beyond the ${syncIdleCpuPercent.toFixed(0)}% of a core they use with nothing sent)`);
+console.log(`sync-send overhead of gateway + runner (p50 difference, after the warm-up): ${overhead.toFixed(1)} ms (target <= 5 ms): ${overhead <= 5 ? 'met' : 'NOT met'}`);
 await finish();
 
 /** Drops the bench's PostgreSQL schemas and exits. */

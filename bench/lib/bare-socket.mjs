@@ -6,7 +6,8 @@
 //   parent -> {scanned: true}
 //   child -> {ready: true}      logged in
 //   parent -> {send: N, warmUp: W, to: jid}
-//   child -> {latencies: [...]} ms per send after the first W, in order
+//   child -> {latencies, early} ms per send after the first W, in order; `early`: the first N after
+//                               the first ten, when W holds them (the socket before its code is warm)
 import { createRequire } from 'node:module';
 
 // libsignal prints whole session records (private keys included) through console.*, as the
@@ -34,6 +35,7 @@ process.send({ ready: true });
 
 const { send, warmUp, to } = await nextMessage();
 const latencies = [];
+const early = [];
 for (let i = 0; i < send + warmUp; i++) {
   const id = `BENCH${process.pid}${String(i).padStart(8, '0')}`;
   const started = performance.now();
@@ -42,8 +44,10 @@ for (let i = 0; i < send + warmUp; i++) {
   const ack = await acked;
   acks.delete(id);
   if (ack.attrs.error) throw new Error(`the server refused ${id}: ${ack.attrs.error}`);
-  if (i >= warmUp) latencies.push(performance.now() - started);
+  const ms = performance.now() - started;
+  if (i >= warmUp) latencies.push(ms);
+  else if (i >= 10 && i < 10 + send) early.push(ms);
 }
-process.send({ latencies });
+process.send({ latencies, early });
 await session.end();
 process.exit(0);

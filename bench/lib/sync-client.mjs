@@ -7,7 +7,8 @@
 // Driven over IPC by the bench:
 //   parent -> {url, headers, body, count, warmUp}
 //   child -> {warm: true}           after the warm-up sends (the parent starts its CPU window)
-//   child -> {latencies: [...]}     ms per send after the warm-up, in order
+//   child -> {latencies, early}     ms per send after the warm-up, in order; `early`: the first
+//                                   `count` after the first ten, when the warm-up holds them
 import { Agent, request } from 'node:http';
 
 const { url, headers, body, count, warmUp } = await new Promise((resolve) => process.once('message', resolve));
@@ -25,13 +26,16 @@ const post = () =>
     req.end(body);
   });
 const latencies = [];
+const early = [];
 for (let i = 0; i < count + warmUp; i++) {
   if (i === warmUp) await new Promise((resolve) => process.send({ warm: true }, resolve));
   const started = performance.now();
   const { status, result } = await post();
   if (status !== 200 || result.status !== 'sent') throw new Error(`sync send answered ${status} ${JSON.stringify(result)}`);
-  if (i >= warmUp) latencies.push(performance.now() - started);
+  const ms = performance.now() - started;
+  if (i >= warmUp) latencies.push(ms);
+  else if (i >= 10 && i < 10 + count) early.push(ms);
 }
-process.send({ latencies });
+process.send({ latencies, early });
 agent.destroy();
 process.disconnect();
