@@ -2,6 +2,7 @@ import { BaileysConnection } from './baileys.connection';
 import { assertNoiseCertificateBinding, installStrictCurveVerify, parseRootPublicKey, trustRootPublicKey } from './curve.security';
 import type { BackoffOptions } from './disconnect.policy';
 import { generateMessageId } from '@wa/domain';
+import { withRoutineStreamErrorsAsInfo } from './baileys.logger';
 import { silentLogger, type WaLogger } from './silent.logger';
 import type { SqlAuthStateStore } from './sql-auth-state.store';
 import type { WaConnection, WaEngine, WaMessageLookup } from './wa-engine.port';
@@ -53,6 +54,8 @@ export function parseWaVersion(text: string): [number, number, number] {
 
 export class BaileysEngine implements WaEngine {
   private readonly connections = new Map<string, BaileysConnection>();
+  /** The host's logger, with the stream error that ends every pairing moved to info (one wrapper for all connections). */
+  private logger: WaLogger | undefined;
   private securityInstalled: Promise<void> | undefined;
 
   constructor(private readonly options: BaileysEngineOptions) {
@@ -69,7 +72,7 @@ export class BaileysEngine implements WaEngine {
         {
           authStore: o.authStore,
           messages: o.messages,
-          logger: o.logger ?? silentLogger,
+          logger: (this.logger ??= withRoutineStreamErrorsAsInfo(o.logger ?? silentLogger)),
           version: o.version,
           ...(o.wsUrl ? { wsUrl: o.wsUrl } : {}),
           ...(o.browser ? { browser: o.browser } : {}),

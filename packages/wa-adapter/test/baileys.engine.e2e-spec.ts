@@ -4,6 +4,7 @@ import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
 
 import {
+  type WaLogger,
   BaileysEngine,
   SqlAuthStateStore,
   WaAuthKeyEntity,
@@ -26,7 +27,22 @@ class MemoryMessages implements WaMessageLookup {
   }
 }
 
+/** What reached each level of the host's logger, with the message: Baileys logs through it. */
+type LogLine = { level: string; msg: string | undefined; obj: unknown };
+function recordingLogger(lines: LogLine[]): WaLogger {
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      lines.push({ level, msg, obj });
+    };
+  const logger: WaLogger = { level: 'info', child: () => logger, trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return logger;
+}
+const streamErrors = (lines: LogLine[], level: string): unknown[] =>
+  lines.filter((l) => l.level === level && l.msg === 'stream errored out').map((l) => (l.obj as { fullErrorNode?: unknown }).fullErrorNode);
+
 describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
+  const logLines: LogLine[] = [];
   let sandbox: WaSandbox;
   let dataSource: DataSource;
   let messages: MemoryMessages;
@@ -44,6 +60,7 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
       backoff: { baseMs: 50, maxMs: 200 },
       // Unanswered queries of ended sockets would otherwise keep Jest waiting for a minute.
       queryTimeoutMs: 5_000,
+      logger: recordingLogger(logLines),
     });
 
   const deviceJid = (): string => sandbox.listDevices().find((d) => d.phone === OWNER && d.connected)!.jid;
@@ -76,6 +93,9 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     await expect(connected).resolves.toMatchObject({ me: { jid: `${OWNER}@s.whatsapp.net`, lid: expect.stringMatching(/@lid$/) } });
     expect(statuses).toContainEqual(expect.objectContaining({ state: 'reconnecting', code: 515, delayMs: 0 }));
     await expect(engine.isLoggedIn('owner')).resolves.toBe(true);
+    // The 515 that ends every pairing is routine: logged, but not as an error.
+    expect(streamErrors(logLines, 'info')).toEqual([expect.objectContaining({ attrs: { code: '515' } })]);
+    expect(streamErrors(logLines, 'error')).toEqual([]);
   });
 
   it('sends a text that the contact receives', async () => {
@@ -151,6 +171,8 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     const jid = deviceJid();
     await sandbox.fault(jid, 'replaced');
     await expect(failed).resolves.toMatchObject({ reason: 'replaced' });
+    // A replaced connection is not routine: its stream error stays an error.
+    expect(streamErrors(logLines, 'error')).toContainEqual(expect.objectContaining({ content: [expect.objectContaining({ tag: 'conflict', attrs: { type: 'replaced' } })] }));
     // 'failed' is set with the reconnect timer cleared, so it cannot change by itself; check it
     // once the sandbox has seen this socket close too, the last step of the replacement.
     const connected = (): boolean => sandbox.listDevices().some((d) => d.jid === jid && d.connected);
