@@ -232,7 +232,7 @@ if (syncEarly.length > 0 && socketEarly.length > 0) {
   );
 }
 console.log(`CPU of gateway + runner per sync send: ${syncCpuMs.toFixed(1)} ms (after the warm-up; beyond the ${syncIdleCpuPercent.toFixed(0)}% of a core they use with nothing sent)`);
-console.log(`sync-send overhead of gateway + runner (p50 difference, after the warm-up): ${overhead.toFixed(1)} ms (target <= 5 ms): ${overhead <= 5 ? 'met' : 'NOT met'}`);
+console.log(`sync-send overhead of gateway + runner (p50 difference, after the warm-up): ${overhead.toFixed(2)} ms (target <= 5 ms): ${overhead <= 5 ? 'met' : 'NOT met'}`);
 await finish();
 
 /** Drops the bench's PostgreSQL schemas and exits. */
