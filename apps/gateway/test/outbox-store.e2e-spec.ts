@@ -376,6 +376,56 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     }
   });
 
+  it("finds each due chat head of the connected sessions, and nothing behind a head, a held head or a head not due", async () => {
+    // A little ahead of the entries' acceptance, so that all of them are due by then.
+    const now = Date.now() + 5_000;
+    const [live, stopped] = [newId(), newId()];
+    for (const [id, status] of [
+      [live, 'connected'],
+      [stopped, 'stopped'],
+    ] as const) {
+      await db.query(
+        kind === 'postgres'
+          ? 'INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6)'
+          : 'INSERT INTO sessions (id, org_id, name, metadata, status, status_at, me_jid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        kind === 'postgres' ? [id, 'org', 'n', '{}', status, now, 'me@s.whatsapp.net'] : [id, 'org', 'n', '{}', status, now, 'me@s.whatsapp.net', now, now],
+      );
+    }
+    const add = async (sessionId: string, chat: string): Promise<NewOutboxEntry> => {
+      const e = { ...entry(chat), sessionId };
+      await store.accept(e);
+      return e;
+    };
+    const claim = (chat: string, at = now, until = now + 15_000) => store.claimChatHead(live, chat, newId(at), at, until);
+    // a: the head goes, the entry behind it does not.
+    const [a1] = [await add(live, 'a'), await add(live, 'a')];
+    // b: its head is held by a live claim.
+    const b1 = await add(live, 'b');
+    await add(live, 'b');
+    await claim('b');
+    // c: the first entry was handed over; the next is the head now.
+    const c1 = await add(live, 'c');
+    const c2 = await add(live, 'c');
+    await store.finishHandedOver(c1.id, (await claim('c'))!.claimToken!, 'sent', now);
+    // e: the head waits for its retry, and keeps the next one waiting too.
+    const e1 = await add(live, 'e');
+    await add(live, 'e');
+    await store.finishRetry(e1.id, (await claim('e'))!.claimToken!, 'session_unavailable: later', now + 60_000, now);
+    // f: the head's claim ran out (its dispatcher died): it is due again.
+    const f1 = await add(live, 'f');
+    await claim('f', now - 1_000, now - 1);
+    // A session that is not connected: nothing of it.
+    await add(stopped, 'g');
+
+    const mine = (rows: Array<{ id: string; sessionId: string }>) => rows.filter((r) => r.sessionId === live || r.sessionId === stopped);
+    const heads = [a1.id, c2.id, f1.id].sort();
+    expect(mine(await store.claimable(now, 1_000))).toEqual(heads.map((id) => ({ id, sessionId: live })));
+    // Oldest first, at most the limit (other tests' connected sessions have nothing waiting).
+    expect(await store.claimable(now, 2)).toEqual(heads.slice(0, 2).map((id) => ({ id, sessionId: live })));
+    // A minute later the retry is due and b's claim has run out: both heads go, still nothing behind them.
+    expect(mine(await store.claimable(now + 60_000, 1_000)).map((r) => r.id)).toEqual([...heads, b1.id, e1.id].sort());
+  });
+
   it('purges finished entries accepted before the cut-off, in batches, and keeps waiting ones', async () => {
     const old = Date.now() - 10 * DAY;
     const finished: NewOutboxEntry[] = [];
