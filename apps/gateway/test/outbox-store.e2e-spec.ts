@@ -424,6 +424,24 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(await store.claimable(now, 2)).toEqual(heads.slice(0, 2).map((id) => ({ id, sessionId: live })));
     // A minute later the retry is due and b's claim has run out: both heads go, still nothing behind them.
     expect(mine(await store.claimable(now + 60_000, 1_000)).map((r) => r.id)).toEqual([...heads, b1.id, e1.id].sort());
+
+    if (kind === 'postgres') {
+      // Planned at each call, not kept as a named statement whose generic plan was made for an empty outbox.
+      const pool = (store as unknown as { sql: { pool: { query: (config: { name?: string; text: string }) => unknown } } }).sql.pool;
+      const original = pool.query;
+      const sent: Array<{ name?: string; text: string }> = [];
+      pool.query = function (this: unknown, config: { name?: string; text: string }) {
+        sent.push(config);
+        return original.call(this, config);
+      };
+      try {
+        for (let i = 0; i < 7; i++) await store.claimable(now, 10);
+      } finally {
+        pool.query = original;
+      }
+      expect(sent).toHaveLength(7);
+      expect(sent.every((c) => c.name === undefined && c.text.startsWith('WITH RECURSIVE heads'))).toBe(true);
+    }
   });
 
   it('purges finished entries accepted before the cut-off, in batches, and keeps waiting ones', async () => {
