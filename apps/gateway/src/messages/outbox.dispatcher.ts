@@ -289,10 +289,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const result = await this.runner.call<ExecuteResult, ExecutePayload>(RPC_MESSAGING.execute, payload, this.config.messaging.syncTimeoutMs);
       const now = Date.now();
       const status = result.status === 'sent' ? 'sent' : 'sending';
-      const nextToken = newId(now);
-      const next = await this.store.finishHandedOver(entry.id, token, status, now, this.stopped ? undefined : { token: nextToken, expiresAt: now + m.claimTtlMs });
+      // Where the end can claim the chat's next entry in its own statement (PostgreSQL): that claim's token.
+      const claimNext = this.stopped || this.store.writesInOrder ? undefined : { token: newId(now), expiresAt: now + m.claimTtlMs };
+      const next = await this.store.finishHandedOver(entry.id, token, status, now, claimNext);
       this.metrics.handedOver(entry.createdAt, now);
-      return { row: { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now }, ...(next ? { next: { entry: next, token: nextToken } } : {}) };
+      return { row: { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now }, ...(next && claimNext ? { next: { entry: next, token: claimNext.token } } : {}) };
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       // A refusal that names its reason (`contact_blocked`) is filed under it: more telling than `forbidden`.
