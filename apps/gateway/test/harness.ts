@@ -126,8 +126,14 @@ export async function startRunner(transport: TransportEnv, extraEnv: Record<stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // What the runner wrote to stderr ("failed to start: <why>") leads the error of a failed start:
+  // CI reports show only the first lines of an error, and the log lines before it are many.
+  let errOut = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    errOut += d.toString();
+  });
   await new Promise<void>((resolve, reject) => {
     // A deadline for a runner that cannot start, not a measure of start-up time: on a busy
     // 2-core machine Nest's start-up alone has taken over 20 s.
@@ -135,7 +141,7 @@ export async function startRunner(transport: TransportEnv, extraEnv: Record<stri
       // Killed, not left behind: a live child keeps jest from ever exiting, which turned one
       // slow start into a CI run that hung until it was killed.
       child.kill('SIGKILL');
-      reject(new Error(`runner did not start:\n${out}`));
+      reject(new Error(`runner did not start: ${errOut.trim()}\n${out}`));
     }, 60_000);
     const check = (): void => {
       if (out.includes('successfully started')) {
@@ -144,12 +150,13 @@ export async function startRunner(transport: TransportEnv, extraEnv: Record<stri
       }
     };
     child.stdout?.on('data', check);
-    child.once('exit', (code) => {
+    // 'close', not 'exit': by then the runner's stderr has been read to its end.
+    child.once('close', (code) => {
       clearTimeout(timer);
-      reject(new Error(`runner exited with ${code}:\n${out}`));
+      reject(new Error(`runner exited with ${code}: ${errOut.trim()}\n${out}`));
     });
   });
-  child.removeAllListeners('exit');
+  child.removeAllListeners('close');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,

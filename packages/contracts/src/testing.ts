@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,39 @@ export async function migrationRoundTrip(
  */
 const TEST_PORT_RANGE = { from: 20_000, to: 32_767 };
 
+/**
+ * Ports handed out are also reserved, by a file named after the port in a directory every test
+ * process on the machine shares. A spawned runner binds its port only once Nest has started, which
+ * on a loaded 2-core machine is seconds after `freePort()` checked it, and CI runs four jest lanes
+ * at once: in that window another lane's check found the same port free and bound it first, and the
+ * runner exited with EADDRINUSE. A reservation lapses when its process has exited or after
+ * RESERVATION_TTL_MS (a port is bound long before that, and a bound port fails the check anyway);
+ * nothing removes it at exit (jest ends workers with signals), the next taker replaces a lapsed one.
+ */
+const RESERVATIONS_DIR = join(tmpdir(), 'wa-test-ports');
+const RESERVATION_TTL_MS = 10 * 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function reservationLapsed(file: string): boolean {
+  try {
+    const age = Date.now() - statSync(file).mtimeMs;
+    const pid = Number(readFileSync(file, 'utf8'));
+    return age > RESERVATION_TTL_MS || !Number.isInteger(pid) || pid <= 0 || !processAlive(pid);
+  } catch {
+    // Gone between the failed create and this read: its owner released it.
+    return true;
+  }
+}
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -84,21 +117,49 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/** A port on 127.0.0.1 that nobody listens on now, for a server a test starts next (see TEST_PORT_RANGE). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = randomInt(TEST_PORT_RANGE.from, TEST_PORT_RANGE.to + 1);
-    if (await canListen(port)) return port;
-  }
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+/** `freePort` over a given range and reservation directory (tests of the picker use their own). */
+export function portPicker(options: { dir: string; range: { from: number; to: number }; attempts?: number }): () => Promise<number> {
+  const reservedHere = new Set<number>();
+  /** Takes the machine-wide reservation of `port` for this process; false when another live one holds it. */
+  const reserve = (port: number): boolean => {
+    if (reservedHere.has(port)) return false;
+    mkdirSync(options.dir, { recursive: true });
+    const file = join(options.dir, String(port));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(file, String(process.pid), { flag: 'wx' });
+        reservedHere.add(port);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (!reservationLapsed(file)) return false;
+        rmSync(file, { force: true });
+      }
+    }
+    return false;
+  };
+  return async () => {
+    for (let attempt = 0; attempt < (options.attempts ?? 200); attempt++) {
+      const port = randomInt(options.range.from, options.range.to + 1);
+      if (reserve(port) && (await canListen(port))) return port;
+    }
+    // The range looks full: a port of the kernel's, with the race the range exists to avoid.
+    return new Promise((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
     });
-  });
+  };
 }
+
+/**
+ * A port on 127.0.0.1 that nobody listens on now and that no other test process on this machine
+ * was handed (see TEST_PORT_RANGE and RESERVATIONS_DIR), for a server a test starts next.
+ */
+export const freePort = portPicker({ dir: RESERVATIONS_DIR, range: TEST_PORT_RANGE });
 
 /**
  * Runs `work` while counting the calls of `target[method]` (the method still runs): how many
