@@ -346,7 +346,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   }
 
   private async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
-    const body = this.events.envelopeJson(job.event);
+    // Encoded to UTF-8 once, for the signatures, the length and the socket alike.
+    const body = Buffer.from(this.events.envelopeJson(job.event));
     const timestamp = Math.floor(Date.now() / 1000);
     const signatures = job.secrets.map((secret) => signWebhook(secret, job.event.id, timestamp, body)).join(' ');
     const attemptedAt = Date.now();

@@ -48,7 +48,8 @@ export class WebhookHttpClient {
     this.https = new HttpsAgent(options);
   }
 
-  async post(target: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookResponse> {
+  /** `body` is best given as the bytes to send (its length and the socket write need no encoding then). */
+  async post(target: string, headers: Record<string, string>, body: string | Buffer, timeoutMs: number): Promise<WebhookResponse> {
     const started = Date.now();
     const fail = (error: string): WebhookResponse => ({ statusCode: null, latencyMs: Date.now() - started, error, body: null, retryAfterSec: null });
     const t = this.target(target);
@@ -68,7 +69,7 @@ export class WebhookHttpClient {
           ...options,
           method: 'POST',
           agent: isHttps ? this.https : this.http,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers: { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) },
         },
         (res: IncomingMessage) => this.readResponse(res, started, finish),
       );

@@ -28,6 +28,15 @@ describe(signWebhook.name, () => {
     expect(() => new Webhook(generateWebhookSecret()).verify(body, headers)).toThrow();
   });
 
+  it('signs the UTF-8 bytes of a body exactly as the text', () => {
+    const secret = generateWebhookSecret();
+    const text = '{"id":"evt_1","data":{"text":"grüße 👋"}}';
+    expect(signWebhook(secret, 'evt_1', 1_700_000_000, Buffer.from(text))).toBe(signWebhook(secret, 'evt_1', 1_700_000_000, text));
+    const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(now()), 'webhook-signature': '' };
+    headers['webhook-signature'] = signWebhook(secret, 'evt_1', Number(headers['webhook-timestamp']), Buffer.from(text));
+    expect(new Webhook(secret).verify(text, headers)).toEqual(JSON.parse(text));
+  });
+
   it('is rejected for a tampered body, id or timestamp', () => {
     const secret = generateWebhookSecret();
     const timestamp = now();
