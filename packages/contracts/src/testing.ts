@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DatabaseTarget } from '@wa/domain';
+import { processAlive, type DatabaseTarget } from '@wa/domain';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, ensureDatabaseSchema } from './database';
@@ -87,16 +87,6 @@ const TEST_PORT_RANGE = { from: 20_000, to: 32_767 };
  */
 const RESERVATIONS_DIR = join(tmpdir(), 'wa-test-ports');
 const RESERVATION_TTL_MS = 10 * 60_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function reservationLapsed(file: string): boolean {
   try {

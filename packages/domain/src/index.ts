@@ -42,3 +42,4 @@ export { generateMessageId } from './message-id';
 export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';
 export { BoundedSet } from './bounded-set';
 export { sha256 } from './sha256';
+export { processAlive } from './process-alive';

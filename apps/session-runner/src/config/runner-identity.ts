@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { processAlive } from '@wa/domain';
 import { RunnerConfig } from './runner.config';
 
 type Env = Record<string, string | undefined>;
@@ -11,15 +12,6 @@ export function runnerIdFile(config: RunnerConfig): string | undefined {
   return `${config.database.path}.runner-id`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else; still a live process that may be a runner.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readId(file: string): string | undefined {
   try {
@@ -40,7 +32,7 @@ function lock(file: string): boolean {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
     }
     const holder = Number.parseInt(readId(file) ?? '', 10);
-    if (Number.isSafeInteger(holder) && holder !== process.pid && alive(holder)) return false;
+    if (Number.isSafeInteger(holder) && holder !== process.pid && processAlive(holder)) return false;
     // A previous life's lock: ours to remove. Two runners removing it at once are told apart by
     // the exclusive create above (one of them fails and takes a fresh id).
     try {
