@@ -246,7 +246,17 @@ describe('receipts and resend decisions across a runner kill', () => {
     const sent = await sendText('who read this?', { to: group });
     for (const member of [MEMBER_A, MEMBER_B]) await sandbox.waitForReceived(member, (m) => m.id === sent.waMessageId);
     await sandbox.sendReceipt(MEMBER_A, group, [sent.waMessageId], 'read');
-    await eventually('both deliveries and the read to be reported', () => ALL.every((r) => memberStatuses(sent.waMessageId).includes(r)));
+    await eventually('both deliveries and the read to be reported', () => ALL.every((r) => memberStatuses(sent.waMessageId).includes(r))).catch((err: unknown) => {
+      // Twice, on loaded machines, one of the three never came within the hang deadline: say what did.
+      const events = receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent.waMessageId).map((r) => r.body.data);
+      const unacked = sandbox.unacknowledged(OWNER).filter((p) => p.id === sent.waMessageId);
+      const said = runner.output().split('\n').filter((l) => l.includes(sent.waMessageId) || /receipt|status/i.test(l));
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)} (message ${sent.waMessageId} in ${group}, members ${JSON.stringify(lids)}, at ${new Date().toISOString()}); ` +
+          `reported: ${JSON.stringify(memberStatuses(sent.waMessageId))}; status events: ${JSON.stringify(events)}; receipts WhatsApp holds unacknowledged: ${JSON.stringify(unacked)}; ` +
+          `the runner's related lines:\n${said.slice(-30).join('\n')}`,
+      );
+    });
     const pending = () => sandbox.unacknowledged(OWNER).filter((p) => p.tag === 'receipt' && p.id === sent.waMessageId && p.from === group);
     expect(pending().map((p) => `${phoneOf({ jid: p.participant ?? '', lid: p.participant })}|${p.type ?? 'delivered'}`).sort()).toEqual(ALL);
 

@@ -3,3 +3,4 @@ import '../sessions.e2e-spec';
 import '../session-qr-wait.e2e-spec';
 import '../session-restarts.e2e-spec';
 import '../session-runner-stall.e2e-spec';
+import '../lease-check-receipts.e2e-spec';

@@ -35,6 +35,8 @@ interface OwnedSession {
   checking: boolean;
   /** Socket events that came in while checking, run in order once the lease proves ours. */
   pending: Array<() => void>;
+  /** Writes that wait for the check's outcome (`leaseHeld`): true once the lease is ours again, false if fenced. */
+  waiters: Array<(held: boolean) => void>;
 }
 
 /** Events held back while a lease is checked; past this the session is let go of rather than buffered without end. */
@@ -263,7 +265,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     const lease = await this.leases.acquire(ref.sessionId, this.config.runnerId, this.config.leaseTtlMs);
     if (!lease) return undefined;
     const connection = this.engine.connection(ref.sessionId);
-    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined, fenced: false, checking: false, pending: [] };
+    const owned: OwnedSession = { orgId: ref.orgId, lease, connection, unsubscribe: () => undefined, fenced: false, checking: false, pending: [], waiters: [] };
     // Every listener, ours and the observers', sees the connection through the fence.
     owned.unsubscribe = this.subscribe(ref, owned, fencedView(connection, (run) => this.gate(owned, run)));
     this.owned.set(ref.sessionId, owned);
@@ -293,6 +295,30 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     owned.checking = true;
     void this.checkLeases([owned]);
     return false;
+  }
+
+  /**
+   * Whether this runner may write for the session now, waiting when its clock says the lease may
+   * have run out until the check against the database tells: a stall of the event loop longer
+   * than the lease (a loaded machine) otherwise made the first write after it fail though nobody
+   * had taken the lease. For a receipt that failure was a loss until the next login: its ack is
+   * held back, and WhatsApp delivers it again only then.
+   */
+  private leaseHeld(owned: OwnedSession): boolean | Promise<boolean> {
+    if (this.holds(owned)) return true;
+    if (owned.fenced) return false;
+    return new Promise((resolve) => owned.waiters.push(resolve));
+  }
+
+  /** After a check: writers waiting on it go ahead if the renewed lease is still current by our clock; otherwise it is checked again. */
+  private settleWaiters(owned: OwnedSession): void {
+    if (owned.waiters.length === 0) return;
+    if (owned.fenced) {
+      for (const resolve of owned.waiters.splice(0)) resolve(false);
+      return;
+    }
+    // A renewal that waited long on the database may have set an expiry that has passed already.
+    if (this.holds(owned)) for (const resolve of owned.waiters.splice(0)) resolve(true);
   }
 
   /** Runs `work` (a socket event) now if the lease is ours, after the check if it is being checked, never if fenced. */
@@ -330,6 +356,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
       if (!owned.checking) continue;
       owned.checking = false;
       for (const work of owned.pending.splice(0)) if (!owned.fenced) work();
+      this.settleWaiters(owned);
     }
   }
 
@@ -347,6 +374,7 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     if (owned.fenced) return;
     owned.fenced = true;
     owned.pending.length = 0;
+    this.settleWaiters(owned);
     const sessionId = owned.connection.sessionId;
     this.logger.warn({ msg: 'lost the lease of a session; closing its connection without touching the account', sessionId, epoch: owned.lease.epoch, why });
     owned.unsubscribe();
@@ -423,9 +451,13 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   private subscribe(ref: SessionRef, owned: OwnedSession, connection: WaConnection): () => void {
     const { orgId, sessionId } = ref;
     const record = (work: () => Promise<void>): void => {
+      const run = (): void => {
+        work().catch((err: unknown) => this.logger.error({ msg: 'failed to record a session event', sessionId, error: (err as Error).message }));
+      };
       // Checked again when the work starts: the runner may have paused since the event came in.
-      if (!this.holds(owned)) return;
-      work().catch((err: unknown) => this.logger.error({ msg: 'failed to record a session event', sessionId, error: (err as Error).message }));
+      const held = this.leaseHeld(owned);
+      if (held === true) run();
+      else if (held !== false) void held.then((ok) => ok && run());
     };
     /**
      * A received message and its event, in one transaction: a copy WhatsApp delivers again (its
@@ -513,16 +545,17 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
         }
       }
     };
-    // Stored before WhatsApp gets the delivery receipt; a runner that does not hold the lease by
-    // its own clock stores nothing and sends no receipt (WhatsApp delivers it again).
+    // Stored before WhatsApp gets the delivery receipt. A runner whose clock says the lease may
+    // have run out waits for the check; one that lost it stores nothing and sends no receipt
+    // (WhatsApp delivers it again to the next owner).
     connection.setReceiptSink(async (r) => {
-      if (!this.holds(owned)) throw new AppError('session_unavailable', 'the lease of this session is not held');
+      if (!(await this.leaseHeld(owned))) throw new AppError('session_unavailable', 'the lease of this session is not held');
       await this.observers.beforeReceipt(ref, r);
       await handle(r);
     });
     // A receipt's statuses are stored before WhatsApp gets its ack, under the same lease rule.
     connection.setStatusSink(async (updates) => {
-      if (!this.holds(owned)) throw new AppError('session_unavailable', 'the lease of this session is not held');
+      if (!(await this.leaseHeld(owned))) throw new AppError('session_unavailable', 'the lease of this session is not held');
       try {
         for (const u of updates) await this.statuses.record(ref, u);
       } catch (err) {

@@ -1,0 +1,107 @@
+import Database from 'better-sqlite3';
+import { WaSandbox } from '@wa/wa-sandbox';
+import { TestIdentityProvider } from './auth-fixture';
+import { sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess } from './harness';
+import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
+import { ApiClient } from './session-fixture';
+import { WebhookReceiver } from './webhook-receiver';
+
+/**
+ * A runner whose lease renewals are late (a loaded machine: event-loop stalls, a slow database)
+ * finds, by its own clock, that the lease may have run out, and checks it against the database
+ * before it writes anything of the session. What WhatsApp delivers meanwhile waits for that check
+ * instead of being refused: a refused receipt is not acknowledged, and WhatsApp delivers it again
+ * only at the next login, which a runner that still holds its lease never makes. Twice, in CI runs
+ * on a loaded machine, a group member's receipt went unreported that way. Here the renewals are
+ * held up by a lock on the lease (PostgreSQL: its row; SQLite: the database's write lock).
+ */
+describe('what arrives while a stalled runner checks its lease', () => {
+  const ORG = 'org-lease-check';
+  const OWNER = '15557040001';
+  const CONTACT = '15557040002';
+  const pn = (phone: string) => `${phone}@s.whatsapp.net`;
+  /** Short, so that a pause of the runner outlasts it. */
+  const LEASE_TTL_MS = 3_000;
+  let idp: TestIdentityProvider;
+  let sandbox: WaSandbox;
+  let runner: RunnerProcess;
+  let gw: GatewayHandle;
+  let client: ApiClient;
+  let receiver: WebhookReceiver;
+  let sessionId: string;
+  let runnerDb: string;
+
+  /** Keeps the runner from renewing its lease until `release`. */
+  async function holdLeaseRenewals(): Promise<() => Promise<void>> {
+    if (scaleOut) {
+      const { pg, schema } = await schemaClient(runnerDb);
+      await pg.query('BEGIN');
+      await pg.query(`SELECT 1 FROM "${schema}".session_leases WHERE session_id = $1 FOR UPDATE`, [sessionId]);
+      return async () => {
+        await pg.query('ROLLBACK');
+        await pg.end();
+      };
+    }
+    const db = new Database(runnerDb.slice('sqlite:'.length));
+    db.exec('BEGIN EXCLUSIVE');
+    return async () => {
+      db.exec('ROLLBACK');
+      db.close();
+    };
+  }
+
+  beforeAll(async () => {
+    idp = await TestIdentityProvider.start();
+    sandbox = await (await WaSandbox.create()).start();
+    await sandbox.createPhone(CONTACT);
+    const transport = await transportEnv();
+    runnerDb = testDatabaseUrl('runner');
+    runner = await startRunner(transport, sandboxRunnerEnv(sandbox, { DATABASE_URL: runnerDb, LEASE_TTL_MS: String(LEASE_TTL_MS) }));
+    gw = await startGateway(transport, { ...idp.env, ...UNPACED_GATEWAY, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    client = new ApiClient(() => gw.url, idp, ORG);
+    receiver = await WebhookReceiver.start();
+    const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.status', 'message.received'] } });
+    receiver.secrets = [hook.secret];
+    sessionId = (await client.linkSession(sandbox, OWNER)).id;
+  });
+
+  afterAll(async () => {
+    await teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close());
+  });
+
+  it('stores, reports and acknowledges a receipt and a message that came while its lease renewals were held up, on the same connection', async () => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: pn(CONTACT), type: 'text', text: 'read me later' } });
+    expect(res.status).toBe(200);
+    const sent = (await res.json()) as { waMessageId: string };
+    const reported = (type: string, test: (data: Record<string, unknown>) => boolean) => receiver.received.some((r) => r.body.type === type && test(r.body.data));
+    await eventually('the delivery receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'delivered'));
+    const logins = () => sandbox.listDevices().find((d) => d.phone === OWNER)?.logins;
+    const loginsBefore = logins();
+    let inbound = '';
+
+    const release = await holdLeaseRenewals();
+    try {
+      // Past the lease's lifetime with no renewal: the runner's clock says it may be gone.
+      await new Promise((r) => setTimeout(r, LEASE_TTL_MS + 500));
+      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent.waMessageId], 'read');
+      const { id } = await sandbox.sendMessage(CONTACT, pn(OWNER), { type: 'text', text: 'sent while the lease was in doubt' });
+      inbound = id;
+      // Both reach the runner while its check waits (SQLite's writer gives up after its 5 s busy
+      // timeout and the next round tries again: the runner's event loop is blocked meanwhile).
+      await new Promise((r) => setTimeout(r, scaleOut ? 1_500 : 7_000));
+    } finally {
+      await release();
+    }
+    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'read'), 60_000);
+    await eventually('the message to be reported', () => reported('message.received', (d) => d.messageId === inbound), 60_000);
+    // Stored, hence acknowledged: nothing waits for a next login.
+    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent.waMessageId && p.id !== inbound), 60_000).catch((err: unknown) => {
+      const said = runner.output().split('\n').filter((l) => /receipt|lease|status/i.test(l));
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; still unacknowledged: ${JSON.stringify(sandbox.unacknowledged(OWNER))}; the runner's related lines:\n${said.slice(-20).join('\n')}`);
+    });
+    // The same connection: the lease held, so nothing was fenced or logged in again.
+    expect(logins()).toBe(loginsBefore);
+    expect(runner.output()).not.toContain('receipt not stored');
+    expect(runner.output()).not.toContain('lost the lease');
+  });
+});
