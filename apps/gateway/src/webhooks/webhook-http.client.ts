@@ -48,7 +48,7 @@ export class WebhookHttpClient {
     this.https = new HttpsAgent(options);
   }
 
-  /** `body` is best given as the bytes to send (its length and the socket write need no encoding then). */
+  /** `body` is best given as the bytes to send (its length and the socket write need no encoding then; `byteLength` of a Buffer is its length). */
   async post(target: string, headers: Record<string, string>, body: string | Buffer, timeoutMs: number): Promise<WebhookResponse> {
     const started = Date.now();
     const fail = (error: string): WebhookResponse => ({ statusCode: null, latencyMs: Date.now() - started, error, body: null, retryAfterSec: null });
@@ -69,7 +69,7 @@ export class WebhookHttpClient {
           ...options,
           method: 'POST',
           agent: isHttps ? this.https : this.http,
-          headers: { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) },
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         },
         (res: IncomingMessage) => this.readResponse(res, started, finish),
       );
