@@ -39,6 +39,8 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
       DATABASE_URL: testDatabaseUrl('gateway', 'postgres'),
       SEND_MIN_INTERVAL_MS: '0',
       SEND_JITTER_MS: '0',
+      // No timed pass during the tests: entries go out through the dispatcher's kicks alone.
+      OUTBOX_POLL_INTERVAL_MS: '60000',
     });
     stack = { gw, idp, runner, sandbox };
     client = new ApiClient(() => stack.gw.url, stack.idp, ORG);
@@ -117,10 +119,10 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
    * its round trips too (the drain it kicked runs in its context). The wait reads nothing: the
    * entry is known to wait when it starts, and the hand-over hands it its outcome.
    */
-  it('answers a sync send after four round trips: session, entry, claim, result; the wait reads nothing', async () => {
+  it('answers a sync send after four round trips: session, entry, claim, result; the wait reads nothing, nor claims again', async () => {
     const linked = await client.linkSession(stack.sandbox, '15550007001', 'sync round trips');
     const contact = await stack.sandbox.createPhone('15550007002', 'Contact');
-    const syncSend = async (): Promise<string[]> => {
+    const syncSend = async (): Promise<string> => {
       const requestId = `round-trips-${++requests}`;
       const res = await client.call(`/sessions/${linked.id}/messages`, {
         method: 'POST',
@@ -129,12 +131,49 @@ describe('round trips of an accepted send (PostgreSQL)', () => {
       });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ mode: 'sync', status: 'sent' });
-      return (issued.get(requestId) ?? []).filter((q) => !q.includes('rate_limit_buckets'));
+      return requestId;
     };
+    const statementsOf = (requestId: string): string[] => (issued.get(requestId) ?? []).filter((q) => !q.includes('rate_limit_buckets'));
     await syncSend();
-    const statements = await syncSend();
+    const counted = await syncSend();
+    // What the hand-over's end leaves behind runs in the request's context after the answer:
+    // read once another request has gone through as well.
+    await syncSend();
+    const statements = statementsOf(counted);
     expect(statements).not.toContain('byId');
-    // The result also claims the chat's next entry, if one is due (one round trip for both).
-    expect(statements.slice(0, statements.indexOf('finishHandedOverClaimNext') + 1)).toEqual(['session', 'insert', 'claimChatHead', 'finishHandedOverClaimNext']);
+    // The result also claims the chat's next entry, if one is due (one round trip for both); with
+    // none due, and nothing accepted meanwhile, the chat is not looked at again.
+    expect(statements).toEqual(['session', 'insert', 'claimChatHead', 'finishHandedOverClaimNext']);
+  });
+
+  /**
+   * An end that finds no next entry does not look at its chat again, unless an entry was accepted
+   * meanwhile: its own kick found the chat busy, and the end's statement may have been sent before
+   * its commit. Entries accepted while earlier ones are handed over, in one chat, with no timed
+   * pass to find them: each still goes out, in the order of acceptance.
+   */
+  it('hands over entries accepted while their chat was busy without the timed pass', async () => {
+    const linked = await client.linkSession(stack.sandbox, '15550007003', 'busy chat');
+    const contact = await stack.sandbox.createPhone('15550007004', 'Busy contact');
+    const sent: { waMessageId: string; outboxId: string }[] = [];
+    // Waves of concurrent sends: each lands while the chat's previous entries are being handed over.
+    for (let wave = 0; wave < 6; wave++) {
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => {
+          const res = await client.call(`/sessions/${linked.id}/messages`, {
+            method: 'POST',
+            headers: { prefer: 'respond-async' },
+            body: { chat: contact.jid, type: 'text', text: `busy ${wave}-${i}` },
+          });
+          expect(res.status).toBe(202);
+          return (await res.json()) as { waMessageId: string; outboxId: string };
+        }),
+      );
+      sent.push(...answers);
+    }
+    const ids = [...sent].sort((x, y) => (x.outboxId < y.outboxId ? -1 : 1)).map((r) => r.waMessageId);
+    // Well before the 60 s timed pass.
+    for (const id of ids) await stack.sandbox.waitForReceived(contact.phone, (m) => m.id === id, 20_000);
+    expect(stack.sandbox.received(contact.phone).map((m) => m.id).filter((id) => ids.includes(id))).toEqual(ids);
   });
 });

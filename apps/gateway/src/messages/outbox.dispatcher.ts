@@ -11,6 +11,8 @@ import { OutboxStore, type OutboxRow } from './outbox.store';
 interface HandedOver {
   row: OutboxRow;
   next?: { entry: OutboxRow; token: string };
+  /** The end looked for the chat's next entry in its own statement (found or not). */
+  lookedForNext: boolean;
 }
 
 /** Errors after which the same entry may well succeed later; anything else fails the entry. */
@@ -55,6 +57,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   /** Chats to look at, by `session \n chat` (coalesced), and chats with a hand-over in progress here. */
   private readonly dueChats = new Map<string, { sessionId: string; chat: string }>();
   private readonly busyChats = new Set<string>();
+  /** Busy chats that were kicked while busy (an entry accepted during the hand-over). */
+  private readonly kickedWhileBusy = new Set<string>();
   private draining = false;
   private heartbeatTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -112,7 +116,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   kickChat(sessionId: string, chat: string): void {
     if (this.stopped || !this.config.messaging.dispatcherEnabled) return;
     const key = chatKey(sessionId, chat);
-    if (this.busyChats.has(key)) return;
+    if (this.busyChats.has(key)) {
+      this.kickedWhileBusy.add(key);
+      return;
+    }
     this.dueChats.set(key, { sessionId, chat });
     if (this.draining) return;
     this.draining = true;
@@ -249,11 +256,16 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.inFlight--;
     this.claimed.delete(entry.id);
     this.busyChats.delete(key);
+    const kicked = this.kickedWhileBusy.delete(key);
     const handedOver = typeof outcome === 'object' ? outcome : undefined;
     this.notify(entry.id, handedOver?.row);
     // The chat's next entry, claimed with the end of this one: it goes at once.
     if (handedOver?.next) this.start(handedOver.next.entry, handedOver.next.token);
-    else if (outcome !== false) this.kickChat(entry.sessionId, entry.chat);
+    // An end that looked for the next entry and found none leaves the chat idle, unless an entry
+    // was accepted while it ran (its statement may have been sent before that entry's commit, and
+    // the entry's own kick found the chat busy). Otherwise the chat is looked at again: a claim per
+    // hand-over less on PostgreSQL.
+    else if (outcome !== false && (kicked || !handedOver?.lookedForNext)) this.kickChat(entry.sessionId, entry.chat);
   }
 
   private wakeAtLeastBy(at: number): void {
@@ -293,7 +305,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const claimNext = this.stopped || this.store.writesInOrder ? undefined : { token: newId(now), expiresAt: now + m.claimTtlMs };
       const next = await this.store.finishHandedOver(entry.id, token, status, now, claimNext);
       this.metrics.handedOver(entry.createdAt, now);
-      return { row: { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now }, ...(next && claimNext ? { next: { entry: next, token: claimNext.token } } : {}) };
+      return {
+        row: { ...entry, status, error: null, nextAttemptAt: null, claimToken: null, updatedAt: now },
+        lookedForNext: claimNext !== undefined,
+        ...(next && claimNext ? { next: { entry: next, token: claimNext.token } } : {}),
+      };
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('internal_error', err instanceof Error ? err.message : String(err));
       // A refusal that names its reason (`contact_blocked`) is filed under it: more telling than `forbidden`.
