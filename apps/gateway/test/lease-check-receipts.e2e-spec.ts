@@ -50,6 +50,30 @@ describe('what arrives while a stalled runner checks its lease', () => {
     };
   }
 
+  /**
+   * Makes the runner's database refuse what it writes for a message or a receipt (both write an
+   * event of the session), as a failover or a lost connection would, until `release`: a trigger
+   * that raises on every insert into the runner's event table.
+   */
+  async function refuseEventWrites(): Promise<() => Promise<void>> {
+    if (scaleOut) {
+      const { pg, schema } = await schemaClient(runnerDb);
+      await pg.query(`CREATE OR REPLACE FUNCTION "${schema}".refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: the database refuses writes'; END $$`);
+      await pg.query(`CREATE TRIGGER refuse_writes BEFORE INSERT ON "${schema}".runner_events FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse_writes()`);
+      return async () => {
+        await pg.query(`DROP TRIGGER refuse_writes ON "${schema}".runner_events`);
+        await pg.end();
+      };
+    }
+    const db = new Database(runnerDb.slice('sqlite:'.length));
+    db.pragma('busy_timeout = 10000');
+    db.exec("CREATE TRIGGER refuse_writes BEFORE INSERT ON runner_events BEGIN SELECT RAISE(ABORT, 'injected: the database refuses writes'); END");
+    return async () => {
+      db.exec('DROP TRIGGER refuse_writes');
+      db.close();
+    };
+  }
+
   beforeAll(async () => {
     idp = await TestIdentityProvider.start();
     sandbox = await (await WaSandbox.create()).start();
@@ -103,5 +127,38 @@ describe('what arrives while a stalled runner checks its lease', () => {
     expect(logins()).toBe(loginsBefore);
     expect(runner.output()).not.toContain('receipt not stored');
     expect(runner.output()).not.toContain('lost the lease');
+  });
+
+  it('stores, reports and acknowledges a receipt and a message that the database first refused, on the same connection', async () => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: pn(CONTACT), type: 'text', text: 'read me once the database is back' } });
+    expect(res.status).toBe(200);
+    const sent = (await res.json()) as { waMessageId: string };
+    const reported = (type: string, test: (data: Record<string, unknown>) => boolean) => receiver.received.some((r) => r.body.type === type && test(r.body.data));
+    await eventually('the delivery receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'delivered'));
+    const logins = () => sandbox.listDevices().find((d) => d.phone === OWNER)?.logins;
+    const loginsBefore = logins();
+    const refusedBefore = runner.output().split('not stored').length;
+    let inbound = '';
+
+    const release = await refuseEventWrites();
+    try {
+      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent.waMessageId], 'read');
+      const { id } = await sandbox.sendMessage(CONTACT, pn(OWNER), { type: 'text', text: 'sent while the database refused writes' });
+      inbound = id;
+      // Refused, and held meanwhile: not reported, not acknowledged.
+      await eventually('the runner to be refused', () => runner.output().split('not stored').length > refusedBefore, 30_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(reported('message.received', (d) => d.messageId === inbound)).toBe(false);
+      expect(sandbox.unacknowledged(OWNER).map((p) => p.id)).toEqual(expect.arrayContaining([sent.waMessageId, inbound]));
+    } finally {
+      await release();
+    }
+    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'read'), 60_000);
+    await eventually('the message to be reported', () => reported('message.received', (d) => d.messageId === inbound), 60_000);
+    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent.waMessageId && p.id !== inbound), 60_000);
+    // Without a new login: the runner tried again on the same connection.
+    expect(logins()).toBe(loginsBefore);
+    expect(receiver.received.filter((r) => r.body.type === 'message.received' && r.body.data.messageId === inbound)).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent.waMessageId && r.body.data.status === 'read')).toHaveLength(1);
   });
 });

@@ -815,7 +815,8 @@ export class BaileysConnection implements WaConnection {
 
   /**
    * The statuses a receipt tells go to the status sink before WhatsApp gets the receipt's ack; a
-   * rejection holds the ack back, so WhatsApp delivers the receipt again at the next login.
+   * rejection holds the ack back, so WhatsApp delivers the receipt again at the next login (the
+   * runner tries a refused write again before it rejects).
    */
   private async beforeReceiptAck(sock: LiveSocket['sock'], told: Partial<BaileysEventMap>): Promise<void> {
     const sink = this.statusSink;

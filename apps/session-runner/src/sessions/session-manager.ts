@@ -42,6 +42,14 @@ interface OwnedSession {
 /** Events held back while a lease is checked; past this the session is let go of rather than buffered without end. */
 const MAX_PENDING_EVENTS = 10_000;
 
+/**
+ * Waits between the attempts to store what WhatsApp delivered (a message, a receipt's statuses)
+ * when the database refused it: its ack goes only once it is stored, and WhatsApp delivers an
+ * unacknowledged stanza again only at the next login, which a runner that keeps its connection
+ * never makes. About half a minute in all, then it waits for that login after all.
+ */
+const STORE_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 15_000];
+
 /** How long a resume waits for a session to reach a settled state before its slot goes to the next. */
 const RESUME_SETTLE_MS = 20_000;
 const SEND_LOG_PRUNE_EVERY_MS = 3_600_000;
@@ -310,6 +318,31 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     return new Promise((resolve) => owned.waiters.push(resolve));
   }
 
+  /**
+   * Stores what WhatsApp delivered before its ack goes, while the lease is ours. A write the
+   * database refuses (a lost connection, a lock or busy timeout, a failover) is tried again a few
+   * times over about half a minute, as long as the session is still this runner's: giving up
+   * holds the ack back until the next login. Each attempt is whole: a message and its event are
+   * one transaction, a status and its event one statement.
+   */
+  private async storeDelivered(owned: OwnedSession, sessionId: string, what: 'message' | 'receipt', work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (!(await this.leaseHeld(owned))) throw new AppError('session_unavailable', 'the lease of this session is not held');
+      try {
+        return await work();
+      } catch (err) {
+        const delay = STORE_RETRY_DELAYS_MS[attempt];
+        const error = err instanceof Error ? err.message : String(err);
+        if (delay === undefined || this.owned.get(sessionId) !== owned || owned.fenced) {
+          this.logger.warn({ msg: `${what} not stored; WhatsApp will deliver it again at the next login`, sessionId, attempts: attempt + 1, error });
+          throw err;
+        }
+        this.logger.warn({ msg: `${what} not stored; trying again`, sessionId, attempt: attempt + 1, retryInMs: delay, error });
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+  }
+
   /** After a check: writers waiting on it go ahead if the renewed lease is still current by our clock; otherwise it is checked again. */
   private settleWaiters(owned: OwnedSession): void {
     if (owned.waiters.length === 0) return;
@@ -548,21 +581,19 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
     // Stored before WhatsApp gets the delivery receipt. A runner whose clock says the lease may
     // have run out waits for the check; one that lost it stores nothing and sends no receipt
     // (WhatsApp delivers it again to the next owner).
-    connection.setReceiptSink(async (r) => {
-      if (!(await this.leaseHeld(owned))) throw new AppError('session_unavailable', 'the lease of this session is not held');
-      await this.observers.beforeReceipt(ref, r);
-      await handle(r);
-    });
-    // A receipt's statuses are stored before WhatsApp gets its ack, under the same lease rule.
-    connection.setStatusSink(async (updates) => {
-      if (!(await this.leaseHeld(owned))) throw new AppError('session_unavailable', 'the lease of this session is not held');
-      try {
+    connection.setReceiptSink((r) =>
+      this.storeDelivered(owned, sessionId, 'message', async () => {
+        await this.observers.beforeReceipt(ref, r);
+        await handle(r);
+      }),
+    );
+    // A receipt's statuses are stored before WhatsApp gets its ack, under the same rules. Statuses
+    // only move forward, so a later attempt after a partial one changes nothing twice.
+    connection.setStatusSink((updates) =>
+      this.storeDelivered(owned, sessionId, 'receipt', async () => {
         for (const u of updates) await this.statuses.record(ref, u);
-      } catch (err) {
-        this.logger.warn({ msg: 'receipt not stored; WhatsApp will deliver it again', sessionId, error: (err as Error).message });
-        throw err;
-      }
-    });
+      }),
+    );
     const offs = [
       () => connection.setReceiptSink(undefined),
       () => connection.setStatusSink(undefined),
