@@ -89,17 +89,23 @@ describe('what arrives while a stalled runner checks its lease', () => {
     sessionId = (await client.linkSession(sandbox, OWNER)).id;
   });
 
+  const reported = (type: string, test: (data: Record<string, unknown>) => boolean) => receiver.received.some((r) => r.body.type === type && test(r.body.data));
+  const logins = () => sandbox.listDevices().find((d) => d.phone === OWNER)?.logins;
+  /** A sync send to the contact; its WhatsApp id, once its delivery receipt was reported. */
+  const sendDelivered = async (text: string): Promise<string> => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: pn(CONTACT), type: 'text', text } });
+    expect(res.status).toBe(200);
+    const { waMessageId } = (await res.json()) as { waMessageId: string };
+    await eventually('the delivery receipt to be reported', () => reported('message.status', (d) => d.messageId === waMessageId && d.status === 'delivered'));
+    return waMessageId;
+  };
+
   afterAll(async () => {
     await teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close());
   });
 
   it('stores, reports and acknowledges a receipt and a message that came while its lease renewals were held up, on the same connection', async () => {
-    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: pn(CONTACT), type: 'text', text: 'read me later' } });
-    expect(res.status).toBe(200);
-    const sent = (await res.json()) as { waMessageId: string };
-    const reported = (type: string, test: (data: Record<string, unknown>) => boolean) => receiver.received.some((r) => r.body.type === type && test(r.body.data));
-    await eventually('the delivery receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'delivered'));
-    const logins = () => sandbox.listDevices().find((d) => d.phone === OWNER)?.logins;
+    const sent = await sendDelivered('read me later');
     const loginsBefore = logins();
     let inbound = '';
 
@@ -107,7 +113,7 @@ describe('what arrives while a stalled runner checks its lease', () => {
     try {
       // Past the lease's lifetime with no renewal: the runner's clock says it may be gone.
       await new Promise((r) => setTimeout(r, LEASE_TTL_MS + 500));
-      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent.waMessageId], 'read');
+      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent], 'read');
       const { id } = await sandbox.sendMessage(CONTACT, pn(OWNER), { type: 'text', text: 'sent while the lease was in doubt' });
       inbound = id;
       // Both reach the runner while its check waits (SQLite's writer gives up after its 5 s busy
@@ -116,10 +122,10 @@ describe('what arrives while a stalled runner checks its lease', () => {
     } finally {
       await release();
     }
-    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'read'), 60_000);
+    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent && d.status === 'read'), 60_000);
     await eventually('the message to be reported', () => reported('message.received', (d) => d.messageId === inbound), 60_000);
     // Stored, hence acknowledged: nothing waits for a next login.
-    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent.waMessageId && p.id !== inbound), 60_000).catch((err: unknown) => {
+    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent && p.id !== inbound), 60_000).catch((err: unknown) => {
       const said = runner.output().split('\n').filter((l) => /receipt|lease|status/i.test(l));
       throw new Error(`${err instanceof Error ? err.message : String(err)}; still unacknowledged: ${JSON.stringify(sandbox.unacknowledged(OWNER))}; the runner's related lines:\n${said.slice(-20).join('\n')}`);
     });
@@ -130,35 +136,30 @@ describe('what arrives while a stalled runner checks its lease', () => {
   });
 
   it('stores, reports and acknowledges a receipt and a message that the database first refused, on the same connection', async () => {
-    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: pn(CONTACT), type: 'text', text: 'read me once the database is back' } });
-    expect(res.status).toBe(200);
-    const sent = (await res.json()) as { waMessageId: string };
-    const reported = (type: string, test: (data: Record<string, unknown>) => boolean) => receiver.received.some((r) => r.body.type === type && test(r.body.data));
-    await eventually('the delivery receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'delivered'));
-    const logins = () => sandbox.listDevices().find((d) => d.phone === OWNER)?.logins;
+    const sent = await sendDelivered('read me once the database is back');
     const loginsBefore = logins();
     const refusedBefore = runner.output().split('not stored').length;
     let inbound = '';
 
     const release = await refuseEventWrites();
     try {
-      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent.waMessageId], 'read');
+      await sandbox.sendReceipt(CONTACT, pn(OWNER), [sent], 'read');
       const { id } = await sandbox.sendMessage(CONTACT, pn(OWNER), { type: 'text', text: 'sent while the database refused writes' });
       inbound = id;
       // Refused, and held meanwhile: not reported, not acknowledged.
       await eventually('the runner to be refused', () => runner.output().split('not stored').length > refusedBefore, 30_000);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(reported('message.received', (d) => d.messageId === inbound)).toBe(false);
-      expect(sandbox.unacknowledged(OWNER).map((p) => p.id)).toEqual(expect.arrayContaining([sent.waMessageId, inbound]));
+      expect(sandbox.unacknowledged(OWNER).map((p) => p.id)).toEqual(expect.arrayContaining([sent, inbound]));
     } finally {
       await release();
     }
-    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent.waMessageId && d.status === 'read'), 60_000);
+    await eventually('the read receipt to be reported', () => reported('message.status', (d) => d.messageId === sent && d.status === 'read'), 60_000);
     await eventually('the message to be reported', () => reported('message.received', (d) => d.messageId === inbound), 60_000);
-    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent.waMessageId && p.id !== inbound), 60_000);
+    await eventually('WhatsApp to have the acks', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== sent && p.id !== inbound), 60_000);
     // Without a new login: the runner tried again on the same connection.
     expect(logins()).toBe(loginsBefore);
     expect(receiver.received.filter((r) => r.body.type === 'message.received' && r.body.data.messageId === inbound)).toHaveLength(1);
-    expect(receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent.waMessageId && r.body.data.status === 'read')).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent && r.body.data.status === 'read')).toHaveLength(1);
   });
 });
