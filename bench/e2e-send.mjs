@@ -25,13 +25,16 @@
 // than once, or one WhatsApp id twice on one phone). The sandbox's own timestamp is the
 // sender's whole second, so arrival is taken as the middle of the poll interval it first showed
 // up in (±poll-ms/2): latency accepted→received p50/p99 are that precise.
+// CPU per accepted message of the gateway, the runner and the sandbox (and of a PostgreSQL server
+// on this machine with --postgres), and how busy the whole machine was: where the time goes when
+// the rate falls short.
 // Exits 1 when anything was lost or duplicated, or on an error.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, spawnApp } from './lib/processes.mjs';
+import { cpuSeconds, freePort, machineCpuSeconds, postgresCpuSeconds, spawnApp } from './lib/processes.mjs';
 import { POSTGRES_URL, createApiKey, tearDownStack, databaseUrls, postgresCaveat, startSandbox, stopOnSignals, transportEnv, until, wholeOption } from './lib/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -300,7 +303,27 @@ try {
   const accepted = new Map(); // token → time the 202 came back
   let offered = 0;
   let inFlight = 0;
-  const cpuBefore = { gateway: cpuSeconds(gateway.pid), runner: cpuSeconds(runner.pid), sandbox: cpuSeconds(sandbox.pid) };
+  // What each part costs: the three processes, a PostgreSQL server on this machine (its backends
+  // are the only other thing that grows with the messages), and the machine as a whole.
+  const cpuNow = () => ({
+    gateway: cpuSeconds(gateway.pid),
+    runner: cpuSeconds(runner.pid),
+    sandbox: cpuSeconds(sandbox.pid),
+    postgres: postgres ? postgresCpuSeconds() : undefined,
+    machine: machineCpuSeconds(),
+  });
+  const cpuSince = (before) => {
+    const after = cpuNow();
+    return {
+      gateway: after.gateway - before.gateway,
+      runner: after.runner - before.runner,
+      sandbox: after.sandbox - before.sandbox,
+      postgres: after.postgres !== undefined && before.postgres !== undefined ? after.postgres - before.postgres : undefined,
+      machineBusy: after.machine.busy - before.machine.busy,
+      machineTotal: after.machine.total - before.machine.total,
+    };
+  };
+  const cpuBefore = cpuNow();
   const loadBefore = loadavg()[0];
   say(`async: Prefer: respond-async, ${args.rate ? `${args.rate} messages/s offered` : `as fast as ${args.concurrency} in flight allow`}, ${args.duration} s...`);
   const offerStarted = now();
@@ -360,22 +383,14 @@ try {
   }
   const offerSeconds = (now() - offerStarted) / 1000;
   const receivedWhileOffering = counts.a - receivedAtStart;
-  const cpuOffer = {
-    gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway,
-    runner: cpuSeconds(runner.pid) - cpuBefore.runner,
-    sandbox: cpuSeconds(sandbox.pid) - cpuBefore.sandbox,
-  };
+  const cpuOffer = cpuSince(cpuBefore);
   say(`async: offering stopped; draining (at most ${args.drainTimeout} s)...`);
   const acceptedTokens = () => [...accepted.keys()].filter((t) => arrivals.has(t)).length;
   const drained = await drain('a', () => accepted.size, args.drainTimeout * 1000, 'async drain');
   clearInterval(reporter);
   // CPU time per accepted message over offering + drain: what each message costs each process,
   // a figure that machine load (other work competing for the cores) changes far less than rates.
-  const cpuAll = {
-    gateway: cpuSeconds(gateway.pid) - cpuBefore.gateway,
-    runner: cpuSeconds(runner.pid) - cpuBefore.runner,
-    sandbox: cpuSeconds(sandbox.pid) - cpuBefore.sandbox,
-  };
+  const cpuAll = cpuSince(cpuBefore);
   // One more poll: a late duplicate would otherwise go unseen.
   await sleep(args.pollMs);
   polling = false;
@@ -411,9 +426,21 @@ try {
   row('async: received without a 202 (request failed)', String(unaccepted));
   row('errors', [...errors].map(([r, n]) => `${n} × ${r}`).join('; ') || 'none');
   row('error lines logged (gateway / runner)', `${logErrors('gateway')} / ${logErrors('runner')}`, '0');
-  row('CPU while offering (gateway / runner / sandbox)', `${cores(cpuOffer.gateway)} / ${cores(cpuOffer.runner)} / ${cores(cpuOffer.sandbox)} of a core`);
+  const pg = cpuAll.postgres !== undefined;
+  row(
+    `CPU while offering (gateway / runner / sandbox${pg ? ' / PostgreSQL' : ''})`,
+    `${cores(cpuOffer.gateway)} / ${cores(cpuOffer.runner)} / ${cores(cpuOffer.sandbox)}${pg ? ` / ${cores(cpuOffer.postgres)}` : ''} of a core`,
+  );
   const perMessage = (s) => (accepted.size ? fmt((s * 1000) / accepted.size, 2) : '-');
-  row('CPU ms per message, offering + drain (gw / runner / sandbox)', `${perMessage(cpuAll.gateway)} / ${perMessage(cpuAll.runner)} / ${perMessage(cpuAll.sandbox)}`);
+  row(
+    `CPU ms per message, offering + drain (gw/runner/sandbox${pg ? '/PG' : ''})`,
+    `${perMessage(cpuAll.gateway)} / ${perMessage(cpuAll.runner)} / ${perMessage(cpuAll.sandbox)}${pg ? ` / ${perMessage(cpuAll.postgres)}` : ''}`,
+  );
+  // Everything, the benchmark's own process and whatever else runs here included: how close the machine was to its limit.
+  row(
+    'machine: busy while offering; CPU ms per message (all)',
+    `${fmt((cpuOffer.machineBusy / cpuOffer.machineTotal) * 100)}% of ${availableParallelism()} cores; ${perMessage(cpuAll.machineBusy)} ms`,
+  );
 
   say('');
   const pad = (s, n) => String(s).padEnd(n);

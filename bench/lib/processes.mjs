@@ -25,6 +25,46 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU seconds of a PostgreSQL server on this machine, if one runs here: every `postgres` process
+ * (its backends, among them the benchmark's) plus what the postmaster collected from the backends
+ * that exited (its children's time). Differences of two readings count a backend that ended in
+ * between exactly once. Undefined when no such process is visible (a remote server).
+ */
+export function postgresCpuSeconds() {
+  let ticks = 0;
+  let seen = false;
+  const stats = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    stats.push({ pid: Number(entry), ppid: Number(fields[1]), fields });
+  }
+  const pids = new Set(stats.map((s) => s.pid));
+  for (const { ppid, fields } of stats) {
+    seen = true;
+    ticks += Number(fields[11]) + Number(fields[12]);
+    // The postmaster (its parent is no postgres process): cutime and cstime, fields 16 and 17.
+    if (!pids.has(ppid)) ticks += Number(fields[13]) + Number(fields[14]);
+  }
+  return seen ? ticks / CLOCK_TICKS : undefined;
+}
+
+/** The machine's busy and total CPU seconds so far, over all cores (/proc/stat; idle and iowait are not busy). */
+export function machineCpuSeconds() {
+  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = values.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / CLOCK_TICKS, total: (busy + idle + iowait) / CLOCK_TICKS };
+}
+
 /** Open file descriptors of the process. */
 export function openFds(pid) {
   try {
