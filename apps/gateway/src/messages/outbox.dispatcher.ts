@@ -264,7 +264,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     // An end that looked for the next entry and found none leaves the chat idle, unless an entry
     // was accepted while it ran (its statement may have been sent before that entry's commit, and
     // the entry's own kick found the chat busy). Otherwise the chat is looked at again: a claim per
-    // hand-over less on PostgreSQL.
+    // hand-over less on PostgreSQL. An entry another gateway accepted while the end's statement ran
+    // (its claim found this one's held) is found by the timed pass (OUTBOX_POLL_INTERVAL_MS).
     else if (outcome !== false && (kicked || !handedOver?.lookedForNext)) this.kickChat(entry.sessionId, entry.chat);
   }
 
