@@ -33,7 +33,6 @@ export function cpuSeconds(pid) {
  */
 export function postgresCpuSeconds() {
   let ticks = 0;
-  let seen = false;
   const stats = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -49,12 +48,11 @@ export function postgresCpuSeconds() {
   }
   const pids = new Set(stats.map((s) => s.pid));
   for (const { ppid, fields } of stats) {
-    seen = true;
     ticks += Number(fields[11]) + Number(fields[12]);
     // The postmaster (its parent is no postgres process): cutime and cstime, fields 16 and 17.
     if (!pids.has(ppid)) ticks += Number(fields[13]) + Number(fields[14]);
   }
-  return seen ? ticks / CLOCK_TICKS : undefined;
+  return stats.length ? ticks / CLOCK_TICKS : undefined;
 }
 
 /** The machine's busy and total CPU seconds so far, over all cores (/proc/stat; idle and iowait are not busy). */

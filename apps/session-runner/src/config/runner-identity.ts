@@ -12,7 +12,6 @@ export function runnerIdFile(config: RunnerConfig): string | undefined {
   return `${config.database.path}.runner-id`;
 }
 
-
 function readId(file: string): string | undefined {
   try {
     const id = readFileSync(file, 'utf8').trim();
