@@ -282,6 +282,8 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async disown(sessionId: string, owned: OwnedSession): Promise<void> {
+    // Writes still waiting for a lease check give up: no later check looks at a session let go of.
+    this.refuseWaiters(owned);
     owned.unsubscribe();
     await owned.connection.dispose();
     this.owned.delete(sessionId);
@@ -346,12 +348,13 @@ export class SessionManager implements OnApplicationBootstrap, OnApplicationShut
   /** After a check: writers waiting on it go ahead if the renewed lease is still current by our clock; otherwise it is checked again. */
   private settleWaiters(owned: OwnedSession): void {
     if (owned.waiters.length === 0) return;
-    if (owned.fenced) {
-      for (const resolve of owned.waiters.splice(0)) resolve(false);
-      return;
-    }
+    if (owned.fenced) return this.refuseWaiters(owned);
     // A renewal that waited long on the database may have set an expiry that has passed already.
     if (this.holds(owned)) for (const resolve of owned.waiters.splice(0)) resolve(true);
+  }
+
+  private refuseWaiters(owned: OwnedSession): void {
+    for (const resolve of owned.waiters.splice(0)) resolve(false);
   }
 
   /** Runs `work` (a socket event) now if the lease is ours, after the check if it is being checked, never if fenced. */
