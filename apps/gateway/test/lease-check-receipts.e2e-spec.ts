@@ -162,4 +162,37 @@ describe('what arrives while a stalled runner checks its lease', () => {
     expect(receiver.received.filter((r) => r.body.type === 'message.received' && r.body.data.messageId === inbound)).toHaveLength(1);
     expect(receiver.received.filter((r) => r.body.type === 'message.status' && r.body.data.messageId === sent && r.body.data.status === 'read')).toHaveLength(1);
   });
+
+  /**
+   * The decryption of a message uses up its Signal keys. Committed before the message was stored,
+   * the copy WhatsApp delivers again at the next login no longer decrypted ("Key used already"),
+   * was acknowledged with a nack and never reported: the keys are now committed with the store.
+   */
+  it('reports a message the database refused past every attempt once, after the next login', async () => {
+    const gaveUpBefore = runner.output().split('will deliver it again at the next login').length;
+    const loginsBefore = logins() ?? 0;
+    let inbound = '';
+    const release = await refuseEventWrites();
+    try {
+      inbound = (await sandbox.sendMessage(CONTACT, pn(OWNER), { type: 'text', text: 'refused until the runner gave up' })).id;
+      // Seven attempts over about 31 s, then the runner gives up and holds the ack back.
+      await eventually('the runner to give up', () => runner.output().split('will deliver it again at the next login').length > gaveUpBefore, 60_000);
+      expect(reported('message.received', (d) => d.messageId === inbound)).toBe(false);
+      expect(sandbox.unacknowledged(OWNER).map((p) => p.id)).toContain(inbound);
+    } finally {
+      await release();
+    }
+    // The next login: WhatsApp delivers what was never acknowledged again.
+    const device = sandbox.listDevices().find((d) => d.phone === OWNER && d.connected);
+    if (!device) throw new Error('the owner has no connected device');
+    await sandbox.fault(device.jid, 'connection_closed');
+    await eventually('a new login', () => (logins() ?? 0) > loginsBefore, 60_000);
+    await eventually('the message to be reported', () => reported('message.received', (d) => d.messageId === inbound), 60_000).catch((err: unknown) => {
+      const said = runner.output().split('\n').filter((l) => /decrypt|retry|not stored|counter/i.test(l));
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; the runner's related lines:\n${said.slice(-20).join('\n')}`);
+    });
+    await eventually('WhatsApp to have the ack', () => sandbox.unacknowledged(OWNER).every((p) => p.id !== inbound), 60_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.received.filter((r) => r.body.type === 'message.received' && r.body.data.messageId === inbound)).toHaveLength(1);
+  });
 });
