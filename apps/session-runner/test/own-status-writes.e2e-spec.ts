@@ -93,7 +93,7 @@ describe('statuses of our messages on PostgreSQL', () => {
     expect(delivered).toEqual({ result: true, calls: 2 });
     expect(await statusOf('EARLY')).toBeUndefined();
     // The save applies what was kept.
-    await store.saveSent(sent('EARLY'), sendLog.markStep(SESSION, 'EARLY', 'relayed'), expected);
+    await store.saveSent(sent('EARLY'), [sendLog.markStep(SESSION, 'EARLY', 'relayed')], expected);
     expect(await statusOf('EARLY')).toBe('delivered');
     expect(await eventsOf('EARLY')).toEqual(['sent', 'delivered']);
   });
@@ -105,7 +105,7 @@ describe('statuses of our messages on PostgreSQL', () => {
       // The ack and the receipt come after the socket took the message, before its save began.
       const statuses = Promise.all([ack('DURING'), receipt('DURING', 'delivered')]);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      await store.saveSent(sent('DURING'), sendLog.markStep(SESSION, 'DURING', 'relayed'), expected);
+      await store.saveSent(sent('DURING'), [sendLog.markStep(SESSION, 'DURING', 'relayed')], expected);
       return statuses;
     });
     // The save, the ack's statement and the receipt's: no separate status UPDATE after the save
@@ -117,7 +117,7 @@ describe('statuses of our messages on PostgreSQL', () => {
 
   it('moves a stored status once: a receipt again is no news, one statement and no second look', async () => {
     const expected = store.expectSave(SESSION, 'STORED');
-    await store.saveSent(sent('STORED'), sendLog.markStep(SESSION, 'STORED', 'relayed'), expected);
+    await store.saveSent(sent('STORED'), [sendLog.markStep(SESSION, 'STORED', 'relayed')], expected);
     expect(await statusOf('STORED')).toBeNull();
     expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: true, calls: 1 });
     expect(await statements(() => receipt('STORED', 'delivered'))).toEqual({ result: false, calls: 1 });

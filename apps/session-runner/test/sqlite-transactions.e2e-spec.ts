@@ -92,7 +92,7 @@ describe('SQLite transactions of many sessions at once', () => {
       // The sent message and its `relayed` mark, in one commit.
       const messages = new MessageStore(ds.getRepository(WaMessageEntity), ds.getRepository(WaLidMappingEntity), ds.getRepository(WaPollVoteEntity), ds.getRepository(WaContactEntity));
       const key = { chatJid: '491701234567@s.whatsapp.net', id: 'NEXT', fromMe: true };
-      pending.push(messages.saveSent({ sessionId: 'urgent', key, type: 'text', timestampMs: Date.now(), raw: new Uint8Array([1]) }, sendLog.markStep('urgent', 'NEXT', 'relayed')));
+      pending.push(messages.saveSent({ sessionId: 'urgent', key, type: 'text', timestampMs: Date.now(), raw: new Uint8Array([1]) }, [sendLog.markStep('urgent', 'NEXT', 'relayed')]));
       expect(await untilSeen("SELECT COUNT(*) AS n FROM wa_messages WHERE session_id = 'urgent' AND message_id = 'NEXT'")).toBe(1);
       expect(seen("SELECT COUNT(*) AS n FROM wa_send_log WHERE message_id = 'NEXT' AND state = 'relayed'")).toBe(1);
     } finally {

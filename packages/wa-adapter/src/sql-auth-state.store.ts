@@ -34,6 +34,35 @@ const queuesByDataSource = new WeakMap<DataSource, Map<string, Promise<unknown>>
 
 const absentByDataSource = new WeakMap<DataSource, Map<string, Map<KeyType, Set<string>>>>();
 
+/**
+ * Key writes of a session held back while a send is on its way (`holdKeyWrites`): `type|keyId`
+ * to its encoded value, or null for a deletion. Reads of the session see them; they are written
+ * with the send's own records (`commitHeld`), or on their own once the last hold ends.
+ */
+interface HeldKeys {
+  holds: number;
+  rows: Map<string, HeldRow>;
+}
+
+interface HeldRow {
+  type: string;
+  keyId: string;
+  value: string | null;
+}
+
+const heldByDataSource = new WeakMap<DataSource, Map<string, HeldKeys>>();
+
+/** Writes a set of key rows: upserts (a value) and deletions (none), grouped as `AuthKeyWriter` takes them. */
+function splitRows(rows: Iterable<HeldRow>): { upserts: AuthKeyRow[]; deletes: Map<string, string[]> } {
+  const upserts: AuthKeyRow[] = [];
+  const deletes = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.value !== null) upserts.push({ type: row.type, keyId: row.keyId, value: row.value });
+    else deletes.set(row.type, [...(deletes.get(row.type) ?? []), row.keyId]);
+  }
+  return { upserts, deletes };
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -67,6 +96,8 @@ export class SqlAuthStateStore {
   private readonly queues: Map<string, Promise<unknown>>;
   /** Per session, the keys known to be absent (see `use`); shared like the queues. */
   private readonly absent: Map<string, Map<KeyType, Set<string>>>;
+  /** Per session, key writes held back for sends on their way; shared like the queues. */
+  private readonly held: Map<string, HeldKeys>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -96,6 +127,12 @@ export class SqlAuthStateStore {
       absentByDataSource.set(dataSource, absent);
     }
     this.absent = absent;
+    let held = heldByDataSource.get(dataSource);
+    if (!held) {
+      held = new Map();
+      heldByDataSource.set(dataSource, held);
+    }
+    this.held = held;
   }
 
   /** Loads (or initialises) the session's creds and returns Baileys' `{state, saveCreds}`. */
@@ -131,8 +168,17 @@ export class SqlAuthStateStore {
 
     const get = async <T extends KeyType>(type: T, ids: string[]): Promise<{ [id: string]: SignalDataTypeMap[T] }> => {
       const rows = await this.serialize(sessionId, async () => {
+        // Held writes are the newest values (a deletion: none); only the other ids are read.
+        const held = this.held.get(sessionId)?.rows;
         const known = absentOf().get(type);
-        const wanted = known ? ids.filter((id) => !known.has(id)) : ids;
+        const values: { keyId: string; value: string }[] = [];
+        const wanted: string[] = [];
+        for (const id of ids) {
+          const row = held?.get(`${type}|${id}`);
+          if (row) {
+            if (row.value !== null) values.push({ keyId: id, value: row.value });
+          } else if (!known?.has(id)) wanted.push(id);
+        }
         const repo = this.dataSource.getRepository(WaAuthKeyEntity);
         const found: WaAuthKeyEntity[] = [];
         for (const part of chunk(wanted, ROWS_PER_STATEMENT)) {
@@ -140,7 +186,8 @@ export class SqlAuthStateStore {
         }
         const present = new Set(found.map((r) => r.keyId));
         for (const id of wanted) if (!present.has(id)) markAbsent(type, id);
-        return found;
+        for (const r of found) values.push({ keyId: r.keyId, value: r.value });
+        return values;
       });
       const result: { [id: string]: SignalDataTypeMap[T] } = {};
       for (const r of rows) {
@@ -155,30 +202,39 @@ export class SqlAuthStateStore {
     };
 
     const set = async (data: SignalDataSet): Promise<void> => {
-      const upserts: AuthKeyRow[] = [];
-      const deletes = new Map<KeyType, string[]>();
+      const rows: HeldRow[] = [];
       for (const type of Object.keys(data) as KeyType[]) {
         const entries = data[type];
         if (!entries) continue;
         for (const [keyId, value] of Object.entries(entries)) {
-          if (value === null || value === undefined) {
-            deletes.set(type, [...(deletes.get(type) ?? []), keyId]);
-          } else {
-            upserts.push({ type, keyId, value: encode(value) });
-          }
+          rows.push({ type, keyId, value: value === null || value === undefined ? null : encode(value) });
         }
       }
-      if (upserts.length === 0 && deletes.size === 0) return;
+      if (rows.length === 0) return;
+      const held = this.held.get(sessionId);
+      if (held) {
+        // Held for a send on its way: kept (reads see them) and written with its records; the
+        // absent-key marks follow at once, since reads already see the rows as they will be.
+        for (const row of rows) {
+          held.rows.set(`${row.type}|${row.keyId}`, row);
+          if (row.value !== null) absentOf().get(row.type as KeyType)?.delete(row.keyId);
+          else markAbsent(row.type as KeyType, row.keyId);
+        }
+        // No send holds them any more (the last hold is ending): written now, as without a hold.
+        if (held.holds === 0) await this.flushHeld(sessionId, held);
+        return;
+      }
+      const { upserts, deletes } = splitRows(rows);
       await this.serialize(sessionId, async () => {
         for (const u of upserts) absentOf().get(u.type as KeyType)?.delete(u.keyId);
         try {
           await this.writeKeys(sessionId, upserts, deletes);
         } catch (err) {
           // Whether the deletes happened is unknown: look them up again next time.
-          for (const [type, keyIds] of deletes) for (const id of keyIds) absentOf().get(type)?.delete(id);
+          for (const [type, keyIds] of deletes) for (const id of keyIds) absentOf().get(type as KeyType)?.delete(id);
           throw err;
         }
-        for (const [type, keyIds] of deletes) for (const id of keyIds) markAbsent(type, id);
+        for (const [type, keyIds] of deletes) for (const id of keyIds) markAbsent(type as KeyType, id);
       });
     };
 
@@ -195,6 +251,7 @@ export class SqlAuthStateStore {
   /** Wipes creds and keys: after a logout, or when a pairing was abandoned. */
   clear(sessionId: string): Promise<void> {
     this.absent.delete(sessionId);
+    this.held.delete(sessionId);
     return this.serialize(sessionId, () =>
       this.transaction(async (manager: EntityManager) => {
         await manager.delete(WaAuthKeyEntity, { sessionId });
@@ -211,6 +268,59 @@ export class SqlAuthStateStore {
     );
     if (!row) return false;
     return isLoggedInCreds(JSON.parse(row.creds, BufferJSON.reviver) as AuthenticationCreds);
+  }
+
+  /**
+   * Holds the session's key writes back until the returned release: Baileys commits a send's
+   * Signal keys after the message node left, and the sender writes them with that send's own
+   * records in one commit (`commitHeld`) instead of a commit of their own. Reads of the session
+   * see held writes. Holds of one session overlap (sends to several chats); whatever the last
+   * release finds still held is written then, on its own, before the release resolves.
+   */
+  holdKeyWrites(sessionId: string): () => Promise<void> {
+    let held = this.held.get(sessionId);
+    if (!held) this.held.set(sessionId, (held = { holds: 0, rows: new Map() }));
+    const mine = held;
+    mine.holds++;
+    let open = true;
+    return async () => {
+      if (!open) return;
+      open = false;
+      if (--mine.holds === 0) await this.flushHeld(sessionId, mine);
+    };
+  }
+
+  /**
+   * Runs `work` with the session's held key writes, after every read and write queued before it
+   * and before any queued after it; once it resolves they count as written. `work` writes them in
+   * the same commit as its own records (a send's `relayed` mark and stored message). A rejection
+   * leaves them held, for the next commit or the last release.
+   */
+  commitHeld<T>(sessionId: string, work: (upserts: AuthKeyRow[], deletes: Map<string, string[]>) => Promise<T>): Promise<T> {
+    return this.serialize(sessionId, async () => {
+      const held = this.held.get(sessionId);
+      const taken = held ? [...held.rows] : [];
+      const { upserts, deletes } = splitRows(taken.map(([, row]) => row));
+      const result = await work(upserts, deletes);
+      // A row set again meanwhile holds a newer value, still to be written.
+      if (held) for (const [key, row] of taken) if (held.rows.get(key) === row) held.rows.delete(key);
+      return result;
+    });
+  }
+
+  /** Writes what a session holds once no send holds it; the hold ends with the write. */
+  private flushHeld(sessionId: string, held: HeldKeys): Promise<void> {
+    return this.serialize(sessionId, async () => {
+      if (held.holds > 0 || this.held.get(sessionId) !== held) return;
+      if (held.rows.size > 0) {
+        const taken = [...held.rows];
+        const { upserts, deletes } = splitRows(taken.map(([, row]) => row));
+        await this.writeKeys(sessionId, upserts, deletes);
+        for (const [key, row] of taken) if (held.rows.get(key) === row) held.rows.delete(key);
+      }
+      // Rows set while that write ran are still held: the set that put them there flushes again.
+      if (held.rows.size === 0 && held.holds === 0) this.held.delete(sessionId);
+    });
   }
 
   private serialize<T>(sessionId: string, task: () => Promise<T>): Promise<T> {

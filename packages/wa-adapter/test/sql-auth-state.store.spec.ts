@@ -181,6 +181,70 @@ describe.each(databases)(`${SqlAuthStateStore.name} on %s`, (driver, options) =>
     expect(Buffer.from(kept.x).toString()).toBe('b');
   });
 
+  /** What the database holds for `keyIds` of the session, read past the store. */
+  const stored = async (sessionId: string, keyIds: string[]) =>
+    (await dataSource.getRepository(WaAuthKeyEntity).find({ where: keyIds.map((keyId) => ({ sessionId, type: 'session', keyId })) })).map((r) => r.keyId).sort();
+
+  it('holds key writes for a send: reads see them, the send commits them with its records, a failed commit leaves them to the release', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const { state } = await store.use('held');
+    await state.keys.set({ session: { gone: Buffer.from('old') } });
+    const release = store.holdKeyWrites('held');
+    await state.keys.set({ session: { a: Buffer.from('1'), gone: null } });
+    // Not written, yet read as written (a deletion too) by every store of the session.
+    await expect(stored('held', ['a', 'gone'])).resolves.toEqual(['gone']);
+    const { state: other } = await store.use('held');
+    await expect(other.keys.get('session', ['a', 'gone'])).resolves.toEqual({ a: Buffer.from('1') });
+
+    // A commit that fails takes nothing away: still held, still read.
+    await expect(store.commitHeld('held', async () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    await expect(state.keys.get('session', ['a'])).resolves.toEqual({ a: Buffer.from('1') });
+
+    // The send's commit gets them as rows, and writes them itself.
+    const committed = await store.commitHeld('held', async (upserts, deletes) => {
+      const writer = new SqlAuthStateStore(dataSource);
+      const { state: direct } = await writer.use('held-direct');
+      await direct.keys.set({ session: Object.fromEntries(upserts.map((u) => [u.keyId, Buffer.from('x')])) });
+      return { upserts: upserts.map((u) => u.keyId), deletes: [...deletes] };
+    });
+    expect(committed).toEqual({ upserts: ['a'], deletes: [['session', ['gone']]] });
+    // Taken by that commit: the release has nothing left to write.
+    await release();
+    await expect(stored('held', ['a', 'gone'])).resolves.toEqual(['gone']);
+  });
+
+  it('writes what is still held when the last of overlapping holds ends, and writes directly after', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const { state } = await store.use('overlap');
+    const first = store.holdKeyWrites('overlap');
+    const second = store.holdKeyWrites('overlap');
+    await state.keys.set({ session: { a: Buffer.from('1') } });
+    await first();
+    await expect(stored('overlap', ['a'])).resolves.toEqual([]);
+    await state.keys.set({ session: { a: Buffer.from('2'), b: Buffer.from('3') } });
+    await second();
+    await expect(stored('overlap', ['a', 'b'])).resolves.toEqual(['a', 'b']);
+    const { state: fresh } = await new SqlAuthStateStore(dataSource).use('overlap');
+    await expect(fresh.keys.get('session', ['a', 'b'])).resolves.toEqual({ a: Buffer.from('2'), b: Buffer.from('3') });
+    // No hold: a write goes straight to the database, as before.
+    await state.keys.set({ session: { c: Buffer.from('4') } });
+    await expect(stored('overlap', ['c'])).resolves.toEqual(['c']);
+  });
+
+  it('keeps held keys whose write failed, reads them, and writes them with the next write of the session', async () => {
+    const store = new SqlAuthStateStore(dataSource);
+    const { state } = await store.use('held-failing');
+    await state.keys.set({ session: { stuck: Buffer.from('0') } });
+    await refuseDeletingKey(dataSource, driver, 'stuck');
+    const release = store.holdKeyWrites('held-failing');
+    await state.keys.set({ session: { kept: Buffer.from('1'), stuck: null } });
+    await expect(release()).rejects.toThrow(/refused/);
+    await expect(state.keys.get('session', ['kept', 'stuck'])).resolves.toEqual({ kept: Buffer.from('1') });
+    await dropRefusal(dataSource, driver);
+    await state.keys.set({ session: { later: Buffer.from('2') } });
+    await expect(stored('held-failing', ['kept', 'later', 'stuck'])).resolves.toEqual(['kept', 'later']);
+  });
+
   it('rejects a failed write, rolls the whole batch back, and keeps serving later operations', async () => {
     const { state } = await useSqlAuthState(dataSource, 'failing');
     await state.keys.set({ session: { poison: Buffer.from('0') } });
@@ -196,6 +260,11 @@ describe.each(databases)(`${SqlAuthStateStore.name} on %s`, (driver, options) =>
 
 function toComparable(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
+}
+
+async function dropRefusal(dataSource: DataSource, driver: string): Promise<void> {
+  if (driver === 'sqlite') await dataSource.query('DROP TRIGGER refuse_delete');
+  else await dataSource.query(`DROP TRIGGER refuse_delete ON "${pgSchema}".wa_auth_keys; DROP FUNCTION "${pgSchema}".refuse_delete()`);
 }
 
 /** Makes the database itself fail the delete of one key, the way a constraint or outage would. */

@@ -537,11 +537,12 @@ export class MessageStore implements WaMessageLookup {
   }
 
   /**
-   * A message this runner just handed to WhatsApp, with the send log's `relayed` in the same
-   * commit, which happens at once (`HotSql` urgent): the chat's next entry waits for it.
+   * A message this runner just handed to WhatsApp, with the send log's `relayed` and the Signal
+   * keys its encryption changed (`also`) in the same commit, which happens at once (`HotSql`
+   * urgent): the chat's next entry waits for it.
    */
-  saveSent(input: StoredMessageInput, relayed: SqlStep, expected?: ExpectedSave): Promise<void> {
-    return this.write(input, undefined, [relayed], true, expected);
+  saveSent(input: StoredMessageInput, also: SqlStep[], expected?: ExpectedSave): Promise<void> {
+    return this.write(input, undefined, also, true, expected);
   }
 
   /**

@@ -1,14 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts/runtime';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HotSql, type ExecutePayload, ExecuteResult, LookupPayload, LookupResult, MessageTarget, OutboxAction, OutgoingContent } from '@wa/contracts/runtime';
 import { AppError, isGroupJid, normalizeJid } from '@wa/domain';
-import { decodeStoredMessage, storedMessageKey, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
+import { decodeStoredMessage, storedMessageKey, type SqlAuthStateStore, type WaConnection, type WaMe, type WaMessageKey, type WaOutgoingContent, type WaSendResult } from '@wa/wa-adapter';
+import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
+import { authKeySteps } from '../database/auth-key.writer';
 import { MessageStore } from '../messages/message-store';
 import { SendLog } from '../messages/send-log';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { RunnerMetrics } from '../metrics/runner-metrics';
 import { publicMessageType } from '../sessions/session-events.mapper';
 import { SessionManager } from '../sessions/session-manager';
+import { AUTH_STATE_STORE } from '../sessions/wa-engine.provider';
 import { toJid } from './jid.resolve';
 import { MediaDownloader } from './media-downloader';
 import { MessagingObserver } from './messaging.observer';
@@ -23,6 +26,7 @@ export class MessageSender {
   private readonly nextTurn = new Map<string, number>();
   /** Executions in progress, by `session|waMessageId`: each settles when its send is done. */
   private readonly executing = new Map<string, Promise<void>>();
+  private hotSqlKind?: HotSql['kind'];
 
   constructor(
     private readonly sessions: SessionManager,
@@ -32,6 +36,8 @@ export class MessageSender {
     private readonly config: RunnerConfig,
     private readonly media: MediaDownloader,
     private readonly metrics: RunnerMetrics,
+    @Inject(AUTH_STATE_STORE) private readonly authStore: SqlAuthStateStore,
+    private readonly dataSource: DataSource,
   ) {}
 
   /**
@@ -91,6 +97,9 @@ export class MessageSender {
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     const saved = this.store.expectSave(p.sessionId, p.waMessageId);
     let left = false;
+    // Baileys commits the Signal keys of a send after its node left: held, they are written
+    // below with `relayed` instead of in a commit of their own (one round trip less per send).
+    const releaseKeys = this.authStore.holdKeyWrites(p.sessionId);
     try {
       // The waits above may have outlasted our hold on the session, or seen its connection
       // replaced: take the one that is live right before the socket.
@@ -99,9 +108,18 @@ export class MessageSender {
       if (!fresh) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
       const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
       left = true;
-      // `relayed` and the stored message: one commit.
+      // `relayed`, the keys and the stored message: one commit.
       const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
-      await this.store.saveSent({ sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw }, relayed, saved);
+      await this.authStore.commitHeld(p.sessionId, (upserts, deletes) =>
+        this.store.saveSent(
+          { sessionId: p.sessionId, key: result.key, type, timestampMs: result.timestampMs, raw: result.raw },
+          [relayed, ...authKeySteps(this.sqlKind(), p.sessionId, upserts, deletes)],
+          saved,
+        ),
+      );
+      // What the commit did not take (a failure, or keys set since) is written on its own now,
+      // not after the ack wait below.
+      await releaseKeys();
       this.metrics.messageSent(type);
       // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
@@ -123,7 +141,16 @@ export class MessageSender {
     } finally {
       ack.cancel();
       saved.end();
+      // After a failure: the keys are still held, and every later write of the session's keys
+      // (or the next send's commit) tries them again; reads see them meanwhile.
+      await releaseKeys().catch((err: unknown) =>
+        this.logger.warn({ msg: 'Signal keys not stored yet; kept for the next write', sessionId: p.sessionId, error: err instanceof Error ? err.message : String(err) }),
+      );
     }
+  }
+
+  private sqlKind(): HotSql['kind'] {
+    return (this.hotSqlKind ??= HotSql.of(this.dataSource).kind);
   }
 
   /**

@@ -25,7 +25,7 @@ import { SessionManager } from './session-manager';
 import { SessionOwnershipGuard } from './session-ownership.guard';
 import { SessionsController } from './sessions.controller';
 import { StatusRecorder } from './status-recorder';
-import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
+import { AUTH_STATE_STORE, authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
 
 @Module({
   imports: [
@@ -64,6 +64,6 @@ import { authStateStoreProvider, waEngineProvider } from './wa-engine.provider';
     SessionManager,
     { provide: APP_GUARD, useClass: SessionOwnershipGuard },
   ],
-  exports: [SessionManager, MessageStore, MemberReceipts, SendLog, EventOutbox, ConnectionObservers],
+  exports: [SessionManager, MessageStore, MemberReceipts, SendLog, EventOutbox, ConnectionObservers, AUTH_STATE_STORE],
 })
 export class SessionsModule {}

@@ -21,7 +21,7 @@ export function statementCounter(db: DataSource): <T>(work: () => Promise<T>) =>
       const query = c.query.bind(c);
       c.query = (...args: unknown[]) => {
         const q = args[0] as string | { name?: string; text?: string };
-        issuing.getStore()?.push(typeof q === 'string' ? q.slice(0, 80) : `${q.name ?? ''} ${q.text?.slice(0, 80) ?? ''}`);
+        issuing.getStore()?.push(typeof q === 'string' ? q : `${q.name ?? ''} ${q.text ?? ''}`);
         return query(...args);
       };
     }
