@@ -52,7 +52,7 @@ interface HeldRow {
 
 const heldByDataSource = new WeakMap<DataSource, Map<string, HeldKeys>>();
 
-/** Writes a set of key rows: upserts (a value) and deletions (none), grouped as `AuthKeyWriter` takes them. */
+/** Key rows as `AuthKeyWriter` takes them: the upserts (rows with a value) and the deletions by type. */
 function splitRows(rows: Iterable<HeldRow>): { upserts: AuthKeyRow[]; deletes: Map<string, string[]> } {
   const upserts: AuthKeyRow[] = [];
   const deletes = new Map<string, string[]>();
