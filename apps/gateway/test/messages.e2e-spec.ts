@@ -240,16 +240,29 @@ describe('messages (outbox + runner + Baileys against the sandbox)', () => {
   it('sends exactly one message for 100 concurrent identical requests with one key, answering 409 while the first is in flight', async () => {
     const key = `k-${++keySeq}`;
     const text = `concurrent ${key}`;
-    const answers = await Promise.all(
-      Array.from({ length: 100 }, () => client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text }, headers: { 'idempotency-key': key } })),
-    );
-    const statuses = answers.map((a) => a.status);
-    const bodies = await Promise.all(answers.map((a) => a.json() as Promise<SendResult & { error?: { code: string } }>));
-    expect(bodies.filter((_, i) => statuses[i] !== 200 && statuses[i] !== 409)).toEqual([]);
-    expect(statuses).toContain(409);
-    expect(bodies.filter((b) => b.error).every((b) => b.error?.code === 'conflict')).toBe(true);
-    const ids = new Set(bodies.filter((b) => !b.error).map((b) => b.waMessageId));
-    expect(ids.size).toBe(1);
+    const request = () => client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: contact.jid, type: 'text', text }, headers: { 'idempotency-key': key } });
+    // The server holds what the owner's device sends: the first request stays in flight (its sync
+    // answer waits for WhatsApp's ack) while the other 99 come in, however fast the machine.
+    // Left to timing, a loaded machine could finish the first before the others arrived.
+    sandbox.holdMessages(OWNER);
+    let first: Promise<Response> | undefined;
+    try {
+      first = request();
+      await eventually(async () => sandbox.messagesHeld(OWNER) > 0 || undefined, 'the first send to reach WhatsApp');
+      const during = await Promise.all(Array.from({ length: 99 }, request));
+      const bodies = await Promise.all(during.map((a) => a.json() as Promise<{ error?: { code: string } }>));
+      expect(during.map((a) => a.status)).toEqual(during.map(() => 409));
+      expect(bodies.every((b) => b.error?.code === 'conflict')).toBe(true);
+    } finally {
+      sandbox.releaseMessages(OWNER);
+    }
+    const answer = await first;
+    expect(answer.status).toBe(200);
+    const sent = (await answer.json()) as SendResult;
+    // Once answered, the key replays the first answer.
+    const again = await request();
+    expect(again.status).toBe(200);
+    await expect(again.json()).resolves.toEqual({ ...sent, replayed: true });
     await receivedBy(CONTACT, (m) => m.text === text);
     await markerAfter(CONTACT, contact.jid);
     expect(sandbox.received(CONTACT).filter((m) => m.text === text)).toHaveLength(1);

@@ -154,6 +154,7 @@ export class WaSandbox {
   private readonly heldBacklogs = new Map<string, Array<() => void>>();
   /** Accounts whose devices' logins wait for `releaseLogin` before their last answer (a slow server). */
   private readonly heldLogins = new Map<string, Array<() => void>>();
+  private readonly heldMessages = new Map<string, Array<() => void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Set<Waiter>();
   private readonly options: Required<SandboxOptions>;
@@ -628,6 +629,23 @@ export class WaSandbox {
 
   releaseLogin(phone: string): void {
     release(this.heldLogins, phone);
+  }
+
+  /**
+   * Holds back what the phone's linked devices send to contacts and groups, before the server acks
+   * or routes it, as a slow server or network may: a send stays in flight. `releaseMessages` goes
+   * on with them in order; `messagesHeld` counts them.
+   */
+  holdMessages(phone: string): void {
+    this.hold(this.heldMessages, phone);
+  }
+
+  releaseMessages(phone: string): void {
+    release(this.heldMessages, phone);
+  }
+
+  messagesHeld(phone: string): number {
+    return this.heldMessages.get(phone)?.length ?? 0;
   }
 
   /** From now on, what the phone's devices would be sent next waits in `held` (see `release`). */
@@ -1205,6 +1223,11 @@ export class WaSandbox {
     if (node.attrs.category === 'peer') return this.onCompanionPeerMessage(sender, node);
     if (to === STATUS_JID) return this.onCompanionStatus(sender, node);
     if (to.endsWith('@newsletter')) return this.onCompanionChannelMessage(sender, node);
+    const held = this.heldMessages.get(sender.account.phone.info.phone);
+    if (held) {
+      held.push(() => void this.onCompanionMessage(sender, node).catch(() => undefined));
+      return;
+    }
     const group = to.endsWith('@g.us') ? this.groups.get(to) : undefined;
     if (group && this.groups.refusesSender(group, sender.account)) {
       await sender.connection?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '401' } });
