@@ -63,6 +63,18 @@ function splitRows(rows: Iterable<HeldRow>): { upserts: AuthKeyRow[]; deletes: M
   return { upserts, deletes };
 }
 
+/**
+ * Hands what `held` holds to `write`; once that resolves, those rows count as written. A row set
+ * again meanwhile holds a newer value and stays, to be written later. A rejection keeps them all.
+ */
+async function writeHeld<T>(held: HeldKeys | undefined, write: (upserts: AuthKeyRow[], deletes: Map<string, string[]>) => Promise<T>): Promise<T> {
+  const taken = held ? [...held.rows] : [];
+  const { upserts, deletes } = splitRows(taken.map(([, row]) => row));
+  const result = await write(upserts, deletes);
+  if (held) for (const [key, row] of taken) if (held.rows.get(key) === row) held.rows.delete(key);
+  return result;
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -297,27 +309,14 @@ export class SqlAuthStateStore {
    * leaves them held, for the next commit or the last release.
    */
   commitHeld<T>(sessionId: string, work: (upserts: AuthKeyRow[], deletes: Map<string, string[]>) => Promise<T>): Promise<T> {
-    return this.serialize(sessionId, async () => {
-      const held = this.held.get(sessionId);
-      const taken = held ? [...held.rows] : [];
-      const { upserts, deletes } = splitRows(taken.map(([, row]) => row));
-      const result = await work(upserts, deletes);
-      // A row set again meanwhile holds a newer value, still to be written.
-      if (held) for (const [key, row] of taken) if (held.rows.get(key) === row) held.rows.delete(key);
-      return result;
-    });
+    return this.serialize(sessionId, () => writeHeld(this.held.get(sessionId), work));
   }
 
   /** Writes what a session holds once no send holds it; the hold ends with the write. */
   private flushHeld(sessionId: string, held: HeldKeys): Promise<void> {
     return this.serialize(sessionId, async () => {
       if (held.holds > 0 || this.held.get(sessionId) !== held) return;
-      if (held.rows.size > 0) {
-        const taken = [...held.rows];
-        const { upserts, deletes } = splitRows(taken.map(([, row]) => row));
-        await this.writeKeys(sessionId, upserts, deletes);
-        for (const [key, row] of taken) if (held.rows.get(key) === row) held.rows.delete(key);
-      }
+      if (held.rows.size > 0) await writeHeld(held, (upserts, deletes) => this.writeKeys(sessionId, upserts, deletes));
       // Rows set while that write ran are still held: the set that put them there flushes again.
       if (held.rows.size === 0 && held.holds === 0) this.held.delete(sessionId);
     });
