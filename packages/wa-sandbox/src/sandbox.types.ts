@@ -131,6 +131,12 @@ export interface ReceivedMessage {
   /** True when one of the phone's own companions sent it to someone else (device-sent copy). */
   fromOwnDevice: boolean;
   timestamp: number;
+  /**
+   * How the copy the phone decrypted came: `pkmsg` starts a Signal session (from one of the
+   * phone's pre-keys), `msg` goes on a session the two devices have, `skmsg` on a group sender key;
+   * a channel post is `plaintext`.
+   */
+  encryption: 'pkmsg' | 'msg' | 'skmsg' | 'plaintext';
   text?: string;
   /** Jids a text message mentions (its `mentionedJid`). */
   mentions?: string[];

@@ -354,6 +354,11 @@ export class WaSandbox {
     return [...this.account(phone).phone.received];
   }
 
+  /** The retry receipts `phone` sent (messages it could not decrypt and asked for again), per message id. */
+  retriesAsked(phone: string): Record<string, number> {
+    return Object.fromEntries(this.account(phone).phone.retriesAsked);
+  }
+
   /**
    * Puts messages into the chat of `phone` with `contact` as if they had been exchanged before
    * (in both phones' archives; nothing is delivered): the history a linked device may ask for.
@@ -1413,7 +1418,7 @@ export class WaSandbox {
   private receiveChannelPostOnPhone(account: Account, newsletter: Newsletter, post: NewsletterPost): void {
     const message = this.baileys.proto.Message.decode(post.plaintext) as ProtoMessage;
     const { pollSecret: _secret, voteCiphertext: _vote, ...visible } = describeMessage(message);
-    const record: ReceivedMessage = { ...visible, id: post.id, from: newsletter.jid, fromPn: newsletter.jid, fromLid: newsletter.jid, chat: newsletter.jid, fromOwnDevice: false, timestamp: post.t };
+    const record: ReceivedMessage = { ...visible, id: post.id, from: newsletter.jid, fromPn: newsletter.jid, fromLid: newsletter.jid, chat: newsletter.jid, fromOwnDevice: false, timestamp: post.t, encryption: 'plaintext' };
     account.phone.received.push(record);
     for (const waiter of this.waiters) {
       if (waiter.phone === account.phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
@@ -1721,6 +1726,7 @@ export class WaSandbox {
   private async receiveOnPhone(account: Account, stanza: BinaryNode, origin: { author: string; sender: Account; group?: string }): Promise<void> {
     const phone = account.phone;
     let message: ProtoMessage | undefined;
+    let encryption: ReceivedMessage['encryption'] = 'msg';
     for (const enc of children(stanza, 'enc')) {
       const ciphertext = bytes(enc);
       if (!ciphertext) continue;
@@ -1742,6 +1748,8 @@ export class WaSandbox {
       if (!decoded) continue;
       await phone.acceptSenderKey(origin.author, decoded);
       message = { ...(message ?? {}), ...decoded };
+      // A group's content comes on its sender key; the pairwise copies beside it carry that key.
+      if (encType === 'skmsg' || !origin.group) encryption = encType as ReceivedMessage['encryption'];
     }
     if (!message) return;
     const fromOwnDevice = origin.sender === account;
@@ -1770,6 +1778,7 @@ export class WaSandbox {
       chat,
       fromOwnDevice,
       timestamp: Number(stanza.attrs.t ?? unixNow()),
+      encryption,
     };
     if (visible.kind === 'protocol') return;
     const media = receiveMedia(content, this.media);
