@@ -171,4 +171,39 @@ describe('runner crashes in the middle of a burst', () => {
     process.stdout.write(`CRASH-INBOUND-RESULT ${JSON.stringify({ messages: INBOUND, total: expected.size, kills: KILLS, lost: lost.length, duplicated: twice.length })}\n`);
     expect({ lost, duplicated: twice }).toEqual({ lost: [], duplicated: [] });
   }, 600_000);
+
+  /** An async text to `contact`; its WhatsApp id. */
+  const sendTo = async (contact: string, text: string): Promise<string> => {
+    const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', headers: { prefer: 'respond-async' }, body: { chat: `${contact}@s.whatsapp.net`, type: 'text', text } });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { waMessageId: string }).waMessageId;
+  };
+  const arrived = (contact: string, id: string) => sandbox.received(contact).filter((m) => m.id === id);
+  /** A message from `contact`, stored by the runner: it completes their Signal session (no pre-key message from then on). */
+  const replyFrom = async (contact: string, text: string): Promise<void> => {
+    const { id } = await sandbox.sendMessage(contact, '15557020999@s.whatsapp.net', { type: 'text', text });
+    await eventually('the reply to be stored', async () => (await client.call(`/sessions/${sessionId}/messages/${id}`)).status === 200, 60_000);
+  };
+
+  /**
+   * The device list of a contact is fetched again after a start (and once Baileys' device cache
+   * expired); Baileys rc14 then replaced the Signal session of every device whose LID the answer
+   * carried, already known or not, so the next message went out on a new session made from one
+   * of the contact's pre-keys. The Baileys patch keeps a known mapping's session.
+   */
+  it("keeps a contact's Signal session across a restart", async () => {
+    const contact = CONTACTS[1];
+    const first = await sendTo(contact, 'opens the session');
+    await eventually('the first message to arrive', () => arrived(contact, first).length === 1, 60_000);
+    await replyFrom(contact, 'a reply');
+    const on = await sendTo(contact, 'on the session');
+    await eventually('the message to arrive', () => arrived(contact, on).length === 1, 60_000);
+    expect(arrived(contact, on)[0].encryption).toBe('msg');
+
+    await runner.stop();
+    runner = await startOurRunner();
+    const after = await sendTo(contact, 'after the restart');
+    await eventually('the message after the restart to arrive', () => arrived(contact, after).length === 1, 60_000);
+    expect(arrived(contact, after)[0].encryption).toBe('msg');
+  }, 300_000);
 });
