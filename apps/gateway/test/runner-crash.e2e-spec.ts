@@ -1,6 +1,6 @@
 import { WaSandbox } from '@wa/wa-sandbox';
 import { TestIdentityProvider } from './auth-fixture';
-import { sandboxRunnerEnv, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
+import { sandboxRunnerEnv, scaleOut, schemaClient, startGateway, startRunner, testDatabaseUrl, transportEnv, type GatewayHandle, type RunnerProcess, type TransportEnv } from './harness';
 import { eventually, teardown, UNPACED_GATEWAY } from './lease-fixture';
 import { ApiClient } from './session-fixture';
 import { WebhookReceiver } from './webhook-receiver';
@@ -205,5 +205,50 @@ describe('runner crashes in the middle of a burst', () => {
     const after = await sendTo(contact, 'after the restart');
     await eventually('the message after the restart to arrive', () => arrived(contact, after).length === 1, 60_000);
     expect(arrived(contact, after)[0].encryption).toBe('msg');
+  }, 300_000);
+
+  /**
+   * A send's Signal keys are committed with its `relayed` mark and its stored copy, in one
+   * statement after the node left. A runner that dies before that statement reaches the database
+   * comes back with the keys from before the send, and encrypts its next message to the contact
+   * with a message key the contact's phone has used already. The phone cannot decrypt it and asks
+   * for it again (a retry receipt, as WhatsApp clients do); the runner sends it again, further
+   * along the chain. Here the statement waits on a lock on the message table, the runner is
+   * killed, and its database connection ended with it, so the statement never runs. PostgreSQL
+   * only: SQLite has no lock that holds one table's writes and not the `relaying` mark before.
+   */
+  (scaleOut ? it : it.skip)('delivers the messages around a send whose keys were never committed, each exactly once', async () => {
+    const contact = CONTACTS[0];
+    const before = await sendTo(contact, 'before the crash');
+    await eventually('the first message to arrive', () => arrived(contact, before).length === 1, 60_000);
+    await replyFrom(contact, 'a reply');
+
+    const { pg, schema } = await schemaClient(runnerDb);
+    const waiting = async (): Promise<number[]> =>
+      (await pg.query<{ pid: number }>('SELECT pid FROM pg_locks WHERE relation = $1::regclass AND NOT granted', [`"${schema}".wa_messages`])).rows.map((r) => r.pid);
+    let lost = '';
+    await pg.query('BEGIN');
+    try {
+      await pg.query(`LOCK TABLE "${schema}".wa_messages IN EXCLUSIVE MODE`);
+      lost = await sendTo(contact, 'sent, never committed');
+      await eventually('the message to arrive while its commit waits', () => arrived(contact, lost).length === 1, 60_000);
+      await eventually('the runner to wait on the lock', async () => (await waiting()).length > 0, 60_000);
+      await runner.stop('SIGKILL');
+      // What the dead runner sent waits for the lock; ended with it, it never runs.
+      for (const pid of await waiting()) await pg.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await pg.query('ROLLBACK');
+      await pg.end();
+    }
+    runner = await startOurRunner();
+    const after = await sendTo(contact, 'after the crash');
+    await eventually('the message after the crash to arrive', () => arrived(contact, after).length > 0, 120_000);
+    // Decrypted (its text read by the phone), and no copy more on its way.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(arrived(contact, after).map((m) => m.text)).toEqual(['after the crash']);
+    expect(arrived(contact, lost)).toHaveLength(1);
+    expect(arrived(contact, before)).toHaveLength(1);
+    // It took the phone's retry receipt: the first copy came on a message key already used.
+    expect(sandbox.retriesAsked(contact)[after]).toBe(1);
   }, 300_000);
 });
