@@ -101,11 +101,13 @@ describe('no key material or secret on any output of either app', () => {
     const contact = sandbox.listPhones().find((p) => p.phone === CONTACT) as PhoneInfo;
     const ownerPhone = sandbox.listPhones().find((p) => p.phone === OWNER) as PhoneInfo;
 
-    // The contact writes first and we answer: answering fetches the contact's devices, and
-    // Baileys then replaces the Signal session the incoming message opened (libsignal "closes" it).
+    // The contact writes first and we answer; then its phone makes a new Signal session with our
+    // device (as after a retry receipt), and our device replaces the one it had (libsignal
+    // "closes" it).
     const first = await sandbox.sendMessage(CONTACT, ownerPhone.jid, { type: 'text', text: 'hello there' });
     await storedAt(owner.id, first.id);
     await receivedBy(CONTACT, (await send(owner.id, contact, 'hello back')).waMessageId);
+    expect(await sandbox.renewSessions(CONTACT, OWNER)).toBe(1);
     for (let i = 0; i < 3; i++) {
       const incoming = await sandbox.sendMessage(CONTACT, ownerPhone.jid, { type: 'text', text: `ping ${i}` });
       await storedAt(owner.id, incoming.id);

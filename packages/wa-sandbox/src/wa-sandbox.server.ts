@@ -354,6 +354,22 @@ export class WaSandbox {
     return [...this.account(phone).phone.received];
   }
 
+  /**
+   * `phone` drops its Signal sessions with the linked devices of `withPhone` and makes new ones
+   * from fresh pre-key bundles, as a WhatsApp client does after a retry receipt or once it lost
+   * its sessions: its next message to each of them is a `pkmsg` on the new session, and the
+   * device replaces the session it had. Answers how many sessions it renewed.
+   */
+  async renewSessions(phone: string, withPhone: string): Promise<number> {
+    const account = this.account(phone);
+    let renewed = 0;
+    for (const companion of this.activeCompanions(this.account(withPhone))) {
+      const deviceJid = this.lid(companion.account, companion.deviceId);
+      if (await account.phone.renewSession(deviceJid, () => this.takeBundle(deviceJid))) renewed++;
+    }
+    return renewed;
+  }
+
   /** The retry receipts `phone` sent (messages it could not decrypt and asked for again), per message id. */
   retriesAsked(phone: string): Record<string, number> {
     return Object.fromEntries(this.account(phone).phone.retriesAsked);
