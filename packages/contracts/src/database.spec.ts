@@ -23,11 +23,17 @@ describe('PostgreSQL connection pool', () => {
 
   it('opens at most the configured number of connections, and 10 by default', async () => {
     const small = await open(2);
-    // Three sleeps on a pool of two: the third waits for a connection.
-    const sleeps = Promise.all([0, 1, 2].map(() => small.query('SELECT pg_sleep(0.2)')));
-    await new Promise((r) => setTimeout(r, 50));
+    // Three queries on a pool of two, each waiting for a lock another pool holds: the third waits
+    // for a connection until the lock is let go (a condition, not a time: a loaded machine once
+    // let a 0.2 s sleep end before a 50 ms timer fired).
+    const holder = await open(1);
+    await holder.query('SELECT pg_advisory_lock(4242)');
+    const waits = Promise.all([0, 1, 2].map(() => small.query('SELECT pg_advisory_xact_lock_shared(4242)')));
+    const deadline = Date.now() + 60_000;
+    while (!(small.totalCount === 2 && small.waitingCount === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect([small.totalCount, small.waitingCount]).toEqual([2, 1]);
-    await sleeps;
+    await holder.query('SELECT pg_advisory_unlock(4242)');
+    await waits;
     expect((await open()).options.max).toBe(10);
   });
 });
