@@ -18,6 +18,8 @@ describe('runner crashes in the middle of a burst', () => {
   const MESSAGES = Number(process.env.CRASH_TEST_MESSAGES ?? 200);
   const INBOUND = Number(process.env.CRASH_TEST_INBOUND ?? 100);
   const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 2);
+  /** The linked account's phone. */
+  const OWNER = '15557020999';
   const CONTACTS = Array.from({ length: 20 }, (_, i) => `1555702${String(i).padStart(4, '0')}`);
   let idp: TestIdentityProvider;
   let sandbox: WaSandbox;
@@ -57,7 +59,7 @@ describe('runner crashes in the middle of a burst', () => {
     receiver = await WebhookReceiver.start();
     const hook = await client.json<{ secret: string }>('/webhooks', { method: 'POST', body: { url: receiver.url, events: ['message.received', 'message.reaction', 'message.edited', 'message.deleted'] } });
     receiver.secrets = [hook.secret];
-    sessionId = (await client.linkSession(sandbox, '15557020999')).id;
+    sessionId = (await client.linkSession(sandbox, OWNER)).id;
   });
 
   afterAll(() => teardown(() => runner?.stop(), () => gw?.close(), () => receiver?.close(), () => sandbox?.stop(), () => idp?.close()));
@@ -122,7 +124,7 @@ describe('runner crashes in the middle of a burst', () => {
   }, 600_000);
 
   it(`stores and reports each of ${INBOUND} messages from the contacts, and their reactions, edits and deletions, exactly once across ${KILLS} kills`, async () => {
-    const me = '15557020999@s.whatsapp.net';
+    const me = `${OWNER}@s.whatsapp.net`;
     const inbound: string[] = [];
     /** Every message a contact sent, with the event it must become exactly once. */
     const expected = new Map<string, string>();
@@ -181,7 +183,7 @@ describe('runner crashes in the middle of a burst', () => {
   const arrived = (contact: string, id: string) => sandbox.received(contact).filter((m) => m.id === id);
   /** A message from `contact`, stored by the runner: it completes their Signal session (no pre-key message from then on). */
   const replyFrom = async (contact: string, text: string): Promise<void> => {
-    const { id } = await sandbox.sendMessage(contact, '15557020999@s.whatsapp.net', { type: 'text', text });
+    const { id } = await sandbox.sendMessage(contact, `${OWNER}@s.whatsapp.net`, { type: 'text', text });
     await eventually('the reply to be stored', async () => (await client.call(`/sessions/${sessionId}/messages/${id}`)).status === 200, 60_000);
   };
 
