@@ -2,6 +2,7 @@ import { WaSandbox } from '@wa/wa-sandbox';
 import type { DataSource } from 'typeorm';
 import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
+import { until } from './support/until';
 
 import {
   type WaLogger,
@@ -17,6 +18,7 @@ import {
 } from '../src';
 
 const OWNER = '15550001001';
+
 const CONTACT = '15550001002';
 
 /** What the runner's message store does: keep every message's raw bytes by id. */
@@ -109,6 +111,25 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     });
   });
 
+  it('issues its privacy token to a contact once, not with every message', async () => {
+    // The first text (above) issued it, fire-and-forget once the message left, and recorded when
+    // in the key store (it went into the cache of the send's transaction, already committed, and
+    // was lost: every message issued another).
+    const stored = await until('the issued privacy token in the key store', () =>
+      dataSource.getRepository(WaAuthKeyEntity).findOneBy({ sessionId: 'owner', type: 'tctoken', keyId: sandbox.listPhones().find((p) => p.phone === CONTACT)!.lid }),
+    );
+    expect(JSON.parse(stored.value)).toMatchObject({ senderTimestamp: expect.any(Number) });
+    const tokensToContact = () => sandbox.privacyTokensIssued(OWNER).filter((t) => t.to === CONTACT);
+    for (const text of ['second', 'third', 'fourth']) {
+      const sent = await connection.sendMessage(`${CONTACT}@s.whatsapp.net`, { type: 'text', text }, { messageId: engine.generateMessageId() });
+      await sandbox.waitForReceived(CONTACT, (m) => m.id === sent.key.id);
+    }
+    // Each send reads when the token was last issued; that record must have reached the store, or
+    // every message costs another IQ. The second and third texts' IQs (if any) left before the
+    // fourth text did.
+    expect(tokensToContact()).toEqual([{ to: CONTACT, t: expect.any(Number) }]);
+  });
+
   it('casts a vote on a contact\'s poll that the contact decrypts', async () => {
     const pollMessage = new Promise<string>((resolve) => {
       const off = connection.on('message', (m) => {
@@ -164,6 +185,12 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     await connection.start();
     await expect(connected).resolves.toMatchObject({ me: { jid: `${OWNER}@s.whatsapp.net` } });
     expect(seen.map((s) => s.state)).not.toContain('qr');
+    // The privacy token issued before is remembered by the store: no new one for a new socket.
+    const sent = await connection.sendMessage(`${CONTACT}@s.whatsapp.net`, { type: 'text', text: 'after the restart' }, { messageId: engine.generateMessageId() });
+    await sandbox.waitForReceived(CONTACT, (m) => m.id === sent.key.id);
+    const again = await connection.sendMessage(`${CONTACT}@s.whatsapp.net`, { type: 'text', text: 'and once more' }, { messageId: engine.generateMessageId() });
+    await sandbox.waitForReceived(CONTACT, (m) => m.id === again.key.id);
+    expect(sandbox.privacyTokensIssued(OWNER).filter((t) => t.to === CONTACT)).toHaveLength(1);
   });
 
   it('stops for good when another connection replaces this one (440)', async () => {

@@ -85,6 +85,8 @@ interface Account {
   phoneAppState: PhoneAppState;
   /** A WhatsApp Business account (labels). */
   business: boolean;
+  /** Trusted-contact privacy tokens this account's devices issued, in order: to whom (phone) and the `t` they named. */
+  tokensIssued: { to: string; t: number }[];
 }
 
 interface Registration {
@@ -340,6 +342,7 @@ export class WaSandbox {
       appState,
       phoneAppState: new PhoneAppState(this.baileys, appState),
       business: false,
+      tokensIssued: [],
     };
     this.accounts.set(phone, account);
     this.accountsByLid.set(lidUser, account);
@@ -368,6 +371,11 @@ export class WaSandbox {
       if (await account.phone.renewSession(deviceJid, () => this.takeBundle(deviceJid))) renewed++;
     }
     return renewed;
+  }
+
+  /** The trusted-contact privacy tokens the devices of `phone` issued, in order: to whom (a phone number) and the `t` each named. */
+  privacyTokensIssued(phone: string): { to: string; t: number }[] {
+    return this.account(phone).tokensIssued.map((token) => ({ ...token }));
   }
 
   /** The retry receipts `phone` sent (messages it could not decrypt and asked for again), per message id. */
@@ -862,6 +870,7 @@ export class WaSandbox {
         return;
       }
       case 'privacy':
+        if (child(node, 'tokens')) return this.onPrivacyTokensIq(companion, node, reply);
         return this.answerIq(companion, node, reply, this.profiles.privacyIq(companion.account.phone.info.phone, node));
       case 'status':
         return this.answerIq(companion, node, reply, this.profiles.statusIq(companion.account.phone.info.phone, node));
@@ -1187,6 +1196,38 @@ export class WaSandbox {
       content: [{ tag: 'blocklist', attrs: {}, content: [item(contact, action)] }],
     };
     for (const device of this.activeCompanions(me)) this.deliverNode(device, notification);
+  }
+
+  /**
+   * `xmlns=privacy` set with `<tokens>`: a device issues trusted-contact tokens to contacts (a
+   * client does after its first message to a contact, then once per 7-day bucket). WhatsApp keeps
+   * them and hands each token to the contact's devices in a `privacy_token` notification; those
+   * attach it to their 1:1 messages back. A token names a known user, the type
+   * `trusted_contact` and a timestamp `t`, or the whole set is refused with 400.
+   */
+  private async onPrivacyTokensIq(companion: Companion, node: BinaryNode, reply: (content?: BinaryNode[]) => Promise<void>): Promise<void> {
+    const me = companion.account;
+    const tokens = children(child(node, 'tokens'), 'token');
+    const issued: { to: Account; t: number }[] = [];
+    for (const token of tokens) {
+      const to = this.accountFor(token.attrs.jid ?? '');
+      const t = Number(token.attrs.t);
+      if (node.attrs.type !== 'set' || token.attrs.type !== 'trusted_contact' || !to || !Number.isSafeInteger(t) || t <= 0) {
+        return this.answerIq(companion, node, reply, { error: { code: 400, text: 'bad-request' } });
+      }
+      issued.push({ to, t });
+    }
+    if (issued.length === 0) return this.answerIq(companion, node, reply, { error: { code: 400, text: 'bad-request' } });
+    await reply();
+    for (const { to, t } of issued) {
+      me.tokensIssued.push({ to: to.phone.info.phone, t });
+      const notification: BinaryNode = {
+        tag: 'notification',
+        attrs: { from: me.phone.info.jid, sender_lid: me.phone.info.lid, type: 'privacy_token', id: this.nextId(), t: unixNow() },
+        content: [{ tag: 'tokens', attrs: {}, content: [{ tag: 'token', attrs: { jid: me.phone.info.jid, t: String(t), type: 'trusted_contact' }, content: randomBytes(24) }] }],
+      };
+      for (const device of this.activeCompanions(to)) this.deliverNode(device, notification);
+    }
   }
 
   /** Whether WhatsApp stops a 1:1 stanza from `from` to `to`: the recipient blocked the sender. */

@@ -203,4 +203,17 @@ describe(`${WaSandbox.name} messaging`, () => {
     const back = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === reply?.key.id));
     await expect(Promise.resolve(back.messages[0]?.message?.extendedTextMessage?.text)).resolves.toBe('hi alice');
   });
+
+  it("hands a privacy token Alice's device issues to Bob's devices", async () => {
+    // Alice's first message to Bob (above) made her device issue her trusted-contact token to him.
+    await until('Alice to issue her token to Bob', () => sandbox.privacyTokensIssued(ALICE).some((t) => t.to === BOB));
+    const aliceLid = sandbox.listPhones().find((p) => p.phone === ALICE)!.lid;
+    const [issued] = sandbox.privacyTokensIssued(ALICE).filter((t) => t.to === BOB);
+    let stored: { token?: Uint8Array; timestamp?: string } | undefined;
+    await until("Bob's device to store Alice's token", () => {
+      void bob.auth.keys.get('tctoken', [aliceLid]).then((found) => (stored = found[aliceLid] as typeof stored));
+      return (stored?.token?.length ?? 0) > 0;
+    });
+    expect(stored?.timestamp).toBe(String(issued!.t));
+  });
 });
