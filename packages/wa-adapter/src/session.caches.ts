@@ -30,6 +30,9 @@ function withoutSizeStatistics<T extends BaileysCache>(cache: T): T {
   return cache;
 }
 
+/** How long a contact's device list is kept (seconds): 12 hours. */
+export const USER_DEVICES_TTL_S = 12 * 3600;
+
 /**
  * Caches that outlive one socket. makeWASocket creates its own NodeCaches when none is passed,
  * and each one holds a check timer: a session that reconnects a hundred times would otherwise
@@ -38,7 +41,13 @@ function withoutSizeStatistics<T extends BaileysCache>(cache: T): T {
 export class SessionCaches {
   readonly signalKeys: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false, deleteOnExpire: true }));
   readonly msgRetryCounter: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 60 * 60, useClones: false }));
-  readonly userDevices: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false }));
+  /**
+   * Contacts' device lists. WhatsApp announces every device linked or removed to the devices that
+   * keep the list (a `devices` notification, queued for a socket that is down), and Baileys applies
+   * it here: Baileys' own 5 minutes cost one device query to WhatsApp per contact written to after
+   * each quiet spell, in front of that message. The lifetime only bounds how long a list lives.
+   */
+  readonly userDevices: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: USER_DEVICES_TTL_S, useClones: false }));
   readonly callOffer: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 5 * 60, useClones: false }));
   readonly placeholderResend: BaileysCache = withoutSizeStatistics(new NodeCache({ stdTTL: 60 * 60, useClones: false }));
   /** Backs `cachedGroupMetadata`, so sends to a group do not query its metadata every time. */

@@ -1,4 +1,4 @@
-import { createDecipheriv, createCipheriv, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
+import { createDecipheriv, createCipheriv, createHash, pbkdf2Sync, randomBytes, randomInt } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -87,6 +87,10 @@ interface Account {
   business: boolean;
   /** Trusted-contact privacy tokens this account's devices issued, in order: to whom (phone) and the `t` they named. */
   tokensIssued: { to: string; t: number }[];
+  /** Accounts whose devices asked for this account's device list: told when a device is linked or removed. */
+  deviceWatchers: Set<Account>;
+  /** Device-list queries (USync `devices`) this account's devices made, per user asked for (a phone number). */
+  deviceQueries: Map<string, number>;
 }
 
 interface Registration {
@@ -343,6 +347,8 @@ export class WaSandbox {
       phoneAppState: new PhoneAppState(this.baileys, appState),
       business: false,
       tokensIssued: [],
+      deviceWatchers: new Set(),
+      deviceQueries: new Map(),
     };
     this.accounts.set(phone, account);
     this.accountsByLid.set(lidUser, account);
@@ -376,6 +382,11 @@ export class WaSandbox {
   /** The trusted-contact privacy tokens the devices of `phone` issued, in order: to whom (a phone number) and the `t` each named. */
   privacyTokensIssued(phone: string): { to: string; t: number }[] {
     return this.account(phone).tokensIssued.map((token) => ({ ...token }));
+  }
+
+  /** How many times the devices of `phone` asked for the device list of each user (by phone number). */
+  deviceListQueries(phone: string): Record<string, number> {
+    return Object.fromEntries(this.account(phone).deviceQueries);
   }
 
   /** The retry receipts `phone` sent (messages it could not decrypt and asked for again), per message id. */
@@ -1028,6 +1039,7 @@ export class WaSandbox {
       initialSyncSent: false,
     });
     this.registrations.delete(registration);
+    this.announceDevices(account, 'add', deviceId);
     linking.resolve(this.pn(account, deviceId));
     // Exactly what WhatsApp does after linking: the client must reconnect and log in.
     await registration.connection.streamError('515');
@@ -1036,6 +1048,7 @@ export class WaSandbox {
   private logOut(companion: Companion, reason: LoggedOutDevice['reason']): void {
     const { account, deviceId } = companion;
     if (!account.companions.delete(deviceId)) return;
+    this.announceDevices(account, 'remove', deviceId);
     this.loggedOut.push({
       jid: this.pn(account, deviceId),
       lid: this.lid(account, deviceId),
@@ -1245,6 +1258,10 @@ export class WaSandbox {
       const content: BinaryNode[] = [];
       if (protocols.has('contact')) content.push({ tag: 'contact', attrs: { type: account ? 'in' : 'out' } });
       if (protocols.has('devices')) {
+        if (account && viewer) {
+          account.deviceWatchers.add(viewer);
+          viewer.deviceQueries.set(account.phone.info.phone, (viewer.deviceQueries.get(account.phone.info.phone) ?? 0) + 1);
+        }
         const devices: BinaryNode[] = account
           ? [{ tag: 'device', attrs: { id: '0' } }, ...[...account.companions.keys()].map((id) => ({ tag: 'device', attrs: { id: String(id), 'key-index': String(id) } }))]
           : [];
@@ -1255,6 +1272,40 @@ export class WaSandbox {
       return { tag: 'user', attrs: { jid: account && jid.endsWith('@lid') ? account.phone.info.lid : account ? account.phone.info.jid : jid }, content };
     });
     return { tag: 'usync', attrs: { ...(usync?.attrs ?? {}) }, content: [{ tag: 'list', attrs: {}, content: users }] };
+  }
+
+  /**
+   * A device of `account` was linked or removed: WhatsApp tells the devices that keep its device
+   * list (every device of the account itself, and those of the accounts that asked for the list)
+   * in a `devices` notification, so that they add it to their next messages or stop encrypting for
+   * it (and drop its Signal session) without asking for the whole list again. The device is named
+   * by its LID and by its phone-number jid (a client may keep the list under either).
+   */
+  private announceDevices(account: Account, change: 'add' | 'remove', deviceId: number): void {
+    const listeners = new Set([account, ...account.deviceWatchers]);
+    const ids = [0, ...account.companions.keys()].sort((a, b) => a - b);
+    const hash = createHash('sha256').update(ids.join(',')).digest('base64').slice(0, 12);
+    const notification: BinaryNode = {
+      tag: 'notification',
+      attrs: { from: account.phone.info.lid, type: 'devices', id: this.nextId(), t: unixNow() },
+      content: [
+        {
+          tag: change,
+          attrs: { device_hash: hash },
+          content: [
+            { tag: 'device', attrs: { jid: this.lid(account, deviceId), 'key-index': String(deviceId) } },
+            { tag: 'device', attrs: { jid: this.pn(account, deviceId), 'key-index': String(deviceId) } },
+            { tag: 'key-index-list', attrs: { ts: unixNow() } },
+          ],
+        },
+      ],
+    };
+    for (const listener of listeners) {
+      for (const companion of this.activeCompanions(listener)) {
+        if (listener === account && companion.deviceId === deviceId) continue;
+        this.deliverNode(companion, notification);
+      }
+    }
   }
 
   /**

@@ -6,9 +6,9 @@ type Upsert = { messages: Array<{ key: { id?: string | null; remoteJid?: string 
 type Update = Array<{ key: { id?: string | null }; update: { status?: number } }>;
 
 /** Resolves once `condition` holds, checking every 20 ms; fails naming `what` after the hang deadline. */
-async function until(what: string, condition: () => boolean, timeoutMs = 120_000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -202,6 +202,40 @@ describe(`${WaSandbox.name} messaging`, () => {
     const reply = await bob.sock.sendMessage(upsert.messages[0]!.key.remoteJid!, { text: 'hi alice' });
     const back = await alice.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === reply?.key.id));
     await expect(Promise.resolve(back.messages[0]?.message?.extendedTextMessage?.text)).resolves.toBe('hi alice');
+  });
+
+  it("tells a device that keeps a contact's device list of a device linked and removed, so it needs no new query", async () => {
+    // Alice wrote to Bob above: her device asked for his device list once and keeps it.
+    const queries = (): number => sandbox.deviceListQueries(ALICE)[BOB] ?? 0;
+    const asked = queries();
+    expect(asked).toBeGreaterThan(0);
+    const bobLidUser = sandbox.listPhones().find((p) => p.phone === BOB)!.lid.split('@')[0]!;
+    const cache = (alice.sock as unknown as { userDevicesCache: { get(user: string): Promise<Array<{ device?: number }> | undefined> | Array<{ device?: number }> | undefined } }).userDevicesCache;
+    let cached: number[] = [];
+    const aliceKnows = (device: number, known: boolean) => async () => {
+      const lists = await Promise.all([BOB, bobLidUser].map(async (user) => (await cache.get(user)) ?? []));
+      cached = lists.flat().map((d) => d.device ?? 0);
+      return cached.includes(device) === known;
+    };
+
+    const second = await pairWithQr(sandbox, BOB);
+    const secondDevice = Number(/:(\d+)@/.exec(second.auth.creds.me!.id)![1]);
+    try {
+      await until("Alice's device to hear of Bob's new device", aliceKnows(secondDevice, true));
+      const both = await alice.sock.sendMessage(`${BOB}@s.whatsapp.net`, { text: 'to both of your devices' });
+      await second.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === both?.key.id));
+      await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === both?.key.id));
+      expect(queries()).toBe(asked);
+
+      await sandbox.fault(second.auth.creds.me!.id, 'device_removed');
+      await until("Alice's device to hear that Bob's second device is gone", aliceKnows(secondDevice, false));
+      expect(cached).toContain(0);
+      const first = await alice.sock.sendMessage(`${BOB}@s.whatsapp.net`, { text: 'to the device you kept' });
+      await bob.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === first?.key.id));
+      expect(queries()).toBe(asked);
+    } finally {
+      await second.end();
+    }
   });
 
   it("hands a privacy token Alice's device issues to Bob's devices", async () => {
