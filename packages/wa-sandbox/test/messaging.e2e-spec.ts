@@ -249,5 +249,14 @@ describe(`${WaSandbox.name} messaging`, () => {
       return (stored?.token?.length ?? 0) > 0;
     });
     expect(stored?.timestamp).toBe(String(issued!.t));
+
+    // A token for a user WhatsApp does not know, of another type or without a time: refused whole.
+    const issue = (token: Record<string, string>) =>
+      alice.sock.query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'set', xmlns: 'privacy' }, content: [{ tag: 'tokens', attrs: {}, content: [{ tag: 'token', attrs: token }] }] });
+    const t = String(Math.floor(Date.now() / 1000));
+    for (const bad of [{ jid: '19999999999@s.whatsapp.net', t, type: 'trusted_contact' }, { jid: `${BOB}@s.whatsapp.net`, t, type: 'other' }, { jid: `${BOB}@s.whatsapp.net`, t: 'soon', type: 'trusted_contact' }]) {
+      await expect(issue(bad)).rejects.toMatchObject({ data: 400, message: "bad-request" });
+    }
+    expect(sandbox.privacyTokensIssued(ALICE).filter((x) => x.to === BOB)).toHaveLength(1);
   });
 });
