@@ -144,4 +144,16 @@ describe('statuses of our messages on PostgreSQL', () => {
     // Not announced any more: the status is kept after a look at the store, then its event.
     expect(await statements(() => receipt('NEVER', 'delivered'))).toEqual({ result: true, calls: 3 });
   });
+
+  it("writes the send log's `relaying` rows of one turn in one statement, each send learning whether its row was new", async () => {
+    expect(await sendLog.begin(SESSION, 'BEGUN')).toBe(true);
+    // Sends to several chats handed over together: one statement; the id begun before is not new.
+    const together = await statements(() => Promise.all(['B1', 'B2', 'BEGUN', 'B3'].map((id) => sendLog.begin(SESSION, id))));
+    expect(together).toEqual({ result: [true, true, false, true], calls: 1 });
+    expect(await sendLog.state(SESSION, 'B2')).toBe('relaying');
+    // The same id twice in one turn: one by one, so only the first one wrote it.
+    expect(await Promise.all([sendLog.begin(SESSION, 'TWICE'), sendLog.begin(SESSION, 'TWICE'), sendLog.begin(`${SESSION}-2`, 'TWICE')])).toEqual([true, false, true]);
+    // A send alone still costs one statement.
+    expect(await statements(() => sendLog.begin(SESSION, 'ALONE'))).toEqual({ result: true, calls: 1 });
+  });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BoundedSet } from '@wa/domain';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, type SqlStep } from '@wa/contracts/runtime';
+import { HotSql, TurnBatcher, type SqlStep } from '@wa/contracts/runtime';
 import { LessThan, Repository } from 'typeorm';
 import { WaSendLogEntity, type SendLogState } from './wa-send-log.entity';
 
@@ -17,6 +17,10 @@ const SQL = {
     'INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, $3, $4) ' +
     'ON CONFLICT (session_id, message_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
   begin: "INSERT INTO wa_send_log (session_id, message_id, state, updated_at) VALUES ($1, $2, 'relaying', $3) ON CONFLICT (session_id, message_id) DO NOTHING",
+  /** `begin` for many ids at once (PostgreSQL): the rows it wrote come back. */
+  beginMany:
+    "INSERT INTO wa_send_log (session_id, message_id, state, updated_at) SELECT s, m, 'relaying', a FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(s, m, a) " +
+    'ON CONFLICT (session_id, message_id) DO NOTHING RETURNING session_id, message_id',
   refused: "UPDATE wa_send_log SET state = 'failed', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state = 'relayed'",
   acked: "UPDATE wa_send_log SET state = 'acked', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state IN ('relaying', 'relayed')",
 };
@@ -29,6 +33,14 @@ const SQL = {
 export class SendLog {
   private hotSql?: HotSql;
   private readonly ackedHere = new BoundedSet<string>(ACKED_KEPT);
+  /**
+   * On PostgreSQL, the `begin`s of one turn go in one statement: sends to many chats are handed
+   * over together, and each paid a round trip and a commit of its own before its socket write.
+   */
+  private readonly begins = new TurnBatcher<BeginItem, boolean>(
+    (items) => this.beginMany(items),
+    (item) => this.beginOne(item),
+  );
 
   constructor(@InjectRepository(WaSendLogEntity) private readonly repo: Repository<WaSendLogEntity>) {}
 
@@ -50,7 +62,22 @@ export class SendLog {
    */
   async begin(sessionId: string, messageId: string): Promise<boolean> {
     this.ackedHere.delete(ackedKey(sessionId, messageId));
-    return (await this.sql.run(SQL.begin, [sessionId, messageId, Date.now()], true)) === 1;
+    const item: BeginItem = { sessionId, messageId, at: Date.now() };
+    // SQLite shares the turn's commit already (and `urgent` commits it now).
+    return this.sql.kind === 'postgres' ? this.begins.add(item) : this.beginOne(item);
+  }
+
+  private async beginOne({ sessionId, messageId, at }: BeginItem): Promise<boolean> {
+    return (await this.sql.run(SQL.begin, [sessionId, messageId, at], true)) === 1;
+  }
+
+  /** One statement for a turn's `begin`s; the same id twice in it could not tell which one wrote, so such a batch runs one by one. */
+  private async beginMany(items: BeginItem[]): Promise<boolean[]> {
+    const keys = items.map((i) => ackedKey(i.sessionId, i.messageId));
+    if (new Set(keys).size !== keys.length) throw new Error('the same id twice in one batch');
+    const written = await this.sql.writeRows(SQL.beginMany, [items.map((i) => i.sessionId), items.map((i) => i.messageId), items.map((i) => i.at)]);
+    const wrote = new Set(written.map((r) => ackedKey(String(r.session_id), String(r.message_id))));
+    return keys.map((k) => wrote.has(k));
   }
 
   /** `mark` as a step of a caller's batch (one commit with what the message writes). */
@@ -104,6 +131,12 @@ export class SendLog {
   async prune(before: number): Promise<void> {
     await this.repo.delete({ updatedAt: LessThan(before) });
   }
+}
+
+interface BeginItem {
+  sessionId: string;
+  messageId: string;
+  at: number;
 }
 
 /** What `ackedHere` remembers an id of a session by. */
