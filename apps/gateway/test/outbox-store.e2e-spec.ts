@@ -93,6 +93,49 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect((await claimHead('chat-next-other', now))?.chat).toBe('chat-next-other');
   });
 
+  it('ends the hand-overs of several chats that finish together, and claims each next entry, in one statement on PostgreSQL', async () => {
+    const chats = ['together-a', 'together-b', 'together-c', 'together-d'];
+    const entries = chats.map((chat) => [entry(chat), entry(chat)]);
+    for (const [first, second] of entries) {
+      await store.accept(first!);
+      await store.accept(second!);
+    }
+    // together-d has a third entry that is not due yet: its end finds nothing to claim.
+    await store.accept(entry('together-d'));
+    const now = Date.now();
+    const claims = await Promise.all(chats.map((chat) => claimHead(chat, now)));
+    expect(claims.map((c) => c?.id)).toEqual(entries.map(([first]) => first!.id));
+    await db.query(`UPDATE outbox SET next_attempt_at = ${kind === 'postgres' ? '$1' : '?'} WHERE chat = 'together-d' AND id <> ${kind === 'postgres' ? '$2' : '?'}`, [now + 60_000, entries[3]![0]!.id]);
+
+    const sql = (store as unknown as { sql: { pool?: object; hot?: { db: object } } }).sql;
+    const { result: nexts, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.hot!.db, kind === 'postgres' ? 'query' : 'transaction', () =>
+      Promise.all(
+        claims.map((claim, i) =>
+          // together-b's claim is no longer the one the store holds: its end changes nothing.
+          store.finishHandedOver(claim!.id, i === 1 ? 'a-stale-token' : claim!.claimToken!, 'sent', now, { token: `next-${i}`, expiresAt: now + 15_000 }),
+        ),
+      ),
+    );
+    const statusOf = async (id: string) => (await store.byId(id))?.status;
+    expect(await Promise.all(entries.map(([first]) => statusOf(first!.id)))).toEqual(['sent', 'sending', 'sent', 'sent']);
+    if (kind === 'postgres') {
+      expect(calls).toBe(1);
+      expect(nexts.map((n) => n && { id: n.id, chat: n.chat, claimToken: n.claimToken, status: n.status })).toEqual([
+        { id: entries[0]![1]!.id, chat: 'together-a', claimToken: 'next-0', status: 'sending' },
+        undefined,
+        { id: entries[2]![1]!.id, chat: 'together-c', claimToken: 'next-2', status: 'sending' },
+        undefined,
+      ]);
+      // Held by those claims: nothing more of those chats goes.
+      expect(await claimHead('together-a', now)).toBeUndefined();
+    } else {
+      expect(nexts).toEqual([undefined, undefined, undefined, undefined]);
+    }
+    // together-b still holds its first claim; together-d's next entries are not due.
+    expect(await claimHead('together-b', now)).toBeUndefined();
+    expect(await claimHead('together-d', now)).toBeUndefined();
+  });
+
   it('renews the claims a dispatcher holds at once, and only those it still holds', async () => {
     const [a, b, c] = ['renew-a', 'renew-b', 'renew-c'].map((chat) => entry(chat));
     for (const x of [a, b, c]) await store.accept(x!);

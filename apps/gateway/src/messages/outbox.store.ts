@@ -65,6 +65,15 @@ export interface NewIdempotencyKey {
 
 type Row = Record<string, unknown>;
 
+/** One `finishHandedOver` with a next claim, as `OutboxStore.finishes` gathers them. */
+interface FinishItem {
+  id: string;
+  token: string;
+  status: 'sending' | 'sent';
+  now: number;
+  next: { token: string; expiresAt: number };
+}
+
 const OUTBOX_COLUMNS =
   'id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, created_at, updated_at';
 
@@ -146,6 +155,20 @@ const SQL = {
     `UPDATE outbox SET ${claimSet('$5', '$6', '$4')} ` +
     'WHERE id = (SELECT h.id FROM done d JOIN outbox h ON h.session_id = d.session_id AND h.chat = d.chat WHERE h.next_attempt_at IS NOT NULL AND h.id <> $1 ORDER BY h.id LIMIT 1) ' +
     `AND ${claimableAt('$4')} RETURNING ${OUTBOX_COLUMNS}`,
+  // PostgreSQL: `finishHandedOverClaimNext` for the hand-overs of several chats in one statement
+  // ($1 ids, $2 their claim tokens, $3 statuses, $4 the next claims' tokens, $5 their expiries, $6
+  // now); each next claim comes back with the id of the entry whose end took it (`done_id`).
+  // Entries of one chat never end together (one claim per chat); if two did, the chat's head
+  // would go to one of them and the other would find none, as when it is not due.
+  finishHandedOverClaimNextMany:
+    'WITH f AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS f(id, token, status, next_token, next_expires)), ' +
+    "done AS (UPDATE outbox o SET status = CASE WHEN o.status IN ('queued', 'sending') THEN f.status ELSE o.status END, error = NULL, next_attempt_at = NULL, " +
+    'claim_token = NULL, claim_expires_at = NULL, updated_at = $6 FROM f WHERE o.id = f.id AND o.claim_token = f.token RETURNING o.id, o.session_id, o.chat, f.next_token, f.next_expires), ' +
+    'heads AS (SELECT DISTINCT ON (d.id) d.id AS done_id, h.id AS head_id, d.next_token, d.next_expires FROM done d JOIN outbox h ON h.session_id = d.session_id AND h.chat = d.chat ' +
+    'WHERE h.next_attempt_at IS NOT NULL AND h.id NOT IN (SELECT id FROM f) ORDER BY d.id, h.id) ' +
+    "UPDATE outbox o SET claim_token = heads.next_token, claim_expires_at = heads.next_expires, status = CASE WHEN o.status = 'queued' THEN 'sending' ELSE o.status END, " +
+    'attempts = o.attempts + 1, updated_at = $6 FROM heads WHERE o.id = heads.head_id AND o.next_attempt_at <= $6 AND (o.claim_expires_at IS NULL OR o.claim_expires_at < $6) ' +
+    `RETURNING heads.done_id, ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
   finishRetry: 'UPDATE outbox SET error = $3, next_attempt_at = $4, claim_token = NULL, claim_expires_at = NULL, updated_at = $5 WHERE id = $1 AND claim_token = $2',
   finishFailed:
     "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END, error = $3, next_attempt_at = NULL, claim_token = NULL, claim_expires_at = NULL, updated_at = $4 " +
@@ -432,6 +455,34 @@ export class OutboxStore {
    */
   readonly writesInOrder: boolean;
 
+  /**
+   * PostgreSQL: the ends of hand-overs of one turn (with their next claims) in one statement.
+   * Answers from the runner come in together under load, and each end was a round trip and a
+   * commit of its own.
+   */
+  private readonly finishes = new TurnBatcher<FinishItem, OutboxRow | undefined>(
+    async (items) => {
+      const rows = await this.sql.writeRows('finishHandedOverClaimNextMany', [
+        items.map((it) => it.id),
+        items.map((it) => it.token),
+        items.map((it) => it.status),
+        items.map((it) => it.next.token),
+        items.map((it) => it.next.expiresAt),
+        Math.max(...items.map((it) => it.now)),
+      ]);
+      const byDone = new Map(rows.map((r) => [r.done_id as string, r]));
+      return items.map((it) => {
+        const row = byDone.get(it.id);
+        return row ? toOutboxRow(row) : undefined;
+      });
+    },
+    async (it) => {
+      const rows = await this.sql.writeRows('finishHandedOverClaimNext', [it.id, it.token, it.status, it.now, it.next.token, it.next.expiresAt]);
+      return rows[0] ? toOutboxRow(rows[0]) : undefined;
+    },
+    MAX_GROUP,
+  );
+
   constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
@@ -525,8 +576,7 @@ export class OutboxStore {
       await this.sql.write('finishHandedOver', [id, token, status, now]);
       return undefined;
     }
-    const rows = await this.sql.writeRows('finishHandedOverClaimNext', [id, token, status, now, next.token, next.expiresAt]);
-    return rows[0] ? toOutboxRow(rows[0]) : undefined;
+    return this.finishes.add({ id, token, status, now, next });
   }
 
   async finishRetry(id: string, token: string, error: string, nextAttemptAt: number, now: number): Promise<void> {
