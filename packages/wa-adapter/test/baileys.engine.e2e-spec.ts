@@ -18,7 +18,6 @@ import {
 } from '../src';
 
 const OWNER = '15550001001';
-
 const CONTACT = '15550001002';
 
 /** What the runner's message store does: keep every message's raw bytes by id. */
@@ -112,9 +111,9 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
   });
 
   it('issues its privacy token to a contact once, not with every message', async () => {
-    // The first text (above) issued it, fire-and-forget once the message left, and recorded when
-    // in the key store (it went into the cache of the send's transaction, already committed, and
-    // was lost: every message issued another).
+    // The first text (above) issued it once the message left, without waiting for it. When it was
+    // issued must reach the key store: it used to go into the cache of the send's transaction,
+    // already committed, and was lost, so every message issued another.
     const stored = await until('the issued privacy token in the key store', () =>
       dataSource.getRepository(WaAuthKeyEntity).findOneBy({ sessionId: 'owner', type: 'tctoken', keyId: sandbox.listPhones().find((p) => p.phone === CONTACT)!.lid }),
     );

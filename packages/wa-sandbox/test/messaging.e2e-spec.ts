@@ -244,8 +244,8 @@ describe(`${WaSandbox.name} messaging`, () => {
     const aliceLid = sandbox.listPhones().find((p) => p.phone === ALICE)!.lid;
     const [issued] = sandbox.privacyTokensIssued(ALICE).filter((t) => t.to === BOB);
     let stored: { token?: Uint8Array; timestamp?: string } | undefined;
-    await until("Bob's device to store Alice's token", () => {
-      void bob.auth.keys.get('tctoken', [aliceLid]).then((found) => (stored = found[aliceLid] as typeof stored));
+    await until("Bob's device to store Alice's token", async () => {
+      stored = (await bob.auth.keys.get('tctoken', [aliceLid]))[aliceLid] as typeof stored;
       return (stored?.token?.length ?? 0) > 0;
     });
     expect(stored?.timestamp).toBe(String(issued!.t));
@@ -255,7 +255,7 @@ describe(`${WaSandbox.name} messaging`, () => {
       alice.sock.query({ tag: 'iq', attrs: { to: 's.whatsapp.net', type: 'set', xmlns: 'privacy' }, content: [{ tag: 'tokens', attrs: {}, content: [{ tag: 'token', attrs: token }] }] });
     const t = String(Math.floor(Date.now() / 1000));
     for (const bad of [{ jid: '19999999999@s.whatsapp.net', t, type: 'trusted_contact' }, { jid: `${BOB}@s.whatsapp.net`, t, type: 'other' }, { jid: `${BOB}@s.whatsapp.net`, t: 'soon', type: 'trusted_contact' }]) {
-      await expect(issue(bad)).rejects.toMatchObject({ data: 400, message: "bad-request" });
+      await expect(issue(bad)).rejects.toMatchObject({ data: 400, message: 'bad-request' });
     }
     expect(sandbox.privacyTokensIssued(ALICE).filter((x) => x.to === BOB)).toHaveLength(1);
   });
