@@ -1,8 +1,8 @@
 import { WaSandbox } from '@wa/wa-sandbox';
+import { until } from '@wa/wa-sandbox/testing';
 import type { DataSource } from 'typeorm';
 import { openAuthDatabase } from './support/auth-database';
 import { nextStatus } from './support/next-status';
-import { until } from './support/until';
 
 import {
   type WaLogger,
@@ -116,6 +116,7 @@ describe(`${BaileysEngine.name} against the WhatsApp sandbox`, () => {
     // already committed, and was lost, so every message issued another.
     const stored = await until('the issued privacy token in the key store', () =>
       dataSource.getRepository(WaAuthKeyEntity).findOneBy({ sessionId: 'owner', type: 'tctoken', keyId: sandbox.listPhones().find((p) => p.phone === CONTACT)!.lid }),
+      10_000,
     );
     expect(JSON.parse(stored.value)).toMatchObject({ senderTimestamp: expect.any(Number) });
     const tokensToContact = () => sandbox.privacyTokensIssued(OWNER).filter((t) => t.to === CONTACT);

@@ -10,6 +10,7 @@ export type SignalDataTypeMap = BaileysModule.SignalDataTypeMap;
 export type SignalKeyStore = BaileysModule.SignalKeyStore;
 export type SignalRepository = BaileysModule.SignalRepositoryWithLIDStore;
 export type WASocket = BaileysModule.WASocket;
+export type CacheStore = BaileysModule.CacheStore;
 export type SocketConfig = BaileysModule.UserFacingSocketConfig;
 export type ILogger = BaileysModule.SocketConfig['logger'];
 export type WAMessageKey = BaileysModule.proto.IMessageKey;

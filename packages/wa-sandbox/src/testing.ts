@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AuthenticationCreds, BinaryNode, ProtoMessage, SignalKeyStore, WAMessageKey, WASocket } from './baileys.loader';
+import type { AuthenticationCreds, BinaryNode, CacheStore, ProtoMessage, SignalKeyStore, WAMessageKey, WASocket } from './baileys.loader';
 import { loadBaileys } from './baileys.loader';
 import { sandboxMediaDispatcher } from './media-host.dispatcher';
 import { createMemoryKeyStore } from './memory-key.store';
@@ -29,6 +29,11 @@ export interface ConnectOptions {
   /** How long each QR lives on the client before it shows the next ref. */
   qrTimeoutMs?: number;
   pushName?: string;
+  /**
+   * The socket's cache of users' device lists; pass the same one to the next socket to keep the
+   * lists across a restart, as the runner does (Baileys makes a fresh one per socket otherwise).
+   */
+  userDevicesCache?: CacheStore;
   /** Baileys' (patched-in) hook before a receipt is acknowledged: reject to leave it unacknowledged. */
   beforeReceiptAck?: (told: {
     'messages.update'?: Array<{ key: WAMessageKey; update: { status?: number | null } }>;
@@ -38,6 +43,17 @@ export interface ConnectOptions {
 }
 
 type EventMap = Parameters<WASocket['ev']['on']>[0];
+
+/** Resolves with the first truthy answer of `probe`, asked every 20 ms; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = HANG_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await probe();
+    if (answer) return answer;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 export interface SandboxSession {
   sock: WASocket;
@@ -105,6 +121,7 @@ export async function connectBaileys(sandbox: WaSandbox, options: ConnectOptions
     keepAliveIntervalMs: 30_000,
     retryRequestDelayMs: 50,
     ...(options.pushName ? { pushName: options.pushName } : {}),
+    ...(options.userDevicesCache ? { userDevicesCache: options.userDevicesCache } : {}),
     ...(options.beforeReceiptAck ? { beforeReceiptAck: options.beforeReceiptAck } : {}),
     getMessage: async (key: WAMessageKey) => (key.id ? sentMessages.get(key.id) : undefined),
     // App-state snapshots are blobs on the media host, which Baileys fetches from WhatsApp's.

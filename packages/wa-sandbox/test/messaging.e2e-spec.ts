@@ -1,18 +1,9 @@
 import { encryptPollVote, WaSandbox } from '../src/index';
-import { loadBaileys } from '../src/baileys.loader';
-import { loginAgain, pairWithQr, type SandboxSession } from '../src/testing';
+import { loadBaileys, type CacheStore } from '../src/baileys.loader';
+import { loginAgain, pairWithQr, until, type SandboxSession } from '../src/testing';
 
 type Upsert = { messages: Array<{ key: { id?: string | null; remoteJid?: string | null; fromMe?: boolean | null }; message?: Record<string, any> | null }> };
 type Update = Array<{ key: { id?: string | null }; update: { status?: number } }>;
-
-/** Resolves once `condition` holds, checking every 20 ms; fails naming `what` after the hang deadline. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe(`${WaSandbox.name} messaging`, () => {
   let sandbox: WaSandbox;
@@ -235,6 +226,44 @@ describe(`${WaSandbox.name} messaging`, () => {
       expect(queries()).toBe(asked);
     } finally {
       await second.end();
+    }
+  });
+
+  it('keeps a device linked while a watching device was offline for its next login, so a list kept across the restart is right', async () => {
+    const ERIN = '15550000015';
+    const FRANK = '15550000016';
+    await sandbox.createPhone(ERIN, 'Erin');
+    await sandbox.createPhone(FRANK, 'Frank');
+    // Erin's device lists outlive her socket, as the runner's do.
+    const lists = new Map<string, unknown>();
+    const cache: CacheStore = {
+      get: <T>(key: string) => lists.get(key) as T | undefined,
+      set: (key, value) => void lists.set(key, value),
+      del: (key) => void lists.delete(key),
+      flushAll: () => lists.clear(),
+    };
+    const devicesOfFrank = () => [...lists.entries()].filter(([user]) => user === FRANK || sandbox.listPhones().find((p) => p.phone === FRANK)!.lid.startsWith(`${user}@`)).flatMap(([, list]) => (list as Array<{ device?: number }>).map((d) => d.device ?? 0));
+    const erin = await pairWithQr(sandbox, ERIN, { userDevicesCache: cache });
+    const frank = await pairWithQr(sandbox, FRANK);
+    const sessions: SandboxSession[] = [frank];
+    try {
+      const hello = await erin.sock.sendMessage(`${FRANK}@s.whatsapp.net`, { text: 'hello frank' });
+      await frank.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === hello?.key.id));
+      const asked = sandbox.deviceListQueries(ERIN)[FRANK];
+      await erin.end();
+
+      // Frank links another device while Erin's socket is down; she hears of it at her next login.
+      const later = await pairWithQr(sandbox, FRANK);
+      sessions.push(later);
+      const laterDevice = Number(/:(\d+)@/.exec(later.auth.creds.me!.id)![1]);
+      const again = await loginAgain(sandbox, erin.auth, { userDevicesCache: cache });
+      sessions.push(again);
+      await until("Erin's device to hear of Frank's new device", () => devicesOfFrank().includes(laterDevice));
+      const both = await again.sock.sendMessage(`${FRANK}@s.whatsapp.net`, { text: 'to both of your devices' });
+      await later.waitFor<Upsert>('messages.upsert', (u) => u.messages.some((m) => m.key.id === both?.key.id));
+      expect(sandbox.deviceListQueries(ERIN)[FRANK]).toBe(asked);
+    } finally {
+      await Promise.all(sessions.map((s) => s.end()));
     }
   });
 
