@@ -1,3 +1,4 @@
+import { until } from '@wa/wa-sandbox/testing';
 import { dropTestSchemas, schemaClient } from './harness';
 import { HANG_MS } from './deadlines';
 
@@ -26,15 +27,9 @@ export async function leaseOwner(runnerDb: string, sessionId: string): Promise<L
   return row;
 }
 
-/** Polls `probe` until it returns a truthy value, at most `timeoutMs`; `what` names it in the error. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = HANG_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls `probe` every 50 ms until it returns a truthy value, at most `timeoutMs`; `what` names it in the error. */
+export function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = HANG_MS): Promise<T> {
+  return until(what, probe, timeoutMs, 50);
 }
 
 /** Gateway settings of the fault suites: no pacing, and the outbox looks for work every 100 ms. */
