@@ -1,9 +1,10 @@
 import { buildDataSourceOptions, ensureDatabaseSchema } from '@wa/contracts';
 import { countingCalls, dropPostgresSchema, freshDatabaseTargets } from '@wa/contracts/testing';
 import { idFloor, newId } from '@wa/domain';
+import type { Pool, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { GATEWAY_MIGRATIONS } from '../src/database/migrations';
-import { OutboxStore, type NewIdempotencyKey, type NewOutboxEntry } from '../src/messages/outbox.store';
+import { OutboxStore, type NewIdempotencyKey, type NewOutboxEntry, type OutboxRow } from '../src/messages/outbox.store';
 
 const DAY = 86_400_000;
 
@@ -160,6 +161,66 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     expect(cb?.id).toBe(b!.id);
     expect(await store.extendClaims([], now)).toEqual(new Set());
   });
+
+  if (kind === 'postgres') {
+    it('lets claims, renewals and ends of hand-overs commit without waiting for the WAL flush, for their own transaction only; accepts wait for it', async () => {
+      const pool = (store as unknown as { sql: { pool: Pool } }).sql.pool;
+      const client = await pool.connect();
+      const query = pool.query.bind(pool);
+      // The store's statements run on one connection inside a transaction, so the setting they
+      // leave for its commit can be read before it commits.
+      const commitMode = async (work: () => Promise<unknown>): Promise<string> => {
+        await client.query('BEGIN');
+        Object.assign(pool, { query: (q: QueryConfig) => client.query(q) });
+        try {
+          await work();
+        } finally {
+          Object.assign(pool, { query });
+        }
+        const { rows } = await client.query<{ mode: string }>("SELECT current_setting('synchronous_commit') AS mode");
+        await client.query('COMMIT');
+        return rows[0]!.mode;
+      };
+      try {
+        const [a, b] = [entry('relaxed-1'), entry('relaxed-1')];
+        const now = Date.now();
+        expect(await commitMode(() => store.accept(a))).toBe('on');
+        expect(await commitMode(() => store.accept(b))).toBe('on');
+        let head: OutboxRow | undefined;
+        expect(await commitMode(async () => (head = await claimHead('relaxed-1', now)))).toBe('off');
+        expect(head?.id).toBe(a.id);
+        // The connection's own setting is back once that transaction ended.
+        expect((await client.query<{ mode: string }>("SELECT current_setting('synchronous_commit') AS mode")).rows[0]!.mode).toBe('on');
+        expect(await commitMode(() => store.extendClaims([{ id: a.id, token: head!.claimToken! }], now + 30_000))).toBe('off');
+        expect(await commitMode(() => store.extendClaim(a.id, head!.claimToken!, now + 31_000))).toBe('off');
+        let next: OutboxRow | undefined;
+        expect(await commitMode(async () => (next = await store.finishHandedOver(a.id, head!.claimToken!, 'sent', now, { token: 'relaxed-next', expiresAt: now + 15_000 })))).toBe('off');
+        expect(next?.id).toBe(b.id);
+        expect(await commitMode(() => store.finishHandedOver(b.id, 'relaxed-next', 'sent', now))).toBe('off');
+        const c = entry('relaxed-2');
+        await store.accept(c);
+        let claimed: OutboxRow | undefined;
+        expect(await commitMode(async () => (claimed = await store.claim(c.id, 'relaxed-claim', c.createdAt, c.createdAt + 15_000)))).toBe('off');
+        expect(claimed?.id).toBe(c.id);
+        // The ends of several chats' hand-overs in one statement.
+        const [d, e] = [entry('relaxed-3'), entry('relaxed-4')];
+        for (const x of [d, e]) await store.accept(x);
+        const [hd, he] = await Promise.all([claimHead('relaxed-3'), claimHead('relaxed-4')]);
+        expect(
+          await commitMode(() =>
+            Promise.all([
+              store.finishHandedOver(c.id, 'relaxed-claim', 'sent', now, { token: 'n1', expiresAt: now + 15_000 }),
+              store.finishHandedOver(d.id, hd!.claimToken!, 'sent', now, { token: 'n2', expiresAt: now + 15_000 }),
+              store.finishHandedOver(e.id, he!.claimToken!, 'sent', now, { token: 'n3', expiresAt: now + 15_000 }),
+            ]),
+          ),
+        ).toBe('off');
+        for (const x of [a, b, c, d, e]) expect((await store.byId(x.id))?.status).toBe('sent');
+      } finally {
+        client.release();
+      }
+    });
+  }
 
   it('does not give out a head that is not due yet', async () => {
     const c = entry('chat-3');
