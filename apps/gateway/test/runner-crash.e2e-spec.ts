@@ -214,6 +214,47 @@ describe('runner crashes in the middle of a burst', () => {
   }, 300_000);
 
   /**
+   * A sync send answers once WhatsApp acknowledged its message; the commit of its records (the
+   * `relayed` mark, the Signal keys, the stored message) goes on after the answer. A read of the
+   * session that comes after the answer waits for that commit, so it finds the message. Here the
+   * commit waits on a lock on the message table (PostgreSQL only, as below: SQLite has no lock
+   * that holds one table's writes and not the send log's before).
+   */
+  if (scaleOut) it('answers a sync send once WhatsApp has the message, while its records wait; a read of the session waits for them', async () => {
+    const contact = CONTACTS[1];
+    const { pg, schema } = await schemaClient(runnerDb);
+    const waiting = async (): Promise<number> =>
+      (await pg.query('SELECT pid FROM pg_locks WHERE relation = $1::regclass AND NOT granted', [`"${schema}".wa_messages`])).rowCount ?? 0;
+    let locked = false;
+    await pg.query('BEGIN');
+    try {
+      await pg.query(`LOCK TABLE "${schema}".wa_messages IN EXCLUSIVE MODE`);
+      locked = true;
+      const res = await client.call(`/sessions/${sessionId}/messages`, { method: 'POST', body: { chat: `${contact}@s.whatsapp.net`, type: 'text', text: 'answered before its commit' } });
+      const sent = (await res.json()) as { status: string; waMessageId: string };
+      expect(sent.status).toBe('sent');
+      expect(sandbox.received(contact).filter((m) => m.id === sent.waMessageId)).toHaveLength(1);
+      // Its records are still waiting for the lock.
+      expect(await waiting()).toBeGreaterThan(0);
+      let answered = false;
+      const reading = client.call(`/sessions/${sessionId}/messages/${sent.waMessageId}`).then((r) => {
+        answered = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(answered).toBe(false);
+      await pg.query('ROLLBACK');
+      locked = false;
+      const read = await reading;
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ id: sent.waMessageId, fromMe: true });
+    } finally {
+      if (locked) await pg.query('ROLLBACK');
+      await pg.end();
+    }
+  }, 120_000);
+
+  /**
    * A send's Signal keys are committed with its `relayed` mark and its stored copy, in one
    * statement after the node left. A runner that dies before that statement reaches the database
    * comes back with the keys from before the send, and encrypts its next message to the contact

@@ -5,7 +5,8 @@ import { decodeStoredMessage, storedMessageKey, type SqlAuthStateStore, type WaC
 import { DataSource } from 'typeorm';
 import { RunnerConfig } from '../config/runner.config';
 import { authKeySteps } from '../database/auth-key.writer';
-import { MessageStore } from '../messages/message-store';
+import { MessageStore, type ExpectedSave } from '../messages/message-store';
+import { PendingRecords } from '../messages/pending-records';
 import { SendLog } from '../messages/send-log';
 import type { WaMessageEntity } from '../messages/wa-message.entity';
 import { RunnerMetrics } from '../metrics/runner-metrics';
@@ -15,6 +16,15 @@ import { AUTH_STATE_STORE } from '../sessions/wa-engine.provider';
 import { toJid } from './jid.resolve';
 import { MediaDownloader } from './media-downloader';
 import { MessagingObserver } from './messaging.observer';
+
+/** What a send handed to the socket, and what else it changes in the store. */
+interface Performed {
+  result: WaSendResult;
+  type: string;
+  vote?: { pollId: string; chatJid: string; selected: string[] };
+  edit?: { target: WaMessageKey; text: string };
+  revoke?: WaMessageKey;
+}
 
 const CONTENT_TYPES = new Set(['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'poll']);
 
@@ -38,6 +48,7 @@ export class MessageSender {
     private readonly metrics: RunnerMetrics,
     @Inject(AUTH_STATE_STORE) private readonly authStore: SqlAuthStateStore,
     private readonly dataSource: DataSource,
+    private readonly records: PendingRecords,
   ) {}
 
   /**
@@ -50,10 +61,9 @@ export class MessageSender {
     const key = `${p.sessionId}|${String(p.waMessageId)}`;
     const before = this.executing.get(key);
     const run = before ? before.then(() => this.executeOnce(p)) : this.executeOnce(p);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
+    // The next execution of this id also waits for this one's records, so it finds `relayed`.
+    const recorded = () => this.records.settled(p.sessionId);
+    const settled = run.then(recorded, recorded).then(() => undefined);
     this.executing.set(key, settled);
     void settled.then(() => {
       if (this.executing.get(key) === settled) this.executing.delete(key);
@@ -97,8 +107,9 @@ export class MessageSender {
     const ack = this.observer.expectAck(p.sessionId, p.waMessageId);
     const saved = this.store.expectSave(p.sessionId, p.waMessageId);
     let left = false;
+    let recording = false;
     // Baileys commits the Signal keys of a send after its node left: held, they are written
-    // below with `relayed` instead of in a commit of their own (one round trip less per send).
+    // with `relayed` (`record`) instead of in a commit of their own (one round trip less per send).
     const releaseKeys = this.authStore.holdKeyWrites(p.sessionId);
     try {
       // The waits above may have outlasted our hold on the session, or seen its connection
@@ -106,9 +117,46 @@ export class MessageSender {
       const connection = this.sessions.connected(p);
       const me = (await this.sessions.me(p.sessionId)) ?? { jid: '' };
       if (!fresh) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relaying');
-      const { result, type, vote, edit, revoke } = await this.perform(p, connection, me);
+      const sent = await this.perform(p, connection, me);
       left = true;
-      // `relayed`, the keys and the stored message: one commit.
+      this.metrics.messageSent(sent.type);
+      // Written while the ack is on its way; the answer does not wait for them (`PendingRecords`).
+      const recorded = this.record(p, sent, me, saved, releaseKeys);
+      recording = true;
+      this.records.track(p.sessionId, recorded);
+      // The ack's status is stored by the session's StatusRecorder (the messaging observer settles
+      // this wait); an error ack that comes after this stopped waiting is marked in the send log there.
+      const outcome = p.awaitAck === false ? ack.settled() : await ack.wait(this.config.messaging.ackWaitMs);
+      // After `relayed`, which would otherwise overwrite it.
+      if (outcome === 'failed') await recorded.then(() => this.sendLog.mark(p.sessionId, p.waMessageId, 'failed'));
+      return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: sent.result.timestampMs };
+    } catch (err) {
+      // The socket took it but a write after failed: it must never be sent again (`record` sees to
+      // that once it runs).
+      if (left && !recording) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed').catch(() => undefined);
+      // Refused before it reached the socket (validation, not found): nothing left, a retry may send.
+      else if (!left && (await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
+        await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed').catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      ack.cancel();
+      if (!recording) {
+        saved.end();
+        await this.releaseHeldKeys(p.sessionId, releaseKeys);
+      }
+    }
+  }
+
+  /**
+   * What a send leaves behind once its node left: `relayed`, the Signal keys and the stored
+   * message in one commit, then what our own vote, edit or delete changes (they never come back
+   * as events, yet change what reads show). Never rejects: a write that fails is logged, and the
+   * send log still gets `relayed`, so the message is never sent again.
+   */
+  private async record(p: ExecutePayload, sent: Performed, me: WaMe, saved: ExpectedSave, releaseKeys: () => Promise<void>): Promise<void> {
+    const { result, type, vote, edit, revoke } = sent;
+    try {
       const relayed = this.sendLog.markStep(p.sessionId, p.waMessageId, 'relayed');
       await this.authStore.commitHeld(p.sessionId, (upserts, deletes) =>
         this.store.saveSent(
@@ -117,36 +165,25 @@ export class MessageSender {
           saved,
         ),
       );
-      // What the commit did not take (a failure, or keys set since) is written on its own now,
-      // not after the ack wait below.
+      // What the commit did not take (a failure, or keys set since) is written on its own now.
       await releaseKeys();
-      this.metrics.messageSent(type);
-      // Our own votes, edits and revokes never come back as events, yet change what reads show.
       if (vote) await this.store.saveVote(p.sessionId, { ...vote, voter: me.jid, timestampMs: result.timestampMs });
       if (edit) await this.store.recordEdit(p.sessionId, edit.target, edit.text, result.timestampMs);
       if (revoke) await this.store.recordRevoke(p.sessionId, revoke, result.timestampMs);
-      // The ack's status is stored by the session's StatusRecorder (the messaging observer settles
-      // this wait); an error ack that comes after this stopped waiting is marked in the send log there.
-      const outcome = p.awaitAck === false ? ack.settled() : await ack.wait(this.config.messaging.ackWaitMs);
-      if (outcome === 'failed') await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed');
-      return { waMessageId: p.waMessageId, status: outcome === 'acked' ? 'sent' : 'sending', timestamp: result.timestampMs };
     } catch (err) {
-      // The socket took it but a write after failed: it must never be sent again.
-      if (left) await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed').catch(() => undefined);
-      // Refused before it reached the socket (validation, not found): nothing left, a retry may send.
-      else if ((await this.sendLog.state(p.sessionId, p.waMessageId).catch(() => undefined)) === 'relaying') {
-        await this.sendLog.mark(p.sessionId, p.waMessageId, 'failed').catch(() => undefined);
-      }
-      throw err;
+      this.logger.error({ msg: 'a sent message was not fully recorded', sessionId: p.sessionId, waMessageId: p.waMessageId, error: err instanceof Error ? err.message : String(err) });
+      await this.sendLog.mark(p.sessionId, p.waMessageId, 'relayed').catch(() => undefined);
     } finally {
-      ack.cancel();
       saved.end();
-      // After a failure: the keys are still held, and every later write of the session's keys
-      // (or the next send's commit) tries them again; reads see them meanwhile.
-      await releaseKeys().catch((err: unknown) =>
-        this.logger.warn({ msg: 'Signal keys not stored yet; kept for the next write', sessionId: p.sessionId, error: err instanceof Error ? err.message : String(err) }),
-      );
+      await this.releaseHeldKeys(p.sessionId, releaseKeys);
     }
+  }
+
+  /** After a failure the keys are still held: every later write of the session's keys (or the next send's commit) tries them again, and reads see them meanwhile. */
+  private async releaseHeldKeys(sessionId: string, releaseKeys: () => Promise<void>): Promise<void> {
+    await releaseKeys().catch((err: unknown) =>
+      this.logger.warn({ msg: 'Signal keys not stored yet; kept for the next write', sessionId, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   private sqlKind(): HotSql['kind'] {
@@ -210,17 +247,7 @@ export class MessageSender {
     return { exists: true, fromMe: row.fromMe, type: publicMessageType(row.type), ...(decoded.poll ? { poll: decoded.poll } : {}) };
   }
 
-  private async perform(
-    p: ExecutePayload,
-    connection: WaConnection,
-    me: WaMe,
-  ): Promise<{
-    result: WaSendResult;
-    type: string;
-    vote?: { pollId: string; chatJid: string; selected: string[] };
-    edit?: { target: WaMessageKey; text: string };
-    revoke?: WaMessageKey;
-  }> {
+  private async perform(p: ExecutePayload, connection: WaConnection, me: WaMe): Promise<Performed> {
     const action: OutboxAction = p.action;
     const options = { messageId: p.waMessageId };
     switch (action?.kind) {
@@ -299,6 +326,8 @@ export class MessageSender {
   }
 
   private async findTarget(sessionId: string, target: MessageTarget, fromMe?: boolean) {
+    // A message this session sent a moment ago may still be on its way to the store.
+    await this.records.settled(sessionId);
     const chat = toJid(target.chat, 'chat');
     const chats = [chat, ...[await this.store.alternateJid(sessionId, chat)].filter((j): j is string => Boolean(j))];
     const own = fromMe ?? (target.sender ? isOwn(toJid(target.sender, 'sender'), await this.sessions.me(sessionId)) : undefined);

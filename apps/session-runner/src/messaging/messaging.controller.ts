@@ -59,6 +59,7 @@ import { StatusesService } from './statuses.service';
 import { GroupsService } from './groups.service';
 import { MessageReader } from './message-reader.service';
 import { MessageSender } from './message-sender.service';
+import { WithoutWaitingForRecords } from '../messages/pending-records';
 
 /** The runner's half of the messaging RPC: one handler per RPC_MESSAGING pattern. */
 @Controller()
@@ -75,6 +76,8 @@ export class MessagingController {
   ) {}
 
   @MessagePattern(RPC_MESSAGING.execute)
+  // A send's own records come after it; another send's need not come before.
+  @WithoutWaitingForRecords()
   execute(@Payload() p: ExecutePayload): Promise<ExecuteResult> {
     return this.sender.execute(p);
   }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createGatewayEventsClient } from '@wa/contracts/runtime';
 import { WaAuthCredsEntity, WaAuthKeyEntity } from '@wa/wa-adapter';
@@ -15,6 +15,7 @@ import { WaCorrespondentEntity } from '../messages/wa-correspondent.entity';
 import { WaMessageEntity } from '../messages/wa-message.entity';
 import { WaPollVoteEntity } from '../messages/wa-poll-vote.entity';
 import { MemberReceipts } from '../messages/member-receipts';
+import { PendingRecords, PendingRecordsInterceptor } from '../messages/pending-records';
 import { SendLog } from '../messages/send-log';
 import { WaSendLogEntity } from '../messages/wa-send-log.entity';
 import { ConnectionObservers } from './connection-observers';
@@ -62,8 +63,10 @@ import { AUTH_STATE_STORE, authStateStoreProvider, waEngineProvider } from './wa
     waEngineProvider,
     ConnectionObservers,
     SessionManager,
+    PendingRecords,
     { provide: APP_GUARD, useClass: SessionOwnershipGuard },
+    { provide: APP_INTERCEPTOR, useClass: PendingRecordsInterceptor },
   ],
-  exports: [SessionManager, MessageStore, MemberReceipts, SendLog, EventOutbox, ConnectionObservers, AUTH_STATE_STORE],
+  exports: [SessionManager, MessageStore, MemberReceipts, SendLog, PendingRecords, EventOutbox, ConnectionObservers, AUTH_STATE_STORE],
 })
 export class SessionsModule {}
