@@ -205,7 +205,10 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
         // The ends of several chats' hand-overs in one statement.
         const [d, e] = [entry('relaxed-3'), entry('relaxed-4')];
         for (const x of [d, e]) await store.accept(x);
-        const [hd, he] = await Promise.all([claimHead('relaxed-3'), claimHead('relaxed-4')]);
+        // The claims of several chats in one statement.
+        let [hd, he]: (OutboxRow | undefined)[] = [];
+        expect(await commitMode(async () => ([hd, he] = await Promise.all([claimHead('relaxed-3'), claimHead('relaxed-4')])))).toBe('off');
+        expect([hd?.id, he?.id]).toEqual([d.id, e.id]);
         expect(
           await commitMode(() =>
             Promise.all([
@@ -221,6 +224,29 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
       }
     });
   }
+
+  it("claims the heads of the chats asked for in one turn, each with its own token (one statement on PostgreSQL)", async () => {
+    const [a1, a2, b1, held, later] = [entry('turn-a'), entry('turn-a'), entry('turn-b'), entry('turn-held'), entry('turn-later')];
+    for (const x of [a1, a2, b1, held, later]) await store.accept(x);
+    const now = Date.now();
+    await db.query(`UPDATE outbox SET next_attempt_at = ${kind === 'postgres' ? '$1' : '?'} WHERE id = ${kind === 'postgres' ? '$2' : '?'}`, [now + 60_000, later.id]);
+    const first = await claimHead('turn-held', now);
+    expect(first?.id).toBe(held.id);
+    const sql = (store as unknown as { sql: { pool?: object; hot?: { db: object } } }).sql;
+    const asked = ['turn-a', 'turn-b', 'turn-held', 'turn-later', 'turn-none', 'turn-a'];
+    const { result: claimed, calls } = await countingCalls(kind === 'postgres' ? sql.pool! : sql.hot!.db, kind === 'postgres' ? 'query' : 'transaction', () =>
+      Promise.all(asked.map((chat, i) => store.claimChatHead('s1', chat, `turn-token-${i}`, now, now + 15_000))),
+    );
+    if (kind === 'postgres') expect(calls).toBe(1);
+    // Each chat's oldest due entry, once: turn-a asked twice goes to the first token (the lower).
+    expect(claimed.map((c) => c?.id)).toEqual([a1.id, b1.id, undefined, undefined, undefined, undefined]);
+    expect(claimed.map((c) => c?.claimToken)).toEqual(['turn-token-0', 'turn-token-1', undefined, undefined, undefined, undefined]);
+    expect(claimed[0]).toMatchObject({ status: 'sending', attempts: 1, chat: 'turn-a' });
+    // Held: nothing more of turn-a goes until its head ends.
+    expect(await claimHead('turn-a', now)).toBeUndefined();
+    await store.finishHandedOver(a1.id, 'turn-token-0', 'sent', now);
+    expect((await claimHead('turn-a', now))?.id).toBe(a2.id);
+  });
 
   it('does not give out a head that is not due yet', async () => {
     const c = entry('chat-3');

@@ -43,6 +43,8 @@ class FakeStore {
     return this.heads.shift();
   }
 
+  flushClaims(): void {}
+
   async finishHandedOver(): Promise<OutboxRow | undefined> {
     await this.ending;
     return undefined; // no next entry was due when the end's statement ran

@@ -219,7 +219,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       while (this.dueChats.size && !this.stopped) {
         const batch = [...this.dueChats.values()].slice(0, CHAT_CLAIMS_IN_PARALLEL);
         for (const c of batch) this.dueChats.delete(chatKey(c.sessionId, c.chat));
-        await Promise.all(batch.map((c) => this.claimChat(c.sessionId, c.chat)));
+        const claiming = Promise.all(batch.map((c) => this.claimChat(c.sessionId, c.chat)));
+        // All asked for: on PostgreSQL they go as one statement now, not after the turn.
+        this.store.flushClaims();
+        await claiming;
       }
     } catch (err) {
       this.logger.error({ msg: 'outbox chat claim failed', error: err instanceof Error ? err.message : String(err) });

@@ -65,6 +65,15 @@ export interface NewIdempotencyKey {
 
 type Row = Record<string, unknown>;
 
+/** One `claimChatHead`, as `OutboxStore.claims` gathers them. */
+interface ClaimItem {
+  sessionId: string;
+  chat: string;
+  token: string;
+  now: number;
+  expiresAt: number;
+}
+
 /** One `finishHandedOver` with a next claim, as `OutboxStore.finishes` gathers them. */
 interface FinishItem {
   id: string;
@@ -167,6 +176,17 @@ const SQL = {
     `UPDATE outbox SET ${claimSet('$3', '$4', '$5')} ${RELAXED} ` +
     'WHERE id = (SELECT h.id FROM outbox h WHERE h.session_id = $1 AND h.chat = $2 AND h.next_attempt_at IS NOT NULL ORDER BY h.id LIMIT 1) ' +
     `AND ${claimableAt('$5')} RETURNING ${OUTBOX_COLUMNS}`,
+  // PostgreSQL: `claimChatHead` for several chats in one statement ($1 sessions, $2 chats, $3 the
+  // claims' tokens, $4 their expiries, $5 each claim's now); each claimed entry comes back with the
+  // token that took it (`claimed_with`). A chat named twice is claimed once, with the lower token.
+  claimChatHeads:
+    'WITH c AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS c(session_id, chat, token, expires_at, at)), ' +
+    'heads AS (SELECT DISTINCT ON (h.id) h.id, c.token, c.expires_at, c.at FROM c CROSS JOIN LATERAL ' +
+    '(SELECT x.id FROM outbox x WHERE x.session_id = c.session_id AND x.chat = c.chat AND x.next_attempt_at IS NOT NULL ORDER BY x.id LIMIT 1) h ORDER BY h.id, c.token) ' +
+    "UPDATE outbox o SET claim_token = heads.token, claim_expires_at = heads.expires_at, status = CASE WHEN o.status = 'queued' THEN 'sending' ELSE o.status END, " +
+    `attempts = o.attempts + 1, updated_at = heads.at FROM heads ${RELAXED_JOINED} ` +
+    'WHERE o.id = heads.id AND o.next_attempt_at <= heads.at AND (o.claim_expires_at IS NULL OR o.claim_expires_at < heads.at) ' +
+    `RETURNING heads.token AS claimed_with, ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
   // Finished entries accepted before $1 (an id floor), a bounded batch at a time.
   purgeFinished: 'DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.id < $1 AND o.next_attempt_at IS NULL ORDER BY o.id LIMIT $2)',
   claim:
@@ -510,6 +530,32 @@ export class OutboxStore {
     MAX_GROUP,
   );
 
+  /**
+   * PostgreSQL: the chat claims of one turn (the dispatcher looks at the chats that got entries
+   * together) in one statement, each answered with the entry its own token took.
+   */
+  private readonly claims = new TurnBatcher<ClaimItem, OutboxRow | undefined>(
+    async (items) => {
+      const rows = await this.sql.writeRows('claimChatHeads', [
+        items.map((it) => it.sessionId),
+        items.map((it) => it.chat),
+        items.map((it) => it.token),
+        items.map((it) => it.expiresAt),
+        items.map((it) => it.now),
+      ]);
+      const byToken = new Map(rows.map((r) => [r.claimed_with as string, r]));
+      return items.map((it) => {
+        const row = byToken.get(it.token);
+        return row ? toOutboxRow(row) : undefined;
+      });
+    },
+    async (it) => {
+      const rows = await this.sql.writeRows('claimChatHead', [it.sessionId, it.chat, it.token, it.expiresAt, it.now]);
+      return rows[0] ? toOutboxRow(rows[0]) : undefined;
+    },
+    MAX_GROUP,
+  );
+
   constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
@@ -562,10 +608,20 @@ export class OutboxStore {
     return rows[0] ? toOutboxRow(rows[0]) : undefined;
   }
 
-  /** Takes the next entry of one chat when it is due and unclaimed (the chat's order holds). */
+  /**
+   * Takes the next entry of one chat when it is due and unclaimed (the chat's order holds). On
+   * PostgreSQL the claims asked for in one turn of the event loop go as one statement, after the
+   * turn or at `flushClaims`.
+   */
   async claimChatHead(sessionId: string, chat: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
+    if (this.postgres) return this.claims.add({ sessionId, chat, token, now, expiresAt });
     const rows = await this.sql.writeRows('claimChatHead', [sessionId, chat, token, expiresAt, now]);
     return rows[0] ? toOutboxRow(rows[0]) : undefined;
+  }
+
+  /** Sends the claims gathered so far now rather than after the turn (a caller that asked for all it needs). */
+  flushClaims(): void {
+    this.claims.flush();
   }
 
   /** Deletes up to `limit` finished entries whose ids sort below `beforeId`; returns how many. */
