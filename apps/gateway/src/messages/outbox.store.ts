@@ -467,6 +467,18 @@ function multiRow(sql: string, rows: number): string {
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/** The entry a statement returned first, if any. */
+const firstEntry = (rows: Row[]): OutboxRow | undefined => (rows[0] ? toOutboxRow(rows[0]) : undefined);
+
+/** Each item's entry among the rows of a batch, found by the column that names its item; undefined for an item with none. */
+function entriesByKey<I>(items: I[], rows: Row[], column: string, key: (item: I) => string): (OutboxRow | undefined)[] {
+  const byKey = new Map(rows.map((r) => [r[column] as string, r]));
+  return items.map((it) => {
+    const row = byKey.get(key(it));
+    return row ? toOutboxRow(row) : undefined;
+  });
+}
+
 function toOutboxRow(r: Row): OutboxRow {
   return {
     id: r.id as string,
@@ -517,15 +529,10 @@ export class OutboxStore {
         items.map((it) => it.next.expiresAt),
         Math.max(...items.map((it) => it.now)),
       ]);
-      const byDone = new Map(rows.map((r) => [r.done_id as string, r]));
-      return items.map((it) => {
-        const row = byDone.get(it.id);
-        return row ? toOutboxRow(row) : undefined;
-      });
+      return entriesByKey(items, rows, 'done_id', (it) => it.id);
     },
     async (it) => {
-      const rows = await this.sql.writeRows('finishHandedOverClaimNext', [it.id, it.token, it.status, it.now, it.next.token, it.next.expiresAt]);
-      return rows[0] ? toOutboxRow(rows[0]) : undefined;
+      return firstEntry(await this.sql.writeRows('finishHandedOverClaimNext', [it.id, it.token, it.status, it.now, it.next.token, it.next.expiresAt]));
     },
     MAX_GROUP,
   );
@@ -543,15 +550,10 @@ export class OutboxStore {
         items.map((it) => it.expiresAt),
         items.map((it) => it.now),
       ]);
-      const byToken = new Map(rows.map((r) => [r.claimed_with as string, r]));
-      return items.map((it) => {
-        const row = byToken.get(it.token);
-        return row ? toOutboxRow(row) : undefined;
-      });
+      return entriesByKey(items, rows, 'claimed_with', (it) => it.token);
     },
     async (it) => {
-      const rows = await this.sql.writeRows('claimChatHead', [it.sessionId, it.chat, it.token, it.expiresAt, it.now]);
-      return rows[0] ? toOutboxRow(rows[0]) : undefined;
+      return firstEntry(await this.sql.writeRows('claimChatHead', [it.sessionId, it.chat, it.token, it.expiresAt, it.now]));
     },
     MAX_GROUP,
   );
@@ -604,8 +606,7 @@ export class OutboxStore {
 
   /** Takes an entry for one dispatch; only one dispatcher of all replicas wins until the claim expires. */
   async claim(id: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
-    const rows = await this.sql.writeRows('claim', [id, token, expiresAt, now]);
-    return rows[0] ? toOutboxRow(rows[0]) : undefined;
+    return firstEntry(await this.sql.writeRows('claim', [id, token, expiresAt, now]));
   }
 
   /**
@@ -615,8 +616,7 @@ export class OutboxStore {
    */
   async claimChatHead(sessionId: string, chat: string, token: string, now: number, expiresAt: number): Promise<OutboxRow | undefined> {
     if (this.postgres) return this.claims.add({ sessionId, chat, token, now, expiresAt });
-    const rows = await this.sql.writeRows('claimChatHead', [sessionId, chat, token, expiresAt, now]);
-    return rows[0] ? toOutboxRow(rows[0]) : undefined;
+    return firstEntry(await this.sql.writeRows('claimChatHead', [sessionId, chat, token, expiresAt, now]));
   }
 
   /** Sends the claims gathered so far now rather than after the turn (a caller that asked for all it needs). */
