@@ -216,7 +216,8 @@ describe('runner crashes in the middle of a burst', () => {
   /**
    * A sync send answers once WhatsApp acknowledged its message; the commit of its records (the
    * `relayed` mark, the Signal keys, the stored message) goes on after the answer. A read of the
-   * session that comes after the answer waits for that commit, so it finds the message. Here the
+   * session that comes after the answer waits for that commit, so it finds the message; so does a
+   * reply that quotes it (the runner looks the quoted message up in its store). Here the
    * commit waits on a lock on the message table (PostgreSQL only, as below: SQLite has no lock
    * that holds one table's writes and not the send log's before).
    */
@@ -241,6 +242,13 @@ describe('runner crashes in the middle of a burst', () => {
         answered = true;
         return r;
       });
+      const replied = await client.call(`/sessions/${sessionId}/messages`, {
+        method: 'POST',
+        headers: { prefer: 'respond-async' },
+        body: { chat: `${contact}@s.whatsapp.net`, type: 'text', text: 'a reply to it', replyTo: { id: sent.waMessageId, sender: `${OWNER}@s.whatsapp.net` } },
+      });
+      expect(replied.status).toBe(202);
+      const reply = (await replied.json()) as { outboxId: string; waMessageId: string };
       await new Promise((r) => setTimeout(r, 1_000));
       expect(answered).toBe(false);
       await pg.query('ROLLBACK');
@@ -248,6 +256,9 @@ describe('runner crashes in the middle of a burst', () => {
       const read = await reading;
       expect(read.status).toBe(200);
       expect(await read.json()).toMatchObject({ id: sent.waMessageId, fromMe: true });
+      // The reply found the message it quotes once it was stored, and went out.
+      await eventually('the reply to arrive', () => arrived(contact, reply.waMessageId).length === 1, 60_000);
+      expect((await client.json<{ status: string }>(`/sessions/${sessionId}/outbox/${reply.outboxId}`)).status).not.toBe('failed');
     } finally {
       if (locked) await pg.query('ROLLBACK');
       await pg.end();
