@@ -75,9 +75,9 @@ describe('statuses of our messages on PostgreSQL', () => {
   const sent = (messageId: string) => ({ sessionId: SESSION, key: { chatJid: CHAT, id: messageId, fromMe: true }, type: 'text', timestampMs: Date.now(), raw: new Uint8Array([1]) });
   const ack = (messageId: string) => {
     const e = event(messageId, 'sent');
-    return store.advanceStatusWith(SESSION, messageId, 'sent', [sendLog.ackedStep(SESSION, messageId)!], e.step, true);
+    return store.advanceStatusWith(SESSION, messageId, 'sent', sendLog.ackedStep(SESSION, messageId), e.step, true);
   };
-  const receipt = (messageId: string, status: 'delivered' | 'read') => store.advanceStatusWith(SESSION, messageId, status, [], event(messageId, status).step, false);
+  const receipt = (messageId: string, status: 'delivered' | 'read') => store.advanceStatusWith(SESSION, messageId, status, undefined, event(messageId, status).step, false);
 
   it('keeps an ack and a receipt whose announced save does not come within the wait for that save, each in one statement', async () => {
     const expected = store.expectSave(SESSION, 'EARLY');
@@ -143,6 +143,28 @@ describe('statuses of our messages on PostgreSQL', () => {
     expected.end();
     // Not announced any more: the status is kept after a look at the store, then its event.
     expect(await statements(() => receipt('NEVER', 'delivered'))).toEqual({ result: true, calls: 3 });
+  });
+
+  it('writes the statuses of one turn, over several messages, in one statement, each with its own answer', async () => {
+    const ids = ['T1', 'T2', 'T3', 'T4'];
+    for (const id of ids) {
+      const expected = store.expectSave(SESSION, id);
+      await sendLog.begin(SESSION, id);
+      await store.saveSent(sent(id), [sendLog.markStep(SESSION, id, 'relayed')], expected);
+    }
+    await receipt('T3', 'delivered');
+    const refuse = (messageId: string) => store.advanceStatusWith(SESSION, messageId, 'failed', sendLog.refusedStep(SESSION, messageId), event(messageId, 'failed').step, true);
+    // An ack, a receipt that moves, one that moves nothing and an error ack, of four messages: one statement.
+    const together = await statements(() => Promise.all([ack('T1'), receipt('T2', 'delivered'), receipt('T3', 'delivered'), refuse('T4')]));
+    expect(together).toEqual({ result: [true, true, false, true], calls: 1 });
+    expect(await Promise.all(ids.map(statusOf))).toEqual(['sent', 'delivered', 'delivered', 'failed']);
+    expect(await Promise.all(ids.map((id) => sendLog.state(SESSION, id)))).toEqual(['acked', 'relayed', 'relayed', 'failed']);
+    expect(await Promise.all(ids.map(eventsOf))).toEqual([['sent'], ['delivered'], ['delivered'], ['failed']]);
+    // Two statuses of one message in one turn: one statement each, in the order they came.
+    const twice = await statements(() => Promise.all([receipt('T1', 'read'), receipt('T2', 'read'), receipt('T1', 'delivered')]));
+    expect(twice).toEqual({ result: [true, true, false], calls: 2 });
+    expect(await statusOf('T1')).toBe('read');
+    expect(await eventsOf('T1')).toEqual(['sent', 'read']);
   });
 
   it("writes the send log's `relaying` rows of one turn in one statement, each send learning whether its row was new", async () => {

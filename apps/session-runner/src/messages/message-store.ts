@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/runtime';
+import { HotSql, TurnBatcher, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/runtime';
 import { BoundedSet, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
@@ -10,6 +10,7 @@ import { WaLidMappingEntity } from './wa-lid-mapping.entity';
 import { WaMessageEntity } from './wa-message.entity';
 import { WaPollVoteEntity } from './wa-poll-vote.entity';
 import { mergeLidReceipts, mergeLidRows } from './lid-merge';
+import { proofsOf, type ProofStep } from './send-log';
 
 /** A contact or chat with its canonical id (`jid`) and the phone-number and LID forms known for it. */
 export interface ContactIds {
@@ -50,6 +51,28 @@ const ADVANCE_STATUS = Object.fromEntries(
   ]),
 ) as Record<OwnMessageStatus, string>;
 const OWN_MESSAGE_EXISTS = 'SELECT 1 AS found FROM wa_messages WHERE session_id = $1 AND message_id = $2 AND from_me = $3 LIMIT 1';
+
+/** `ADVANCE_STATUS` for a row `w` of wa_messages and a target status in `i.st`. */
+const ADVANCES_FROM_ROW =
+  'w.status IS NULL OR ' +
+  (Object.keys(ADVANCE_FROM) as OwnMessageStatus[])
+    .filter((to) => ADVANCE_FROM[to].length)
+    .map((to) => `(i.st = '${to}' AND w.status IN (${ADVANCE_FROM[to].map((f) => `'${f}'`).join(', ')}))`)
+    .join(' OR ');
+
+/**
+ * Status writes of many of our messages in one statement (PostgreSQL; no message twice): each
+ * one's proof in the send log, its status moved as `ADVANCE_STATUS` would, its `message.status`
+ * event when it is always news or its status moved; answers per write `n` whether the status
+ * moved and whether the message was stored.
+ */
+const STATUSES_MANY =
+  'WITH i AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[]) ' +
+  'AS i(n, s, m, st, proof, always, ev_id, ev_org, ev_type, ev_data, ev_at)), ' +
+  `p AS (${proofsOf('$12')}), ` +
+  `moved AS (UPDATE wa_messages w SET status = i.st FROM i WHERE w.session_id = i.s AND w.message_id = i.m AND w.from_me = true AND (${ADVANCES_FROM_ROW}) RETURNING i.n), ` +
+  `ev AS (INSERT INTO ${EVENT_INSERT_INTO} SELECT i.ev_id, i.ev_org, i.s, i.ev_type, i.ev_data, i.ev_at FROM i WHERE i.always OR i.n IN (SELECT n FROM moved)) ` +
+  'SELECT i.n, i.n IN (SELECT n FROM moved) AS moved, EXISTS (SELECT 1 FROM wa_messages w WHERE w.session_id = i.s AND w.message_id = i.m AND w.from_me = true) AS found FROM i';
 
 /** Statuses that arrived before their message was stored, by `session|id`, for a few minutes. */
 class EarlyStatuses {
@@ -110,9 +133,15 @@ interface StatusWrite {
   sessionId: string;
   messageId: string;
   status: OwnMessageStatus;
-  steps: SqlStep[];
+  proof: ProofStep | undefined;
   event: SqlStep;
   eventAlways: boolean;
+}
+
+/** What the statement of a status write found: whether the status moved, and whether the message was stored. */
+interface StatusOutcome {
+  moved: boolean;
+  found: boolean;
 }
 
 /** A save of our message announced before the socket took it (`MessageStore.expectSave`). */
@@ -290,20 +319,22 @@ export class MessageStore implements WaMessageLookup {
 
   /**
    * `advanceStatus` in one commit with other writes (one commit per status instead of three):
-   * `steps` are written whatever the status does, and `event`, an event's insert (see
-   * `EventOutbox.step`), too when `eventAlways`, else only when the status moved. A status that
-   * moved nothing stored is then kept or applied as `advanceStatus` does; a conditional event is
-   * written after that when the status was news. Answers whether it was.
+   * `proof` (the send log's, see `SendLog.ackedStep`) is written whatever the status does, and
+   * `event`, an event's insert (see `EventOutbox.step`), too when `eventAlways`, else only when
+   * the status moved. A status that moved nothing stored is then kept or applied as
+   * `advanceStatus` does; a conditional event is written after that when the status was news.
+   * Answers whether it was.
    */
   async advanceStatusWith(
     sessionId: string,
     messageId: string,
     status: OwnMessageStatus,
-    steps: SqlStep[],
+    proof: ProofStep | undefined,
     event: SqlStep,
     eventAlways: boolean,
   ): Promise<boolean> {
-    if (this.sql.kind === 'postgres') return this.advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways });
+    if (this.sql.kind === 'postgres') return this.advanceStatusWithPg({ sessionId, messageId, status, proof, event, eventAlways });
+    const steps = proof ? [proof] : [];
     const advance = { sql: ADVANCE_STATUS[status], params: [sessionId, messageId, true] };
     let moved: boolean;
     if (eventAlways) moved = (await this.sql.batch([...steps, event, advance])) > 0;
@@ -318,27 +349,102 @@ export class MessageStore implements WaMessageLookup {
   }
 
   /**
-   * `advanceStatusWith` on PostgreSQL: one statement writes the steps, moves the status, writes
-   * the event (when it must) and answers whether the status moved and whether the message was
+   * `advanceStatusWith` on PostgreSQL: the statuses of a turn go in one statement (see
+   * `statusesMany`), which writes their proofs, moves their statuses, writes their events (when
+   * they must) and answers, for each, whether its status moved and whether its message was
    * stored (both as of the statement's snapshot). A status of a stored message that did not move
    * is not news: nothing else to ask. One of a message this process expects to save (see
    * `expectSave`) waits for that save first, at most `SAVE_WAIT_MS`; if the save still has not
    * ended, a status of the message not stored yet is kept for it (the save applies what it finds
    * kept once it committed). One this process saved since the statement ran is moved at once;
-   * only otherwise the store is looked at again. The statement commits whole (proof, status and
-   * event), also when the database held it behind a lock until after this runner died: what it
-   * wrote is then as true as when the next owner writes it (WhatsApp delivers the receipt again,
-   * and the status that moved nothing is no news there).
+   * only otherwise the store is looked at again. The statement commits whole (proofs, statuses
+   * and events), also when the database held it behind a lock until after this runner died: what
+   * it wrote is then as true as when the next owner writes it (WhatsApp delivers the receipt
+   * again, and the status that moved nothing is no news there).
    */
-  private async advanceStatusWithPg({ sessionId, messageId, status, steps, event, eventAlways }: StatusWrite): Promise<boolean> {
+  private async advanceStatusWithPg(write: StatusWrite): Promise<boolean> {
+    const { sessionId, messageId, status, event, eventAlways } = write;
     const key = `${sessionId}|${messageId}`;
     // Its message's save is near (the socket has it): after it, the row is there to move in this
     // statement. Kept for the save instead, it cost the save a second statement once committed,
     // and an ack nearly always lands before its message's save is written.
     const pending = this.saving.get(key);
     if (pending) await pending.over(SAVE_WAIT_MS);
+    const row = await this.statuses.add(write);
+    if (row.moved) return true;
+    if (row.found) return false;
+    let news: boolean;
+    if (this.saving.has(key)) news = this.early.keep(key, status);
+    // Stored since the statement's snapshot, by this process: the row is there to move.
+    else if (this.savedHere.has(key)) news = (await this.sql.run(ADVANCE_STATUS[status], [sessionId, messageId, true])) > 0;
+    else news = await this.advanceLater(sessionId, messageId, status);
+    if (news && !eventAlways) await this.sql.run(event.sql, event.params);
+    return news;
+  }
+
+  /**
+   * The status writes of one turn (PostgreSQL): acks and receipts of many messages, over every
+   * session, come in bursts, and each paid a statement and a commit of its own. One batch is
+   * written at a time: two in flight could take the locks of the same rows in opposite orders.
+   */
+  private readonly statuses = new TurnBatcher<StatusWrite, StatusOutcome>(
+    (writes) => this.statusTurn(() => this.statusesMany(writes)),
+    (write) => this.statusTurn(() => this.statusOne(write)),
+  );
+  private statusChain: Promise<unknown> = Promise.resolve();
+
+  private statusTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.statusChain.then(work, work);
+    this.statusChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * One statement for many status writes. Writes of the same message go in rounds (one
+   * statement each, in the order they came): one statement updates a row once, whatever
+   * number of its items name it.
+   */
+  private async statusesMany(writes: StatusWrite[]): Promise<StatusOutcome[]> {
+    const rounds: StatusWrite[][] = [];
+    const seen = new Map<string, number>();
+    const roundOf = writes.map((w) => {
+      const key = `${w.sessionId}|${w.messageId}`;
+      const round = seen.get(key) ?? 0;
+      seen.set(key, round + 1);
+      (rounds[round] ??= []).push(w);
+      return round;
+    });
+    const answers: StatusOutcome[][] = [];
+    for (const round of rounds) answers.push(round.length === 1 ? [await this.statusOne(round[0])] : await this.statusRound(round));
+    const taken = rounds.map(() => 0);
+    return roundOf.map((r) => answers[r][taken[r]++]);
+  }
+
+  private async statusRound(writes: StatusWrite[]): Promise<StatusOutcome[]> {
+    const rows = await this.sql.batchRows([
+      {
+        sql: STATUSES_MANY,
+        params: [
+          writes.map((_w, n) => n),
+          writes.map((w) => w.sessionId),
+          writes.map((w) => w.messageId),
+          writes.map((w) => w.status),
+          writes.map((w) => w.proof?.proof ?? null),
+          writes.map((w) => w.eventAlways),
+          ...[0, 1, 3, 4, 5].map((p) => writes.map((w) => w.event.params[p])),
+          Date.now(),
+        ],
+      },
+    ]);
+    const byN = new Map(rows.map((r) => [Number(r.n), { moved: r.moved === true, found: r.found === true }]));
+    return writes.map((_w, n) => byN.get(n) ?? { moved: false, found: false });
+  }
+
+  /** One status write alone: its proof, its status, its event (when it must) and the answer, in one statement. */
+  private async statusOne({ sessionId, messageId, status, proof, event, eventAlways }: StatusWrite): Promise<StatusOutcome> {
     const answer = `SELECT EXISTS (SELECT 1 FROM moved) AS moved, EXISTS (${OWN_MESSAGE_EXISTS}) AS found`;
     const advance = `moved AS (${ADVANCE_STATUS[status]} RETURNING 1)`;
+    const steps = proof ? [proof] : [];
     const [row] = await this.sql.batchRows(
       eventAlways
         ? [...steps, event, { sql: `WITH ${advance} ${answer}`, params: [sessionId, messageId, true] }]
@@ -350,15 +456,7 @@ export class MessageStore implements WaMessageLookup {
             },
           ],
     );
-    if (row?.moved) return true;
-    if (row?.found) return false;
-    let news: boolean;
-    if (this.saving.has(key)) news = this.early.keep(key, status);
-    // Stored since the statement's snapshot, by this process: the row is there to move.
-    else if (this.savedHere.has(key)) news = (await this.sql.run(ADVANCE_STATUS[status], [sessionId, messageId, true])) > 0;
-    else news = await this.advanceLater(sessionId, messageId, status);
-    if (news && !eventAlways) await this.sql.run(event.sql, event.params);
-    return news;
+    return { moved: row?.moved === true, found: row?.found === true };
   }
 
   /** A status that moved no stored message: kept for the message, or applied if it was stored meanwhile. */

@@ -25,6 +25,26 @@ const SQL = {
   acked: "UPDATE wa_send_log SET state = 'acked', updated_at = $3 WHERE session_id = $1 AND message_id = $2 AND state IN ('relaying', 'relayed')",
 };
 
+/** What a status proves about an id: it left (`acked`), or WhatsApp refused it (`refused`). */
+export type Proof = 'acked' | 'refused';
+
+/** `acked` or `refused` as a step of a caller's batch; `proof` names which, for callers that write many at once. */
+export interface ProofStep extends SqlStep {
+  proof: Proof;
+}
+
+/**
+ * `acked` and `refused` for many ids in one statement (PostgreSQL), as the body of a CTE over a
+ * relation `i` with the columns `s` (session), `m` (message id) and `proof` (a `Proof` or null);
+ * `at` is the parameter that holds the time.
+ */
+export function proofsOf(at: string): string {
+  return (
+    `UPDATE wa_send_log l SET state = CASE i.proof WHEN 'acked' THEN 'acked' ELSE 'failed' END, updated_at = ${at} FROM i ` +
+    "WHERE l.session_id = i.s AND l.message_id = i.m AND ((i.proof = 'acked' AND l.state IN ('relaying', 'relayed')) OR (i.proof = 'refused' AND l.state = 'relayed'))"
+  );
+}
+
 /**
  * The durable half of "never send one id twice": a row is written before a message goes to the
  * socket and moved on as it leaves and is acknowledged. Each call is one prepared statement.
@@ -104,9 +124,9 @@ export class SendLog {
    * `acked` as a step of a caller's batch, or nothing when this process wrote it already; call
    * `ackedWritten` once the batch committed.
    */
-  ackedStep(sessionId: string, messageId: string): SqlStep | undefined {
+  ackedStep(sessionId: string, messageId: string): ProofStep | undefined {
     if (this.ackedHere.has(ackedKey(sessionId, messageId))) return undefined;
-    return { sql: SQL.acked, params: [sessionId, messageId, Date.now()] };
+    return { sql: SQL.acked, params: [sessionId, messageId, Date.now()], proof: 'acked' };
   }
 
   ackedWritten(sessionId: string, messageId: string): void {
@@ -114,8 +134,8 @@ export class SendLog {
   }
 
   /** `refused` as a step of a caller's batch. */
-  refusedStep(sessionId: string, messageId: string): SqlStep {
-    return { sql: SQL.refused, params: [sessionId, messageId, Date.now()] };
+  refusedStep(sessionId: string, messageId: string): ProofStep {
+    return { sql: SQL.refused, params: [sessionId, messageId, Date.now()], proof: 'refused' };
   }
 
   /** WhatsApp refused an id that left (an error ack): not proof of anything, a retry sends it again. */

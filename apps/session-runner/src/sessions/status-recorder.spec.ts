@@ -19,8 +19,8 @@ describe(StatusRecorder.name, () => {
     const sendLog = {
       acked: jest.fn(async () => undefined),
       refused: jest.fn(async () => undefined),
-      ackedStep: jest.fn((s: string, m: string) => ({ sql: 'acked', params: [s, m] })),
-      refusedStep: jest.fn((s: string, m: string) => ({ sql: 'refused', params: [s, m] })),
+      ackedStep: jest.fn((s: string, m: string) => ({ sql: 'acked', params: [s, m], proof: 'acked' })),
+      refusedStep: jest.fn((s: string, m: string) => ({ sql: 'refused', params: [s, m], proof: 'refused' })),
       ackedWritten: jest.fn(),
     };
     const messages = { advanceStatus: jest.fn(async () => true), advanceStatusWith: jest.fn(async () => true), pairOf: jest.fn(async (_s: string, jid: string) => ({ jid: jid.replace('@lid', '@s.whatsapp.net') })) };
@@ -56,7 +56,7 @@ describe(StatusRecorder.name, () => {
     expect(sendLog.ackedStep).not.toHaveBeenCalled();
     expect(sendLog.acked).not.toHaveBeenCalled();
     const event = { sql: 'event', params: ['org-1', 'sess-1', 'message.status', expect.objectContaining({ messageId: '3EB0AAAA', status: 'failed' })] };
-    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'failed', [{ sql: 'refused', params: ['sess-1', '3EB0AAAA'] }], event, true);
+    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'failed', { sql: 'refused', params: ['sess-1', '3EB0AAAA'], proof: 'refused' }, event, true);
     expect(events.wake).toHaveBeenCalled();
   });
 
@@ -64,7 +64,7 @@ describe(StatusRecorder.name, () => {
     const { r, sendLog, messages } = recorder();
     await r.record(ref, { key, status: 'server_ack', timestampMs: 1 });
     expect(sendLog.ackedStep).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
-    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'sent', [{ sql: 'acked', params: ['sess-1', '3EB0AAAA'] }], expect.anything(), true);
+    expect(messages.advanceStatusWith).toHaveBeenCalledWith('sess-1', '3EB0AAAA', 'sent', { sql: 'acked', params: ['sess-1', '3EB0AAAA'], proof: 'acked' }, expect.anything(), true);
     expect(sendLog.ackedWritten).toHaveBeenCalledWith('sess-1', '3EB0AAAA');
     expect(sendLog.refusedStep).not.toHaveBeenCalled();
     expect(sendLog.refused).not.toHaveBeenCalled();

@@ -49,7 +49,7 @@ export class StatusRecorder {
       // The send log, the status and the event: one commit.
       const proof = status === 'sent' ? this.sendLog.ackedStep(sessionId, messageId) : this.sendLog.refusedStep(sessionId, messageId);
       const event = this.events.step(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
-      await this.messages.advanceStatusWith(sessionId, messageId, status, proof ? [proof] : [], event, true);
+      await this.messages.advanceStatusWith(sessionId, messageId, status, proof, event, true);
       if (status === 'sent') this.sendLog.ackedWritten(sessionId, messageId);
       this.events.wake();
       return;
@@ -66,7 +66,7 @@ export class StatusRecorder {
         // when it moved, its event: one commit.
         const proof = this.sendLog.ackedStep(sessionId, messageId);
         const event = this.events.step(orgId, sessionId, 'message.status', await this.eventData(sessionId, u, status));
-        if (await this.messages.advanceStatusWith(sessionId, messageId, status, proof ? [proof] : [], event, false)) this.events.wake();
+        if (await this.messages.advanceStatusWith(sessionId, messageId, status, proof, event, false)) this.events.wake();
         this.sendLog.ackedWritten(sessionId, messageId);
         this.remember(receipt);
       })();
