@@ -163,7 +163,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
   });
 
   if (kind === 'postgres') {
-    it('lets claims, renewals and ends of hand-overs commit without waiting for the WAL flush, for their own transaction only; accepts wait for it', async () => {
+    it('lets claims, renewals, ends of hand-overs and stored answers commit without waiting for the WAL flush, for their own transaction only; accepts wait for it', async () => {
       const pool = (store as unknown as { sql: { pool: Pool } }).sql.pool;
       const client = await pool.connect();
       const query = pool.query.bind(pool);
@@ -219,6 +219,14 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
           ),
         ).toBe('off');
         for (const x of [a, b, c, d, e]) expect((await store.byId(x.id))?.status).toBe('sent');
+        // A sync send's stored answer (a copy of its entry's state), alone and several in one statement.
+        const keyOf = (name: string) => ({ route: 'send', key: name, requestHash: 'h', expiresAt: now + 60_000, response: null });
+        for (const name of ['answer-1', 'answer-2', 'answer-3', 'answer-4', 'answer-5']) expect(await store.accept(entry(name), keyOf(name))).toBe(true);
+        const save = (n: number) => store.saveResponse('org', 'send', `answer-${n}`, `{"n":${n}}`);
+        expect(await commitMode(() => save(1))).toBe('off');
+        expect(await commitMode(() => Promise.all([save(2), save(3)]))).toBe('off');
+        expect((await countingCalls(pool, 'query', () => Promise.all([save(4), save(5)]))).calls).toBe(1);
+        for (const n of [1, 2, 3, 4, 5]) expect((await store.idempotency('org', 'send', `answer-${n}`))?.response).toBe(`{"n":${n}}`);
       } finally {
         client.release();
       }

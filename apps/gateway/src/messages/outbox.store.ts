@@ -154,7 +154,14 @@ const SQL = {
     'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at RETURNING 1) ' +
     'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
     "SELECT $9, $10, $11, $12, $13, $14, $15, $16, 'queued', NULL, 0, $17::bigint, NULL, NULL, $17::bigint, $17::bigint WHERE EXISTS (SELECT 1 FROM k)",
-  saveResponse: 'UPDATE idempotency_keys SET response = $4 WHERE org_id = $1 AND route = $2 AND idem_key = $3',
+  // Relaxed (see RELAXED): the answer is a copy of its entry's state. Lost with a crash of
+  // PostgreSQL, a repeat of the request is told it is in flight, then, once the request counts as
+  // abandoned, answered from the entry.
+  saveResponse: `UPDATE idempotency_keys SET response = $4 ${RELAXED} WHERE org_id = $1 AND route = $2 AND idem_key = $3`,
+  // PostgreSQL only: the answers of many requests in one statement (`saveResponse` of each).
+  saveResponses:
+    `UPDATE idempotency_keys k SET response = r.response FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(org_id, route, idem_key, response) ${RELAXED_JOINED} ` +
+    'WHERE k.org_id = r.org_id AND k.route = r.route AND k.idem_key = r.idem_key',
   get: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE org_id = $1 AND session_id = $2 AND id = $3`,
   byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
   idForWaMessage: 'SELECT id FROM outbox WHERE org_id = $1 AND session_id = $2 AND wa_message_id = $3 ORDER BY id LIMIT 1',
@@ -269,6 +276,8 @@ interface PreparedSql {
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean>;
   /** The session row of an org (none or one); may share one read with the other lookups of the same turn. */
   session(orgId: string, id: string): Promise<Row[]>;
+  /** `saveResponse`; on PostgreSQL may share one statement with the answers of other requests of the turn. */
+  saveResponse(params: [orgId: string, route: string, key: string, response: string]): Promise<void>;
 }
 
 /** One keyed accept: the key's parameters (`claimKey`) and the entry's (`insert`). */
@@ -298,6 +307,10 @@ class SqliteOutboxSql implements PreparedSql {
 
   async writeGrouped(name: StatementName, params: unknown[]): Promise<void> {
     await this.hot.run(SQL[name], params);
+  }
+
+  async saveResponse(params: [string, string, string, string]): Promise<void> {
+    await this.hot.run(SQL.saveResponse, params);
   }
 
   writeRows(name: StatementName, params: unknown[]): Promise<Row[]> {
@@ -424,6 +437,20 @@ class PostgresPrepared implements PreparedSql {
 
   acceptWithKey(keyParams: unknown[], entryParams: unknown[]): Promise<boolean> {
     return this.accepts.add({ keyParams, entryParams });
+  }
+
+  /** The answers of a turn's sync sends with a key: one statement (a key has one request, so no row twice). */
+  private readonly responses = new TurnBatcher<[string, string, string, string], void>(
+    async (items) => {
+      await this.pool.query({ name: 'saveResponses', text: PG_SQL.saveResponses, values: [0, 1, 2, 3].map((c) => items.map((it) => it[c])) });
+      return items.map(() => undefined);
+    },
+    async (params) => void (await this.write('saveResponse', params)),
+    MAX_GROUP,
+  );
+
+  saveResponse(params: [string, string, string, string]): Promise<void> {
+    return this.responses.add(params);
   }
 }
 
@@ -587,7 +614,7 @@ export class OutboxStore {
   }
 
   async saveResponse(orgId: string, route: string, key: string, response: string): Promise<void> {
-    await this.sql.write('saveResponse', [orgId, route, key, response]);
+    await this.sql.saveResponse([orgId, route, key, response]);
   }
 
   async get(orgId: string, sessionId: string, id: string): Promise<OutboxRow | undefined> {
