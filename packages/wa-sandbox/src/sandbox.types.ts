@@ -131,6 +131,8 @@ export interface ReceivedMessage {
   /** True when one of the phone's own companions sent it to someone else (device-sent copy). */
   fromOwnDevice: boolean;
   timestamp: number;
+  /** When the server handed it to the phone (milliseconds, the sandbox's clock), for measuring delivery. */
+  receivedAt: number;
   /**
    * How the copy the phone decrypted came: `pkmsg` starts a Signal session (from one of the
    * phone's pre-keys), `msg` goes on a session the two devices have, `skmsg` on a group sender key;

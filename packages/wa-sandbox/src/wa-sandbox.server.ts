@@ -1526,7 +1526,7 @@ export class WaSandbox {
   private receiveChannelPostOnPhone(account: Account, newsletter: Newsletter, post: NewsletterPost): void {
     const message = this.baileys.proto.Message.decode(post.plaintext) as ProtoMessage;
     const { pollSecret: _secret, voteCiphertext: _vote, ...visible } = describeMessage(message);
-    const record: ReceivedMessage = { ...visible, id: post.id, from: newsletter.jid, fromPn: newsletter.jid, fromLid: newsletter.jid, chat: newsletter.jid, fromOwnDevice: false, timestamp: post.t, encryption: 'plaintext' };
+    const record: ReceivedMessage = { ...visible, id: post.id, from: newsletter.jid, fromPn: newsletter.jid, fromLid: newsletter.jid, chat: newsletter.jid, fromOwnDevice: false, timestamp: post.t, receivedAt: Date.now(), encryption: 'plaintext' };
     account.phone.received.push(record);
     for (const waiter of this.waiters) {
       if (waiter.phone === account.phone.info.phone && waiter.predicate(record)) waiter.resolve(record);
@@ -1886,6 +1886,7 @@ export class WaSandbox {
       chat,
       fromOwnDevice,
       timestamp: Number(stanza.attrs.t ?? unixNow()),
+      receivedAt: Date.now(),
       encryption,
     };
     if (visible.kind === 'protocol') return;

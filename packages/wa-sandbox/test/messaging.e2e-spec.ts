@@ -29,9 +29,13 @@ describe(`${WaSandbox.name} messaging`, () => {
   });
 
   it('delivers a Baileys text to a virtual contact, acks it and reports delivery then read', async () => {
+    const before = Date.now();
     const sent = await alice.sock.sendMessage(`${CAROL}@s.whatsapp.net`, { text: 'hello carol' });
     const received = await sandbox.waitForReceived(CAROL, (m) => m.id === sent?.key.id);
     await expect(Promise.resolve(received)).resolves.toMatchObject({ kind: 'text', text: 'hello carol', fromPn: `${ALICE}@s.whatsapp.net` });
+    // When the server handed it over, to the millisecond (what bench:e2e times deliveries by).
+    expect(received.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(received.receivedAt).toBeLessThanOrEqual(Date.now());
     await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 3))).resolves.toBeDefined();
     await sandbox.sendReceipt(CAROL, `${ALICE}@s.whatsapp.net`, [sent?.key.id ?? ''], 'read');
     await expect(alice.waitFor<Update>('messages.update', (u) => u.some((i) => i.key.id === sent?.key.id && i.update.status === 4))).resolves.toBeDefined();
