@@ -167,6 +167,30 @@ describe('statuses of our messages on PostgreSQL', () => {
     expect(await eventsOf('T1')).toEqual(['sent', 'read']);
   });
 
+  it('writes a batch that fails again one by one: only the bad write fails, and nothing committed is written twice', async () => {
+    for (const id of ['F1', 'F2']) {
+      const expected = store.expectSave(SESSION, id);
+      await sendLog.begin(SESSION, id);
+      await store.saveSent(sent(id), [sendLog.markStep(SESSION, id, 'relayed')], expected);
+    }
+    // An event id that is taken already: its write cannot commit.
+    const taken = event('F1', 'sent');
+    await ds.query(`INSERT INTO ${EVENT_INSERT_INTO} VALUES ($1, $2, $3, $4, $5, $6)`, taken.step.params);
+    const clash = (messageId: string) => store.advanceStatusWith(SESSION, messageId, 'sent', sendLog.ackedStep(SESSION, messageId), { ...event(messageId, 'sent').step, params: [taken.id, ...event(messageId, 'sent').step.params.slice(1)] }, true);
+    // One round with the bad write: the others still go, each once.
+    const [ok, bad] = await Promise.allSettled([receipt('F2', 'delivered'), clash('F1')]);
+    expect(ok).toEqual({ status: 'fulfilled', value: true });
+    expect(bad.status).toBe('rejected');
+    expect(await statusOf('F1')).toBeNull();
+    expect(await sendLog.state(SESSION, 'F1')).toBe('relayed');
+    // The bad write in a later round of the same turn: the first round committed once.
+    const [read1, read2, again] = await Promise.allSettled([receipt('F1', 'read'), receipt('F2', 'read'), clash('F1')]);
+    expect([read1, read2]).toEqual([{ status: 'fulfilled', value: true }, { status: 'fulfilled', value: true }]);
+    expect(again.status).toBe('rejected');
+    expect(await eventsOf('F1')).toEqual(['sent', 'read']);
+    expect(await eventsOf('F2')).toEqual(['delivered', 'read']);
+  });
+
   it("writes the send log's `relaying` rows of one turn in one statement, each send learning whether its row was new", async () => {
     expect(await sendLog.begin(SESSION, 'BEGUN')).toBe(true);
     // Sends to several chats handed over together: one statement; the id begun before is not new.

@@ -144,6 +144,11 @@ interface StatusOutcome {
   found: boolean;
 }
 
+/** A status write of a batch that failed on its own: its caller gets the error. */
+interface StatusFailure {
+  failed: unknown;
+}
+
 /** A save of our message announced before the socket took it (`MessageStore.expectSave`). */
 export interface ExpectedSave {
   end(): void;
@@ -371,6 +376,7 @@ export class MessageStore implements WaMessageLookup {
     const pending = this.saving.get(key);
     if (pending) await pending.over(SAVE_WAIT_MS);
     const row = await this.statuses.add(write);
+    if ('failed' in row) throw row.failed;
     if (row.moved) return true;
     if (row.found) return false;
     let news: boolean;
@@ -387,7 +393,7 @@ export class MessageStore implements WaMessageLookup {
    * session, come in bursts, and each paid a statement and a commit of its own. One batch is
    * written at a time: two in flight could take the locks of the same rows in opposite orders.
    */
-  private readonly statuses = new TurnBatcher<StatusWrite, StatusOutcome>(
+  private readonly statuses = new TurnBatcher<StatusWrite, StatusOutcome | StatusFailure>(
     (writes) => this.statusTurn(() => this.statusesMany(writes)),
     (write) => this.statusTurn(() => this.statusOne(write)),
   );
@@ -402,9 +408,11 @@ export class MessageStore implements WaMessageLookup {
   /**
    * One statement for many status writes. Writes of the same message go in rounds (one
    * statement each, in the order they came): one statement updates a row once, whatever
-   * number of its items name it.
+   * number of its items name it. A round that fails is written again one by one, and a write
+   * that fails alone fails only its own caller; rounds that committed are never written again
+   * (an ack's event would be inserted twice).
    */
-  private async statusesMany(writes: StatusWrite[]): Promise<StatusOutcome[]> {
+  private async statusesMany(writes: StatusWrite[]): Promise<(StatusOutcome | StatusFailure)[]> {
     const rounds: StatusWrite[][] = [];
     const seen = new Map<string, number>();
     const roundOf = writes.map((w) => {
@@ -414,8 +422,17 @@ export class MessageStore implements WaMessageLookup {
       (rounds[round] ??= []).push(w);
       return round;
     });
-    const answers: StatusOutcome[][] = [];
-    for (const round of rounds) answers.push(round.length === 1 ? [await this.statusOne(round[0])] : await this.statusRound(round));
+    const alone = (w: StatusWrite): Promise<StatusOutcome | StatusFailure> => this.statusOne(w).catch((failed: unknown) => ({ failed }));
+    const answers: (StatusOutcome | StatusFailure)[][] = [];
+    for (const round of rounds) {
+      let answer: (StatusOutcome | StatusFailure)[] | undefined;
+      if (round.length > 1) answer = await this.statusRound(round).catch(() => undefined);
+      if (!answer) {
+        answer = [];
+        for (const w of round) answer.push(await alone(w));
+      }
+      answers.push(answer);
+    }
     const taken = rounds.map(() => 0);
     return roundOf.map((r) => answers[r][taken[r]++]);
   }
