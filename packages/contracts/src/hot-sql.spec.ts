@@ -218,6 +218,34 @@ describe('HotSql on PostgreSQL', () => {
     expect(await rows('log')).toEqual([{ what: 'a' }, { what: 'nobody' }]);
   });
 
+  it('runs a statement again when PostgreSQL made it the victim of a deadlock, and writes it once', async () => {
+    const sql = HotSql.of(ds);
+    await sql.run('INSERT INTO kv (k, v) VALUES ($1, $2), ($3, $4)', ['x', 0, 'y', 0]);
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query("UPDATE kv SET v = v + 100 WHERE k = 'x'");
+      // The batch locks y first (its subquery runs before the update), then waits for x.
+      const batch = sql.batch([
+        { sql: 'INSERT INTO log (what) VALUES ($1)', params: ['once'] },
+        { sql: 'WITH y AS (SELECT 1 FROM kv WHERE k = $1 FOR UPDATE) UPDATE kv SET v = v + 1 WHERE k = $2 AND EXISTS (SELECT 1 FROM y)', params: ['y', 'x'] },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The other transaction now waits for y: a deadlock, found first by the batch's backend,
+      // which waited longer; the batch is rolled back, and the other goes on and commits.
+      await other.query("UPDATE kv SET v = v + 100 WHERE k = 'y'");
+      await other.query('COMMIT');
+      await expect(batch).resolves.toBe(1);
+    } finally {
+      other.release();
+    }
+    expect(await rows('kv')).toEqual([
+      { k: 'x', v: 101 },
+      { k: 'y', v: 100 },
+    ]);
+    expect(await rows('log')).toEqual([{ what: 'once' }]);
+  });
+
   it('runs a batch as one statement and, on an error in its last step, writes none of its steps', async () => {
     const sql = HotSql.of(ds);
     const steps = (v: number) => [

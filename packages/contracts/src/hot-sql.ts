@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { inSqliteTurn, sqliteTurnIdle, sqliteWriterKey } from './database';
 import { TurnBatcher } from './turn-batcher';
@@ -145,6 +145,11 @@ function sqliteValue(v: unknown): unknown {
   return v === undefined ? null : v;
 }
 
+const DEADLOCK_DETECTED = '40P01';
+const SERIALIZATION_FAILURE = '40001';
+/** Runs of a statement that lost a deadlock, at most. */
+const RETRIES_ON_CONFLICT = 3;
+
 class PostgresHotSql extends HotSql {
   readonly kind = 'postgres';
   /** Names of prepared statements, by text (pg prepares a name once per connection). */
@@ -166,21 +171,39 @@ class PostgresHotSql extends HotSql {
   }
 
   async all(sql: string, params: readonly unknown[]): Promise<SqlRow[]> {
-    return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rows as SqlRow[];
+    return (await this.query({ ...this.named(sql), values: params as unknown[] })).rows as SqlRow[];
   }
 
   async run(sql: string, params: readonly unknown[]): Promise<number> {
-    return (await this.pool.query({ ...this.named(sql), values: params as unknown[] })).rowCount ?? 0;
+    return (await this.query({ ...this.named(sql), values: params as unknown[] })).rowCount ?? 0;
   }
 
   async batch(steps: SqlStep[]): Promise<number> {
     if (steps.length === 0) return 0;
     // The command's row count is the main statement's: the last step.
-    return (await this.pool.query(this.combined(steps))).rowCount ?? 0;
+    return (await this.query(this.combined(steps))).rowCount ?? 0;
   }
 
   async batchRows(steps: SqlStep[]): Promise<SqlRow[]> {
-    return steps.length ? ((await this.pool.query(this.combined(steps))).rows as SqlRow[]) : [];
+    return steps.length ? ((await this.query(this.combined(steps))).rows as SqlRow[]) : [];
+  }
+
+  /**
+   * One statement, run again when PostgreSQL chose it as the victim of a deadlock (or of a
+   * serialization failure): it then rolled back whole, so running it again writes it once. Two
+   * statements that lock rows of the same tables in different orders meet this (a runner's
+   * status batch and a message's save, both on the message's rows), and the loser was lost.
+   */
+  private async query(q: { name: string; text: string; values: unknown[] }): Promise<QueryResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.query(q);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= RETRIES_ON_CONFLICT || (code !== DEADLOCK_DETECTED && code !== SERIALIZATION_FAILURE)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, attempt * (1 + Math.random() * 4)));
+      }
+    }
   }
 
   /**
