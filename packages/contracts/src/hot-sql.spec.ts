@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Client, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, ensureDatabaseSchema } from './database';
-import { HotSql } from './hot-sql';
+import { HotSql, unnestColumns } from './hot-sql';
 import { countingCalls, dropPostgresSchema, freshDatabaseTargets } from './testing';
 
 /**
@@ -259,5 +259,19 @@ describe('HotSql on PostgreSQL', () => {
     await expect(sql.batchRows(steps(2))).rejects.toThrow(/duplicate key/);
     expect(await rows('log')).toEqual([{ what: 'v=1' }]);
     await expect(sql.all('SELECT count(*)::int AS n FROM kv', [])).resolves.toEqual([{ n: 1 }]);
+  });
+});
+
+describe(unnestColumns.name, () => {
+  it('turns rows of items into one array per column, in item order', () => {
+    const items = [
+      { id: 'a', n: 1 },
+      { id: 'b', n: 2 },
+    ];
+    expect(unnestColumns(items, (it, i) => [it.id, it.n, i])).toEqual([
+      ['a', 'b'],
+      [1, 2],
+      [0, 1],
+    ]);
   });
 });

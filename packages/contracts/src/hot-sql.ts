@@ -227,6 +227,16 @@ class PostgresHotSql extends HotSql {
 }
 
 /**
+ * The parameters of an `unnest(...)` statement: one array per column, built from one row per
+ * item (`row` answers an item's values in column order); at least one item, or there are no columns.
+ */
+export function unnestColumns<I>(items: readonly I[], row: (item: I, index: number) => readonly unknown[]): unknown[][] {
+  const columns: unknown[][] = [];
+  items.forEach((item, index) => row(item, index).forEach((value, c) => (columns[c] ??= []).push(value)));
+  return columns;
+}
+
+/**
  * Runs one step inside a TypeORM transaction (the callers that write with other TypeORM work);
  * answers how many rows it changed (an `ON CONFLICT DO NOTHING` that met its row changed none).
  */

@@ -47,7 +47,7 @@ export {
   gatewayEventsServerOptions,
 } from './transport';
 export { REDACTED_PATHS, LOG_FORMATS, type LogFormat, resolveLogFormat, createRootLogger, routeConsoleToLogger, scrubSecrets, requestContext, currentRequestId, PinoNestLogger } from './logging';
-export { HotSql, runStep, type SqlRow, type SqlStep } from './hot-sql';
+export { HotSql, runStep, unnestColumns, type SqlRow, type SqlStep } from './hot-sql';
 export { TurnBatcher } from './turn-batcher';
 export { type DatabaseOptionsInput, buildDataSourceOptions, ensureDatabaseSchema, inSqliteTurn, sqliteTurnIdle, sqliteWriterKey, transactionInTurn } from './database';
 export {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HotSql, TurnBatcher, type OutboxStatus, type SendMode } from '@wa/contracts';
+import { HotSql, TurnBatcher, unnestColumns, type OutboxStatus, type SendMode } from '@wa/contracts';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -442,7 +442,7 @@ class PostgresPrepared implements PreparedSql {
   /** The answers of a turn's sync sends with a key: one statement (a key has one request, so no row twice). */
   private readonly responses = new TurnBatcher<[string, string, string, string], void>(
     async (items) => {
-      await this.pool.query({ name: 'saveResponses', text: PG_SQL.saveResponses, values: [0, 1, 2, 3].map((c) => items.map((it) => it[c])) });
+      await this.pool.query({ name: 'saveResponses', text: PG_SQL.saveResponses, values: unnestColumns(items, (it) => it) });
       return items.map(() => undefined);
     },
     async (params) => void (await this.write('saveResponse', params)),
@@ -549,11 +549,7 @@ export class OutboxStore {
   private readonly finishes = new TurnBatcher<FinishItem, OutboxRow | undefined>(
     async (items) => {
       const rows = await this.sql.writeRows('finishHandedOverClaimNextMany', [
-        items.map((it) => it.id),
-        items.map((it) => it.token),
-        items.map((it) => it.status),
-        items.map((it) => it.next.token),
-        items.map((it) => it.next.expiresAt),
+        ...unnestColumns(items, (it) => [it.id, it.token, it.status, it.next.token, it.next.expiresAt]),
         Math.max(...items.map((it) => it.now)),
       ]);
       return entriesByKey(items, rows, 'done_id', (it) => it.id);
@@ -570,13 +566,7 @@ export class OutboxStore {
    */
   private readonly claims = new TurnBatcher<ClaimItem, OutboxRow | undefined>(
     async (items) => {
-      const rows = await this.sql.writeRows('claimChatHeads', [
-        items.map((it) => it.sessionId),
-        items.map((it) => it.chat),
-        items.map((it) => it.token),
-        items.map((it) => it.expiresAt),
-        items.map((it) => it.now),
-      ]);
+      const rows = await this.sql.writeRows('claimChatHeads', unnestColumns(items, (it) => [it.sessionId, it.chat, it.token, it.expiresAt, it.now]));
       return entriesByKey(items, rows, 'claimed_with', (it) => it.token);
     },
     async (it) => {

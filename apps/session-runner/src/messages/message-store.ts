@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, TurnBatcher, runStep, transactionInTurn, type SqlStep } from '@wa/contracts/runtime';
+import { HotSql, TurnBatcher, runStep, transactionInTurn, unnestColumns, type SqlStep } from '@wa/contracts/runtime';
 import { BoundedSet, isLidJid, isPhoneJid, normalizeJid } from '@wa/domain';
 import type { WaLidMapping, WaMessageKey, WaMessageLookup } from '@wa/wa-adapter';
 import { In, IsNull, Repository, type EntityManager } from 'typeorm';
@@ -442,13 +442,8 @@ export class MessageStore implements WaMessageLookup {
       {
         sql: STATUSES_MANY,
         params: [
-          writes.map((_w, n) => n),
-          writes.map((w) => w.sessionId),
-          writes.map((w) => w.messageId),
-          writes.map((w) => w.status),
-          writes.map((w) => w.proof?.proof ?? null),
-          writes.map((w) => w.eventAlways),
-          ...[0, 1, 3, 4, 5].map((p) => writes.map((w) => w.event.params[p])),
+          // The event's id, org, type, data and time (`EventOutbox.step`'s parameters but its session).
+          ...unnestColumns(writes, (w, n) => [n, w.sessionId, w.messageId, w.status, w.proof?.proof ?? null, w.eventAlways, ...[0, 1, 3, 4, 5].map((p) => w.event.params[p])]),
           Date.now(),
         ],
       },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BoundedSet } from '@wa/domain';
 import { InjectRepository } from '@nestjs/typeorm';
-import { HotSql, TurnBatcher, type SqlStep } from '@wa/contracts/runtime';
+import { HotSql, TurnBatcher, unnestColumns, type SqlStep } from '@wa/contracts/runtime';
 import { LessThan, Repository } from 'typeorm';
 import { WaSendLogEntity, type SendLogState } from './wa-send-log.entity';
 
@@ -95,7 +95,7 @@ export class SendLog {
   private async beginMany(items: BeginItem[]): Promise<boolean[]> {
     const keys = items.map((i) => ackedKey(i.sessionId, i.messageId));
     if (new Set(keys).size !== keys.length) throw new Error('the same id twice in one batch');
-    const written = await this.sql.writeRows(SQL.beginMany, [items.map((i) => i.sessionId), items.map((i) => i.messageId), items.map((i) => i.at)]);
+    const written = await this.sql.writeRows(SQL.beginMany, unnestColumns(items, (i) => [i.sessionId, i.messageId, i.at]));
     const wrote = new Set(written.map((r) => ackedKey(String(r.session_id), String(r.message_id))));
     return keys.map((k) => wrote.has(k));
   }
