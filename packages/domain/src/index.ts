@@ -39,6 +39,7 @@ export {
   DEFAULT_DATABASE_POOL_SIZE,
 } from './config';
 export { generateMessageId } from './message-id';
+export { WaMessageIds } from './wa-message-ids';
 export { AddressPolicy, RefusedAddressError, checkedLookup, cidrProblem } from './address-policy';
 export { BoundedSet } from './bounded-set';
 export { sha256 } from './sha256';
