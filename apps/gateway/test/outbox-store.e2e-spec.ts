@@ -38,6 +38,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     await db.initialize();
     await db.runMigrations();
     store = new OutboxStore(db);
+    await store.onModuleInit();
   });
   afterAll(async () => {
     await db?.destroy();
@@ -605,5 +606,38 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
     for (const e of finished) expect(await store.byId(e.id)).toBeUndefined();
     expect((await store.byId(waiting.id))?.status).toBe('queued');
     expect((await store.byId(recent.id))?.status).toBe('sent');
+  });
+  it('finds an entry by the WhatsApp id it minted through an index that grows at its end, with a key every replica shares', async () => {
+    const now = Date.now();
+    const minted = [0, 0, 1, 2].map((dt) => {
+      const e = entry('wa-ids');
+      return { ...e, waMessageId: store.mintWaMessageId(now + dt) };
+    });
+    for (const e of minted) await store.accept(e);
+    for (const e of minted) expect(e.waMessageId).toMatch(/^3EB0[0-9A-F]{18}$/);
+    // The indexed keys grow with the entries, though the ids do not show it.
+    const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+    const rows = (await db.query(`SELECT id, wa_sort FROM outbox WHERE chat = ${p(1)} ORDER BY id`, ['wa-ids'])) as { id: string; wa_sort: string }[];
+    expect(rows.map((r) => r.id)).toEqual(minted.map((e) => e.id));
+    expect(rows.map((r) => r.wa_sort)).toEqual([...rows.map((r) => r.wa_sort)].sort());
+    // Another store on the same database (a restart, another replica) reads the same key and finds them.
+    const replica = new OutboxStore(db);
+    await replica.onModuleInit();
+    for (const e of minted) expect(await replica.idForWaMessage('org', 's1', e.waMessageId)).toBe(e.id);
+    expect(await replica.advance({ orgId: 'org', sessionId: 's1', waMessageId: minted[2]!.waMessageId, status: 'failed', error: 'refused' }, now + 5)).toEqual({
+      moved: [minted[2]!.id],
+      entry: minted[2]!.id,
+    });
+    // An id of the same layout that was not minted here names nothing.
+    expect(await replica.idForWaMessage('org', 's1', '3EB0000000000000000000')).toBeUndefined();
+    expect((await db.query(`SELECT COUNT(*) AS n FROM gateway_secrets`)) as { n: unknown }[]).toEqual([{ n: kind === 'postgres' ? '1' : 1 }]);
+    if (kind === 'sqlite') {
+      // Receipts look entries up through the new index, not by scanning.
+      const plan = (await db.query(
+        "EXPLAIN QUERY PLAN UPDATE outbox SET status = 'read' WHERE session_id = ? AND wa_sort = ? AND wa_message_id = ? AND status IN ('sent')",
+        ['s1', 'x', 'y'],
+      )) as { detail: string }[];
+      expect(plan.map((r) => r.detail).join(' | ')).toContain('ix_outbox_wa_sort');
+    }
   });
 });

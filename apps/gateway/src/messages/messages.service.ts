@@ -14,7 +14,7 @@ import {
   type PollVoteDto,
   type SendResultDto,
 } from '@wa/contracts';
-import { AppError, generateMessageId, newId, sha256 } from '@wa/domain';
+import { AppError, newId, sha256 } from '@wa/domain';
 import { GatewayConfig } from '../config/gateway.config';
 import { RunnerClient } from '../runner/runner-client';
 import { MediaPolicy } from './media.policy';
@@ -145,7 +145,7 @@ export class MessagesService {
       chat,
       kind: action.kind,
       action: JSON.stringify(action),
-      waMessageId: generateMessageId(session.meJid ?? undefined),
+      waMessageId: this.store.mintWaMessageId(now),
       mode: req.async ? ('async' as const) : ('sync' as const),
       createdAt: now,
     };

@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { WaMessageIds } from '@wa/domain';
 import { HotSql, TurnBatcher, unnestColumns, type OutboxStatus, type SendMode } from '@wa/contracts';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { WA_MESSAGE_ID_KEY } from '../database/migrations/1764001300000-outbox-wa-sort';
 
 export interface SessionRow {
   id: string;
@@ -139,12 +142,12 @@ const SQL = {
     'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
     'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at',
   insert:
-    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9)",
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at, wa_sort) ' +
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9, $10)",
   // SQLite: the entry right after its key's `claimKey`, written only if that wrote the key.
   insertIfKeyed:
-    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
-    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9 WHERE changes() > 0",
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at, wa_sort) ' +
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'queued', NULL, 0, $9, NULL, NULL, $9, $9, $10 WHERE changes() > 0",
   // PostgreSQL: the key and the entry in one statement (one round trip, one commit); the entry is
   // written only when the key was (a live key with that name makes both a no-op).
   acceptWithKey:
@@ -152,8 +155,8 @@ const SQL = {
     'VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8::bigint) ' +
     'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
     'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at RETURNING 1) ' +
-    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
-    "SELECT $9, $10, $11, $12, $13, $14, $15, $16, 'queued', NULL, 0, $17::bigint, NULL, NULL, $17::bigint, $17::bigint WHERE EXISTS (SELECT 1 FROM k)",
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at, wa_sort) ' +
+    "SELECT $9, $10, $11, $12, $13, $14, $15, $16, 'queued', NULL, 0, $17::bigint, NULL, NULL, $17::bigint, $17::bigint, $18 WHERE EXISTS (SELECT 1 FROM k)",
   // Relaxed (see RELAXED): the answer is a copy of its entry's state. Lost with a crash of
   // PostgreSQL, a repeat of the request is told it is in flight, then, once the request counts as
   // abandoned, answered from the entry.
@@ -164,7 +167,8 @@ const SQL = {
     'WHERE k.org_id = r.org_id AND k.route = r.route AND k.idem_key = r.idem_key',
   get: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE org_id = $1 AND session_id = $2 AND id = $3`,
   byId: `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`,
-  idForWaMessage: 'SELECT id FROM outbox WHERE org_id = $1 AND session_id = $2 AND wa_message_id = $3 ORDER BY id LIMIT 1',
+  // By `wa_sort` (ix_outbox_wa_sort), the id's deciphered value ($4); the id itself is checked too.
+  idForWaMessage: 'SELECT id FROM outbox WHERE org_id = $1 AND session_id = $2 AND wa_sort = $4 AND wa_message_id = $3 ORDER BY id LIMIT 1',
   // Heads of their chat only: an earlier entry of the chat that still needs the dispatcher keeps
   // later ones waiting. Found by skipping from chat to chat through ix_outbox_waiting_chat: one
   // probe per connected session, then one per chat with waiting entries, however many entries
@@ -237,22 +241,22 @@ const SQL = {
   ...(Object.fromEntries(
     Object.entries(ADVANCE_FROM).map(([to, from]) => [
       `advance_${to}`,
-      `UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_message_id = $2 AND status IN (${from}) RETURNING id`,
+      `UPDATE outbox SET status = '${to}', error = COALESCE($3, error), next_attempt_at = NULL, updated_at = $4 WHERE session_id = $1 AND wa_sort = $5 AND wa_message_id = $2 AND status IN (${from}) RETURNING id`,
     ]),
   ) as Record<`advance_${keyof typeof ADVANCE_FROM}`, string>),
   // PostgreSQL only: statuses of different messages in one statement (`advance_*` of each, and the
   // entry its message went out as: the one it moved, else the org's first with its WhatsApp id).
   advanceMany:
-    'WITH ev AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(ord, org_id, session_id, wa_message_id, status, error)), ' +
+    'WITH ev AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[]) AS t(ord, org_id, session_id, wa_message_id, status, error, wa_sort)), ' +
     'moved AS (UPDATE outbox o SET status = ev.status, error = COALESCE(ev.error, o.error), next_attempt_at = NULL, updated_at = $7 FROM ev ' +
-    'WHERE o.session_id = ev.session_id AND o.wa_message_id = ev.wa_message_id AND (' +
+    'WHERE o.session_id = ev.session_id AND o.wa_sort = ev.wa_sort AND o.wa_message_id = ev.wa_message_id AND (' +
     Object.entries(ADVANCE_FROM)
       .map(([to, from]) => `(ev.status = '${to}' AND o.status IN (${from}))`)
       .join(' OR ') +
     ') RETURNING o.id, ev.ord) ' +
     'SELECT ev.ord, ARRAY(SELECT m.id FROM moved m WHERE m.ord = ev.ord ORDER BY m.id) AS moved, ' +
     'COALESCE((SELECT m.id FROM moved m WHERE m.ord = ev.ord ORDER BY m.id LIMIT 1), ' +
-    '(SELECT f.id FROM outbox f WHERE f.org_id = ev.org_id AND f.session_id = ev.session_id AND f.wa_message_id = ev.wa_message_id ORDER BY f.id LIMIT 1)) AS entry ' +
+    '(SELECT f.id FROM outbox f WHERE f.org_id = ev.org_id AND f.session_id = ev.session_id AND f.wa_sort = ev.wa_sort AND f.wa_message_id = ev.wa_message_id ORDER BY f.id LIMIT 1)) AS entry ' +
     'FROM ev ORDER BY ev.ord',
 };
 type StatementName = keyof typeof SQL;
@@ -454,8 +458,8 @@ class PostgresPrepared implements PreparedSql {
   }
 }
 
-/** The entry's values `acceptManyWithKey` takes after the key's eight: session, chat, kind, action, WhatsApp id, mode (id, org and time are the key's). */
-const ACCEPT_ENTRY_COLUMNS = [2, 3, 4, 5, 6, 7];
+/** The entry's values `acceptManyWithKey` takes after the key's eight: session, chat, kind, action, WhatsApp id, mode, sort key (id, org and time are the key's). */
+const ACCEPT_ENTRY_COLUMNS = [2, 3, 4, 5, 6, 7, 9];
 
 /**
  * PostgreSQL: `rows` keyed accepts in one statement. The key's eight values and six of the
@@ -463,17 +467,17 @@ const ACCEPT_ENTRY_COLUMNS = [2, 3, 4, 5, 6, 7];
  * in follow, their ids returned.
  */
 function acceptManyWithKey(rows: number): string {
-  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text'];
+  const types = ['text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
   const tuples = Array.from({ length: rows }, (_, r) => `(${types.map((t, c) => `$${r * types.length + c + 1}::${t}`).join(', ')})`);
   return (
-    'WITH v (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at, session_id, chat, kind, action, wa_message_id, mode) AS ' +
+    'WITH v (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at, session_id, chat, kind, action, wa_message_id, mode, wa_sort) AS ' +
     `(VALUES ${tuples.join(', ')}), ` +
     'k AS (INSERT INTO idempotency_keys (org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at) ' +
     'SELECT org_id, route, idem_key, request_hash, outbox_id, response, created_at, expires_at FROM v ' +
     'ON CONFLICT (org_id, route, idem_key) DO UPDATE SET request_hash = excluded.request_hash, outbox_id = excluded.outbox_id, response = excluded.response, ' +
     'created_at = excluded.created_at, expires_at = excluded.expires_at WHERE idempotency_keys.expires_at < excluded.created_at RETURNING outbox_id) ' +
-    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at) ' +
-    "SELECT v.outbox_id, v.org_id, v.session_id, v.chat, v.kind, v.action, v.wa_message_id, v.mode, 'queued', NULL, 0, v.created_at, NULL, NULL, v.created_at, v.created_at " +
+    'INSERT INTO outbox (id, org_id, session_id, chat, kind, action, wa_message_id, mode, status, error, attempts, next_attempt_at, claim_token, claim_expires_at, created_at, updated_at, wa_sort) ' +
+    "SELECT v.outbox_id, v.org_id, v.session_id, v.chat, v.kind, v.action, v.wa_message_id, v.mode, 'queued', NULL, 0, v.created_at, NULL, NULL, v.created_at, v.created_at, v.wa_sort " +
     'FROM v JOIN k ON k.outbox_id = v.outbox_id RETURNING id'
   );
 }
@@ -533,7 +537,7 @@ function toOutboxRow(r: Row): OutboxRow {
  * reads a session's status with a prepared statement, for the same reason.
  */
 @Injectable()
-export class OutboxStore {
+export class OutboxStore implements OnModuleInit {
   private readonly sql: PreparedSql;
   /**
    * Whether writes asked for in one turn of the event loop run in that order in one transaction
@@ -575,10 +579,42 @@ export class OutboxStore {
     MAX_GROUP,
   );
 
-  constructor(ds: DataSource) {
+  /** Mints the entries' WhatsApp ids and finds them again (`WaMessageIds`); its key is read at init. */
+  private waIds?: WaMessageIds;
+
+  constructor(private readonly ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
     this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
+  }
+
+  /**
+   * Reads the key of the WhatsApp ids, which the migration minted once for every replica; a
+   * database without one (its row deleted) gets a new one, the same for every replica that races.
+   */
+  async onModuleInit(): Promise<void> {
+    const postgres = !this.writesInOrder;
+    const read = async (): Promise<string | undefined> =>
+      ((await this.ds.query(`SELECT value FROM gateway_secrets WHERE name = ${postgres ? '$1' : '?'}`, [WA_MESSAGE_ID_KEY])) as { value: string }[])[0]?.value;
+    let key = await read();
+    if (key === undefined) {
+      await this.ds.query(`INSERT INTO gateway_secrets (name, value) VALUES (${postgres ? '$1, $2' : '?, ?'}) ON CONFLICT (name) DO NOTHING`, [
+        WA_MESSAGE_ID_KEY,
+        randomBytes(32).toString('hex'),
+      ]);
+      key = (await read()) as string;
+    }
+    this.waIds = new WaMessageIds(Buffer.from(key, 'hex'));
+  }
+
+  private get ids(): WaMessageIds {
+    if (!this.waIds) throw new Error('OutboxStore used before its init read the WhatsApp id key');
+    return this.waIds;
+  }
+
+  /** A new WhatsApp message id for an entry (see `WaMessageIds`). */
+  mintWaMessageId(now: number): string {
+    return this.ids.mint(now);
   }
 
   async session(orgId: string, id: string): Promise<SessionRow | undefined> {
@@ -595,7 +631,7 @@ export class OutboxStore {
 
   /** Writes the entry, and the key with it when given. False when a live key with that name exists (nothing written). */
   async accept(e: NewOutboxEntry, key?: NewIdempotencyKey): Promise<boolean> {
-    const entry = [e.id, e.orgId, e.sessionId, e.chat, e.kind, e.action, e.waMessageId, e.mode, e.createdAt];
+    const entry = [e.id, e.orgId, e.sessionId, e.chat, e.kind, e.action, e.waMessageId, e.mode, e.createdAt, this.ids.sortKey(e.waMessageId)];
     if (!key) {
       await this.sql.writeGrouped('insert', entry);
       return true;
@@ -698,7 +734,9 @@ export class OutboxStore {
    */
   async advance(status: StatusToApply, now: number): Promise<AdvanceResult> {
     if (this.postgres) return (await this.advanceMany([status], now))[0]!;
-    const moved = (await this.sql.writeRows(`advance_${status.status}`, [status.sessionId, status.waMessageId, status.error, now])).map((r) => r.id as string);
+    const moved = (await this.sql.writeRows(`advance_${status.status}`, [status.sessionId, status.waMessageId, status.error, now, this.ids.sortKey(status.waMessageId)])).map(
+      (r) => r.id as string,
+    );
     return { moved, entry: moved[0] ?? (await this.idForWaMessage(status.orgId, status.sessionId, status.waMessageId)) };
   }
 
@@ -717,13 +755,14 @@ export class OutboxStore {
       statuses.map((st) => st.status),
       statuses.map((st) => st.error),
       now,
+      statuses.map((st) => this.ids.sortKey(st.waMessageId)),
     ]);
     return rows.map((r) => ({ moved: r.moved as string[], entry: (r.entry as string | null) ?? undefined }));
   }
 
   /** The entry that sent a WhatsApp message, if it went out through the API. */
   async idForWaMessage(orgId: string, sessionId: string, waMessageId: string): Promise<string | undefined> {
-    return (await this.sql.all('idForWaMessage', [orgId, sessionId, waMessageId]))[0]?.id as string | undefined;
+    return (await this.sql.all('idForWaMessage', [orgId, sessionId, waMessageId, this.ids.sortKey(waMessageId)]))[0]?.id as string | undefined;
   }
 
   async wakeSession(sessionId: string, now: number): Promise<void> {
