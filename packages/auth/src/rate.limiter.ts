@@ -8,18 +8,26 @@ interface Bucket {
 export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
 
 const ALLOWED: RateDecision = { allowed: true };
+/** Calls between two passes that drop refilled buckets. */
+const EVICT_EVERY = 8;
 
 /**
  * An in-memory token bucket per key: `limit` tokens, refilled continuously over `windowSec`,
  * so bursts up to `limit` pass and the sustained rate is `limit / windowSec`.
  *
  * O(1) per call and bounded in memory: every call moves its key to the end of the Map (which
- * keeps insertion order), so the first entries are the least recently used; each call drops up
- * to two of them once they have refilled completely (a full bucket is the same as no entry),
- * and the oldest is dropped whenever `maxKeys` would be exceeded.
+ * keeps insertion order), so the first entries are the least recently used; every eighth call
+ * drops up to sixteen of them once they have refilled completely (a full bucket is the same as
+ * no entry), and the oldest is dropped whenever `maxKeys` would be exceeded. A call refills its
+ * bucket in place and leaves a key that is already the last one where it is: on the request
+ * path, two limiters per request, a copy of the bucket, a reinsertion and an iterator per call
+ * were most of its cost.
  */
 export class TokenBucketLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** The key of the last `consume` that kept its bucket: the Map's last entry, while it is in the Map. */
+  private lastKey: string | undefined;
+  private callsSinceEviction = 0;
   private readonly perMs: number;
   private readonly fullAfterMs: number;
 
@@ -36,13 +44,28 @@ export class TokenBucketLimiter {
   /** Takes one token for `key`, or says how long until one is available. */
   consume(key: string): RateDecision {
     const now = this.now();
-    const bucket = this.current(key, now);
-    this.evict(now);
+    let bucket = this.buckets.get(key);
+    const kept = bucket !== undefined;
+    if (bucket) this.refillInPlace(bucket, now);
+    else bucket = { tokens: this.rate.limit, updatedAt: now };
+    if (++this.callsSinceEviction >= EVICT_EVERY) {
+      this.callsSinceEviction = 0;
+      this.evictRefilled(now);
+    }
     if (bucket.tokens < 1) return this.denied(bucket);
     bucket.tokens -= 1;
-    // Re-inserting moves the key to the end, keeping the Map ordered by last use.
-    this.buckets.delete(key);
-    this.buckets.set(key, bucket);
+    // Re-inserting moves the key to the end, keeping the Map ordered by last use; the last key
+    // is there already (unless an eviction just took it).
+    if (!kept || key !== this.lastKey || !this.buckets.has(key)) {
+      this.buckets.delete(key);
+      this.buckets.set(key, bucket);
+      this.lastKey = key;
+    }
+    while (this.buckets.size > this.maxKeys) {
+      const oldest = this.buckets.keys().next();
+      if (oldest.done) break;
+      this.buckets.delete(oldest.value);
+    }
     return ALLOWED;
   }
 
@@ -58,9 +81,9 @@ export class TokenBucketLimiter {
     return this.buckets.size;
   }
 
-  private current(key: string, now: number): Bucket {
-    const bucket = this.buckets.get(key);
-    return bucket ? this.refill(bucket, now) : { tokens: this.rate.limit, updatedAt: now };
+  private refillInPlace(bucket: Bucket, now: number): void {
+    bucket.tokens = Math.min(this.rate.limit, bucket.tokens + Math.max(0, now - bucket.updatedAt) * this.perMs);
+    bucket.updatedAt = Math.max(bucket.updatedAt, now);
   }
 
   private refill(bucket: Bucket, now: number): Bucket {
@@ -72,15 +95,13 @@ export class TokenBucketLimiter {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
   }
 
-  private evict(now: number): void {
-    for (let i = 0; i < 2; i++) {
-      const oldest = this.buckets.entries().next();
-      if (oldest.done || now - oldest.value[1].updatedAt < this.fullAfterMs) break;
-      this.buckets.delete(oldest.value[0]);
-    }
-    while (this.buckets.size >= this.maxKeys) {
-      const oldest = this.buckets.keys().next();
-      if (!oldest.done) this.buckets.delete(oldest.value);
+  /** Drops up to `2 * EVICT_EVERY` of the least recently used buckets that have refilled completely. */
+  private evictRefilled(now: number): void {
+    let dropped = 0;
+    for (const [key, bucket] of this.buckets) {
+      if (dropped >= 2 * EVICT_EVERY || now - bucket.updatedAt < this.fullAfterMs) break;
+      this.buckets.delete(key);
+      dropped++;
     }
   }
 }

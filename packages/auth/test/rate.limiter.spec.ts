@@ -51,6 +51,18 @@ describe(TokenBucketLimiter.name, () => {
     expect(limiter.size).toBeLessThan(10);
   });
 
+  it('keeps the least recently used order when a key comes again, and drops the least recent first', () => {
+    const limiter = new TokenBucketLimiter({ limit: 2, windowSec: 60 }, 2, () => 0);
+    // a, b, then a again (now the most recent): a third key over maxKeys drops b.
+    expect(['a', 'b', 'a', 'c'].map((k) => limiter.consume(k).allowed)).toEqual([true, true, true, true]);
+    expect(limiter.size).toBe(2);
+    expect(limiter.consume('a').allowed).toBe(false);
+    // b starts over with a full bucket: it was dropped, not a.
+    expect([limiter.consume('b').allowed, limiter.consume('b').allowed]).toEqual([true, true]);
+    // b's return dropped a (a refused call is no use), not c, which kept its one token left.
+    expect([limiter.consume('c').allowed, limiter.consume('c').allowed]).toEqual([true, false]);
+  });
+
   it('does not evict a key that is still limited', () => {
     const clock = { now: 0 };
     const limiter = new TokenBucketLimiter({ limit: 1, windowSec: 60 }, 1000, () => clock.now);
