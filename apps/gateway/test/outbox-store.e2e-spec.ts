@@ -640,4 +640,13 @@ describe.each(['sqlite', 'postgres'] as const)('outbox store on %s', (kind) => {
       expect(plan.map((r) => r.detail).join(' | ')).toContain('ix_outbox_wa_sort');
     }
   });
+  it('mints a new WhatsApp id key once when its row is gone, the same one for replicas that start together', async () => {
+    await db.query('DELETE FROM gateway_secrets');
+    const [a, b] = [new OutboxStore(db), new OutboxStore(db)];
+    await Promise.all([a.onModuleInit(), b.onModuleInit()]);
+    const e = { ...entry('wa-ids-new-key'), waMessageId: a.mintWaMessageId(Date.now()) };
+    await a.accept(e);
+    expect(await b.idForWaMessage('org', 's1', e.waMessageId)).toBe(e.id);
+    expect(((await db.query('SELECT COUNT(*) AS n FROM gateway_secrets')) as { n: unknown }[]).map((r) => Number(r.n))).toEqual([1]);
+  });
 });
