@@ -46,13 +46,15 @@ export class TokenBucketLimiter {
     const now = this.now();
     let bucket = this.buckets.get(key);
     const kept = bucket !== undefined;
-    if (bucket) this.refillInPlace(bucket, now);
-    else bucket = { tokens: this.rate.limit, updatedAt: now };
+    if (bucket) {
+      bucket.tokens = this.tokensAt(bucket, now);
+      bucket.updatedAt = Math.max(bucket.updatedAt, now);
+    } else bucket = { tokens: this.rate.limit, updatedAt: now };
     if (++this.callsSinceEviction >= EVICT_EVERY) {
       this.callsSinceEviction = 0;
       this.evictRefilled(now);
     }
-    if (bucket.tokens < 1) return this.denied(bucket);
+    if (bucket.tokens < 1) return this.denied(bucket.tokens);
     bucket.tokens -= 1;
     // Re-inserting moves the key to the end, keeping the Map ordered by last use; the last key
     // is there already (unless an eviction just took it).
@@ -73,26 +75,21 @@ export class TokenBucketLimiter {
   check(key: string): RateDecision {
     const bucket = this.buckets.get(key);
     if (!bucket) return ALLOWED;
-    const refilled = this.refill(bucket, this.now());
-    return refilled.tokens < 1 ? this.denied(refilled) : ALLOWED;
+    const tokens = this.tokensAt(bucket, this.now());
+    return tokens < 1 ? this.denied(tokens) : ALLOWED;
   }
 
   get size(): number {
     return this.buckets.size;
   }
 
-  private refillInPlace(bucket: Bucket, now: number): void {
-    bucket.tokens = Math.min(this.rate.limit, bucket.tokens + Math.max(0, now - bucket.updatedAt) * this.perMs);
-    bucket.updatedAt = Math.max(bucket.updatedAt, now);
+  /** The bucket's tokens at `now`: what it had, plus the refill since, up to the limit. */
+  private tokensAt(bucket: Bucket, now: number): number {
+    return Math.min(this.rate.limit, bucket.tokens + Math.max(0, now - bucket.updatedAt) * this.perMs);
   }
 
-  private refill(bucket: Bucket, now: number): Bucket {
-    const tokens = Math.min(this.rate.limit, bucket.tokens + Math.max(0, now - bucket.updatedAt) * this.perMs);
-    return { tokens, updatedAt: now };
-  }
-
-  private denied(bucket: Bucket): RateDecision {
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
+  private denied(tokens: number): RateDecision {
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.perMs / 1000)) };
   }
 
   /** Drops up to `2 * EVICT_EVERY` of the least recently used buckets that have refilled completely. */

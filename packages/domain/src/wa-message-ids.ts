@@ -35,6 +35,7 @@ const hex9 = (n: number): string => {
  */
 export class WaMessageIds {
   private readonly prf: SipHash24;
+  private readonly random = Buffer.alloc(4);
   private lastMs = -1;
   private lastLow = 0;
   private lastId = '';
@@ -55,9 +56,8 @@ export class WaMessageIds {
     } else {
       if (ms <= this.lastMs) ms = this.lastMs + 1;
       // 29 random bits: a millisecond leaves room for half a billion more ids.
-      const random = Buffer.alloc(4);
-      fillRandom(random);
-      low = random.readUInt32BE(0) >>> 3;
+      fillRandom(this.random);
+      low = this.random.readUInt32BE(0) >>> 3;
     }
     this.lastMs = ms;
     this.lastLow = low;

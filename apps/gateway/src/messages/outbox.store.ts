@@ -238,6 +238,9 @@ const SQL = {
     "UPDATE outbox SET status = 'failed', error = 'expired: not handed to WhatsApp in time', next_attempt_at = NULL, updated_at = $2 " +
     'WHERE next_attempt_at IS NOT NULL AND created_at < $1 AND (claim_expires_at IS NULL OR claim_expires_at < $2)',
   purgeKeys: 'DELETE FROM idempotency_keys WHERE expires_at < $1',
+  // The key of the WhatsApp ids (`WaMessageIds`), and a new one if its row is gone (the first of racing replicas wins).
+  secret: 'SELECT value FROM gateway_secrets WHERE name = $1',
+  mintSecret: 'INSERT INTO gateway_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
   ...(Object.fromEntries(
     Object.entries(ADVANCE_FROM).map(([to, from]) => [
       `advance_${to}`,
@@ -247,8 +250,8 @@ const SQL = {
   // PostgreSQL only: statuses of different messages in one statement (`advance_*` of each, and the
   // entry its message went out as: the one it moved, else the org's first with its WhatsApp id).
   advanceMany:
-    'WITH ev AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::text[]) AS t(ord, org_id, session_id, wa_message_id, status, error, wa_sort)), ' +
-    'moved AS (UPDATE outbox o SET status = ev.status, error = COALESCE(ev.error, o.error), next_attempt_at = NULL, updated_at = $7 FROM ev ' +
+    'WITH ev AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(ord, org_id, session_id, wa_message_id, status, error, wa_sort)), ' +
+    'moved AS (UPDATE outbox o SET status = ev.status, error = COALESCE(ev.error, o.error), next_attempt_at = NULL, updated_at = $8 FROM ev ' +
     'WHERE o.session_id = ev.session_id AND o.wa_sort = ev.wa_sort AND o.wa_message_id = ev.wa_message_id AND (' +
     Object.entries(ADVANCE_FROM)
       .map(([to, from]) => `(ev.status = '${to}' AND o.status IN (${from}))`)
@@ -582,7 +585,7 @@ export class OutboxStore implements OnModuleInit {
   /** Mints the entries' WhatsApp ids and finds them again (`WaMessageIds`); its key is read at init. */
   private waIds?: WaMessageIds;
 
-  constructor(private readonly ds: DataSource) {
+  constructor(ds: DataSource) {
     const hot = HotSql.of(ds);
     this.writesInOrder = hot.kind === 'sqlite';
     this.sql = hot.kind === 'sqlite' ? new SqliteOutboxSql(hot) : new PostgresPrepared((ds.driver as unknown as { master: Pool }).master);
@@ -593,15 +596,10 @@ export class OutboxStore implements OnModuleInit {
    * database without one (its row deleted) gets a new one, the same for every replica that races.
    */
   async onModuleInit(): Promise<void> {
-    const postgres = !this.writesInOrder;
-    const read = async (): Promise<string | undefined> =>
-      ((await this.ds.query(`SELECT value FROM gateway_secrets WHERE name = ${postgres ? '$1' : '?'}`, [WA_MESSAGE_ID_KEY])) as { value: string }[])[0]?.value;
+    const read = async (): Promise<string | undefined> => (await this.sql.all('secret', [WA_MESSAGE_ID_KEY]))[0]?.value as string | undefined;
     let key = await read();
     if (key === undefined) {
-      await this.ds.query(`INSERT INTO gateway_secrets (name, value) VALUES (${postgres ? '$1, $2' : '?, ?'}) ON CONFLICT (name) DO NOTHING`, [
-        WA_MESSAGE_ID_KEY,
-        randomBytes(32).toString('hex'),
-      ]);
+      await this.sql.write('mintSecret', [WA_MESSAGE_ID_KEY, randomBytes(32).toString('hex')]);
       key = (await read()) as string;
     }
     this.waIds = new WaMessageIds(Buffer.from(key, 'hex'));
@@ -748,14 +746,8 @@ export class OutboxStore implements OnModuleInit {
     if (!this.postgres) return Promise.all(statuses.map((st) => this.advance(st, now)));
     if (statuses.length === 0) return [];
     const rows = await this.sql.writeRows('advanceMany', [
-      statuses.map((_, i) => i),
-      statuses.map((st) => st.orgId),
-      statuses.map((st) => st.sessionId),
-      statuses.map((st) => st.waMessageId),
-      statuses.map((st) => st.status),
-      statuses.map((st) => st.error),
+      ...unnestColumns(statuses, (st, i) => [i, st.orgId, st.sessionId, st.waMessageId, st.status, st.error, this.ids.sortKey(st.waMessageId)]),
       now,
-      statuses.map((st) => this.ids.sortKey(st.waMessageId)),
     ]);
     return rows.map((r) => ({ moved: r.moved as string[], entry: (r.entry as string | null) ?? undefined }));
   }
